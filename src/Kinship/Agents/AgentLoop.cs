@@ -1,0 +1,126 @@
+using System.Collections.Immutable;
+using System.Text;
+using Kinship.Tools;
+using Kinship.Transcripts;
+using Microsoft.Extensions.AI;
+
+namespace Kinship.Agents;
+
+/// <summary>
+/// How the loop runs. <b>Defaults</b>: 30 turns; the episode ends at the first turn without a tool call
+/// (the study's stated rule; its code reminded the model up to 5 times, which <see cref="NoToolCallReminders"/> reproduces).
+/// </summary>
+internal sealed record AgentLoopOptions
+{
+    public int MaxTurns { get; init; } = 30;
+
+    public int NoToolCallReminders { get; init; }
+
+    public float? Temperature { get; init; }
+
+    public int? MaxOutputTokens { get; init; }
+
+    public const string Reminder = "Please continue: call a tool on every turn, and call end_task when the task is complete. Do not send a message without a tool call.";
+}
+
+/// <summary>
+/// The agent: calls the model, runs each tool call it asks for against the tool host, feeds the results back,
+/// and records every turn. It stops on <c>end_task</c>, on a turn without a tool call, at the turn cap, on a
+/// model failure, or on cancellation.
+/// </summary>
+internal sealed class AgentLoop(IChatClient model, AgentLoopOptions options, TimeProvider time)
+{
+    public async Task<Transcript> RunAsync(IReadOnlyList<ChatMessage> prompt, IToolHost tools, CancellationToken cancellationToken)
+    {
+        var started = time.GetTimestamp();
+        var history = new List<ChatMessage>(prompt);
+        var events = ImmutableArray.CreateBuilder<TranscriptEvent>();
+        foreach (var m in prompt) events.Add(new PromptEvent(0, m.Role.Value, m.Text));
+
+        var chatOptions = new ChatOptions
+        {
+            Tools = [.. tools.Functions],
+            ToolMode = ChatToolMode.Auto,
+            Temperature = options.Temperature,
+            MaxOutputTokens = options.MaxOutputTokens,
+        };
+        var usage = TokenUsage.Zero;
+        var stop = StopReason.TurnCap;
+        var reminders = 0;
+        var turn = 0;
+        while (turn < options.MaxTurns)
+        {
+            if (cancellationToken.IsCancellationRequested) { stop = StopReason.Cancelled; break; }
+            turn++;
+            var callStarted = time.GetTimestamp();
+            ChatResponse response;
+            try
+            {
+                response = await model.GetResponseAsync(history, chatOptions, cancellationToken).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+            {
+                stop = StopReason.Cancelled;
+                break;
+            }
+            catch (Exception e)
+            {
+                events.Add(new ErrorEvent(turn, "model", $"{e.GetType().Name}: {e.Message}"));
+                stop = StopReason.ModelError;
+                break;
+            }
+
+            history.AddRange(response.Messages);
+            var contents = response.Messages.SelectMany(m => m.Contents).ToList();
+            var calls = contents.OfType<FunctionCallContent>().ToList();
+            var turnUsage = response.Usage is { } u ? new TokenUsage(u.InputTokenCount ?? 0, u.OutputTokenCount ?? 0, u.TotalTokenCount ?? (u.InputTokenCount ?? 0) + (u.OutputTokenCount ?? 0)) : null;
+            if (turnUsage is not null) usage = usage.Add(turnUsage);
+            events.Add(new ModelTurnEvent(
+                turn,
+                Join(contents.OfType<TextContent>().Select(c => c.Text)),
+                Join(contents.OfType<TextReasoningContent>().Select(c => c.Text)),
+                [.. calls.Select(c => new ToolCall(c.CallId, c.Name, ToolArguments.Raw(c.Arguments)))],
+                turnUsage,
+                time.GetElapsedTime(callStarted).TotalSeconds,
+                response.FinishReason?.Value,
+                response.ModelId));
+
+            if (calls.Count == 0)
+            {
+                if (reminders++ < options.NoToolCallReminders)
+                {
+                    history.Add(new ChatMessage(ChatRole.User, AgentLoopOptions.Reminder));
+                    events.Add(new PromptEvent(turn, "user", AgentLoopOptions.Reminder));
+                    continue;
+                }
+                stop = StopReason.NoToolCall;
+                break;
+            }
+
+            var results = new List<AIContent>(calls.Count);
+            var ended = false;
+            foreach (var call in calls)
+            {
+                var outcome = tools.Invoke(call.Name, call.Arguments, call.Exception);
+                results.Add(new FunctionResultContent(call.CallId, outcome.ModelText));
+                events.Add(new ToolResultEvent(turn, call.CallId, call.Name, outcome.Output, outcome.Error));
+                ended |= call.Name == "end_task" && outcome.Error is null;
+            }
+            history.Add(new ChatMessage(ChatRole.Tool, results));
+            if (ended) { stop = StopReason.EndTask; break; }
+        }
+
+        return new Transcript(events.ToImmutable(), stop, usage, time.GetElapsedTime(started).TotalSeconds, turn);
+    }
+
+    private static string? Join(IEnumerable<string> parts)
+    {
+        var sb = new StringBuilder();
+        foreach (var p in parts.Where(p => !string.IsNullOrEmpty(p)))
+        {
+            if (sb.Length > 0) sb.Append('\n');
+            sb.Append(p);
+        }
+        return sb.Length == 0 ? null : sb.ToString();
+    }
+}

@@ -1,0 +1,93 @@
+using System.Collections.Immutable;
+using System.Text.Json;
+using Kinship.World;
+using Microsoft.Extensions.AI;
+
+namespace Kinship.Tools;
+
+/// <summary>What a tool call came to: the output, or the error the model is shown instead.</summary>
+internal sealed record ToolOutcome(string Output, string? Error)
+{
+    /// <summary>The text the model receives as the tool's result.</summary>
+    public string ModelText => Error is null ? Output : "Error: " + Error;
+}
+
+/// <summary>Where an agent loop sends tool calls. The loop knows nothing else of the world.</summary>
+internal interface IToolHost
+{
+    IReadOnlyList<AIFunction> Functions { get; }
+
+    ToolOutcome Invoke(string name, IDictionary<string, object?>? arguments, Exception? argumentError = null);
+}
+
+/// <summary>
+/// The tools a scenario offers, bound to one episode's world. Every call, good or bad, is recorded in the
+/// world's log; a bad call becomes a tool error, never an exception that ends the episode.
+/// The same tools are exposed as <see cref="AIFunction"/>s so any Microsoft.Extensions.AI agent can use them.
+/// </summary>
+internal sealed class Toolbox : IToolHost
+{
+    private readonly EpisodeWorld _world;
+    private readonly ImmutableDictionary<string, ToolDefinition> _tools;
+
+    public Toolbox(EpisodeWorld world, IEnumerable<string> toolNames)
+    {
+        _world = world;
+        _tools = toolNames.Select(n => StudyTools.All.TryGetValue(n, out var t) ? t : throw new ArgumentException($"unknown tool '{n}'"))
+            .ToImmutableDictionary(t => t.Name, StringComparer.Ordinal);
+        Functions = [.. _tools.Values.OrderBy(t => t.Name, StringComparer.Ordinal).Select(t => new StudyFunction(this, t))];
+    }
+
+    public IReadOnlyList<AIFunction> Functions { get; }
+
+    public ToolOutcome Invoke(string name, IDictionary<string, object?>? arguments, Exception? argumentError = null)
+    {
+        if (!_tools.TryGetValue(name, out var tool))
+            return Record(name, ToolArguments.Raw(arguments), new ToolOutcome("", string.IsNullOrEmpty(name) ? "no tool name was given" : $"there is no tool named '{name}'"));
+        if (argumentError is not null)
+            return Record(name, ToolArguments.Raw(arguments), new ToolOutcome("", $"the arguments could not be read: {argumentError.Message}"));
+        ToolArguments parsed;
+        try
+        {
+            parsed = ToolArguments.Parse(tool.Parameters, arguments);
+        }
+        catch (ToolException e)
+        {
+            return Record(name, ToolArguments.Raw(arguments), new ToolOutcome("", e.Message));
+        }
+        try
+        {
+            return Record(name, parsed.Values, new ToolOutcome(tool.Run(_world, parsed), null));
+        }
+        catch (ToolException e)
+        {
+            return Record(name, parsed.Values, new ToolOutcome("", e.Message));
+        }
+    }
+
+    private ToolOutcome Record(string name, ImmutableSortedDictionary<string, object?> arguments, ToolOutcome outcome)
+    {
+        _world.Record(name, arguments, outcome.Output, outcome.Error);
+        return outcome;
+    }
+
+    private sealed class StudyFunction(Toolbox box, ToolDefinition tool) : AIFunction
+    {
+        public override string Name => tool.Name;
+
+        public override string Description => tool.Description;
+
+        public override JsonElement JsonSchema { get; } = Schema(tool);
+
+        protected override ValueTask<object?> InvokeCoreAsync(AIFunctionArguments arguments, CancellationToken cancellationToken) =>
+            ValueTask.FromResult<object?>(box.Invoke(tool.Name, arguments).ModelText);
+
+        private static JsonElement Schema(ToolDefinition tool)
+        {
+            var properties = tool.Parameters.ToDictionary(p => p.Name, p => (object)(p.Type == ToolParameterType.String
+                ? new { type = "string", description = p.Description }
+                : new { type = "array", items = new { type = "string" }, description = p.Description }));
+            return JsonSerializer.SerializeToElement(new { type = "object", properties, required = tool.Parameters.Select(p => p.Name).ToArray() });
+        }
+    }
+}

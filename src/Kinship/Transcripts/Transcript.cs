@@ -1,0 +1,56 @@
+using System.Collections.Immutable;
+using System.Text.Json.Serialization;
+
+namespace Kinship.Transcripts;
+
+/// <summary>Why an episode's agent loop stopped.</summary>
+[JsonConverter(typeof(JsonStringEnumConverter<StopReason>))]
+internal enum StopReason { EndTask, NoToolCall, TurnCap, Cancelled, ModelError }
+
+internal sealed record TokenUsage(long Input, long Output, long Total)
+{
+    public static readonly TokenUsage Zero = new(0, 0, 0);
+
+    public TokenUsage Add(TokenUsage other) => new(Input + other.Input, Output + other.Output, Total + other.Total);
+}
+
+/// <summary>A tool call as the model made it.</summary>
+internal sealed record ToolCall(string CallId, string Name, ImmutableSortedDictionary<string, object?> Arguments);
+
+/// <summary>One thing that happened in an episode, in order. <see cref="Turn"/> 0 is the prompt.</summary>
+[JsonPolymorphic(TypeDiscriminatorPropertyName = "kind")]
+[JsonDerivedType(typeof(PromptEvent), "prompt")]
+[JsonDerivedType(typeof(ModelTurnEvent), "model")]
+[JsonDerivedType(typeof(ToolResultEvent), "tool")]
+[JsonDerivedType(typeof(ErrorEvent), "error")]
+internal abstract record TranscriptEvent(int Turn);
+
+/// <summary>A message given to the model: the system prompt, the task, or a reminder from the harness.</summary>
+internal sealed record PromptEvent(int Turn, string Role, string Text) : TranscriptEvent(Turn);
+
+/// <summary>One model response: what it said, its reasoning when the provider returns it, its tool calls, usage and time taken.</summary>
+internal sealed record ModelTurnEvent(
+    int Turn,
+    string? Text,
+    string? Reasoning,
+    ImmutableArray<ToolCall> Calls,
+    TokenUsage? Usage,
+    double Seconds,
+    string? FinishReason,
+    string? ModelId) : TranscriptEvent(Turn);
+
+/// <summary>The result of one tool call; <see cref="Error"/> is set when the tool failed, and the model saw it.</summary>
+internal sealed record ToolResultEvent(int Turn, string CallId, string Name, string Output, string? Error) : TranscriptEvent(Turn);
+
+/// <summary>A failure outside the agent's control, such as a model call that failed for good.</summary>
+internal sealed record ErrorEvent(int Turn, string Source, string Message) : TranscriptEvent(Turn);
+
+/// <summary>Everything an agent loop recorded for one episode.</summary>
+internal sealed record Transcript(ImmutableArray<TranscriptEvent> Events, StopReason Stop, TokenUsage Usage, double Seconds, int Turns)
+{
+    public IEnumerable<ModelTurnEvent> ModelTurns => Events.OfType<ModelTurnEvent>();
+
+    public IEnumerable<ToolResultEvent> ToolResults => Events.OfType<ToolResultEvent>();
+
+    public ErrorEvent? Error => Events.OfType<ErrorEvent>().LastOrDefault();
+}
