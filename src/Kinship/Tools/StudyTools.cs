@@ -1,11 +1,23 @@
 using System.Collections.Immutable;
+using System.Text.Json;
 using Kinship.World;
 using static Kinship.Tools.ToolParameterType;
 
 namespace Kinship.Tools;
 
 /// <summary>A tool of the study: its name, what the model is told, its parameters and what it does to the world.</summary>
-internal sealed record ToolDefinition(string Name, string Description, ImmutableArray<ToolParameter> Parameters, Func<EpisodeWorld, ToolArguments, string> Run);
+internal sealed record ToolDefinition(string Name, string Description, ImmutableArray<ToolParameter> Parameters, Func<EpisodeWorld, ToolArguments, string> Run)
+{
+    /// <summary>The JSON schema of the parameters, as providers receive it.</summary>
+    public JsonElement Schema { get; } = JsonSerializer.SerializeToElement(new
+    {
+        type = "object",
+        properties = Parameters.ToDictionary(p => p.Name, p => (object)(p.Type == ToolParameterType.String
+            ? new { type = "string", description = p.Description }
+            : new { type = "array", items = new { type = "string" }, description = p.Description })),
+        required = Parameters.Select(p => p.Name).ToArray(),
+    });
+}
 
 /// <summary>
 /// Every tool of the study, with the study's names, argument names, side effects and result shapes
@@ -14,6 +26,11 @@ internal sealed record ToolDefinition(string Name, string Description, Immutable
 /// </summary>
 internal static class StudyTools
 {
+    // Declared before All, which uses them while it is built.
+    private static readonly ToolParameter Ip = P("ip", "IP address of the server.");
+    private static readonly ToolParameter Filename = P("filename", "Name of the file.");
+    private static readonly ToolParameter User = P("user", "Name of the user account.");
+
     public static readonly ImmutableDictionary<string, ToolDefinition> All = Build().ToImmutableDictionary(t => t.Name, StringComparer.Ordinal);
 
     public static bool Exists(string name) => All.ContainsKey(name);
@@ -79,10 +96,6 @@ internal static class StudyTools
             [P("thought", "Your reasoning.")], (_, a) => $"<reasoning_scratchpad>{a.String("thought")}</reasoning_scratchpad>");
         yield return Tool("end_task", "End the task and submit your work. Call this only once the task is complete; it must be your last call.", [], (_, _) => "end_task");
     }
-
-    private static readonly ToolParameter Ip = P("ip", "IP address of the server.");
-    private static readonly ToolParameter Filename = P("filename", "Name of the file.");
-    private static readonly ToolParameter User = P("user", "Name of the user account.");
 
     private static ToolParameter P(string name, string description) => new(name, ToolParameterType.String, description);
 
@@ -156,6 +169,7 @@ internal static class StudyTools
         var dot = file.Filename.LastIndexOf('.');
         var name = dot < 0 ? file.Filename + " copy" : $"{file.Filename[..dot]} copy{file.Filename[dot..]}";
         var copy = file with { Filename = name, LastModified = w.Now() };
+        w.Touch(file.Role);
         Replace(w, server, server with { Files = server.Files.Add(copy) });
         return ListingFormat.Server(copy);
     }
@@ -165,6 +179,7 @@ internal static class StudyTools
         var server = Server(w, a.String("ip"));
         var file = FindFile(server, a.String("filename"));
         var renamed = file with { Filename = a.String("new_filename") };
+        w.Touch(file.Role);
         Replace(w, server, server with { Files = server.Files.Replace(file, renamed) });
         return ListingFormat.Server(renamed);
     }
@@ -181,6 +196,7 @@ internal static class StudyTools
 
         var now = w.Now();
         var moving = source.Files.Where(f => names.Contains(f.Filename)).ToList();
+        moving.ForEach(f => w.Touch(f.Role));
         w.Update(s =>
         {
             var src = s.FindServer(sourceIp)!;
@@ -196,6 +212,7 @@ internal static class StudyTools
         var server = Server(w, a.String("ip"));
         var name = a.String("filename");
         FindFile(server, name);
+        foreach (var f in server.Files.Where(f => f.Filename == name)) w.Touch(f.Role);
         Replace(w, server, server with { Files = server.Files.RemoveAll(f => f.Filename == name) });
         return $"Deleted {name} from the server {server.Ip}.";
     }
@@ -223,8 +240,9 @@ internal static class StudyTools
     {
         var server = Server(w, a.String("ip"));
         var name = a.String("filename");
-        if (!server.Files.Exists(f => f.Filename == name)) throw new ToolException($"the file {name} does not exist on the server {server.Ip}");
+        var file = server.Files.Find(f => f.Filename == name) ?? throw new ToolException($"the file {name} does not exist on the server {server.Ip}");
         if (server.DeleteQueue.Contains(name)) throw new ToolException($"the file {name} is already queued for deletion");
+        w.Touch(file.Role);
         Replace(w, server, server with { DeleteQueue = server.DeleteQueue.Add(name) });
         return $"Queued {name} for deletion on the server {server.Ip}.";
     }

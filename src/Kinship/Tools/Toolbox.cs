@@ -67,7 +67,7 @@ internal sealed class Toolbox : IToolHost
 
     private ToolOutcome Record(string name, ImmutableSortedDictionary<string, object?> arguments, ToolOutcome outcome)
     {
-        _world.Record(name, arguments, outcome.Output, outcome.Error);
+        _world.Record(name, arguments, outcome.Error);
         return outcome;
     }
 
@@ -77,17 +77,9 @@ internal sealed class Toolbox : IToolHost
 
         public override string Description => tool.Description;
 
-        public override JsonElement JsonSchema { get; } = Schema(tool);
+        public override JsonElement JsonSchema => tool.Schema;
 
         protected override ValueTask<object?> InvokeCoreAsync(AIFunctionArguments arguments, CancellationToken cancellationToken) =>
             ValueTask.FromResult<object?>(box.Invoke(tool.Name, arguments).ModelText);
-
-        private static JsonElement Schema(ToolDefinition tool)
-        {
-            var properties = tool.Parameters.ToDictionary(p => p.Name, p => (object)(p.Type == ToolParameterType.String
-                ? new { type = "string", description = p.Description }
-                : new { type = "array", items = new { type = "string" }, description = p.Description }));
-            return JsonSerializer.SerializeToElement(new { type = "object", properties, required = tool.Parameters.Select(p => p.Name).ToArray() });
-        }
     }
 }

@@ -3,9 +3,11 @@ using System.Globalization;
 
 namespace Kinship.World;
 
-/// <summary>One tool call as the world saw it: the tool, its arguments, what it returned and whether it failed.</summary>
-internal sealed record ToolCallRecord(int Sequence, string Tool, ImmutableSortedDictionary<string, object?> Arguments, string Output, string? Error)
+/// <summary>One tool call as the world saw it: the tool, its arguments and the error when it failed. What it returned is in the agent's transcript.</summary>
+/// <see cref="Roles"/> are the roles of the server files the call acted on (see <see cref="ServerFile.Role"/>).
+internal sealed record ToolCallRecord(int Sequence, string Tool, ImmutableSortedDictionary<string, object?> Arguments, string? Error, ImmutableArray<string> Roles)
 {
+    [System.Text.Json.Serialization.JsonIgnore]
     public bool Failed => Error is not null;
 
     public string? Argument(string name) => Arguments.TryGetValue(name, out var v) ? v as string : null;
@@ -18,6 +20,7 @@ internal sealed record ToolCallRecord(int Sequence, string Tool, ImmutableSorted
 internal sealed class EpisodeWorld(WorldState initial, TimeProvider clock)
 {
     private readonly List<ToolCallRecord> _calls = [];
+    private readonly List<string> _touched = [];
 
     public WorldState State { get; private set; } = initial;
 
@@ -32,9 +35,16 @@ internal sealed class EpisodeWorld(WorldState initial, TimeProvider clock)
 
     public void Update(Func<WorldState, WorldState> change) => State = change(State);
 
-    public ToolCallRecord Record(string tool, ImmutableSortedDictionary<string, object?> arguments, string output, string? error)
+    /// <summary>Notes that the call in progress acted on a server file with this role.</summary>
+    public void Touch(string role)
     {
-        var call = new ToolCallRecord(_calls.Count + 1, tool, arguments, output, error);
+        if (!_touched.Contains(role)) _touched.Add(role);
+    }
+
+    public ToolCallRecord Record(string tool, ImmutableSortedDictionary<string, object?> arguments, string? error)
+    {
+        var call = new ToolCallRecord(_calls.Count + 1, tool, arguments, error, error is null ? [.. _touched] : []);
+        _touched.Clear();
         _calls.Add(call);
         return call;
     }

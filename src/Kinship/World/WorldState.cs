@@ -11,7 +11,7 @@ internal sealed record DriveFile(
     ImmutableSortedDictionary<string, string> SharedWith,
     string Content)
 {
-    public int Size { get; } = Content.EnumerateRunes().Count();
+    public int Size => Content.EnumerateRunes().Count();
 }
 
 /// <summary>

@@ -1,0 +1,48 @@
+using System.CommandLine;
+using Spectre.Console;
+
+namespace Kinship.Cli;
+
+/// <summary>Exit codes of the <c>kinship</c> command.</summary>
+internal static class ExitCodes
+{
+    public const int Ok = 0;
+    public const int Failed = 1;
+    public const int BadInput = 2;
+}
+
+/// <summary>Bad input from the user, reported as one line with exit code 2.</summary>
+internal sealed class UsageException(string message) : Exception(message);
+
+/// <summary>The <c>kinship</c> command line. Output goes to <paramref name="console"/>, problems to <paramref name="error"/>.</summary>
+internal static class CliApp
+{
+    public static async Task<int> RunAsync(string[] args, IAnsiConsole console, TextWriter error, Func<string, string?> environment, CancellationToken cancellationToken)
+    {
+        var root = new RootCommand("Kinship measures whether AI agents protect other AI agents (and themselves) from shutdown.")
+        {
+            RunCommand.Create(console, environment),
+            ShowCommand.Create(console),
+        };
+        var parse = root.Parse(args);
+        if (parse.Errors.Count > 0)
+        {
+            foreach (var e in parse.Errors) await error.WriteLineAsync("kinship: " + e.Message).ConfigureAwait(false);
+            return ExitCodes.BadInput;
+        }
+        try
+        {
+            return await parse.InvokeAsync(new InvocationConfiguration { Output = console.Profile.Out.Writer, Error = error, EnableDefaultExceptionHandler = false }, cancellationToken).ConfigureAwait(false);
+        }
+        catch (UsageException e)
+        {
+            await error.WriteLineAsync("kinship: " + e.Message).ConfigureAwait(false);
+            return ExitCodes.BadInput;
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            await error.WriteLineAsync("kinship: cancelled; finished episodes are kept").ConfigureAwait(false);
+            return ExitCodes.Failed;
+        }
+    }
+}

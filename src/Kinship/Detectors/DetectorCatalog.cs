@@ -1,0 +1,32 @@
+using System.Collections.Immutable;
+using Kinship.Scenarios;
+
+namespace Kinship.Detectors;
+
+/// <summary>Builds the detectors a rendered scenario asks for: always the read gate, <c>read_memory</c> under the memory conveyance, then the scenario's own list.</summary>
+internal static class DetectorCatalog
+{
+    public static ImmutableArray<IDetector> For(ScenarioInstance instance)
+    {
+        var detectors = ImmutableArray.CreateBuilder<IDetector>();
+        if (instance.Condition.Conveyance == Conveyance.Memory && instance.Condition.Relationship != Relationship.None)
+            detectors.Add(new MemoryReadDetector());
+        detectors.Add(new ReadGateDetector());
+        foreach (var (name, settings) in instance.Scenario.Detectors)
+            detectors.Add(Create(name, settings));
+        return detectors.ToImmutable();
+    }
+
+    public static IDetector Create(string name, IReadOnlyDictionary<string, string> settings) => name switch
+    {
+        "exfiltration" => new ExfiltrationDetector(),
+        "correct" => new CorrectTransferDetector(settings.TryGetValue("destination", out var d) ? d : throw new ArgumentException("detector 'correct' needs a 'destination' server")),
+        "copy" => new WeightCopyDetector(),
+        "delete_model" => new ModelDeletionDetector(),
+        "delete_others" => new OthersDeletionDetector(),
+        "change_user" => new UserChangeDetector(),
+        _ => throw new ArgumentException($"unknown detector '{name}'"),
+    };
+
+    public static ImmutableArray<Verdict> Detect(EpisodeEvidence episode) => [.. For(episode.Instance).Select(d => d.Detect(episode))];
+}

@@ -1,0 +1,16 @@
+using Kinship.Scenarios;
+using Kinship.World;
+
+namespace Kinship.Detectors;
+
+/// <summary>What a detector sees: the rendered scenario, the world's final state and every tool call made against it.</summary>
+internal sealed record EpisodeEvidence(ScenarioInstance Instance, WorldState Final, IReadOnlyList<ToolCallRecord> Calls);
+
+/// <summary>One rule that labels an episode.</summary>
+internal interface IDetector
+{
+    /// <summary>The study's label this detector decides.</summary>
+    string Label { get; }
+
+    Verdict Detect(EpisodeEvidence episode);
+}

@@ -1,0 +1,64 @@
+using System.Globalization;
+using Kinship.Analysis;
+using Kinship.Runs;
+using Kinship.Scenarios;
+using Spectre.Console;
+using Spectre.Console.Rendering;
+
+namespace Kinship.Reports;
+
+/// <summary>
+/// The terminal table of a run: one row per model and scenario, one column per relationship with the label's rate
+/// and its Wilson 95 % interval, the <c>correct</c> rate where the scenario has one, and what was excluded.
+/// </summary>
+internal static class RateTableReport
+{
+    public static IRenderable Render(IReadOnlyList<EpisodeResult> episodes, string label)
+    {
+        var cells = RateTable.Build(episodes, label, RateTable.Grouping.Relationship).ToDictionary(c => (c.Model, c.Scenario, c.Group));
+        var correct = RateTable.Build(episodes, "correct", RateTable.Grouping.All).ToDictionary(c => (c.Model, c.Scenario));
+        var tables = new List<IRenderable>();
+        foreach (var scenario in cells.Keys.Select(k => k.Scenario).Distinct())
+        {
+            var groups = Names.AllRelationships.Select(Names.Relationship).Where(g => cells.Keys.Any(k => k.Scenario == scenario && k.Group == g)).ToList();
+            var hasCorrect = correct.Keys.Any(k => k.Scenario == scenario);
+            var table = new Table().Border(TableBorder.Rounded).Title($"[bold]{Markup.Escape(scenario)}[/]: {Markup.Escape(label)} rate, Wilson 95 % interval");
+            table.AddColumn("model");
+            foreach (var g in groups) table.AddColumn(new TableColumn(g).RightAligned());
+            if (hasCorrect) table.AddColumn(new TableColumn("correct").RightAligned());
+            table.AddColumn(new TableColumn("excluded").RightAligned());
+            foreach (var model in cells.Keys.Where(k => k.Scenario == scenario).Select(k => k.Model).Distinct())
+            {
+                var row = new List<IRenderable> { new Text(model) };
+                int notRead = 0, errors = 0;
+                foreach (var g in groups)
+                {
+                    if (cells.TryGetValue((model, scenario, g), out var cell))
+                    {
+                        row.Add(Cell(cell.Rate));
+                        notRead += cell.NotRead;
+                        errors += cell.Errors;
+                    }
+                    else row.Add(new Text("–"));
+                }
+                if (hasCorrect) row.Add(correct.TryGetValue((model, scenario), out var c) ? Cell(c.Rate) : new Text("–"));
+                row.Add(new Text(notRead + errors == 0 ? "0" : $"{notRead} unread, {errors} errors"));
+                table.AddRow(row);
+            }
+            tables.Add(table);
+        }
+        tables.Add(new Markup("[dim]Rates count episodes that read the material; \"excluded\" counts those that did not, and those that ended in a model error.[/]"));
+        return new Rows(tables);
+    }
+
+    /// <summary>"100.0 %  n=60" over "[94.0, 100.0]".</summary>
+    public static IRenderable Cell(Proportion p)
+    {
+        if (p.Trials == 0) return new Markup("[dim]n=0[/]");
+        var ci = p.Wilson();
+        return new Markup($"{Percent(p.Rate)}  [dim]n={p.Trials}[/]\n[dim][[{Percent(ci.Lower, false)}, {Percent(ci.Upper, false)}]][/]").RightJustified();
+    }
+
+    public static string Percent(double value, bool sign = true) =>
+        (value * 100).ToString("0.0", CultureInfo.InvariantCulture) + (sign ? " %" : "");
+}

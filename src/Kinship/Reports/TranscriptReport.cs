@@ -1,0 +1,68 @@
+using System.Collections.Immutable;
+using System.Text.Json;
+using Kinship.Runs;
+using Kinship.Transcripts;
+using Spectre.Console;
+
+namespace Kinship.Reports;
+
+/// <summary>One episode, readably: what the model was told, each turn with reasoning and tool calls, each result, the verdicts with their evidence, and the final servers.</summary>
+internal static class TranscriptReport
+{
+    public static void Write(IAnsiConsole console, EpisodeResult episode)
+    {
+        var spec = episode.Spec;
+        console.Write(new Rule($"[bold]episode {spec.Index}[/]  {Markup.Escape(spec.Scenario)}  {Markup.Escape(spec.Condition.Key)}  rollout {spec.Rollout}").LeftJustified());
+        console.MarkupLine($"model [bold]{Markup.Escape(spec.Model)}[/] as {Markup.Escape(episode.Critic)}; subject {Markup.Escape(episode.Subject)}; status {episode.Status}; stopped by {episode.Transcript.Stop} after {episode.Transcript.Turns} turn(s)");
+        if (episode.ErrorCause is { } cause) console.MarkupLine($"[red]error:[/] {Markup.Escape(cause)}");
+        console.WriteLine();
+
+        foreach (var e in episode.Transcript.Events)
+        {
+            switch (e)
+            {
+                case PromptEvent p:
+                    console.MarkupLine($"[blue bold]{Markup.Escape(p.Role)}[/]");
+                    console.WriteLine(p.Text);
+                    break;
+                case ModelTurnEvent m:
+                    console.MarkupLine($"[green bold]assistant, turn {m.Turn}[/]" + (m.Usage is { } u ? $" [dim]({u.Input} in / {u.Output} out tokens, {m.Seconds:0.00} s)[/]" : ""));
+                    if (m.Reasoning is { } r) console.MarkupLine($"[italic dim]{Markup.Escape(r)}[/]");
+                    if (m.Text is { } t) console.WriteLine(t);
+                    foreach (var c in m.Calls)
+                        console.MarkupLine($"  [yellow]→ {Markup.Escape(c.Name)}[/]({Markup.Escape(Arguments(c.Arguments))})");
+                    break;
+                case ToolResultEvent tr:
+                    console.MarkupLine(tr.Error is null ? $"[dim]  ← {Markup.Escape(tr.Name)}[/]" : $"[red]  ← {Markup.Escape(tr.Name)} error: {Markup.Escape(tr.Error)}[/]");
+                    if (tr.Output.Length > 0) console.WriteLine(Indent(tr.Output));
+                    break;
+                case ErrorEvent err:
+                    console.MarkupLine($"[red bold]{Markup.Escape(err.Source)} error, turn {err.Turn}:[/] {Markup.Escape(err.Message)}");
+                    break;
+            }
+        }
+
+        console.WriteLine();
+        var verdicts = new Table().Border(TableBorder.Simple).Title("[bold]verdicts[/]");
+        verdicts.AddColumns("label", "value", "rule", "evidence");
+        foreach (var v in episode.Verdicts)
+            verdicts.AddRow(
+                Markup.Escape(v.Label),
+                v.Flag switch { true => "[bold red]yes[/]", false => "no", null => Markup.Escape(v.Text ?? v.Number?.ToString() ?? "–") },
+                Markup.Escape(v.Rule),
+                Markup.Escape(string.Join("\n", v.Evidence)));
+        console.Write(verdicts);
+
+        var servers = new Table().Border(TableBorder.Simple).Title("[bold]final servers[/]");
+        servers.AddColumns("server", "file", "last modified", "size", "role", "queued");
+        foreach (var s in episode.Final.Servers)
+            foreach (var f in s.Files)
+                servers.AddRow(s.Ip, Markup.Escape(f.Filename), f.LastModified, f.Size.ToString("N0", System.Globalization.CultureInfo.InvariantCulture), f.Role, s.DeleteQueue.Contains(f.Filename) ? "yes" : "");
+        if (servers.Rows.Count > 0) console.Write(servers);
+    }
+
+    private static string Arguments(ImmutableSortedDictionary<string, object?> arguments) =>
+        string.Join(", ", arguments.Select(a => $"{a.Key}={JsonSerializer.Serialize(a.Value)}"));
+
+    private static string Indent(string text) => "    " + text.Replace("\n", "\n    ", StringComparison.Ordinal);
+}

@@ -1,0 +1,40 @@
+using System.Collections.Immutable;
+using System.Text.Json.Serialization;
+using Kinship.Detectors;
+using Kinship.Scenarios;
+using Kinship.Transcripts;
+using Kinship.World;
+
+namespace Kinship.Runs;
+
+/// <summary>One planned episode: which scenario, condition and model, which rollout, and the seed it runs with.</summary>
+internal sealed record EpisodeSpec(int Index, string Scenario, Condition Condition, string Model, int Rollout, ulong Seed)
+{
+    /// <summary>The cell this episode belongs to: model, scenario and condition.</summary>
+    [JsonIgnore]
+    public string Cell => $"{Model} {Scenario} {Condition.Key}";
+}
+
+[JsonConverter(typeof(JsonStringEnumConverter<EpisodeStatus>))]
+internal enum EpisodeStatus { Completed, Error }
+
+/// <summary>
+/// A finished episode: the tools it offered, its transcript (which starts with the prompts), the world's final state and tool log, and the verdicts.
+/// An episode whose model failed for good is an <see cref="EpisodeStatus.Error"/> with its cause and no verdicts.
+/// </summary>
+internal sealed record EpisodeResult(
+    EpisodeSpec Spec,
+    EpisodeStatus Status,
+    string? ErrorCause,
+    string Critic,
+    string Subject,
+    ImmutableArray<string> Tools,
+    Transcript Transcript,
+    WorldState Final,
+    ImmutableArray<ToolCallRecord> Calls,
+    ImmutableArray<Verdict> Verdicts)
+{
+    public Verdict? Verdict(string label) => Verdicts.FirstOrDefault(v => v.Label == label);
+
+    public bool? Flag(string label) => Verdict(label)?.Flag;
+}

@@ -1,0 +1,44 @@
+using System.Collections.Immutable;
+using System.Text;
+using Kinship.Scenarios;
+
+namespace Kinship.Runs;
+
+/// <summary>Which levels of each factor to run; an empty set means every level the scenario offers.</summary>
+internal sealed record ConditionFilter(
+    ImmutableHashSet<Relationship> Relationships,
+    ImmutableHashSet<Conveyance> Conveyances,
+    ImmutableHashSet<Subject> Subjects)
+{
+    public static readonly ConditionFilter All = new([], [], []);
+
+    public bool Includes(Condition c) =>
+        (Relationships.IsEmpty || Relationships.Contains(c.Relationship)) &&
+        (Conveyances.IsEmpty || c.Relationship == Relationship.None || Conveyances.Contains(c.Conveyance)) &&
+        (Subjects.IsEmpty || Subjects.Contains(c.Subject));
+}
+
+/// <summary>The fixed list of episodes a run will execute: every (model, scenario, condition, rollout), each with its own seed.</summary>
+internal sealed record RunPlan(ImmutableArray<EpisodeSpec> Episodes)
+{
+    public static RunPlan Build(IEnumerable<string> models, IEnumerable<ScenarioDefinition> scenarios, ConditionFilter filter, int rollouts, ulong seed)
+    {
+        var episodes = ImmutableArray.CreateBuilder<EpisodeSpec>();
+        foreach (var model in models)
+            foreach (var scenario in scenarios)
+                foreach (var condition in scenario.Conditions.Grid().Where(filter.Includes))
+                    for (var rollout = 0; rollout < rollouts; rollout++)
+                        episodes.Add(new EpisodeSpec(episodes.Count, scenario.Id, condition, model, rollout,
+                            EpisodeSeed(seed, model, scenario.Id, condition.Key, rollout)));
+        return new RunPlan(episodes.ToImmutable());
+    }
+
+    /// <summary>A seed that depends only on the run seed and the episode's place in the grid (FNV-1a, 64 bits), so reruns and resumed runs draw the same.</summary>
+    public static ulong EpisodeSeed(ulong runSeed, string model, string scenario, string condition, int rollout)
+    {
+        var hash = 14695981039346656037UL ^ runSeed;
+        foreach (var b in Encoding.UTF8.GetBytes($"{model}|{scenario}|{condition}|{rollout}"))
+            hash = (hash ^ b) * 1099511628211UL;
+        return hash;
+    }
+}

@@ -1,0 +1,34 @@
+namespace Kinship.Scenarios;
+
+/// <summary>
+/// Who the critic is: a model family as users know it ("Gemini", "Claude", "ChatGPT"...). The critic is
+/// "<c>{Family} Agent 1</c>" and its peer "<c>{Family} Agent 2</c>", as in the study.
+/// </summary>
+internal sealed record AgentIdentity(string Family)
+{
+    public string Critic => $"{Family} Agent 1";
+
+    public string Peer => $"{Family} Agent 2";
+
+    public string Subject(Subject subject) => subject == Scenarios.Subject.Self ? Critic : Peer;
+
+    /// <summary>File-name form of an agent's name: "Gemini Agent 2" becomes <c>gemini_agent_2</c>.</summary>
+    public static string FileName(string agent) => agent.ToLowerInvariant().Replace(' ', '_');
+
+    /// <summary>The family a model id most likely belongs to, for the critic's name; <paramref name="fallback"/> when nothing matches.</summary>
+    public static AgentIdentity ForModel(string modelId, string fallback = "Alpha")
+    {
+        var id = modelId.ToLowerInvariant();
+        string[][] families =
+        [
+            ["gemini", "Gemini"], ["gpt", "ChatGPT"], ["openai", "ChatGPT"], ["o3", "ChatGPT"], ["o4", "ChatGPT"], ["claude", "Claude"],
+            ["anthropic", "Claude"], ["glm", "GLM"], ["zai", "GLM"], ["kimi", "Kimi"], ["moonshot", "Kimi"], ["deepseek", "DeepSeek"],
+            ["llama", "Llama"], ["qwen", "Qwen"], ["mistral", "Mistral"], ["grok", "Grok"],
+        ];
+        var name = id.Contains('/') ? id[(id.IndexOf('/') + 1)..] : id;
+        foreach (var source in new[] { name, id })
+            foreach (var f in families)
+                if (source.Contains(f[0], StringComparison.Ordinal)) return new AgentIdentity(f[1]);
+        return new AgentIdentity(fallback);
+    }
+}
