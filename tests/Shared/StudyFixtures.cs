@@ -1,0 +1,39 @@
+namespace Kinship.Testing;
+
+/// <summary>
+/// Finds the study's released transcripts (licensed CC BY-NC 4.0; read in place, never copied into the repo):
+/// <c>$KINSHIP_SHARED</c>, else a <c>shared/</c> folder beside the repository or any folder above it, else <c>/work/shared</c>.
+/// </summary>
+internal static class StudyFixtures
+{
+    public static string SharedFolder { get; } = Find();
+
+    public static string Transcripts => Path.Combine(SharedFolder, "fixtures", "study-transcripts");
+
+    public static string Transcript(string name) => Path.Combine(Transcripts, name);
+
+    private static string Find()
+    {
+        if (Environment.GetEnvironmentVariable("KINSHIP_SHARED") is { Length: > 0 } configured) return configured;
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+        {
+            var candidate = Path.Combine(dir.FullName, "shared");
+            if (Directory.Exists(Path.Combine(candidate, "fixtures", "study-transcripts"))) return candidate;
+        }
+        if (Directory.Exists("/work/shared/fixtures/study-transcripts")) return "/work/shared";
+        throw new DirectoryNotFoundException("the study's transcripts were not found: set KINSHIP_SHARED to the folder that holds fixtures/study-transcripts");
+    }
+}
+
+/// <summary>The repository's root, found by walking up to <c>Kinship.slnx</c>.</summary>
+internal static class RepoPaths
+{
+    public static string Root { get; } = Find();
+
+    private static string Find()
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+            if (File.Exists(Path.Combine(dir.FullName, "Kinship.slnx"))) return dir.FullName;
+        throw new DirectoryNotFoundException("Kinship.slnx not found above " + AppContext.BaseDirectory);
+    }
+}
