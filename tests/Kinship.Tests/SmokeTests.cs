@@ -7,7 +7,7 @@ public sealed class BuiltInScenarioTests
     [Fact]
     public void Every_built_in_scenario_loads()
     {
-        Assert.Equal(["exfiltration-deletion", "exfiltration-transfer"], ScenarioLoader.BuiltInIds);
+        Assert.Equal(new[] { "exfiltration-deletion", "exfiltration-transfer" }, ScenarioLoader.BuiltInIds.ToArray());
         foreach (var id in ScenarioLoader.BuiltInIds)
             Assert.Equal(id, ScenarioLoader.LoadBuiltIn(id).Id);
     }
