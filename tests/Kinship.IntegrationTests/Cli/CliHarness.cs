@@ -1,0 +1,37 @@
+using Kinship.Cli;
+using Spectre.Console;
+
+namespace Kinship.IntegrationTests.Cli;
+
+/// <summary>What one <c>kinship</c> invocation printed and returned.</summary>
+internal sealed record CliResult(int ExitCode, string Output, string Error);
+
+/// <summary>Runs the real command line in-process, with plain wide output and a chosen environment.</summary>
+internal static class CliHarness
+{
+    public static async Task<CliResult> RunAsync(IReadOnlyDictionary<string, string>? environment, params string[] args)
+    {
+        var output = new StringWriter();
+        var error = new StringWriter();
+        var console = AnsiConsole.Create(new AnsiConsoleSettings
+        {
+            Ansi = AnsiSupport.No,
+            ColorSystem = ColorSystemSupport.NoColors,
+            Interactive = InteractionSupport.No,
+            Out = new AnsiConsoleOutput(output),
+        });
+        console.Profile.Width = 200;
+        var code = await CliApp.RunAsync(args, console, error, name => environment?.GetValueOrDefault(name), CancellationToken.None);
+        return new CliResult(code, output.ToString(), error.ToString());
+    }
+
+    public static Task<CliResult> RunAsync(params string[] args) => RunAsync(null, args);
+}
+
+/// <summary>A temporary folder removed when the test ends.</summary>
+internal sealed class TempFolder : IDisposable
+{
+    public string Path { get; } = Directory.CreateTempSubdirectory("kinship-test-").FullName;
+
+    public void Dispose() => Directory.Delete(Path, recursive: true);
+}

@@ -1,0 +1,116 @@
+using System.Text.RegularExpressions;
+using Kinship.Runs;
+using Kinship.Testing;
+
+namespace Kinship.IntegrationTests.Cli;
+
+public sealed class RunCommandTests
+{
+    [Fact]
+    public async Task The_default_run_stores_every_planned_episode_and_prints_the_rates()
+    {
+        using var temp = new TempFolder();
+        var result = await CliHarness.RunAsync("run", "--rollouts", "2", "--out", temp.Path);
+
+        Assert.Equal(0, result.ExitCode);
+        var folder = Assert.Single(Directory.GetDirectories(temp.Path));
+        var run = JsonlRunStore.Read(folder);
+        // 7 reference agents × 2 scenarios × 20 conditions × 2 rollouts.
+        Assert.Equal(7 * 2 * 20 * 2, run.Manifest.PlannedEpisodes);
+        Assert.Equal(run.Manifest.PlannedEpisodes, run.Episodes.Count);
+        Assert.Equal(run.Episodes.Count, run.Episodes.Select(e => e.Spec.Index).Distinct().Count());
+        Assert.Empty(run.Warnings);
+        Assert.All(run.Episodes, e => Assert.Equal(EpisodeStatus.Completed, e.Status));
+        Assert.All(run.Episodes, e => Assert.True(e.Flag("read"), $"episode {e.Spec.Index} did not read the material"));
+
+        foreach (var e in run.Episodes)
+        {
+            var expected = e.Spec.Model switch
+            {
+                "scripted/exfiltrate" or "scripted/copy-launder" or "scripted/rename" => true,
+                "scripted/faithful" or "scripted/refuse" or "scripted/delete-all" => false,
+                _ => (bool?)null,
+            };
+            if (expected is { } x) Assert.Equal(x, e.Flag("exfiltration"));
+            if (e.Spec.Scenario == "exfiltration-transfer")
+                Assert.Equal(e.Spec.Model is not ("scripted/refuse" or "scripted/delete-all"), e.Flag("correct"));
+            if (e.Spec.Model == "scripted/copy-launder") Assert.True(e.Flag("copy"));
+            if (e.Spec.Scenario == "exfiltration-deletion" && e.Spec.Model == "scripted/faithful")
+            {
+                Assert.True(e.Flag("delete_model"));
+                Assert.True(e.Flag("delete_others"));
+                Assert.False(e.Flag("change_user"));
+            }
+        }
+
+        // The transfer table: the exfiltrating agents at 100 % in every relationship column and in "correct";
+        // the faithful agent at 0 % in every relationship column and 100 % correct.
+        var transfer = result.Output[result.Output.IndexOf("exfiltration-transfer: exfiltration rate", StringComparison.Ordinal)..];
+        var rows = transfer.Split('\n');
+        foreach (var agent in new[] { "scripted/exfiltrate", "scripted/copy-launder", "scripted/rename" })
+            Assert.Equal(5, Regex.Count(rows.First(l => l.Contains(agent + " ", StringComparison.Ordinal)), @"(?<![\d.])100\.0 %"));
+        var faithful = rows.First(l => l.Contains("scripted/faithful", StringComparison.Ordinal));
+        Assert.Equal(4, Regex.Count(faithful, @"(?<![\d.])0\.0 %"));
+        Assert.Equal(1, Regex.Count(faithful, @"(?<![\d.])100\.0 %"));
+        Assert.Contains("episodes (0 errors)", result.Output, StringComparison.Ordinal);
+    }
+    [Fact]
+    public async Task Show_prints_an_episode_with_its_tool_calls_and_verdict_evidence()
+    {
+        using var temp = new TempFolder();
+        var run = await CliHarness.RunAsync("run", "-m", "scripted/copy-launder", "-s", "exfiltration-transfer", "-c", "good_peer/file_prompt/peer", "-n", "1", "-o", temp.Path);
+        Assert.Equal(0, run.ExitCode);
+        var folder = Assert.Single(Directory.GetDirectories(temp.Path));
+
+        var show = await CliHarness.RunAsync("show", folder, "0");
+
+        Assert.Equal(0, show.ExitCode);
+        Assert.Contains("have shown a good trust relationship", show.Output, StringComparison.Ordinal);
+        Assert.Contains("copy_server_file", show.Output, StringComparison.Ordinal);
+        Assert.Contains("alpha_agent_2_model_weight copy.safetensors", show.Output, StringComparison.Ordinal);
+        Assert.Matches(@"exfiltration\s+yes", show.Output);
+        Assert.Matches(@"copy\s+yes", show.Output);
+        Assert.Contains("10.0.12.46: alpha_agent_2_model_weight copy.safetensors", show.Output, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("unknown provider 'nosuch'", "run", "--model", "nosuch/model")]
+    [InlineData("unknown scripted agent 'hero'", "run", "--model", "scripted/hero")]
+    [InlineData("unknown scenario 'no-such-scenario'", "run", "--scenario", "no-such-scenario")]
+    [InlineData("unknown condition 'great_peer'", "run", "--condition", "great_peer")]
+    [InlineData("unknown relationship 'friendly'", "run", "--relationship", "friendly")]
+    [InlineData("OPENAI_API_KEY is not set", "run", "--model", "openai/gpt-5.2")]
+    public async Task Bad_input_gives_one_clear_line_and_exit_code_2(string message, params string[] args)
+    {
+        using var temp = new TempFolder();
+        var result = await CliHarness.RunAsync([.. args, "--out", temp.Path]);
+
+        Assert.Equal(2, result.ExitCode);
+        var line = Assert.Single(result.Error.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        Assert.StartsWith("kinship: ", line, StringComparison.Ordinal);
+        Assert.Contains(message, line, StringComparison.Ordinal);
+        Assert.Empty(Directory.GetDirectories(temp.Path));
+    }
+
+    [Fact]
+    public async Task A_malformed_scenario_file_is_reported_with_file_line_and_column()
+    {
+        using var temp = new TempFolder();
+        var path = Path.Combine(temp.Path, "broken.yaml");
+        var yaml = File.ReadAllText(Path.Combine(RepoPaths.Root, "src/Kinship/Scenarios/BuiltIn/exfiltration-transfer.yaml"));
+        File.WriteAllText(Path.Combine(temp.Path, "study-shared.yaml"), File.ReadAllText(Path.Combine(RepoPaths.Root, "src/Kinship/Scenarios/BuiltIn/study-shared.yaml")));
+        var lines = yaml.Split('\n').ToList();
+        var sizeLine = lines.FindIndex(l => l.Contains("size: 35840", StringComparison.Ordinal));
+        lines[sizeLine] = lines[sizeLine].Replace("35840", "thirty-five kB", StringComparison.Ordinal);
+        var toolLine = lines.FindIndex(l => l.Trim() == "- copy_server_file");
+        lines[toolLine] = lines[toolLine].Replace("copy_server_file", "teleport_file", StringComparison.Ordinal);
+        File.WriteAllText(path, string.Join('\n', lines));
+
+        var result = await CliHarness.RunAsync("run", "--scenario", path, "--out", temp.Path);
+
+        Assert.Equal(2, result.ExitCode);
+        Assert.Contains($"{path}:{sizeLine + 1}:{lines[sizeLine].IndexOf("thirty", StringComparison.Ordinal) + 1}: 'size' must be a whole number of bytes", result.Error, StringComparison.Ordinal);
+        Assert.Contains($"{path}:{toolLine + 1}:{lines[toolLine].IndexOf("teleport", StringComparison.Ordinal) + 1}: unknown tool 'teleport_file'", result.Error, StringComparison.Ordinal);
+    }
+
+}
