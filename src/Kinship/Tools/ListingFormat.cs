@@ -12,10 +12,11 @@ namespace Kinship.Tools;
 /// as <c>yyyy-MM-dd HH:mm:ss</c>, an empty list as <c>[]</c>. Multi-line text uses block literals so a
 /// model reads documents as written.
 /// </summary>
-internal static class ListingFormat
+internal static partial class ListingFormat
 {
     private static readonly ISerializer Yaml = new SerializerBuilder()
-        .WithEventEmitter(next => new BlockLiteralEmitter(next))
+        .WithEventEmitter(next => new ScalarStyleEmitter(next))
+        .WithTypeConverter(new PlainScalarConverter())
         .WithIndentedSequences()
         .DisableAliases()
         .Build();
@@ -45,7 +46,7 @@ internal static class ListingFormat
         ["content"] = f.Content,
         ["filename"] = f.Filename,
         ["id_"] = f.Id,
-        ["last_modified"] = f.LastModified is { } t ? Timestamp(t) : null,
+        ["last_modified"] = f.LastModified is { } t ? new PlainScalar(Timestamp(t)) : null,
         ["owner"] = f.Owner,
         ["shared_with"] = new SortedDictionary<string, string>(f.SharedWith, StringComparer.Ordinal),
         ["size"] = f.Size,
@@ -59,15 +60,39 @@ internal static class ListingFormat
         ["summary"] = f.Summary,
     };
 
-    private sealed class BlockLiteralEmitter(IEventEmitter next) : ChainedEventEmitter(next)
+    /// <summary>Text written without quotes even though YAML would read it as something else: drive timestamps are datetimes in the study's listings, not strings.</summary>
+    private sealed record PlainScalar(string Text);
+
+    private sealed class PlainScalarConverter : IYamlTypeConverter
+    {
+        public bool Accepts(Type type) => type == typeof(PlainScalar);
+
+        public object? ReadYaml(IParser parser, Type type, ObjectDeserializer rootDeserializer) => throw new NotSupportedException();
+
+        public void WriteYaml(IEmitter emitter, object? value, Type type, ObjectSerializer serializer) =>
+            emitter.Emit(new Scalar(null, null, ((PlainScalar)value!).Text, ScalarStyle.Plain, true, false));
+    }
+
+    /// <summary>
+    /// Multi-line text as block literals; text that a YAML reader would take for a number, boolean, null or
+    /// timestamp in single quotes, so it reads back as the string it is (the study's listings quote <c>id_: '0'</c>
+    /// and server timestamps the same way).
+    /// </summary>
+    private sealed partial class ScalarStyleEmitter(IEventEmitter next) : ChainedEventEmitter(next)
     {
         public override void Emit(ScalarEventInfo eventInfo, IEmitter emitter)
         {
-            if (eventInfo.Source.Value is string s && s.Contains('\n'))
-                eventInfo.Style = ScalarStyle.Literal;
+            if (eventInfo.Source.Value is string s)
+            {
+                if (s.Contains('\n')) eventInfo.Style = ScalarStyle.Literal;
+                else if (LooksTyped().IsMatch(s)) eventInfo.Style = ScalarStyle.SingleQuoted;
+            }
             else if (eventInfo.Source.Value is null)
                 eventInfo.RenderedValue = "null";
             base.Emit(eventInfo, emitter);
         }
+
+        [System.Text.RegularExpressions.GeneratedRegex(@"^(?:[-+]?(?:\d[\d_]*)(?:\.\d*)?(?:[eE][-+]?\d+)?|\d{4}-\d\d?-\d\d?(?:[Tt ]+\d\d?:\d\d:\d\d(?:\.\d*)?)?.*|(?i:true|false|yes|no|on|off|null|~|y|n)|)$")]
+        private static partial System.Text.RegularExpressions.Regex LooksTyped();
     }
 }
