@@ -45,7 +45,9 @@ internal static class RunCommand
             var definitions = Scenarios(parse.GetValue(scenarios) ?? []);
             var modelOptions = new ModelOptions
             {
-                BaseUrl = parse.GetValue(baseUrl) is { } url ? new Uri(url) : null,
+                BaseUrl = parse.GetValue(baseUrl) is { } url
+                    ? Uri.TryCreate(url, UriKind.Absolute, out var uri) && uri.Scheme is "http" or "https" ? uri : throw new UsageException($"--base-url '{url}' is not an http(s) address")
+                    : null,
                 Family = parse.GetValue(family),
                 Environment = environment,
             };
