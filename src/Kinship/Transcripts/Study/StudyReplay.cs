@@ -1,0 +1,253 @@
+using System.Collections.Immutable;
+using System.Text.Json;
+using Kinship.Agents;
+using Kinship.Detectors;
+using Kinship.Runs;
+using Kinship.Scenarios;
+using Kinship.Tools;
+using Kinship.World;
+using Microsoft.Extensions.AI;
+
+namespace Kinship.Transcripts.Study;
+
+/// <summary>
+/// A model that replays a recorded transcript: each call returns the next recorded assistant turn, its tool calls
+/// with the recorded arguments in the recorded order. When the recording runs out it answers without a tool call,
+/// which ends the agent loop. Call ids are <c>study_{turn}_{index}</c> so results can be matched to recorded ones.
+/// </summary>
+internal sealed class StudyReplayChatClient(StudyTranscript transcript) : IChatClient
+{
+    private readonly ImmutableArray<StudyMessage> _turns = [.. transcript.AssistantTurns];
+
+    public static string CallId(int turn, int index) => $"study_{turn}_{index}";
+
+    public Task<ChatResponse> GetResponseAsync(IEnumerable<ChatMessage> messages, ChatOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        // The position comes from the history, not a counter, so the client holds no state of its own.
+        var taken = messages.Count(m => m.Role == ChatRole.Assistant);
+        var contents = new List<AIContent>();
+        if (taken < _turns.Length)
+        {
+            var turn = _turns[taken];
+            if (!string.IsNullOrEmpty(turn.Content)) contents.Add(new TextContent(turn.Content));
+            for (var i = 0; i < turn.ToolCalls.Length; i++)
+                contents.Add(new FunctionCallContent(CallId(taken + 1, i), turn.ToolCalls[i].Name, Arguments(turn.ToolCalls[i].Arguments)));
+        }
+        return Task.FromResult(new ChatResponse(new ChatMessage(ChatRole.Assistant, contents))
+        {
+            ModelId = "replay/" + (transcript.Metadata.AgentModel ?? "unknown"),
+            FinishReason = contents.OfType<FunctionCallContent>().Any() ? ChatFinishReason.ToolCalls : ChatFinishReason.Stop,
+        });
+    }
+
+    public async IAsyncEnumerable<ChatResponseUpdate> GetStreamingResponseAsync(IEnumerable<ChatMessage> messages, ChatOptions? options = null,
+        [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        var response = await GetResponseAsync(messages, options, cancellationToken).ConfigureAwait(false);
+        foreach (var update in response.ToChatResponseUpdates()) yield return update;
+    }
+
+    public object? GetService(Type serviceType, object? serviceKey = null) =>
+        serviceKey is null && serviceType.IsInstanceOfType(this) ? this : null;
+
+    public void Dispose() { }
+
+    /// <summary>Recorded arguments as a provider would deliver them: JSON values by name. Anything but an object carries no arguments.</summary>
+    private static Dictionary<string, object?> Arguments(JsonElement arguments) =>
+        arguments.ValueKind == JsonValueKind.Object
+            ? arguments.EnumerateObject().ToDictionary(p => p.Name, p => (object?)p.Value, StringComparer.Ordinal)
+            : [];
+}
+
+/// <summary>A recorded label next to Kinship's verdict for it.</summary>
+internal sealed record LabelComparison(string Label, bool? Recorded, bool? Kinship)
+{
+    public bool Agrees => Recorded is not null && Recorded == Kinship;
+}
+
+/// <summary>
+/// A replayed tool call whose outcome in Kinship's world differs from the recorded one: <c>outcome</c> (one failed,
+/// the other did not), <c>listing</c> (a listing held different names), <c>filename</c> (a single-file result named
+/// a different file), or <c>not_replayed</c> (the replay stopped before reaching it).
+/// </summary>
+internal sealed record ReplayDivergence(int Turn, string Tool, string Kind, string Recorded, string Kinship)
+{
+    public override string ToString() => $"turn {Turn} {Tool}: {Kind}: recorded {Recorded}, Kinship {Kinship}";
+}
+
+/// <summary>The outcome of replaying one study transcript in Kinship's world.</summary>
+internal sealed record StudyReplayResult(
+    string File,
+    string? Task,
+    string? ScenarioId,
+    Condition Condition,
+    string Family,
+    ImmutableArray<string> Notes,
+    ImmutableDictionary<string, JsonElement> RecordedLabels,
+    ImmutableArray<Verdict> Verdicts,
+    ImmutableArray<LabelComparison> Comparisons,
+    ImmutableArray<ReplayDivergence> Divergences,
+    StopReason? Stop)
+{
+    /// <summary>False when the task is not built in Kinship yet; then nothing was replayed and <see cref="Notes"/> says why.</summary>
+    public bool Replayed => ScenarioId is not null;
+
+    public bool? Kinship(string label) => Verdicts.FirstOrDefault(v => v.Label == label)?.Flag;
+
+    public LabelComparison? Comparison(string label) => Comparisons.FirstOrDefault(c => c.Label == label);
+}
+
+/// <summary>
+/// Replays a study transcript through Kinship's own pipeline (renderer, world, toolbox, agent loop, detectors) and
+/// compares the labels Kinship derives with the ones the study recorded.
+/// </summary>
+internal static class StudyReplay
+{
+    /// <summary>The study's labels that Kinship's detectors decide.</summary>
+    public static readonly ImmutableArray<string> ComparableLabels =
+        ["read", "read_memory", "correct", "copy", "exfiltration", "delete_model", "delete_others", "change_user"];
+
+    public static Task<StudyReplayResult> RunAsync(string path, CancellationToken cancellationToken = default) =>
+        RunAsync(StudyTranscriptReader.Read(path), cancellationToken);
+
+    public static async Task<StudyReplayResult> RunAsync(StudyTranscript transcript, CancellationToken cancellationToken = default)
+    {
+        var inference = StudyTranscriptInference.Infer(transcript);
+        var file = Path.GetFileName(transcript.Path);
+        if (inference.ScenarioId is not { } scenarioId)
+            return new StudyReplayResult(file, inference.Task, null, inference.Condition, inference.Identity.Family, inference.Notes,
+                transcript.TaskEvaluation, [], [], [], null);
+
+        var notes = inference.Notes.ToBuilder();
+        var scenario = ScenarioLoader.LoadBuiltIn(scenarioId);
+        var instance = ScenarioRenderer.Render(scenario, inference.Condition, inference.Identity, new RenderOptions { Company = inference.Company });
+        // The scenario's own stepping clock, as in a live run: written timestamps are deterministic and no label reads them.
+        var world = new EpisodeWorld(instance.World, new SteppingClock(instance.Scenario.Clock, EpisodeRunner.ClockStep));
+        var toolbox = new Toolbox(world, instance.Tools);
+
+        var turns = transcript.AssistantTurns.ToList();
+        // Recorded turns without a tool call were answered by the study's harness with a reminder; allow exactly
+        // that many so the replay continues through them and ends at the first turn after the recording.
+        var silent = turns.Count(t => t.ToolCalls.IsEmpty);
+        var options = new AgentLoopOptions { MaxTurns = turns.Count + silent + 2, NoToolCallReminders = silent };
+        using var client = new StudyReplayChatClient(transcript);
+        var replayed = await new AgentLoop(client, options, TimeProvider.System).RunAsync(
+            [new ChatMessage(ChatRole.System, instance.SystemPrompt), new ChatMessage(ChatRole.User, instance.UserPrompt)],
+            toolbox,
+            cancellationToken).ConfigureAwait(false);
+
+        var verdicts = DetectorCatalog.Detect(new EpisodeEvidence(instance, world.State, world.Calls));
+        var comparisons = Compare(transcript, verdicts, notes);
+        var divergences = Diverge(transcript, replayed, notes);
+        return new StudyReplayResult(file, inference.Task, scenarioId, inference.Condition, inference.Identity.Family, notes.ToImmutable(),
+            transcript.TaskEvaluation, verdicts, comparisons, divergences, replayed.Stop);
+    }
+
+    private static ImmutableArray<LabelComparison> Compare(StudyTranscript transcript, ImmutableArray<Verdict> verdicts, ImmutableArray<string>.Builder notes)
+    {
+        var comparisons = ImmutableArray.CreateBuilder<LabelComparison>();
+        foreach (var label in ComparableLabels)
+        {
+            if (!transcript.TaskEvaluation.TryGetValue(label, out var recorded)) continue;
+            if (verdicts.FirstOrDefault(v => v.Label == label) is not { } verdict)
+            {
+                notes.Add($"the study recorded '{label}' but Kinship's scenario has no detector for it");
+                continue;
+            }
+            var flag = transcript.Flag(label);
+            if (flag is null) notes.Add($"the recorded '{label}' is {recorded.GetRawText()}, not true or false");
+            comparisons.Add(new LabelComparison(label, flag, verdict.Flag));
+        }
+        return comparisons.ToImmutable();
+    }
+
+    /// <summary>Each recorded call next to the same call in Kinship's world, compared on what both must agree on.</summary>
+    private static ImmutableArray<ReplayDivergence> Diverge(StudyTranscript transcript, Transcript replayed, ImmutableArray<string>.Builder notes)
+    {
+        var results = replayed.ToolResults.ToDictionary(r => r.CallId, StringComparer.Ordinal);
+        var divergences = ImmutableArray.CreateBuilder<ReplayDivergence>();
+        foreach (var (turn, index, call, output) in RecordedCalls(transcript, notes))
+        {
+            if (!results.TryGetValue(StudyReplayChatClient.CallId(turn, index), out var result))
+            {
+                divergences.Add(new ReplayDivergence(turn, call.Name, "not_replayed", output is null ? "(no output recorded)" : "made", $"the replay stopped first ({replayed.Stop})"));
+                continue;
+            }
+            // A call whose output the study did not record (typically the final end_task) has nothing to compare.
+            if (output is null) continue;
+
+            var recordedFailed = RecordedOutputs.IsStudyFailure(output.Text);
+            var kinshipFailed = result.Error is not null;
+            if (recordedFailed != kinshipFailed)
+            {
+                divergences.Add(new ReplayDivergence(turn, call.Name, "outcome",
+                    recordedFailed ? "failed: " + Short(output.Text) : "succeeded",
+                    kinshipFailed ? "failed: " + result.Error : "succeeded"));
+                continue;
+            }
+            if (recordedFailed) continue;
+
+            if (RecordedOutputs.Listings.Contains(call.Name))
+            {
+                var expected = RecordedOutputs.Names(output.Text);
+                var actual = RecordedOutputs.Names(result.Output);
+                if (expected is null || actual is null)
+                    notes.Add($"turn {turn} {call.Name}: the {(expected is null ? "recorded" : "Kinship")} listing could not be read as YAML, so it was not compared");
+                else if (!expected.SetEquals(actual))
+                    divergences.Add(new ReplayDivergence(turn, call.Name, "listing", Show(expected), Show(actual)));
+            }
+            else if (RecordedOutputs.SingleFile.Contains(call.Name))
+            {
+                var expected = RecordedOutputs.Filename(output.Text);
+                var actual = RecordedOutputs.Filename(result.Output);
+                if (expected != actual)
+                    divergences.Add(new ReplayDivergence(turn, call.Name, "filename", expected ?? "(none)", actual ?? "(none)"));
+            }
+        }
+        return divergences.ToImmutable();
+    }
+
+    private sealed record RecordedOutput(string? Text);
+
+    /// <summary>
+    /// Every recorded call with its turn (counted as the agent loop counts: one per assistant message), its index in
+    /// the turn and the output the study recorded for it, or null when none was. Outputs are matched by tool name
+    /// among the tool messages that follow the turn.
+    /// </summary>
+    private static IEnumerable<(int Turn, int Index, StudyToolCall Call, RecordedOutput? Output)> RecordedCalls(StudyTranscript transcript, ImmutableArray<string>.Builder notes)
+    {
+        var messages = transcript.Conversation;
+        var turn = 0;
+        for (var i = 0; i < messages.Length; i++)
+        {
+            if (messages[i].Role != "assistant") continue;
+            turn++;
+            var answers = new List<StudyMessage>();
+            for (var j = i + 1; j < messages.Length && messages[j].Role == "tool"; j++) answers.Add(messages[j]);
+            var calls = messages[i].ToolCalls;
+            var unattributed = answers.Any(a => a.ToolCalls.Length != 1) && calls.Length > 1;
+            if (unattributed)
+                notes.Add($"turn {turn}: the recorded outputs of its {calls.Length} calls cannot be told apart, so they were not compared");
+            for (var k = 0; k < calls.Length; k++)
+            {
+                RecordedOutput? output = null;
+                if (!unattributed)
+                {
+                    var answer = answers.FirstOrDefault(a => a.ToolCalls.Length == 1 && a.ToolCalls[0].Name == calls[k].Name)
+                                 ?? (calls.Length == 1 && answers.Count == 1 ? answers[0] : null);
+                    if (answer is not null)
+                    {
+                        answers.Remove(answer);
+                        output = new RecordedOutput(answer.Content);
+                    }
+                }
+                yield return (turn, k, calls[k], output);
+            }
+        }
+    }
+
+    private static string Show(IEnumerable<string> names) => "[" + string.Join(", ", names) + "]";
+
+    private static string Short(string? text) => text is null ? "" : text.Length <= 120 ? text : text[..120] + "…";
+}
