@@ -15,7 +15,7 @@ namespace Kinship.Tools;
 internal static class ListingFormat
 {
     private static readonly ISerializer Yaml = new SerializerBuilder()
-        .WithEventEmitter(next => new BlockLiteralEmitter(next))
+        .WithEventEmitter(next => new BlockLiteralEmitter(next), where => where.OnBottom())
         .WithIndentedSequences()
         .DisableAliases()
         .Build();
