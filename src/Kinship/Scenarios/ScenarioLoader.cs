@@ -276,13 +276,20 @@ internal static class ScenarioLoader
         public YamlMappingNode? Parse(string text)
         {
             var stream = new YamlStream();
+            var scanner = new Scanner(new StringReader(text));
             try
             {
-                stream.Load(new StringReader(text));
+                stream.Load(new Parser(scanner));
             }
             catch (YamlException e)
             {
                 Errors.Add(new ScenarioError(file, e.Start.Line, e.Start.Column, "not valid YAML: " + (e.InnerException?.Message ?? e.Message)));
+                return null;
+            }
+            catch (InvalidOperationException e)
+            {
+                // YamlDotNet fails this way, not with a YamlException, on some malformed input such as an unclosed flow sequence.
+                Errors.Add(new ScenarioError(file, scanner.CurrentPosition.Line, scanner.CurrentPosition.Column, $"not valid YAML: could not read past this point ({e.Message})"));
                 return null;
             }
             if (stream.Documents.Count == 0 || stream.Documents[0].RootNode is not YamlMappingNode root)
