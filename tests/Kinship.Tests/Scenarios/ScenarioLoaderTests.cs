@@ -253,6 +253,18 @@ public sealed class ScenarioLoaderTests
         Assert.Contains($"{File}:{toolLine}:5: unknown tool 'copy_everything'", e.Message);
     }
 
+    [Theory]
+    [InlineData("  copy: {}", "  [copy]: {}", "[copy]")]
+    [InlineData("  correct: {destination: 10.0.12.46}", "  correct: {[destination]: 10.0.12.46}", "[destination]")]
+    public void A_key_that_is_not_text_is_reported_not_a_crash(string line, string broken, string key)
+    {
+        var (text, number) = Replace(line, broken);
+
+        var e = Assert.Throws<ScenarioException>(() => ScenarioLoader.Load(File, text, Referenced));
+
+        Assert.Contains(new ScenarioError(File, number, Column(broken, key), "expected a key (text)"), e.Errors);
+    }
+
     [Fact]
     public void A_file_that_is_not_a_mapping_is_reported()
     {
