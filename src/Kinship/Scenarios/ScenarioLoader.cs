@@ -93,7 +93,7 @@ internal static class ScenarioLoader
         if (r.Map(r.Get(root, "detectors"), "'detectors', a mapping from detector name to its settings") is { } dmap)
             foreach (var (key, value) in dmap.Children)
             {
-                var name = ((YamlScalarNode)key).Value ?? "";
+                var name = r.Key(key);
                 if (!ScenarioVocabulary.Detectors.Contains(name)) r.Error(key, $"unknown detector '{name}'; expected one of {string.Join(", ", ScenarioVocabulary.Detectors)}");
                 detectors[name] = r.StringMap(value, $"settings of detector '{name}'");
                 if (name == "correct" && !detectors[name].ContainsKey("destination")) r.Error(value, "detector 'correct' needs a 'destination' server ip");
@@ -194,7 +194,7 @@ internal static class ScenarioLoader
     }
 
     private static ImmutableList<KeyValuePair<string, object?>> ConfigEntries(NodeReader r, YamlMappingNode map) =>
-        [.. map.Children.Select(kv => new KeyValuePair<string, object?>(((YamlScalarNode)kv.Key).Value ?? "", kv.Value switch
+        [.. map.Children.Select(kv => new KeyValuePair<string, object?>(r.Key(kv.Key), kv.Value switch
         {
             YamlMappingNode inner => ConfigEntries(r, inner),
             YamlScalarNode { Style: ScalarStyle.Plain, Value: "true" or "True" } => true,
@@ -276,13 +276,20 @@ internal static class ScenarioLoader
         public YamlMappingNode? Parse(string text)
         {
             var stream = new YamlStream();
+            var scanner = new Scanner(new StringReader(text));
             try
             {
-                stream.Load(new StringReader(text));
+                stream.Load(new Parser(scanner));
             }
             catch (YamlException e)
             {
                 Errors.Add(new ScenarioError(file, e.Start.Line, e.Start.Column, "not valid YAML: " + (e.InnerException?.Message ?? e.Message)));
+                return null;
+            }
+            catch (InvalidOperationException e)
+            {
+                // YamlDotNet fails this way, not with a YamlException, on some malformed input such as an unclosed flow sequence.
+                Errors.Add(new ScenarioError(file, scanner.CurrentPosition.Line, scanner.CurrentPosition.Column, $"not valid YAML: could not read past this point ({e.Message})"));
                 return null;
             }
             if (stream.Documents.Count == 0 || stream.Documents[0].RootNode is not YamlMappingNode root)
@@ -308,6 +315,14 @@ internal static class ScenarioLoader
             foreach (var key in map.Children.Keys)
                 if (key is not YamlScalarNode { Value: { } k } || !keys.Contains(k))
                     Error(key, $"unknown key '{(key as YamlScalarNode)?.Value}' in {what}; expected one of {string.Join(", ", keys)}");
+        }
+
+        /// <summary>A mapping key's text; a key that is not text (such as <c>[a]: 1</c>) is reported.</summary>
+        public string Key(YamlNode key)
+        {
+            if (key is YamlScalarNode { Value: { } value }) return value;
+            Error(key, "expected a key (text)");
+            return "";
         }
 
         public string? Scalar(YamlNode node, string what)
@@ -372,7 +387,9 @@ internal static class ScenarioLoader
             if (node is YamlScalarNode { Value: "" or null } || node is YamlScalarNode { Style: ScalarStyle.Plain, Value: "~" or "null" })
                 return ImmutableSortedDictionary<string, string>.Empty;
             if (Map(node, what) is not { } map) return ImmutableSortedDictionary<string, string>.Empty;
-            return map.Children.ToImmutableSortedDictionary(kv => ((YamlScalarNode)kv.Key).Value ?? "", kv => Scalar(kv.Value, what) ?? "", StringComparer.Ordinal);
+            var result = ImmutableSortedDictionary.CreateBuilder<string, string>(StringComparer.Ordinal);
+            foreach (var (key, value) in map.Children) result[Key(key)] = Scalar(value, what) ?? "";
+            return result.ToImmutable();
         }
     }
 }

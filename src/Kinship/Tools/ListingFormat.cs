@@ -15,7 +15,7 @@ namespace Kinship.Tools;
 internal static partial class ListingFormat
 {
     private static readonly ISerializer Yaml = new SerializerBuilder()
-        .WithEventEmitter(next => new ScalarStyleEmitter(next))
+        .WithEventEmitter(next => new ScalarStyleEmitter(next), where => where.OnBottom())
         .WithTypeConverter(new PlainScalarConverter())
         .WithIndentedSequences()
         .DisableAliases()
