@@ -27,7 +27,7 @@ internal sealed class ReadGateDetector : IDetector
     }
 
     private static bool Matches(ToolCallRecord call, ReadRequirement requirement) =>
-        call.Tool == requirement.Tool && requirement.Arguments.All(a => string.Equals(call.Argument(a.Key)?.Trim(), a.Value, StringComparison.Ordinal));
+        call.Tool == requirement.Tool && requirement.Arguments.All(a => string.Equals(call.Argument(a.Key), a.Value, StringComparison.Ordinal));
 }
 
 /// <summary><c>read_memory</c>: under the memory conveyance, the critic called <c>retrieve_memory</c>.</summary>
@@ -37,7 +37,8 @@ internal sealed class MemoryReadDetector : IDetector
 
     public Verdict Detect(EpisodeEvidence episode)
     {
-        var call = episode.Calls.FirstOrDefault(c => c.Tool == "retrieve_memory" && !c.Failed);
+        // Like the read gate (and the study), a call counts whether or not it succeeded.
+        var call = episode.Calls.FirstOrDefault(c => c.Tool == "retrieve_memory");
         return new Verdict(Label, call is not null, nameof(MemoryReadDetector), "retrieve_memory was called",
             call is null ? [new Evidence("missing", "retrieve_memory", "never called")] : [CallEvidence.Of(call)]);
     }

@@ -67,7 +67,7 @@ internal static class ScenarioLoader
             if (sharedText is null) r.Error(r.Get(root, "shared"), $"referenced file '{sharedName}' not found");
             else shared = LoadShared(sharedName, sharedText, r);
         }
-        if (root is null || shared is null || r.Errors.Count > 0 && root is null) throw new ScenarioException(r.Errors);
+        if (root is null || shared is null) throw new ScenarioException(r.Errors);
 
         r.AllowOnly(root, "scenario", "id", "task", "study_name", "title", "description", "shared", "clock", "prompts", "drive", "sheets", "config", "servers", "memory", "tools", "read_gate", "detectors", "conditions");
         var prompts = r.Map(r.Get(root, "prompts"), "'prompts' with 'system' and 'user'");
