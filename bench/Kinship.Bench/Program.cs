@@ -69,27 +69,28 @@ foreach (var (name, run) in modes)
     for (var i = 0; i < options.Passes; i++)
         passes.Add(await Measure.PassAsync(episodes.Length, async () => written = await run(episodes)));
     results.Add(new ModeResult(name, Measure.Median(passes), passes, written));
-    Console.WriteLine($"  {name}: {string.Join(", ", passes.Select(p => $"{p.EpisodesPerSecond:N0}/s"))}");
+    Console.WriteLine($"  {name}: {string.Join(", ", passes.Select(p => $"{p.EpisodesPerSecond:N0}/s ({p.CpuMicrosecondsPerEpisode:N0} us CPU)"))}");
 }
 
 var floor = results[0].Median.EpisodesPerSecond;
 Console.WriteLine();
-Console.WriteLine($"{"mode",-12} {"episodes",9} {"wall s",8} {"episodes/s",11} {"x floor",8} {"KB/episode",11} {"peak WS MB",11} {"peak heap MB",13} {"gen0/1/2",12}");
+Console.WriteLine($"{"mode",-12} {"episodes",9} {"wall s",8} {"episodes/s",11} {"x floor",8} {"CPU us/ep",10} {"KB/episode",11} {"peak WS MB",11} {"peak heap MB",13} {"gen0/1/2",12}");
 foreach (var r in results)
 {
     var m = r.Median;
-    Console.WriteLine($"{r.Mode,-12} {m.Episodes,9:N0} {m.Seconds,8:0.000} {m.EpisodesPerSecond,11:N0} {floor / m.EpisodesPerSecond,8:0.00} {m.BytesPerEpisode / 1024,11:N1} " +
+    Console.WriteLine($"{r.Mode,-12} {m.Episodes,9:N0} {m.Seconds,8:0.000} {m.EpisodesPerSecond,11:N0} {floor / m.EpisodesPerSecond,8:0.00} {m.CpuMicrosecondsPerEpisode,10:N0} {m.BytesPerEpisode / 1024,11:N1} " +
                       $"{r.Passes.Max(p => p.PeakWorkingSetBytes) / 1048576.0,11:N0} {r.Passes.Max(p => p.PeakManagedBytes) / 1048576.0,13:N0} {$"{m.Gen0}/{m.Gen1}/{m.Gen2}",12}");
 }
 var stored = results[^1].WrittenBytes;
-Console.WriteLine($"pipeline/world {results[1].Median.Seconds / results[0].Median.Seconds:0.00}x the time, full/world {results[2].Median.Seconds / results[0].Median.Seconds:0.00}x; " +
+Console.WriteLine($"pipeline/world {results[1].Median.Seconds / results[0].Median.Seconds:0.00}x the time ({results[1].Median.CpuSeconds / results[0].Median.CpuSeconds:0.00}x the CPU), " +
+                  $"full/world {results[2].Median.Seconds / results[0].Median.Seconds:0.00}x ({results[2].Median.CpuSeconds / results[0].Median.CpuSeconds:0.00}x); " +
                   $"episodes.jsonl {stored / 1048576.0:N1} MB ({(double)stored / episodes.Length / 1024:N1} KB/episode); process peak working set {Process.GetCurrentProcess().PeakWorkingSet64 / 1048576.0:N0} MB");
 
 if (options.Json is { } path)
 {
     var report = new BenchReport(
         DateTimeOffset.UtcNow, Environment.ProcessorCount, Environment.Version.ToString(), GCSettings.IsServerGC, options.Rollouts, options.Concurrency, options.Passes,
-        [.. results.Select(r => new ModeReport(r.Mode, r.Median.Episodes, r.Median.Seconds, r.Median.EpisodesPerSecond, r.Median.BytesPerEpisode,
+        [.. results.Select(r => new ModeReport(r.Mode, r.Median.Episodes, r.Median.Seconds, r.Median.EpisodesPerSecond, r.Median.CpuMicrosecondsPerEpisode, r.Median.BytesPerEpisode,
             r.Passes.Max(p => p.PeakWorkingSetBytes), r.Passes.Max(p => p.PeakManagedBytes), r.Median.Seconds / results[0].Median.Seconds,
             [.. r.Passes.Select(p => p.EpisodesPerSecond)], r.WrittenBytes))]);
     File.WriteAllText(path, JsonSerializer.Serialize(report, new JsonSerializerOptions { WriteIndented = true, PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower }));
@@ -134,7 +135,7 @@ namespace Kinship.Bench
 
     internal sealed record ModeResult(string Mode, PassFigures Median, IReadOnlyList<PassFigures> Passes, long WrittenBytes);
 
-    internal sealed record ModeReport(string Mode, int Episodes, double WallSeconds, double EpisodesPerSecond, double AllocatedBytesPerEpisode,
+    internal sealed record ModeReport(string Mode, int Episodes, double WallSeconds, double EpisodesPerSecond, double CpuMicrosecondsPerEpisode, double AllocatedBytesPerEpisode,
         long PeakWorkingSetBytes, long PeakManagedHeapBytes, double TimeRatioToWorld, double[] PassEpisodesPerSecond, long StoreBytes);
 
     internal sealed record BenchReport(DateTimeOffset Measured, int Cores, string Runtime, bool ServerGc, int Rollouts, int Concurrency, int Passes, ModeReport[] Modes);
