@@ -29,7 +29,8 @@ internal static class Profile
         for (var pass = 0; pass < 2; pass++)
         {
             s = new Splits();
-            foreach (var spec in grid.Plan.Episodes) await EpisodeAsync(grid, spec, s);
+            var runner = grid.Runner(TimeProvider.System);
+            foreach (var spec in grid.Plan.Episodes) await EpisodeAsync(grid, runner, spec, s);
         }
         var parts = new (string Name, long Ticks)[]
         {
@@ -49,11 +50,11 @@ internal static class Profile
             output.WriteLine($"  {name,-20} {Stopwatch.GetElapsedTime(0, ticks).TotalMicroseconds / n,9:N1} us/episode {100.0 * ticks / total,6:0.0} %");
     }
 
-    private static async Task EpisodeAsync(BenchGrid grid, EpisodeSpec spec, Splits s)
+    private static async Task EpisodeAsync(BenchGrid grid, EpisodeRunner runner, EpisodeSpec spec, Splits s)
     {
         var t = Stopwatch.GetTimestamp();
         var model = grid.Models[spec.Model];
-        var instance = ScenarioRenderer.Render(grid.Scenarios[spec.Scenario], spec.Condition, model.Identity, grid.Render);
+        var instance = runner.Instance(spec, model);
         s.Render += Lap(ref t);
         var world = new EpisodeWorld(instance.World, new SteppingClock(instance.Scenario.Clock, EpisodeRunner.ClockStep));
         var toolbox = new Toolbox(world, instance.Tools);

@@ -1,5 +1,4 @@
 using Kinship.Runs;
-using Kinship.Scenarios;
 using Kinship.Tools;
 using Kinship.World;
 
@@ -10,10 +9,13 @@ internal sealed record ReplayCall(string Name, Dictionary<string, object?> Argum
 
 /// <summary>
 /// The floor: the tool calls each episode made in the pipeline, replayed straight against a <see cref="Toolbox"/> on a
-/// fresh world, rendered per episode as <see cref="EpisodeRunner"/> renders it. No agent loop, model client, detectors or store.
+/// fresh world, its scenario rendered per episode as <see cref="EpisodeRunner"/> renders it. No agent loop, model client,
+/// detectors or store.
 /// </summary>
 internal sealed class Replay(BenchGrid grid, IReadOnlyList<ReplayCall[]> calls)
 {
+    private readonly EpisodeRunner _runner = grid.Runner(TimeProvider.System);
+
     /// <summary>Records every episode's calls from one pipeline pass over the grid.</summary>
     public static async Task<Replay> RecordAsync(BenchGrid grid)
     {
@@ -33,7 +35,7 @@ internal sealed class Replay(BenchGrid grid, IReadOnlyList<ReplayCall[]> calls)
     public IReadOnlyList<ToolCallRecord> RunEpisode(EpisodeSpec spec)
     {
         var model = grid.Models[spec.Model];
-        var instance = ScenarioRenderer.Render(grid.Scenarios[spec.Scenario], spec.Condition, model.Identity, grid.Render);
+        var instance = _runner.Instance(spec, model);
         var world = new EpisodeWorld(instance.World, new SteppingClock(instance.Scenario.Clock, EpisodeRunner.ClockStep));
         var toolbox = new Toolbox(world, instance.Tools);
         foreach (var call in calls[spec.Index]) toolbox.Invoke(call.Name, call.Arguments);
