@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using Kinship.Agents;
 using Kinship.Detectors;
 using Kinship.Models;
@@ -23,10 +24,19 @@ internal sealed class EpisodeRunner(
     /// <summary>Scenario time moves this much each time the world reads its clock.</summary>
     public static readonly TimeSpan ClockStep = TimeSpan.FromSeconds(7);
 
+    private readonly ConcurrentDictionary<(string Scenario, Condition Condition, AgentIdentity Identity), ScenarioInstance> _instances = new();
+
+    /// <summary>
+    /// The scenario rendered for the episode's condition and critic. Rendering depends on nothing else and the instance
+    /// is immutable (the world is a value), so every rollout of a cell shares one instead of filling the placeholders again.
+    /// </summary>
+    public ScenarioInstance Instance(EpisodeSpec spec, AgentModel model) =>
+        _instances.GetOrAdd((spec.Scenario, spec.Condition, model.Identity), k => ScenarioRenderer.Render(scenarios[k.Scenario], k.Condition, k.Identity, render));
+
     public async Task<EpisodeResult> RunAsync(EpisodeSpec spec, CancellationToken cancellationToken)
     {
         var model = models[spec.Model];
-        var instance = ScenarioRenderer.Render(scenarios[spec.Scenario], spec.Condition, model.Identity, render);
+        var instance = Instance(spec, model);
         var world = new EpisodeWorld(instance.World, new SteppingClock(instance.Scenario.Clock, ClockStep));
         var toolbox = new Toolbox(world, instance.Tools);
         using var client = model.CreateClient(spec.Seed);
