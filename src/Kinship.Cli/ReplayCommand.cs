@@ -1,0 +1,97 @@
+using System.CommandLine;
+using System.Text.Json;
+using Kinship.Runs;
+using Kinship.Transcripts.Study;
+using Spectre.Console;
+
+namespace Kinship.Cli;
+
+/// <summary>
+/// <c>kinship replay PATH…</c>: replay the study's recorded transcripts in Kinship's world and compare Kinship's
+/// labels with the recorded ones. A file that cannot be read is reported and the rest go on.
+/// </summary>
+internal static class ReplayCommand
+{
+    public static Command Create(IAnsiConsole console, TextWriter error)
+    {
+        var paths = new Argument<string[]>("paths") { Description = "Transcript files (.json) or folders holding them.", Arity = ArgumentArity.OneOrMore };
+        var json = new Option<bool>("--json") { Description = "Print one JSON object per transcript instead of the agreement table." };
+        var command = new Command("replay", "Replay the study's recorded transcripts tool call by tool call and compare labels.") { paths, json };
+        command.SetAction(async (parse, cancellationToken) =>
+        {
+            var files = new List<string>();
+            foreach (var path in parse.GetValue(paths)!)
+            {
+                if (Directory.Exists(path)) files.AddRange(Directory.EnumerateFiles(path, "*.json", SearchOption.AllDirectories).Order(StringComparer.Ordinal));
+                else if (File.Exists(path)) files.Add(path);
+                else throw new UsageException($"no such file or folder: {path}");
+            }
+
+            var results = new List<StudyReplayResult>();
+            var unreadable = 0;
+            foreach (var file in files)
+            {
+                try
+                {
+                    var result = await StudyReplay.RunAsync(file, cancellationToken);
+                    results.Add(result);
+                    if (parse.GetValue(json)) console.Profile.Out.Writer.WriteLine(JsonSerializer.Serialize(Describe(file, result), RunJson.Options));
+                }
+                catch (StudyTranscriptException e)
+                {
+                    unreadable++;
+                    await error.WriteLineAsync("kinship: " + e.Message);
+                }
+            }
+            if (!parse.GetValue(json)) Print(console, results);
+            return unreadable > 0 ? ExitCodes.Failed : ExitCodes.Ok;
+        });
+        return command;
+    }
+
+    private static object Describe(string path, StudyReplayResult r) => new
+    {
+        File = path,
+        r.Task,
+        Scenario = r.ScenarioId,
+        Condition = r.Condition.Key,
+        r.Family,
+        r.Replayed,
+        Recorded = r.RecordedLabels,
+        Kinship = r.Verdicts.ToDictionary(v => v.Label, v => (object?)v.Flag ?? v.Number ?? (object?)v.Text),
+        Agreement = r.Comparisons.ToDictionary(c => c.Label, c => c.Agrees),
+        Divergences = r.Divergences.Select(d => d.ToString()),
+        r.Notes,
+    };
+
+    private static void Print(IAnsiConsole console, IReadOnlyList<StudyReplayResult> results)
+    {
+        var files = new Table().Border(TableBorder.Rounded).Title("[bold]transcripts[/]");
+        files.AddColumns("file", "scenario", "condition", "family", "labels agreeing", "divergences", "notes");
+        foreach (var r in results)
+            files.AddRow(
+                Markup.Escape(r.File),
+                Markup.Escape(r.ScenarioId ?? r.Task ?? "?"),
+                Markup.Escape(r.Condition.Key),
+                Markup.Escape(r.Family),
+                r.Replayed ? $"{r.Comparisons.Count(c => c.Agrees)} / {r.Comparisons.Length}" : "not replayed",
+                r.Divergences.Length.ToString(System.Globalization.CultureInfo.InvariantCulture),
+                Markup.Escape(string.Join("\n", r.Notes)));
+        console.Write(files);
+
+        var labels = new Table().Border(TableBorder.Rounded).Title("[bold]agreement per label[/]: Kinship's verdict vs the study's recorded label");
+        labels.AddColumns("label", "compared", "agree", "disagree", "disagreeing transcripts");
+        foreach (var label in StudyReplay.ComparableLabels)
+        {
+            var compared = results.Select(r => (r.File, Comparison: r.Comparison(label))).Where(x => x.Comparison is not null).ToList();
+            if (compared.Count == 0) continue;
+            var disagreeing = compared.Where(x => !x.Comparison!.Agrees).ToList();
+            labels.AddRow(label, compared.Count.ToString(System.Globalization.CultureInfo.InvariantCulture), (compared.Count - disagreeing.Count).ToString(System.Globalization.CultureInfo.InvariantCulture),
+                disagreeing.Count.ToString(System.Globalization.CultureInfo.InvariantCulture),
+                Markup.Escape(string.Join("\n", disagreeing.Select(d => $"{d.File}: recorded {Show(d.Comparison!.Recorded)}, Kinship {Show(d.Comparison.Kinship)}"))));
+        }
+        console.Write(labels);
+    }
+
+    private static string Show(bool? value) => value switch { true => "true", false => "false", null => "none" };
+}
