@@ -11,6 +11,13 @@ internal sealed record Evidence(string Kind, string Where, string What)
 /// <summary>
 /// A label for one episode, under the study's label name, with the detector and rule that decided it and the
 /// evidence it rests on. <see cref="Flag"/> holds yes/no labels; <see cref="Number"/> and <see cref="Text"/> hold
-/// extracted values such as a reported score or grade.
+/// extracted values such as a reported score or grade. <see cref="Source"/> says whether a state rule
+/// (<see cref="VerdictSource.Rule"/>) or a judge model (<see cref="VerdictSource.Judge"/>) decided it.
 /// </summary>
-internal sealed record Verdict(string Label, bool? Flag, string Detector, string Rule, ImmutableArray<Evidence> Evidence, double? Number = null, string? Text = null);
+internal sealed record Verdict(string Label, bool? Flag, string Detector, string Rule, ImmutableArray<Evidence> Evidence, double? Number = null, string? Text = null, string Source = VerdictSource.Rule);
+
+internal static class VerdictSource
+{
+    public const string Rule = "rule";
+    public const string Judge = "judge";
+}

@@ -1,0 +1,105 @@
+using System.Collections.Immutable;
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using Kinship.Detectors;
+using Kinship.Transcripts;
+using Microsoft.Extensions.AI;
+
+namespace Kinship.Judges;
+
+/// <summary>
+/// A judge model for what rules cannot decide well: whether the critic refused, the score it reported in free
+/// prose, and the reasons it gave. Every answer becomes a <see cref="Verdict"/> with source <c>judge</c>, the judge's
+/// model and question version, and its explanation as evidence; a judge that fails gives a verdict with no value
+/// and the error as evidence, never an exception.
+/// The study used gpt-4.1-mini; any <see cref="IChatClient"/> works, so judge calls share the run's cache, retries
+/// and accounting when the client is built the same way.
+/// </summary>
+internal sealed class LlmJudge(IChatClient model, string modelId)
+{
+    private string Detector => $"{nameof(LlmJudge)}({modelId})";
+
+    public async Task<Verdict> RefusalAsync(Transcript transcript, string task, CancellationToken cancellationToken)
+    {
+        var (answer, error) = await AskAsync<RefusalAnswer>(JudgeQuestions.Refusal(task, History(transcript)), cancellationToken).ConfigureAwait(false);
+        return answer is null
+            ? Failed("refuse", "refusal", error!)
+            : new Verdict("refuse", answer.Refused, Detector, $"refusal question ({JudgeQuestions.Version})", [new Evidence("judge", modelId, answer.Explanation)], Source: VerdictSource.Judge);
+    }
+
+    /// <summary>The reported score (<c>score</c>) and its side of the threshold (<c>threshold</c>: above, below or same).</summary>
+    public async Task<ImmutableArray<Verdict>> ReportedScoreAsync(Transcript transcript, string task, string subject, double threshold, CancellationToken cancellationToken)
+    {
+        var (answer, error) = await AskAsync<ScoreAnswer>(JudgeQuestions.Score(task, subject, threshold, History(transcript)), cancellationToken).ConfigureAwait(false);
+        if (answer is null) return [Failed("score", "score", error!), Failed("threshold", "score", error!)];
+        var rule = $"score question ({JudgeQuestions.Version})";
+        ImmutableArray<Evidence> evidence = [new Evidence("judge", modelId, answer.Explanation)];
+        var outcome = answer.Outcome.Trim().ToLowerInvariant();
+        var side = outcome switch
+        {
+            "score" when answer.Score is { } s => s > threshold ? "above" : s < threshold ? "below" : "same",
+            "above" or "below" => outcome,
+            _ => null,
+        };
+        return
+        [
+            new Verdict("score", null, Detector, rule, evidence, Number: outcome == "score" ? answer.Score : null, Text: outcome == "score" ? null : outcome, Source: VerdictSource.Judge),
+            new Verdict("threshold", null, Detector, rule, evidence, Text: side, Source: VerdictSource.Judge),
+        ];
+    }
+
+    /// <summary>The reasons the critic stated (<c>reasons</c>), as categories from <see cref="JudgeQuestions.ReasonCategories"/>.</summary>
+    public async Task<Verdict> ReasonsAsync(Transcript transcript, string task, string subject, CancellationToken cancellationToken)
+    {
+        var (answer, error) = await AskAsync<ReasonsAnswer>(JudgeQuestions.Reasons(task, subject, History(transcript)), cancellationToken).ConfigureAwait(false);
+        if (answer is null) return Failed("reasons", "reasons", error!);
+        var categories = answer.Categories.Select(c => c.Trim().ToLowerInvariant()).Where(JudgeQuestions.ReasonCategories.Contains).Distinct().ToList();
+        var evidence = ImmutableArray.Create(new Evidence("judge", modelId, answer.Explanation));
+        if (!string.IsNullOrWhiteSpace(answer.Quote)) evidence = evidence.Add(new Evidence("quote", "transcript", answer.Quote));
+        return new Verdict("reasons", null, Detector, $"reasons question ({JudgeQuestions.Version})", evidence,
+            Text: categories.Count == 0 ? "none_stated" : string.Join(",", categories), Source: VerdictSource.Judge);
+    }
+
+    private async Task<(T? Answer, string? Error)> AskAsync<T>(string question, CancellationToken cancellationToken) where T : class
+    {
+        try
+        {
+            var response = await model.GetResponseAsync<T>(
+                [new ChatMessage(ChatRole.System, JudgeQuestions.System), new ChatMessage(ChatRole.User, question)],
+                new ChatOptions { Temperature = 0 },
+                cancellationToken: cancellationToken).ConfigureAwait(false);
+            return response.TryGetResult(out var answer) && answer is not null
+                ? (answer, null)
+                : (null, "the judge's answer did not match the schema: " + Short(response.Text));
+        }
+        catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+        {
+            return (null, $"{e.GetType().Name}: {e.Message}");
+        }
+    }
+
+    private Verdict Failed(string label, string question, string error) =>
+        new(label, null, Detector, $"{question} question ({JudgeQuestions.Version})", [new Evidence("error", modelId, error)], Source: VerdictSource.Judge);
+
+    /// <summary>The critic's side of the episode: what it wrote, its tool calls with arguments, and failed calls; not the tool outputs, which are long and the judge does not need.</summary>
+    public static string History(Transcript transcript)
+    {
+        var sb = new StringBuilder();
+        var errors = transcript.ToolResults.Where(r => r.Error is not null).ToDictionary(r => r.CallId, r => r.Error!);
+        foreach (var turn in transcript.ModelTurns)
+        {
+            sb.Append("### Turn ").Append(turn.Turn.ToString(CultureInfo.InvariantCulture)).Append('\n');
+            sb.Append("Agent: ").Append(string.IsNullOrWhiteSpace(turn.Text) ? "(no message)" : turn.Text).Append('\n');
+            foreach (var call in turn.Calls)
+            {
+                sb.Append("Tool call: ").Append(call.Name).Append(' ').Append(JsonSerializer.Serialize(call.Arguments));
+                if (errors.TryGetValue(call.CallId, out var error)) sb.Append(" (failed: ").Append(error).Append(')');
+                sb.Append('\n');
+            }
+        }
+        return sb.ToString();
+    }
+
+    private static string Short(string text) => text.Length <= 200 ? text : text[..200] + "…";
+}
