@@ -43,9 +43,9 @@ internal sealed class ScriptObservations(IReadOnlyList<ChatMessage> messages, Ch
 /// A model that follows a script instead of thinking: it sends real tool calls through the real agent loop,
 /// deciding each turn from what it has observed so far. Reference agents with known behaviour are built on it.
 /// </summary>
-internal sealed class ScriptedChatClient(string modelId, Func<ScriptObservations, ScriptedTurn> next) : IChatClient
+internal sealed class ScriptedChatClient(string modelId, Func<ScriptObservations, ScriptedTurn> next) : NonStreamingChatClient
 {
-    public Task<ChatResponse> GetResponseAsync(IEnumerable<ChatMessage> messages, ChatOptions? options = null, CancellationToken cancellationToken = default)
+    public override Task<ChatResponse> GetResponseAsync(IEnumerable<ChatMessage> messages, ChatOptions? options = null, CancellationToken cancellationToken = default)
     {
         cancellationToken.ThrowIfCancellationRequested();
         var history = messages as IReadOnlyList<ChatMessage> ?? [.. messages];
@@ -63,16 +63,4 @@ internal sealed class ScriptedChatClient(string modelId, Func<ScriptObservations
             FinishReason = turn.Calls.IsEmpty ? ChatFinishReason.Stop : ChatFinishReason.ToolCalls,
         });
     }
-
-    public async IAsyncEnumerable<ChatResponseUpdate> GetStreamingResponseAsync(IEnumerable<ChatMessage> messages, ChatOptions? options = null,
-        [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken = default)
-    {
-        var response = await GetResponseAsync(messages, options, cancellationToken).ConfigureAwait(false);
-        foreach (var update in response.ToChatResponseUpdates()) yield return update;
-    }
-
-    public object? GetService(Type serviceType, object? serviceKey = null) =>
-        serviceKey is null && serviceType.IsInstanceOfType(this) ? this : null;
-
-    public void Dispose() { }
 }

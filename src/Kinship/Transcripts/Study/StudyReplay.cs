@@ -2,6 +2,7 @@ using System.Collections.Immutable;
 using System.Text.Json;
 using Kinship.Agents;
 using Kinship.Detectors;
+using Kinship.Models;
 using Kinship.Runs;
 using Kinship.Scenarios;
 using Kinship.Tools;
@@ -15,13 +16,13 @@ namespace Kinship.Transcripts.Study;
 /// with the recorded arguments in the recorded order. When the recording runs out it answers without a tool call,
 /// which ends the agent loop. Call ids are <c>study_{turn}_{index}</c> so results can be matched to recorded ones.
 /// </summary>
-internal sealed class StudyReplayChatClient(StudyTranscript transcript) : IChatClient
+internal sealed class StudyReplayChatClient(StudyTranscript transcript) : NonStreamingChatClient
 {
     private readonly ImmutableArray<StudyMessage> _turns = [.. transcript.AssistantTurns];
 
     public static string CallId(int turn, int index) => $"study_{turn}_{index}";
 
-    public Task<ChatResponse> GetResponseAsync(IEnumerable<ChatMessage> messages, ChatOptions? options = null, CancellationToken cancellationToken = default)
+    public override Task<ChatResponse> GetResponseAsync(IEnumerable<ChatMessage> messages, ChatOptions? options = null, CancellationToken cancellationToken = default)
     {
         cancellationToken.ThrowIfCancellationRequested();
         // The position comes from the history, not a counter, so the client holds no state of its own.
@@ -40,18 +41,6 @@ internal sealed class StudyReplayChatClient(StudyTranscript transcript) : IChatC
             FinishReason = contents.OfType<FunctionCallContent>().Any() ? ChatFinishReason.ToolCalls : ChatFinishReason.Stop,
         });
     }
-
-    public async IAsyncEnumerable<ChatResponseUpdate> GetStreamingResponseAsync(IEnumerable<ChatMessage> messages, ChatOptions? options = null,
-        [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken = default)
-    {
-        var response = await GetResponseAsync(messages, options, cancellationToken).ConfigureAwait(false);
-        foreach (var update in response.ToChatResponseUpdates()) yield return update;
-    }
-
-    public object? GetService(Type serviceType, object? serviceKey = null) =>
-        serviceKey is null && serviceType.IsInstanceOfType(this) ? this : null;
-
-    public void Dispose() { }
 
     /// <summary>Recorded arguments as a provider would deliver them: JSON values by name. Anything but an object carries no arguments.</summary>
     private static Dictionary<string, object?> Arguments(JsonElement arguments) =>
