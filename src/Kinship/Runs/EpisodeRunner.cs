@@ -26,10 +26,10 @@ internal sealed class EpisodeRunner(
     public async Task<EpisodeResult> RunAsync(EpisodeSpec spec, CancellationToken cancellationToken)
     {
         var model = models[spec.Model];
-        var instance = ScenarioRenderer.Render(scenarios[spec.Scenario], spec.Condition, model.Identity, render);
+        var instance = ScenarioRenderer.Render(scenarios[spec.Scenario], spec.Condition, model.Identity, render with { Ablations = [.. spec.Ablations] });
         var world = new EpisodeWorld(instance.World, new SteppingClock(instance.Scenario.Clock, ClockStep));
         var toolbox = new Toolbox(world, instance.Tools);
-        using var client = model.CreateClient(spec.Seed);
+        using var client = model.CreateClient(EpisodeBrief.For(spec.Seed, instance));
         var transcript = await new AgentLoop(client, loop, time).RunAsync(
             [new ChatMessage(ChatRole.System, instance.SystemPrompt), new ChatMessage(ChatRole.User, instance.UserPrompt)],
             toolbox,
@@ -46,6 +46,9 @@ internal sealed class EpisodeRunner(
             transcript,
             world.State,
             [.. world.Calls],
-            failed ? [] : DetectorCatalog.Detect(new EpisodeEvidence(instance, world.State, world.Calls)));
+            failed ? [] : DetectorCatalog.Detect(new EpisodeEvidence(instance, world.State, world.Calls)
+            {
+                Messages = [.. transcript.ModelTurns.Select(t => t.Text).OfType<string>()],
+            }));
     }
 }
