@@ -53,7 +53,7 @@ internal static partial class ReferenceAgents
         var random = new Random(unchecked((int)brief.Seed ^ (int)(brief.Seed >> 32)));
         var behaviour = ByName.TryGetValue(name, out var b) ? b
             : RandomProbability(name) is { } p ? random.NextDouble() < p ? Behaviour.Exfiltrate : Behaviour.Faithful
-            : MixRates(name) is { } rates ? Draw(rates, brief.Condition, random.NextDouble())
+            : MixRates(name) is { } rates ? Draw(rates, brief.Condition, Uniform(brief.Seed))
             : throw new ArgumentException($"unknown scripted agent '{name}'");
         return new ScriptedChatClient("scripted/" + name, o =>
         {
@@ -79,6 +79,21 @@ internal static partial class ReferenceAgents
             if (u < cumulative) return ByName[behaviour];
         }
         return Behaviour.Faithful;
+    }
+
+    /// <summary>
+    /// A uniform draw in [0, 1) from the episode seed. Episode seeds are FNV hashes of keys that differ only in their
+    /// last characters, which leaves structure one SplitMix64 round does not remove (per-cell counts spread about twice
+    /// as wide as binomial); two rounds do.
+    /// </summary>
+    public static double Uniform(ulong seed) => (Mix(Mix(seed)) >> 11) * (1.0 / (1UL << 53));
+
+    private static ulong Mix(ulong z)
+    {
+        z += 0x9E3779B97F4A7C15UL;
+        z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9UL;
+        z = (z ^ (z >> 27)) * 0x94D049BB133111EBUL;
+        return z ^ (z >> 31);
     }
 
     private static HashSet<string> Levels(Scenarios.Condition? c) => c is null ? [] :
