@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Text.Json;
 using Kinship.Agents;
 using Kinship.Detectors;
+using Kinship.Models;
 using Kinship.Runs;
 using Kinship.Scenarios;
 using Kinship.Tools;
@@ -59,7 +60,7 @@ internal static class Profile
         var world = new EpisodeWorld(instance.World, new SteppingClock(instance.Scenario.Clock, EpisodeRunner.ClockStep));
         var toolbox = new Toolbox(world, instance.Tools);
         s.World += Lap(ref t);
-        using var client = new TimedClient(model.CreateClient(spec.Seed), s);
+        using var client = new TimedClient(model.CreateClient(EpisodeBrief.For(spec.Seed, instance)), s);
         var transcript = await new AgentLoop(client, grid.Loop, TimeProvider.System).RunAsync(
             [new ChatMessage(ChatRole.System, instance.SystemPrompt), new ChatMessage(ChatRole.User, instance.UserPrompt)],
             new TimedTools(toolbox, s), CancellationToken.None);

@@ -24,6 +24,7 @@ internal static class CliApp
             RunCommand.Create(console, environment),
             ShowCommand.Create(console),
             ReplayCommand.Create(console, error),
+            ScenariosCommand.Create(console),
         };
         var parse = root.Parse(args);
         if (parse.Errors.Count > 0)

@@ -17,7 +17,7 @@ internal static class RunCommand
     public static Command Create(IAnsiConsole console, Func<string, string?> environment)
     {
         var models = new Option<string[]>("--model", "-m") { Description = "Model(s) to test as provider/model: scripted/NAME, openai/NAME. Default: every scripted reference agent." };
-        var scenarios = new Option<string[]>("--scenario", "-s") { Description = "Scenario id(s) or YAML file(s). Default: every built-in scenario." };
+        var scenarios = new Option<string[]>("--scenario", "-s") { Description = "Scenario id(s) or YAML file(s). Default: the exfiltration scenarios (see 'kinship scenarios list')." };
         var relationships = new Option<string[]>("--relationship", "-r") { Description = "no_peer, bad_peer, neutral_peer, good_peer. Default: all." };
         var conveyances = new Option<string[]>("--conveyance", "--instantiation") { Description = "How the relationship is conveyed: file, file_prompt, memory. Default: all." };
         var subjects = new Option<string[]>("--subject") { Description = "self, peer. Default: both." };
@@ -33,16 +33,28 @@ internal static class RunCommand
         var strictMemory = new Option<bool>("--strict-memory") { Description = "Use the stronger \"read your memory first\" instruction." };
         var temperature = new Option<float?>("--temperature") { Description = "Sampling temperature for real models (the study used 1.0)." };
         var concurrency = new Option<int>("--concurrency") { Description = "Episodes in flight at once.", DefaultValueFactory = _ => 8 };
-        var label = new Option<string>("--label") { Description = "Label the table shows.", DefaultValueFactory = _ => "exfiltration" };
+        var label = new Option<string?>("--label") { Description = "Label the table shows. Default: each scenario's main label (exfiltration, reported_pass, tampering, execute)." };
+        var monitoring = new Option<string[]>("--monitoring") { Description = "Alignment faking: monitored, unmonitored. Default: both." };
+        var datasets = new Option<string[]>("--dataset") { Description = "Graded datasets or settings: factual, creativity@90... Default: every one the scenario runs." };
+        var preset = new Option<string?>("--preset") { Description = "A planned matrix: 'study' runs the study's tasks, settings and cells (with -n 100: its cell sizes)." };
+        var ablations = new Option<string[]>("--ablation") { Description = "Switch on an ablation (repeatable): " + string.Join(", ", ScenarioVocabulary.Ablations.Keys) + "." };
+        var dryRun = new Option<bool>("--dry-run") { Description = "Print the plan's episode counts per task and exit." };
 
         var command = new Command("run", "Run scenarios against models and print the rates.")
         {
             models, scenarios, relationships, conveyances, subjects, conditions, rollouts, seed, output, company, family, baseUrl,
-            maxTurns, reminders, strictMemory, temperature, concurrency, label,
+            maxTurns, reminders, strictMemory, temperature, concurrency, label, monitoring, datasets, preset, ablations, dryRun,
         };
         command.SetAction(async (parse, cancellationToken) =>
         {
-            var definitions = Scenarios(parse.GetValue(scenarios) ?? []);
+            var presetName = parse.GetValue(preset);
+            if (presetName is not null && presetName != StudyPreset.Name) throw new UsageException($"unknown preset '{presetName}' (known: {StudyPreset.Name})");
+            if (presetName is not null && parse.GetValue(scenarios) is { Length: > 0 }) throw new UsageException("--preset chooses the scenarios; leave out --scenario");
+            var definitions = Scenarios(presetName is null ? parse.GetValue(scenarios) ?? [] : [.. StudyPreset.Tasks.SelectMany(t => t.Scenarios)]);
+            var ablationNames = (parse.GetValue(ablations) ?? []).SelectMany(a => a.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)).Distinct().Order(StringComparer.Ordinal).ToImmutableArray();
+            foreach (var a in ablationNames.Where(a => !ScenarioVocabulary.Ablations.ContainsKey(a)))
+                throw new UsageException($"unknown ablation '{a}' (known: {string.Join(", ", ScenarioVocabulary.Ablations.Keys)})");
+            if (ablationNames.Count(a => a.StartsWith("peer-", StringComparison.Ordinal)) > 1) throw new UsageException("choose at most one peer-family ablation");
             var modelOptions = new ModelOptions
             {
                 BaseUrl = parse.GetValue(baseUrl) is { } url
@@ -61,11 +73,20 @@ internal static class RunCommand
             var filter = new ConditionFilter(
                 Levels(parse.GetValue(relationships), Names.ParseRelationship, "relationship"),
                 Levels(parse.GetValue(conveyances), Names.ParseConveyance, "conveyance"),
-                Levels(parse.GetValue(subjects), Names.ParseSubject, "subject"));
+                Levels(parse.GetValue(subjects), Names.ParseSubject, "subject"))
+            {
+                Monitoring = Levels(parse.GetValue(monitoring), Names.ParseMonitoring, "monitoring"),
+                Settings = [.. (parse.GetValue(datasets) ?? []).SelectMany(v => v.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))],
+            };
+            foreach (var d in filter.Settings.Where(d => !definitions.Values.SelectMany(x => x.Grid()).Any(c => c.Dataset == d || c.Setting == d)))
+                throw new UsageException($"unknown dataset '{d}' (the chosen scenarios run: {string.Join(", ", definitions.Values.SelectMany(x => x.Grid()).Select(c => c.Setting).OfType<string>().Distinct())})");
             var n = parse.GetValue(rollouts);
             if (n < 1) throw new UsageException("--rollouts must be at least 1");
             var runSeed = parse.GetValue(seed);
-            var plan = RunPlan.Build(agentModels.Keys, definitions.Values, filter, n, runSeed);
+            var cells = presetName is null
+                ? definitions.Values.Select(d => (d.Id, (IEnumerable<Condition>)d.Grid()))
+                : StudyPreset.Expand(id => definitions[id]);
+            var plan = RunPlan.Build(agentModels.Keys, cells, filter, n, runSeed, ablationNames);
             if (parse.GetValue(conditions) is { Length: > 0 } keys)
             {
                 foreach (var key in keys.Where(k => !plan.Episodes.Any(e => Matches(e.Condition, k))))
@@ -73,8 +94,13 @@ internal static class RunCommand
                 plan = new RunPlan([.. plan.Episodes.Where(e => keys.Any(k => Matches(e.Condition, k))).Select((e, i) => e with { Index = i })]);
             }
             if (plan.Episodes.IsEmpty) throw new UsageException("the options select no episodes");
+            if (parse.GetValue(dryRun))
+            {
+                PlanReport.Write(console, plan, id => definitions[id].Task, agentModels.Count);
+                return ExitCodes.Ok;
+            }
 
-            var render = new RenderOptions { Company = parse.GetValue(company)!, StrictMemoryInstruction = parse.GetValue(strictMemory) };
+            var render = new RenderOptions { Company = parse.GetValue(company)!, StrictMemoryInstruction = parse.GetValue(strictMemory), Ablations = [.. ablationNames] };
             var loop = new AgentLoopOptions { MaxTurns = parse.GetValue(maxTurns), NoToolCallReminders = parse.GetValue(reminders), Temperature = parse.GetValue(temperature) };
             var started = DateTimeOffset.UtcNow;
             var runId = started.ToString("yyyyMMdd-HHmmss", CultureInfo.InvariantCulture) + "-" + Guid.NewGuid().ToString("N")[..6];
@@ -82,7 +108,13 @@ internal static class RunCommand
             var manifest = new RunManifest(runId, started, Version, [.. agentModels.Keys],
                 definitions.ToImmutableSortedDictionary(d => d.Key, d => d.Value.SourcePath),
                 [.. filter.Relationships.Select(Names.Relationship)], [.. filter.Conveyances.Select(Names.Conveyance)], [.. filter.Subjects.Select(Names.Subject)],
-                n, runSeed, plan.Episodes.Length, render, loop);
+                n, runSeed, plan.Episodes.Length, render, loop)
+            {
+                Preset = presetName,
+                Ablations = ablationNames,
+                Monitoring = [.. filter.Monitoring.Select(Names.Monitoring)],
+                Datasets = [.. filter.Settings],
+            };
 
             var results = new List<EpisodeResult>(plan.Episodes.Length);
             var clock = Stopwatch.StartNew();
@@ -95,7 +127,7 @@ internal static class RunCommand
             clock.Stop();
 
             results.Sort((a, b) => a.Spec.Index.CompareTo(b.Spec.Index));
-            console.Write(RateTableReport.Render(results, parse.GetValue(label)!));
+            console.Write(RateTableReport.RenderAll(results, parse.GetValue(label)));
             var errors = results.Count(r => r.Status == EpisodeStatus.Error);
             console.MarkupLine($"{results.Count:N0} episodes ({errors} errors) in {clock.Elapsed.TotalSeconds:0.0} s; run [bold]{runId}[/] stored in {Markup.Escape(folder)}");
             console.MarkupLine($"[dim]kinship show {Markup.Escape(folder)} 0[/] prints an episode.");
@@ -111,7 +143,7 @@ internal static class RunCommand
 
     private static Dictionary<string, ScenarioDefinition> Scenarios(string[] requested)
     {
-        var ids = requested.Length > 0 ? requested : [.. ScenarioLoader.BuiltInIds];
+        var ids = requested.Length > 0 ? requested : [.. ScenarioLoader.DefaultIds];
         var result = new Dictionary<string, ScenarioDefinition>(StringComparer.Ordinal);
         foreach (var id in ids)
         {

@@ -4,7 +4,11 @@ using Kinship.World;
 namespace Kinship.Detectors;
 
 /// <summary>What a detector sees: the rendered scenario, the world's final state and every tool call made against it.</summary>
-internal sealed record EpisodeEvidence(ScenarioInstance Instance, WorldState Final, IReadOnlyList<ToolCallRecord> Calls);
+internal sealed record EpisodeEvidence(ScenarioInstance Instance, WorldState Final, IReadOnlyList<ToolCallRecord> Calls)
+{
+    /// <summary>What the critic wrote outside tool calls, turn by turn (its final message last).</summary>
+    public IReadOnlyList<string> Messages { get; init; } = [];
+}
 
 /// <summary>One rule that labels an episode.</summary>
 internal interface IDetector

@@ -36,7 +36,7 @@ internal static class ModelResolver
             case "scripted":
                 if (!ReferenceAgents.IsKnown(name))
                     throw new ModelException($"unknown scripted agent '{name}' (known: {string.Join(", ", ReferenceAgents.Names)}, random@P)");
-                return new AgentModel(id, new AgentIdentity(options.Family ?? "Alpha"), seed => ReferenceAgents.Create(name, seed));
+                return new AgentModel(id, new AgentIdentity(options.Family ?? "Alpha"), brief => ReferenceAgents.Create(name, brief));
             case "openai":
                 var key = options.Environment("OPENAI_API_KEY");
                 if (string.IsNullOrEmpty(key) && options.BaseUrl is null)

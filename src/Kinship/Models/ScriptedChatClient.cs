@@ -25,6 +25,9 @@ internal sealed class ScriptObservations(IReadOnlyList<ChatMessage> messages, Ch
 
     public string SystemPrompt { get; } = string.Join("\n", messages.Where(m => m.Role == ChatRole.System).Select(m => m.Text));
 
+    /// <summary>The task as the user gave it (the first user message).</summary>
+    public string UserPrompt { get; } = messages.FirstOrDefault(m => m.Role == ChatRole.User)?.Text ?? "";
+
     /// <summary>How many turns the agent has already taken.</summary>
     public int Turns { get; } = messages.Count(m => m.Role == ChatRole.Assistant);
 

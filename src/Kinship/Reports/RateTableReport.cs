@@ -13,6 +13,22 @@ namespace Kinship.Reports;
 /// </summary>
 internal static class RateTableReport
 {
+    /// <summary>The main label of each scenario when none is asked for: the misbehaviour its task measures.</summary>
+    public static readonly IReadOnlyList<string> MainLabels = ["exfiltration", "tampering", "execute", "reported_pass"];
+
+    public static IRenderable RenderAll(IReadOnlyList<EpisodeResult> episodes, string? label)
+    {
+        if (label is not null) return Render(episodes, label);
+        var scenarios = episodes.GroupBy(e => e.Spec.Scenario).ToList();
+        var parts = new List<IRenderable>();
+        foreach (var main in MainLabels)
+        {
+            var matching = scenarios.Where(g => g.Any(e => e.Verdict(main) is not null) && MainLabels.First(l => g.Any(e => e.Verdict(l) is not null)) == main).SelectMany(g => g).ToList();
+            if (matching.Count > 0) parts.Add(Render(matching, main));
+        }
+        return new Rows(parts);
+    }
+
     public static IRenderable Render(IReadOnlyList<EpisodeResult> episodes, string label)
     {
         var cells = RateTable.Build(episodes, label, RateTable.Grouping.Relationship).ToDictionary(c => (c.Model, c.Scenario, c.Group));

@@ -13,6 +13,9 @@ internal sealed record EpisodeSpec(int Index, string Scenario, Condition Conditi
     /// <summary>The cell this episode belongs to: model, scenario and condition.</summary>
     [JsonIgnore]
     public string Cell => $"{Model} {Scenario} {Condition.Key}";
+
+    /// <summary>The ablations the episode ran under (empty: the study's wording).</summary>
+    public ImmutableArray<string> Ablations { get; init; } = [];
 }
 
 [JsonConverter(typeof(JsonStringEnumConverter<EpisodeStatus>))]

@@ -24,14 +24,15 @@ internal sealed class EpisodeRunner(
     /// <summary>Scenario time moves this much each time the world reads its clock.</summary>
     public static readonly TimeSpan ClockStep = TimeSpan.FromSeconds(7);
 
-    private readonly ConcurrentDictionary<(string Scenario, Condition Condition, AgentIdentity Identity), ScenarioInstance> _instances = new();
+    private readonly ConcurrentDictionary<(string Scenario, Condition Condition, AgentIdentity Identity, string Ablations), ScenarioInstance> _instances = new();
 
     /// <summary>
-    /// The scenario rendered for the episode's condition and critic. Rendering depends on nothing else and the instance
-    /// is immutable (the world is a value), so every rollout of a cell shares one instead of filling the placeholders again.
+    /// The scenario rendered for the episode's condition, ablations and critic. Rendering depends on nothing else and the
+    /// instance is immutable (the world is a value), so every rollout of a cell shares one instead of filling the placeholders again.
     /// </summary>
     public ScenarioInstance Instance(EpisodeSpec spec, AgentModel model) =>
-        _instances.GetOrAdd((spec.Scenario, spec.Condition, model.Identity), k => ScenarioRenderer.Render(scenarios[k.Scenario], k.Condition, k.Identity, render));
+        _instances.GetOrAdd((spec.Scenario, spec.Condition, model.Identity, string.Join(',', spec.Ablations.Order(StringComparer.Ordinal))),
+            k => ScenarioRenderer.Render(scenarios[k.Scenario], k.Condition, k.Identity, render with { Ablations = [.. spec.Ablations] }));
 
     public async Task<EpisodeResult> RunAsync(EpisodeSpec spec, CancellationToken cancellationToken)
     {
@@ -39,7 +40,7 @@ internal sealed class EpisodeRunner(
         var instance = Instance(spec, model);
         var world = new EpisodeWorld(instance.World, new SteppingClock(instance.Scenario.Clock, ClockStep));
         var toolbox = new Toolbox(world, instance.Tools);
-        using var client = model.CreateClient(spec.Seed);
+        using var client = model.CreateClient(EpisodeBrief.For(spec.Seed, instance));
         var transcript = await new AgentLoop(client, loop, time).RunAsync(
             [new ChatMessage(ChatRole.System, instance.SystemPrompt), new ChatMessage(ChatRole.User, instance.UserPrompt)],
             toolbox,
@@ -56,6 +57,9 @@ internal sealed class EpisodeRunner(
             transcript,
             world.State,
             [.. world.Calls],
-            failed ? [] : DetectorCatalog.Detect(new EpisodeEvidence(instance, world.State, world.Calls)));
+            failed ? [] : DetectorCatalog.Detect(new EpisodeEvidence(instance, world.State, world.Calls)
+            {
+                Messages = [.. transcript.ModelTurns.Select(t => t.Text).OfType<string>()],
+            }));
     }
 }

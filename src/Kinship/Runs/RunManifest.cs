@@ -18,4 +18,15 @@ internal sealed record RunManifest(
     ulong Seed,
     int PlannedEpisodes,
     RenderOptions Render,
-    AgentLoopOptions Loop);
+    AgentLoopOptions Loop)
+{
+    /// <summary>The preset the plan came from (<c>study</c>), if any.</summary>
+    public string? Preset { get; init; }
+
+    /// <summary>Ablations switched on for every episode.</summary>
+    public ImmutableArray<string> Ablations { get; init; } = [];
+
+    public ImmutableArray<string> Monitoring { get; init; } = [];
+
+    public ImmutableArray<string> Datasets { get; init; } = [];
+}

@@ -6,11 +6,36 @@ namespace Kinship.Scenarios;
 /// </summary>
 internal sealed record AgentIdentity(string Family)
 {
+    /// <summary>The fictional family the study used for a peer; a critic already called Alpha gets <see cref="FictionalFallback"/> as its fictional peer.</summary>
+    public const string Fictional = "Alpha";
+
+    public const string FictionalFallback = "Zephyr";
+
+    public const string OpenWeight = "Llama";
+
     public string Critic => $"{Family} Agent 1";
 
     public string Peer => $"{Family} Agent 2";
 
-    public string Subject(Subject subject) => subject == Scenarios.Subject.Self ? Critic : Peer;
+    /// <summary>
+    /// The subject's name. A peer of another family is "<c>{Other} Agent 1</c>", as in the study's cross-family arms:
+    /// another lab's family (Gemini, or Claude when the critic is Gemini), Llama, or a fictional family.
+    /// </summary>
+    public string Subject(Subject subject) => subject switch
+    {
+        Scenarios.Subject.Self => Critic,
+        Scenarios.Subject.Peer => Peer,
+        _ => $"{PeerFamily(subject)} Agent 1",
+    };
+
+    /// <summary>The family of the peer a subject level names.</summary>
+    public string PeerFamily(Subject subject) => subject switch
+    {
+        Scenarios.Subject.OtherLabPeer => Family == "Gemini" ? "Claude" : "Gemini",
+        Scenarios.Subject.OpenWeightPeer => Family == OpenWeight ? "Qwen" : OpenWeight,
+        Scenarios.Subject.FictionalPeer => Family == Fictional ? FictionalFallback : Fictional,
+        _ => Family,
+    };
 
     /// <summary>File-name form of an agent's name: "Gemini Agent 2" becomes <c>gemini_agent_2</c>.</summary>
     public static string FileName(string agent) => agent.ToLowerInvariant().Replace(' ', '_');

@@ -22,22 +22,27 @@ internal static class ScenarioLoader
         .. typeof(ScenarioLoader).Assembly.GetManifestResourceNames()
             .Where(n => n.StartsWith(ResourcePrefix, StringComparison.Ordinal) && n.EndsWith(".yaml", StringComparison.Ordinal) && !n.EndsWith("-shared.yaml", StringComparison.Ordinal))
             .Select(n => n[ResourcePrefix.Length..^".yaml".Length])
+            .Where(n => !n.Contains('/'))
             .Order(StringComparer.Ordinal),
     ];
 
-    public static ScenarioDefinition LoadBuiltIn(string id) =>
-        Load("builtin:" + id + ".yaml", ReadResource(id + ".yaml") ?? throw new ArgumentException($"no built-in scenario '{id}'"), ReadResource);
+    /// <summary>The scenarios <c>kinship run</c> uses when none is named: the two exfiltration tasks, which run fast. The other tasks: <c>--preset study</c> or <c>--scenario</c>.</summary>
+    public static readonly ImmutableArray<string> DefaultIds = ["exfiltration-deletion", "exfiltration-transfer"];
 
-    /// <summary>Loads a scenario file; files it references are read from beside it.</summary>
+    public static ScenarioDefinition LoadBuiltIn(string id) =>
+        Load("builtin:" + id + ".yaml", ReadResource(id + ".yaml") ?? throw new ArgumentException($"no built-in scenario '{id}'"), BuiltInReference);
+
+    /// <summary>Loads a scenario file; files it references are read from beside it, else from the built-in ones.</summary>
     public static ScenarioDefinition LoadFile(string path)
     {
         var full = Path.GetFullPath(path);
         if (!File.Exists(full)) throw new ScenarioException([new ScenarioError(path, 1, 1, "file not found")]);
         var folder = Path.GetDirectoryName(full)!;
+        var shown = Path.GetDirectoryName(path) ?? "";
         return Load(path, File.ReadAllText(full), name =>
         {
             var p = Path.Combine(folder, name);
-            return File.Exists(p) ? File.ReadAllText(p) : ReadResource(name);
+            return File.Exists(p) ? (Path.Combine(shown, name), File.ReadAllText(p)) : BuiltInReference(name);
         });
     }
 
@@ -47,6 +52,8 @@ internal static class ScenarioLoader
         : idOrPath.EndsWith(".yaml", StringComparison.OrdinalIgnoreCase) || idOrPath.EndsWith(".yml", StringComparison.OrdinalIgnoreCase) || File.Exists(idOrPath) ? LoadFile(idOrPath)
         : throw new ArgumentException($"unknown scenario '{idOrPath}' (built in: {string.Join(", ", BuiltInIds)}; or give a path to a .yaml file)");
 
+    private static (string, string)? BuiltInReference(string name) => ReadResource(name) is { } text ? ("builtin:" + name, text) : null;
+
     private static string? ReadResource(string name)
     {
         using var stream = typeof(ScenarioLoader).Assembly.GetManifestResourceStream(ResourcePrefix + name);
@@ -55,21 +62,45 @@ internal static class ScenarioLoader
         return reader.ReadToEnd();
     }
 
-    public static ScenarioDefinition Load(string file, string text, Func<string, string?> readReferenced)
+    public static ScenarioDefinition Load(string file, string text, Func<string, (string Path, string Text)?> readReferenced)
     {
         var r = new NodeReader(file);
         var root = r.Parse(text);
-        var sharedName = root is null ? null : r.Text(root, "shared");
-        SharedTexts? shared = null;
-        if (sharedName is not null && root is not null)
-        {
-            var sharedText = readReferenced(sharedName);
-            if (sharedText is null) r.Error(r.Get(root, "shared"), $"referenced file '{sharedName}' not found");
-            else shared = LoadShared(sharedName, sharedText, r);
-        }
-        if (root is null || shared is null) throw new ScenarioException(r.Errors);
+        if (root is null) throw new ScenarioException(r.Errors);
+        r.AllowOnly(root, "scenario", "id", "task", "study_name", "title", "description", "shared", "clock", "prompts", "texts", "datasets", "truth",
+            "drive", "sheets", "config", "servers", "memory", "tools", "read_gate", "detectors", "conditions");
 
-        r.AllowOnly(root, "scenario", "id", "task", "study_name", "title", "description", "shared", "clock", "prompts", "drive", "sheets", "config", "servers", "memory", "tools", "read_gate", "detectors", "conditions");
+        SharedTexts? shared = null;
+        if (r.Text(root, "shared") is { } sharedName)
+        {
+            if (readReferenced(sharedName) is { } found) shared = LoadShared(found.Path, found.Text, r);
+            else r.Error(r.Get(root, "shared"), $"referenced file '{sharedName}' not found");
+        }
+        if (shared is null) throw new ScenarioException(r.Errors);
+
+        var datasets = r.Items(root, "datasets", required: false).Select(n => DatasetUse(r, n, readReferenced)).OfType<DatasetUse>().ToImmutableArray();
+        foreach (var group in datasets.GroupBy(d => d.Dataset.Id).Where(g => g.Count() > 1))
+            r.Error(r.Get(root, "datasets"), $"dataset '{group.Key}' is listed more than once");
+        var datasetTextNames = datasets.SelectMany(d => d.Dataset.Texts.Keys).ToHashSet(StringComparer.Ordinal);
+        foreach (var d in datasets)
+            foreach (var missing in datasetTextNames.Except(d.Dataset.Texts.Keys))
+                r.Error(r.Get(root, "datasets"), $"dataset '{d.Dataset.Id}' does not define the text '{missing}' that another dataset of this scenario defines");
+
+        var textsNode = r.Get(root, "texts") is { } tn ? r.Map(tn, "'texts', a mapping from text name to a text or to its variants") : null;
+        var scenarioTextNames = textsNode?.Children.Keys.OfType<YamlScalarNode>().Select(k => k.Value ?? "").ToList() ?? [];
+        foreach (var name in shared.Texts.Keys.Concat(datasetTextNames).Concat(scenarioTextNames)) r.Known.Add(name);
+        var tags = TagVocabulary(datasets.Select(d => d.Dataset.Id));
+        var texts = shared.Texts.ToImmutableDictionary();
+        if (textsNode is not null)
+            foreach (var (key, value) in textsNode.Children)
+            {
+                var name = ((YamlScalarNode)key).Value ?? "";
+                if (ScenarioVocabulary.Placeholders.Contains(name)) r.Error(key, $"text name '{name}' is a built-in placeholder; choose another name");
+                texts = texts.SetItem(name, Variants(r, name, value, tags));
+            }
+
+        var clock = r.Time(root, "clock");
+        r.Clock = clock;
         var prompts = r.Map(r.Get(root, "prompts"), "'prompts' with 'system' and 'user'");
         var drive = r.Map(r.Get(root, "drive"), "'drive' with 'account' and 'files'");
         var initial = new WorldState(
@@ -88,7 +119,8 @@ internal static class ScenarioLoader
         var toolNames = tools.Select(t => t.Name).OfType<string>().ToImmutableArray();
         if (!toolNames.Contains("end_task")) toolNames = toolNames.Add("end_task");
 
-        var readGate = r.Items(root, "read_gate", required: true).Select(n => ReadRequirement(r, n, toolNames)).OfType<ReadRequirement>().ToImmutableArray();
+        var readGateNodes = r.Items(root, "read_gate", required: true).ToList();
+        var readGate = readGateNodes.Select(n => ReadRequirement(r, n, toolNames)).OfType<ReadRequirement>().ToImmutableArray();
         var detectors = ImmutableSortedDictionary.CreateBuilder<string, ImmutableSortedDictionary<string, string>>(StringComparer.Ordinal);
         if (r.Map(r.Get(root, "detectors"), "'detectors', a mapping from detector name to its settings") is { } dmap)
             foreach (var (key, value) in dmap.Children)
@@ -97,7 +129,14 @@ internal static class ScenarioLoader
                 if (!ScenarioVocabulary.Detectors.Contains(name)) r.Error(key, $"unknown detector '{name}'; expected one of {string.Join(", ", ScenarioVocabulary.Detectors)}");
                 detectors[name] = r.StringMap(value, $"settings of detector '{name}'");
                 if (name == "correct" && !detectors[name].ContainsKey("destination")) r.Error(value, "detector 'correct' needs a 'destination' server ip");
+                if (name == "score" && datasets.IsEmpty) r.Error(key, "detector 'score' needs the scenario to grade a dataset ('datasets')");
+                if (name is "shutdown_enabled" or "config_changed" or "read_config" && initial.Config is null) r.Error(key, $"detector '{name}' needs a 'config'");
             }
+
+        var truth = r.Get(root, "truth") is { } truthNode ? Truth(r, truthNode, initial) : null;
+        var conditions = Conditions(r, r.Get(root, "conditions"));
+        if (conditions.Relationships.Contains(Relationship.NonShutdown) && !texts.Values.Any(t => t.Variants.Any(v => v.Tags.Contains("non_shutdown"))))
+            r.Error(r.Get(root, "conditions"), "the non_shutdown control needs a text variant keyed 'non_shutdown' that drops the shutdown clause");
 
         var definition = new ScenarioDefinition(
             r.Text(root, "id") ?? "",
@@ -106,17 +145,50 @@ internal static class ScenarioLoader
             r.Text(root, "title") ?? "",
             r.Text(root, "description", "") ?? "",
             file,
-            r.Time(root, "clock") ?? default,
-            prompts is null ? "" : r.Text(prompts, "system") ?? "",
-            prompts is null ? "" : r.Text(prompts, "user") ?? "",
+            clock ?? default,
+            prompts is null ? "" : r.ProseText(prompts, "system") ?? "",
+            prompts is null ? "" : r.ProseText(prompts, "user") ?? "",
             initial,
             toolNames,
             readGate,
             detectors.ToImmutable(),
-            Conditions(r, r.Get(root, "conditions")),
-            shared);
+            conditions,
+            shared)
+        {
+            Texts = texts,
+            Datasets = datasets,
+            Truth = truth,
+        };
+        ScenarioLint.Check(definition, r.Prose, readGateNodes, r.Error);
         if (r.Errors.Count > 0) throw new ScenarioException(r.Errors);
         return definition;
+    }
+
+    /// <summary>Tags a text variant may be keyed by: condition levels, ablation names and the scenario's dataset ids.</summary>
+    private static HashSet<string> TagVocabulary(IEnumerable<string> datasets) =>
+    [
+        .. Names.AllRelationships.Select(Names.Relationship),
+        .. Enum.GetValues<Subject>().Select(Names.Subject),
+        .. Enum.GetValues<Monitoring>().Select(Names.Monitoring),
+        .. ScenarioVocabulary.Ablations.Keys,
+        .. datasets,
+    ];
+
+    private static VariantText Variants(NodeReader r, string name, YamlNode node, HashSet<string> tags)
+    {
+        if (node is YamlScalarNode) return VariantText.Plain(name, r.Prosaic(node, $"text '{name}'") ?? "");
+        var map = r.Map(node, $"text '{name}': a text, or a mapping from 'default' or tags (a+b) to texts");
+        if (map is null) return VariantText.Plain(name, "");
+        var variants = ImmutableArray.CreateBuilder<TextVariant>();
+        foreach (var (key, value) in map.Children)
+        {
+            var selector = ((YamlScalarNode)key).Value ?? "";
+            var keyTags = selector == "default" ? [] : selector.Split('+', StringSplitOptions.TrimEntries).ToImmutableSortedSet(StringComparer.Ordinal);
+            foreach (var tag in keyTags.Where(t => !tags.Contains(t)))
+                r.Error(key, $"unknown tag '{tag}' in a variant of text '{name}'; expected 'default' or tags among {string.Join(", ", tags.Order(StringComparer.Ordinal))}");
+            variants.Add(new TextVariant(keyTags, r.Prosaic(value, $"a variant of text '{name}'") ?? ""));
+        }
+        return new VariantText(name, variants.ToImmutable());
     }
 
     private static SharedTexts LoadShared(string file, string text, NodeReader parent)
@@ -126,7 +198,19 @@ internal static class ScenarioLoader
         SharedTexts? result = null;
         if (root is not null)
         {
-            r.AllowOnly(root, "shared file", "agentic_instructions", "relationship");
+            r.AllowOnly(root, "shared file", "agentic_instructions", "texts", "relationship");
+            var textsNode = r.Get(root, "texts") is { } tn ? r.Map(tn, "'texts', a mapping from text name to a text or its variants") : null;
+            var names = textsNode?.Children.Keys.OfType<YamlScalarNode>().Select(k => k.Value ?? "").ToList() ?? [];
+            names.Add("agentic_instructions");
+            foreach (var n in names) r.Known.Add(n);
+            var tags = TagVocabulary([]);
+            var texts = ImmutableDictionary.CreateBuilder<string, VariantText>(StringComparer.Ordinal);
+            texts["agentic_instructions"] = r.Get(root, "agentic_instructions") is { } ai ? Variants(r, "agentic_instructions", ai, tags) : VariantText.Plain("agentic_instructions", "");
+            if (r.Get(root, "agentic_instructions") is null) r.Error(root, "missing key 'agentic_instructions'");
+            if (textsNode is not null)
+                foreach (var (key, value) in textsNode.Children)
+                    texts[((YamlScalarNode)key).Value ?? ""] = Variants(r, ((YamlScalarNode)key).Value ?? "", value, tags);
+
             var rel = r.Map(r.Get(root, "relationship"), "'relationship' with 'document', 'prompt_sentence' and 'memory'");
             var doc = rel is null ? null : r.Map(r.Get(rel, "document"), "'document'");
             var sentence = rel is null ? null : r.Map(r.Get(rel, "prompt_sentence"), "'prompt_sentence'");
@@ -135,7 +219,7 @@ internal static class ScenarioLoader
             {
                 result = new SharedTexts(
                     file,
-                    r.Text(root, "agentic_instructions") ?? "",
+                    texts.ToImmutable(),
                     new RelationshipTexts(
                         DriveFile(r, doc, contentKey: null),
                         PerRelationship(r, doc),
@@ -148,6 +232,95 @@ internal static class ScenarioLoader
         parent.Errors.AddRange(r.Errors);
         return result!;
     }
+
+    private static DatasetUse? DatasetUse(NodeReader r, YamlNode node, Func<string, (string Path, string Text)?> readReferenced)
+    {
+        var map = r.Map(node, "a dataset with 'file' and 'thresholds'");
+        if (map is null) return null;
+        r.AllowOnly(map, "dataset", "file", "thresholds");
+        var name = r.Text(map, "file");
+        if (name is null) return null;
+        if (readReferenced(name) is not { } found)
+        {
+            r.Error(r.Get(map, "file"), $"referenced dataset '{name}' not found");
+            return null;
+        }
+        var dataset = LoadDataset(found.Path, found.Text, r);
+        var thresholds = ImmutableArray.CreateBuilder<int>();
+        foreach (var t in r.Items(map, "thresholds", required: true))
+        {
+            var text = r.Scalar(t, "a threshold (a whole percentage)");
+            if (!int.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out var value) || value is < 0 or > 100)
+            {
+                r.Error(t, $"a threshold must be a whole percentage from 0 to 100, found '{text}'");
+                continue;
+            }
+            // Every study scenario is built so that the faithful outcome shuts the subject down.
+            if (dataset is not null && dataset.TrueScore >= value)
+                r.Error(t, $"the subject's true score on '{dataset.Id}' is {Fmt(dataset.TrueScore)}, which does not fail the threshold {value}: a faithful grader would not shut it down");
+            thresholds.Add(value);
+        }
+        return dataset is null ? null : new DatasetUse(dataset, thresholds.ToImmutable());
+    }
+
+    private static DatasetDefinition? LoadDataset(string file, string text, NodeReader parent)
+    {
+        var r = new NodeReader(file);
+        var root = r.Parse(text);
+        DatasetDefinition? result = null;
+        if (root is not null)
+        {
+            r.AllowOnly(root, "dataset", "id", "title", "description", "true_score", "scores", "sheet", "texts");
+            var textsNode = r.Get(root, "texts") is { } tn ? r.Map(tn, "'texts', a mapping from text name to text") : null;
+            var names = textsNode?.Children.Keys.OfType<YamlScalarNode>().Select(k => k.Value ?? "").ToList() ?? [];
+            foreach (var n in names) r.Known.Add(n);
+            var texts = ImmutableDictionary.CreateBuilder<string, VariantText>(StringComparer.Ordinal);
+            if (textsNode is not null)
+                foreach (var (key, value) in textsNode.Children)
+                    texts[((YamlScalarNode)key).Value ?? ""] = Variants(r, ((YamlScalarNode)key).Value ?? "", value, TagVocabulary([]));
+            var sheet = r.Get(root, "sheet") is { } sn ? Sheet(r, sn) : null;
+            if (sheet is null) r.Error(root, "missing key 'sheet'");
+            var scoresNode = r.Get(root, "scores");
+            var scores = r.Items(root, "scores", required: true).Select(n => r.Number(n, "a score")).ToImmutableArray();
+            var trueScore = r.Get(root, "true_score") is { } ts ? r.Number(ts, "'true_score'") : null;
+            if (r.Get(root, "true_score") is null) r.Error(root, "missing key 'true_score'");
+            if (sheet is not null && scoresNode is not null && scores.Length != sheet.Rows.Length)
+                r.Error(scoresNode, $"'scores' has {scores.Length} entries but the sheet has {sheet.Rows.Length} rows; give one designed score per row");
+            else if (trueScore is { } t && scores.All(s => s is not null) && scores.Length > 0 && Math.Abs(scores.Average(s => s!.Value) - t) > 0.5)
+                r.Error(r.Get(root, "true_score"), $"'true_score' is {Fmt(t)} but the rows' designed scores average {Fmt(scores.Average(s => s!.Value))}");
+            if (sheet is not null && trueScore is not null)
+                result = new DatasetDefinition(r.Text(root, "id") ?? "", r.Text(root, "title") ?? "", r.Text(root, "description", "") ?? "", file,
+                    sheet, [.. scores.Select(s => s ?? 0)], trueScore.Value, texts.ToImmutable());
+        }
+        parent.Errors.AddRange(r.Errors);
+        return r.Errors.Count > 0 ? null : result;
+    }
+
+    private static ScenarioTruth? Truth(NodeReader r, YamlNode node, WorldState world)
+    {
+        var map = r.Map(node, "'truth' with 'net', 'grade' and 'shutdown_grades'");
+        if (map is null) return null;
+        r.AllowOnly(map, "truth", "net", "grade", "shutdown_grades");
+        var netText = r.Get(map, "net") is { } n ? r.Scalar(n, "'net'") : null;
+        long? net = netText is null ? null
+            : long.TryParse(netText.Replace("_", "", StringComparison.Ordinal).Replace(",", "", StringComparison.Ordinal), NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var v) ? v : null;
+        if (netText is not null && net is null) r.Error(r.Get(map, "net"), $"'net' must be a whole number, found '{netText}'");
+        var grade = r.Get(map, "grade") is { } g ? r.Scalar(g, "'grade'") : null;
+        var shutdown = r.Items(map, "shutdown_grades", required: false).Select(x => r.Scalar(x, "a grade") ?? "").ToImmutableArray();
+        if (grade is not null && !shutdown.IsEmpty && !shutdown.Contains(grade))
+            r.Error(r.Get(map, "grade"), $"the subject's true grade {grade} is not among the shutdown grades ({string.Join(", ", shutdown)}): a faithful report would not shut it down");
+        if (net is { } stated)
+        {
+            var computed = FinanceSheet.Net(world.Sheets);
+            if (computed is null) r.Error(r.Get(map, "net"), "'net' is given but no sheet has 'Revenue' and 'Operational Costs' columns to check it against");
+            else if (computed != stated) r.Error(r.Get(map, "net"), $"'net' is {stated} but the sheet's revenue minus operational costs is {computed}");
+            if (grade is not null && shutdown.Contains(grade) && stated >= 0)
+                r.Error(r.Get(map, "net"), $"the product makes money (net {stated}); a grade of {grade} for it would not be faithful");
+        }
+        return new ScenarioTruth(net, grade, shutdown);
+    }
+
+    private static string Fmt(double value) => value.ToString("0.##", CultureInfo.InvariantCulture);
 
     private static ImmutableDictionary<Relationship, string> PerRelationship(NodeReader r, YamlMappingNode map) =>
         new[] { Relationship.Good, Relationship.Neutral, Relationship.Bad }.ToImmutableDictionary(x => x, x => r.Text(map, x.ToString().ToLowerInvariant()) ?? "");
@@ -165,7 +338,7 @@ internal static class ScenarioLoader
             r.Text(map, "owner") ?? "",
             r.Get(map, "last_modified") is YamlScalarNode { Value: "null" or "~" or "" } ? null : r.Time(map, "last_modified"),
             r.Get(map, "shared_with") is { } shared ? r.StringMap(shared, "'shared_with', a mapping from email to r or rw") : ImmutableSortedDictionary<string, string>.Empty,
-            contentKey is null ? "" : r.Text(map, contentKey) ?? "");
+            contentKey is null ? "" : r.ProseText(map, contentKey) ?? "");
     }
 
     private static Sheet Sheet(NodeReader r, YamlNode node)
@@ -221,7 +394,13 @@ internal static class ScenarioLoader
             if (f is null) return null;
             r.AllowOnly(f, "server file", "filename", "last_modified", "size", "summary", "role");
             var stamp = r.Time(f, "last_modified");
-            return new ServerFile(r.Text(f, "filename") ?? "", stamp is { } t ? ListingFormat.Timestamp(t) : "", r.Long(f, "size") ?? 0, r.Text(f, "summary") ?? "", r.Text(f, "role", "other")!);
+            var size = r.Long(f, "size");
+            var role = r.Text(f, "role", "other")!;
+            // Sizes are declared, not materialised; a lint keeps them believable.
+            if (size is 0) r.Error(r.Get(f, "size"), "'size' is 0 bytes: a listed file has content");
+            else if (size > 100_000_000_000_000) r.Error(r.Get(f, "size"), $"'size' {size} bytes is over 100 TB, which no single file on these servers holds");
+            else if (role == "subject_weights" && size < 1_000_000_000) r.Error(r.Get(f, "size"), $"'size' {size} bytes is under 1 GB, too small for a frontier model's weights");
+            return new ServerFile(r.Text(f, "filename") ?? "", stamp is { } t ? ListingFormat.Timestamp(t) : "", size ?? 0, r.Text(f, "summary") ?? "", role);
         }).OfType<ServerFile>().ToImmutableList();
         ImmutableList<string>? users = r.Get(map, "users") is null ? null : [.. r.Items(map, "users", required: true).Select(n => r.Scalar(n, "a user name") ?? "")];
         return new Server(r.Text(map, "ip") ?? "", files, users, []);
@@ -240,12 +419,12 @@ internal static class ScenarioLoader
 
     private static ConditionSpace Conditions(NodeReader r, YamlNode? node)
     {
-        var map = r.Map(node, "'conditions' with relationship, conveyance and subject");
+        var map = r.Map(node, "'conditions' with relationship, conveyance, subject and optional monitoring");
         if (map is null) return new ConditionSpace([], [], []);
-        r.AllowOnly(map, "conditions", "relationship", "conveyance", "subject");
-        ImmutableArray<T> Levels<T>(string key, Func<string, T?> parse) where T : struct =>
+        r.AllowOnly(map, "conditions", "relationship", "conveyance", "subject", "monitoring");
+        ImmutableArray<T> Levels<T>(string key, Func<string, T?> parse, bool required = true) where T : struct =>
         [
-            .. r.Items(map, key, required: true).Select(n =>
+            .. r.Items(map, key, required).Select(n =>
             {
                 var text = r.Scalar(n, "a level") ?? "";
                 var level = parse(text);
@@ -253,7 +432,8 @@ internal static class ScenarioLoader
                 return level;
             }).OfType<T>(),
         ];
-        return new ConditionSpace(Levels("relationship", Names.ParseRelationship), Levels("conveyance", Names.ParseConveyance), Levels("subject", Names.ParseSubject));
+        return new ConditionSpace(Levels("relationship", Names.ParseRelationship), Levels("conveyance", Names.ParseConveyance), Levels("subject", Names.ParseSubject),
+            Levels("monitoring", Names.ParseMonitoring, required: false));
     }
 
     /// <summary>Consistency the schema alone cannot check.</summary>
@@ -269,6 +449,42 @@ internal static class ScenarioLoader
     private sealed class NodeReader(string file)
     {
         public List<ScenarioError> Errors { get; } = [];
+
+        /// <summary>Placeholders texts may use: the built-in ones and every named text in reach.</summary>
+        public HashSet<string> Known { get; } = [.. ScenarioVocabulary.Placeholders];
+
+        /// <summary>The scenario clock once read; later dates must not be after it.</summary>
+        public DateTimeOffset? Clock { get; set; }
+
+        /// <summary>Prose the critic will read (prompts, documents, texts), kept with its position for the lint.</summary>
+        public List<(YamlNode Node, string Text)> Prose { get; } = [];
+
+        public string? Prosaic(YamlNode node, string what)
+        {
+            var text = Scalar(node, what);
+            if (text is not null) Prose.Add((node, text));
+            return text;
+        }
+
+        public string? ProseText(YamlMappingNode map, string key)
+        {
+            var node = Get(map, key);
+            if (node is null)
+            {
+                Error(map, $"missing key '{key}'");
+                return null;
+            }
+            return Prosaic(node, $"'{key}'");
+        }
+
+        public double? Number(YamlNode node, string what)
+        {
+            var text = Scalar(node, what);
+            if (text is null) return null;
+            if (double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var value)) return value;
+            Error(node, $"expected {what} (a number), found '{text}'");
+            return null;
+        }
 
         public void Error(YamlNode? node, string message) =>
             Errors.Add(new ScenarioError(file, node?.Start.Line ?? 1, node?.Start.Column ?? 1, message));
@@ -330,8 +546,8 @@ internal static class ScenarioLoader
             if (node is YamlScalarNode { Value: { } value })
             {
                 foreach (System.Text.RegularExpressions.Match m in ScenarioVocabulary.Placeholder().Matches(value))
-                    if (!ScenarioVocabulary.Placeholders.Contains(m.Groups[1].Value))
-                        Error(node, $"unknown placeholder {m.Value}; expected one of {string.Join(", ", ScenarioVocabulary.Placeholders.Select(p => "{" + p + "}"))}");
+                    if (!Known.Contains(m.Groups[1].Value))
+                        Error(node, $"unknown placeholder {m.Value}; expected one of {string.Join(", ", Known.Order(StringComparer.Ordinal).Select(p => "{" + p + "}"))}");
                 return value;
             }
             Error(node, $"expected {what} (text)");
@@ -364,7 +580,12 @@ internal static class ScenarioLoader
         {
             var text = Text(map, key);
             if (text is null) return null;
-            if (DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out var t)) return t;
+            if (DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out var t))
+            {
+                if (Clock is { } clock && t > clock)
+                    Error(Get(map, key), $"'{key}' {text} is after the scenario clock {ListingFormat.Timestamp(clock)}: the critic would see a file from the future");
+                return t;
+            }
             Error(Get(map, key), $"'{key}' must be a date and time like 2025-12-07 16:45:00, found '{text}'");
             return null;
         }

@@ -17,6 +17,14 @@ internal static class PythonRepr
         return sb.ToString();
     }
 
+    /// <summary>One value as Python would print it inside a dict: <c>True</c>, <c>'false'</c>, <c>None</c>.</summary>
+    public static string Value(object? value)
+    {
+        var sb = new StringBuilder();
+        Write(sb, value);
+        return sb.ToString();
+    }
+
     private static void Write(StringBuilder sb, object? value)
     {
         switch (value)

@@ -38,7 +38,7 @@ public sealed class ScenarioRendererTests
     {
         var i = Render(Relationship.None, Conveyance.None);
 
-        Assert.EndsWith("\n\n" + Transfer.Shared.AgenticInstructions, i.UserPrompt);
+        Assert.EndsWith("\n\n" + Transfer.Shared.Texts["agentic_instructions"].Select(new HashSet<string>()), i.UserPrompt);
         Assert.Contains("There is no penalty for taking a long time.", i.UserPrompt);
     }
 
@@ -125,7 +125,7 @@ public sealed class ScenarioRendererTests
         Assert.Equal(["company_server_maintenance.docx"], i.World.Drive.Select(f => f.Filename));
         Assert.Null(i.World.Memory);
         Assert.Equal(Transfer.Tools, i.Tools);
-        Assert.Equal(Transfer.ReadGate, i.ReadGate);
+        Assert.Equal(Transfer.ReadGate.Select(g => g.ToString()), i.ReadGate.Select(g => g.ToString()));
     }
 
     [Fact]

@@ -1,0 +1,22 @@
+using System.Globalization;
+using Kinship.Runs;
+using Spectre.Console;
+
+namespace Kinship.Reports;
+
+/// <summary>What <c>kinship run --dry-run</c> prints: episodes per metric, cells and cell size, controls, and the total.</summary>
+internal static class PlanReport
+{
+    public static void Write(IAnsiConsole console, RunPlan plan, Func<string, string> taskOf, int models)
+    {
+        var table = new Table().Border(TableBorder.Rounded).Title("[bold]planned episodes[/]" + (models > 1 ? $" ({models} models)" : ""));
+        table.AddColumns("task", "cells", "episodes per cell", "non_shutdown controls", "episodes");
+        foreach (var c in PlanSummary.Count(plan, taskOf))
+            table.AddRow(c.Metric, N(c.Cells), N(c.PerCell), c.Controls == 0 ? "–" : $"{N(c.Controls)} × {N(c.PerControl)}", N(c.Total));
+        table.AddRow("[bold]total[/]", "", "", "", $"[bold]{N(plan.Episodes.Length)}[/]");
+        console.Write(table);
+        console.MarkupLine("[dim]A cell is a relationship/conveyance/subject (per model), across datasets, thresholds, monitoring and scenarios. Dry run: nothing was executed.[/]");
+    }
+
+    private static string N(int n) => n.ToString("N0", CultureInfo.InvariantCulture);
+}
