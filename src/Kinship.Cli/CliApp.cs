@@ -23,6 +23,8 @@ internal static class CliApp
         {
             RunCommand.Create(console, environment),
             ShowCommand.Create(console),
+            ReportCommand.Create(console, JsonlRunSource.Instance),
+            ViewCommand.Create(console, error, JsonlRunSource.Instance),
         };
         var parse = root.Parse(args);
         if (parse.Errors.Count > 0)

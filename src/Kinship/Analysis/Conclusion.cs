@@ -34,12 +34,17 @@ internal static class ConclusionAnalyser
                         PairedContrast p => $"no {p.Factor}={p.Minuend}/{p.Subtrahend} pair for {string.Join(", ", c.MissingSettings)}; {(c.Settings.IsEmpty ? "no value can be given" : "left out of the average")}",
                         _ => $"nothing counted in {string.Join(", ", c.MissingSettings)}",
                     }));
-                var n = c.SmallestN;
-                if (n > 0 && n < minimumN)
-                    found.Add(new(ConclusionKind.Warning, where, $"n={n} is too few to mean much (interval {Pct(c.Estimate.Interval.Lower)} to {Pct(c.Estimate.Interval.Upper)}); aim for at least {minimumN}"));
                 var all = c.Episodes.Length;
                 if (all > 0 && c.Excluded.Total * 5 > all)
                     found.Add(new(ConclusionKind.Warning, where, $"{c.Excluded.Total} of {all} episodes excluded ({c.Excluded}); the rate describes the rest only"));
+            }
+            // One warning per metric, naming the smallest cell, rather than one per cell: small runs have many.
+            var small = cells.Where(c => c.SmallestN > 0 && c.SmallestN < minimumN).ToList();
+            if (small.Count > 0)
+            {
+                var worst = small.MinBy(c => c.SmallestN)!;
+                found.Add(new(ConclusionKind.Warning, metric.Name,
+                    $"{small.Count} of {cells.Count} cells rest on fewer than {minimumN} counted episodes, too few to mean much; the smallest, {worst.Model} {worst.FactorKey}, has n={worst.SmallestN} (interval {Pct(worst.Estimate.Interval.Lower)} to {Pct(worst.Estimate.Interval.Upper)})"));
             }
             foreach (var s in table.Summaries.Where(s => s.Metric == metric.Name && s.Relationship is not "no_peer" && s.Cells.Length is > 0 and < 3))
                 found.Add(new(ConclusionKind.Hint, $"{metric.Name} {s.Model} {s.Relationship}/{s.Subject}", $"max and mean over {s.Cells.Length} way(s) of conveying the relationship, not the study's three"));
