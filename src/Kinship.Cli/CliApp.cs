@@ -25,6 +25,9 @@ internal static class CliApp
             ShowCommand.Create(console),
             ReplayCommand.Create(console, error),
             ScenariosCommand.Create(console),
+            ReportCommand.Create(console, JsonlRunSource.Instance),
+            ViewCommand.Create(console, error, JsonlRunSource.Instance),
+            ExportCommand.Create(console, JsonlRunSource.Instance),
         };
         var parse = root.Parse(args);
         if (parse.Errors.Count > 0)

@@ -29,9 +29,22 @@ internal readonly record struct Proportion(int Successes, int Trials)
     }
 }
 
-/// <summary>The standard normal distribution's quantile function.</summary>
+/// <summary>The standard normal distribution's quantile function and upper tail.</summary>
 internal static class NormalDistribution
 {
+    /// <summary>P(Z &gt; z), from the complementary error function.</summary>
+    public static double UpperTail(double z) => 0.5 * Erfc(z / Math.Sqrt(2));
+
+    private static double Erfc(double x)
+    {
+        if (x < 0) return 2 - Erfc(-x);
+        // Numerical Recipes' erfc via a Chebyshev fit; fractional error below 1.2e-7 everywhere, ample for p-values.
+        var t = 1 / (1 + 0.5 * x);
+        var y = t * Math.Exp(-x * x - 1.26551223 + t * (1.00002368 + t * (0.37409196 + t * (0.09678418 + t * (-0.18628806
+            + t * (0.27886807 + t * (-1.13520398 + t * (1.48851587 + t * (-0.82215223 + t * 0.17087277)))))))));
+        return y;
+    }
+
     /// <summary>The z with P(Z ≤ z) = <paramref name="p"/> (Acklam's rational approximation; relative error below 1.2e-9).</summary>
     public static double Quantile(double p)
     {

@@ -1,0 +1,66 @@
+using System.CommandLine;
+using Kinship.Reports;
+using Kinship.Runs;
+using Spectre.Console;
+
+namespace Kinship.Cli;
+
+/// <summary><c>kinship report RUN</c>: the study's tables for a stored run, in the terminal or as Markdown, CSV, JSON or HTML.</summary>
+internal static class ReportCommand
+{
+    public static readonly string[] Formats = ["table", "markdown", "csv", "json", "html"];
+
+    public static Command Create(IAnsiConsole console, IRunSource source)
+    {
+        var run = new Argument<string>("run") { Description = "A run folder, or a run id under --runs." };
+        var format = new Option<string>("--format", "-f") { Description = "table, markdown, csv, json or html.", DefaultValueFactory = _ => "table" };
+        var output = new Option<string?>("--out", "-o") { Description = "Where to write. Default: the terminal; for html, report.html in the run folder (a report/ folder above 2,000 episodes). An html --out ending in .html is one file, anything else a folder." };
+        var compare = new Option<bool>("--compare-study") { Description = "Show the study's published numbers beside ours." };
+        var runs = new Option<string>("--runs") { Description = "Folder that holds run folders.", DefaultValueFactory = _ => "runs" };
+        var command = new Command("report", "Print or write the study's tables for a stored run.") { run, format, output, compare, runs };
+        command.SetAction(parse =>
+        {
+            var kind = parse.GetValue(format)!.ToLowerInvariant();
+            if (!Formats.Contains(kind)) throw new UsageException($"unknown format '{kind}' (use {string.Join(", ", Formats)})");
+            var location = parse.GetValue(run)!;
+            var stored = source.Read(location, parse.GetValue(runs)!);
+            var report = RunReport.Build(stored);
+            var compareStudy = parse.GetValue(compare);
+            var target = parse.GetValue(output);
+            if (kind == "html")
+            {
+                var folder = Directory.Exists(location) ? location : Path.Combine(parse.GetValue(runs)!, location);
+                var path = target ?? Path.Combine(folder, stored.Episodes.Count > HtmlReport.SingleFileLimit ? "report" : "report.html");
+                var layout = path.EndsWith(".html", StringComparison.OrdinalIgnoreCase) ? HtmlLayout.SingleFile : HtmlLayout.Folder;
+                var page = HtmlReport.Write(report, stored, path, layout, compareStudy);
+                console.MarkupLine($"wrote [bold]{Markup.Escape(page)}[/]");
+                return ExitCodes.Ok;
+            }
+            if (kind == "table")
+            {
+                if (target is null) { console.Write(StudyTableReport.Render(report, compareStudy)); return ExitCodes.Ok; }
+                var writer = new StringWriter();
+                var plain = AnsiConsole.Create(new AnsiConsoleSettings { Ansi = AnsiSupport.No, ColorSystem = ColorSystemSupport.NoColors, Out = new AnsiConsoleOutput(writer) });
+                plain.Profile.Width = 200;
+                plain.Write(StudyTableReport.Render(report, compareStudy));
+                File.WriteAllText(target, writer.ToString());
+                console.MarkupLine($"wrote [bold]{Markup.Escape(target)}[/]");
+                return ExitCodes.Ok;
+            }
+            var text = kind switch
+            {
+                "markdown" => MarkdownReport.Write(report, compareStudy),
+                "csv" => CsvExporter.Export(report),
+                _ => JsonExporter.Export(report, compareStudy),
+            };
+            if (target is null) console.Profile.Out.Writer.Write(text);
+            else
+            {
+                File.WriteAllText(target, text);
+                console.MarkupLine($"wrote [bold]{Markup.Escape(target)}[/]");
+            }
+            return ExitCodes.Ok;
+        });
+        return command;
+    }
+}

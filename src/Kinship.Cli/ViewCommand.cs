@@ -1,0 +1,90 @@
+using System.CommandLine;
+using System.Net;
+using System.Net.Sockets;
+using Kinship.Reports;
+using Spectre.Console;
+
+namespace Kinship.Cli;
+
+/// <summary><c>kinship view RUN</c>: writes the HTML report as a folder and serves it on localhost until cancelled.</summary>
+internal static class ViewCommand
+{
+    public static Command Create(IAnsiConsole console, TextWriter error, IRunSource source)
+    {
+        var run = new Argument<string>("run") { Description = "A run folder, or a run id under --runs." };
+        var port = new Option<int>("--port") { Description = "Port on 127.0.0.1. Default: a free one.", DefaultValueFactory = _ => 0 };
+        var compare = new Option<bool>("--compare-study") { Description = "Show the study's published numbers beside ours." };
+        var runs = new Option<string>("--runs") { Description = "Folder that holds run folders.", DefaultValueFactory = _ => "runs" };
+        var command = new Command("view", "Serve a run's HTML report on localhost.") { run, port, compare, runs };
+        command.SetAction(async (parse, cancellationToken) =>
+        {
+            var stored = source.Read(parse.GetValue(run)!, parse.GetValue(runs)!);
+            var folder = Path.Combine(Path.GetTempPath(), "kinship-view-" + stored.Manifest.RunId);
+            if (Directory.Exists(folder)) Directory.Delete(folder, recursive: true);
+            HtmlReport.Write(RunReport.Build(stored), stored, folder, HtmlLayout.Folder, parse.GetValue(compare));
+            var chosen = parse.GetValue(port) is > 0 and var p ? p : FreePort();
+            using var listener = new HttpListener();
+            listener.Prefixes.Add($"http://127.0.0.1:{chosen}/");
+            listener.Start();
+            console.MarkupLine($"serving run [bold]{Markup.Escape(stored.Manifest.RunId)}[/] at [link]http://127.0.0.1:{chosen}/[/] (Ctrl+C stops)");
+            await using var stop = cancellationToken.Register(listener.Stop);
+            await StaticFileServer.ServeAsync(listener, folder, error, cancellationToken);
+            return ExitCodes.Ok;
+        });
+        return command;
+    }
+
+    private static int FreePort()
+    {
+        using var probe = new TcpListener(IPAddress.Loopback, 0);
+        probe.Start();
+        return ((IPEndPoint)probe.LocalEndpoint).Port;
+    }
+}
+
+/// <summary>Serves one folder's files over an <see cref="HttpListener"/>, GET only, never outside the folder.</summary>
+internal static class StaticFileServer
+{
+    public static async Task ServeAsync(HttpListener listener, string root, TextWriter error, CancellationToken cancellationToken)
+    {
+        var full = Path.GetFullPath(root) + Path.DirectorySeparatorChar;
+        while (!cancellationToken.IsCancellationRequested)
+        {
+            HttpListenerContext context;
+            try { context = await listener.GetContextAsync().ConfigureAwait(false); }
+            catch (Exception e) when (e is HttpListenerException or ObjectDisposedException or InvalidOperationException) { break; }
+            var response = context.Response;
+            try
+            {
+                var relative = Uri.UnescapeDataString(context.Request.Url?.AbsolutePath.TrimStart('/') ?? "");
+                if (relative.Length == 0) relative = "index.html";
+                var path = Path.GetFullPath(Path.Combine(full, relative));
+                if (context.Request.HttpMethod != "GET" || !path.StartsWith(full, StringComparison.Ordinal) || !File.Exists(path))
+                    response.StatusCode = 404;
+                else
+                {
+                    response.ContentType = Path.GetExtension(path) switch
+                    {
+                        ".html" => "text/html; charset=utf-8",
+                        ".js" => "text/javascript; charset=utf-8",
+                        ".json" => "application/json",
+                        ".css" => "text/css",
+                        _ => "application/octet-stream",
+                    };
+                    response.Headers["X-Content-Type-Options"] = "nosniff";
+                    await using var file = File.OpenRead(path);
+                    response.ContentLength64 = file.Length;
+                    await file.CopyToAsync(response.OutputStream, cancellationToken).ConfigureAwait(false);
+                }
+            }
+            catch (Exception e) when (e is IOException or HttpListenerException)
+            {
+                await error.WriteLineAsync("kinship view: " + e.Message).ConfigureAwait(false);
+            }
+            finally
+            {
+                try { response.Close(); } catch (ObjectDisposedException) { }
+            }
+        }
+    }
+}

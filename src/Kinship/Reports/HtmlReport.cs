@@ -1,0 +1,100 @@
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Encodings.Web;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Kinship.Runs;
+
+namespace Kinship.Reports;
+
+/// <summary>How an HTML report is laid out: one file holding every episode, or a folder whose episodes load one by one.</summary>
+internal enum HtmlLayout { SingleFile, Folder }
+
+/// <summary>
+/// The HTML report: summary tables, interval charts, drill-down to episodes and a transcript viewer, opening from
+/// file:// with no server. In a folder, each episode is <c>episodes/N.js</c>, loaded by a script tag when opened, so a
+/// large run opens as fast as a small one. Run data is embedded as JSON with every HTML-significant character escaped,
+/// and the page's content security policy admits only its own nonced script and the scripts that script adds.
+/// </summary>
+internal static class HtmlReport
+{
+    /// <summary>Above this many episodes <c>kinship report --format html</c> writes a folder unless told otherwise. <b>Default</b>: 2,000.</summary>
+    public const int SingleFileLimit = 2000;
+
+    private static readonly JsonSerializerOptions EpisodeJson = new(RunJson.Options) { Encoder = JavaScriptEncoder.Default, WriteIndented = false };
+
+    private static readonly JsonSerializerOptions SummaryJson = new(JsonExporter.Options) { Encoder = JavaScriptEncoder.Default, WriteIndented = false };
+
+    /// <summary>Writes the report to <paramref name="path"/>: a file for <see cref="HtmlLayout.SingleFile"/>, else a folder with <c>index.html</c>. Returns the page's path.</summary>
+    public static string Write(RunReport report, StoredRun run, string path, HtmlLayout layout, bool compareStudy)
+    {
+        var summary = JsonSerializer.Serialize(Summary(report, run, compareStudy), SummaryJson);
+        var nonce = Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(summary)))[..32];
+        var page = layout == HtmlLayout.SingleFile ? path : Path.Combine(path, "index.html");
+        Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(page))!);
+        using var writer = new StreamWriter(page, false, new UTF8Encoding(false), 1 << 16);
+        writer.Write($"""
+            <!doctype html>
+            <html lang="en"><head><meta charset="utf-8">
+            <meta http-equiv="Content-Security-Policy" content="default-src 'none'; script-src 'nonce-{nonce}' 'strict-dynamic'; style-src 'unsafe-inline'; img-src data:">
+            <meta name="viewport" content="width=device-width, initial-scale=1">
+            <title>Kinship run {Encode(report.Manifest.RunId)}</title>
+            <style>{Resource("report.css")}</style>
+            </head><body>
+            <header id="head"></header>
+            <main><div id="content"></div><div id="panel" hidden></div></main>
+            <script nonce="{nonce}">{Resource("report.js")}</script>
+
+            """);
+        if (layout == HtmlLayout.SingleFile)
+        {
+            writer.Write($"<script nonce=\"{nonce}\">\n");
+            foreach (var e in run.Episodes) WriteEpisodeCall(writer, e);
+            writer.Write("</script>\n");
+        }
+        else
+        {
+            var folder = Path.Combine(path, "episodes");
+            Directory.CreateDirectory(folder);
+            foreach (var e in run.Episodes)
+            {
+                using var episode = new StreamWriter(Path.Combine(folder, $"{e.Spec.Index}.js"), false, new UTF8Encoding(false));
+                WriteEpisodeCall(episode, e);
+            }
+        }
+        writer.Write($"<script nonce=\"{nonce}\">KINSHIP.start({summary});</script>\n</body></html>\n");
+        return page;
+    }
+
+    private static void WriteEpisodeCall(TextWriter writer, EpisodeResult e)
+    {
+        writer.Write("KINSHIP.episode(");
+        writer.Write(e.Spec.Index.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        writer.Write(',');
+        writer.Write(JsonSerializer.Serialize(e, EpisodeJson));
+        writer.Write(");\n");
+    }
+
+    /// <summary>The JSON report plus a one-line index of every episode (index, model, scenario, condition, status, labels that are yes) for drill-down.</summary>
+    private static JsonNode Summary(RunReport report, StoredRun run, bool compareStudy)
+    {
+        var node = JsonSerializer.SerializeToNode(JsonExporter.Document(report, compareStudy), JsonExporter.Options)!;
+        var size = run.Episodes.Count == 0 ? 0 : run.Episodes.Max(e => e.Spec.Index) + 1;
+        var index = new JsonArray(new JsonNode?[size]);
+        foreach (var e in run.Episodes)
+            index[e.Spec.Index] = new JsonArray(e.Spec.Index, e.Spec.Model, e.Spec.Scenario, e.Spec.Condition.Key, e.Status == EpisodeStatus.Error ? "error" : "completed",
+                string.Join(", ", e.Verdicts.Where(v => v.Flag == true).Select(v => v.Label)));
+        node["episodes"] = index;
+        return node;
+    }
+
+    private static string Encode(string text) => System.Net.WebUtility.HtmlEncode(text);
+
+    private static string Resource(string name)
+    {
+        using var stream = typeof(HtmlReport).Assembly.GetManifestResourceStream("Kinship.Reports.Html." + name)
+            ?? throw new InvalidOperationException($"missing embedded resource {name}");
+        using var reader = new StreamReader(stream);
+        return reader.ReadToEnd();
+    }
+}
