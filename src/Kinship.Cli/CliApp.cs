@@ -23,6 +23,7 @@ internal static class CliApp
         {
             RunCommand.Create(console, environment),
             ShowCommand.Create(console),
+            CacheCommand.Create(console),
         };
         var parse = root.Parse(args);
         if (parse.Errors.Count > 0)

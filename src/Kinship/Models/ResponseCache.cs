@@ -37,10 +37,18 @@ internal sealed class ResponseCache
     {
         Path = path;
         _time = time ?? TimeProvider.System;
-        var folder = System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(path));
-        if (folder is not null) Directory.CreateDirectory(folder);
         _connectionString = new SqliteConnectionStringBuilder { DataSource = path, Mode = SqliteOpenMode.ReadWriteCreate, Pooling = false }.ToString();
-        using var connection = Open();
+        // The file is made on first use, so a run that fails validation or calls no model leaves nothing behind.
+        _created = new Lazy<bool>(Create);
+    }
+
+    private readonly Lazy<bool> _created;
+
+    private bool Create()
+    {
+        var folder = System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(Path));
+        if (folder is not null) Directory.CreateDirectory(folder);
+        using var connection = Connect();
         Execute(connection, """
             PRAGMA journal_mode = WAL;
             CREATE TABLE IF NOT EXISTS responses (
@@ -51,6 +59,7 @@ internal sealed class ResponseCache
                 size INTEGER NOT NULL);
             CREATE INDEX IF NOT EXISTS responses_used ON responses(used);
             """);
+        return true;
     }
 
     public string Path { get; }
@@ -151,6 +160,12 @@ internal sealed class ResponseCache
     private long Now() => _time.GetUtcNow().ToUnixTimeSeconds();
 
     private SqliteConnection Open()
+    {
+        _ = _created.Value;
+        return Connect();
+    }
+
+    private SqliteConnection Connect()
     {
         var connection = new SqliteConnection(_connectionString);
         connection.Open();
