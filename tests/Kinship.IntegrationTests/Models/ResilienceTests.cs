@@ -46,11 +46,10 @@ public sealed class ResilienceTests
         await using var server = ExfiltratingServer(new FaultPlan(0.10, seed: 42) { RetryAfter = TimeSpan.FromSeconds(3) });
         using var temp = new TempFolder();
         var retries = new List<RetryNotice>();
-        // One retry only, so that some calls fail for good; a 30 s attempt timeout is 60 ms here.
+        // One retry only, so that some calls fail for good; the 5 min attempt timeout is 600 ms here, the 3 s Retry-After 6 ms.
         using var http = new ModelHttp(new ResilienceOptions
         {
             MaxRetries = 1,
-            AttemptTimeout = TimeSpan.FromSeconds(30),
             Time = new ScaledTimeProvider(0.002),
             JitterSeed = 1,
             OnRetry = r => { lock (retries) retries.Add(r); },
@@ -89,7 +88,7 @@ public sealed class ResilienceTests
     {
         await using var server = ExfiltratingServer(new FaultPlan(1.0, seed: 1, Fault.ServerError));
         using var temp = new TempFolder();
-        using var http = new ModelHttp(new ResilienceOptions { MaxRetries = 2, Time = new ScaledTimeProvider(0.001) });
+        using var http = new ModelHttp(new ResilienceOptions { MaxRetries = 2, Time = new ScaledTimeProvider(0.01) });
 
         var run = await RunAsync(temp.Path, server.BaseUrl, http, rollouts: 1);
 
