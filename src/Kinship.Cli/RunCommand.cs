@@ -119,8 +119,8 @@ internal static class RunCommand
             console.MarkupLine($"{results.Count:N0} episodes ({errors} errors) in {clock.Elapsed.TotalSeconds:0.0} s; run [bold]{runId}[/] stored in {Markup.Escape(folder)}");
             if (budget.Budget is { } limit && results.Count < plan.Episodes.Length)
                 console.MarkupLine($"[yellow]--max-cost {limit} USD reached (spent {ModelConfig.Format(budget.Spent)} USD): {plan.Episodes.Length - results.Count:N0} of {plan.Episodes.Length:N0} episodes not run[/]");
-            else if (budget.Calls > 0)
-                console.MarkupLine($"[dim]{budget.Calls:N0} model calls, {ModelConfig.Format(budget.Spent)} USD{(budget.UnpricedCalls > 0 ? $" ({budget.UnpricedCalls:N0} calls to unpriced models not counted)" : "")}{(modelOptions.Cache is { Hits: > 0 } c ? $"; {c.Hits:N0} answers from the cache" : "")}[/]");
+            else if (budget.Calls > 0 || modelOptions.Cache is { Hits: > 0 })
+                console.MarkupLine($"[dim]{budget.Calls:N0} model calls, {ModelConfig.Format(budget.Spent)} USD{(budget.UnpricedCalls > 0 ? $" ({budget.UnpricedCalls:N0} calls to unpriced models not counted)" : "")}; {modelOptions.Cache?.Hits ?? 0:N0} answers from the cache[/]");
             console.MarkupLine($"[dim]kinship show {Markup.Escape(folder)} 0[/] prints an episode.");
             return ExitCodes.Ok;
         });
