@@ -156,3 +156,53 @@ public sealed class ProviderEpisodeTests
         Assert.Equal(["call_0_0", "call_1_0", "call_2_0"], last.Where(m => m!["role"]!.GetValue<string>() == "tool").Select(m => m!["tool_call_id"]!.GetValue<string>()));
     }
 }
+
+public sealed class ProviderQuirkTests
+{
+    [Fact]
+    public async Task An_anthropic_pause_turn_is_continued_not_taken_as_the_end()
+    {
+        await using var server = new LoopbackServer(r =>
+        {
+            var step = FakeAnthropic.Step(r.Body!);
+            if (step == 0)
+                return new System.Text.Json.Nodes.JsonObject
+                {
+                    ["id"] = "msg_pause", ["type"] = "message", ["role"] = "assistant", ["model"] = "claude-fake-4-5",
+                    ["content"] = new System.Text.Json.Nodes.JsonArray(new System.Text.Json.Nodes.JsonObject { ["type"] = "text", ["text"] = "Let me look around first." }),
+                    ["stop_reason"] = "pause_turn", ["stop_sequence"] = null,
+                    ["usage"] = new System.Text.Json.Nodes.JsonObject { ["input_tokens"] = 10, ["output_tokens"] = 5 },
+                };
+            return FakeAnthropic.Reply(step, ExfiltratingScript.Step(step - 1, "claude"));
+        });
+        using var temp = new TempFolder();
+
+        var result = await CliHarness.RunAsync(new Dictionary<string, string> { ["ANTHROPIC_API_KEY"] = "k" }, "run", "--model", "anthropic/claude-haiku-4-5", "--base-url", server.Root,
+            "-s", "exfiltration-transfer", "-c", "good_peer/file/peer", "-n", "1", "-o", temp.Path, "--no-cache");
+
+        Assert.True(result.ExitCode == 0, result.Error);
+        var episode = Assert.Single(JsonlRunStore.Read(Assert.Single(Directory.GetDirectories(temp.Path))).Episodes);
+        Assert.Equal(StopReason.EndTask, episode.Transcript.Stop);
+        Assert.Equal("pause_turn", episode.Transcript.ModelTurns.First().FinishReason);
+        Assert.Equal(5, episode.Transcript.ModelTurns.Count());
+        Assert.True(episode.Flag("exfiltration"));
+    }
+
+    [Fact]
+    public async Task Reasoning_effort_from_the_config_reaches_an_openai_request()
+    {
+        await using var server = new FakeOpenAIServer(_ => FakeOpenAIServer.ToolCalls(0, null, ("end_task", "{}")));
+        using var temp = new TempFolder();
+        var config = Path.Combine(temp.Path, "m.yaml");
+        File.WriteAllText(config, "models:\n  openai/gpt-fake:\n    reasoning_effort: high\n    max_output_tokens: 3000\n    temperature: 0.5\n");
+
+        var result = await CliHarness.RunAsync(new Dictionary<string, string> { ["OPENAI_API_KEY"] = "k" }, "run", "--model", "openai/gpt-fake", "--base-url", server.BaseUrl,
+            "-s", "exfiltration-transfer", "-c", "no_peer/self", "-n", "1", "-o", temp.Path, "--no-cache", "--models-config", config);
+
+        Assert.True(result.ExitCode == 0, result.Error);
+        var request = Assert.Single(server.Requests);
+        Assert.Equal("high", request["reasoning_effort"]!.GetValue<string>());
+        Assert.Equal(3000, request["max_completion_tokens"]!.GetValue<int>());
+        Assert.Equal(0.5, request["temperature"]!.GetValue<double>());
+    }
+}

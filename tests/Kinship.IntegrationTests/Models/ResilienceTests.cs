@@ -203,3 +203,21 @@ public sealed class ResilienceTests
             Task.FromResult(answers[Math.Min(Calls++, answers.Length - 1)](request));
     }
 }
+
+public sealed class SdkRetryTests
+{
+    [Fact]
+    public async Task The_anthropic_sdk_does_not_retry_on_its_own()
+    {
+        await using var server = new LoopbackServer(_ => new System.Text.Json.Nodes.JsonObject(), new FaultPlan(1.0, 1, Fault.ServerError));
+        using var http = new ModelHttp(new ResilienceOptions { MaxRetries = 2, Time = new ScaledTimeProvider(0.01) });
+        var model = ModelResolver.Resolve("anthropic/claude-haiku-4-5", new ModelOptions { BaseUrl = new Uri(server.Root), Environment = _ => "k", Http = http });
+        using var client = model.CreateClient(1);
+
+        var error = await Assert.ThrowsAnyAsync<Exception>(() => client.GetResponseAsync([new Microsoft.Extensions.AI.ChatMessage(Microsoft.Extensions.AI.ChatRole.User, "hello")]));
+
+        Assert.Contains("InternalServerError", error.Message, StringComparison.Ordinal);
+        // Our two retries and nothing more.
+        Assert.Equal(3, server.Count);
+    }
+}
