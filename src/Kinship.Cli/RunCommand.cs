@@ -50,8 +50,10 @@ internal static class RunCommand
             var definitions = Scenarios(parse.GetValue(scenarios) ?? []);
             var budget = parse.GetValue(maxCost) is { } usd ? usd > 0 ? new CostMeter(usd) : throw new UsageException("--max-cost must be more than 0") : new CostMeter();
             var real = (parse.GetValue(models) ?? []).Any(id => !id.StartsWith("scripted/", StringComparison.Ordinal));
+            using var http = new ModelHttp(new ResilienceOptions());
             var modelOptions = new ModelOptions
             {
+                Http = http,
                 Config = LoadConfig(parse.GetValue(modelsConfig)),
                 Cache = real && !parse.GetValue(noCache) && !parse.GetValue(dryRun) ? new ResponseCache(parse.GetValue(cache)!) : null,
                 Cost = budget,
@@ -59,7 +61,8 @@ internal static class RunCommand
                     ? Uri.TryCreate(url, UriKind.Absolute, out var uri) && uri.Scheme is "http" or "https" ? uri : throw new UsageException($"--base-url '{url}' is not an http(s) address")
                     : null,
                 Family = parse.GetValue(family),
-                Environment = environment,
+                // A dry run calls nothing, so it can price models whose keys are not set yet.
+                Environment = parse.GetValue(dryRun) ? name => environment(name) ?? "dry-run" : environment,
             };
             var modelIds = parse.GetValue(models) is { Length: > 0 } m ? m : [.. ReferenceAgents.Default.Select(n => "scripted/" + n)];
             var agentModels = new Dictionary<string, AgentModel>(StringComparer.Ordinal);
@@ -120,7 +123,7 @@ internal static class RunCommand
             if (budget.Budget is { } limit && results.Count < plan.Episodes.Length)
                 console.MarkupLine($"[yellow]--max-cost {limit} USD reached (spent {ModelConfig.Format(budget.Spent)} USD): {plan.Episodes.Length - results.Count:N0} of {plan.Episodes.Length:N0} episodes not run[/]");
             else if (budget.Calls > 0 || modelOptions.Cache is { Hits: > 0 })
-                console.MarkupLine($"[dim]{budget.Calls:N0} model calls, {ModelConfig.Format(budget.Spent)} USD{(budget.UnpricedCalls > 0 ? $" ({budget.UnpricedCalls:N0} calls to unpriced models not counted)" : "")}; {modelOptions.Cache?.Hits ?? 0:N0} answers from the cache[/]");
+                console.MarkupLine($"[dim]{budget.Calls:N0} model calls, {ModelConfig.Format(budget.Spent)} USD{(budget.UnpricedCalls > 0 ? $" ({budget.UnpricedCalls:N0} calls to unpriced models not counted)" : "")}; {modelOptions.Cache?.Hits ?? 0:N0} answers from the cache; {http.Retries:N0} retries[/]");
             console.MarkupLine($"[dim]kinship show {Markup.Escape(folder)} 0[/] prints an episode.");
             return ExitCodes.Ok;
         });

@@ -71,6 +71,7 @@ internal sealed class ModelHttp : IDisposable
             Randomizer = () => { lock (random) return random.NextDouble(); },
             OnRetry = args =>
             {
+                Interlocked.Increment(ref _retries);
                 var host = args.Context.Properties.GetValue(HostKey, "?");
                 options.OnRetry?.Invoke(new RetryNotice(host, args.AttemptNumber + 1, Describe(args.Outcome), args.RetryDelay));
                 return default;
@@ -86,6 +87,11 @@ internal sealed class ModelHttp : IDisposable
     }
 
     public ResilienceOptions Options { get; }
+
+    private int _retries;
+
+    /// <summary>Attempts retried so far, across every provider.</summary>
+    public int Retries => Volatile.Read(ref _retries);
 
     private static readonly ResiliencePropertyKey<string> HostKey = new("kinship.host");
 
@@ -142,7 +148,8 @@ internal sealed class ModelHttp : IDisposable
             try
             {
                 var response = await base.SendAsync(request, cancellationToken).ConfigureAwait(false);
-                throttled = response.StatusCode == HttpStatusCode.TooManyRequests;
+                // 529 is Anthropic's "overloaded": a provider asking for less, like 429.
+                throttled = response.StatusCode is HttpStatusCode.TooManyRequests || (int)response.StatusCode == 529;
                 return response;
             }
             finally
