@@ -80,8 +80,8 @@ internal sealed class LoopbackServer : IAsyncDisposable
         {
             HttpListenerContext context;
             try { context = await _listener.GetContextAsync(); }
-            catch (Exception) when (!_listener.IsListening) { return; }
-            catch (HttpListenerException) { return; }
+            catch (Exception) when (_stop.IsCancellationRequested) { return; }
+            catch (Exception e) when (e is HttpListenerException or ObjectDisposedException) { return; }
             var task = Task.Run(() => HandleAsync(context));
             lock (_inFlight) _inFlight.Add(task);
         }
