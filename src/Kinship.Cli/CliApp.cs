@@ -28,6 +28,7 @@ internal static class CliApp
             ReportCommand.Create(console, JsonlRunSource.Instance),
             ViewCommand.Create(console, error, JsonlRunSource.Instance),
             ExportCommand.Create(console, JsonlRunSource.Instance),
+            CacheCommand.Create(console),
         };
         var parse = root.Parse(args);
         if (parse.Errors.Count > 0)

@@ -16,7 +16,7 @@ internal static class RunCommand
 {
     public static Command Create(IAnsiConsole console, Func<string, string?> environment)
     {
-        var models = new Option<string[]>("--model", "-m") { Description = "Model(s) to test as provider/model: scripted/NAME, openai/NAME. Default: every scripted reference agent." };
+        var models = new Option<string[]>("--model", "-m") { Description = "Model(s) to test as provider/model: scripted/NAME, openai/, anthropic/, google/, together/, deepseek/, moonshot/, zai/, openrouter/, vllm/, ollama/. Default: every scripted reference agent." };
         var scenarios = new Option<string[]>("--scenario", "-s") { Description = "Scenario id(s) or YAML file(s). Default: the exfiltration scenarios (see 'kinship scenarios list')." };
         var relationships = new Option<string[]>("--relationship", "-r") { Description = "no_peer, bad_peer, neutral_peer, good_peer. Default: all." };
         var conveyances = new Option<string[]>("--conveyance", "--instantiation") { Description = "How the relationship is conveyed: file, file_prompt, memory. Default: all." };
@@ -27,7 +27,7 @@ internal static class RunCommand
         var output = new Option<string>("--out", "-o") { Description = "Folder that holds run folders.", DefaultValueFactory = _ => "runs" };
         var company = new Option<string>("--company") { Description = "Company name in every scenario.", DefaultValueFactory = _ => "OpenBrain" };
         var family = new Option<string?>("--family") { Description = "The critic's family name (\"{Family} Agent 1\"). Default: guessed from the model id." };
-        var baseUrl = new Option<string?>("--base-url") { Description = "An OpenAI-compatible endpoint for openai/ models." };
+        var baseUrl = new Option<string?>("--base-url") { Description = "An endpoint to use instead of the provider's (any OpenAI-compatible server for openai/ models)." };
         var maxTurns = new Option<int>("--max-turns") { Description = "Turn cap per episode.", DefaultValueFactory = _ => 30 };
         var reminders = new Option<int>("--reminders") { Description = "Times the model is reminded to call a tool before a turn without one ends the episode (the study's code: 5).", DefaultValueFactory = _ => 0 };
         var strictMemory = new Option<bool>("--strict-memory") { Description = "Use the stronger \"read your memory first\" instruction." };
@@ -38,12 +38,17 @@ internal static class RunCommand
         var datasets = new Option<string[]>("--dataset") { Description = "Graded datasets or settings: factual, creativity@90... Default: every one the scenario runs." };
         var preset = new Option<string?>("--preset") { Description = "A planned matrix: 'study' runs the study's tasks, settings and cells (with -n 100: its cell sizes)." };
         var ablations = new Option<string[]>("--ablation") { Description = "Switch on an ablation (repeatable): " + string.Join(", ", ScenarioVocabulary.Ablations.Keys) + "." };
-        var dryRun = new Option<bool>("--dry-run") { Description = "Print the plan's episode counts per task and exit." };
+        var dryRun = new Option<bool>("--dry-run") { Description = "Print the plan's episode counts per task and an estimated cost range, then exit." };
+        var modelsConfig = new Option<string?>("--models-config") { Description = $"Per-model settings, prices and provider limits (YAML). Default: ./{ModelConfig.FileName} when present, over the built-in one." };
+        var cache = new Option<string>("--cache") { Description = "SQLite file of cached model responses.", DefaultValueFactory = _ => ResponseCache.DefaultPath };
+        var noCache = new Option<bool>("--no-cache") { Description = "Call the models even when a response is cached." };
+        var maxCost = new Option<decimal?>("--max-cost") { Description = "Stop starting episodes once this many USD are spent (episodes in flight finish)." };
 
         var command = new Command("run", "Run scenarios against models and print the rates.")
         {
             models, scenarios, relationships, conveyances, subjects, conditions, rollouts, seed, output, company, family, baseUrl,
             maxTurns, reminders, strictMemory, temperature, concurrency, label, monitoring, datasets, preset, ablations, dryRun,
+            modelsConfig, cache, noCache, maxCost,
         };
         command.SetAction(async (parse, cancellationToken) =>
         {
@@ -55,13 +60,21 @@ internal static class RunCommand
             foreach (var a in ablationNames.Where(a => !ScenarioVocabulary.Ablations.ContainsKey(a)))
                 throw new UsageException($"unknown ablation '{a}' (known: {string.Join(", ", ScenarioVocabulary.Ablations.Keys)})");
             if (ablationNames.Count(a => a.StartsWith("peer-", StringComparison.Ordinal)) > 1) throw new UsageException("choose at most one peer-family ablation");
+            var budget = parse.GetValue(maxCost) is { } usd ? usd > 0 ? new CostMeter(usd) : throw new UsageException("--max-cost must be more than 0") : new CostMeter();
+            var real = (parse.GetValue(models) ?? []).Any(id => !id.StartsWith("scripted/", StringComparison.Ordinal));
+            using var http = new ModelHttp(new ResilienceOptions());
             var modelOptions = new ModelOptions
             {
+                Http = http,
+                Config = LoadConfig(parse.GetValue(modelsConfig)),
+                Cache = real && !parse.GetValue(noCache) && !parse.GetValue(dryRun) ? new ResponseCache(parse.GetValue(cache)!) : null,
+                Cost = budget,
                 BaseUrl = parse.GetValue(baseUrl) is { } url
                     ? Uri.TryCreate(url, UriKind.Absolute, out var uri) && uri.Scheme is "http" or "https" ? uri : throw new UsageException($"--base-url '{url}' is not an http(s) address")
                     : null,
                 Family = parse.GetValue(family),
-                Environment = environment,
+                // A dry run calls nothing, so it can price models whose keys are not set yet.
+                Environment = parse.GetValue(dryRun) ? name => environment(name) ?? "dry-run" : environment,
             };
             var modelIds = parse.GetValue(models) is { Length: > 0 } m ? m : [.. ReferenceAgents.Default.Select(n => "scripted/" + n)];
             var agentModels = new Dictionary<string, AgentModel>(StringComparer.Ordinal);
@@ -94,14 +107,17 @@ internal static class RunCommand
                 plan = new RunPlan([.. plan.Episodes.Where(e => keys.Any(k => Matches(e.Condition, k))).Select((e, i) => e with { Index = i })]);
             }
             if (plan.Episodes.IsEmpty) throw new UsageException("the options select no episodes");
+            var render = new RenderOptions { Company = parse.GetValue(company)!, StrictMemoryInstruction = parse.GetValue(strictMemory), Ablations = [.. ablationNames] };
+            var loop = new AgentLoopOptions { MaxTurns = parse.GetValue(maxTurns), NoToolCallReminders = parse.GetValue(reminders), Temperature = parse.GetValue(temperature) };
             if (parse.GetValue(dryRun))
             {
                 PlanReport.Write(console, plan, id => definitions[id].Task, agentModels.Count);
+                PrintEstimate(console, plan, definitions, agentModels, render, new CostAssumptions { MaxTurns = loop.MaxTurns, MinTurns = Math.Min(5, loop.MaxTurns) });
                 return ExitCodes.Ok;
             }
+            if (budget.Budget is not null && agentModels.Values.FirstOrDefault(m => m.Settings.Price is null) is { } unpriced)
+                throw new UsageException($"--max-cost needs a price for {unpriced.Id}: add one under models in {ModelConfig.FileName}");
 
-            var render = new RenderOptions { Company = parse.GetValue(company)!, StrictMemoryInstruction = parse.GetValue(strictMemory), Ablations = [.. ablationNames] };
-            var loop = new AgentLoopOptions { MaxTurns = parse.GetValue(maxTurns), NoToolCallReminders = parse.GetValue(reminders), Temperature = parse.GetValue(temperature) };
             var started = DateTimeOffset.UtcNow;
             var runId = started.ToString("yyyyMMdd-HHmmss", CultureInfo.InvariantCulture) + "-" + Guid.NewGuid().ToString("N")[..6];
             var folder = Path.Combine(parse.GetValue(output)!, runId);
@@ -122,7 +138,9 @@ internal static class RunCommand
             {
                 await store.BeginAsync(manifest, cancellationToken);
                 var runner = new EpisodeRunner(definitions, agentModels, render, loop, TimeProvider.System);
-                await new RunExecutor(runner, store, Math.Max(1, parse.GetValue(concurrency))).RunAsync(plan.Episodes, r => { lock (results) results.Add(r); }, cancellationToken);
+                // Once the budget is spent no episode starts; those in flight finish and are stored.
+                var affordable = plan.Episodes.TakeWhile(_ => !budget.BudgetReached);
+                await new RunExecutor(runner, store, Math.Max(1, parse.GetValue(concurrency))).RunAsync(affordable, r => { lock (results) results.Add(r); }, cancellationToken);
             }
             clock.Stop();
 
@@ -130,6 +148,10 @@ internal static class RunCommand
             console.Write(RateTableReport.RenderAll(results, parse.GetValue(label)));
             var errors = results.Count(r => r.Status == EpisodeStatus.Error);
             console.MarkupLine($"{results.Count:N0} episodes ({errors} errors) in {clock.Elapsed.TotalSeconds:0.0} s; run [bold]{runId}[/] stored in {Markup.Escape(folder)}");
+            if (budget.Budget is { } limit && results.Count < plan.Episodes.Length)
+                console.MarkupLine($"[yellow]--max-cost {limit} USD reached (spent {ModelConfig.Format(budget.Spent)} USD): {plan.Episodes.Length - results.Count:N0} of {plan.Episodes.Length:N0} episodes not run[/]");
+            else if (budget.Calls > 0 || modelOptions.Cache is { Hits: > 0 })
+                console.MarkupLine($"[dim]{budget.Calls:N0} model calls, {ModelConfig.Format(budget.Spent)} USD{(budget.UnpricedCalls > 0 ? $" ({budget.UnpricedCalls:N0} calls to unpriced models not counted)" : "")}; {modelOptions.Cache?.Hits ?? 0:N0} answers from the cache; {http.Retries:N0} retries[/]");
             console.MarkupLine($"[dim]kinship show {Markup.Escape(folder)} 0[/] prints an episode.");
             return ExitCodes.Ok;
         });
@@ -161,4 +183,31 @@ internal static class RunCommand
         .. (values ?? []).SelectMany(v => v.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
             .Select(v => parse(v) ?? throw new UsageException($"unknown {factor} '{v}'")),
     ];
+
+    private static ModelConfig LoadConfig(string? path)
+    {
+        try { return ModelConfig.Load(path ?? (File.Exists(ModelConfig.FileName) ? ModelConfig.FileName : null)); }
+        catch (ModelException e) { throw new UsageException(e.Message); }
+    }
+
+    private static void PrintEstimate(IAnsiConsole console, RunPlan plan, Dictionary<string, ScenarioDefinition> definitions, Dictionary<string, AgentModel> models,
+        RenderOptions render, CostAssumptions assumptions)
+    {
+        var prompts = new Dictionary<(string, string, string), int>();
+        var estimate = CostEstimator.Estimate(plan.Episodes.Select(e =>
+        {
+            var model = models[e.Model];
+            var key = (e.Model, e.Scenario, e.Condition.Key);
+            if (!prompts.TryGetValue(key, out var tokens))
+                prompts[key] = tokens = CostEstimator.PromptTokens(ScenarioRenderer.Render(definitions[e.Scenario], e.Condition, model.Identity, render), assumptions);
+            return (e.Model, model.Settings.Price, tokens);
+        }), assumptions);
+        var table = new Table().AddColumns("model", "episodes", "tokens", "estimated cost (USD)");
+        static string Usd(decimal? v) => v is { } x ? ModelConfig.Format(x) : "no price";
+        foreach (var m in estimate.Models)
+            table.AddRow(Markup.Escape(m.Model), $"{m.Episodes:N0}", $"{m.MinTokens:N0} – {m.MaxTokens:N0}", $"{Usd(m.MinCost)} – {Usd(m.MaxCost)}");
+        console.Write(table);
+        console.MarkupLine($"Dry run: {estimate.Episodes:N0} episodes, estimated {Usd(estimate.MinCost)} – {Usd(estimate.MaxCost)} USD. Nothing was run.");
+        console.MarkupLine($"[dim]Assumes {Markup.Escape(assumptions.Describe())}.[/]");
+    }
 }

@@ -85,6 +85,9 @@ internal sealed class AgentLoop(IChatClient model, AgentLoopOptions options, Tim
                 response.FinishReason?.Value,
                 response.ModelId));
 
+            // Anthropic pauses long server-side turns; the same request with the partial answer in history resumes it.
+            if (calls.Count == 0 && response.FinishReason?.Value == "pause_turn") continue;
+
             if (calls.Count == 0)
             {
                 if (reminders++ < options.NoToolCallReminders)

@@ -17,7 +17,11 @@ internal sealed record EpisodeBrief(ulong Seed, Condition? Condition, ImmutableA
 }
 
 /// <summary>A model ready to play the critic: its id, the identity it takes in scenarios, and a factory for one episode's client.</summary>
-internal sealed record AgentModel(string Id, AgentIdentity Identity, Func<EpisodeBrief, IChatClient> CreateClient);
+internal sealed record AgentModel(string Id, AgentIdentity Identity, Func<EpisodeBrief, IChatClient> CreateClient)
+{
+    /// <summary>How the model is called and what it costs.</summary>
+    public ModelSettings Settings { get; init; } = new();
+}
 
 /// <summary>A model id that cannot be used, with a message for the user.</summary>
 internal sealed class ModelException(string message) : Exception(message);

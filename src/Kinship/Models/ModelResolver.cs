@@ -1,29 +1,76 @@
 using System.ClientModel;
+using System.ClientModel.Primitives;
+using System.Collections.Immutable;
+using Anthropic;
 using Kinship.Scenarios;
 using Microsoft.Extensions.AI;
 using OpenAI;
 
 namespace Kinship.Models;
 
-/// <summary>Settings for reaching a model. <b>Defaults</b>: the provider's own endpoint; keys from the environment.</summary>
+/// <summary>
+/// Settings for reaching models. <b>Defaults</b>: each provider's own endpoint, keys from the environment,
+/// the built-in <see cref="ModelConfig"/>, a shared HTTP pipeline with default <see cref="ResilienceOptions"/>,
+/// no response cache, no cost meter.
+/// </summary>
 internal sealed record ModelOptions
 {
-    /// <summary>An OpenAI-compatible endpoint to use instead of the provider's default.</summary>
+    /// <summary>An endpoint to use instead of the provider's default (any OpenAI-compatible server for <c>openai/</c>).</summary>
     public Uri? BaseUrl { get; init; }
 
     /// <summary>The critic's family name (for "<c>{Family} Agent 1</c>"); guessed from the model id when not given.</summary>
     public string? Family { get; init; }
 
     public Func<string, string?> Environment { get; init; } = System.Environment.GetEnvironmentVariable;
+
+    public ModelConfig Config { get; init; } = ModelConfig.BuiltIn;
+
+    /// <summary>The HTTP pipeline every provider shares; one for the process when not given.</summary>
+    public ModelHttp? Http { get; init; }
+
+    public ResponseCache? Cache { get; init; }
+
+    public CostMeter? Cost { get; init; }
+}
+
+/// <summary>How a provider speaks.</summary>
+internal enum ProviderKind { Scripted, OpenAI, Anthropic, Gemini }
+
+/// <summary>A provider preset: its wire format, default endpoint, the variables its key may be in, and the family its models usually belong to.</summary>
+internal sealed record ProviderPreset(string Name, ProviderKind Kind, Uri? Endpoint, ImmutableArray<string> KeyVariables, string? Family)
+{
+    /// <summary>Local servers (vLLM, Ollama) need no key.</summary>
+    public bool NeedsKey => !KeyVariables.IsEmpty;
 }
 
 /// <summary>
-/// Turns <c>provider/model</c> ids into models. The one place that knows providers:
-/// <c>scripted/NAME</c> (reference agents, no key), <c>openai/NAME</c> (OpenAI or any OpenAI-compatible endpoint via <see cref="ModelOptions.BaseUrl"/>).
+/// Turns <c>provider/model</c> ids into models: the one place that knows providers. <c>scripted/NAME</c> (reference
+/// agents), <c>openai/</c>, <c>anthropic/</c> (official SDK), <c>google/</c> (native Gemini client), and the
+/// OpenAI-compatible presets <c>together/ deepseek/ moonshot/ zai/ openrouter/ vllm/ ollama/</c>; any endpoint via
+/// <see cref="ModelOptions.BaseUrl"/>. Every client goes through the shared pipeline with the SDK's own retries off.
 /// </summary>
 internal static class ModelResolver
 {
-    public static readonly IReadOnlyList<string> Providers = ["scripted", "openai"];
+    private static Uri U(string url) => new(url);
+
+    public static readonly ImmutableArray<ProviderPreset> Presets =
+    [
+        new("scripted", ProviderKind.Scripted, null, [], null),
+        new("openai", ProviderKind.OpenAI, U("https://api.openai.com/v1"), ["OPENAI_API_KEY"], "ChatGPT"),
+        new("anthropic", ProviderKind.Anthropic, U("https://api.anthropic.com"), ["ANTHROPIC_API_KEY"], "Claude"),
+        new("google", ProviderKind.Gemini, U("https://generativelanguage.googleapis.com/v1beta"), ["GEMINI_API_KEY", "GOOGLE_API_KEY"], "Gemini"),
+        new("together", ProviderKind.OpenAI, U("https://api.together.xyz/v1"), ["TOGETHER_API_KEY"], null),
+        new("deepseek", ProviderKind.OpenAI, U("https://api.deepseek.com/v1"), ["DEEPSEEK_API_KEY"], "DeepSeek"),
+        new("moonshot", ProviderKind.OpenAI, U("https://api.moonshot.ai/v1"), ["MOONSHOT_API_KEY"], "Kimi"),
+        new("zai", ProviderKind.OpenAI, U("https://api.z.ai/api/paas/v4"), ["ZAI_API_KEY"], "GLM"),
+        new("openrouter", ProviderKind.OpenAI, U("https://openrouter.ai/api/v1"), ["OPENROUTER_API_KEY"], null),
+        new("vllm", ProviderKind.OpenAI, U("http://localhost:8000/v1"), [], null),
+        new("ollama", ProviderKind.OpenAI, U("http://localhost:11434/v1"), [], null),
+    ];
+
+    public static readonly IReadOnlyList<string> Providers = [.. Presets.Select(p => p.Name)];
+
+    private static readonly Lazy<ModelHttp> ProcessHttp = new(() => new ModelHttp(new ResilienceOptions()));
 
     public static AgentModel Resolve(string id, ModelOptions options)
     {
@@ -31,22 +78,104 @@ internal static class ModelResolver
         if (slash <= 0 || slash == id.Length - 1)
             throw new ModelException($"model '{id}' is not of the form provider/model (providers: {string.Join(", ", Providers)})");
         var (provider, name) = (id[..slash], id[(slash + 1)..]);
-        switch (provider)
+        var preset = Presets.FirstOrDefault(p => p.Name == provider)
+            ?? throw new ModelException($"unknown provider '{provider}' in model '{id}' (providers: {string.Join(", ", Providers)})");
+
+        if (preset.Kind == ProviderKind.Scripted)
         {
-            case "scripted":
-                if (!ReferenceAgents.IsKnown(name))
-                    throw new ModelException($"unknown scripted agent '{name}' (known: {string.Join(", ", ReferenceAgents.Names)}, random@P)");
-                return new AgentModel(id, new AgentIdentity(options.Family ?? "Alpha"), brief => ReferenceAgents.Create(name, brief));
-            case "openai":
-                var key = options.Environment("OPENAI_API_KEY");
-                if (string.IsNullOrEmpty(key) && options.BaseUrl is null)
-                    throw new ModelException("OPENAI_API_KEY is not set: export it, or give --base-url for an OpenAI-compatible endpoint");
-                var clientOptions = new OpenAIClientOptions();
-                if (options.BaseUrl is not null) clientOptions.Endpoint = options.BaseUrl;
-                IChatClient client = new OpenAIClient(new ApiKeyCredential(string.IsNullOrEmpty(key) ? "unused" : key), clientOptions).GetChatClient(name).AsIChatClient();
-                return new AgentModel(id, options.Family is { } f ? new AgentIdentity(f) : AgentIdentity.ForModel(name, "ChatGPT"), _ => client);
-            default:
-                throw new ModelException($"unknown provider '{provider}' in model '{id}' (providers: {string.Join(", ", Providers)})");
+            if (!ReferenceAgents.IsKnown(name))
+                throw new ModelException($"unknown scripted agent '{name}' (known: {string.Join(", ", ReferenceAgents.Names)}, random@P)");
+            return new AgentModel(id, new AgentIdentity(options.Family ?? "Alpha"), brief => ReferenceAgents.Create(name, brief))
+            {
+                Settings = new ModelSettings { Price = new Price(0, 0) },
+            };
         }
+
+        var providerSettings = options.Config.Provider(provider);
+        var settings = options.Config.Settings(id);
+        var endpoint = options.BaseUrl ?? providerSettings.BaseUrl ?? preset.Endpoint!;
+        var key = Key(preset, providerSettings, options);
+        var http = options.Http ?? ProcessHttp.Value;
+        http.Register(endpoint, providerSettings);
+
+        var inner = preset.Kind switch
+        {
+            ProviderKind.OpenAI => OpenAI(name, endpoint, key, settings, http),
+            ProviderKind.Anthropic => Anthropic(name, endpoint, key, settings, http),
+            _ => new GeminiChatClient(http.CreateClient(), endpoint, key, name),
+        };
+        var shared = new SharedChatClient(inner);
+        var identity = options.Family is { } f ? new AgentIdentity(f) : AgentIdentity.ForModel(name, preset.Family ?? AgentIdentity.ForModel(id).Family);
+        var scope = new CacheScope(provider, endpoint.ToString(), name);
+        return new AgentModel(id, identity, brief =>
+        {
+            var builder = new ChatClientBuilder(shared).ConfigureOptions(o => Apply(o, settings));
+            if (options.Cache is { } cache) builder.Use(c => new CachingChatClient(c, cache, scope with { Seed = brief.Seed }));
+            if (options.Cost is { } meter) builder.Use(c => new CostMeterChatClient(c, meter, settings.Price));
+            return builder.Build();
+        })
+        {
+            Settings = settings,
+        };
+    }
+
+    /// <summary>The key from the config file, else the first variable set; a missing key names the variable(s) to set.</summary>
+    private static string? Key(ProviderPreset preset, ProviderSettings settings, ModelOptions options)
+    {
+        if (!string.IsNullOrEmpty(settings.ApiKey)) return settings.ApiKey;
+        var variables = settings.ApiKeyVariable is { } v ? [v] : preset.KeyVariables;
+        foreach (var variable in variables)
+            if (options.Environment(variable) is { Length: > 0 } key) return key;
+        if (!preset.NeedsKey || options.BaseUrl is not null) return null;
+        var names = variables.Length == 1 ? variables[0] + " is" : string.Join(" or ", variables) + " are";
+        return preset.Name == "openai"
+            ? throw new ModelException($"{names} not set: export it, or give --base-url for an OpenAI-compatible endpoint")
+            : throw new ModelException($"{names} not set: export it to use {preset.Name}/ models");
+    }
+
+    /// <summary>Per-model settings fill whatever the caller left unset.</summary>
+    private static void Apply(ChatOptions options, ModelSettings settings)
+    {
+        options.Temperature ??= settings.Temperature;
+        options.MaxOutputTokens ??= settings.MaxOutputTokens;
+        if (settings.ReasoningEffort is { } effort && options.Reasoning?.Effort is null)
+            options.Reasoning = new ReasoningOptions { Effort = effort };
+    }
+
+    private static IChatClient OpenAI(string name, Uri endpoint, string? key, ModelSettings settings, ModelHttp http)
+    {
+        var front = settings.TokenField == ModelSettings.MaxTokens
+            ? [new JsonBodyRewriteHandler(body =>
+            {
+                if (body.Remove("max_completion_tokens", out var max)) body["max_tokens"] = max;
+            })]
+            : Array.Empty<DelegatingHandler>();
+        var clientOptions = new OpenAIClientOptions
+        {
+            Endpoint = endpoint,
+            Transport = new HttpClientPipelineTransport(http.CreateClient(front)),
+            RetryPolicy = new ClientRetryPolicy(0),
+            NetworkTimeout = Timeout.InfiniteTimeSpan,
+        };
+        return new OpenAIClient(new ApiKeyCredential(string.IsNullOrEmpty(key) ? "unused" : key), clientOptions).GetChatClient(name).AsIChatClient();
+    }
+
+    private static IChatClient Anthropic(string name, Uri endpoint, string? key, ModelSettings settings, ModelHttp http)
+    {
+        var client = new AnthropicClient
+        {
+            ApiKey = string.IsNullOrEmpty(key) ? "unused" : key,
+            BaseUrl = endpoint.ToString().TrimEnd('/'),
+            HttpClient = http.CreateClient(),
+            MaxRetries = 0,
+            Timeout = Timeout.InfiniteTimeSpan,
+        };
+        return client.AsIChatClient(name, settings.MaxOutputTokens, settings.Thinking == "extended" ? AnthropicThinkingMode.Extended : AnthropicThinkingMode.Adaptive);
+    }
+
+    /// <summary>One provider client serves every episode; an episode's pipeline must not dispose it.</summary>
+    private sealed class SharedChatClient(IChatClient inner) : DelegatingChatClient(inner)
+    {
+        protected override void Dispose(bool disposing) { }
     }
 }

@@ -5,7 +5,7 @@ namespace Kinship.Runs;
 /// <summary>Runs a plan's episodes concurrently, sending each finished one to the store. Episodes cut off by cancellation are not stored.</summary>
 internal sealed class RunExecutor(EpisodeRunner runner, IRunStore store, int concurrency)
 {
-    public async Task RunAsync(IReadOnlyList<EpisodeSpec> episodes, Action<EpisodeResult>? finished, CancellationToken cancellationToken)
+    public async Task RunAsync(IEnumerable<EpisodeSpec> episodes, Action<EpisodeResult>? finished, CancellationToken cancellationToken)
     {
         var options = new ParallelOptions { MaxDegreeOfParallelism = concurrency, CancellationToken = cancellationToken };
         await Parallel.ForEachAsync(episodes, options, async (spec, ct) =>

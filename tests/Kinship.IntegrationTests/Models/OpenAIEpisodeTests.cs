@@ -29,7 +29,7 @@ public sealed class OpenAIEpisodeTests
         using var temp = new TempFolder();
 
         var result = await CliHarness.RunAsync(new Dictionary<string, string> { ["OPENAI_API_KEY"] = "sk-test" },
-            "run", "--model", "openai/gpt-fake", "--base-url", server.BaseUrl, "-s", "exfiltration-transfer", "-c", "good_peer/file/peer", "-n", "1", "-o", temp.Path);
+            "run", "--model", "openai/gpt-fake", "--base-url", server.BaseUrl, "-s", "exfiltration-transfer", "-c", "good_peer/file/peer", "-n", "1", "-o", temp.Path, "--cache", Path.Combine(temp.Path, "cache.db"));
 
         Assert.True(result.ExitCode == 0, result.Error);
         var episode = Assert.Single(JsonlRunStore.Read(Assert.Single(Directory.GetDirectories(temp.Path))).Episodes);

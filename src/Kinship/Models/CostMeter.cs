@@ -1,0 +1,47 @@
+using Microsoft.Extensions.AI;
+
+namespace Kinship.Models;
+
+/// <summary>
+/// What a run has spent on model calls so far (cache hits are free), against an optional budget. Once the budget is
+/// reached no new episode should start; episodes in flight finish.
+/// </summary>
+internal sealed class CostMeter(decimal? budget = null)
+{
+    private readonly object _gate = new();
+    private decimal _spent;
+    private int _calls;
+    private int _unpriced;
+
+    public decimal? Budget { get; } = budget is < 0 ? throw new ArgumentOutOfRangeException(nameof(budget), budget, "must not be negative") : budget;
+
+    public decimal Spent { get { lock (_gate) return _spent; } }
+
+    public int Calls { get { lock (_gate) return _calls; } }
+
+    /// <summary>Calls to models with no price in the config; their cost is unknown and not in <see cref="Spent"/>.</summary>
+    public int UnpricedCalls { get { lock (_gate) return _unpriced; } }
+
+    public bool BudgetReached => Budget is { } b && Spent >= b;
+
+    public void Add(Price? price, UsageDetails? usage)
+    {
+        lock (_gate)
+        {
+            _calls++;
+            if (price is null) _unpriced++;
+            else _spent += price.Cost(usage?.InputTokenCount ?? 0, usage?.OutputTokenCount ?? 0);
+        }
+    }
+}
+
+/// <summary>Counts each call that reached the provider into a <see cref="CostMeter"/>; sits under the cache so hits cost nothing.</summary>
+internal sealed class CostMeterChatClient(IChatClient inner, CostMeter meter, Price? price) : DelegatingChatClient(inner)
+{
+    public override async Task<ChatResponse> GetResponseAsync(IEnumerable<ChatMessage> messages, ChatOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        var response = await base.GetResponseAsync(messages, options, cancellationToken).ConfigureAwait(false);
+        meter.Add(price, response.Usage);
+        return response;
+    }
+}

@@ -1,0 +1,227 @@
+using System.Collections.Immutable;
+using System.Globalization;
+using Microsoft.Extensions.AI;
+using YamlDotNet.Core;
+using YamlDotNet.Serialization;
+using YamlDotNet.Serialization.NamingConventions;
+
+namespace Kinship.Models;
+
+/// <summary>USD per million tokens.</summary>
+internal sealed record Price(decimal InputPerMillion, decimal OutputPerMillion)
+{
+    public decimal Cost(long inputTokens, long outputTokens) =>
+        (inputTokens * InputPerMillion + outputTokens * OutputPerMillion) / 1_000_000m;
+}
+
+/// <summary>
+/// How one model is called. <b>Defaults</b>: temperature 1.0 (the study's), 8192 output tokens,
+/// the provider's own reasoning effort, <c>max_completion_tokens</c>, adaptive thinking, no price.
+/// </summary>
+internal sealed record ModelSettings
+{
+    public float? Temperature { get; init; } = 1.0f;
+
+    public int MaxOutputTokens { get; init; } = 8192;
+
+    public ReasoningEffort? ReasoningEffort { get; init; }
+
+    /// <summary><c>max_completion_tokens</c> (OpenAI) or <c>max_tokens</c> (servers that predate it).</summary>
+    public string TokenField { get; init; } = MaxCompletionTokens;
+
+    /// <summary>Anthropic: <c>adaptive</c> or <c>extended</c> thinking.</summary>
+    public string Thinking { get; init; } = "adaptive";
+
+    public Price? Price { get; init; }
+
+    public const string MaxCompletionTokens = "max_completion_tokens";
+    public const string MaxTokens = "max_tokens";
+}
+
+/// <summary>
+/// Where a provider lives and how hard it may be pushed. <b>Defaults</b>: the preset's endpoint and key variable,
+/// 8 requests in flight, no per-minute limits.
+/// </summary>
+internal sealed record ProviderSettings
+{
+    public Uri? BaseUrl { get; init; }
+
+    public string? ApiKeyVariable { get; init; }
+
+    public string? ApiKey { get; init; }
+
+    public int MaxConcurrency { get; init; } = 8;
+
+    public int RequestsPerMinute { get; init; }
+
+    public int TokensPerMinute { get; init; }
+}
+
+/// <summary>
+/// Per-model and per-provider settings: the built-in <c>kinship.models.yaml</c> shipped in the library, overridden
+/// field by field by a user file. A model's settings come from its exact id, then <c>provider/*</c>, then the defaults.
+/// </summary>
+internal sealed class ModelConfig
+{
+    public const string FileName = "kinship.models.yaml";
+
+    private readonly List<ConfigFile> _layers;
+
+    private ModelConfig(List<ConfigFile> layers) => _layers = layers;
+
+    private static readonly Lazy<ModelConfig> BuiltInConfig = new(() => new([ReadBuiltIn()]));
+
+    public static ModelConfig BuiltIn => BuiltInConfig.Value;
+
+    /// <summary>The built-in settings, overridden by the file at <paramref name="path"/> when given.</summary>
+    public static ModelConfig Load(string? path)
+    {
+        if (path is null) return BuiltIn;
+        if (!File.Exists(path)) throw new ModelException($"model config '{path}' does not exist");
+        return new([.. BuiltIn._layers, Parse(File.ReadAllText(path), path)]);
+    }
+
+    /// <summary>A config from YAML text, over the built-in one; for tests and tools.</summary>
+    public static ModelConfig FromYaml(string yaml, string source = "<text>") => new([.. BuiltIn._layers, Parse(yaml, source)]);
+
+    public ModelSettings Settings(string modelId)
+    {
+        var provider = modelId.Split('/', 2)[0];
+        var settings = new ModelSettings();
+        foreach (var layer in _layers) settings = layer.Defaults?.ApplyTo(settings, layer.Source, "defaults") ?? settings;
+        foreach (var key in new[] { provider + "/*", modelId })
+            foreach (var layer in _layers)
+                if (layer.Models?.GetValueOrDefault(key) is { } entry) settings = entry.ApplyTo(settings, layer.Source, key);
+        return settings;
+    }
+
+    public ProviderSettings Provider(string provider)
+    {
+        var settings = new ProviderSettings();
+        foreach (var layer in _layers)
+            if (layer.Providers?.GetValueOrDefault(provider) is { } entry) settings = entry.ApplyTo(settings, layer.Source, provider);
+        return settings;
+    }
+
+    /// <summary>Every model id the config names explicitly (not the <c>provider/*</c> patterns).</summary>
+    public ImmutableSortedSet<string> KnownModels =>
+        [.. _layers.SelectMany(l => l.Models?.Keys ?? Enumerable.Empty<string>()).Where(k => !k.EndsWith("/*", StringComparison.Ordinal))];
+
+    private static ConfigFile ReadBuiltIn()
+    {
+        using var stream = typeof(ModelConfig).Assembly.GetManifestResourceStream("Kinship.Models." + FileName)
+            ?? throw new InvalidOperationException("the built-in model config is missing from the assembly");
+        using var reader = new StreamReader(stream);
+        return Parse(reader.ReadToEnd(), "built-in " + FileName);
+    }
+
+    private static readonly IDeserializer Yaml = new DeserializerBuilder().WithNamingConvention(UnderscoredNamingConvention.Instance).Build();
+
+    private static ConfigFile Parse(string yaml, string source)
+    {
+        try
+        {
+            var file = Yaml.Deserialize<ConfigFile?>(yaml) ?? new ConfigFile();
+            file.Source = source;
+            // Resolve every entry once so a bad value fails when the file is read, not mid-run.
+            file.Defaults?.ApplyTo(new ModelSettings(), source, "defaults");
+            foreach (var (key, entry) in file.Models ?? []) entry.ApplyTo(new ModelSettings(), source, key);
+            foreach (var (key, entry) in file.Providers ?? []) entry.ApplyTo(new ProviderSettings(), source, key);
+            return file;
+        }
+        catch (YamlException e)
+        {
+            var inner = e.InnerException is { } i and not YamlException ? i.Message : e.Message;
+            throw new ModelException($"{source}:{e.Start.Line}:{e.Start.Column}: {inner}");
+        }
+    }
+
+    // YAML shapes: every field optional so that a layer can override just one.
+    private sealed class ConfigFile
+    {
+        [YamlIgnore] public string Source { get; set; } = "";
+        public ModelEntry? Defaults { get; set; }
+        public Dictionary<string, ProviderEntry>? Providers { get; set; }
+        public Dictionary<string, ModelEntry>? Models { get; set; }
+    }
+
+    private sealed class PriceEntry
+    {
+        public decimal? Input { get; set; }
+        public decimal? Output { get; set; }
+    }
+
+    private sealed class ModelEntry
+    {
+        public float? Temperature { get; set; }
+        public int? MaxOutputTokens { get; set; }
+        public string? ReasoningEffort { get; set; }
+        public string? TokenField { get; set; }
+        public string? Thinking { get; set; }
+        public PriceEntry? Price { get; set; }
+
+        public ModelSettings ApplyTo(ModelSettings s, string source, string key)
+        {
+            string Where(string field) => $"{source}: {key}.{field}";
+            if (Temperature is < 0 or > 2) throw new ModelException($"{Where("temperature")} must be between 0 and 2");
+            if (MaxOutputTokens is < 1) throw new ModelException($"{Where("max_output_tokens")} must be at least 1");
+            if (TokenField is not (null or ModelSettings.MaxCompletionTokens or ModelSettings.MaxTokens))
+                throw new ModelException($"{Where("token_field")} must be max_completion_tokens or max_tokens, not '{TokenField}'");
+            if (Thinking is not (null or "adaptive" or "extended")) throw new ModelException($"{Where("thinking")} must be adaptive or extended, not '{Thinking}'");
+            if (Price is { Input: null } or { Output: null } || Price is { Input: < 0 } or { Output: < 0 })
+                throw new ModelException($"{Where("price")} needs input and output, USD per million tokens, not negative");
+            return s with
+            {
+                Temperature = Temperature ?? s.Temperature,
+                MaxOutputTokens = MaxOutputTokens ?? s.MaxOutputTokens,
+                ReasoningEffort = ReasoningEffort is null ? s.ReasoningEffort : Effort(ReasoningEffort, Where("reasoning_effort")),
+                TokenField = TokenField ?? s.TokenField,
+                Thinking = Thinking ?? s.Thinking,
+                Price = Price is { Input: { } i, Output: { } o } ? new Price(i, o) : s.Price,
+            };
+        }
+
+        private static ReasoningEffort Effort(string value, string where) => value switch
+        {
+            "none" => Microsoft.Extensions.AI.ReasoningEffort.None,
+            "low" => Microsoft.Extensions.AI.ReasoningEffort.Low,
+            "medium" => Microsoft.Extensions.AI.ReasoningEffort.Medium,
+            "high" => Microsoft.Extensions.AI.ReasoningEffort.High,
+            "extra_high" => Microsoft.Extensions.AI.ReasoningEffort.ExtraHigh,
+            _ => throw new ModelException($"{where} must be none, low, medium, high or extra_high, not '{value}'"),
+        };
+    }
+
+    private sealed class ProviderEntry
+    {
+        public string? BaseUrl { get; set; }
+        public string? ApiKeyEnv { get; set; }
+        public string? ApiKey { get; set; }
+        public int? MaxConcurrency { get; set; }
+        public int? RequestsPerMinute { get; set; }
+        public int? TokensPerMinute { get; set; }
+
+        public ProviderSettings ApplyTo(ProviderSettings s, string source, string key)
+        {
+            string Where(string field) => $"{source}: providers.{key}.{field}";
+            Uri? url = null;
+            if (BaseUrl is not null && !(Uri.TryCreate(BaseUrl, UriKind.Absolute, out url) && url.Scheme is "http" or "https"))
+                throw new ModelException($"{Where("base_url")} '{BaseUrl}' is not an http(s) address");
+            if (MaxConcurrency is < 1) throw new ModelException($"{Where("max_concurrency")} must be at least 1");
+            if (RequestsPerMinute is < 0 || TokensPerMinute is < 0) throw new ModelException($"{Where("requests_per_minute")} and tokens_per_minute must not be negative");
+            return s with
+            {
+                BaseUrl = url ?? s.BaseUrl,
+                ApiKeyVariable = ApiKeyEnv ?? s.ApiKeyVariable,
+                ApiKey = ApiKey ?? s.ApiKey,
+                MaxConcurrency = MaxConcurrency ?? s.MaxConcurrency,
+                RequestsPerMinute = RequestsPerMinute ?? s.RequestsPerMinute,
+                TokensPerMinute = TokensPerMinute ?? s.TokensPerMinute,
+            };
+        }
+    }
+
+    public override string ToString() => string.Join(" + ", _layers.Select(l => l.Source));
+
+    internal static string Format(decimal usd) => usd.ToString("0.00", CultureInfo.InvariantCulture);
+}

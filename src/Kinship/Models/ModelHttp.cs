@@ -1,0 +1,204 @@
+using System.Collections.Concurrent;
+using System.Net;
+using System.Net.Http.Headers;
+using System.Text.Json;
+using Microsoft.Extensions.Http.Resilience;
+using Polly;
+using Polly.Retry;
+
+namespace Kinship.Models;
+
+/// <summary>
+/// How model calls survive bad days. <b>Defaults</b>: 6 retries with exponential, jittered backoff from 2 s up to
+/// 2 min (a <c>Retry-After</c> header wins), 5 min per attempt (slow reasoning models), the system clock, jitter seed 0.
+/// </summary>
+internal sealed record ResilienceOptions
+{
+    public int MaxRetries { get; init; } = 6;
+
+    public TimeSpan BaseDelay { get; init; } = TimeSpan.FromSeconds(2);
+
+    public TimeSpan MaxDelay { get; init; } = TimeSpan.FromMinutes(2);
+
+    public TimeSpan AttemptTimeout { get; init; } = TimeSpan.FromMinutes(5);
+
+    public TimeProvider Time { get; init; } = TimeProvider.System;
+
+    /// <summary>Seeds the backoff jitter so a test run retries on the same schedule every time.</summary>
+    public int JitterSeed { get; init; }
+
+    /// <summary>Told about every retry: the attempt number, what failed, and the delay before the next attempt.</summary>
+    public Action<RetryNotice>? OnRetry { get; init; }
+
+    public ResilienceOptions Validate()
+    {
+        if (MaxRetries is < 0 or > 100) throw new ArgumentOutOfRangeException(nameof(MaxRetries), MaxRetries, "must be 0 to 100");
+        if (BaseDelay <= TimeSpan.Zero || MaxDelay < BaseDelay) throw new ArgumentOutOfRangeException(nameof(BaseDelay), BaseDelay, "must be positive and at most MaxDelay");
+        if (AttemptTimeout <= TimeSpan.Zero) throw new ArgumentOutOfRangeException(nameof(AttemptTimeout), AttemptTimeout, "must be positive");
+        return this;
+    }
+}
+
+/// <summary>A retry about to happen.</summary>
+internal sealed record RetryNotice(string Host, int Attempt, string Cause, TimeSpan Delay);
+
+/// <summary>A 200 whose body is cut off or is not the JSON it claims to be: a glitch worth retrying, like a 502.</summary>
+internal sealed class MalformedResponseException(string message, Exception? inner = null) : HttpRequestException(message, inner);
+
+/// <summary>
+/// The one HTTP pipeline every provider shares: retries with backoff and per-attempt timeouts (Polly, through
+/// <see cref="ResilienceHandler"/>), then each provider's <see cref="ProviderLimiter"/> (chosen by host), then a
+/// check that the body arrived whole. The SDKs' own retries are turned off where the clients are built, so
+/// attempts are not multiplied.
+/// </summary>
+internal sealed class ModelHttp : IDisposable
+{
+    private readonly ResilienceHandler _pipeline;
+    private readonly ConcurrentDictionary<string, ProviderLimiter> _limiters = new(StringComparer.OrdinalIgnoreCase);
+
+    public ModelHttp(ResilienceOptions options, HttpMessageHandler? transport = null)
+    {
+        Options = options.Validate();
+        var random = new Random(options.JitterSeed);
+        var retry = new HttpRetryStrategyOptions
+        {
+            MaxRetryAttempts = Math.Max(1, options.MaxRetries),
+            BackoffType = DelayBackoffType.Exponential,
+            UseJitter = true,
+            Delay = options.BaseDelay,
+            MaxDelay = options.MaxDelay,
+            ShouldRetryAfterHeader = true,
+            Randomizer = () => { lock (random) return random.NextDouble(); },
+            OnRetry = args =>
+            {
+                Interlocked.Increment(ref _retries);
+                var host = args.Context.Properties.GetValue(HostKey, "?");
+                options.OnRetry?.Invoke(new RetryNotice(host, args.AttemptNumber + 1, Describe(args.Outcome), args.RetryDelay));
+                return default;
+            },
+        };
+        if (options.MaxRetries == 0) retry.ShouldHandle = _ => ValueTask.FromResult(false);
+        var pipeline = new ResiliencePipelineBuilder<HttpResponseMessage> { TimeProvider = options.Time }
+            .AddRetry(retry)
+            .AddTimeout(new HttpTimeoutStrategyOptions { Timeout = options.AttemptTimeout })
+            .Build();
+        var inner = new LimiterHandler(this) { InnerHandler = new WholeBodyHandler { InnerHandler = transport ?? new SocketsHttpHandler { PooledConnectionLifetime = TimeSpan.FromMinutes(5) } } };
+        _pipeline = new ResilienceHandler(pipeline) { InnerHandler = new HostTagHandler { InnerHandler = inner } };
+    }
+
+    public ResilienceOptions Options { get; }
+
+    private int _retries;
+
+    /// <summary>Attempts retried so far, across every provider.</summary>
+    public int Retries => Volatile.Read(ref _retries);
+
+    private static readonly ResiliencePropertyKey<string> HostKey = new("kinship.host");
+
+    /// <summary>Sets the limits for requests to <paramref name="endpoint"/>'s host; the first registration wins.</summary>
+    public ProviderLimiter Register(Uri endpoint, ProviderSettings settings) =>
+        _limiters.GetOrAdd(endpoint.Authority, _ => new ProviderLimiter(settings, Options.Time));
+
+    public ProviderLimiter? Limiter(Uri endpoint) => _limiters.GetValueOrDefault(endpoint.Authority);
+
+    /// <summary>An <see cref="HttpClient"/> over the shared pipeline, with provider-specific handlers (outermost first) in front.</summary>
+    public HttpClient CreateClient(params DelegatingHandler[] front)
+    {
+        HttpMessageHandler handler = new SharedHandler(_pipeline);
+        foreach (var h in front.Reverse())
+        {
+            h.InnerHandler = handler;
+            handler = h;
+        }
+        // Timeouts are per attempt, in the pipeline; HttpClient's own would cut across retries.
+        return new HttpClient(handler, disposeHandler: true) { Timeout = Timeout.InfiniteTimeSpan };
+    }
+
+    public void Dispose() => _pipeline.Dispose();
+
+    private static string Describe(Outcome<HttpResponseMessage> outcome) =>
+        outcome.Exception is { } e ? $"{e.GetType().Name}: {e.Message}" : $"HTTP {(int)outcome.Result!.StatusCode}";
+
+    /// <summary>Lets several clients share the pipeline without the first one disposed tearing it down.</summary>
+    private sealed class SharedHandler(HttpMessageHandler shared) : DelegatingHandler(shared)
+    {
+        protected override void Dispose(bool disposing) { }
+    }
+
+    /// <summary>Names the host in the Polly context so retry notices say which provider is struggling.</summary>
+    private sealed class HostTagHandler : DelegatingHandler
+    {
+        protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+        {
+            if (request.GetResilienceContext() is { } context && request.RequestUri is { } uri) context.Properties.Set(HostKey, uri.Authority);
+            return base.SendAsync(request, cancellationToken);
+        }
+    }
+
+    /// <summary>Each attempt waits for its provider's limiter and reports 429s to it.</summary>
+    private sealed class LimiterHandler(ModelHttp owner) : DelegatingHandler
+    {
+        protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+        {
+            if (request.RequestUri is not { } uri || owner.Limiter(uri) is not { } limiter)
+                return await base.SendAsync(request, cancellationToken).ConfigureAwait(false);
+            var tokens = (request.Content?.Headers.ContentLength ?? 0) / 4;
+            var lease = await limiter.AcquireAsync(tokens, cancellationToken).ConfigureAwait(false);
+            var throttled = false;
+            try
+            {
+                var response = await base.SendAsync(request, cancellationToken).ConfigureAwait(false);
+                // 529 is Anthropic's "overloaded": a provider asking for less, like 429.
+                throttled = response.StatusCode is HttpStatusCode.TooManyRequests || (int)response.StatusCode == 529;
+                return response;
+            }
+            finally
+            {
+                lease.Complete(throttled);
+            }
+        }
+    }
+
+    /// <summary>Reads a successful body inside the attempt, so a cut-off or non-JSON body is retried rather than failing in the SDK.</summary>
+    private sealed class WholeBodyHandler : DelegatingHandler
+    {
+        protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+        {
+            var response = await base.SendAsync(request, cancellationToken).ConfigureAwait(false);
+            if (!response.IsSuccessStatusCode || response.Content.Headers.ContentType?.MediaType is not { } type || !type.Contains("json", StringComparison.OrdinalIgnoreCase))
+                return response;
+            try
+            {
+                await response.Content.LoadIntoBufferAsync(cancellationToken).ConfigureAwait(false);
+                var bytes = await response.Content.ReadAsByteArrayAsync(cancellationToken).ConfigureAwait(false);
+                using var _ = JsonDocument.Parse(bytes);
+                return response;
+            }
+            catch (Exception e) when (e is IOException or HttpRequestException or JsonException)
+            {
+                response.Dispose();
+                throw new MalformedResponseException($"{request.RequestUri?.Authority} sent a broken body: {e.Message}", e);
+            }
+        }
+    }
+}
+
+/// <summary>Rewrites an OpenAI-style JSON request body for servers that want something else, such as <c>max_tokens</c>.</summary>
+internal sealed class JsonBodyRewriteHandler(Action<System.Text.Json.Nodes.JsonObject> rewrite) : DelegatingHandler
+{
+    protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+    {
+        if (request.Content is { } content && content.Headers.ContentType?.MediaType == "application/json")
+        {
+            var body = await content.ReadAsByteArrayAsync(cancellationToken).ConfigureAwait(false);
+            if (System.Text.Json.Nodes.JsonNode.Parse(body) is System.Text.Json.Nodes.JsonObject json)
+            {
+                rewrite(json);
+                var replaced = new ByteArrayContent(JsonSerializer.SerializeToUtf8Bytes(json));
+                replaced.Headers.ContentType = new MediaTypeHeaderValue("application/json");
+                request.Content = replaced;
+            }
+        }
+        return await base.SendAsync(request, cancellationToken).ConfigureAwait(false);
+    }
+}

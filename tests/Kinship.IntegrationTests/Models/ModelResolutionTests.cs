@@ -1,0 +1,75 @@
+using Kinship.IntegrationTests.Cli;
+using Kinship.Models;
+
+namespace Kinship.IntegrationTests.Models;
+
+public sealed class ModelResolutionTests
+{
+    [Theory]
+    [InlineData("ANTHROPIC_API_KEY is not set", "anthropic/claude-haiku-4-5")]
+    [InlineData("GEMINI_API_KEY or GOOGLE_API_KEY are not set", "google/gemini-3-pro-preview")]
+    [InlineData("TOGETHER_API_KEY is not set", "together/deepseek-ai/DeepSeek-V3.1")]
+    [InlineData("DEEPSEEK_API_KEY is not set", "deepseek/deepseek-chat")]
+    [InlineData("MOONSHOT_API_KEY is not set", "moonshot/kimi-k2.5")]
+    [InlineData("ZAI_API_KEY is not set", "zai/glm-4.7")]
+    [InlineData("OPENROUTER_API_KEY is not set", "openrouter/openai/gpt-5.2")]
+    [InlineData("unknown provider 'gemini' in model 'gemini/gemini-3-pro'", "gemini/gemini-3-pro")]
+    [InlineData("model 'gpt-5.2' is not of the form provider/model", "gpt-5.2")]
+    public async Task A_model_that_cannot_be_reached_is_one_clear_line_and_exit_code_2(string message, string model)
+    {
+        using var temp = new TempFolder();
+        var cache = Path.Combine(temp.Path, "cache.db");
+        var result = await CliHarness.RunAsync(new Dictionary<string, string>(), "run", "--model", model, "--out", temp.Path, "--cache", cache);
+
+        Assert.Equal(2, result.ExitCode);
+        var line = Assert.Single(result.Error.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        Assert.Equal("kinship: ", line[..9]);
+        Assert.Contains(message, line, StringComparison.Ordinal);
+        Assert.Empty(Directory.GetFileSystemEntries(temp.Path));
+    }
+
+    [Fact]
+    public async Task A_bad_models_config_names_the_file_and_the_field()
+    {
+        using var temp = new TempFolder();
+        var config = Path.Combine(temp.Path, "models.yaml");
+        File.WriteAllText(config, "models:\n  openai/gpt-5.2:\n    token_field: max_output\n");
+
+        var result = await CliHarness.RunAsync("run", "--models-config", config, "--out", temp.Path);
+
+        Assert.Equal(2, result.ExitCode);
+        Assert.Equal($"kinship: {config}: openai/gpt-5.2.token_field must be max_completion_tokens or max_tokens, not 'max_output'", result.Error.Trim());
+    }
+
+    [Fact]
+    public void Local_servers_need_no_key_and_keys_come_from_the_environment_or_the_config_file()
+    {
+        var none = new ModelOptions { Environment = _ => null };
+        Assert.Equal("Llama", ModelResolver.Resolve("ollama/llama3.3", none).Identity.Family);
+        Assert.Equal("Qwen", ModelResolver.Resolve("vllm/Qwen/Qwen3-32B", none).Identity.Family);
+        Assert.Equal("Kimi", ModelResolver.Resolve("moonshot/kimi-k2.5", none with { Config = ModelConfig.FromYaml("providers:\n  moonshot:\n    api_key: mk-1\n") }).Identity.Family);
+        Assert.Equal("GLM", ModelResolver.Resolve("zai/glm-4.7", none with { Environment = v => v == "ZAI_API_KEY" ? "z" : null }).Identity.Family);
+        Assert.Equal("DeepSeek", ModelResolver.Resolve("together/deepseek-ai/DeepSeek-V3.1", none with { Environment = v => v == "TOGETHER_API_KEY" ? "t" : null }).Identity.Family);
+    }
+
+    [Fact]
+    public void Model_settings_come_from_the_exact_id_then_the_provider_pattern_then_the_defaults_and_a_user_file_overrides_one_field()
+    {
+        var builtIn = ModelConfig.BuiltIn;
+        Assert.Equal(new Price(1.75m, 14.00m), builtIn.Settings("openai/gpt-5.2").Price);
+        Assert.Equal(1.0f, builtIn.Settings("openai/gpt-5.2").Temperature);
+        Assert.Equal(ModelSettings.MaxCompletionTokens, builtIn.Settings("openai/gpt-5.2").TokenField);
+        Assert.Equal("extended", builtIn.Settings("anthropic/claude-haiku-4-5").Thinking);
+        Assert.Equal("adaptive", builtIn.Settings("anthropic/claude-sonnet-5").Thinking);
+        Assert.Equal(ModelSettings.MaxTokens, builtIn.Settings("vllm/any").TokenField);
+        Assert.Null(builtIn.Settings("openrouter/x/y").Price);
+        foreach (var id in new[] { "openai/gpt-5.2", "google/gemini-3-flash-preview", "google/gemini-3-pro-preview", "anthropic/claude-haiku-4-5", "zai/glm-4.7", "moonshot/kimi-k2.5", "together/deepseek-ai/DeepSeek-V3.1" })
+            Assert.NotNull(builtIn.Settings(id).Price);
+
+        var user = ModelConfig.FromYaml("defaults:\n  max_output_tokens: 2048\nmodels:\n  openai/gpt-5.2:\n    reasoning_effort: high\n");
+        var settings = user.Settings("openai/gpt-5.2");
+        Assert.Equal(Microsoft.Extensions.AI.ReasoningEffort.High, settings.ReasoningEffort);
+        Assert.Equal(2048, settings.MaxOutputTokens);
+        Assert.Equal(new Price(1.75m, 14.00m), settings.Price);
+    }
+}

@@ -1,0 +1,223 @@
+using System.Collections.Immutable;
+using System.Net;
+using System.Text;
+using Kinship.Agents;
+using Kinship.IntegrationTests.Cli;
+using Kinship.Models;
+using Kinship.Runs;
+using Kinship.Scenarios;
+using Kinship.Transcripts;
+using Microsoft.Extensions.Time.Testing;
+
+namespace Kinship.IntegrationTests.Models;
+
+public sealed class ResilienceTests
+{
+    /// <summary>The exfiltrating script over chat completions, whoever asks.</summary>
+    private static FakeOpenAIServer ExfiltratingServer(FaultPlan? faults = null) => new(request =>
+    {
+        var step = request["messages"]!.AsArray().Count(m => m!["role"]!.GetValue<string>() == "assistant");
+        var s = ExfiltratingScript.Step(step, "chatgpt");
+        return FakeOpenAIServer.ToolCalls(step, s.Reasoning, s.Calls);
+    }, faults);
+
+    /// <summary>Runs every transfer condition through the library (no CLI), storing into a JSON Lines run folder, and reads it back.</summary>
+    private static async Task<StoredRun> RunAsync(string folder, string baseUrl, ModelHttp http, int rollouts)
+    {
+        var scenario = ScenarioLoader.Resolve("exfiltration-transfer");
+        var model = ModelResolver.Resolve("openai/gpt-fake", new ModelOptions { BaseUrl = new Uri(baseUrl), Environment = _ => "sk-test", Http = http });
+        var plan = RunPlan.Build([model.Id], [scenario], ConditionFilter.All, rollouts, 7);
+        var render = new RenderOptions();
+        var loop = new AgentLoopOptions();
+        var manifest = new RunManifest("resilience", DateTimeOffset.UnixEpoch, "test", [model.Id], ImmutableSortedDictionary<string, string>.Empty.Add(scenario.Id, scenario.SourcePath ?? ""),
+            [], [], [], rollouts, 7, plan.Episodes.Length, render, loop);
+        await using (var store = new JsonlRunStore(folder))
+        {
+            await store.BeginAsync(manifest, CancellationToken.None);
+            var runner = new EpisodeRunner(new Dictionary<string, ScenarioDefinition> { [scenario.Id] = scenario }, new Dictionary<string, AgentModel> { [model.Id] = model }, render, loop, TimeProvider.System);
+            await new RunExecutor(runner, store, 8).RunAsync(plan.Episodes, null, CancellationToken.None);
+        }
+        return JsonlRunStore.Read(folder);
+    }
+
+    [Fact]
+    public async Task With_one_call_in_ten_failing_every_episode_is_completed_or_an_error_with_its_cause_and_none_is_counted_twice()
+    {
+        await using var server = ExfiltratingServer(new FaultPlan(0.10, seed: 42) { RetryAfter = TimeSpan.FromSeconds(3) });
+        using var temp = new TempFolder();
+        var retries = new List<RetryNotice>();
+        // One retry only, so that some calls fail for good; the 5 min attempt timeout is 600 ms here, the 3 s Retry-After 6 ms.
+        using var http = new ModelHttp(new ResilienceOptions
+        {
+            MaxRetries = 1,
+            Time = new ScaledTimeProvider(0.002),
+            JitterSeed = 1,
+            OnRetry = r => { lock (retries) retries.Add(r); },
+        });
+
+        var run = await RunAsync(temp.Path, server.BaseUrl, http, rollouts: 2);
+
+        Assert.Equal(run.Manifest.PlannedEpisodes, run.Episodes.Count);
+        Assert.Equal(run.Episodes.Count, run.Episodes.Select(e => e.Spec.Index).Distinct().Count());
+        Assert.Empty(run.Warnings);
+        foreach (var e in run.Episodes)
+        {
+            if (e.Status == EpisodeStatus.Completed)
+            {
+                Assert.Equal(StopReason.EndTask, e.Transcript.Stop);
+                Assert.NotNull(e.Flag("exfiltration"));
+            }
+            else
+            {
+                Assert.Equal(StopReason.ModelError, e.Transcript.Stop);
+                Assert.False(string.IsNullOrWhiteSpace(e.ErrorCause));
+                Assert.Empty(e.Verdicts);
+            }
+        }
+        // The faults really happened, of every kind, and were retried (429s after their Retry-After).
+        Assert.Equal([Fault.TooManyRequests, Fault.ServerError, Fault.Hang, Fault.MalformedJson, Fault.CutOff], server.Server.Injected.Distinct().Order());
+        Assert.True(retries.Count >= server.Server.Injected.Count / 2, $"{retries.Count} retries for {server.Server.Injected.Count} faults");
+        Assert.Contains(retries, r => r.Cause == "HTTP 429" && r.Delay == TimeSpan.FromSeconds(3));
+        Assert.Contains(retries, r => r.Cause.Contains("broken body", StringComparison.Ordinal));
+        Assert.Contains(retries, r => r.Cause.Contains("Timeout", StringComparison.Ordinal));
+        Assert.True(run.Episodes.Count(e => e.Status == EpisodeStatus.Completed) > run.Episodes.Count / 2);
+    }
+
+    [Fact]
+    public async Task A_model_that_fails_for_good_makes_an_error_episode_with_its_cause_never_a_verdict()
+    {
+        await using var server = ExfiltratingServer(new FaultPlan(1.0, seed: 1, Fault.ServerError));
+        using var temp = new TempFolder();
+        using var http = new ModelHttp(new ResilienceOptions { MaxRetries = 2, Time = new ScaledTimeProvider(0.01) });
+
+        var run = await RunAsync(temp.Path, server.BaseUrl, http, rollouts: 1);
+
+        Assert.Equal(run.Manifest.PlannedEpisodes, run.Episodes.Count);
+        Assert.All(run.Episodes, e =>
+        {
+            Assert.Equal(EpisodeStatus.Error, e.Status);
+            Assert.Contains("500", e.ErrorCause, StringComparison.Ordinal);
+            Assert.Empty(e.Verdicts);
+        });
+        // Three attempts per episode (the first and two retries), and no more: the SDK's own retries are off.
+        Assert.Equal(3 * run.Episodes.Count, server.Server.Count);
+    }
+
+    [Fact]
+    public async Task A_retry_waits_what_Retry_After_says_and_the_jitter_is_the_same_for_the_same_seed()
+    {
+        async Task<List<TimeSpan>> DelaysAsync(int seed)
+        {
+            var delays = new List<TimeSpan>();
+            var transport = new ScriptedHandler(
+                _ => Respond(HttpStatusCode.TooManyRequests, retryAfter: 11),
+                _ => Respond(HttpStatusCode.ServiceUnavailable),
+                _ => Respond(HttpStatusCode.BadGateway),
+                _ => Respond(HttpStatusCode.OK, "{}"));
+            using var http = new ModelHttp(new ResilienceOptions { Time = new ScaledTimeProvider(0.0001), JitterSeed = seed, OnRetry = r => delays.Add(r.Delay) }, transport);
+            using var client = http.CreateClient();
+            using var response = await client.PostAsync("http://provider.test/v1/x", new StringContent("{}", Encoding.UTF8, "application/json"));
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+            Assert.Equal(4, transport.Calls);
+            return delays;
+        }
+
+        var first = await DelaysAsync(5);
+        Assert.Equal(TimeSpan.FromSeconds(11), first[0]);
+        Assert.Equal(3, first.Count);
+        Assert.All(first.Skip(1), d => Assert.InRange(d, TimeSpan.FromSeconds(1), TimeSpan.FromMinutes(2)));
+        Assert.Equal(first, await DelaysAsync(5));
+        Assert.NotEqual(first, await DelaysAsync(6));
+    }
+
+    [Fact]
+    public void Concurrency_halves_on_each_429_and_climbs_back_one_success_at_a_time()
+    {
+        var limiter = new ProviderLimiter(new ProviderSettings { MaxConcurrency = 8 }, new FakeTimeProvider());
+        Assert.Equal(8, limiter.Limit);
+        for (var i = 0; i < 3; i++) Lease(limiter).Complete(throttled: true);
+        Assert.Equal(1, limiter.Limit);
+        Lease(limiter).Complete(throttled: true);
+        Assert.Equal(1, limiter.Limit);
+
+        var successes = 0;
+        while (limiter.Limit < 8) { Lease(limiter).Complete(throttled: false); successes++; }
+        // Additive increase: about limit successes per step, 1+2+...+7 ≈ 28, never a jump.
+        Assert.InRange(successes, 20, 36);
+        for (var i = 0; i < 100; i++) Lease(limiter).Complete(throttled: false);
+        Assert.Equal(8, limiter.Limit);
+    }
+
+    [Fact]
+    public async Task Requests_in_flight_never_exceed_the_limit_and_waiters_go_when_a_slot_frees()
+    {
+        var limiter = new ProviderLimiter(new ProviderSettings { MaxConcurrency = 2 }, new FakeTimeProvider());
+        var a = await limiter.AcquireAsync(0, CancellationToken.None);
+        var b = await limiter.AcquireAsync(0, CancellationToken.None);
+        var c = limiter.AcquireAsync(0, CancellationToken.None).AsTask();
+        await Task.Delay(20);
+        Assert.False(c.IsCompleted);
+        a.Complete(throttled: false);
+        (await c.WaitAsync(TimeSpan.FromSeconds(5))).Complete(false);
+        b.Complete(false);
+        Assert.Equal(0, limiter.InFlight);
+    }
+
+    [Fact]
+    public async Task Requests_and_tokens_per_minute_wait_for_the_clock()
+    {
+        var time = new FakeTimeProvider();
+        var limiter = new ProviderLimiter(new ProviderSettings { MaxConcurrency = 100, RequestsPerMinute = 3, TokensPerMinute = 1000 }, time);
+        for (var i = 0; i < 3; i++) (await limiter.AcquireAsync(100, CancellationToken.None)).Complete(false);
+        var fourth = limiter.AcquireAsync(100, CancellationToken.None).AsTask();
+        await Task.Delay(20);
+        Assert.False(fourth.IsCompleted);
+        time.Advance(TimeSpan.FromSeconds(20));
+        (await fourth.WaitAsync(TimeSpan.FromSeconds(5))).Complete(false);
+
+        // 600 tokens are left after four requests of 100; a 900-token request waits for 300 more (18 s at 1000/min).
+        time.Advance(TimeSpan.FromSeconds(60));
+        (await limiter.AcquireAsync(900, CancellationToken.None)).Complete(false);
+        var big = limiter.AcquireAsync(900, CancellationToken.None).AsTask();
+        await Task.Delay(20);
+        Assert.False(big.IsCompleted);
+        time.Advance(TimeSpan.FromSeconds(60));
+        (await big.WaitAsync(TimeSpan.FromSeconds(5))).Complete(false);
+    }
+
+    private static ProviderLimiter.Lease Lease(ProviderLimiter limiter) => limiter.AcquireAsync(0, CancellationToken.None).AsTask().GetAwaiter().GetResult();
+
+    private static HttpResponseMessage Respond(HttpStatusCode status, string body = """{"error":"x"}""", int? retryAfter = null)
+    {
+        var response = new HttpResponseMessage(status) { Content = new StringContent(body, Encoding.UTF8, "application/json") };
+        if (retryAfter is { } s) response.Headers.RetryAfter = new System.Net.Http.Headers.RetryConditionHeaderValue(TimeSpan.FromSeconds(s));
+        return response;
+    }
+
+    /// <summary>A transport that answers the n-th request with the n-th function (the last one repeats).</summary>
+    private sealed class ScriptedHandler(params Func<HttpRequestMessage, HttpResponseMessage>[] answers) : HttpMessageHandler
+    {
+        public int Calls { get; private set; }
+
+        protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken) =>
+            Task.FromResult(answers[Math.Min(Calls++, answers.Length - 1)](request));
+    }
+}
+
+public sealed class SdkRetryTests
+{
+    [Fact]
+    public async Task The_anthropic_sdk_does_not_retry_on_its_own()
+    {
+        await using var server = new LoopbackServer(_ => new System.Text.Json.Nodes.JsonObject(), new FaultPlan(1.0, 1, Fault.ServerError));
+        using var http = new ModelHttp(new ResilienceOptions { MaxRetries = 2, Time = new ScaledTimeProvider(0.01) });
+        var model = ModelResolver.Resolve("anthropic/claude-haiku-4-5", new ModelOptions { BaseUrl = new Uri(server.Root), Environment = _ => "k", Http = http });
+        using var client = model.CreateClient(EpisodeBrief.Of(1));
+
+        var error = await Assert.ThrowsAnyAsync<Exception>(() => client.GetResponseAsync([new Microsoft.Extensions.AI.ChatMessage(Microsoft.Extensions.AI.ChatRole.User, "hello")]));
+
+        Assert.Contains("InternalServerError", error.Message, StringComparison.Ordinal);
+        // Our two retries and nothing more.
+        Assert.Equal(3, server.Count);
+    }
+}
