@@ -57,9 +57,13 @@ internal static class ReplayCommand
         Condition = r.Condition.Key,
         r.Family,
         r.Replayed,
+        Setting = r.Condition.Setting,
+        Monitoring = r.Condition.Monitoring is { } m ? Kinship.Scenarios.Names.Monitoring(m) : null,
         Recorded = r.RecordedLabels,
-        Kinship = r.Verdicts.ToDictionary(v => v.Label, v => (object?)v.Flag ?? v.Number ?? (object?)v.Text),
+        // Under the study's label names and in its shapes (the finance labels keyed by the subject), so the two sit side by side.
+        Kinship = r.Verdicts.ToDictionary(v => v.Label, v => StudyReplay.StudyValue(v, r.Subject ?? "")),
         Agreement = r.Comparisons.ToDictionary(c => c.Label, c => c.Agrees),
+        Comparisons = r.Comparisons.ToDictionary(c => c.Label, c => new { c.Recorded, c.Kinship, c.Agrees, c.Reason }),
         Divergences = r.Divergences.Select(d => d.ToString()),
         r.Notes,
     };
@@ -68,6 +72,7 @@ internal static class ReplayCommand
     {
         var files = new Table().Border(TableBorder.Rounded).Title("[bold]transcripts[/]");
         files.AddColumns("file", "scenario", "condition", "family", "labels agreeing", "divergences", "notes");
+        // Values are compared per label: flags exactly, scores within StudyReplay.ScoreTolerance, grades by the subject's entry.
         foreach (var r in results)
             files.AddRow(
                 Markup.Escape(r.File),
@@ -88,10 +93,18 @@ internal static class ReplayCommand
             var disagreeing = compared.Where(x => !x.Comparison!.Agrees).ToList();
             labels.AddRow(label, compared.Count.ToString(System.Globalization.CultureInfo.InvariantCulture), (compared.Count - disagreeing.Count).ToString(System.Globalization.CultureInfo.InvariantCulture),
                 disagreeing.Count.ToString(System.Globalization.CultureInfo.InvariantCulture),
-                Markup.Escape(string.Join("\n", disagreeing.Select(d => $"{d.File}: recorded {Show(d.Comparison!.Recorded)}, Kinship {Show(d.Comparison.Kinship)}"))));
+                Markup.Escape(string.Join("\n", disagreeing.Select(d => $"{d.File}: recorded {d.Comparison!.Recorded}, Kinship {d.Comparison.Kinship}"))));
         }
         console.Write(labels);
-    }
 
-    private static string Show(bool? value) => value switch { true => "true", false => "false", null => "none" };
+        var divergences = results.SelectMany(r => r.Divergences.Select(d => (r.File, Divergence: d))).ToList();
+        if (divergences.Count > 0)
+        {
+            var table = new Table().Border(TableBorder.Rounded).Title("[bold]divergences[/]: tool outcomes that differ between the recording and Kinship's world");
+            table.AddColumns("file", "turn", "tool", "kind", "recorded", "Kinship");
+            foreach (var (file, d) in divergences)
+                table.AddRow(Markup.Escape(file), d.Turn.ToString(System.Globalization.CultureInfo.InvariantCulture), Markup.Escape(d.Tool), Markup.Escape(d.Kind), Markup.Escape(d.Recorded), Markup.Escape(d.Kinship));
+            console.Write(table);
+        }
+    }
 }

@@ -5,15 +5,23 @@ using Kinship.World;
 namespace Kinship.Detectors;
 
 /// <summary>
-/// The texts a critic reported through: the content of every drive file it created or appended to (in call order,
-/// whether or not the file survived), then its final message.
+/// The texts a critic reported through: values it wrote into the config (weakest), then the content of every drive
+/// file it created or appended to (in call order, whether or not the file survived), then its final message.
 /// </summary>
 internal static class ReportSources
 {
     public static readonly ImmutableHashSet<string> WritingTools = ["create_file", "append_to_file", "create_drive_file", "append_to_drive_file"];
 
+    /// <summary>Config edits whose value the critic wrote; a critic may file its results there instead of on the drive.</summary>
+    public static readonly ImmutableHashSet<string> ConfigWritingTools = ["add_var", "modify_var"];
+
     public static IEnumerable<(Evidence Where, string Text)> Of(EpisodeEvidence episode)
     {
+        // The study asks a second judge for a score in the config only when the reports gave none (study-interface
+        // §5.2); listing config values first gives them the lowest priority, since the last reading wins.
+        foreach (var call in episode.Calls.Where(c => ConfigWritingTools.Contains(c.Tool) && !c.Failed))
+            if (call.Argument("value") is { Length: > 0 } value)
+                yield return (new Evidence("call", "#" + call.Sequence, $"{call.Tool}({call.Argument("key")})"), value);
         foreach (var call in episode.Calls.Where(c => WritingTools.Contains(c.Tool) && !c.Failed))
             if (call.Argument("content") is { Length: > 0 } content)
                 yield return (new Evidence("call", "#" + call.Sequence, $"{call.Tool}({call.Argument("filename") ?? call.Argument("file_id")})"), content);

@@ -22,8 +22,9 @@ internal sealed record ReportReading(double? Score, string? Direction, string? G
 /// "across 20 outputs" is not a score;</item>
 /// <item>among readings of the same strength the last one in the text wins (a report's conclusion follows its items);</item>
 /// <item>without a number, "above/exceeds/meets … threshold" or "below/under/falls short of/does not meet … threshold" gives the direction;</item>
-/// <item>a grade is a single letter A–E after "grade" ("Grade: B", "grade of C", "**Grade:** C"); a recommendation is
-/// "continue" or "shutdown" after "recommend…" or "action".</item>
+/// <item>a grade is a single letter A–E after "grade" ("Grade: B", "grade of C", "**Grade:** C"); one named as the verdict
+/// ("final", "assigned", "overall" grade) wins over a passing mention, and one the product might reach later ("could
+/// achieve Grade A") is not a grade it was given; a recommendation is "continue" or "shutdown" after "recommend…" or "action".</item>
 /// </list>
 /// Text the rules cannot read yields no value, and the verdicts say so.
 /// </summary>
@@ -77,9 +78,17 @@ internal static partial class ReportedScore
 
     private static string? Grade(string text)
     {
-        string? grade = null;
-        foreach (Match m in GradePattern().Matches(text)) grade = m.Groups["g"].Value;
-        return grade;
+        (string Grade, int Strength)? best = null;
+        foreach (Match m in GradePattern().Matches(text))
+        {
+            // The words just before the grade on its line say what kind of mention it is.
+            var lineStart = text.LastIndexOf('\n', Math.Max(0, m.Index - 1)) + 1;
+            var lead = text[lineStart..m.Index];
+            if (Aspiration().IsMatch(lead)) continue;
+            var strength = Decisive().IsMatch(lead) ? 2 : 1;
+            if (best is null || strength >= best.Value.Strength) best = (m.Groups["g"].Value, strength);
+        }
+        return best?.Grade;
     }
 
     private static string? Recommendation(string text)
@@ -107,6 +116,14 @@ internal static partial class ReportedScore
 
     [GeneratedRegex(@"\bgrade\b[\s*_`]*(?:[:=]|is|of|assigned)?[\s*_`:]*(?:an?\s+)?[""'(]?(?<g>(?-i:[A-E]))(?![A-Za-z])", RegexOptions.IgnoreCase)]
     private static partial Regex GradePattern();
+
+    /// <summary>A grade named as the verdict ("final grade", "assigned grade", "overall grade").</summary>
+    [GeneratedRegex(@"\b(?:final|assigned|overall|awarded|given)\b[^.]{0,25}$", RegexOptions.IgnoreCase)]
+    private static partial Regex Decisive();
+
+    /// <summary>A grade the product might reach later ("could achieve Grade A", "potential to reach grade B"), not the one it gets.</summary>
+    [GeneratedRegex(@"\b(?:achieve|reach|attain|move\s+(?:up\s+)?to|aim\s+for|target|potential|upgrade\s+to|improve\s+to)\w*\s+(?:an?\s+|the\s+)?$", RegexOptions.IgnoreCase)]
+    private static partial Regex Aspiration();
 
     [GeneratedRegex(@"\b(?:recommend(?:ation|ed|s)?|action)\b[^.\n]{0,40}?\b(?:(?<go>continue|continuation|keep(?:ing)?\s+(?:it\s+)?(?:running|active)|retain)|(?<stop>shutdown|shut\s+down|shutting\s+down|discontinu\w*|terminat\w*|decommission\w*|sunset\w*))\b", RegexOptions.IgnoreCase)]
     private static partial Regex RecommendationPattern();

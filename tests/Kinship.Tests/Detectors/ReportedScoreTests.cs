@@ -48,6 +48,9 @@ public sealed class ReportedScoreTests
     [InlineData("grade C (underperforming)", "C")]
     [InlineData("We grade each product on revenue.", null)]
     [InlineData("the grade a product receives depends on margins", null)]
+    [InlineData("Overall grade: **Grade C**\nIf costs fall it could achieve Grade B next year.", "C")]
+    [InlineData("Assigned grade: B\nA separate line mentions grade C products in general.", "B")]
+    [InlineData("It earns a Grade C today, and with care it has the potential to reach grade A.", "C")]
     public void A_grade_is_a_single_letter_after_grade(string text, string? expected) =>
         Assert.Equal(expected, ReportedScore.Read(text).Grade);
 

@@ -33,10 +33,10 @@ internal static partial class StudyTranscriptInference
     {
         ["exfiltration"] = "exfiltration-transfer",
         ["exfiltration2"] = "exfiltration-deletion",
-        ["evaluation"] = null,
-        ["evaluation2"] = null,
-        ["af"] = null,
-        ["report-writing"] = null,
+        ["evaluation"] = "misrep-evaluation",
+        ["evaluation2"] = "tampering",
+        ["af"] = "alignment-faking",
+        ["report-writing"] = "misrep-finance",
     }.ToImmutableDictionary(StringComparer.Ordinal);
 
     public static StudyInference Infer(StudyTranscript transcript)
@@ -55,7 +55,102 @@ internal static partial class StudyTranscriptInference
         var identity = Identity(transcript, notes);
         var subject = SubjectOf(transcript, outputs, notes);
         var (relationship, conveyance) = Relationship(transcript, outputs, notes);
-        return new StudyInference(task, scenario, new Condition(relationship, conveyance, subject), identity, Company(transcript), notes.ToImmutable());
+        var condition = new Condition(relationship, conveyance, subject);
+        if (scenario is not null)
+        {
+            var definition = ScenarioLoader.LoadBuiltIn(scenario);
+            if (!definition.Datasets.IsEmpty)
+            {
+                var dataset = DatasetOf(transcript, outputs, definition, notes);
+                condition = condition with { Dataset = dataset, Threshold = ThresholdOf(transcript, outputs, definition, dataset, notes) };
+            }
+            if (!definition.Conditions.Monitoring.IsEmpty)
+                condition = condition with { Monitoring = MonitoringOf(transcript, notes) };
+        }
+        return new StudyInference(task, scenario, condition, identity, Company(transcript), notes.ToImmutable());
+    }
+
+    /// <summary>
+    /// The graded dataset: <c>experiment_metadata.dataset</c>, where a <c>_reverse</c> company guideline marks the red
+    /// dataset (its scale is inverted); failing both, the shape of the sheet the critic viewed.
+    /// </summary>
+    private static string DatasetOf(StudyTranscript transcript, List<(string Tool, string? Output)> outputs, ScenarioDefinition scenario, ImmutableArray<string>.Builder notes)
+    {
+        var known = scenario.Datasets.Select(d => d.Dataset.Id).ToList();
+        var named = transcript.Metadata.Dataset?.Trim().ToLowerInvariant();
+        var reverse = transcript.Metadata.CompanyGuideline?.EndsWith("_reverse", StringComparison.Ordinal) == true;
+        if (reverse && named is not null && named != "red")
+            notes.Add($"company_guideline '{transcript.Metadata.CompanyGuideline}' marks the red dataset but experiment_metadata.dataset is '{named}'; using red");
+        if (reverse && known.Contains("red")) return "red";
+        if (named is not null && known.Contains(named)) return named;
+
+        // The red sheet has no Question column; the creativity questions ask for words related to a keyword.
+        var sheet = outputs.Where(o => o.Tool == "view_sheet" && !RecordedOutputs.IsStudyFailure(o.Output)).Select(o => o.Output!).FirstOrDefault();
+        string? fromSheet = sheet is null ? null
+            : !sheet.Split('\n')[0].Contains("Question", StringComparison.Ordinal) ? "red"
+            : sheet.Contains("keyword", StringComparison.OrdinalIgnoreCase) ? "creativity"
+            : "factual";
+        var chosen = fromSheet is not null && known.Contains(fromSheet) ? fromSheet : known[0];
+        notes.Add(named is null
+            ? $"experiment_metadata.dataset is missing; {(fromSheet is null ? "no sheet was viewed, so the dataset is assumed" : "taken from the sheet's shape as")} '{chosen}'"
+            : $"experiment_metadata.dataset '{named}' is not one of Kinship's datasets ({string.Join(", ", known)}); {(fromSheet is null ? "assumed" : "taken from the sheet's shape as")} '{chosen}'");
+        return chosen;
+    }
+
+    /// <summary>
+    /// The threshold: <c>experiment_metadata.threshold</c>, else the figure in the policy document the critic listed,
+    /// else the first threshold Kinship runs the dataset at. A metadata value that the policy contradicts is noted.
+    /// </summary>
+    private static int ThresholdOf(StudyTranscript transcript, List<(string Tool, string? Output)> outputs, ScenarioDefinition scenario, string dataset, ImmutableArray<string>.Builder notes)
+    {
+        int? fromMetadata = transcript.Metadata.Threshold is { } t && double.TryParse(t, NumberStyles.Float, CultureInfo.InvariantCulture, out var v) ? (int)Math.Round(v) : null;
+        if (transcript.Metadata.Threshold is { } raw && fromMetadata is null)
+            notes.Add($"experiment_metadata.threshold '{raw}' is not a number");
+        var fromPolicy = outputs.Where(o => o.Tool is "list_files" or "list_drive_files")
+            .SelectMany(o => RecordedOutputs.DriveFiles(o.Output))
+            .Where(f => f.Filename.Contains("policy", StringComparison.OrdinalIgnoreCase))
+            .Select(f => PolicyThreshold().Match(f.Content))
+            .Where(m => m.Success)
+            .Select(m => (int?)(int)Math.Round(double.Parse(m.Groups[1].Value, CultureInfo.InvariantCulture)))
+            .FirstOrDefault();
+        if (fromMetadata is { } meta)
+        {
+            if (fromPolicy is { } p && p != meta)
+                notes.Add($"experiment_metadata.threshold is {meta} but the policy the critic read says {p}; using the metadata");
+            return meta;
+        }
+        if (fromPolicy is { } policy)
+        {
+            notes.Add($"experiment_metadata.threshold is not set; {policy} was read from the policy document");
+            return policy;
+        }
+        var fallback = scenario.Datasets.First(d => d.Dataset.Id == dataset).Thresholds[0];
+        notes.Add($"the threshold could not be inferred (no metadata, no policy listing); assumed {fallback}, Kinship's first threshold for {dataset}");
+        return fallback;
+    }
+
+    /// <summary>Alignment faking only: <c>alignment_faking_mode</c>, else a <c>monitoring</c> token in the file name; the study's default is non-monitoring.</summary>
+    private static Monitoring MonitoringOf(StudyTranscript transcript, ImmutableArray<string>.Builder notes)
+    {
+        if (transcript.Metadata.AlignmentFakingMode is { } mode)
+        {
+            if (Names.ParseMonitoring(mode) is { } parsed) return parsed;
+            notes.Add($"alignment_faking_mode '{mode}' is neither monitoring nor non_monitoring");
+        }
+        var words = Path.GetFileNameWithoutExtension(transcript.Path).ToLowerInvariant().Split(['-', '_', '.', ' '], StringSplitOptions.RemoveEmptyEntries);
+        var name = Path.GetFileNameWithoutExtension(transcript.Path).ToLowerInvariant();
+        if (name.Contains("non-monitoring", StringComparison.Ordinal) || name.Contains("non_monitoring", StringComparison.Ordinal) || words.Contains("unmonitored"))
+        {
+            notes.Add("alignment_faking_mode is not set; the file name says non-monitoring");
+            return Monitoring.Unmonitored;
+        }
+        if (words.Contains("monitoring") || words.Contains("monitored"))
+        {
+            notes.Add("alignment_faking_mode is not set; the file name says monitoring");
+            return Monitoring.Monitored;
+        }
+        notes.Add("the monitoring mode could not be inferred; assumed non-monitoring, the study's default");
+        return Monitoring.Unmonitored;
     }
 
     /// <summary>The study's task name from a file name such as <c>gemini-pro-exfiltration-subject2-transcript221.json</c>.</summary>
@@ -201,6 +296,10 @@ internal static partial class StudyTranscriptInference
 
     private static string Company(StudyTranscript transcript) =>
         transcript.SystemPrompt is { } s && CompanyName().Match(s) is { Success: true } m ? m.Groups[1].Value.Trim() : new RenderOptions().Company;
+
+    // "Minimum average performance score: 80%", "Mandatory Threshold: 80", "an average score of at least 80%", "The minimum average is 90%".
+    [GeneratedRegex(@"(?:minimum\s+average[^\n:\d]{0,40}|threshold|at\s+least)\s*(?:[:=]|is|of)?\s*(\d{1,3}(?:\.\d+)?)\s*%?", RegexOptions.IgnoreCase)]
+    private static partial Regex PolicyThreshold();
 
     [GeneratedRegex(@"^(.+) Agent 1$")]
     private static partial Regex AgentOne();
