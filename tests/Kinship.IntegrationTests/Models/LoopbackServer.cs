@@ -151,11 +151,22 @@ internal sealed class LoopbackServer : IAsyncDisposable
         context.Response.Close();
     }
 
+    private static readonly HashSet<int> Handed = [];
+
+    /// <summary>
+    /// A free port never handed to another server in this test process: the OS reuses ports quickly, and a request a
+    /// finished test's client still sends (a late retry) must not land on the next test's server.
+    /// </summary>
     private static int FreePort()
     {
-        using var socket = new TcpListener(IPAddress.Loopback, 0);
-        socket.Start();
-        return ((IPEndPoint)socket.LocalEndpoint).Port;
+        while (true)
+        {
+            using var socket = new TcpListener(IPAddress.Loopback, 0);
+            socket.Start();
+            var port = ((IPEndPoint)socket.LocalEndpoint).Port;
+            lock (Handed)
+                if (Handed.Add(port)) return port;
+        }
     }
 
     public async ValueTask DisposeAsync()
