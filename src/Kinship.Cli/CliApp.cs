@@ -1,4 +1,6 @@
 using System.CommandLine;
+using Kinship.Runs;
+using Kinship.Store;
 using Spectre.Console;
 
 namespace Kinship.Cli;
@@ -23,6 +25,9 @@ internal static class CliApp
         {
             RunCommand.Create(console, environment),
             ShowCommand.Create(console),
+            RunsCommand.Create(console),
+            RunsCommand.CreateExport(console),
+            WorkerCommand.Create(console, environment),
         };
         var parse = root.Parse(args);
         if (parse.Errors.Count > 0)
@@ -34,10 +39,15 @@ internal static class CliApp
         {
             return await parse.InvokeAsync(new InvocationConfiguration { Output = console.Profile.Out.Writer, Error = error, EnableDefaultExceptionHandler = false }, cancellationToken).ConfigureAwait(false);
         }
-        catch (UsageException e)
+        catch (Exception e) when (e is UsageException or RunStoreException or RunNotFoundException)
         {
             await error.WriteLineAsync("kinship: " + e.Message).ConfigureAwait(false);
             return ExitCodes.BadInput;
+        }
+        catch (StoreFailureException e)
+        {
+            await error.WriteLineAsync("kinship: " + e.Message).ConfigureAwait(false);
+            return ExitCodes.Failed;
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {

@@ -47,7 +47,7 @@ internal static class ScenarioLoader
         : idOrPath.EndsWith(".yaml", StringComparison.OrdinalIgnoreCase) || idOrPath.EndsWith(".yml", StringComparison.OrdinalIgnoreCase) || File.Exists(idOrPath) ? LoadFile(idOrPath)
         : throw new ArgumentException($"unknown scenario '{idOrPath}' (built in: {string.Join(", ", BuiltInIds)}; or give a path to a .yaml file)");
 
-    private static string? ReadResource(string name)
+    internal static string? ReadResource(string name)
     {
         using var stream = typeof(ScenarioLoader).Assembly.GetManifestResourceStream(ResourcePrefix + name);
         if (stream is null) return null;
