@@ -17,7 +17,9 @@ internal sealed class PostgresRunStore : SqlRunStore
 
     public override bool IsShared => true;
 
-    protected override string ClaimLock => "FOR UPDATE SKIP LOCKED";
+    // Not "idx IN (select … LIMIT n FOR UPDATE SKIP LOCKED)": PostgreSQL may rescan that subquery, and each rescan
+    // skips the rows the last one locked, handing out more than n. ARRAY(…) evaluates it exactly once.
+    protected override string ClaimIndexes(string select) => $"idx = ANY(ARRAY({select} FOR UPDATE SKIP LOCKED))";
 
     /// <summary>Accepts <c>postgres://user:password@host:port/database</c> or an Npgsql connection string (<c>Host=…;Database=…</c>).</summary>
     public static string ToConnectionString(string address)
@@ -115,16 +117,26 @@ internal sealed class PostgresRunStore : SqlRunStore
 
     protected override async Task<T> UseAsync<T>(Func<DbConnection, Task<T>> work, CancellationToken cancellationToken)
     {
-        await using var c = await _source.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
-        return await work(c).ConfigureAwait(false);
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                await using var c = await _source.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+                return await work(c).ConfigureAwait(false);
+            }
+            // Every operation is one transaction that rolled back whole, so running it again is safe.
+            catch (PostgresException e) when (attempt < 5 && e.SqlState is PostgresErrorCodes.DeadlockDetected or PostgresErrorCodes.SerializationFailure)
+            {
+                await Task.Delay(TimeSpan.FromMilliseconds(20 * attempt), Time, cancellationToken).ConfigureAwait(false);
+            }
+        }
     }
 
-    protected override Exception? Translate(DbException e) => e switch
+    protected override Exception Translate(DbException e) => e switch
     {
         PostgresException { SqlState: PostgresErrorCodes.DiskFull } => new StoreFailureException($"{Location}: the database server's disk is full; every episode committed before this is kept", e),
-        PostgresException => null,
-        NpgsqlException => new StoreFailureException($"{Location}: lost the connection to PostgreSQL ({e.Message}); every episode committed before this is kept", e),
-        _ => null,
+        PostgresException p => new StoreFailureException($"{Location}: PostgreSQL refused an operation ({p.SqlState}: {p.MessageText}); every episode committed before this is kept", e),
+        _ => new StoreFailureException($"{Location}: lost the connection to PostgreSQL ({e.Message}); every episode committed before this is kept", e),
     };
 
     public override ValueTask DisposeAsync() => _source.DisposeAsync();

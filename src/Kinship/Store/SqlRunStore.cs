@@ -36,11 +36,11 @@ internal abstract class SqlRunStore(string location, TimeProvider time) : IAsync
 
     protected abstract Task<T> UseAsync<T>(Func<DbConnection, Task<T>> work, CancellationToken cancellationToken);
 
-    /// <summary>The claim's inner select, with the row locking the database needs so that concurrent claimers skip each other's rows.</summary>
-    protected abstract string ClaimLock { get; }
+    /// <summary>The claim's condition on <c>idx</c> given its inner select, with the row locking the database needs so that concurrent claimers skip each other's rows.</summary>
+    protected abstract string ClaimIndexes(string select);
 
-    /// <summary>Turns a database error into one the user can act on, naming the store; null to keep the original.</summary>
-    protected abstract Exception? Translate(DbException e);
+    /// <summary>Turns a database error into one the user can act on, naming the store.</summary>
+    protected abstract Exception Translate(DbException e);
 
     protected long Now => Time.GetUtcNow().ToUnixTimeMilliseconds();
 
@@ -50,9 +50,9 @@ internal abstract class SqlRunStore(string location, TimeProvider time) : IAsync
         {
             return await UseAsync(work, cancellationToken).ConfigureAwait(false);
         }
-        catch (DbException e) when (Translate(e) is { } translated)
+        catch (DbException e)
         {
-            throw translated;
+            throw Translate(e);
         }
     }
 
@@ -197,9 +197,9 @@ internal abstract class SqlRunStore(string location, TimeProvider time) : IAsync
         var now = Now;
         await using var tx = await c.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
         // Every statement here seeks the (run_id, status, idx) index: a claim costs the same at the last episode of a long run as at the first.
-        var givenUp = await ExecuteAsync(c, tx, """
+        var givenUp = await ExecuteAsync(c, tx, $"""
             UPDATE episodes SET status = 'error', lease_owner = NULL, lease_expires = NULL, finished = @now, error_cause = @cause
-            WHERE run_id = @run AND status = 'running' AND lease_expires < @now AND attempts >= @max
+            WHERE run_id = @run AND {ClaimIndexes("SELECT idx FROM episodes WHERE run_id = @run AND status = 'running' AND lease_expires < @now AND attempts >= @max ORDER BY idx")}
             """, cancellationToken, ("now", now), ("run", runId), ("max", maxAttempts), ("cause", GaveUpCause(maxAttempts))).ConfigureAwait(false);
         var claimed = ImmutableArray.CreateBuilder<EpisodeSpec>();
         // Expired leases first: those episodes have waited longest.
@@ -208,9 +208,7 @@ internal abstract class SqlRunStore(string location, TimeProvider time) : IAsync
             if (claimed.Count >= count) break;
             var sql = $"""
                 UPDATE episodes SET status = 'running', lease_owner = @owner, lease_expires = @expires, attempts = attempts + 1, started = @now
-                WHERE run_id = @run AND idx IN (
-                    SELECT idx FROM episodes WHERE run_id = @run AND status = '{state}
-                    ORDER BY idx LIMIT @count {ClaimLock})
+                WHERE run_id = @run AND {ClaimIndexes($"SELECT idx FROM episodes WHERE run_id = @run AND status = '{state} ORDER BY idx LIMIT @count")}
                 RETURNING idx, model, scenario, condition_json, rollout, seed
                 """;
             await using var cmd = Command(c, tx, sql, ("owner", owner), ("expires", now + (long)lease.TotalMilliseconds), ("now", now), ("run", runId), ("count", count - claimed.Count), ("max", maxAttempts));
@@ -224,8 +222,9 @@ internal abstract class SqlRunStore(string location, TimeProvider time) : IAsync
     }, cancellationToken);
 
     /// <summary>Extends the leases <paramref name="owner"/> holds, so long episodes are not taken away while they run.</summary>
+    /// <remarks>Skips rows locked by a commit in flight: they are being finished, and waiting on them could deadlock.</remarks>
     public Task<int> RenewAsync(string runId, string owner, TimeSpan lease, CancellationToken cancellationToken) => RunAsync(c =>
-        ExecuteAsync(c, null, "UPDATE episodes SET lease_expires = @expires WHERE run_id = @run AND lease_owner = @owner AND status = 'running'", cancellationToken,
+        ExecuteAsync(c, null, $"UPDATE episodes SET lease_expires = @expires WHERE run_id = @run AND {ClaimIndexes("SELECT idx FROM episodes WHERE run_id = @run AND lease_owner = @owner AND status = 'running' ORDER BY idx")}", cancellationToken,
             ("expires", Now + (long)lease.TotalMilliseconds), ("run", runId), ("owner", owner)), cancellationToken);
 
     /// <summary>
@@ -268,7 +267,8 @@ internal abstract class SqlRunStore(string location, TimeProvider time) : IAsync
             ("run", runId), ("idx", 0), ("owner", owner));
         await using var verdict = Command(c, tx, "INSERT INTO verdicts (run_id, idx, ord, label, flag, number, text, detector, rule, evidence) VALUES (@run, @idx, @ord, @label, @flag, @number, @text, @detector, @rule, @evidence)",
             ("run", runId), ("idx", 0), ("ord", 0), ("label", ""), ("flag", null), ("number", null), ("text", null), ("detector", ""), ("rule", ""), ("evidence", ""));
-        foreach (var row in results)
+        // In index order, as every other statement locks rows, so two transactions never wait on each other in a cycle.
+        foreach (var row in results.OrderBy(r => r.Result.Spec.Index))
         {
             var e = row.Result;
             Set(update, "status", e.Status == EpisodeStatus.Completed ? "completed" : "error");

@@ -25,7 +25,8 @@ internal sealed class SqliteRunStore : SqlRunStore
 
     public override bool IsShared => false;
 
-    protected override string ClaimLock => "";
+    // SQLite has one writer at a time, so the select cannot race another claim.
+    protected override string ClaimIndexes(string select) => $"idx IN ({select})";
 
     /// <summary>
     /// Opens the store at <paramref name="path"/>, creating it if the file does not exist. A file that is not a
@@ -112,7 +113,8 @@ internal sealed class SqliteRunStore : SqlRunStore
         }
     }
 
-    protected override Exception? Translate(DbException e) => e is SqliteException s ? Describe(Location, s) : null;
+    protected override Exception Translate(DbException e) =>
+        (e is SqliteException s ? Describe(Location, s) : null) ?? new StoreFailureException($"{Location}: the store failed ({e.Message}); every episode committed before this is kept", e);
 
     private static Exception? Describe(string path, SqliteException e) => e.SqliteErrorCode switch
     {
