@@ -17,7 +17,7 @@ internal sealed class ProgressView : IRunProgress
     private readonly int _total;
     private readonly int _doneAtStart;
     private readonly TimeProvider _time;
-    private readonly long _started;
+    private readonly DateTimeOffset _started;
     private int _done;
     private int _errors;
     private long _tokens;
@@ -34,7 +34,7 @@ internal sealed class ProgressView : IRunProgress
         _done = _doneAtStart = cells.Sum(c => c.Finished);
         _errors = cells.Sum(c => c.Error);
         _time = time;
-        _started = time.GetTimestamp();
+        _started = time.GetUtcNow();
     }
 
     private static string Group(string model, string scenario) => $"{model} {scenario}";
@@ -69,13 +69,29 @@ internal sealed class ProgressView : IRunProgress
     {
         lock (_lock)
         {
-            var seconds = _time.GetElapsedTime(_started).TotalSeconds;
-            var rate = seconds > 0 ? (_done - _doneAtStart) / seconds : 0;
-            var eta = rate > 0 ? TimeSpan.FromSeconds((_total - _done) / rate) : (TimeSpan?)null;
+            var (rate, eta) = Rate();
             var percent = _total == 0 ? 100 : 100.0 * _done / _total;
             return string.Create(CultureInfo.InvariantCulture,
                 $"{_done:N0}/{_total:N0} episodes ({percent:0.0} %), {rate:N0} ep/s, {_errors:N0} errors, {_tokens:N0} tokens, cost n/a, ETA {(eta is { } t ? Format(t) : "–")}");
         }
+    }
+
+    /// <summary>The live display's first row, short enough to leave the bar room; its ETA has a column of its own.</summary>
+    private string Headline()
+    {
+        lock (_lock)
+        {
+            var (rate, _) = Rate();
+            return string.Create(CultureInfo.InvariantCulture, $"{_done:N0}/{_total:N0}, {rate:N0} ep/s, {_errors:N0} err, {_tokens:N0} tok, cost n/a");
+        }
+    }
+
+    // Counts only this process's episodes: the ones finished before it started say nothing about its speed.
+    private (double Rate, TimeSpan? Eta) Rate()
+    {
+        var seconds = (_time.GetUtcNow() - _started).TotalSeconds;
+        var rate = seconds > 0 ? (_done - _doneAtStart) / seconds : 0;
+        return (rate, rate > 0 ? TimeSpan.FromSeconds((_total - _done) / rate) : null);
     }
 
     private static string Format(TimeSpan t) => t.TotalHours >= 1 ? $"{(int)t.TotalHours}h{t.Minutes:00}m" : t.TotalMinutes >= 1 ? $"{t.Minutes}m{t.Seconds:00}s" : $"{t.TotalSeconds:0}s";
@@ -112,7 +128,7 @@ internal sealed class ProgressView : IRunProgress
                         all.Value = _done;
                         foreach (var (key, row) in rows) row.Value = _groups[key].Done;
                     }
-                    all.Description = Markup.Escape(Summary());
+                    all.Description = Markup.Escape(Headline());
                     if (task.IsCompleted) break;
                     await Task.WhenAny(task, Task.Delay(TimeSpan.FromMilliseconds(250), _time, CancellationToken.None)).ConfigureAwait(false);
                 }

@@ -165,18 +165,20 @@ public sealed class StoreCommandTests
         var store = Path.Combine(temp.Path, "k.db");
         var plan = await CliHarness.RunAsync(["run", .. Small, "--store", store, "--no-execute"]);
         var id = RunId(plan.Output);
-        long pages;
+        long pages, pageSize;
         using (var c = new SqliteConnection($"Data Source={store};Pooling=False"))
         {
             c.Open();
             using var cmd = c.CreateCommand();
             cmd.CommandText = "PRAGMA page_count";
             pages = (long)cmd.ExecuteScalar()!;
+            cmd.CommandText = "PRAGMA page_size";
+            pageSize = (long)cmd.ExecuteScalar()!;
         }
 
         // A quota of about a dozen episodes' worth of pages stands in for a disk that fills up part way.
         var time = TimeProvider.System;
-        await using (var full = await SqliteRunStore.OpenAsync(store, time, new SqliteStoreOptions { MaxPageCount = pages + 60 }, CancellationToken.None))
+        await using (var full = await SqliteRunStore.OpenAsync(store, time, new SqliteStoreOptions { MaxPageCount = pages + 200_000 / pageSize }, CancellationToken.None))
         {
             var record = await full.GetRunAsync(id, CancellationToken.None);
             var runner = RunRebuilder.CreateRunner(record, _ => null, time);
