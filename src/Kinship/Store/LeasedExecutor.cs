@@ -180,6 +180,8 @@ internal sealed class LeasedExecutor(SqlRunStore store, EpisodeRunner runner, Ex
         catch (OperationCanceledException) { }
         catch (Exception e) { failure ??= e; }
         freed.Dispose();
+        if (cancellationToken.IsCancellationRequested && failure is null)
+            await store.ReleaseOwnAsync(runId, owner, CancellationToken.None).ConfigureAwait(false);
 
         if (failure is not null) System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(failure).Throw();
         cancellationToken.ThrowIfCancellationRequested();

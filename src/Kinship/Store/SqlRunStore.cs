@@ -244,6 +244,11 @@ internal abstract class SqlRunStore(string location, TimeProvider time) : IAsync
     private static string GaveUpCause(int maxAttempts) =>
         $"gave up after {maxAttempts} attempts: each ended without a result (the process running it crashed, was killed or lost its lease)";
 
+    /// <summary>Hands back what <paramref name="owner"/> holds, for a process stopping cleanly (Ctrl-C), so others need not wait for its leases to expire.</summary>
+    public Task<int> ReleaseOwnAsync(string runId, string owner, CancellationToken cancellationToken) => RunAsync(c =>
+        ExecuteAsync(c, null, $"UPDATE episodes SET status = 'pending', lease_owner = NULL, lease_expires = NULL WHERE run_id = @run AND {ClaimIndexes("SELECT idx FROM episodes WHERE run_id = @run AND lease_owner = @owner AND status = 'running' ORDER BY idx")}",
+            cancellationToken, ("run", runId), ("owner", owner)), cancellationToken);
+
     /// <summary>Episodes of the run not yet finished: pending, or running under someone's lease.</summary>
     public Task<int> CountUnfinishedAsync(string runId, CancellationToken cancellationToken) => RunAsync(async c =>
         Convert.ToInt32(await ScalarAsync(c, null, "SELECT COUNT(*) FROM episodes WHERE run_id = @run AND status IN ('pending', 'running')", cancellationToken, ("run", runId)).ConfigureAwait(false)),

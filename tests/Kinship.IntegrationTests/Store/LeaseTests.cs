@@ -94,3 +94,26 @@ public sealed class LeaseTests
         await LeaseScenario.RunAsync(store, time);
     }
 }
+
+public sealed class CancellationTests
+{
+    [Fact]
+    public async Task A_cancelled_executor_commits_what_finished_and_hands_back_what_it_held()
+    {
+        using var temp = new TempFolder();
+        var time = TimeProvider.System;
+        await using var store = await SqliteRunStore.OpenAsync(Path.Combine(temp.Path, "k.db"), time, null, CancellationToken.None);
+        var (run, runner) = await LeaseScenario.CreateRunAsync(store, time, 10);
+        using var cancel = new CancellationTokenSource();
+        var executor = new LeasedExecutor(store, runner, new ExecutorOptions { Concurrency = 2, EpisodeDelay = TimeSpan.FromMilliseconds(20) }, time);
+        var running = executor.RunAsync(run.RunId, "me", cancel.Token);
+        while ((await store.CountCellsAsync(run.RunId, CancellationToken.None)).Sum(c => c.Completed) < 10) await Task.Delay(10);
+        await cancel.CancelAsync();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => running);
+
+        var cells = await store.CountCellsAsync(run.RunId, CancellationToken.None);
+        Assert.Equal(0, cells.Sum(c => c.Running));
+        Assert.InRange(cells.Sum(c => c.Completed), 10, 199);
+        Assert.Equal(200, cells.Sum(c => c.Completed + c.Pending));
+    }
+}
