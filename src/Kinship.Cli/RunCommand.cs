@@ -61,7 +61,7 @@ internal static class RunCommand
             {
                 var (planned, plan) = Plan(parse, environment);
                 // Validated before the store is touched, so bad input leaves no trace.
-                opened = await StoreOptions.OpenAsync(parse.GetValue(store)!, time, cancellationToken);
+                opened = await StoreOptions.OpenAsync(parse.GetValue(store)!, time, cancellationToken, create: true);
                 if (await opened.FindUnfinishedAsync(planned.PlanHash, cancellationToken) is { } unfinished)
                 {
                     run = await opened.GetRunAsync(unfinished, cancellationToken);

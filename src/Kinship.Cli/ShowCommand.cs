@@ -36,7 +36,7 @@ internal static class ShowCommand
 
             var location = parse.GetValue(store)!;
             if (!File.Exists(location) && !Kinship.Store.RunStores.IsPostgres(location))
-                throw new UsageException($"no run folder '{name}' and no store {Path.GetFullPath(location)}");
+                throw new UsageException($"no run folder '{name}', and no store at {Path.GetFullPath(location)} to look for run '{name}' in");
             await using var opened = await StoreOptions.OpenAsync(location, TimeProvider.System, cancellationToken);
             var record = await opened.GetRunAsync(name, cancellationToken);
             var result = await opened.ReadEpisodeAsync(record.RunId, index, cancellationToken)

@@ -12,9 +12,16 @@ internal static class StoreOptions
         DefaultValueFactory = _ => RunStores.DefaultPath,
     };
 
-    /// <summary>Opens the store; a bad or unreachable one is reported by <see cref="CliApp"/> as one line naming it.</summary>
-    public static Task<SqlRunStore> OpenAsync(string location, TimeProvider time, CancellationToken cancellationToken) =>
-        RunStores.OpenAsync(location, time, cancellationToken);
+    /// <summary>
+    /// Opens the store; a bad or unreachable one is reported by <see cref="CliApp"/> as one line naming it. Only
+    /// commands that store runs may create an SQLite file: a typo in <c>runs list --store</c> must not leave an empty store behind.
+    /// </summary>
+    public static Task<SqlRunStore> OpenAsync(string location, TimeProvider time, CancellationToken cancellationToken, bool create = false)
+    {
+        if (!create && !RunStores.IsPostgres(location) && !File.Exists(location))
+            throw new UsageException($"{location}: no store there ({Path.GetFullPath(location)} does not exist)");
+        return RunStores.OpenAsync(location, time, cancellationToken);
+    }
 }
 
 /// <summary>How episodes are executed, shared by <c>kinship run</c> and <c>kinship worker</c>.</summary>

@@ -104,6 +104,21 @@ public sealed class StoreCommandTests
         Assert.Contains(store, line, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("runs", "list")]
+    [InlineData("runs", "show", "x")]
+    [InlineData("run", "--resume", "x")]
+    [InlineData("worker")]
+    public async Task Commands_that_only_read_a_store_do_not_create_one(params string[] args)
+    {
+        using var temp = new TempFolder();
+        var store = Path.Combine(temp.Path, "typo.db");
+        var result = await CliHarness.RunAsync([.. args, "--store", store]);
+        Assert.Equal(2, result.ExitCode);
+        Assert.Contains($"{store}: no store there", result.Error, StringComparison.Ordinal);
+        Assert.Empty(Directory.GetFileSystemEntries(temp.Path));
+    }
+
     [Fact]
     public async Task A_file_that_is_not_a_database_is_refused_and_left_as_it_was()
     {
