@@ -33,7 +33,7 @@ public sealed class KillTests(ITestOutputHelper log)
         while (kills < Kills)
         {
             // Every other restart names the run with --resume; the rest re-run the same command, which must find it.
-            var args = Command(store, 15);
+            var args = Command(store, 30);
             if (runId is not null && iteration++ % 2 == 1) args = [.. args, "--resume", runId];
             using var p = CliProcess.Start(temp.Path, args);
             var delay = TimeSpan.FromMilliseconds(random.Next(150, 1200));
