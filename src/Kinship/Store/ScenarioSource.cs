@@ -38,8 +38,8 @@ internal sealed record ScenarioSource(string Id, string File, string Text, Immut
         }
         else
         {
-            // Resolve reports unknown ids and missing files with the loader's own messages.
-            var definition = ScenarioLoader.Resolve(idOrPath);
+            // The loader's own checks first, so unknown ids and missing files get its messages.
+            _ = ScenarioLoader.Resolve(idOrPath);
             var folder = Path.GetDirectoryName(Path.GetFullPath(idOrPath))!;
             file = idOrPath;
             text = System.IO.File.ReadAllText(idOrPath);
@@ -48,7 +48,6 @@ internal sealed record ScenarioSource(string Id, string File, string Text, Immut
                 var p = Path.Combine(folder, name);
                 return System.IO.File.Exists(p) ? System.IO.File.ReadAllText(p) : ScenarioLoader.ReadResource(name);
             };
-            _ = definition;
         }
         var referenced = new SortedDictionary<string, string>(StringComparer.Ordinal);
         var loaded = ScenarioLoader.Load(file, text, name =>
