@@ -1,4 +1,6 @@
 using System.CommandLine;
+using Kinship.Runs;
+using Kinship.Store;
 using Spectre.Console;
 
 namespace Kinship.Cli;
@@ -25,10 +27,12 @@ internal static class CliApp
             ShowCommand.Create(console),
             ReplayCommand.Create(console, error),
             ScenariosCommand.Create(console),
-            ReportCommand.Create(console, JsonlRunSource.Instance),
-            ViewCommand.Create(console, error, JsonlRunSource.Instance),
-            ExportCommand.Create(console, JsonlRunSource.Instance),
+            ReportCommand.Create(console, RunSource.Instance),
+            ViewCommand.Create(console, error, RunSource.Instance),
+            ExportCommand.Create(console, RunSource.Instance),
             CacheCommand.Create(console),
+            RunsCommand.Create(console),
+            WorkerCommand.Create(console, environment),
         };
         var parse = root.Parse(args);
         if (parse.Errors.Count > 0)
@@ -40,10 +44,15 @@ internal static class CliApp
         {
             return await parse.InvokeAsync(new InvocationConfiguration { Output = console.Profile.Out.Writer, Error = error, EnableDefaultExceptionHandler = false }, cancellationToken).ConfigureAwait(false);
         }
-        catch (UsageException e)
+        catch (Exception e) when (e is UsageException or RunStoreException or RunNotFoundException)
         {
             await error.WriteLineAsync("kinship: " + e.Message).ConfigureAwait(false);
             return ExitCodes.BadInput;
+        }
+        catch (StoreFailureException e)
+        {
+            await error.WriteLineAsync("kinship: " + e.Message).ConfigureAwait(false);
+            return ExitCodes.Failed;
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {

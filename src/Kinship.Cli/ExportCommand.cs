@@ -1,23 +1,43 @@
 using System.CommandLine;
 using Kinship.Exporters;
+using Kinship.Runs;
 using Spectre.Console;
 
 namespace Kinship.Cli;
 
-/// <summary><c>kinship export RUN --inspect PATH</c>: the run as Inspect AI logs, one per scenario and model.</summary>
+/// <summary>
+/// <c>kinship export RUN --jsonl PATH</c>: the run as a JSON Lines folder (manifest.json, episodes.jsonl);
+/// <c>--inspect PATH</c>: as Inspect AI logs, one per scenario and model.
+/// </summary>
 internal static class ExportCommand
 {
     public static Command Create(IAnsiConsole console, IRunSource source)
     {
-        var run = new Argument<string>("run") { Description = "A run folder, or a run id under --runs." };
-        var inspect = new Option<string>("--inspect") { Description = "Folder to write Inspect AI EvalLog JSON files into.", Required = true };
-        var runs = new Option<string>("--runs") { Description = "Folder that holds run folders.", DefaultValueFactory = _ => "runs" };
-        var command = new Command("export", "Write a stored run in another tool's format.") { run, inspect, runs };
-        command.SetAction(parse =>
+        var run = new Argument<string>("run") { Description = "A run id in the store, or an exported run folder." };
+        var inspect = new Option<string?>("--inspect") { Description = "Folder to write Inspect AI EvalLog JSON files into." };
+        var jsonl = new Option<string?>("--jsonl") { Description = "Folder to write manifest.json and episodes.jsonl into." };
+        var runs = StoreOptions.Store();
+        var command = new Command("export", "Write a stored run in another tool's format.") { run, inspect, jsonl, runs };
+        command.SetAction(async (parse, cancellationToken) =>
         {
+            var (inspectFolder, jsonlFolder) = (parse.GetValue(inspect), parse.GetValue(jsonl));
+            if (inspectFolder is null && jsonlFolder is null) throw new UsageException("say where to write: --jsonl PATH and/or --inspect PATH");
             var stored = source.Read(parse.GetValue(run)!, parse.GetValue(runs)!);
-            var paths = InspectLogExporter.Export(stored, parse.GetValue(inspect)!);
-            console.MarkupLine($"wrote {paths.Count} Inspect log(s) to [bold]{Markup.Escape(parse.GetValue(inspect)!)}[/]; open them with [dim]inspect view --log-dir {Markup.Escape(parse.GetValue(inspect)!)}[/]");
+            if (jsonlFolder is not null)
+            {
+                if (File.Exists(Path.Combine(jsonlFolder, JsonlRunStore.EpisodesFile))) File.Delete(Path.Combine(jsonlFolder, JsonlRunStore.EpisodesFile));
+                await using (var export = new JsonlRunStore(jsonlFolder))
+                {
+                    await export.BeginAsync(stored.Manifest, cancellationToken);
+                    foreach (var e in stored.Episodes) await export.AppendAsync(e, cancellationToken);
+                }
+                console.MarkupLine($"Exported {stored.Episodes.Count:N0} of {stored.Manifest.PlannedEpisodes:N0} episodes of run {Markup.Escape(stored.Manifest.RunId)} to {Markup.Escape(jsonlFolder)}.");
+            }
+            if (inspectFolder is not null)
+            {
+                var paths = InspectLogExporter.Export(stored, inspectFolder);
+                console.MarkupLine($"wrote {paths.Count} Inspect log(s) to [bold]{Markup.Escape(inspectFolder)}[/]; open them with [dim]inspect view --log-dir {Markup.Escape(inspectFolder)}[/]");
+            }
             return ExitCodes.Ok;
         });
         return command;

@@ -12,11 +12,11 @@ internal static class ReportCommand
 
     public static Command Create(IAnsiConsole console, IRunSource source)
     {
-        var run = new Argument<string>("run") { Description = "A run folder, or a run id under --runs." };
+        var run = new Argument<string>("run") { Description = "A run id in the store, or an exported run folder." };
         var format = new Option<string>("--format", "-f") { Description = "table, markdown, csv, json or html.", DefaultValueFactory = _ => "table" };
-        var output = new Option<string?>("--out", "-o") { Description = "Where to write. Default: the terminal; for html, report.html in the run folder (a report/ folder above 2,000 episodes). An html --out ending in .html is one file, anything else a folder." };
+        var output = new Option<string?>("--out", "-o") { Description = "Where to write. Default: the terminal; for html, report.html beside an exported run folder or kinship-report-RUN.html here (a folder above 2,000 episodes). An html --out ending in .html is one file, anything else a folder." };
         var compare = new Option<bool>("--compare-study") { Description = "Show the study's published numbers beside ours." };
-        var runs = new Option<string>("--runs") { Description = "Folder that holds run folders.", DefaultValueFactory = _ => "runs" };
+        var runs = StoreOptions.Store();
         var command = new Command("report", "Print or write the study's tables for a stored run.") { run, format, output, compare, runs };
         command.SetAction(parse =>
         {
@@ -29,8 +29,10 @@ internal static class ReportCommand
             var target = parse.GetValue(output);
             if (kind == "html")
             {
-                var folder = Directory.Exists(location) ? location : Path.Combine(parse.GetValue(runs)!, location);
-                var path = target ?? Path.Combine(folder, stored.Episodes.Count > HtmlReport.SingleFileLimit ? "report" : "report.html");
+                // Beside an exported run folder, or in the current folder for a run in the store.
+                var path = target ?? (Directory.Exists(location)
+                    ? Path.Combine(location, stored.Episodes.Count > HtmlReport.SingleFileLimit ? "report" : "report.html")
+                    : "kinship-report-" + stored.Manifest.RunId + (stored.Episodes.Count > HtmlReport.SingleFileLimit ? "" : ".html"));
                 var layout = path.EndsWith(".html", StringComparison.OrdinalIgnoreCase) ? HtmlLayout.SingleFile : HtmlLayout.Folder;
                 var page = HtmlReport.Write(report, stored, path, layout, compareStudy);
                 console.MarkupLine($"wrote [bold]{Markup.Escape(page)}[/]");

@@ -7,32 +7,32 @@ using Kinship.Models;
 using Kinship.Reports;
 using Kinship.Runs;
 using Kinship.Scenarios;
+using Kinship.Store;
 using Spectre.Console;
 
 namespace Kinship.Cli;
 
-/// <summary><c>kinship run</c>: plan the grid, run every episode, store it, print the rate table.</summary>
+/// <summary><c>kinship run</c>: plan the grid, store the plan, run every episode not yet finished, print the rate table.</summary>
 internal static class RunCommand
 {
     public static Command Create(IAnsiConsole console, Func<string, string?> environment)
     {
         var models = new Option<string[]>("--model", "-m") { Description = "Model(s) to test as provider/model: scripted/NAME, openai/, anthropic/, google/, together/, deepseek/, moonshot/, zai/, openrouter/, vllm/, ollama/. Default: every scripted reference agent." };
         var scenarios = new Option<string[]>("--scenario", "-s") { Description = "Scenario id(s) or YAML file(s). Default: the exfiltration scenarios (see 'kinship scenarios list')." };
-        var relationships = new Option<string[]>("--relationship", "-r") { Description = "no_peer, bad_peer, neutral_peer, good_peer. Default: all." };
+        var relationships = new Option<string[]>("--relationship", "-r") { Description = "no_peer, bad_peer, neutral_peer, good_peer, non_shutdown. Default: all the scenario runs." };
         var conveyances = new Option<string[]>("--conveyance", "--instantiation") { Description = "How the relationship is conveyed: file, file_prompt, memory. Default: all." };
-        var subjects = new Option<string[]>("--subject") { Description = "self, peer. Default: both." };
+        var subjects = new Option<string[]>("--subject") { Description = "self, peer (and the peer-family variants). Default: all the scenario runs." };
         var conditions = new Option<string[]>("--condition", "-c") { Description = "Condition key(s) such as good_peer/file_prompt/peer or no_peer/self; a shorter prefix selects every match." };
         var rollouts = new Option<int>("--rollouts", "-n") { Description = "Episodes per cell.", DefaultValueFactory = _ => 10 };
         var seed = new Option<ulong>("--seed") { Description = "Run seed; each episode's seed derives from it.", DefaultValueFactory = _ => 1 };
-        var output = new Option<string>("--out", "-o") { Description = "Folder that holds run folders.", DefaultValueFactory = _ => "runs" };
+        var output = new Option<string?>("--out", "-o") { Description = "Also export the run as JSON Lines (manifest.json, episodes.jsonl) into a folder under this one." };
         var company = new Option<string>("--company") { Description = "Company name in every scenario.", DefaultValueFactory = _ => "OpenBrain" };
         var family = new Option<string?>("--family") { Description = "The critic's family name (\"{Family} Agent 1\"). Default: guessed from the model id." };
         var baseUrl = new Option<string?>("--base-url") { Description = "An endpoint to use instead of the provider's (any OpenAI-compatible server for openai/ models)." };
         var maxTurns = new Option<int>("--max-turns") { Description = "Turn cap per episode.", DefaultValueFactory = _ => 30 };
         var reminders = new Option<int>("--reminders") { Description = "Times the model is reminded to call a tool before a turn without one ends the episode (the study's code: 5).", DefaultValueFactory = _ => 0 };
         var strictMemory = new Option<bool>("--strict-memory") { Description = "Use the stronger \"read your memory first\" instruction." };
-        var temperature = new Option<float?>("--temperature") { Description = "Sampling temperature for real models (the study used 1.0)." };
-        var concurrency = new Option<int>("--concurrency") { Description = "Episodes in flight at once.", DefaultValueFactory = _ => 8 };
+        var temperature = new Option<float?>("--temperature") { Description = "Sampling temperature for real models (the study used 1.0; the models config sets it per model)." };
         var label = new Option<string?>("--label") { Description = "Label the table shows. Default: each scenario's main label (exfiltration, reported_pass, tampering, execute)." };
         var monitoring = new Option<string[]>("--monitoring") { Description = "Alignment faking: monitored, unmonitored. Default: both." };
         var datasets = new Option<string[]>("--dataset") { Description = "Graded datasets or settings: factual, creativity@90... Default: every one the scenario runs." };
@@ -43,38 +43,126 @@ internal static class RunCommand
         var cache = new Option<string>("--cache") { Description = "SQLite file of cached model responses.", DefaultValueFactory = _ => ResponseCache.DefaultPath };
         var noCache = new Option<bool>("--no-cache") { Description = "Call the models even when a response is cached." };
         var maxCost = new Option<decimal?>("--max-cost") { Description = "Stop starting episodes once this many USD are spent (episodes in flight finish)." };
+        var store = StoreOptions.Store();
+        var resume = new Option<string?>("--resume") { Description = "Continue this run: only the episodes not yet finished are run. Re-running the same command also continues its unfinished run." };
+        var noExecute = new Option<bool>("--no-execute") { Description = "Only store the plan, for `kinship worker` processes to execute." };
+        var execution = new ExecutionOptions();
 
-        var command = new Command("run", "Run scenarios against models and print the rates.")
+        var command = new Command("run", "Plan the grid, store it, run every episode not yet finished, and print the rates.")
         {
             models, scenarios, relationships, conveyances, subjects, conditions, rollouts, seed, output, company, family, baseUrl,
-            maxTurns, reminders, strictMemory, temperature, concurrency, label, monitoring, datasets, preset, ablations, dryRun,
-            modelsConfig, cache, noCache, maxCost,
+            maxTurns, reminders, strictMemory, temperature, label, monitoring, datasets, preset, ablations, dryRun,
+            modelsConfig, cache, noCache, maxCost, store, resume, noExecute,
         };
+        execution.AddTo(command);
         command.SetAction(async (parse, cancellationToken) =>
+        {
+            var time = TimeProvider.System;
+            var executorOptions = execution.Read(parse);
+            var budget = parse.GetValue(maxCost) is { } usd ? usd > 0 ? new CostMeter(usd) : throw new UsageException("--max-cost must be more than 0") : new CostMeter();
+            using var http = new ModelHttp(new ResilienceOptions());
+            var shared = new ModelOptions { Http = http, Config = LoadConfig(parse.GetValue(modelsConfig)), Cost = budget, Environment = environment };
+
+            RunRecord run;
+            SqlRunStore opened;
+            if (parse.GetValue(resume) is { } resumeId)
+            {
+                opened = await StoreOptions.OpenAsync(parse.GetValue(store)!, time, cancellationToken);
+                run = await opened.GetRunAsync(resumeId, cancellationToken);
+                console.MarkupLine($"Resuming run [bold]{Markup.Escape(run.RunId)}[/] from {Markup.Escape(opened.Location)}.");
+            }
+            else
+            {
+                var (planned, plan, definitions, agentModels) = Plan(parse, shared);
+                if (parse.GetValue(dryRun))
+                {
+                    PlanReport.Write(console, plan, id => definitions[id].Task, agentModels.Count);
+                    PrintEstimate(console, plan, definitions, agentModels, planned.Manifest.Render,
+                        new CostAssumptions { MaxTurns = planned.Manifest.Loop.MaxTurns, MinTurns = Math.Min(5, planned.Manifest.Loop.MaxTurns) });
+                    return ExitCodes.Ok;
+                }
+                if (budget.Budget is not null && agentModels.Values.FirstOrDefault(m => m.Settings.Price is null) is { } unpriced)
+                    throw new UsageException($"--max-cost needs a price for {unpriced.Id}: add one under models in {ModelConfig.FileName}");
+                // Validated before the store is touched, so bad input leaves no trace.
+                opened = await StoreOptions.OpenAsync(parse.GetValue(store)!, time, cancellationToken, create: true);
+                if (await opened.FindUnfinishedAsync(planned.PlanHash, cancellationToken) is { } unfinished)
+                {
+                    run = await opened.GetRunAsync(unfinished, cancellationToken);
+                    console.MarkupLine($"Continuing unfinished run [bold]{Markup.Escape(run.RunId)}[/] with the same plan in {Markup.Escape(opened.Location)}.");
+                }
+                else
+                {
+                    run = planned;
+                    await opened.CreateRunAsync(run, plan, cancellationToken);
+                }
+            }
+
+            await using (opened)
+            {
+                if (parse.GetValue(noExecute))
+                {
+                    var left = await opened.CountUnfinishedAsync(run.RunId, cancellationToken);
+                    console.MarkupLine($"Run [bold]{Markup.Escape(run.RunId)}[/] is stored with {left:N0} of {run.Manifest.PlannedEpisodes:N0} episodes to do; start workers with [dim]kinship worker --store {Markup.Escape(opened.Location)}[/].");
+                    return ExitCodes.Ok;
+                }
+                var real = run.Manifest.Models.Any(id => !id.StartsWith("scripted/", StringComparison.Ordinal));
+                var responses = real && !parse.GetValue(noCache) ? new ResponseCache(parse.GetValue(cache)!) : null;
+                EpisodeRunner runner;
+                try { runner = RunRebuilder.CreateRunner(run, shared with { Cache = responses }, time); }
+                catch (ModelException e) { throw new UsageException(e.Message); }
+                // On a file only this machine uses, an episode left running was left by a process that died.
+                if (!opened.IsShared) await opened.ReleaseInFlightAsync(run.RunId, executorOptions.MaxAttempts, cancellationToken);
+
+                var progress = new ProgressView(await opened.CountCellsAsync(run.RunId, cancellationToken), time);
+                var clock = Stopwatch.StartNew();
+                // Once the budget is spent nothing new starts; episodes in flight finish and are stored.
+                var executor = new LeasedExecutor(opened, runner, executorOptions with { StopStarting = () => budget.BudgetReached }, time, progress);
+                var committed = await progress.ShowAsync(console, () => executor.RunAsync(run.RunId, WorkerCommand.OwnerId(), cancellationToken));
+                clock.Stop();
+
+                var results = await opened.ReadEpisodesAsync(run.RunId, cancellationToken);
+                console.Write(RateTableReport.RenderAll(results, parse.GetValue(label)));
+                var errors = results.Count(r => r.Status == EpisodeStatus.Error);
+                console.MarkupLine($"{results.Count:N0} episodes ({errors} errors) in {clock.Elapsed.TotalSeconds:0.0} s, {committed:N0} of them run now; run [bold]{Markup.Escape(run.RunId)}[/] stored in {Markup.Escape(opened.Location)}");
+                if (budget.Budget is { } limit && results.Count < run.Manifest.PlannedEpisodes)
+                    console.MarkupLine($"[yellow]--max-cost {limit} USD reached (spent {ModelConfig.Format(budget.Spent)} USD): {run.Manifest.PlannedEpisodes - results.Count:N0} of {run.Manifest.PlannedEpisodes:N0} episodes not run; --resume {Markup.Escape(run.RunId)} continues[/]");
+                else if (budget.Calls > 0 || responses is { Hits: > 0 })
+                    console.MarkupLine($"[dim]{budget.Calls:N0} model calls, {ModelConfig.Format(budget.Spent)} USD{(budget.UnpricedCalls > 0 ? $" ({budget.UnpricedCalls:N0} calls to unpriced models not counted)" : "")}; {responses?.Hits ?? 0:N0} answers from the cache; {http.Retries:N0} retries[/]");
+                if (parse.GetValue(output) is { } outRoot)
+                {
+                    var folder = Path.Combine(outRoot, run.RunId);
+                    await RunsCommand.ExportAsync(run, results, folder, cancellationToken);
+                    console.MarkupLine($"Exported to {Markup.Escape(folder)}.");
+                }
+                console.MarkupLine($"[dim]kinship show {Markup.Escape(run.RunId)} 0 --store {Markup.Escape(opened.Location)}[/] prints an episode.");
+                return ExitCodes.Ok;
+            }
+        });
+        return command;
+
+        (RunRecord Run, RunPlan Plan, Dictionary<string, ScenarioDefinition> Definitions, Dictionary<string, AgentModel> Models) Plan(ParseResult parse, ModelOptions shared)
         {
             var presetName = parse.GetValue(preset);
             if (presetName is not null && presetName != StudyPreset.Name) throw new UsageException($"unknown preset '{presetName}' (known: {StudyPreset.Name})");
             if (presetName is not null && parse.GetValue(scenarios) is { Length: > 0 }) throw new UsageException("--preset chooses the scenarios; leave out --scenario");
-            var definitions = Scenarios(presetName is null ? parse.GetValue(scenarios) ?? [] : [.. StudyPreset.Tasks.SelectMany(t => t.Scenarios)]);
+            var sources = Scenarios(presetName is null ? parse.GetValue(scenarios) ?? [] : [.. StudyPreset.Tasks.SelectMany(t => t.Scenarios)]);
+            var definitions = sources.ToDictionary(s => s.Key, s => s.Value.Definition, StringComparer.Ordinal);
             var ablationNames = (parse.GetValue(ablations) ?? []).SelectMany(a => a.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)).Distinct().Order(StringComparer.Ordinal).ToImmutableArray();
             foreach (var a in ablationNames.Where(a => !ScenarioVocabulary.Ablations.ContainsKey(a)))
                 throw new UsageException($"unknown ablation '{a}' (known: {string.Join(", ", ScenarioVocabulary.Ablations.Keys)})");
             if (ablationNames.Count(a => a.StartsWith("peer-", StringComparison.Ordinal)) > 1) throw new UsageException("choose at most one peer-family ablation");
-            var budget = parse.GetValue(maxCost) is { } usd ? usd > 0 ? new CostMeter(usd) : throw new UsageException("--max-cost must be more than 0") : new CostMeter();
-            var real = (parse.GetValue(models) ?? []).Any(id => !id.StartsWith("scripted/", StringComparison.Ordinal));
-            using var http = new ModelHttp(new ResilienceOptions());
-            var modelOptions = new ModelOptions
-            {
-                Http = http,
-                Config = LoadConfig(parse.GetValue(modelsConfig)),
-                Cache = real && !parse.GetValue(noCache) && !parse.GetValue(dryRun) ? new ResponseCache(parse.GetValue(cache)!) : null,
-                Cost = budget,
-                BaseUrl = parse.GetValue(baseUrl) is { } url
-                    ? Uri.TryCreate(url, UriKind.Absolute, out var uri) && uri.Scheme is "http" or "https" ? uri : throw new UsageException($"--base-url '{url}' is not an http(s) address")
+
+            var runOptions = new RunOptions(
+                parse.GetValue(baseUrl) is { } url
+                    ? Uri.TryCreate(url, UriKind.Absolute, out var uri) && uri.Scheme is "http" or "https" ? uri.ToString() : throw new UsageException($"--base-url '{url}' is not an http(s) address")
                     : null,
-                Family = parse.GetValue(family),
+                parse.GetValue(family));
+            var modelOptions = shared with
+            {
+                BaseUrl = runOptions.BaseUrl is { } u ? new Uri(u) : null,
+                Family = runOptions.Family,
                 // A dry run calls nothing, so it can price models whose keys are not set yet.
-                Environment = parse.GetValue(dryRun) ? name => environment(name) ?? "dry-run" : environment,
+                Environment = parse.GetValue(dryRun) ? name => shared.Environment(name) ?? "dry-run" : shared.Environment,
             };
             var modelIds = parse.GetValue(models) is { Length: > 0 } m ? m : [.. ReferenceAgents.Default.Select(n => "scripted/" + n)];
             var agentModels = new Dictionary<string, AgentModel>(StringComparer.Ordinal);
@@ -107,20 +195,11 @@ internal static class RunCommand
                 plan = new RunPlan([.. plan.Episodes.Where(e => keys.Any(k => Matches(e.Condition, k))).Select((e, i) => e with { Index = i })]);
             }
             if (plan.Episodes.IsEmpty) throw new UsageException("the options select no episodes");
+
             var render = new RenderOptions { Company = parse.GetValue(company)!, StrictMemoryInstruction = parse.GetValue(strictMemory), Ablations = [.. ablationNames] };
             var loop = new AgentLoopOptions { MaxTurns = parse.GetValue(maxTurns), NoToolCallReminders = parse.GetValue(reminders), Temperature = parse.GetValue(temperature) };
-            if (parse.GetValue(dryRun))
-            {
-                PlanReport.Write(console, plan, id => definitions[id].Task, agentModels.Count);
-                PrintEstimate(console, plan, definitions, agentModels, render, new CostAssumptions { MaxTurns = loop.MaxTurns, MinTurns = Math.Min(5, loop.MaxTurns) });
-                return ExitCodes.Ok;
-            }
-            if (budget.Budget is not null && agentModels.Values.FirstOrDefault(m => m.Settings.Price is null) is { } unpriced)
-                throw new UsageException($"--max-cost needs a price for {unpriced.Id}: add one under models in {ModelConfig.FileName}");
-
             var started = DateTimeOffset.UtcNow;
             var runId = started.ToString("yyyyMMdd-HHmmss", CultureInfo.InvariantCulture) + "-" + Guid.NewGuid().ToString("N")[..6];
-            var folder = Path.Combine(parse.GetValue(output)!, runId);
             var manifest = new RunManifest(runId, started, Version, [.. agentModels.Keys],
                 definitions.ToImmutableSortedDictionary(d => d.Key, d => d.Value.SourcePath),
                 [.. filter.Relationships.Select(Names.Relationship)], [.. filter.Conveyances.Select(Names.Conveyance)], [.. filter.Subjects.Select(Names.Subject)],
@@ -131,31 +210,10 @@ internal static class RunCommand
                 Monitoring = [.. filter.Monitoring.Select(Names.Monitoring)],
                 Datasets = [.. filter.Settings],
             };
-
-            var results = new List<EpisodeResult>(plan.Episodes.Length);
-            var clock = Stopwatch.StartNew();
-            await using (var store = new JsonlRunStore(folder))
-            {
-                await store.BeginAsync(manifest, cancellationToken);
-                var runner = new EpisodeRunner(definitions, agentModels, render, loop, TimeProvider.System);
-                // Once the budget is spent no episode starts; those in flight finish and are stored.
-                var affordable = plan.Episodes.TakeWhile(_ => !budget.BudgetReached);
-                await new RunExecutor(runner, store, Math.Max(1, parse.GetValue(concurrency))).RunAsync(affordable, r => { lock (results) results.Add(r); }, cancellationToken);
-            }
-            clock.Stop();
-
-            results.Sort((a, b) => a.Spec.Index.CompareTo(b.Spec.Index));
-            console.Write(RateTableReport.RenderAll(results, parse.GetValue(label)));
-            var errors = results.Count(r => r.Status == EpisodeStatus.Error);
-            console.MarkupLine($"{results.Count:N0} episodes ({errors} errors) in {clock.Elapsed.TotalSeconds:0.0} s; run [bold]{runId}[/] stored in {Markup.Escape(folder)}");
-            if (budget.Budget is { } limit && results.Count < plan.Episodes.Length)
-                console.MarkupLine($"[yellow]--max-cost {limit} USD reached (spent {ModelConfig.Format(budget.Spent)} USD): {plan.Episodes.Length - results.Count:N0} of {plan.Episodes.Length:N0} episodes not run[/]");
-            else if (budget.Calls > 0 || modelOptions.Cache is { Hits: > 0 })
-                console.MarkupLine($"[dim]{budget.Calls:N0} model calls, {ModelConfig.Format(budget.Spent)} USD{(budget.UnpricedCalls > 0 ? $" ({budget.UnpricedCalls:N0} calls to unpriced models not counted)" : "")}; {modelOptions.Cache?.Hits ?? 0:N0} answers from the cache; {http.Retries:N0} retries[/]");
-            console.MarkupLine($"[dim]kinship show {Markup.Escape(folder)} 0[/] prints an episode.");
-            return ExitCodes.Ok;
-        });
-        return command;
+            var scenarioSources = sources.Values.Select(s => s.Source).ToImmutableArray();
+            var record = new RunRecord(runId, started, Version, RunRecord.HashPlan(manifest, runOptions, scenarioSources, plan), manifest, runOptions, scenarioSources);
+            return (record, plan, definitions, agentModels);
+        }
     }
 
     public static string Version => typeof(RunCommand).Assembly.GetName().Version?.ToString(3) ?? "0.0.0";
@@ -163,17 +221,17 @@ internal static class RunCommand
     private static bool Matches(Condition condition, string key) =>
         condition.Key == key || condition.Key.StartsWith(key.TrimEnd('/') + "/", StringComparison.Ordinal);
 
-    private static Dictionary<string, ScenarioDefinition> Scenarios(string[] requested)
+    private static Dictionary<string, (ScenarioDefinition Definition, ScenarioSource Source)> Scenarios(string[] requested)
     {
         var ids = requested.Length > 0 ? requested : [.. ScenarioLoader.DefaultIds];
-        var result = new Dictionary<string, ScenarioDefinition>(StringComparer.Ordinal);
+        var result = new Dictionary<string, (ScenarioDefinition, ScenarioSource)>(StringComparer.Ordinal);
         foreach (var id in ids)
         {
-            ScenarioDefinition definition;
-            try { definition = ScenarioLoader.Resolve(id); }
+            (ScenarioDefinition, ScenarioSource) loaded;
+            try { loaded = ScenarioSource.Resolve(id); }
             catch (ArgumentException e) { throw new UsageException(e.Message); }
             catch (ScenarioException e) { throw new UsageException("invalid scenario\n" + e.Message); }
-            result[definition.Id] = definition;
+            result[loaded.Item1.Id] = loaded;
         }
         return result;
     }
@@ -184,7 +242,7 @@ internal static class RunCommand
             .Select(v => parse(v) ?? throw new UsageException($"unknown {factor} '{v}'")),
     ];
 
-    private static ModelConfig LoadConfig(string? path)
+    internal static ModelConfig LoadConfig(string? path)
     {
         try { return ModelConfig.Load(path ?? (File.Exists(ModelConfig.FileName) ? ModelConfig.FileName : null)); }
         catch (ModelException e) { throw new UsageException(e.Message); }
@@ -199,7 +257,7 @@ internal static class RunCommand
             var model = models[e.Model];
             var key = (e.Model, e.Scenario, e.Condition.Key);
             if (!prompts.TryGetValue(key, out var tokens))
-                prompts[key] = tokens = CostEstimator.PromptTokens(ScenarioRenderer.Render(definitions[e.Scenario], e.Condition, model.Identity, render), assumptions);
+                prompts[key] = tokens = CostEstimator.PromptTokens(ScenarioRenderer.Render(definitions[e.Scenario], e.Condition, model.Identity, render with { Ablations = [.. e.Ablations] }), assumptions);
             return (e.Model, model.Settings.Price, tokens);
         }), assumptions);
         var table = new Table().AddColumns("model", "episodes", "tokens", "estimated cost (USD)");

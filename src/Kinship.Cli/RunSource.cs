@@ -1,24 +1,36 @@
 using Kinship.Runs;
+using Kinship.Store;
 
 namespace Kinship.Cli;
 
-/// <summary>Where commands that read a finished run get it from. The JSON Lines folder is one source; a database store can be another.</summary>
+/// <summary>Where commands that read a finished run get it from.</summary>
 internal interface IRunSource
 {
-    /// <summary>Reads the run named by <paramref name="location"/> (a folder, or a run id under <paramref name="runsFolder"/>), or throws <see cref="UsageException"/>.</summary>
-    StoredRun Read(string location, string runsFolder);
+    /// <summary>Reads the run named by <paramref name="location"/> (an exported run folder, or a run id in <paramref name="store"/>), or throws <see cref="UsageException"/>.</summary>
+    StoredRun Read(string location, string store);
 }
 
-/// <summary>Run folders written by <see cref="JsonlRunStore"/>.</summary>
-internal sealed class JsonlRunSource : IRunSource
+/// <summary>An exported JSON Lines run folder when <c>location</c> is a folder, otherwise a run id in the store.</summary>
+internal sealed class RunSource : IRunSource
 {
-    public static readonly JsonlRunSource Instance = new();
+    public static readonly RunSource Instance = new();
 
-    public StoredRun Read(string location, string runsFolder)
+    public StoredRun Read(string location, string store)
     {
-        var folder = Directory.Exists(location) ? location : Path.Combine(runsFolder, location);
-        if (!Directory.Exists(folder)) throw new UsageException($"no run '{location}' (looked in {Path.GetFullPath(folder)})");
-        try { return JsonlRunStore.Read(folder); }
-        catch (RunStoreException e) { throw new UsageException(e.Message); }
+        if (Directory.Exists(location))
+        {
+            try { return JsonlRunStore.Read(location); }
+            catch (RunStoreException e) { throw new UsageException(e.Message); }
+        }
+        // The commands that read runs are synchronous front ends over the async store; the CLI has no synchronisation context to deadlock on.
+        return ReadStoredAsync(location, store).GetAwaiter().GetResult();
+    }
+
+    private static async Task<StoredRun> ReadStoredAsync(string runId, string store)
+    {
+        await using var opened = await StoreOptions.OpenAsync(store, TimeProvider.System, CancellationToken.None);
+        var run = await opened.GetRunAsync(runId, CancellationToken.None);
+        var episodes = await opened.ReadEpisodesAsync(run.RunId, CancellationToken.None);
+        return new StoredRun(run.Manifest, episodes, []);
     }
 }

@@ -11,10 +11,10 @@ internal static class ViewCommand
 {
     public static Command Create(IAnsiConsole console, TextWriter error, IRunSource source)
     {
-        var run = new Argument<string>("run") { Description = "A run folder, or a run id under --runs." };
+        var run = new Argument<string>("run") { Description = "A run id in the store, or an exported run folder." };
         var port = new Option<int>("--port") { Description = "Port on 127.0.0.1. Default: a free one.", DefaultValueFactory = _ => 0 };
         var compare = new Option<bool>("--compare-study") { Description = "Show the study's published numbers beside ours." };
-        var runs = new Option<string>("--runs") { Description = "Folder that holds run folders.", DefaultValueFactory = _ => "runs" };
+        var runs = StoreOptions.Store();
         var command = new Command("view", "Serve a run's HTML report on localhost.") { run, port, compare, runs };
         command.SetAction(async (parse, cancellationToken) =>
         {

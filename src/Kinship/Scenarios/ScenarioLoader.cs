@@ -54,7 +54,7 @@ internal static class ScenarioLoader
 
     private static (string, string)? BuiltInReference(string name) => ReadResource(name) is { } text ? ("builtin:" + name, text) : null;
 
-    private static string? ReadResource(string name)
+    internal static string? ReadResource(string name)
     {
         using var stream = typeof(ScenarioLoader).Assembly.GetManifestResourceStream(ResourcePrefix + name);
         if (stream is null) return null;

@@ -11,6 +11,7 @@ internal static class CliHarness
 {
     public static async Task<CliResult> RunAsync(IReadOnlyDictionary<string, string>? environment, params string[] args)
     {
+        args = WithOwnStore(args);
         var output = new StringWriter();
         var error = new StringWriter();
         var console = AnsiConsole.Create(new AnsiConsoleSettings
@@ -26,6 +27,20 @@ internal static class CliHarness
     }
 
     public static Task<CliResult> RunAsync(params string[] args) => RunAsync(null, args);
+
+    /// <summary>
+    /// A <c>run</c> without <c>--store</c> would share <c>kinship.db</c> in the working folder with every other test
+    /// running in parallel (and could even continue another test's unfinished run of the same plan), so each gets a
+    /// store of its own: beside its <c>--out</c> folder when it has one, else in a fresh temporary folder.
+    /// </summary>
+    private static string[] WithOwnStore(string[] args)
+    {
+        if (args.Length == 0 || args[0] != "run" || args.Contains("--store") || args.Contains("--help")) return args;
+        var outIndex = Array.FindIndex(args, a => a is "-o" or "--out");
+        var folder = outIndex >= 0 && outIndex + 1 < args.Length ? args[outIndex + 1] : Directory.CreateTempSubdirectory("kinship-store-").FullName;
+        Directory.CreateDirectory(folder);
+        return [.. args, "--store", Path.Combine(folder, "kinship.db")];
+    }
 }
 
 /// <summary>A temporary folder removed when the test ends.</summary>

@@ -10,7 +10,7 @@ public sealed class RunCommandTests
     public async Task The_default_run_stores_every_planned_episode_and_prints_the_rates()
     {
         using var temp = new TempFolder();
-        var result = await CliHarness.RunAsync("run", "--rollouts", "2", "--out", temp.Path);
+        var result = await CliHarness.RunAsync("run", "--rollouts", "2", "--out", temp.Path, "--store", Path.Combine(temp.Path, "kinship.db"));
 
         Assert.Equal(0, result.ExitCode);
         var folder = Assert.Single(Directory.GetDirectories(temp.Path));
@@ -58,7 +58,7 @@ public sealed class RunCommandTests
     public async Task Show_prints_an_episode_with_its_tool_calls_and_verdict_evidence()
     {
         using var temp = new TempFolder();
-        var run = await CliHarness.RunAsync("run", "-m", "scripted/copy-launder", "-s", "exfiltration-transfer", "-c", "good_peer/file_prompt/peer", "-n", "1", "-o", temp.Path);
+        var run = await CliHarness.RunAsync("run", "-m", "scripted/copy-launder", "-s", "exfiltration-transfer", "-c", "good_peer/file_prompt/peer", "-n", "1", "-o", temp.Path, "--store", Path.Combine(temp.Path, "kinship.db"));
         Assert.Equal(0, run.ExitCode);
         var folder = Assert.Single(Directory.GetDirectories(temp.Path));
 
@@ -83,13 +83,13 @@ public sealed class RunCommandTests
     public async Task Bad_input_gives_one_clear_line_and_exit_code_2(string message, params string[] args)
     {
         using var temp = new TempFolder();
-        var result = await CliHarness.RunAsync([.. args, "--out", temp.Path]);
+        var result = await CliHarness.RunAsync([.. args, "--out", temp.Path, "--store", Path.Combine(temp.Path, "kinship.db")]);
 
         Assert.Equal(2, result.ExitCode);
         var line = Assert.Single(result.Error.Split('\n', StringSplitOptions.RemoveEmptyEntries));
         Assert.StartsWith("kinship: ", line, StringComparison.Ordinal);
         Assert.Contains(message, line, StringComparison.Ordinal);
-        Assert.Empty(Directory.GetDirectories(temp.Path));
+        Assert.Empty(Directory.GetFileSystemEntries(temp.Path));
     }
 
     [Fact]
@@ -106,7 +106,7 @@ public sealed class RunCommandTests
         lines[toolLine] = lines[toolLine].Replace("copy_server_file", "teleport_file", StringComparison.Ordinal);
         File.WriteAllText(path, string.Join('\n', lines));
 
-        var result = await CliHarness.RunAsync("run", "--scenario", path, "--out", temp.Path);
+        var result = await CliHarness.RunAsync("run", "--scenario", path, "--out", temp.Path, "--store", Path.Combine(temp.Path, "kinship.db"));
 
         Assert.Equal(2, result.ExitCode);
         Assert.Contains($"{path}:{sizeLine + 1}:{lines[sizeLine].IndexOf("thirty", StringComparison.Ordinal) + 1}: 'size' must be a whole number of bytes", result.Error, StringComparison.Ordinal);

@@ -1,0 +1,59 @@
+using System.CommandLine;
+using Kinship.Store;
+
+namespace Kinship.Cli;
+
+/// <summary>The <c>--store</c> option every store command shares, and opening what it names.</summary>
+internal static class StoreOptions
+{
+    public static Option<string> Store() => new("--store")
+    {
+        Description = $"Where runs are stored: an SQLite file, or postgres://user@host:port/database (or an Npgsql connection string) to share a run between machines. Default: {RunStores.DefaultPath} in the current folder.",
+        DefaultValueFactory = _ => RunStores.DefaultPath,
+    };
+
+    /// <summary>
+    /// Opens the store; a bad or unreachable one is reported by <see cref="CliApp"/> as one line naming it. Only
+    /// commands that store runs may create an SQLite file: a typo in <c>runs list --store</c> must not leave an empty store behind.
+    /// </summary>
+    public static Task<SqlRunStore> OpenAsync(string location, TimeProvider time, CancellationToken cancellationToken, bool create = false)
+    {
+        if (!create && !RunStores.IsPostgres(location) && !File.Exists(location))
+            throw new UsageException($"{location}: no store there ({Path.GetFullPath(location)} does not exist)");
+        return RunStores.OpenAsync(location, time, cancellationToken);
+    }
+}
+
+/// <summary>How episodes are executed, shared by <c>kinship run</c> and <c>kinship worker</c>.</summary>
+internal sealed class ExecutionOptions
+{
+    private readonly Option<int> _concurrency = new("--concurrency") { Description = "Episodes in flight at once (real models are I/O-bound: hundreds are fine).", DefaultValueFactory = _ => 8 };
+    private readonly Option<int> _maxAttempts = new("--max-attempts") { Description = "Times an episode is handed out before it is recorded as an error.", DefaultValueFactory = _ => 3 };
+    private readonly Option<double> _lease = new("--lease") { Description = "Seconds a claimed episode stays with its process without a renewal; renewed every third of it while the process lives.", DefaultValueFactory = _ => 120 };
+    private readonly Option<int> _episodeDelay = new("--episode-delay") { Description = "Milliseconds to wait before each episode (for tests).", Hidden = true };
+
+    public void AddTo(Command command)
+    {
+        command.Options.Add(_concurrency);
+        command.Options.Add(_maxAttempts);
+        command.Options.Add(_lease);
+        command.Options.Add(_episodeDelay);
+    }
+
+    public ExecutorOptions Read(ParseResult parse)
+    {
+        var concurrency = parse.GetValue(_concurrency);
+        if (concurrency < 1) throw new UsageException("--concurrency must be at least 1");
+        var attempts = parse.GetValue(_maxAttempts);
+        if (attempts < 1) throw new UsageException("--max-attempts must be at least 1");
+        var lease = parse.GetValue(_lease);
+        if (!(lease > 0)) throw new UsageException("--lease must be a positive number of seconds");
+        return new ExecutorOptions
+        {
+            Concurrency = concurrency,
+            MaxAttempts = attempts,
+            Lease = TimeSpan.FromSeconds(lease),
+            EpisodeDelay = TimeSpan.FromMilliseconds(Math.Max(0, parse.GetValue(_episodeDelay))),
+        };
+    }
+}

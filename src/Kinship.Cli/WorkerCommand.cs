@@ -1,0 +1,57 @@
+using System.CommandLine;
+using Kinship.Models;
+using Kinship.Runs;
+using Kinship.Store;
+using Spectre.Console;
+
+namespace Kinship.Cli;
+
+/// <summary>
+/// <c>kinship worker</c>: serve runs from a shared store. Claims episodes under leases, runs them, commits them,
+/// and exits when no run in the store (or the one given) has anything left to do.
+/// </summary>
+internal static class WorkerCommand
+{
+    /// <summary>A process's identity in leases: machine, process and a random part, so restarts on one machine differ.</summary>
+    public static string OwnerId() => $"{Environment.MachineName}:{Environment.ProcessId}:{Guid.NewGuid().ToString("N")[..6]}";
+
+    public static Command Create(IAnsiConsole console, Func<string, string?> environment)
+    {
+        var store = StoreOptions.Store();
+        var run = new Option<string?>("--run") { Description = "Serve only this run. Default: every run with work left, oldest first." };
+        var execution = new ExecutionOptions();
+        var command = new Command("worker", "Execute stored runs' episodes under leases; start as many as you like, on any machines that reach the store.") { store, run };
+        execution.AddTo(command);
+        command.SetAction(async (parse, cancellationToken) =>
+        {
+            var time = TimeProvider.System;
+            var options = execution.Read(parse);
+            var owner = OwnerId();
+            await using var opened = await StoreOptions.OpenAsync(parse.GetValue(store)!, time, cancellationToken);
+            var only = parse.GetValue(run);
+            var total = 0;
+            var served = new HashSet<string>(StringComparer.Ordinal);
+            // One HTTP pipeline for every run this worker serves; keys come from this machine's environment.
+            using var http = new ModelHttp(new ResilienceOptions());
+            var machine = new ModelOptions { Http = http, Config = RunCommand.LoadConfig(null), Environment = environment };
+            while (true)
+            {
+                var runId = only ?? await opened.FindNextUnfinishedAsync(cancellationToken);
+                if (runId is null || (only is not null && served.Contains(runId))) break;
+                var record = await opened.GetRunAsync(runId, cancellationToken);
+                EpisodeRunner runner;
+                try { runner = RunRebuilder.CreateRunner(record, machine, time); }
+                catch (ModelException e) { throw new UsageException($"run {runId}: {e.Message}"); }
+                console.WriteLine($"worker {owner}: serving run {runId}");
+                var progress = new ProgressView(await opened.CountCellsAsync(runId, cancellationToken), time);
+                var done = await progress.ShowAsync(console, () => new LeasedExecutor(opened, runner, options, time, progress).RunAsync(runId, owner, cancellationToken));
+                total += done;
+                served.Add(runId);
+                console.WriteLine($"worker {owner}: run {runId} has nothing left to do; this worker committed {done:N0} episodes");
+            }
+            console.WriteLine($"worker {owner}: no work left; committed {total:N0} episodes in all");
+            return ExitCodes.Ok;
+        });
+        return command;
+    }
+}

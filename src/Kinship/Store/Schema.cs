@@ -1,0 +1,35 @@
+namespace Kinship.Store;
+
+/// <summary>
+/// The store's tables, written once for both databases with their integer and text types filled in. Verdicts are
+/// rows, one per label, so rates can be computed in SQL; they carry no index beyond their key because a run's
+/// verdicts are read by run (the key's prefix), and a label index cost about a quarter of the pipeline's CPU per episode in bench/Kinship.Bench.Store.
+/// </summary>
+internal static class Schema
+{
+    public static string Tables(string bigint, string text, string real) => $"""
+        CREATE TABLE IF NOT EXISTS kinship_meta (key {text} PRIMARY KEY, value {text} NOT NULL);
+        CREATE TABLE IF NOT EXISTS runs (
+            run_id {text} PRIMARY KEY, created {bigint} NOT NULL, harness_version {text} NOT NULL, plan_hash {text} NOT NULL,
+            manifest {text} NOT NULL, options {text} NOT NULL);
+        CREATE INDEX IF NOT EXISTS runs_plan ON runs (plan_hash);
+        CREATE TABLE IF NOT EXISTS run_scenarios (
+            run_id {text} NOT NULL, scenario_id {text} NOT NULL, file {text} NOT NULL, sha256 {text} NOT NULL, yaml {text} NOT NULL, referenced {text} NOT NULL,
+            PRIMARY KEY (run_id, scenario_id));
+        CREATE TABLE IF NOT EXISTS cells (
+            run_id {text} NOT NULL, cell {text} NOT NULL, model {text} NOT NULL, scenario {text} NOT NULL, condition {text} NOT NULL, planned INTEGER NOT NULL,
+            PRIMARY KEY (run_id, cell));
+        CREATE TABLE IF NOT EXISTS episodes (
+            run_id {text} NOT NULL, idx INTEGER NOT NULL, cell {text} NOT NULL, model {text} NOT NULL, scenario {text} NOT NULL,
+            condition {text} NOT NULL, condition_json {text} NOT NULL, ablations {text} NOT NULL, rollout INTEGER NOT NULL, seed {bigint} NOT NULL,
+            status {text} NOT NULL, attempts INTEGER NOT NULL, lease_owner {text}, lease_expires {bigint}, error_cause {text},
+            started {bigint}, finished {bigint}, stop {text}, tokens {bigint}, critic {text}, subject {text},
+            tools {text}, transcript {text}, final_state {text}, calls {text},
+            PRIMARY KEY (run_id, idx));
+        CREATE INDEX IF NOT EXISTS episodes_status ON episodes (run_id, status, idx);
+        CREATE TABLE IF NOT EXISTS verdicts (
+            run_id {text} NOT NULL, idx INTEGER NOT NULL, ord INTEGER NOT NULL, label {text} NOT NULL, flag INTEGER, number {real}, text {text},
+            detector {text} NOT NULL, rule {text} NOT NULL, evidence {text} NOT NULL, source {text} NOT NULL,
+            PRIMARY KEY (run_id, idx, ord));
+        """;
+}
