@@ -29,7 +29,8 @@ internal sealed class FaultPlan(double rate, int seed, params Fault[] kinds)
         var hash = Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(body)));
         int attempt;
         lock (_seen) _seen[hash] = attempt = _seen.GetValueOrDefault(hash) + 1;
-        var random = new Random(HashCode.Combine(seed, hash, attempt) ^ StableHash(hash + attempt));
+        // Only stable hashes: HashCode.Combine is seeded per process, which made the faults differ from run to run.
+        var random = new Random(StableHash($"{seed}:{hash}:{attempt}"));
         return random.NextDouble() < rate ? _kinds[random.Next(_kinds.Length)] : Fault.None;
     }
 

@@ -36,6 +36,9 @@ public sealed class KillTests(ITestOutputHelper log)
             var args = Command(store, 30);
             if (runId is not null && iteration++ % 2 == 1) args = [.. args, "--resume", runId];
             using var p = CliProcess.Start(temp.Path, args);
+            // The first process must live long enough to store the plan, however slowly the machine starts it;
+            // from then on a kill may land anywhere, start-up included.
+            if (runId is null) await WaitForRunAsync(store, p);
             var delay = TimeSpan.FromMilliseconds(random.Next(150, 1200));
             if (await p.WaitAsync(delay))
                 Assert.Fail($"the run finished after only {kills} kills; make the plan longer. Output:\n{p.Output}");
@@ -78,6 +81,24 @@ public sealed class KillTests(ITestOutputHelper log)
         var redone = Redone(store);
         log.WriteLine($"{kills} kills; {redone} episodes were in flight at a kill and redone");
         Assert.True(redone > 0, "no kill landed while episodes were in flight");
+    }
+
+    private static async Task WaitForRunAsync(string store, CliProcess process)
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromMinutes(1);
+        while (DateTime.UtcNow < deadline)
+        {
+            try
+            {
+                if (File.Exists(store) && await SingleRunAsync(store) is not null) return;
+            }
+            catch (Exception e) when (e is not Xunit.Sdk.XunitException)
+            {
+                // The child is still creating the file; look again.
+            }
+            if (await process.WaitAsync(TimeSpan.FromMilliseconds(50))) Assert.Fail($"the first run ended before storing its plan. Output:\n{process.Output}");
+        }
+        Assert.Fail("the first run stored no plan within a minute");
     }
 
     private static string Verdicts(EpisodeResult e) =>
