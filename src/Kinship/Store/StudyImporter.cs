@@ -113,7 +113,7 @@ internal static class StudyImporter
         };
     }
 
-    private static RunRecord Record(IReadOnlyList<EpisodeRow> rows, string harnessVersion, DateTimeOffset started, string files)
+    public static RunRecord Record(IReadOnlyList<EpisodeRow> rows, string harnessVersion, DateTimeOffset started, string files)
     {
         var episodes = rows.Select(r => r.Result).ToList();
         var scenarios = episodes.Select(e => e.Spec.Scenario).Distinct().Order(StringComparer.Ordinal).Select(id => ScenarioSource.Resolve(id).Source).ToImmutableArray();
