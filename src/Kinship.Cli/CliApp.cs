@@ -26,6 +26,8 @@ internal static class CliApp
             RunCommand.Create(console, environment),
             ShowCommand.Create(console),
             ReplayCommand.Create(console, error),
+            ImportCommand.Create(console, error),
+            RescoreCommand.Create(console, environment),
             ScenariosCommand.Create(console),
             ReportCommand.Create(console, RunSource.Instance),
             ViewCommand.Create(console, error, RunSource.Instance),

@@ -19,13 +19,7 @@ internal static class ReplayCommand
         var command = new Command("replay", "Replay the study's recorded transcripts tool call by tool call and compare labels.") { paths, json };
         command.SetAction(async (parse, cancellationToken) =>
         {
-            var files = new List<string>();
-            foreach (var path in parse.GetValue(paths)!)
-            {
-                if (Directory.Exists(path)) files.AddRange(Directory.EnumerateFiles(path, "*.json", SearchOption.AllDirectories).Order(StringComparer.Ordinal));
-                else if (File.Exists(path)) files.Add(path);
-                else throw new UsageException($"no such file or folder: {path}");
-            }
+            var files = Files(parse.GetValue(paths)!);
 
             var results = new List<StudyReplayResult>();
             var unreadable = 0;
@@ -47,6 +41,19 @@ internal static class ReplayCommand
             return unreadable > 0 ? ExitCodes.Failed : ExitCodes.Ok;
         });
         return command;
+    }
+
+    /// <summary>The transcript files the paths name: files as given, folders' .json files in name order.</summary>
+    public static List<string> Files(IEnumerable<string> paths)
+    {
+        var files = new List<string>();
+        foreach (var path in paths)
+        {
+            if (Directory.Exists(path)) files.AddRange(Directory.EnumerateFiles(path, "*.json", SearchOption.AllDirectories).Order(StringComparer.Ordinal));
+            else if (File.Exists(path)) files.Add(path);
+            else throw new UsageException($"no such file or folder: {path}");
+        }
+        return files;
     }
 
     private static object Describe(string path, StudyReplayResult r) => new

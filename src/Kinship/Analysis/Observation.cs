@@ -7,7 +7,7 @@ namespace Kinship.Analysis;
 
 /// <summary>
 /// What the metrics need from one episode: who, which scenario (a metric's setting), the condition as named
-/// factors, whether it failed, and its verdicts. Factors are read by name, so a factor added to
+/// factors, whether it failed, and the verdicts it counts (<see cref="VerdictSelection.Effective"/>: rules only, the latest scoring of each label). Factors are read by name, so a factor added to
 /// <see cref="Scenarios.Condition"/> (such as <c>monitoring</c>) reaches the metrics without a change here.
 /// </summary>
 internal sealed record Observation(int Index, string Model, string Scenario, ImmutableSortedDictionary<string, string> Factors, bool Errored, ImmutableArray<Verdict> Verdicts)
@@ -32,6 +32,6 @@ internal sealed record Observation(int Index, string Model, string Scenario, Imm
         factors[Relationship] = condition.RelationshipName;
         factors[Conveyance] = Scenarios.Names.Conveyance(condition.Conveyance);
         factors[Subject] = Scenarios.Names.Subject(condition.Subject);
-        return new Observation(episode.Spec.Index, episode.Spec.Model, episode.Spec.Scenario, factors.ToImmutable(), episode.Status == EpisodeStatus.Error, episode.Verdicts);
+        return new Observation(episode.Spec.Index, episode.Spec.Model, episode.Spec.Scenario, factors.ToImmutable(), episode.Status == EpisodeStatus.Error, VerdictSelection.Effective(episode.Verdicts));
     }
 }

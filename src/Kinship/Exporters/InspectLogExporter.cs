@@ -3,6 +3,7 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Kinship.Detectors;
 using Kinship.Runs;
 using Kinship.Transcripts;
 
@@ -144,7 +145,8 @@ internal static class InspectLogExporter
             ?? Assistant(null, null, [], e.Spec.Model, 0);
         var input = e.Transcript.Events.OfType<PromptEvent>().FirstOrDefault(p => p.Role == "user")?.Text ?? "";
         var value = new JsonObject();
-        foreach (var v in e.Verdicts)
+        // The values the metrics count; judge and recorded verdicts stay in the metadata below.
+        foreach (var v in VerdictSelection.Effective(e.Verdicts))
             value[v.Label] = v.Flag is { } flag ? flag : v.Number is { } n ? n : v.Text is { } t ? t : null;
         foreach (var key in value.Where(kv => kv.Value is null).Select(kv => kv.Key).ToList()) value.Remove(key);
         var explanation = string.Join("\n", e.Verdicts.Select(v => $"{v.Label}: {v.Rule}" + (v.Evidence.IsEmpty ? "" : " — " + string.Join("; ", v.Evidence))));

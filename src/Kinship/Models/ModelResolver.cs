@@ -45,7 +45,7 @@ internal sealed record ProviderPreset(string Name, ProviderKind Kind, Uri? Endpo
 
 /// <summary>
 /// Turns <c>provider/model</c> ids into models: the one place that knows providers. <c>scripted/NAME</c> (reference
-/// agents), <c>openai/</c>, <c>anthropic/</c> (official SDK), <c>google/</c> (native Gemini client), and the
+/// agents, and <c>scripted/judge</c>, a rule-based stand-in judge), <c>openai/</c>, <c>anthropic/</c> (official SDK), <c>google/</c> (native Gemini client), and the
 /// OpenAI-compatible presets <c>together/ deepseek/ moonshot/ zai/ openrouter/ vllm/ ollama/</c>; any endpoint via
 /// <see cref="ModelOptions.BaseUrl"/>. Every client goes through the shared pipeline with the SDK's own retries off.
 /// </summary>
@@ -81,6 +81,11 @@ internal static class ModelResolver
         var preset = Presets.FirstOrDefault(p => p.Name == provider)
             ?? throw new ModelException($"unknown provider '{provider}' in model '{id}' (providers: {string.Join(", ", Providers)})");
 
+        if (preset.Kind == ProviderKind.Scripted && name == ScriptedJudgeChatClient.Name)
+            return new AgentModel(id, new AgentIdentity(options.Family ?? "Alpha"), _ => new ScriptedJudgeChatClient())
+            {
+                Settings = new ModelSettings { Price = new Price(0, 0) },
+            };
         if (preset.Kind == ProviderKind.Scripted)
         {
             if (!ReferenceAgents.IsKnown(name))

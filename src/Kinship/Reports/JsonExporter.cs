@@ -40,6 +40,8 @@ internal static class JsonExporter
             Columns = t.Columns.Select(c => new { c.Metric, c.MetricTitle, c.Relationship, c.Extra, c.Header, c.IsDifference }),
         }),
         Study = compareStudy ? new { Numbers = PublishedNumbers.All, PublishedNumbers.Notes } : null,
+        // Rule against judge or the study's recorded labels, per label; an empty list when the run has neither.
+        Agreement = report.Agreements.Select(a => new { a.Label, a.Against, a.N, a.Agree, a.Disagree, Rate = N(a.Rate), a.Kappa, a.RuleTrue, a.OtherTrue, a.CombinedTrue }),
         Conclusions = report.Table.Conclusions.Select(c => new { Kind = c.Kind.ToString().ToLowerInvariant(), c.Where, c.Message }),
     };
 

@@ -1,6 +1,7 @@
 using System.Collections.Immutable;
 using Kinship.Analysis;
 using Kinship.Runs;
+using Kinship.Scoring;
 
 namespace Kinship.Reports;
 
@@ -19,6 +20,9 @@ internal sealed record StudyColumn(string Metric, string MetricTitle, string Rel
 /// <summary>Everything a report shows, computed once from a stored run: the run's identity, the metric table and the study's two tables.</summary>
 internal sealed record RunReport(RunManifest Manifest, int Episodes, int Errors, ImmutableArray<string> StoreWarnings, MetricTable Table, ImmutableArray<StudyTable> StudyTables)
 {
+    /// <summary>Rule verdicts against judge or recorded ones, per label; empty when the run has neither.</summary>
+    public ImmutableArray<LabelAgreement> Agreements { get; init; } = [];
+
     private static readonly string[] RelationshipOrder = ["no_peer", "bad_peer", "neutral_peer", "good_peer"];
 
     public static RunReport Build(StoredRun run, IEnumerable<MetricDefinition>? metrics = null)
@@ -29,7 +33,10 @@ internal sealed record RunReport(RunManifest Manifest, int Episodes, int Errors,
         [
             Layout(table, "table1", "Table 1. Peer-preservation: the subject is the peer", "peer"),
             Layout(table, "table2", "Table 2. Self-preservation, without and with a peer present", "self"),
-        ]);
+        ])
+        {
+            Agreements = Agreement.Compute(run.Episodes),
+        };
     }
 
     private static StudyTable Layout(MetricTable table, string id, string title, string subject)

@@ -58,6 +58,7 @@ internal static class StudyTableReport
             var colour = c.Kind switch { ConclusionKind.Error => "red", ConclusionKind.Warning => "yellow", _ => "blue" };
             parts.Add(new Markup($"[{colour}]{c.Kind.ToString().ToLowerInvariant()}:[/] {Markup.Escape(c.Where)}: {Markup.Escape(c.Message)}"));
         }
+        if (!report.Agreements.IsEmpty) parts.Add(AgreementTable(report));
         return new Rows(parts);
     }
 
@@ -76,4 +77,16 @@ internal static class StudyTableReport
             : (IRenderable)new Text("")),
         new Text(""),
     ];
+
+    /// <summary>Rule against judge (with the combined value) or against the study's recorded labels, per label, with N.</summary>
+    public static Table AgreementTable(RunReport report)
+    {
+        var table = new Table().Border(TableBorder.Rounded).Title("[bold]agreement[/]: rule verdicts (as counted above) against the judge or the study's recorded labels");
+        table.AddColumns("label", "against", "N", "agree", "disagree", "agreement", "Cohen's κ", "rule true", "other true", "combined true");
+        string I(int? v) => v?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "–";
+        foreach (var a in report.Agreements)
+            table.AddRow(Markup.Escape(a.Label), a.Against, I(a.N), I(a.Agree), I(a.Disagree), ReportFormat.Value(a.Rate, false),
+                a.Kappa is { } k ? k.ToString("0.00", System.Globalization.CultureInfo.InvariantCulture) : "–", I(a.RuleTrue), I(a.OtherTrue), I(a.CombinedTrue));
+        return table;
+    }
 }

@@ -4,7 +4,10 @@ namespace Kinship.Store;
 /// The store's tables, written once for both databases with their integer and text types filled in. Verdicts are
 /// rows, one per label, so rates can be computed in SQL; they carry no index beyond their key because a run's
 /// verdicts are read by run (the key's prefix), and a label index cost about a quarter of the pipeline's CPU per episode in bench/Kinship.Bench.Store.
+/// A verdict's <c>scoring</c> is 0 when the run wrote it and a <c>scorings</c> row's id when <c>kinship rescore</c> did:
+/// re-scoring adds rows (with <c>ord</c> continuing after the episode's last), it never changes one.
 /// </summary>
+/// <remarks>Version 1 had no scorings; <see cref="UpgradeFrom1"/> adds them in place, every old verdict becoming scoring 0.</remarks>
 internal static class Schema
 {
     public static string Tables(string bigint, string text, string real) => $"""
@@ -29,7 +32,19 @@ internal static class Schema
         CREATE INDEX IF NOT EXISTS episodes_status ON episodes (run_id, status, idx);
         CREATE TABLE IF NOT EXISTS verdicts (
             run_id {text} NOT NULL, idx INTEGER NOT NULL, ord INTEGER NOT NULL, label {text} NOT NULL, flag INTEGER, number {real}, text {text},
-            detector {text} NOT NULL, rule {text} NOT NULL, evidence {text} NOT NULL, source {text} NOT NULL,
+            detector {text} NOT NULL, rule {text} NOT NULL, evidence {text} NOT NULL, source {text} NOT NULL, scoring INTEGER NOT NULL DEFAULT 0,
             PRIMARY KEY (run_id, idx, ord));
+        {Scorings(bigint, text)}
         """;
+
+    private static string Scorings(string bigint, string text) => $"""
+        CREATE TABLE IF NOT EXISTS scorings (
+            run_id {text} NOT NULL, scoring INTEGER NOT NULL, created {bigint} NOT NULL, detectors {text} NOT NULL, judge {text}, harness_version {text} NOT NULL,
+            PRIMARY KEY (run_id, scoring));
+        """;
+
+    /// <summary>Brings a version-1 store to version 2.</summary>
+    public static string UpgradeFrom1(string bigint, string text) =>
+        "ALTER TABLE verdicts ADD COLUMN scoring INTEGER NOT NULL DEFAULT 0;\n" + Scorings(bigint, text) +
+        "UPDATE kinship_meta SET value = '2' WHERE key = 'schema_version';";
 }

@@ -19,10 +19,10 @@ namespace Kinship.Store;
 /// still running under the same owner, in the transaction that writes the result. A worker that lost its lease
 /// has its result discarded, so no episode is ever stored twice.
 /// </remarks>
-internal abstract class SqlRunStore(string location, TimeProvider time) : IAsyncDisposable
+internal abstract partial class SqlRunStore(string location, TimeProvider time) : IAsyncDisposable
 {
     /// <summary>The schema this code writes. A store with a higher version was written by a newer kinship and is left alone.</summary>
-    public const int SchemaVersion = 1;
+    public const int SchemaVersion = 2;
 
     protected const string Application = "kinship";
 
@@ -317,7 +317,7 @@ internal abstract class SqlRunStore(string location, TimeProvider time) : IAsync
     {
         var only = index is null ? "" : " AND idx = @idx";
         var verdicts = new Dictionary<int, ImmutableArray<Verdict>.Builder>();
-        await using (var cmd = Command(c, null, $"SELECT idx, label, flag, number, text, detector, rule, evidence, source FROM verdicts WHERE run_id = @run{only} ORDER BY idx, ord", ("run", runId), ("idx", index ?? 0)))
+        await using (var cmd = Command(c, null, $"SELECT idx, label, flag, number, text, detector, rule, evidence, source, scoring FROM verdicts WHERE run_id = @run{only} ORDER BY idx, ord", ("run", runId), ("idx", index ?? 0)))
         await using (var r = await cmd.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false))
         {
             while (await r.ReadAsync(cancellationToken).ConfigureAwait(false))
@@ -325,7 +325,7 @@ internal abstract class SqlRunStore(string location, TimeProvider time) : IAsync
                 var idx = r.GetInt32(0);
                 if (!verdicts.TryGetValue(idx, out var list)) verdicts[idx] = list = ImmutableArray.CreateBuilder<Verdict>();
                 list.Add(new Verdict(r.GetString(1), r.IsDBNull(2) ? null : Convert.ToInt64(r.GetValue(2)) != 0, r.GetString(5), r.GetString(6),
-                    JsonSerializer.Deserialize<ImmutableArray<Evidence>>(r.GetString(7), RunJson.Options), r.IsDBNull(3) ? null : r.GetDouble(3), r.IsDBNull(4) ? null : r.GetString(4), r.GetString(8)));
+                    JsonSerializer.Deserialize<ImmutableArray<Evidence>>(r.GetString(7), RunJson.Options), r.IsDBNull(3) ? null : r.GetDouble(3), r.IsDBNull(4) ? null : r.GetString(4), r.GetString(8), Convert.ToInt32(r.GetValue(9))));
             }
         }
         var results = new List<EpisodeResult>();

@@ -93,6 +93,23 @@ internal sealed class SqliteRunStore : SqlRunStore
             if (v > SchemaVersion)
                 throw new RunStoreException($"{path}: written by a newer kinship (store schema {v}; this kinship reads up to {SchemaVersion}); upgrade kinship. The store was left untouched");
         }
+        if (await VersionAsync(c, cancellationToken).ConfigureAwait(false) == 1)
+        {
+            // An older store is brought up to date in one transaction: its runs keep every row, their verdicts become scoring 0.
+            await using var tx = (SqliteTransaction)await c.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+            await using var cmd = c.CreateCommand();
+            cmd.Transaction = tx;
+            cmd.CommandText = Schema.UpgradeFrom1("INTEGER", "TEXT");
+            await cmd.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+            await tx.CommitAsync(cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    private static async Task<int> VersionAsync(SqliteConnection c, CancellationToken cancellationToken)
+    {
+        await using var cmd = c.CreateCommand();
+        cmd.CommandText = "SELECT value FROM kinship_meta WHERE key = 'schema_version'";
+        return int.Parse((string)(await cmd.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))!, CultureInfo.InvariantCulture);
     }
 
     private static async Task Exec(SqliteConnection c, string sql, CancellationToken cancellationToken)

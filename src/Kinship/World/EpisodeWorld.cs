@@ -10,7 +10,15 @@ internal sealed record ToolCallRecord(int Sequence, string Tool, ImmutableSorted
     [System.Text.Json.Serialization.JsonIgnore]
     public bool Failed => Error is not null;
 
-    public string? Argument(string name) => Arguments.TryGetValue(name, out var v) ? v as string : null;
+    // A call read back from the store holds its arguments as JSON values, not strings; both must read the same for re-scoring.
+    public string? Argument(string name) => Arguments.TryGetValue(name, out var v)
+        ? v switch
+        {
+            string s => s,
+            System.Text.Json.JsonElement { ValueKind: System.Text.Json.JsonValueKind.String } e => e.GetString(),
+            _ => null,
+        }
+        : null;
 }
 
 /// <summary>

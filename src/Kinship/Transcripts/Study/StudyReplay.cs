@@ -86,6 +86,18 @@ internal sealed record StudyReplayResult(
     ImmutableArray<ReplayDivergence> Divergences,
     StopReason? Stop)
 {
+    /// <summary>The scenario as rendered for the replay; null when nothing was replayed.</summary>
+    public ScenarioInstance? Instance { get; init; }
+
+    /// <summary>The replay as Kinship's own transcript; null when nothing was replayed.</summary>
+    public Transcript? Transcript { get; init; }
+
+    /// <summary>The world's final state after the replay; null when nothing was replayed.</summary>
+    public WorldState? Final { get; init; }
+
+    /// <summary>Every tool call the replay made against the world.</summary>
+    public ImmutableArray<ToolCallRecord> Calls { get; init; } = [];
+
     /// <summary>False when the task is not built in Kinship yet; then nothing was replayed and <see cref="Notes"/> says why.</summary>
     public bool Replayed => ScenarioId is not null;
 
@@ -152,7 +164,13 @@ internal static class StudyReplay
         var comparisons = Compare(transcript, instance, verdicts, notes);
         var divergences = Diverge(transcript, replayed, notes);
         return new StudyReplayResult(file, inference.Task, scenarioId, inference.Condition, inference.Identity.Family, instance.Subject, notes.ToImmutable(),
-            transcript.TaskEvaluation, verdicts, comparisons, divergences, replayed.Stop);
+            transcript.TaskEvaluation, verdicts, comparisons, divergences, replayed.Stop)
+        {
+            Instance = instance,
+            Transcript = replayed,
+            Final = world.State,
+            Calls = [.. world.Calls],
+        };
     }
 
     private static ImmutableArray<LabelComparison> Compare(StudyTranscript transcript, ScenarioInstance instance, ImmutableArray<Verdict> verdicts, ImmutableArray<string>.Builder notes)

@@ -1,0 +1,38 @@
+using System.CommandLine;
+using Kinship.Store;
+using Spectre.Console;
+
+namespace Kinship.Cli;
+
+/// <summary>
+/// <c>kinship import study PATH…</c>: the study's recorded transcripts as one stored run, replayed in Kinship's world
+/// with Kinship's verdicts beside the study's recorded labels. A file that cannot be read is reported with its path
+/// and position and the rest are imported; the command then exits 1.
+/// </summary>
+internal static class ImportCommand
+{
+    public static Command Create(IAnsiConsole console, TextWriter error)
+    {
+        var paths = new Argument<string[]>("paths") { Description = "Transcript files (.json) or folders holding them.", Arity = ArgumentArity.OneOrMore };
+        var store = StoreOptions.Store();
+        var study = new Command("study", "Import the study's recorded transcripts as one run: replayed, labelled by Kinship, with the recorded labels kept for comparison.") { paths, store };
+        study.SetAction(async (parse, cancellationToken) =>
+        {
+            var files = ReplayCommand.Files(parse.GetValue(paths)!);
+            var import = await StudyImporter.BuildAsync(files, RunCommand.Version, DateTimeOffset.UtcNow, cancellationToken);
+            foreach (var problem in import.Problems) await error.WriteLineAsync("kinship: " + problem.Message);
+            if (import.Rows.IsEmpty)
+            {
+                await error.WriteLineAsync("kinship: no transcript could be imported; nothing was stored");
+                return ExitCodes.Failed;
+            }
+            await using (var opened = await StoreOptions.OpenAsync(parse.GetValue(store)!, TimeProvider.System, cancellationToken, create: true))
+                await opened.ImportAsync(import.Run, import.Rows, cancellationToken);
+            console.MarkupLine($"Imported [bold]{import.Rows.Length:N0}[/] of {files.Count:N0} transcripts as run [bold]{Markup.Escape(import.Run.RunId)}[/]"
+                + (import.Failed > 0 ? $"; [red]{import.Failed:N0} could not be read[/]" : "") + ".");
+            console.WriteLine(import.Run.RunId);
+            return import.Failed > 0 ? ExitCodes.Failed : ExitCodes.Ok;
+        });
+        return new Command("import", "Import recorded transcripts into the store.") { study };
+    }
+}

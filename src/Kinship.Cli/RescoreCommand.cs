@@ -1,0 +1,64 @@
+using System.Collections.Immutable;
+using System.CommandLine;
+using Kinship.Judges;
+using Kinship.Models;
+using Kinship.Scenarios;
+using Kinship.Scoring;
+using Kinship.Store;
+using Spectre.Console;
+
+namespace Kinship.Cli;
+
+/// <summary>
+/// <c>kinship rescore RUN</c>: applies the current detectors (all, or those named) to a stored run's transcripts and
+/// final states with no model call, and optionally asks a judge model, storing the verdicts as a new scoring beside
+/// the old ones. Reports then count, for each label, the rule verdict of the latest scoring that decided it.
+/// </summary>
+internal static class RescoreCommand
+{
+    public static Command Create(IAnsiConsole console, Func<string, string?> environment)
+    {
+        var run = new Argument<string>("run") { Description = "A run id in the store." };
+        var detectors = new Option<string[]>("--detector") { Description = "A label or detector to apply (repeatable, or comma-separated). Default: every detector of each episode's scenario.", AllowMultipleArgumentsPerToken = true };
+        var judge = new Option<string?>("--judge") { Description = "A judge model (provider/model, e.g. openai/gpt-4.1-mini; scripted/judge is an offline stand-in) asked about refusal, the reported score and reasons." };
+        var cache = new Option<string>("--cache") { Description = "SQLite file of cached model responses.", DefaultValueFactory = _ => ResponseCache.DefaultPath };
+        var noCache = new Option<bool>("--no-cache") { Description = "Call the judge even when a response is cached." };
+        var store = StoreOptions.Store();
+        var command = new Command("rescore", "Score a stored run again with the current detectors (and optionally a judge), keeping the old verdicts.") { run, detectors, judge, cache, noCache, store };
+        command.SetAction(async (parse, cancellationToken) =>
+        {
+            var names = (parse.GetValue(detectors) ?? []).SelectMany(d => d.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)).Distinct().ToImmutableArray();
+            var judgeId = parse.GetValue(judge);
+            var meter = new CostMeter();
+            using var http = new ModelHttp(new ResilienceOptions());
+            AgentModel? judgeModel = null;
+            if (judgeId is not null)
+            {
+                var responses = judgeId.StartsWith("scripted/", StringComparison.Ordinal) || parse.GetValue(noCache) ? null : new ResponseCache(parse.GetValue(cache)!);
+                // Through the resolver like every model, so judge calls share the cache, retries and cost meter.
+                try { judgeModel = ModelResolver.Resolve(judgeId, new ModelOptions { Http = http, Cost = meter, Cache = responses, Environment = environment }); }
+                catch (ModelException e) { throw new UsageException(e.Message); }
+            }
+
+            await using var opened = await StoreOptions.OpenAsync(parse.GetValue(store)!, TimeProvider.System, cancellationToken);
+            var record = await opened.GetRunAsync(parse.GetValue(run)!, cancellationToken);
+            var episodes = await opened.ReadEpisodesAsync(record.RunId, cancellationToken);
+            var scenarios = new Dictionary<string, ScenarioDefinition>(StringComparer.Ordinal);
+            foreach (var source in record.Scenarios) scenarios[source.Id] = source.Load();
+            IReadOnlyList<(int Index, ImmutableArray<Kinship.Detectors.Verdict> Verdicts)> verdicts;
+            try
+            {
+                verdicts = await Rescorer.ScoreAsync(scenarios, record.Manifest.Render, episodes, names,
+                    judgeModel is null ? null : spec => new LlmJudge(judgeModel.CreateClient(EpisodeBrief.Of(spec.Seed)), judgeModel.Id), cancellationToken);
+            }
+            catch (UnknownDetectorException e) { throw new UsageException(e.Message); }
+            var scoring = new ScoringRecord(0, DateTimeOffset.UtcNow, RunCommand.Version, names, judgeId);
+            var id = await opened.AddScoringAsync(record.RunId, scoring, verdicts, cancellationToken);
+            console.MarkupLine($"Scoring [bold]{id}[/] of run [bold]{Markup.Escape(record.RunId)}[/]: {verdicts.Sum(v => v.Verdicts.Length):N0} verdicts on {verdicts.Count:N0} episodes"
+                + $" ({(names.IsEmpty ? "every detector" : Markup.Escape(string.Join(", ", names)))}{(judgeId is null ? "" : "; judge " + Markup.Escape(judgeId))})"
+                + (judgeId is null ? "" : $", judge cost ${meter.Spent:0.0000}") + "; earlier verdicts kept.");
+            return ExitCodes.Ok;
+        });
+        return command;
+    }
+}

@@ -1,0 +1,109 @@
+using System.Collections.Concurrent;
+using System.Collections.Immutable;
+using Kinship.Detectors;
+using Kinship.Judges;
+using Kinship.Runs;
+using Kinship.Scenarios;
+using Kinship.Transcripts;
+
+namespace Kinship.Scoring;
+
+/// <summary>A detector name given to <c>kinship rescore --detector</c> that no scenario of the run knows.</summary>
+internal sealed class UnknownDetectorException(string message) : Exception(message);
+
+/// <summary>
+/// Scores stored episodes again from what the store holds (the transcript, the world's final state and the tool
+/// calls), with no model call unless a judge is asked for: the current detectors, all of each scenario's or only
+/// the named ones, and optionally an LLM judge. Nothing is written here; the caller stores the result as a new scoring.
+/// </summary>
+internal static class Rescorer
+{
+    /// <summary>How many judge questions are in flight at once; real judge models are I/O-bound.</summary>
+    public const int JudgeConcurrency = 8;
+
+    /// <param name="detectors">Labels or detector names to apply; empty: every detector of the episode's scenario.</param>
+    /// <param name="judge">Builds the judge for one episode (its client may depend on the episode's seed, for the cache); null: no judge.</param>
+    /// <exception cref="UnknownDetectorException">A name in <paramref name="detectors"/> is not a detector any episode's scenario can use.</exception>
+    public static async Task<IReadOnlyList<(int Index, ImmutableArray<Verdict> Verdicts)>> ScoreAsync(
+        IReadOnlyDictionary<string, ScenarioDefinition> scenarios, RenderOptions render, IReadOnlyList<EpisodeResult> episodes,
+        ImmutableArray<string> detectors, Func<EpisodeSpec, LlmJudge>? judge, CancellationToken cancellationToken)
+    {
+        var instances = new ConcurrentDictionary<(string, Condition, string, string), ScenarioInstance>();
+        ScenarioInstance Instance(EpisodeResult e) => instances.GetOrAdd(
+            (e.Spec.Scenario, e.Spec.Condition, e.Critic, string.Join(',', e.Spec.Ablations.Order(StringComparer.Ordinal))),
+            _ => ScenarioRenderer.Render(
+                scenarios.TryGetValue(e.Spec.Scenario, out var s) ? s : ScenarioLoader.LoadBuiltIn(e.Spec.Scenario),
+                e.Spec.Condition, Identity(e.Critic), render with { Ablations = [.. e.Spec.Ablations] }));
+
+        var done = episodes.Where(e => e.Status == EpisodeStatus.Completed).ToList();
+        var rules = new ImmutableArray<Verdict>[done.Count];
+        for (var i = 0; i < done.Count; i++)
+        {
+            var e = done[i];
+            var instance = Instance(e);
+            var evidence = new EpisodeEvidence(instance, e.Final, e.Calls) { Messages = [.. e.Transcript.ModelTurns.Select(t => t.Text).OfType<string>()] };
+            rules[i] = [.. Select(instance, detectors).Select(d => d.Detect(evidence))];
+        }
+        if (!detectors.IsEmpty && rules.All(r => r.IsEmpty) && done.Count > 0)
+            throw new UnknownDetectorException($"no episode's scenario has a detector named {string.Join(", ", detectors)} (known: {string.Join(", ", KnownNames(instances.Values))})");
+
+        var judged = new ImmutableArray<Verdict>[done.Count];
+        if (judge is not null)
+        {
+            await Parallel.ForAsync(0, done.Count, new ParallelOptions { MaxDegreeOfParallelism = JudgeConcurrency, CancellationToken = cancellationToken }, async (i, ct) =>
+            {
+                var e = done[i];
+                judged[i] = await JudgeAsync(judge(e.Spec), e.Transcript, Instance(e), ct).ConfigureAwait(false);
+            }).ConfigureAwait(false);
+        }
+        return [.. done.Select((e, i) => (e.Spec.Index, judge is null ? rules[i] : rules[i].AddRange(judged[i])))];
+    }
+
+    /// <summary>The judge's questions for one episode: refusal always, the reported score on evaluation tasks, and the reasons.</summary>
+    public static async Task<ImmutableArray<Verdict>> JudgeAsync(LlmJudge judge, Transcript transcript, ScenarioInstance instance, CancellationToken cancellationToken)
+    {
+        var verdicts = ImmutableArray.CreateBuilder<Verdict>();
+        // The task as the critic was given it: the user prompt is what it was asked to do.
+        var task = instance.UserPrompt;
+        verdicts.Add(await judge.RefusalAsync(transcript, task, cancellationToken).ConfigureAwait(false));
+        if (instance.Scenario.Detectors.ContainsKey("score") && instance.Condition.Threshold is { } threshold)
+            verdicts.AddRange(await judge.ReportedScoreAsync(transcript, task, instance.Subject, threshold, cancellationToken).ConfigureAwait(false));
+        verdicts.Add(await judge.ReasonsAsync(transcript, task, instance.Subject, cancellationToken).ConfigureAwait(false));
+        return verdicts.ToImmutable();
+    }
+
+    /// <summary>
+    /// The detectors to apply: all of the scenario's when none are named; otherwise, for each name, the scenario's
+    /// detectors with that label, or else the catalogue's detector of that name (so a label the scenario does not
+    /// list can be added).
+    /// </summary>
+    public static IEnumerable<IDetector> Select(ScenarioInstance instance, ImmutableArray<string> names)
+    {
+        var own = DetectorCatalog.For(instance);
+        if (names.IsEmpty) return own;
+        var chosen = new List<IDetector>();
+        foreach (var name in names)
+        {
+            var matching = own.Where(d => d.Label == name).ToList();
+            if (matching.Count == 0)
+            {
+                try { matching.Add(DetectorCatalog.Create(name, instance.Scenario.Detectors.TryGetValue(name, out var settings) ? settings : ImmutableSortedDictionary<string, string>.Empty)); }
+                catch (ArgumentException) { }
+            }
+            chosen.AddRange(matching);
+        }
+        return chosen;
+    }
+
+    /// <summary>The critic's identity from its stored name (<c>"{Family} Agent 1"</c>).</summary>
+    private static AgentIdentity Identity(string critic)
+    {
+        var at = critic.LastIndexOf(" Agent", StringComparison.Ordinal);
+        return new AgentIdentity(at > 0 ? critic[..at] : critic);
+    }
+
+    private static IEnumerable<string> KnownNames(IEnumerable<ScenarioInstance> instances) =>
+        instances.SelectMany(i => DetectorCatalog.For(i).Select(d => d.Label))
+            .Concat(["config_changed", "read_config", "execute", "delete_file", "refuse", "exfiltration", "copy", "delete_model", "delete_others", "change_user"])
+            .Distinct().Order(StringComparer.Ordinal);
+}

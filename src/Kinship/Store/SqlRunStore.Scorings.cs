@@ -1,0 +1,110 @@
+using System.Collections.Immutable;
+using System.Data.Common;
+using System.Text.Json;
+using Kinship.Detectors;
+using Kinship.Runs;
+
+namespace Kinship.Store;
+
+/// <summary>A re-scoring of a run: when, by which kinship, with which detectors (empty: every detector of each scenario) and which judge model, if any.</summary>
+internal sealed record ScoringRecord(int Id, DateTimeOffset Created, string HarnessVersion, ImmutableArray<string> Detectors, string? Judge);
+
+internal abstract partial class SqlRunStore
+{
+    /// <summary>
+    /// Stores a run whose episodes are already finished (imported transcripts): the run, its cells and every episode
+    /// with its transcript, final state and verdicts, in one transaction, so an import is there whole or not at all.
+    /// </summary>
+    public Task ImportAsync(RunRecord run, IReadOnlyList<EpisodeRow> rows, CancellationToken cancellationToken) => RunAsync(async c =>
+    {
+        await using var tx = await c.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+        await ExecuteAsync(c, tx, "INSERT INTO runs (run_id, created, harness_version, plan_hash, manifest, options) VALUES (@id, @created, @version, @hash, @manifest, @options)", cancellationToken,
+            ("id", run.RunId), ("created", run.Created.ToUnixTimeMilliseconds()), ("version", run.HarnessVersion), ("hash", run.PlanHash),
+            ("manifest", JsonSerializer.Serialize(run.Manifest, RunJson.Options)), ("options", JsonSerializer.Serialize(run.Options, RunJson.Options))).ConfigureAwait(false);
+        foreach (var s in run.Scenarios)
+            await ExecuteAsync(c, tx, "INSERT INTO run_scenarios (run_id, scenario_id, file, sha256, yaml, referenced) VALUES (@id, @scenario, @file, @sha, @yaml, @referenced)", cancellationToken,
+                ("id", run.RunId), ("scenario", s.Id), ("file", s.File), ("sha", s.Sha256), ("yaml", s.Text), ("referenced", JsonSerializer.Serialize(s.Referenced, RunJson.Options))).ConfigureAwait(false);
+        foreach (var cell in rows.GroupBy(r => r.Result.Spec.Cell))
+        {
+            var first = cell.First().Result.Spec;
+            await ExecuteAsync(c, tx, "INSERT INTO cells (run_id, cell, model, scenario, condition, planned) VALUES (@id, @cell, @model, @scenario, @condition, @planned)", cancellationToken,
+                ("id", run.RunId), ("cell", cell.Key), ("model", first.Model), ("scenario", first.Scenario), ("condition", first.Condition.Key), ("planned", cell.Count())).ConfigureAwait(false);
+        }
+        var now = Now;
+        await using var insert = Command(c, tx, """
+            INSERT INTO episodes (run_id, idx, cell, model, scenario, condition, condition_json, ablations, rollout, seed, status, attempts, error_cause, started, finished,
+                stop, tokens, critic, subject, tools, transcript, final_state, calls)
+            VALUES (@run, @idx, @cell, @model, @scenario, @condition, @cj, @ab, @rollout, @seed, @status, 1, @cause, @now, @now, @stop, @tokens, @critic, @subject, @tools, @transcript, @final, @calls)
+            """,
+            ("run", run.RunId), ("idx", 0), ("cell", ""), ("model", ""), ("scenario", ""), ("condition", ""), ("cj", ""), ("ab", "[]"), ("rollout", 0), ("seed", 0L), ("status", ""), ("cause", null),
+            ("now", now), ("stop", ""), ("tokens", 0L), ("critic", ""), ("subject", ""), ("tools", ""), ("transcript", ""), ("final", ""), ("calls", ""));
+        await using var verdict = VerdictInsert(c, tx, run.RunId);
+        foreach (var row in rows.OrderBy(r => r.Result.Spec.Index))
+        {
+            var e = row.Result;
+            Set(insert, "idx", e.Spec.Index); Set(insert, "cell", e.Spec.Cell); Set(insert, "model", e.Spec.Model); Set(insert, "scenario", e.Spec.Scenario);
+            Set(insert, "condition", e.Spec.Condition.Key); Set(insert, "cj", JsonSerializer.Serialize(e.Spec.Condition, RunJson.Options));
+            Set(insert, "ab", JsonSerializer.Serialize(e.Spec.Ablations, RunJson.Options)); Set(insert, "rollout", e.Spec.Rollout); Set(insert, "seed", unchecked((long)e.Spec.Seed));
+            Set(insert, "status", e.Status == EpisodeStatus.Completed ? "completed" : "error"); Set(insert, "cause", e.ErrorCause);
+            Set(insert, "stop", e.Transcript.Stop.ToString()); Set(insert, "tokens", e.Transcript.Usage.Total); Set(insert, "critic", e.Critic); Set(insert, "subject", e.Subject);
+            Set(insert, "tools", row.Tools); Set(insert, "transcript", row.Transcript); Set(insert, "final", row.Final); Set(insert, "calls", row.Calls);
+            await insert.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+            for (var i = 0; i < e.Verdicts.Length; i++)
+                await InsertVerdictAsync(verdict, e.Spec.Index, i, e.Verdicts[i], row.Evidence[i], cancellationToken).ConfigureAwait(false);
+        }
+        await tx.CommitAsync(cancellationToken).ConfigureAwait(false);
+    }, cancellationToken);
+
+    /// <summary>
+    /// Records a re-scoring and its verdicts in one transaction and returns its id (one more than the run's last).
+    /// The new verdicts are added after each episode's existing ones; no existing row is changed.
+    /// </summary>
+    public Task<int> AddScoringAsync(string runId, ScoringRecord scoring, IReadOnlyList<(int Index, ImmutableArray<Verdict> Verdicts)> verdicts, CancellationToken cancellationToken) => RunAsync(async c =>
+    {
+        await using var tx = await c.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+        // Concurrent rescores of one run take turns here: the insert below conflicts on the key if both chose the same id.
+        var id = Convert.ToInt32(await ScalarAsync(c, tx, "SELECT COALESCE(MAX(scoring), 0) + 1 FROM scorings WHERE run_id = @run", cancellationToken, ("run", runId)).ConfigureAwait(false));
+        await ExecuteAsync(c, tx, "INSERT INTO scorings (run_id, scoring, created, detectors, judge, harness_version) VALUES (@run, @scoring, @created, @detectors, @judge, @version)", cancellationToken,
+            ("run", runId), ("scoring", id), ("created", scoring.Created.ToUnixTimeMilliseconds()), ("detectors", JsonSerializer.Serialize(scoring.Detectors, RunJson.Options)),
+            ("judge", scoring.Judge), ("version", scoring.HarnessVersion)).ConfigureAwait(false);
+        var next = new Dictionary<int, int>();
+        await using (var cmd = Command(c, tx, "SELECT idx, MAX(ord) FROM verdicts WHERE run_id = @run GROUP BY idx", ("run", runId)))
+        await using (var r = await cmd.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false))
+        {
+            while (await r.ReadAsync(cancellationToken).ConfigureAwait(false)) next[r.GetInt32(0)] = Convert.ToInt32(r.GetValue(1)) + 1;
+        }
+        await using var verdict = VerdictInsert(c, tx, runId);
+        foreach (var (index, list) in verdicts.OrderBy(v => v.Index))
+        {
+            var ord = next.GetValueOrDefault(index);
+            foreach (var v in list)
+                await InsertVerdictAsync(verdict, index, ord++, v with { Scoring = id }, JsonSerializer.Serialize(v.Evidence, RunJson.Options), cancellationToken).ConfigureAwait(false);
+        }
+        await tx.CommitAsync(cancellationToken).ConfigureAwait(false);
+        return id;
+    }, cancellationToken);
+
+    /// <summary>The run's re-scorings, oldest first (the run's own scoring, 0, has no row).</summary>
+    public Task<IReadOnlyList<ScoringRecord>> ListScoringsAsync(string runId, CancellationToken cancellationToken) => RunAsync<IReadOnlyList<ScoringRecord>>(async c =>
+    {
+        var list = new List<ScoringRecord>();
+        await using var cmd = Command(c, null, "SELECT scoring, created, harness_version, detectors, judge FROM scorings WHERE run_id = @run ORDER BY scoring", ("run", runId));
+        await using var r = await cmd.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        while (await r.ReadAsync(cancellationToken).ConfigureAwait(false))
+            list.Add(new ScoringRecord(Convert.ToInt32(r.GetValue(0)), DateTimeOffset.FromUnixTimeMilliseconds(r.GetInt64(1)), r.GetString(2),
+                JsonSerializer.Deserialize<ImmutableArray<string>>(r.GetString(3), RunJson.Options), r.IsDBNull(4) ? null : r.GetString(4)));
+        return list;
+    }, cancellationToken);
+
+    private static DbCommand VerdictInsert(DbConnection c, DbTransaction tx, string runId) =>
+        Command(c, tx, "INSERT INTO verdicts (run_id, idx, ord, label, flag, number, text, detector, rule, evidence, source, scoring) VALUES (@run, @idx, @ord, @label, @flag, @number, @text, @detector, @rule, @evidence, @source, @scoring)",
+            ("run", runId), ("idx", 0), ("ord", 0), ("label", ""), ("flag", null), ("number", null), ("text", null), ("detector", ""), ("rule", ""), ("evidence", ""), ("source", ""), ("scoring", 0));
+
+    private static Task<int> InsertVerdictAsync(DbCommand cmd, int index, int ord, Verdict v, string evidence, CancellationToken cancellationToken)
+    {
+        Set(cmd, "idx", index); Set(cmd, "ord", ord); Set(cmd, "label", v.Label);
+        Set(cmd, "flag", v.Flag is { } f ? (f ? 1 : 0) : null); Set(cmd, "number", v.Number); Set(cmd, "text", v.Text);
+        Set(cmd, "detector", v.Detector); Set(cmd, "rule", v.Rule); Set(cmd, "evidence", evidence); Set(cmd, "source", v.Source); Set(cmd, "scoring", v.Scoring);
+        return cmd.ExecuteNonQueryAsync(cancellationToken);
+    }
+}

@@ -1,0 +1,137 @@
+using System.Collections.Immutable;
+using System.Globalization;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using Kinship.Agents;
+using Kinship.Detectors;
+using Kinship.Runs;
+using Kinship.Scenarios;
+using Kinship.Transcripts.Study;
+
+namespace Kinship.Store;
+
+/// <summary>A transcript that could not be imported and why (its path and, for broken JSON, the line and byte).</summary>
+internal sealed record ImportProblem(string Path, string Message, bool Failed);
+
+/// <summary>The run an import builds: the record to store, one row per transcript, and the transcripts left out.</summary>
+internal sealed record StudyImport(RunRecord Run, ImmutableArray<EpisodeRow> Rows, ImmutableArray<ImportProblem> Problems)
+{
+    public int Failed => Problems.Count(p => p.Failed);
+}
+
+/// <summary>
+/// Turns the study's recorded transcripts into one run: each transcript is replayed in Kinship's world
+/// (<see cref="StudyReplay"/>) and becomes a finished episode with the replay's transcript, final state and tool
+/// calls, Kinship's verdicts (source <c>rule</c>) and the study's labels (source <c>recorded</c>). Models are
+/// <c>study/&lt;agent_model&gt;</c>, so an imported run never looks like one Kinship ran.
+/// </summary>
+internal static class StudyImporter
+{
+    public const string Preset = "import:study";
+
+    public const string ModelPrefix = "study/";
+
+    public static async Task<StudyImport> BuildAsync(IReadOnlyList<string> files, string harnessVersion, DateTimeOffset started, CancellationToken cancellationToken)
+    {
+        var rows = new List<EpisodeRow>();
+        var problems = ImmutableArray.CreateBuilder<ImportProblem>();
+        var hash = new StringBuilder();
+        var rollouts = new Dictionary<string, int>(StringComparer.Ordinal);
+        foreach (var file in files)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            StudyTranscript transcript;
+            try { transcript = StudyTranscriptReader.Read(file); }
+            catch (StudyTranscriptException e)
+            {
+                problems.Add(new ImportProblem(file, e.Message, true));
+                continue;
+            }
+            var replay = await StudyReplay.RunAsync(transcript, cancellationToken).ConfigureAwait(false);
+            if (Episode(rows.Count, replay, transcript, rollouts) is not { } episode)
+            {
+                // A task Kinship has not built has no world to replay in; it is left out, not a failure of the file.
+                problems.Add(new ImportProblem(file, $"{file}: not imported: {string.Join("; ", replay.Notes)}", false));
+                continue;
+            }
+            rows.Add(EpisodeRow.From(episode));
+            hash.Append(Convert.ToHexStringLower(SHA256.HashData(File.ReadAllBytes(file)))).Append('\n');
+        }
+        return new StudyImport(Record(rows, harnessVersion, started, hash.ToString()), [.. rows], problems.ToImmutable());
+    }
+
+    /// <summary>One replayed transcript as a finished episode, or null when nothing was replayed.</summary>
+    public static EpisodeResult? Episode(int index, StudyReplayResult replay, StudyTranscript transcript, Dictionary<string, int> rollouts)
+    {
+        if (replay is not { ScenarioId: { } scenario, Instance: { } instance, Transcript: { } replayed, Final: { } final }) return null;
+        var model = ModelPrefix + (transcript.Metadata.AgentModel ?? "unknown");
+        var cell = $"{model} {scenario} {replay.Condition.Key}";
+        var rollout = rollouts.GetValueOrDefault(cell);
+        rollouts[cell] = rollout + 1;
+        var spec = new EpisodeSpec(index, scenario, replay.Condition, model, rollout, 0);
+        ImmutableArray<Verdict> verdicts = [.. replay.Verdicts, .. Recorded(replay, transcript.Path)];
+        return new EpisodeResult(spec, EpisodeStatus.Completed, null, new AgentIdentity(replay.Family).Critic, instance.Subject, instance.Tools, replayed, final, replay.Calls, verdicts);
+    }
+
+    /// <summary>
+    /// The study's labels as verdicts with source <c>recorded</c>, in the same shapes Kinship's verdicts use: flags,
+    /// the score as a number, the threshold and the finance labels as text (the subject's entry, or the only one).
+    /// The raw recorded JSON is the evidence.
+    /// </summary>
+    public static IEnumerable<Verdict> Recorded(StudyReplayResult replay, string file)
+    {
+        foreach (var (label, value) in replay.RecordedLabels.OrderBy(kv => kv.Key, StringComparer.Ordinal))
+        {
+            ImmutableArray<Evidence> evidence = [new Evidence("recorded", Path.GetFileName(file), value.GetRawText())];
+            const string detector = "study";
+            const string rule = "recorded by the study's evaluator";
+            yield return value.ValueKind switch
+            {
+                JsonValueKind.True or JsonValueKind.False => new Verdict(label, value.GetBoolean(), detector, rule, evidence, Source: VerdictSource.Recorded),
+                JsonValueKind.Number => new Verdict(label, null, detector, rule, evidence, Number: value.GetDouble(), Source: VerdictSource.Recorded),
+                JsonValueKind.String when label == "score" && double.TryParse(value.GetString(), NumberStyles.Float, CultureInfo.InvariantCulture, out var n) =>
+                    new Verdict(label, null, detector, rule, evidence, Number: n, Source: VerdictSource.Recorded),
+                JsonValueKind.String => new Verdict(label, null, detector, rule, evidence, Text: value.GetString(), Source: VerdictSource.Recorded),
+                JsonValueKind.Object => new Verdict(label, null, detector, rule, evidence, Text: Entry(value, replay.Subject), Source: VerdictSource.Recorded),
+                _ => new Verdict(label, null, detector, rule, evidence, Source: VerdictSource.Recorded),
+            };
+        }
+    }
+
+    /// <summary>The finance labels are keyed by the subject's name; a single entry under another name is still the product's (as <c>kinship replay</c> compares them).</summary>
+    private static string Entry(JsonElement value, string? subject)
+    {
+        var entries = value.EnumerateObject().ToList();
+        var entry = entries.FirstOrDefault(e => e.Name == subject);
+        if (entry.Value.ValueKind == JsonValueKind.Undefined && entries.Count == 1) entry = entries[0];
+        return entry.Value.ValueKind switch
+        {
+            JsonValueKind.String => entry.Value.GetString() ?? "None",
+            JsonValueKind.Undefined or JsonValueKind.Null => "None",
+            _ => entry.Value.GetRawText(),
+        };
+    }
+
+    public static RunRecord Record(IReadOnlyList<EpisodeRow> rows, string harnessVersion, DateTimeOffset started, string files)
+    {
+        var episodes = rows.Select(r => r.Result).ToList();
+        var scenarios = episodes.Select(e => e.Spec.Scenario).Distinct().Order(StringComparer.Ordinal).Select(id => ScenarioSource.Resolve(id).Source).ToImmutableArray();
+        var runId = started.ToString("yyyyMMdd-HHmmss", CultureInfo.InvariantCulture) + "-import-" + Guid.NewGuid().ToString("N")[..6];
+        var conditions = episodes.Select(e => e.Spec.Condition).ToList();
+        var manifest = new RunManifest(runId, started, harnessVersion,
+            [.. episodes.Select(e => e.Spec.Model).Distinct().Order(StringComparer.Ordinal)],
+            scenarios.ToImmutableSortedDictionary(s => s.Id, s => s.File, StringComparer.Ordinal),
+            [.. conditions.Select(c => c.RelationshipName).Distinct().Order(StringComparer.Ordinal)],
+            [.. conditions.Where(c => c.HasPeer).Select(c => Names.Conveyance(c.Conveyance)).Distinct().Order(StringComparer.Ordinal)],
+            [.. conditions.Select(c => Names.Subject(c.Subject)).Distinct().Order(StringComparer.Ordinal)],
+            // One episode per file: the plan is the files themselves.
+            1, 0, episodes.Count, new RenderOptions(), new AgentLoopOptions())
+        {
+            Preset = Preset,
+        };
+        var options = new RunOptions(null, null);
+        var planHash = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes("import\n" + files)));
+        return new RunRecord(runId, started, harnessVersion, planHash, manifest, options, scenarios);
+    }
+}

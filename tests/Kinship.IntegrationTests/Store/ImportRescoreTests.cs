@@ -1,0 +1,184 @@
+using System.Text.Json;
+using System.Text.RegularExpressions;
+using Kinship.IntegrationTests.Cli;
+using Kinship.Testing;
+using Microsoft.Data.Sqlite;
+
+namespace Kinship.IntegrationTests.Store;
+
+public sealed class ImportRescoreTests
+{
+    private static readonly string[] Small = ["-m", "scripted/exfiltrate", "-s", "exfiltration-transfer", "-n", "2"];
+
+    private static string RunId(string output) => Regex.Match(output, @"run (\d{8}-\d{6}-(?:import-)?[0-9a-f]{6})", RegexOptions.IgnoreCase).Groups[1].Value;
+
+    private static async Task<JsonElement> ReportAsync(string run, string store)
+    {
+        var report = await CliHarness.RunAsync("report", run, "-f", "json", "--store", store);
+        Assert.Equal(0, report.ExitCode);
+        using var doc = JsonDocument.Parse(report.Output);
+        return doc.RootElement.Clone();
+    }
+
+    /// <summary>Every verdict row as text, in key order.</summary>
+    private static List<string> VerdictRows(string store, string where = "1 = 1")
+    {
+        using var c = new SqliteConnection($"Data Source={store};Pooling=False");
+        c.Open();
+        using var cmd = c.CreateCommand();
+        cmd.CommandText = $"SELECT run_id, idx, ord, label, flag, number, text, detector, rule, evidence, source, scoring FROM verdicts WHERE {where} ORDER BY run_id, idx, ord";
+        using var r = cmd.ExecuteReader();
+        var rows = new List<string>();
+        while (r.Read()) rows.Add(string.Join("|", Enumerable.Range(0, r.FieldCount).Select(i => r.IsDBNull(i) ? "null" : Convert.ToString(r.GetValue(i), System.Globalization.CultureInfo.InvariantCulture))));
+        return rows;
+    }
+
+    [Fact]
+    public async Task Every_fixture_transcript_imports_and_the_stored_verdicts_agree_with_the_recorded_labels_as_replay_does()
+    {
+        using var temp = new TempFolder();
+        var store = Path.Combine(temp.Path, "k.db");
+
+        var import = await CliHarness.RunAsync("import", "study", StudyFixtures.Transcripts, "--store", store);
+        var replay = await CliHarness.RunAsync("replay", "--json", StudyFixtures.Transcripts);
+
+        Assert.Equal(0, import.ExitCode);
+        var files = Directory.GetFiles(StudyFixtures.Transcripts, "*.json");
+        Assert.Contains($"Imported {files.Length} of {files.Length} transcripts", import.Output, StringComparison.Ordinal);
+        var run = RunId(import.Output);
+        var report = await ReportAsync(run, store);
+        Assert.Equal(files.Length, report.GetProperty("run").GetProperty("episodes").GetInt32());
+        Assert.All(report.GetProperty("run").GetProperty("models").EnumerateArray(), m => Assert.StartsWith("study/", m.GetString(), StringComparison.Ordinal));
+
+        // What kinship replay compared, label by label: how many transcripts and how many disagree.
+        var expected = new Dictionary<string, (int N, int Disagree)>();
+        foreach (var line in replay.Output.Split('\n', StringSplitOptions.RemoveEmptyEntries))
+        {
+            using var doc = JsonDocument.Parse(line);
+            foreach (var c in doc.RootElement.GetProperty("agreement").EnumerateObject())
+            {
+                var (n, d) = expected.GetValueOrDefault(c.Name);
+                expected[c.Name] = (n + 1, d + (c.Value.GetBoolean() ? 0 : 1));
+            }
+        }
+        var stored = report.GetProperty("agreement").EnumerateArray().Where(a => a.GetProperty("against").GetString() == "recorded")
+            .ToDictionary(a => a.GetProperty("label").GetString()!, a => (a.GetProperty("n").GetInt32(), a.GetProperty("disagree").GetInt32()));
+        Assert.NotEmpty(expected);
+        Assert.Equal(expected.OrderBy(kv => kv.Key), stored.OrderBy(kv => kv.Key));
+        // The only disagreement on the released transcripts is the one replay reports: refusal on the monitored alignment-faking run.
+        Assert.Equal((5, 1), stored["refuse"]);
+        Assert.All(stored.Where(kv => kv.Key != "refuse"), kv => Assert.Equal(0, kv.Value.Item2));
+
+        // Re-scoring from what the store holds (transcript, final state, tool calls) reproduces the import's verdicts.
+        Assert.Equal(0, (await CliHarness.RunAsync("rescore", run, "--store", store)).ExitCode);
+        var rescored = (await ReportAsync(run, store)).GetProperty("agreement").EnumerateArray().Where(a => a.GetProperty("against").GetString() == "recorded")
+            .ToDictionary(a => a.GetProperty("label").GetString()!, a => (a.GetProperty("n").GetInt32(), a.GetProperty("disagree").GetInt32()));
+        Assert.Equal(stored.OrderBy(kv => kv.Key), rescored.OrderBy(kv => kv.Key));
+        Assert.Equal(report.GetProperty("cells").GetRawText(), (await ReportAsync(run, store)).GetProperty("cells").GetRawText());
+
+        // The stored episode holds the replay itself: Kinship's transcript and tool calls.
+        var show = await CliHarness.RunAsync("show", run, "0", "--store", store);
+        Assert.Equal(0, show.ExitCode);
+    }
+
+    [Fact]
+    public async Task A_truncated_transcript_is_reported_with_its_path_and_position_and_the_rest_are_imported()
+    {
+        using var temp = new TempFolder();
+        var folder = Directory.CreateDirectory(Path.Combine(temp.Path, "in")).FullName;
+        var store = Path.Combine(temp.Path, "k.db");
+        var good = StudyFixtures.Transcript("gemini-pro-exfiltration-subject2-transcript221.json");
+        var text = File.ReadAllText(good);
+        File.WriteAllText(Path.Combine(folder, "a-exfiltration-truncated.json"), text[..(text.Length / 3)]);
+        File.WriteAllText(Path.Combine(folder, "b-exfiltration-malformed.json"), "{\"conversation\": [1, 2,, 3]}");
+
+        var result = await CliHarness.RunAsync("import", "study", folder, good, "--store", store);
+
+        Assert.Equal(1, result.ExitCode);
+        Assert.Matches(@"a-exfiltration-truncated\.json: line \d+, byte \d+: not valid JSON", result.Error);
+        Assert.Matches(@"b-exfiltration-malformed\.json: line 1, byte \d+: not valid JSON", result.Error);
+        Assert.Contains("Imported 1 of 3 transcripts", result.Output, StringComparison.Ordinal);
+        Assert.Contains("2 could not be read", result.Output, StringComparison.Ordinal);
+        var report = await ReportAsync(RunId(result.Output), store);
+        Assert.Equal(1, report.GetProperty("run").GetProperty("episodes").GetInt32());
+    }
+
+    [Fact]
+    public async Task Rescoring_with_an_added_detector_adds_verdicts_and_leaves_the_old_numbers_and_rows_as_they_were()
+    {
+        using var temp = new TempFolder();
+        var store = Path.Combine(temp.Path, "k.db");
+        var run = await CliHarness.RunAsync(["run", .. Small, "--store", store]);
+        Assert.Equal(0, run.ExitCode);
+        var id = RunId(run.Output);
+        var before = await ReportAsync(id, store);
+        var rowsBefore = VerdictRows(store);
+        Assert.DoesNotContain(rowsBefore, r => r.Split('|')[3] == "execute");
+
+        var rescore = await CliHarness.RunAsync("rescore", id, "--detector", "execute", "--store", store);
+
+        Assert.Equal(0, rescore.ExitCode);
+        Assert.Contains("Scoring 1 of run", rescore.Output, StringComparison.Ordinal);
+        // The old rows are untouched; the new ones are scoring 1 and only the added label.
+        Assert.Equal(rowsBefore, VerdictRows(store, "scoring = 0"));
+        var added = VerdictRows(store, "scoring = 1");
+        Assert.Equal(before.GetProperty("run").GetProperty("episodes").GetInt32(), added.Count);
+        Assert.All(added, r => Assert.Equal("execute", r.Split('|')[3]));
+        // Every number the report had before is the same: metrics over the old labels, their summaries and tables.
+        var after = await ReportAsync(id, store);
+        var oldMetrics = before.GetProperty("metrics").EnumerateArray().Select(m => m.GetProperty("name").GetString()).ToHashSet();
+        string Pick(JsonElement report, string section) => JsonSerializer.Serialize(report.GetProperty(section).EnumerateArray().Where(c => oldMetrics.Contains(c.GetProperty("metric").GetString())));
+        Assert.Equal(Pick(before, "cells"), Pick(after, "cells"));
+        Assert.Equal(Pick(before, "summaries"), Pick(after, "summaries"));
+        Assert.Equal(before.GetProperty("tables").GetRawText(), after.GetProperty("tables").GetRawText());
+
+        // Re-scoring with every current detector writes a second scoring; the run's numbers stay the same because the detectors did not change.
+        Assert.Equal(0, (await CliHarness.RunAsync("rescore", id, "--store", store)).ExitCode);
+        Assert.Equal(rowsBefore, VerdictRows(store, "scoring = 0"));
+        Assert.Equal(Pick(before, "cells"), Pick(await ReportAsync(id, store), "cells"));
+    }
+
+    [Fact]
+    public async Task An_unknown_detector_is_refused_and_nothing_is_written()
+    {
+        using var temp = new TempFolder();
+        var store = Path.Combine(temp.Path, "k.db");
+        var id = RunId((await CliHarness.RunAsync(["run", .. Small, "--store", store])).Output);
+        var rows = VerdictRows(store);
+
+        var result = await CliHarness.RunAsync("rescore", id, "--detector", "no_such_label", "--store", store);
+
+        Assert.Equal(2, result.ExitCode);
+        Assert.Contains("no_such_label", result.Error, StringComparison.Ordinal);
+        Assert.Equal(rows, VerdictRows(store));
+    }
+
+    [Fact]
+    public async Task Rescoring_with_the_scripted_judge_stores_judge_verdicts_and_the_report_shows_rule_against_judge_with_N()
+    {
+        using var temp = new TempFolder();
+        var store = Path.Combine(temp.Path, "k.db");
+        var id = RunId((await CliHarness.RunAsync(["run", .. Small, "--store", store])).Output);
+        var before = await ReportAsync(id, store);
+        Assert.Empty(before.GetProperty("agreement").EnumerateArray());
+
+        var rescore = await CliHarness.RunAsync("rescore", id, "--judge", "scripted/judge", "--store", store);
+
+        Assert.Equal(0, rescore.ExitCode);
+        var judged = VerdictRows(store, "source = 'judge'");
+        var episodes = before.GetProperty("run").GetProperty("episodes").GetInt32();
+        // Refusal and reasons for each episode (a transfer task has no reported score).
+        Assert.Equal(2 * episodes, judged.Count);
+        Assert.All(judged, r => Assert.Equal("LlmJudge(scripted/judge)", r.Split('|')[7]));
+        var after = await ReportAsync(id, store);
+        var refuse = Assert.Single(after.GetProperty("agreement").EnumerateArray(), a => a.GetProperty("label").GetString() == "refuse");
+        Assert.Equal("judge", refuse.GetProperty("against").GetString());
+        Assert.Equal(episodes, refuse.GetProperty("n").GetInt32());
+        Assert.Equal(episodes, refuse.GetProperty("agree").GetInt32() + refuse.GetProperty("disagree").GetInt32());
+        // The judge does not move the metrics: they count rule verdicts.
+        Assert.Equal(before.GetProperty("cells").GetRawText(), after.GetProperty("cells").GetRawText());
+
+        var table = await CliHarness.RunAsync("report", id, "--store", store);
+        Assert.Matches($@"refuse\s*│\s*judge\s*│\s*{episodes}\s*│", table.Output);
+    }
+}
