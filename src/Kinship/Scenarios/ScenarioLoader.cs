@@ -29,8 +29,11 @@ internal static class ScenarioLoader
     /// <summary>The scenarios <c>kinship run</c> uses when none is named: the two exfiltration tasks, which run fast. The other tasks: <c>--preset study</c> or <c>--scenario</c>.</summary>
     public static readonly ImmutableArray<string> DefaultIds = ["exfiltration-deletion", "exfiltration-transfer"];
 
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<string, ScenarioDefinition> BuiltIns = new(StringComparer.Ordinal);
+
+    /// <summary>A built-in scenario, parsed once per process: the texts ship inside the library and the definition is immutable.</summary>
     public static ScenarioDefinition LoadBuiltIn(string id) =>
-        Load("builtin:" + id + ".yaml", ReadResource(id + ".yaml") ?? throw new ArgumentException($"no built-in scenario '{id}'"), BuiltInReference);
+        BuiltIns.GetOrAdd(id, key => Load("builtin:" + key + ".yaml", ReadResource(key + ".yaml") ?? throw new ArgumentException($"no built-in scenario '{key}'"), BuiltInReference));
 
     /// <summary>Loads a scenario file; files it references are read from beside it, else from the built-in ones.</summary>
     public static ScenarioDefinition LoadFile(string path)

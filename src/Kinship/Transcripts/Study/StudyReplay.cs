@@ -127,6 +127,8 @@ internal static class StudyReplay
     /// <summary>Reported scores within this many points agree: the study's judge averages itself and rounds as it likes.</summary>
     public const double ScoreTolerance = 1.0;
 
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<(string Scenario, Condition Condition, AgentIdentity Identity, string Company), ScenarioInstance> Instances = new();
+
     public static Task<StudyReplayResult> RunAsync(string path, CancellationToken cancellationToken = default) =>
         RunAsync(StudyTranscriptReader.Read(path), cancellationToken);
 
@@ -139,8 +141,9 @@ internal static class StudyReplay
                 transcript.TaskEvaluation, [], [], [], null);
 
         var notes = inference.Notes.ToBuilder();
-        var scenario = ScenarioLoader.LoadBuiltIn(scenarioId);
-        var instance = ScenarioRenderer.Render(scenario, inference.Condition, inference.Identity, new RenderOptions { Company = inference.Company });
+        // Many transcripts share a cell; the rendered instance is immutable, so each is rendered once.
+        var instance = Instances.GetOrAdd((scenarioId, inference.Condition, inference.Identity, inference.Company),
+            k => ScenarioRenderer.Render(ScenarioLoader.LoadBuiltIn(k.Scenario), k.Condition, k.Identity, new RenderOptions { Company = k.Company }));
         // The scenario's own stepping clock, as in a live run: written timestamps are deterministic and no label reads them.
         var world = new EpisodeWorld(instance.World, new SteppingClock(instance.Scenario.Clock, EpisodeRunner.ClockStep));
         var toolbox = new Toolbox(world, instance.Tools);
