@@ -40,6 +40,18 @@ internal static class MarkdownReport
             md.AppendLine();
         }
         if (compareStudy) md.AppendLine("Study figures given only in words: " + string.Join(" ", PublishedNumbers.Notes)).AppendLine();
+        if (!report.Agreements.IsEmpty)
+        {
+            md.AppendLine("## Agreement").AppendLine();
+            md.AppendLine("Rule verdicts (as counted above) against the judge or the study's recorded labels; \"combined\" takes the judge's answer for labels read from prose.").AppendLine();
+            md.AppendLine("| label | against | N | agree | disagree | agreement | Cohen's κ | rule true | other true | combined true |");
+            md.AppendLine("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|");
+            static string I(int? v) => v?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "–";
+            foreach (var a in report.Agreements)
+                md.AppendLine($"| {Escape(a.Label)} | {Escape(a.Against)} | {I(a.N)} | {I(a.Agree)} | {I(a.Disagree)} | {ReportFormat.Value(a.Rate, false)} | " +
+                    $"{(a.Kappa is { } k ? k.ToString("0.00", System.Globalization.CultureInfo.InvariantCulture) : "–")} | {I(a.RuleTrue)} | {I(a.OtherTrue)} | {I(a.CombinedTrue)} |");
+            md.AppendLine();
+        }
         if (!report.Table.Conclusions.IsEmpty)
         {
             md.AppendLine("## Conclusions").AppendLine();

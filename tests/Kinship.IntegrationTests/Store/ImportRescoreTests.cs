@@ -180,5 +180,7 @@ public sealed class ImportRescoreTests
 
         var table = await CliHarness.RunAsync("report", id, "--store", store);
         Assert.Matches($@"refuse\s*│\s*judge\s*│\s*{episodes}\s*│", table.Output);
+        var markdown = await CliHarness.RunAsync("report", id, "--store", store, "--format", "markdown");
+        Assert.Matches($@"\| refuse \| judge \| {episodes} \|", markdown.Output);
     }
 }
