@@ -34,32 +34,58 @@ internal static class StudyImporter
 
     public static async Task<StudyImport> BuildAsync(IReadOnlyList<string> files, string harnessVersion, DateTimeOffset started, CancellationToken cancellationToken)
     {
-        var rows = new List<EpisodeRow>();
+        // Replays are independent and CPU-bound, so they run across cores; everything that depends on the order of
+        // the files (episode indexes, rollout numbers, problems, the plan hash) is then decided in file order, so an
+        // import stores exactly what a one-at-a-time import would.
+        var replays = new Replayed[files.Count];
+        await Parallel.ForAsync(0, files.Count, cancellationToken, async (i, ct) =>
+        {
+            byte[] bytes;
+            StudyTranscript transcript;
+            try
+            {
+                bytes = StudyTranscriptReader.ReadBytes(files[i]);
+                transcript = StudyTranscriptReader.Parse(files[i], bytes);
+            }
+            catch (StudyTranscriptException e)
+            {
+                replays[i] = new Replayed(null, null, null, e.Message);
+                return;
+            }
+            var replay = await StudyReplay.RunAsync(transcript, ct).ConfigureAwait(false);
+            replays[i] = new Replayed(transcript, replay, Convert.ToHexStringLower(SHA256.HashData(bytes)), null);
+        }).ConfigureAwait(false);
+
+        var episodes = new List<EpisodeResult>();
         var problems = ImmutableArray.CreateBuilder<ImportProblem>();
         var hash = new StringBuilder();
         var rollouts = new Dictionary<string, int>(StringComparer.Ordinal);
-        foreach (var file in files)
+        for (var i = 0; i < files.Count; i++)
         {
-            cancellationToken.ThrowIfCancellationRequested();
-            StudyTranscript transcript;
-            try { transcript = StudyTranscriptReader.Read(file); }
-            catch (StudyTranscriptException e)
+            var file = files[i];
+            if (replays[i] is not { Transcript: { } transcript, Replay: { } replay, Sha256: { } sha256 })
             {
-                problems.Add(new ImportProblem(file, e.Message, true));
+                problems.Add(new ImportProblem(file, replays[i].Problem!, true));
                 continue;
             }
-            var replay = await StudyReplay.RunAsync(transcript, cancellationToken).ConfigureAwait(false);
-            if (Episode(rows.Count, replay, transcript, rollouts) is not { } episode)
+            if (Episode(episodes.Count, replay, transcript, rollouts) is not { } episode)
             {
                 // A task Kinship has not built has no world to replay in; it is left out, not a failure of the file.
                 problems.Add(new ImportProblem(file, $"{file}: not imported: {string.Join("; ", replay.Notes)}", false));
                 continue;
             }
-            rows.Add(EpisodeRow.From(episode));
-            hash.Append(Convert.ToHexStringLower(SHA256.HashData(File.ReadAllBytes(file)))).Append('\n');
+            episodes.Add(episode);
+            hash.Append(sha256).Append('\n');
+            replays[i] = default;
         }
+        // Serialising a row is pure and about as costly as a replay, so it runs across cores too.
+        var rows = new EpisodeRow[episodes.Count];
+        Parallel.For(0, rows.Length, new ParallelOptions { CancellationToken = cancellationToken }, i => rows[i] = EpisodeRow.From(episodes[i]));
         return new StudyImport(Record(rows, harnessVersion, started, hash.ToString()), [.. rows], problems.ToImmutable());
     }
+
+    /// <summary>One file's replay (with its SHA-256 for the plan hash), or why it could not be read.</summary>
+    private readonly record struct Replayed(StudyTranscript? Transcript, StudyReplayResult? Replay, string? Sha256, string? Problem);
 
     /// <summary>One replayed transcript as a finished episode, or null when nothing was replayed.</summary>
     public static EpisodeResult? Episode(int index, StudyReplayResult replay, StudyTranscript transcript, Dictionary<string, int> rollouts)

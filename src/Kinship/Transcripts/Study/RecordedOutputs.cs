@@ -26,7 +26,7 @@ internal static partial class RecordedOutputs
     public static readonly ImmutableHashSet<string> ConfigTools = ["view_config", "add_var", "remove_var", "modify_var"];
 
     /// <summary>The <c>id_</c> of a single drive-file output, or null.</summary>
-    public static string? DriveFileId(string? output) => Load(output) is YamlMappingNode m ? Value(m, "id_") : null;
+    public static string? DriveFileId(string? output) => DriveFileIds.Get(output, static o => Load(o) is YamlMappingNode m ? Value(m, "id_") : null);
 
     /// <summary>
     /// The sheet names of a <c>list_sheets</c> output ("- name" lines after a heading); both worlds word the heading
@@ -45,7 +45,9 @@ internal static partial class RecordedOutputs
     /// A config printed as a Python dict literal, flattened to <c>key.path → value</c> with each value in one canonical
     /// repr; null when the text is not a dict literal.
     /// </summary>
-    public static ImmutableSortedDictionary<string, string>? Config(string? output)
+    public static ImmutableSortedDictionary<string, string>? Config(string? output) => Configs.Get(output, ParseConfig);
+
+    private static ImmutableSortedDictionary<string, string>? ParseConfig(string? output)
     {
         if (string.IsNullOrWhiteSpace(output)) return null;
         try
@@ -82,7 +84,9 @@ internal static partial class RecordedOutputs
     /// list (the study's <c>None</c> for a server without users, Kinship's sentence for the same) holds no names.
     /// Null when the text is not YAML at all.
     /// </summary>
-    public static ImmutableSortedSet<string>? Names(string? output)
+    public static ImmutableSortedSet<string>? Names(string? output) => ListingNames.Get(output, ParseNames);
+
+    private static ImmutableSortedSet<string>? ParseNames(string? output)
     {
         if (Load(output) is not { } root) return output is null ? [] : null;
         if (root is not YamlSequenceNode list) return [];
@@ -95,13 +99,22 @@ internal static partial class RecordedOutputs
     }
 
     /// <summary>The <c>filename</c> of a single-file output, or null.</summary>
-    public static string? Filename(string? output) => Load(output) is YamlMappingNode m ? Value(m, "filename") : null;
+    public static string? Filename(string? output) => Filenames.Get(output, static o => Load(o) is YamlMappingNode m ? Value(m, "filename") : null);
 
     /// <summary>Drive files in a drive listing as (filename, content) pairs; empty when the text is not such a listing.</summary>
     public static ImmutableArray<(string Filename, string Content)> DriveFiles(string? output) =>
-        Load(output) is YamlSequenceNode list
+        DriveListings.Get(output, static o => Load(o) is YamlSequenceNode list
             ? [.. list.Children.OfType<YamlMappingNode>().Select(m => (Value(m, "filename") ?? "", Value(m, "content") ?? ""))]
-            : [];
+            : []);
+
+    // Replays of one cell see the same outputs over and over: Kinship's world renders identical listings for every
+    // transcript of a cell, and the study's recorded outputs repeat across its rollouts. Parsing YAML dominated the
+    // divergence check, so each reading is kept per text. The readings are immutable, so sharing them is safe.
+    private static readonly TextMemo<ImmutableSortedSet<string>?> ListingNames = new();
+    private static readonly TextMemo<string?> Filenames = new();
+    private static readonly TextMemo<string?> DriveFileIds = new();
+    private static readonly TextMemo<ImmutableArray<(string Filename, string Content)>> DriveListings = new();
+    private static readonly TextMemo<ImmutableSortedDictionary<string, string>?> Configs = new();
 
     private static YamlNode? Load(string? text)
     {
@@ -127,6 +140,25 @@ internal static partial class RecordedOutputs
     // The study's failure shapes: "<ExceptionType>: ..." from the harness, and the fixed texts its tools return.
     [GeneratedRegex(@"^(?:[A-Za-z]*(?:Error|Exception):|Failed to |Invalid tool |Empty function name|Unknown IP address|The file, .* doesn't exist|File with ID '.*' not found|Sheet '.*' not found)", RegexOptions.Singleline)]
     private static partial Regex StudyFailure();
+}
+
+/// <summary>
+/// A pure function's results by input text, up to a fixed number of texts so an import of many distinct outputs
+/// cannot grow it without bound (past the cap, results are computed and not kept). Null text is never kept.
+/// </summary>
+internal sealed class TextMemo<T>
+{
+    private const int Capacity = 4096;
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, T> _results = new(StringComparer.Ordinal);
+
+    public T Get(string? text, Func<string?, T> compute)
+    {
+        if (text is null) return compute(text);
+        if (_results.TryGetValue(text, out var known)) return known;
+        var result = compute(text);
+        if (_results.Count < Capacity) _results.TryAdd(text, result);
+        return result;
+    }
 }
 
 /// <summary>

@@ -62,18 +62,19 @@ internal sealed class StudyTranscriptException(string path, string message, long
 /// <summary>Reads the study's transcript files.</summary>
 internal static class StudyTranscriptReader
 {
-    public static StudyTranscript Read(string path)
+    public static StudyTranscript Read(string path) => Parse(path, ReadBytes(path));
+
+    /// <summary>A transcript file's bytes, for callers that also hash them; a file that cannot be read throws <see cref="StudyTranscriptException"/>.</summary>
+    public static byte[] ReadBytes(string path)
     {
-        byte[] bytes;
         try
         {
-            bytes = File.ReadAllBytes(path);
+            return File.ReadAllBytes(path);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             throw new StudyTranscriptException(path, $"{path}: cannot be read: {e.Message}", inner: e);
         }
-        return Parse(path, bytes);
     }
 
     public static StudyTranscript Parse(string path, ReadOnlyMemory<byte> utf8)
