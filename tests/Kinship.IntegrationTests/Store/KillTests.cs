@@ -39,7 +39,14 @@ public sealed class KillTests(ITestOutputHelper log)
             // The first process must live long enough to store the plan, however slowly the machine starts it;
             // from then on a kill may land anywhere, start-up included.
             if (runId is null) await WaitForRunAsync(store, p);
+            // Every other kill waits until this process has committed work, so that some kills surely land while
+            // episodes are in flight even on a machine too loaded to start a process within the random delays.
             var delay = TimeSpan.FromMilliseconds(random.Next(150, 1200));
+            if (kills % 2 == 1)
+            {
+                await WaitForProgressAsync(store, Completed(store), p);
+                delay = TimeSpan.FromMilliseconds(random.Next(0, 200));
+            }
             if (await p.WaitAsync(delay))
                 Assert.Fail($"the run finished after only {kills} kills; make the plan longer. Output:\n{p.Output}");
             p.Kill();
@@ -111,6 +118,24 @@ public sealed class KillTests(ITestOutputHelper log)
         var runs = await s.ListRunsAsync(CancellationToken.None);
         Assert.True(runs.Count <= 1, $"a restart created a second run: {string.Join(", ", runs.Select(r => r.RunId))}");
         return runs.Count == 1 ? runs[0].RunId : null;
+    }
+
+    private static long Completed(string store)
+    {
+        if (!File.Exists(store)) return 0;
+        using var c = new SqliteConnection($"Data Source={store};Pooling=False");
+        c.Open();
+        using var cmd = c.CreateCommand();
+        cmd.CommandText = "SELECT COUNT(*) FROM episodes WHERE status = 'completed'";
+        try { return (long)cmd.ExecuteScalar()!; }
+        catch (SqliteException) { return 0; }
+    }
+
+    private static async Task WaitForProgressAsync(string store, long before, CliProcess process)
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromMinutes(1);
+        while (DateTime.UtcNow < deadline && Completed(store) <= before)
+            if (await process.WaitAsync(TimeSpan.FromMilliseconds(20))) return;
     }
 
     private static long Redone(string store)
