@@ -102,7 +102,7 @@ internal sealed class PostgresRunStore : SqlRunStore
                 else
                 {
                     await using var create = new NpgsqlCommand(Schema.Tables("bigint", "text", "double precision") +
-                        $"INSERT INTO kinship_meta (key, value) VALUES ('application', '{Application}'), ('schema_version', '{SchemaVersion}');", c, tx);
+                        $"INSERT INTO kinship_meta (key, value) VALUES ('application', '{Application}'), ('schema_version', '{SchemaVersion}') ON CONFLICT (key) DO NOTHING;", c, tx);
                     await create.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
                 }
             }

@@ -72,12 +72,14 @@ internal sealed class SqliteRunStore : SqlRunStore
         if (tables.Count == 0)
         {
             // Episodes are 15-20 kB of JSON: bigger pages mean fewer overflow pages per row. Only a new file takes it, outside a transaction.
+            // Two processes may both find the file empty; the second waits for the first's transaction, and every
+            // statement below is idempotent (IF NOT EXISTS, OR IGNORE), so it then changes nothing.
             await Exec(c, "PRAGMA page_size = 16384;", cancellationToken).ConfigureAwait(false);
             await using var tx = (SqliteTransaction)await c.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
             await using var cmd = c.CreateCommand();
             cmd.Transaction = tx;
             cmd.CommandText = Schema.Tables("INTEGER", "TEXT", "REAL") +
-                $"INSERT INTO kinship_meta (key, value) VALUES ('application', '{Application}'), ('schema_version', '{SchemaVersion}');";
+                $"INSERT OR IGNORE INTO kinship_meta (key, value) VALUES ('application', '{Application}'), ('schema_version', '{SchemaVersion}');";
             await cmd.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
             await tx.CommitAsync(cancellationToken).ConfigureAwait(false);
             return;

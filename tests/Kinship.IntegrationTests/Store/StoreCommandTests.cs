@@ -11,6 +11,28 @@ public sealed class StoreCommandTests
 {
     private static readonly string[] Small = ["-m", "scripted/exfiltrate", "-s", "exfiltration-transfer", "-n", "2"];
 
+    [Fact]
+    public async Task Processes_that_open_a_new_store_at_the_same_moment_all_succeed()
+    {
+        using var temp = new TempFolder();
+        var path = Path.Combine(temp.Path, "fresh.db");
+
+        // All start together so that several find the file empty before any has created the tables.
+        using var start = new Barrier(8);
+        var opens = Enumerable.Range(0, 8).Select(_ => Task.Factory.StartNew(() =>
+        {
+            start.SignalAndWait();
+            return SqliteRunStore.OpenAsync(path, TimeProvider.System, null, CancellationToken.None).GetAwaiter().GetResult();
+        }, TaskCreationOptions.LongRunning)).ToList();
+        var stores = await Task.WhenAll(opens);
+
+        foreach (var store in stores)
+        {
+            Assert.Empty(await store.ListRunsAsync(CancellationToken.None));
+            await store.DisposeAsync();
+        }
+    }
+
     private static string RunId(string output) => Regex.Match(output, @"run (\d{8}-\d{6}-[0-9a-f]{6})", RegexOptions.IgnoreCase).Groups[1].Value;
 
     [Fact]
