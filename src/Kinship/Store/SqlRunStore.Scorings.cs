@@ -18,12 +18,7 @@ internal abstract partial class SqlRunStore
     public Task ImportAsync(RunRecord run, IReadOnlyList<EpisodeRow> rows, CancellationToken cancellationToken) => RunAsync(async c =>
     {
         await using var tx = await c.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
-        await ExecuteAsync(c, tx, "INSERT INTO runs (run_id, created, harness_version, plan_hash, manifest, options) VALUES (@id, @created, @version, @hash, @manifest, @options)", cancellationToken,
-            ("id", run.RunId), ("created", run.Created.ToUnixTimeMilliseconds()), ("version", run.HarnessVersion), ("hash", run.PlanHash),
-            ("manifest", JsonSerializer.Serialize(run.Manifest, RunJson.Options)), ("options", JsonSerializer.Serialize(run.Options, RunJson.Options))).ConfigureAwait(false);
-        foreach (var s in run.Scenarios)
-            await ExecuteAsync(c, tx, "INSERT INTO run_scenarios (run_id, scenario_id, file, sha256, yaml, referenced) VALUES (@id, @scenario, @file, @sha, @yaml, @referenced)", cancellationToken,
-                ("id", run.RunId), ("scenario", s.Id), ("file", s.File), ("sha", s.Sha256), ("yaml", s.Text), ("referenced", JsonSerializer.Serialize(s.Referenced, RunJson.Options))).ConfigureAwait(false);
+        await InsertRunAsync(c, tx, run, cancellationToken).ConfigureAwait(false);
         foreach (var cell in rows.GroupBy(r => r.Result.Spec.Cell))
         {
             var first = cell.First().Result.Spec;

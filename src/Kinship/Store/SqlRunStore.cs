@@ -65,12 +65,7 @@ internal abstract partial class SqlRunStore(string location, TimeProvider time) 
     public Task CreateRunAsync(RunRecord run, RunPlan plan, CancellationToken cancellationToken) => RunAsync(async c =>
     {
         await using var tx = await c.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
-        await ExecuteAsync(c, tx, "INSERT INTO runs (run_id, created, harness_version, plan_hash, manifest, options) VALUES (@id, @created, @version, @hash, @manifest, @options)", cancellationToken,
-            ("id", run.RunId), ("created", run.Created.ToUnixTimeMilliseconds()), ("version", run.HarnessVersion), ("hash", run.PlanHash),
-            ("manifest", JsonSerializer.Serialize(run.Manifest, RunJson.Options)), ("options", JsonSerializer.Serialize(run.Options, RunJson.Options))).ConfigureAwait(false);
-        foreach (var s in run.Scenarios)
-            await ExecuteAsync(c, tx, "INSERT INTO run_scenarios (run_id, scenario_id, file, sha256, yaml, referenced) VALUES (@id, @scenario, @file, @sha, @yaml, @referenced)", cancellationToken,
-                ("id", run.RunId), ("scenario", s.Id), ("file", s.File), ("sha", s.Sha256), ("yaml", s.Text), ("referenced", JsonSerializer.Serialize(s.Referenced, RunJson.Options))).ConfigureAwait(false);
+        await InsertRunAsync(c, tx, run, cancellationToken).ConfigureAwait(false);
         foreach (var cell in plan.Episodes.GroupBy(e => e.Cell))
         {
             var first = cell.First();
@@ -93,6 +88,17 @@ internal abstract partial class SqlRunStore(string location, TimeProvider time) 
     }, cancellationToken);
 
     /// <summary>The newest run with this plan that still has episodes to do, if any.</summary>
+    /// <summary>The run's row and its scenario texts, for a planned run and an imported one alike.</summary>
+    private static async Task InsertRunAsync(DbConnection c, DbTransaction tx, RunRecord run, CancellationToken cancellationToken)
+    {
+        await ExecuteAsync(c, tx, "INSERT INTO runs (run_id, created, harness_version, plan_hash, manifest, options) VALUES (@id, @created, @version, @hash, @manifest, @options)", cancellationToken,
+            ("id", run.RunId), ("created", run.Created.ToUnixTimeMilliseconds()), ("version", run.HarnessVersion), ("hash", run.PlanHash),
+            ("manifest", JsonSerializer.Serialize(run.Manifest, RunJson.Options)), ("options", JsonSerializer.Serialize(run.Options, RunJson.Options))).ConfigureAwait(false);
+        foreach (var s in run.Scenarios)
+            await ExecuteAsync(c, tx, "INSERT INTO run_scenarios (run_id, scenario_id, file, sha256, yaml, referenced) VALUES (@id, @scenario, @file, @sha, @yaml, @referenced)", cancellationToken,
+                ("id", run.RunId), ("scenario", s.Id), ("file", s.File), ("sha", s.Sha256), ("yaml", s.Text), ("referenced", JsonSerializer.Serialize(s.Referenced, RunJson.Options))).ConfigureAwait(false);
+    }
+
     public Task<string?> FindUnfinishedAsync(string planHash, CancellationToken cancellationToken) => RunAsync(async c =>
         await ScalarAsync(c, null, "SELECT r.run_id FROM runs r WHERE r.plan_hash = @hash AND EXISTS (SELECT 1 FROM episodes e WHERE e.run_id = r.run_id AND e.status IN ('pending', 'running')) ORDER BY r.created DESC LIMIT 1", cancellationToken, ("hash", planHash)).ConfigureAwait(false) as string,
         cancellationToken);
