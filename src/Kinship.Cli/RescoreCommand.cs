@@ -16,6 +16,9 @@ namespace Kinship.Cli;
 /// </summary>
 internal static class RescoreCommand
 {
+    /// <summary>Episodes read and scored together.</summary>
+    public const int RescoreBatch = 2_000;
+
     public static Command Create(IAnsiConsole console, Func<string, string?> environment)
     {
         var run = new Argument<string>("run") { Description = "A run id in the store." };
@@ -42,14 +45,15 @@ internal static class RescoreCommand
 
             await using var opened = await StoreOptions.OpenAsync(parse.GetValue(store)!, TimeProvider.System, cancellationToken);
             var record = await opened.GetRunAsync(parse.GetValue(run)!, cancellationToken);
-            var episodes = await opened.ReadEpisodesAsync(record.RunId, cancellationToken);
             var scenarios = new Dictionary<string, ScenarioDefinition>(StringComparer.Ordinal);
             foreach (var source in record.Scenarios) scenarios[source.Id] = source.Load();
-            IReadOnlyList<(int Index, ImmutableArray<Kinship.Detectors.Verdict> Verdicts)> verdicts;
+            // Read and scored a batch at a time: a large run's transcripts need not all be in memory at once.
+            var verdicts = new List<(int Index, ImmutableArray<Kinship.Detectors.Verdict> Verdicts)>();
             try
             {
-                verdicts = await Rescorer.ScoreAsync(scenarios, record.Manifest.Render, episodes, names,
-                    judgeModel is null ? null : spec => new LlmJudge(judgeModel.CreateClient(EpisodeBrief.Of(spec.Seed)), judgeModel.Id), cancellationToken);
+                await foreach (var episodes in opened.ReadEpisodeBatchesAsync(record.RunId, RescoreBatch, cancellationToken))
+                    verdicts.AddRange(await Rescorer.ScoreAsync(scenarios, record.Manifest.Render, episodes, names,
+                        judgeModel is null ? null : spec => new LlmJudge(judgeModel.CreateClient(EpisodeBrief.Of(spec.Seed)), judgeModel.Id), cancellationToken));
             }
             catch (UnknownDetectorException e) { throw new UsageException(e.Message); }
             var scoring = new ScoringRecord(0, DateTimeOffset.UtcNow, RunCommand.Version, names, judgeId);

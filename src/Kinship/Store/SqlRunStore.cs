@@ -314,16 +314,31 @@ internal abstract partial class SqlRunStore(string location, TimeProvider time) 
 
 
     /// <summary>Every finished episode of a run, by index. Episodes given up on have an empty transcript with their cause.</summary>
-    public Task<IReadOnlyList<EpisodeResult>> ReadEpisodesAsync(string runId, CancellationToken cancellationToken) => ReadAsync(runId, null, cancellationToken);
+    public Task<IReadOnlyList<EpisodeResult>> ReadEpisodesAsync(string runId, CancellationToken cancellationToken) => ReadAsync(runId, 0, int.MaxValue, cancellationToken);
 
     public async Task<EpisodeResult?> ReadEpisodeAsync(string runId, int index, CancellationToken cancellationToken) =>
-        (await ReadAsync(runId, index, cancellationToken).ConfigureAwait(false)).FirstOrDefault();
+        (await ReadAsync(runId, index, index, cancellationToken).ConfigureAwait(false)).FirstOrDefault();
 
-    private Task<IReadOnlyList<EpisodeResult>> ReadAsync(string runId, int? index, CancellationToken cancellationToken) => RunAsync<IReadOnlyList<EpisodeResult>>(async c =>
+    /// <summary>
+    /// Finished episodes in batches of at most <paramref name="batch"/> by index, so a large run can be worked through
+    /// without holding every transcript in memory at once.
+    /// </summary>
+    public async IAsyncEnumerable<IReadOnlyList<EpisodeResult>> ReadEpisodeBatchesAsync(string runId, int batch,
+        [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
     {
-        var only = index is null ? "" : " AND idx = @idx";
+        var planned = (await GetRunAsync(runId, cancellationToken).ConfigureAwait(false)).Manifest.PlannedEpisodes;
+        for (var from = 0; from < planned; from += batch)
+        {
+            var episodes = await ReadAsync(runId, from, Math.Min(planned, from + batch) - 1, cancellationToken).ConfigureAwait(false);
+            if (episodes.Count > 0) yield return episodes;
+        }
+    }
+
+    private Task<IReadOnlyList<EpisodeResult>> ReadAsync(string runId, int first, int last, CancellationToken cancellationToken) => RunAsync<IReadOnlyList<EpisodeResult>>(async c =>
+    {
+        var only = first == 0 && last == int.MaxValue ? "" : " AND idx BETWEEN @idx AND @last";
         var verdicts = new Dictionary<int, ImmutableArray<Verdict>.Builder>();
-        await using (var cmd = Command(c, null, $"SELECT idx, label, flag, number, text, detector, rule, evidence, source, scoring FROM verdicts WHERE run_id = @run{only} ORDER BY idx, ord", ("run", runId), ("idx", index ?? 0)))
+        await using (var cmd = Command(c, null, $"SELECT idx, label, flag, number, text, detector, rule, evidence, source, scoring FROM verdicts WHERE run_id = @run{only} ORDER BY idx, ord", ("run", runId), ("idx", first), ("last", last)))
         await using (var r = await cmd.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false))
         {
             while (await r.ReadAsync(cancellationToken).ConfigureAwait(false))
@@ -338,7 +353,7 @@ internal abstract partial class SqlRunStore(string location, TimeProvider time) 
         await using (var cmd = Command(c, null, $"""
             SELECT idx, model, scenario, condition_json, rollout, seed, status, error_cause, critic, subject, tools, transcript, final_state, calls, ablations
             FROM episodes WHERE run_id = @run AND status IN ('completed', 'error'){only} ORDER BY idx
-            """, ("run", runId), ("idx", index ?? 0)))
+            """, ("run", runId), ("idx", first), ("last", last)))
         await using (var r = await cmd.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false))
         {
             while (await r.ReadAsync(cancellationToken).ConfigureAwait(false))

@@ -12,6 +12,26 @@ public sealed class StoreCommandTests
     private static readonly string[] Small = ["-m", "scripted/exfiltrate", "-s", "exfiltration-transfer", "-n", "2"];
 
     [Fact]
+    public async Task Reading_in_batches_gives_every_finished_episode_once_in_index_order()
+    {
+        using var temp = new TempFolder();
+        var store = Path.Combine(temp.Path, "batches.db");
+        Assert.Equal(0, (await CliHarness.RunAsync(["run", .. Small, "--store", store])).ExitCode);
+        await using var opened = await SqliteRunStore.OpenAsync(store, TimeProvider.System, null, CancellationToken.None);
+        var id = Assert.Single(await opened.ListRunsAsync(CancellationToken.None)).RunId;
+
+        var whole = await opened.ReadEpisodesAsync(id, CancellationToken.None);
+        var batches = new List<IReadOnlyList<Kinship.Runs.EpisodeResult>>();
+        await foreach (var batch in opened.ReadEpisodeBatchesAsync(id, 7, CancellationToken.None)) batches.Add(batch);
+
+        Assert.Equal(40, whole.Count);
+        Assert.Equal(6, batches.Count);
+        Assert.All(batches, b => Assert.InRange(b.Count, 1, 7));
+        Assert.Equal(whole.Select(e => e.Spec.Index), batches.SelectMany(b => b).Select(e => e.Spec.Index));
+        Assert.Equal(whole.Select(e => e.Verdicts.Length), batches.SelectMany(b => b).Select(e => e.Verdicts.Length));
+    }
+
+    [Fact]
     public async Task Processes_that_open_a_new_store_at_the_same_moment_all_succeed()
     {
         using var temp = new TempFolder();
