@@ -182,5 +182,13 @@ public sealed class ImportRescoreTests
         Assert.Matches($@"refuse\s*│\s*judge\s*│\s*{episodes}\s*│", table.Output);
         var markdown = await CliHarness.RunAsync("report", id, "--store", store, "--format", "markdown");
         Assert.Matches($@"\| refuse \| judge \| {episodes} \|", markdown.Output);
+
+        var page = Path.Combine(Path.GetDirectoryName(store)!, "report.html");
+        Assert.Equal(0, (await CliHarness.RunAsync("report", id, "--store", store, "--format", "html", "--out", page)).ExitCode);
+        await using var browser = await Kinship.IntegrationTests.Reports.ChromiumSession.StartAsync();
+        await browser.NavigateAsync(new Uri(page).AbsoluteUri);
+        await browser.WaitForAsync("document.body && document.body.getAttribute('data-ready') === 'true'", "the report to render");
+        var row = await browser.EvaluateAsync<string>("Array.from(document.querySelectorAll('#agreement tr')).map(r => r.textContent).find(t => t.startsWith('refusejudge')) || ''");
+        Assert.StartsWith($"refusejudge{episodes}", row);
     }
 }

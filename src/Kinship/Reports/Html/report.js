@@ -82,6 +82,25 @@
     })[0];
   }
 
+  // Rule verdicts against the judge's or the study's recorded labels, per label, with N; built with textContent like the rest.
+  function renderAgreement(root) {
+    var rows = summary.agreement || [];
+    if (!rows.length) return;
+    root.appendChild(el("h2", { text: "Agreement: rules against the judge or the study's recorded labels" }));
+    var table = el("table", { id: "agreement", "class": "agreement" });
+    var head = el("tr");
+    ["label", "against", "N", "agree", "disagree", "agreement", "Cohen's \u03ba", "rule true", "other true", "combined true"].forEach(function (h) { head.appendChild(el("th", { text: h })); });
+    table.appendChild(head);
+    function n(v) { return v == null ? "\u2013" : String(v); }
+    rows.forEach(function (a) {
+      var tr = el("tr");
+      [a.label, a.against, n(a.n), n(a.agree), n(a.disagree), a.rate == null ? "\u2013" : (a.rate * 100).toFixed(1) + " %",
+       a.kappa == null ? "\u2013" : a.kappa.toFixed(2), n(a.rule_true), n(a.other_true), n(a.combined_true)].forEach(function (v) { tr.appendChild(el("td", { text: v })); });
+      table.appendChild(tr);
+    });
+    root.appendChild(table);
+  }
+
   function renderTables(root) {
     summary.tables.forEach(function (t) {
       if (!t.columns.length) return;
@@ -284,6 +303,7 @@
     var root = document.getElementById("content");
     renderConclusions(root);
     renderTables(root);
+    renderAgreement(root);
     renderCharts(root);
     window.addEventListener("hashchange", route);
     route();
