@@ -25,12 +25,7 @@ internal static class ExportCommand
             var stored = source.Read(parse.GetValue(run)!, parse.GetValue(runs)!);
             if (jsonlFolder is not null)
             {
-                if (File.Exists(Path.Combine(jsonlFolder, JsonlRunStore.EpisodesFile))) File.Delete(Path.Combine(jsonlFolder, JsonlRunStore.EpisodesFile));
-                await using (var export = new JsonlRunStore(jsonlFolder))
-                {
-                    await export.BeginAsync(stored.Manifest, cancellationToken);
-                    foreach (var e in stored.Episodes) await export.AppendAsync(e, cancellationToken);
-                }
+                await RunsCommand.ExportAsync(stored.Manifest, stored.Episodes, jsonlFolder, cancellationToken);
                 console.MarkupLine($"Exported {stored.Episodes.Count:N0} of {stored.Manifest.PlannedEpisodes:N0} episodes of run {Markup.Escape(stored.Manifest.RunId)} to {Markup.Escape(jsonlFolder)}.");
             }
             if (inspectFolder is not null)

@@ -131,7 +131,7 @@ internal static class RunCommand
                 if (parse.GetValue(output) is { } outRoot)
                 {
                     var folder = Path.Combine(outRoot, run.RunId);
-                    await RunsCommand.ExportAsync(run, results, folder, cancellationToken);
+                    await RunsCommand.ExportAsync(run.Manifest, results, folder, cancellationToken);
                     console.MarkupLine($"Exported to {Markup.Escape(folder)}.");
                 }
                 console.MarkupLine($"[dim]kinship show {Markup.Escape(run.RunId)} 0 --store {Markup.Escape(opened.Location)}[/] prints an episode.");

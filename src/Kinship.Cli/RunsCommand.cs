@@ -96,7 +96,7 @@ internal static class RunsCommand
             var record = await opened.GetRunAsync(parse.GetValue(run)!, cancellationToken);
             var episodes = await opened.ReadEpisodesAsync(record.RunId, cancellationToken);
             var folder = parse.GetValue(jsonl)!;
-            await ExportAsync(record, episodes, folder, cancellationToken);
+            await ExportAsync(record.Manifest, episodes, folder, cancellationToken);
             console.MarkupLine($"Exported {episodes.Count:N0} of {record.Manifest.PlannedEpisodes:N0} episodes of run {Markup.Escape(record.RunId)} to {Markup.Escape(folder)}.");
             return ExitCodes.Ok;
         });
@@ -104,11 +104,11 @@ internal static class RunsCommand
     }
 
     /// <summary>Writes a run folder from scratch, replacing an earlier export of it.</summary>
-    public static async Task ExportAsync(RunRecord run, IReadOnlyList<EpisodeResult> episodes, string folder, CancellationToken cancellationToken)
+    public static async Task ExportAsync(RunManifest manifest, IReadOnlyList<EpisodeResult> episodes, string folder, CancellationToken cancellationToken)
     {
         if (File.Exists(Path.Combine(folder, JsonlRunStore.EpisodesFile))) File.Delete(Path.Combine(folder, JsonlRunStore.EpisodesFile));
         await using var export = new JsonlRunStore(folder);
-        await export.BeginAsync(run.Manifest, cancellationToken);
+        await export.BeginAsync(manifest, cancellationToken);
         foreach (var e in episodes) await export.AppendAsync(e, cancellationToken);
     }
 
