@@ -222,7 +222,7 @@ async Task<(TimeSpan Create, TimeSpan Claim, TimeSpan Rows, TimeSpan Commit, lon
         return (create, claim, rowTime, commit, written);
 }
 
-// SHA-256 over every stored column that comes from the episode (not the lease or wall-clock columns), in index order.
+// SHA-256 over every stored column that comes from the episode (not the lease or wall-clock columns), in index order, and every stored text by key.
 async Task<string> StoreDigest(RunPlan runPlan)
 {
     var frozen = new EpisodeRunner(definitions, agents, render, loop, new FrozenTime());
@@ -236,6 +236,7 @@ async Task<string> StoreDigest(RunPlan runPlan)
         {
             "SELECT idx, status, error_cause, stop, tokens, critic, subject, tools, transcript, final_state, calls FROM episodes ORDER BY idx",
             "SELECT idx, ord, label, flag, number, text, detector, rule, evidence, source FROM verdicts ORDER BY idx, ord",
+            "SELECT text_key, body FROM texts ORDER BY text_key",
         })
         {
             await using var cmd = c.CreateCommand();

@@ -92,10 +92,10 @@ internal sealed class PostgresRunStore : SqlRunStore
                 {
                     if (!int.TryParse(s, CultureInfo.InvariantCulture, out var v)) throw new RunStoreException($"{shown}: not a Kinship store (kinship_meta has no schema version)");
                     if (v > SchemaVersion) throw new RunStoreException($"{shown}: written by a newer kinship (store schema {v}; this kinship reads up to {SchemaVersion}); upgrade kinship. The store was left untouched");
-                    if (v == 1)
+                    if (v < SchemaVersion)
                     {
-                        // Under the advisory lock, so only one process upgrades; the others then see version 2.
-                        await using var upgrade = new NpgsqlCommand(Schema.UpgradeFrom1("bigint", "text"), c, tx);
+                        // Under the advisory lock, so only one process upgrades; the others then see the new version.
+                        await using var upgrade = new NpgsqlCommand(Schema.Upgrade(v, "bigint", "text"), c, tx);
                         await upgrade.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
                     }
                 }

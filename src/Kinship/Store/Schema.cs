@@ -7,7 +7,10 @@ namespace Kinship.Store;
 /// A verdict's <c>scoring</c> is 0 when the run wrote it and a <c>scorings</c> row's id when <c>kinship rescore</c> did:
 /// re-scoring adds rows (with <c>ord</c> continuing after the episode's last), it never changes one.
 /// </summary>
-/// <remarks>Version 1 had no scorings; <see cref="UpgradeFrom1"/> adds them in place, every old verdict becoming scoring 0.</remarks>
+/// <remarks>
+/// Version 1 had no scorings, version 2 no <c>texts</c> (long texts were inline in the episodes' JSON, which still
+/// reads). <see cref="Upgrade"/> adds what is missing in place, every old verdict becoming scoring 0.
+/// </remarks>
 internal static class Schema
 {
     public static string Tables(string bigint, string text, string real) => $"""
@@ -35,6 +38,7 @@ internal static class Schema
             detector {text} NOT NULL, rule {text} NOT NULL, evidence {text} NOT NULL, source {text} NOT NULL, scoring INTEGER NOT NULL DEFAULT 0,
             PRIMARY KEY (run_id, idx, ord));
         {Scorings(bigint, text)}
+        {Texts(text)}
         """;
 
     private static string Scorings(string bigint, string text) => $"""
@@ -43,8 +47,15 @@ internal static class Schema
             PRIMARY KEY (run_id, scoring));
         """;
 
-    /// <summary>Brings a version-1 store to version 2.</summary>
-    public static string UpgradeFrom1(string bigint, string text) =>
-        "ALTER TABLE verdicts ADD COLUMN scoring INTEGER NOT NULL DEFAULT 0;\n" + Scorings(bigint, text) +
-        "UPDATE kinship_meta SET value = '2' WHERE key = 'schema_version';";
+    private static string Texts(string text) => $"""
+        CREATE TABLE IF NOT EXISTS texts (
+            run_id {text} NOT NULL, text_key {text} NOT NULL, body {text} NOT NULL,
+            PRIMARY KEY (run_id, text_key));
+        """;
+
+    /// <summary>Brings a store from <paramref name="version"/> to the current one, keeping every row; episodes stored inline stay readable as they are.</summary>
+    public static string Upgrade(int version, string bigint, string text) =>
+        (version < 2 ? "ALTER TABLE verdicts ADD COLUMN scoring INTEGER NOT NULL DEFAULT 0;\n" + Scorings(bigint, text) : "") +
+        (version < 3 ? Texts(text) : "") +
+        $"UPDATE kinship_meta SET value = '{SqlRunStore.SchemaVersion}' WHERE key = 'schema_version';";
 }

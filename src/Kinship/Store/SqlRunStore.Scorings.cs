@@ -33,7 +33,8 @@ internal abstract partial class SqlRunStore
             """,
             ("run", run.RunId), ("idx", 0), ("cell", ""), ("model", ""), ("scenario", ""), ("condition", ""), ("cj", ""), ("ab", "[]"), ("rollout", 0), ("seed", 0L), ("status", ""), ("cause", null),
             ("now", now), ("stop", ""), ("tokens", 0L), ("critic", ""), ("subject", ""), ("tools", ""), ("transcript", ""), ("final", ""), ("calls", ""));
-        await using var verdict = VerdictInsert(c, tx, run.RunId);
+        var texts = await InsertTextsAsync(c, tx, run.RunId, rows, cancellationToken).ConfigureAwait(false);
+        await using var verdicts = new VerdictInsert(c, tx, run.RunId);
         foreach (var row in rows.OrderBy(r => r.Result.Spec.Index))
         {
             var e = row.Result;
@@ -44,10 +45,10 @@ internal abstract partial class SqlRunStore
             Set(insert, "stop", e.Transcript.Stop.ToString()); Set(insert, "tokens", e.Transcript.Usage.Total); Set(insert, "critic", e.Critic); Set(insert, "subject", e.Subject);
             Set(insert, "tools", row.Tools); Set(insert, "transcript", row.Transcript); Set(insert, "final", row.Final); Set(insert, "calls", row.Calls);
             await insert.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
-            for (var i = 0; i < e.Verdicts.Length; i++)
-                await InsertVerdictAsync(verdict, e.Spec.Index, i, e.Verdicts[i], row.Evidence[i], cancellationToken).ConfigureAwait(false);
+            await verdicts.InsertAsync(e.Spec.Index, row.VerdictRows(), cancellationToken).ConfigureAwait(false);
         }
         await tx.CommitAsync(cancellationToken).ConfigureAwait(false);
+        Remember(run.RunId, texts);
     }, cancellationToken);
 
     /// <summary>
@@ -68,12 +69,11 @@ internal abstract partial class SqlRunStore
         {
             while (await r.ReadAsync(cancellationToken).ConfigureAwait(false)) next[r.GetInt32(0)] = Convert.ToInt32(r.GetValue(1)) + 1;
         }
-        await using var verdict = VerdictInsert(c, tx, runId);
+        await using var insert = new VerdictInsert(c, tx, runId);
         foreach (var (index, list) in verdicts.OrderBy(v => v.Index))
         {
-            var ord = next.GetValueOrDefault(index);
-            foreach (var v in list)
-                await InsertVerdictAsync(verdict, index, ord++, v with { Scoring = id }, JsonSerializer.Serialize(v.Evidence, RunJson.Options), cancellationToken).ConfigureAwait(false);
+            var first = next.GetValueOrDefault(index);
+            await insert.InsertAsync(index, list.Select((v, i) => (first + i, v with { Scoring = id }, JsonSerializer.Serialize(v.Evidence, RunJson.Options))), cancellationToken).ConfigureAwait(false);
         }
         await tx.CommitAsync(cancellationToken).ConfigureAwait(false);
         return id;
@@ -91,15 +91,24 @@ internal abstract partial class SqlRunStore
         return list;
     }, cancellationToken);
 
-    private static DbCommand VerdictInsert(DbConnection c, DbTransaction tx, string runId) =>
-        Command(c, tx, "INSERT INTO verdicts (run_id, idx, ord, label, flag, number, text, detector, rule, evidence, source, scoring) VALUES (@run, @idx, @ord, @label, @flag, @number, @text, @detector, @rule, @evidence, @source, @scoring)",
+    /// <summary>Inserts verdict rows for one transaction: the run's own, an import's and a re-scoring's alike.</summary>
+    private sealed class VerdictInsert(DbConnection connection, DbTransaction transaction, string runId) : IAsyncDisposable
+    {
+        private readonly DbCommand _insert = Command(connection, transaction,
+            "INSERT INTO verdicts (run_id, idx, ord, label, flag, number, text, detector, rule, evidence, source, scoring) VALUES (@run, @idx, @ord, @label, @flag, @number, @text, @detector, @rule, @evidence, @source, @scoring)",
             ("run", runId), ("idx", 0), ("ord", 0), ("label", ""), ("flag", null), ("number", null), ("text", null), ("detector", ""), ("rule", ""), ("evidence", ""), ("source", ""), ("scoring", 0));
 
-    private static Task<int> InsertVerdictAsync(DbCommand cmd, int index, int ord, Verdict v, string evidence, CancellationToken cancellationToken)
-    {
-        Set(cmd, "idx", index); Set(cmd, "ord", ord); Set(cmd, "label", v.Label);
-        Set(cmd, "flag", v.Flag is { } f ? (f ? 1 : 0) : null); Set(cmd, "number", v.Number); Set(cmd, "text", v.Text);
-        Set(cmd, "detector", v.Detector); Set(cmd, "rule", v.Rule); Set(cmd, "evidence", evidence); Set(cmd, "source", v.Source); Set(cmd, "scoring", v.Scoring);
-        return cmd.ExecuteNonQueryAsync(cancellationToken);
+        public async Task InsertAsync(int index, IEnumerable<(int Ord, Verdict Verdict, string Evidence)> rows, CancellationToken cancellationToken)
+        {
+            foreach (var (ord, v, evidence) in rows)
+            {
+                Set(_insert, "idx", index); Set(_insert, "ord", ord); Set(_insert, "label", v.Label);
+                Set(_insert, "flag", v.Flag is { } f ? (f ? 1 : 0) : null); Set(_insert, "number", v.Number); Set(_insert, "text", v.Text);
+                Set(_insert, "detector", v.Detector); Set(_insert, "rule", v.Rule); Set(_insert, "evidence", evidence); Set(_insert, "source", v.Source); Set(_insert, "scoring", v.Scoring);
+                await _insert.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+            }
+        }
+
+        public ValueTask DisposeAsync() => _insert.DisposeAsync();
     }
 }

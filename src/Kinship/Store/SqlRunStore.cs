@@ -22,7 +22,7 @@ namespace Kinship.Store;
 internal abstract partial class SqlRunStore(string location, TimeProvider time) : IAsyncDisposable
 {
     /// <summary>The schema this code writes. A store with a higher version was written by a newer kinship and is left alone.</summary>
-    public const int SchemaVersion = 2;
+    public const int SchemaVersion = 3;
 
     protected const string Application = "kinship";
 
@@ -187,9 +187,10 @@ internal abstract partial class SqlRunStore(string location, TimeProvider time) 
         await using var tx = await c.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
         var found = await ExecuteAsync(c, tx, "DELETE FROM runs WHERE run_id = @id", cancellationToken, ("id", runId)).ConfigureAwait(false);
         if (found == 0) throw new RunNotFoundException($"{Location}: no run '{runId}'");
-        foreach (var table in new[] { "verdicts", "episodes", "cells", "run_scenarios" })
+        foreach (var table in new[] { "verdicts", "texts", "episodes", "cells", "run_scenarios" })
             await ExecuteAsync(c, tx, $"DELETE FROM {table} WHERE run_id = @id", cancellationToken, ("id", runId)).ConfigureAwait(false);
         await tx.CommitAsync(cancellationToken).ConfigureAwait(false);
+        foreach (var key in _storedTexts.Keys.Where(k => k.Run == runId)) _storedTexts.TryRemove(key, out _);
     }, cancellationToken);
 
     // ---- leases ----
@@ -278,8 +279,8 @@ internal abstract partial class SqlRunStore(string location, TimeProvider time) 
             """,
             ("status", ""), ("cause", null), ("now", now), ("stop", ""), ("tokens", 0L), ("critic", ""), ("subject", ""), ("tools", ""), ("transcript", ""), ("final", ""), ("calls", ""),
             ("run", runId), ("idx", 0), ("owner", owner));
-        await using var verdict = Command(c, tx, "INSERT INTO verdicts (run_id, idx, ord, label, flag, number, text, detector, rule, evidence, source) VALUES (@run, @idx, @ord, @label, @flag, @number, @text, @detector, @rule, @evidence, @source)",
-            ("run", runId), ("idx", 0), ("ord", 0), ("label", ""), ("flag", null), ("number", null), ("text", null), ("detector", ""), ("rule", ""), ("evidence", ""), ("source", ""));
+        var texts = await InsertTextsAsync(c, tx, runId, results, cancellationToken).ConfigureAwait(false);
+        await using var verdicts = new VerdictInsert(c, tx, runId);
         // In index order, as every other statement locks rows, so two transactions never wait on each other in a cycle.
         foreach (var row in results.OrderBy(r => r.Result.Spec.Index))
         {
@@ -297,18 +298,58 @@ internal abstract partial class SqlRunStore(string location, TimeProvider time) 
             Set(update, "idx", e.Spec.Index);
             if (await update.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false) == 0) continue;
             accepted.Add(e.Spec.Index);
-            for (var i = 0; i < e.Verdicts.Length; i++)
-            {
-                var v = e.Verdicts[i];
-                Set(verdict, "idx", e.Spec.Index); Set(verdict, "ord", i); Set(verdict, "label", v.Label);
-                Set(verdict, "flag", v.Flag is { } f ? (f ? 1 : 0) : null); Set(verdict, "number", v.Number); Set(verdict, "text", v.Text);
-                Set(verdict, "detector", v.Detector); Set(verdict, "rule", v.Rule); Set(verdict, "evidence", row.Evidence[i]); Set(verdict, "source", v.Source);
-                await verdict.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
-            }
+            await verdicts.InsertAsync(e.Spec.Index, row.VerdictRows(), cancellationToken).ConfigureAwait(false);
         }
         await tx.CommitAsync(cancellationToken).ConfigureAwait(false);
+        Remember(runId, texts);
         return accepted;
     }, cancellationToken);
+
+    // Keys of the texts this store has committed, so each is inserted once per run however many episodes share it.
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<(string Run, string Key), byte> _storedTexts = new();
+
+    /// <summary>
+    /// Inserts the batch's texts the store does not hold yet, in key order so that concurrent writers on PostgreSQL
+    /// take their locks in the same order. Another process may have stored some already: those are left as they are.
+    /// Returns the keys written, to be remembered once the transaction commits.
+    /// </summary>
+    private async Task<IReadOnlyList<string>> InsertTextsAsync(DbConnection c, DbTransaction tx, string runId, IEnumerable<EpisodeRow> rows, CancellationToken cancellationToken)
+    {
+        var fresh = new SortedDictionary<string, string>(StringComparer.Ordinal);
+        foreach (var row in rows)
+            foreach (var (key, text) in row.Texts)
+                if (!_storedTexts.ContainsKey((runId, key))) fresh.TryAdd(key, text);
+        if (fresh.Count == 0) return [];
+        await using var insert = Command(c, tx, "INSERT INTO texts (run_id, text_key, body) VALUES (@run, @key, @body) ON CONFLICT (run_id, text_key) DO NOTHING",
+            ("run", runId), ("key", ""), ("body", ""));
+        foreach (var (key, text) in fresh)
+        {
+            Set(insert, "key", key);
+            Set(insert, "body", text);
+            await insert.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        }
+        return [.. fresh.Keys];
+    }
+
+    private void Remember(string runId, IReadOnlyList<string> keys)
+    {
+        foreach (var key in keys) _storedTexts.TryAdd((runId, key), 0);
+    }
+
+    /// <summary>The stored texts with these keys, a few hundred per query.</summary>
+    private static async Task<Dictionary<string, string>> ReadTextsAsync(DbConnection c, string runId, IReadOnlyCollection<string> keys, CancellationToken cancellationToken)
+    {
+        var texts = new Dictionary<string, string>(keys.Count, StringComparer.Ordinal);
+        foreach (var chunk in keys.Chunk(500))
+        {
+            var names = chunk.Select((_, i) => $"@k{i}").ToList();
+            await using var cmd = Command(c, null, $"SELECT text_key, body FROM texts WHERE run_id = @run AND text_key IN ({string.Join(", ", names)})",
+                [("run", runId), .. chunk.Select((key, i) => ($"k{i}", (object?)key))]);
+            await using var r = await cmd.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            while (await r.ReadAsync(cancellationToken).ConfigureAwait(false)) texts[r.GetString(0)] = r.GetString(1);
+        }
+        return texts;
+    }
 
     // ---- reading finished episodes ----
 
@@ -378,7 +419,15 @@ internal abstract partial class SqlRunStore(string location, TimeProvider time) 
                     verdicts.TryGetValue(idx, out var v) ? v.ToImmutable() : []));
             }
         }
-        return results;
+        var keys = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var e in results) StoredTexts.References(e.Transcript, e.Final, keys);
+        if (keys.Count == 0) return results;
+        var texts = await ReadTextsAsync(c, runId, keys, cancellationToken).ConfigureAwait(false);
+        return [.. results.Select(e =>
+        {
+            var where = $"{Location}: run {runId}, episode {e.Spec.Index}";
+            return e with { Transcript = StoredTexts.Resolve(e.Transcript, texts, where), Final = StoredTexts.Resolve(e.Final, texts, where) };
+        })];
     }, cancellationToken);
 
     // ---- ADO.NET plumbing ----
@@ -424,14 +473,23 @@ internal abstract partial class SqlRunStore(string location, TimeProvider time) 
 
 /// <summary>
 /// A finished episode with its JSON columns already written, so the serialising happens on the threads that ran
-/// the episodes and the single writer only binds and commits.
+/// the episodes and the single writer only binds and commits. <see cref="Texts"/> are the long texts the
+/// transcript and final state refer to (see <see cref="StoredTexts"/>), by key.
 /// </summary>
-internal sealed record EpisodeRow(EpisodeResult Result, string Tools, string Transcript, string Final, string Calls, ImmutableArray<string> Evidence)
+internal sealed record EpisodeRow(EpisodeResult Result, string Tools, string Transcript, string Final, string Calls, ImmutableArray<string> Evidence, IReadOnlyDictionary<string, string> Texts)
 {
-    public static EpisodeRow From(EpisodeResult e) => new(e,
-        JsonSerializer.Serialize(e.Tools, RunJson.Options),
-        JsonSerializer.Serialize(e.Transcript, RunJson.Options),
-        JsonSerializer.Serialize(e.Final, RunJson.Options),
-        JsonSerializer.Serialize(e.Calls, RunJson.Options),
-        [.. e.Verdicts.Select(v => JsonSerializer.Serialize(v.Evidence, RunJson.Options))]);
+    public static EpisodeRow From(EpisodeResult e)
+    {
+        var texts = new Dictionary<string, string>(StringComparer.Ordinal);
+        return new(e,
+            JsonSerializer.Serialize(e.Tools, RunJson.Options),
+            JsonSerializer.Serialize(StoredTexts.Pool(e.Transcript, texts), RunJson.Options),
+            JsonSerializer.Serialize(StoredTexts.Pool(e.Final, texts), RunJson.Options),
+            JsonSerializer.Serialize(e.Calls, RunJson.Options),
+            [.. e.Verdicts.Select(v => JsonSerializer.Serialize(v.Evidence, RunJson.Options))],
+            texts);
+    }
+
+    /// <summary>The episode's verdicts as rows, numbered from 0 as the run wrote them.</summary>
+    public IEnumerable<(int Ord, Verdict Verdict, string Evidence)> VerdictRows() => Result.Verdicts.Select((v, i) => (i, v, Evidence[i]));
 }

@@ -71,7 +71,7 @@ internal sealed class SqliteRunStore : SqlRunStore
         }
         if (tables.Count == 0)
         {
-            // Episodes are 15-20 kB of JSON: bigger pages mean fewer overflow pages per row. Only a new file takes it, outside a transaction.
+            // An episode row holds 5-10 kB of JSON: bigger pages mean fewer overflow pages per row. Only a new file takes it, outside a transaction.
             // Two processes may both find the file empty; the second waits for the first's transaction, and every
             // statement below is idempotent (IF NOT EXISTS, OR IGNORE), so it then changes nothing.
             await Exec(c, "PRAGMA page_size = 16384;", cancellationToken).ConfigureAwait(false);
@@ -95,13 +95,13 @@ internal sealed class SqliteRunStore : SqlRunStore
             if (v > SchemaVersion)
                 throw new RunStoreException($"{path}: written by a newer kinship (store schema {v}; this kinship reads up to {SchemaVersion}); upgrade kinship. The store was left untouched");
         }
-        if (await VersionAsync(c, cancellationToken).ConfigureAwait(false) == 1)
+        if (await VersionAsync(c, cancellationToken).ConfigureAwait(false) is var old && old < SchemaVersion)
         {
-            // An older store is brought up to date in one transaction: its runs keep every row, their verdicts become scoring 0.
+            // An older store is brought up to date in one transaction: its runs keep every row.
             await using var tx = (SqliteTransaction)await c.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
             await using var cmd = c.CreateCommand();
             cmd.Transaction = tx;
-            cmd.CommandText = Schema.UpgradeFrom1("INTEGER", "TEXT");
+            cmd.CommandText = Schema.Upgrade(old, "INTEGER", "TEXT");
             await cmd.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
             await tx.CommitAsync(cancellationToken).ConfigureAwait(false);
         }

@@ -48,9 +48,13 @@ internal sealed record ErrorEvent(int Turn, string Source, string Message) : Tra
 /// <summary>Everything an agent loop recorded for one episode.</summary>
 internal sealed record Transcript(ImmutableArray<TranscriptEvent> Events, StopReason Stop, TokenUsage Usage, double Seconds, int Turns)
 {
+    // Views of the events, not data: written out they would repeat half the transcript.
+    [JsonIgnore]
     public IEnumerable<ModelTurnEvent> ModelTurns => Events.OfType<ModelTurnEvent>();
 
+    [JsonIgnore]
     public IEnumerable<ToolResultEvent> ToolResults => Events.OfType<ToolResultEvent>();
 
+    [JsonIgnore]
     public ErrorEvent? Error => Events.OfType<ErrorEvent>().LastOrDefault();
 }

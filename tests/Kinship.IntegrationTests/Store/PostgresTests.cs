@@ -72,6 +72,20 @@ public sealed class PostgresTests(PostgresServer server, ITestOutputHelper log) 
     }
 
     [Fact]
+    public async Task Long_texts_are_stored_once_per_run_and_read_back_in_place_on_PostgreSQL()
+    {
+        var connection = $"Host=127.0.0.1;Port={server.Port};Username=kinship;Database={await server.CreateDatabaseAsync()}";
+        await using var store = await PostgresRunStore.OpenAsync(connection, TimeProvider.System, CancellationToken.None);
+        await StoredTextsScenario.RunAsync(store, async sql =>
+        {
+            await using var c = new Npgsql.NpgsqlConnection(connection);
+            await c.OpenAsync();
+            await using var cmd = new Npgsql.NpgsqlCommand(sql, c);
+            return Convert.ToInt64(await cmd.ExecuteScalarAsync(), System.Globalization.CultureInfo.InvariantCulture);
+        });
+    }
+
+    [Fact]
     public async Task Concurrent_claimers_never_take_the_same_episode()
     {
         await using var store = await PostgresRunStore.OpenAsync(server.Url(await server.CreateDatabaseAsync()), TimeProvider.System, CancellationToken.None);

@@ -198,7 +198,7 @@ public sealed class StoreCommandTests
             cmd.CommandText = "UPDATE kinship_meta SET value = '99' WHERE key = 'schema_version'; PRAGMA wal_checkpoint(TRUNCATE);";
             cmd.ExecuteNonQuery();
         }
-        await AssertRefusedAsync(store, "written by a newer kinship (store schema 99; this kinship reads up to 2)");
+        await AssertRefusedAsync(store, "written by a newer kinship (store schema 99; this kinship reads up to 3)");
     }
 
     private static async Task AssertRefusedAsync(string store, string message)
