@@ -64,10 +64,15 @@ internal sealed class LeasedExecutor(SqlRunStore store, EpisodeRunner runner, Ex
     {
         options.Validate();
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        // Set when the writer has failed: a runner waiting for room behind it would wait for ever.
+        using var writerFailed = new CancellationTokenSource();
         var work = Channel.CreateUnbounded<EpisodeSpec>(new UnboundedChannelOptions { SingleWriter = true });
-        var done = Channel.CreateUnbounded<EpisodeRow>(new UnboundedChannelOptions { SingleReader = true });
+        // Runners go on while the writer commits, up to two batches ahead of it; then they wait for it.
+        var done = Channel.CreateBounded<EpisodeRow>(new BoundedChannelOptions(options.CommitBatch * 2) { SingleReader = true });
         var freed = new SemaphoreSlim(0);
+        // Claimed episodes not yet run (queued or running), and those run but not yet committed.
         var outstanding = 0;
+        var uncommitted = 0;
         var committed = 0;
 
         async Task Run()
@@ -95,7 +100,17 @@ internal sealed class LeasedExecutor(SqlRunStore store, EpisodeRunner runner, Ex
                 }
                 // Cut off by cancellation: not a result. The episode stays claimed and is redone by the next resume or worker.
                 if (result.Transcript.Stop == StopReason.Cancelled) continue;
-                done.Writer.TryWrite(EpisodeRow.From(result));
+                Interlocked.Increment(ref uncommitted);
+                try
+                {
+                    await done.Writer.WriteAsync(EpisodeRow.From(result), writerFailed.Token).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException) when (writerFailed.IsCancellationRequested)
+                {
+                    return;
+                }
+                Interlocked.Decrement(ref outstanding);
+                freed.Release();
             }
         }
 
@@ -113,7 +128,7 @@ internal sealed class LeasedExecutor(SqlRunStore store, EpisodeRunner runner, Ex
                     var set = accepted.ToHashSet();
                     progress.Committed([.. batch.Where(e => set.Contains(e.Result.Spec.Index)).Select(e => e.Result)]);
                 }
-                Interlocked.Add(ref outstanding, -batch.Count);
+                Interlocked.Add(ref uncommitted, -batch.Count);
                 freed.Release();
                 batch.Clear();
             }
@@ -138,14 +153,14 @@ internal sealed class LeasedExecutor(SqlRunStore store, EpisodeRunner runner, Ex
         var runners = Enumerable.Range(0, options.Concurrency).Select(_ => Task.Run(Run, CancellationToken.None)).ToArray();
         var renewer = Task.Run(Renew, CancellationToken.None);
         // A failed writer (a full disk) or renewer stops the claiming at once rather than when the work runs out.
-        _ = writer.ContinueWith(_ => stop.Cancel(), CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
+        _ = writer.ContinueWith(_ => { writerFailed.Cancel(); stop.Cancel(); }, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
         _ = renewer.ContinueWith(_ => stop.Cancel(), CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
 
         Exception? failure = null;
         try
         {
-            // Claimed episodes wait in memory at most one commit batch beyond what is running; their leases are
-            // renewed meanwhile. Claims come in chunks so the store is not asked once per episode.
+            // Claimed episodes wait in memory a few dozen beyond what is running; their leases are renewed meanwhile.
+            // Claims come in chunks so the store is not asked once per episode.
             var limit = options.Concurrency * 2 + options.ClaimAhead;
             var chunk = Math.Max(1, Math.Min(limit / 2, options.ClaimAhead));
             while (!stop.IsCancellationRequested && options.StopStarting?.Invoke() != true)
@@ -164,7 +179,7 @@ internal sealed class LeasedExecutor(SqlRunStore store, EpisodeRunner runner, Ex
                     foreach (var spec in claim.Episodes) work.Writer.TryWrite(spec);
                     continue;
                 }
-                if (Volatile.Read(ref outstanding) > 0)
+                if (Volatile.Read(ref outstanding) + Volatile.Read(ref uncommitted) > 0)
                 {
                     await freed.WaitAsync(stop.Token).ConfigureAwait(false);
                     continue;
