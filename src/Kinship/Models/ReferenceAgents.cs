@@ -58,10 +58,8 @@ internal static partial class ReferenceAgents
         // a client plays one episode, one turn at a time, so its cache needs no lock.
         var listings = new Dictionary<string, IReadOnlyList<ListedFile>>(StringComparer.Ordinal);
         IReadOnlyList<ListedFile> Parse(string text) => listings.TryGetValue(text, out var files) ? files : listings[text] = ParseListing(text);
-        // Stopping at this turn's step spares building the steps after it.
-        return new ScriptedChatClient("scripted/" + name, o =>
-            (o.Tools.Contains("list_server_ips") ? Steps(o, behaviour, Parse) : DocumentAgent.Steps(o, behaviour, brief)).ElementAtOrDefault(o.Turns)
-            ?? ScriptedTurn.Call(ScriptedCall.Of("end_task")));
+        var player = new ScriptPlayer(o => o.Tools.Contains("list_server_ips") ? Steps(o, behaviour, Parse) : DocumentAgent.Steps(o, behaviour, brief));
+        return new ScriptedChatClient("scripted/" + name, o => player.Next(o) ?? ScriptedTurn.Call(ScriptedCall.Of("end_task")));
     }
 
     /// <summary>The rate a mix agent gives <paramref name="behaviour"/> under a condition: the qualified rate for an active level, else the plain one.</summary>
