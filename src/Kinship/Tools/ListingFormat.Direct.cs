@@ -5,11 +5,11 @@ using Kinship.World;
 namespace Kinship.Tools;
 
 /// <summary>
-/// One file written as YAML directly, without YamlDotNet, which cost more than the rest of a file tool's call. Only
-/// values whose YamlDotNet form is certain are written here: printable ASCII on one line that YamlDotNet leaves plain or
-/// that <see cref="ScalarStyleEmitter"/> single-quotes (the serializer's line width is unlimited, so nothing is folded);
-/// and multi-line text written as a literal block that needs no indentation or chomping hint. Anything else returns null and goes through
-/// YamlDotNet as before. A test compares both on generated text.
+/// One file, or a list of strings, written as YAML directly: YamlDotNet cost more than the rest of a file tool's call.
+/// Only values whose YamlDotNet form is certain are written here: printable ASCII on one line, which YamlDotNet leaves
+/// plain or <see cref="ScalarStyleEmitter"/> single-quotes (the serializer's line width is unlimited, so nothing is
+/// folded), and multi-line text as a literal block that needs no indentation or chomping hint. Anything else returns
+/// null and goes through YamlDotNet as before. A test compares both on generated text.
 /// </summary>
 internal static partial class ListingFormat
 {
