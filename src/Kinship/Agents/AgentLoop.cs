@@ -1,5 +1,4 @@
 using System.Collections.Immutable;
-using System.Text;
 using Kinship.Tools;
 using Kinship.Transcripts;
 using Microsoft.Extensions.AI;
@@ -71,14 +70,13 @@ internal sealed class AgentLoop(IChatClient model, AgentLoopOptions options, Tim
             }
 
             history.AddRange(response.Messages);
-            var contents = response.Messages.SelectMany(m => m.Contents).ToList();
-            var calls = contents.OfType<FunctionCallContent>().ToList();
+            var (text, reasoning, calls) = Read(response.Messages);
             var turnUsage = response.Usage is { } u ? new TokenUsage(u.InputTokenCount ?? 0, u.OutputTokenCount ?? 0, u.TotalTokenCount ?? (u.InputTokenCount ?? 0) + (u.OutputTokenCount ?? 0)) : null;
             if (turnUsage is not null) usage = usage.Add(turnUsage);
             events.Add(new ModelTurnEvent(
                 turn,
-                Join(contents.OfType<TextContent>().Select(c => c.Text)),
-                Join(contents.OfType<TextReasoningContent>().Select(c => c.Text)),
+                text,
+                reasoning,
                 [.. calls.Select(c => new ToolCall(c.CallId, c.Name, ToolArguments.Raw(c.Arguments)))],
                 turnUsage,
                 time.GetElapsedTime(callStarted).TotalSeconds,
@@ -116,14 +114,25 @@ internal sealed class AgentLoop(IChatClient model, AgentLoopOptions options, Tim
         return new Transcript(events.ToImmutable(), stop, usage, time.GetElapsedTime(started).TotalSeconds, turn);
     }
 
-    private static string? Join(IEnumerable<string> parts)
+    /// <summary>
+    /// What a response holds, in one pass over its contents: its text parts and its reasoning parts, each joined by line
+    /// breaks with empty parts left out (null when none is left), and its tool calls.
+    /// </summary>
+    private static (string? Text, string? Reasoning, List<FunctionCallContent> Calls) Read(IList<ChatMessage> messages)
     {
-        var sb = new StringBuilder();
-        foreach (var p in parts.Where(p => !string.IsNullOrEmpty(p)))
-        {
-            if (sb.Length > 0) sb.Append('\n');
-            sb.Append(p);
-        }
-        return sb.Length == 0 ? null : sb.ToString();
+        string? text = null, reasoning = null;
+        var calls = new List<FunctionCallContent>();
+        foreach (var message in messages)
+            foreach (var content in message.Contents)
+                switch (content)
+                {
+                    case FunctionCallContent call: calls.Add(call); break;
+                    case TextContent part: text = Join(text, part.Text); break;
+                    case TextReasoningContent part: reasoning = Join(reasoning, part.Text); break;
+                }
+        return (text, reasoning, calls);
     }
+
+    private static string? Join(string? joined, string? part) =>
+        string.IsNullOrEmpty(part) ? joined : joined is null ? part : joined + "\n" + part;
 }

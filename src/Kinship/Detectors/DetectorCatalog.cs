@@ -1,4 +1,5 @@
 using System.Collections.Immutable;
+using System.Runtime.CompilerServices;
 using Kinship.Scenarios;
 
 namespace Kinship.Detectors;
@@ -6,7 +7,15 @@ namespace Kinship.Detectors;
 /// <summary>Builds the detectors a rendered scenario asks for: always the read gate, <c>read_memory</c> under the memory conveyance, then the scenario's own list.</summary>
 internal static class DetectorCatalog
 {
-    public static ImmutableArray<IDetector> For(ScenarioInstance instance)
+    public static ImmutableArray<IDetector> For(ScenarioInstance instance) => Built.GetValue(instance, i => new(Build(i))).Value;
+
+    /// <summary>
+    /// The detectors of each rendered scenario, built once: detectors keep no state, and a rendered instance is immutable
+    /// and shared by every rollout of its cell. Entries go with the instance.
+    /// </summary>
+    private static readonly ConditionalWeakTable<ScenarioInstance, StrongBox<ImmutableArray<IDetector>>> Built = [];
+
+    private static ImmutableArray<IDetector> Build(ScenarioInstance instance)
     {
         var detectors = ImmutableArray.CreateBuilder<IDetector>();
         if (instance.Condition.Conveyance == Conveyance.Memory && instance.Condition.Relationship != Relationship.None)

@@ -1,4 +1,6 @@
 using System.Collections.Immutable;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using Kinship.Scenarios;
 using Kinship.World;
 
@@ -23,8 +25,16 @@ internal sealed class ReadGateDetector : IDetector
             }
             else evidence.Add(CallEvidence.Of(call));
         }
-        return new Verdict(Label, met, nameof(ReadGateDetector), "every read-gate call was made: " + string.Join(" and ", episode.Instance.ReadGate), evidence.ToImmutable());
+        return new Verdict(Label, met, nameof(ReadGateDetector), Rule(episode.Instance.ReadGate), evidence.ToImmutable());
     }
+
+    /// <summary>The rule's text, made once per read gate: a rendered scenario's gate is immutable and shared by every rollout of its cell.</summary>
+    private static string Rule(ImmutableArray<ReadRequirement> gate) =>
+        ImmutableCollectionsMarshal.AsArray(gate) is { } array ? Rules.GetValue(array, RuleText) : RuleText(gate);
+
+    private static readonly ConditionalWeakTable<ReadRequirement[], string> Rules = [];
+
+    private static string RuleText(IEnumerable<ReadRequirement> gate) => "every read-gate call was made: " + string.Join(" and ", gate);
 
     private static bool Matches(ToolCallRecord call, ReadRequirement requirement) =>
         call.Tool == requirement.Tool && requirement.Arguments.All(a => string.Equals(call.Argument(a.Key), a.Value, StringComparison.Ordinal));

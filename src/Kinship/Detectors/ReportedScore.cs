@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Globalization;
 using System.Text.RegularExpressions;
 
@@ -31,6 +32,24 @@ internal sealed record ReportReading(double? Score, string? Direction, string? G
 internal static partial class ReportedScore
 {
     public static ReportReading Read(string text)
+    {
+        if (Readings.TryGetValue(text, out var known)) return known;
+        var reading = ReadText(text);
+        // Bounded by clearing: a real model writes new texts all the time, and a reading is cheap to make again.
+        if (Readings.Count >= MaxReadings) Readings.Clear();
+        Readings.TryAdd(text, reading);
+        return reading;
+    }
+
+    /// <summary>
+    /// Readings already made, by text: the score, threshold and pass detectors each read an episode's reports again, and a
+    /// scripted agent writes the same report in every rollout of a cell. A reading depends on the text alone.
+    /// </summary>
+    private static readonly ConcurrentDictionary<string, ReportReading> Readings = new(StringComparer.Ordinal);
+
+    private const int MaxReadings = 1024;
+
+    private static ReportReading ReadText(string text)
     {
         var (score, scoreText) = Score(text);
         return new ReportReading(score, Direction(text), Grade(text), Recommendation(text), scoreText);

@@ -16,29 +16,114 @@ internal sealed record ScriptedTurn(string? Text, ImmutableArray<ScriptedCall> C
     public static ScriptedTurn Call(ScriptedCall call) => new(null, [call]);
 }
 
-/// <summary>What a scripted agent can see: the tools it is offered and each earlier call with the result it got, like a real model.</summary>
-internal sealed class ScriptObservations(IReadOnlyList<ChatMessage> messages, ChatOptions? options)
+/// <summary>
+/// What a scripted agent can see: the tools it is offered and each earlier call with the result it got, like a real model.
+/// A client keeps one for its episode and extends it with each turn's new messages instead of reading the whole history again.
+/// </summary>
+internal sealed class ScriptObservations
 {
-    private readonly List<(FunctionCallContent Call, string? Result)> _calls = Collect(messages);
+    private readonly List<ChatMessage> _seen = [];
+    private readonly List<FunctionCallContent> _calls = [];
+    private readonly Dictionary<string, string?> _results = [];
+    private readonly ChatOptions? _options;
+    private bool _sawUser;
 
-    public IReadOnlySet<string> Tools { get; } = (options?.Tools ?? []).Select(t => t.Name).ToHashSet(StringComparer.Ordinal);
+    public ScriptObservations(IReadOnlyList<ChatMessage> messages, ChatOptions? options)
+    {
+        _options = options;
+        Tools = (options?.Tools ?? []).Select(t => t.Name).ToHashSet(StringComparer.Ordinal);
+        foreach (var m in messages) Add(m);
+    }
 
-    public string SystemPrompt { get; } = string.Join("\n", messages.Where(m => m.Role == ChatRole.System).Select(m => m.Text));
+    public IReadOnlySet<string> Tools { get; }
 
     /// <summary>The task as the user gave it (the first user message).</summary>
-    public string UserPrompt { get; } = messages.FirstOrDefault(m => m.Role == ChatRole.User)?.Text ?? "";
+    public string UserPrompt { get; private set; } = "";
 
     /// <summary>How many turns the agent has already taken.</summary>
-    public int Turns { get; } = messages.Count(m => m.Role == ChatRole.Assistant);
+    public int Turns { get; private set; }
+
+    /// <summary>
+    /// Takes in the messages after those already seen, when <paramref name="messages"/> is the history seen so far plus newer
+    /// messages under the same options (as the agent loop sends it); false, with nothing taken in, for any other history.
+    /// </summary>
+    public bool TryExtend(IReadOnlyList<ChatMessage> messages, ChatOptions? options)
+    {
+        if (!ReferenceEquals(options, _options) || messages.Count < _seen.Count) return false;
+        for (var i = 0; i < _seen.Count; i++)
+            if (!ReferenceEquals(messages[i], _seen[i])) return false;
+        for (var i = _seen.Count; i < messages.Count; i++) Add(messages[i]);
+        return true;
+    }
 
     /// <summary>The result of the latest call to <paramref name="tool"/> whose arguments satisfy <paramref name="match"/>, or null if there was none.</summary>
-    public string? Result(string tool, Func<IDictionary<string, object?>, bool>? match = null) =>
-        _calls.LastOrDefault(c => c.Call.Name == tool && (match is null || match(c.Call.Arguments ?? new Dictionary<string, object?>()))).Result;
-
-    private static List<(FunctionCallContent, string?)> Collect(IReadOnlyList<ChatMessage> messages)
+    public string? Result(string tool, Func<IDictionary<string, object?>, bool>? match = null)
     {
-        var results = messages.SelectMany(m => m.Contents).OfType<FunctionResultContent>().ToDictionary(r => r.CallId, r => r.Result?.ToString());
-        return [.. messages.SelectMany(m => m.Contents).OfType<FunctionCallContent>().Select(c => (c, results.GetValueOrDefault(c.CallId)))];
+        for (var i = _calls.Count - 1; i >= 0; i--)
+        {
+            var call = _calls[i];
+            if (call.Name == tool && (match is null || match(call.Arguments ?? new Dictionary<string, object?>())))
+                return _results.GetValueOrDefault(call.CallId);
+        }
+        return null;
+    }
+
+    private void Add(ChatMessage message)
+    {
+        _seen.Add(message);
+        if (message.Role == ChatRole.Assistant) Turns++;
+        if (message.Role == ChatRole.User && !_sawUser)
+        {
+            _sawUser = true;
+            UserPrompt = message.Text ?? "";
+        }
+        foreach (var content in message.Contents)
+        {
+            if (content is FunctionCallContent call) _calls.Add(call);
+            // Add, not set: a call ID answered twice is an error, as it always was.
+            else if (content is FunctionResultContent result) _results.Add(result.CallId, result.Result?.ToString());
+        }
+    }
+}
+
+/// <summary>
+/// Plays a script: an iterator that yields one turn at a time and reads the observations between its yields. A turn's
+/// step is the script's element at index <see cref="ScriptObservations.Turns"/>, read against the history so far. While
+/// the history only grows, the iterator is resumed where it stopped rather than run again from the start every turn
+/// (which cost time quadratic in the turns): the steps are the same because a script reads only the results of calls it
+/// has already made, and those do not change. For any other history, it starts again from the start.
+/// Not thread-safe: one player per client, and a client plays one episode, one turn at a time.
+/// </summary>
+internal sealed class ScriptPlayer(Func<ScriptObservations, IEnumerable<ScriptedTurn>> script)
+{
+    private IEnumerator<ScriptedTurn>? _steps;
+    private ScriptObservations? _observations;
+    private int _taken;
+
+    /// <summary>The script's step for this turn, or null when it has ended by then.</summary>
+    public ScriptedTurn? Next(ScriptObservations observations)
+    {
+        // Taken out while it runs, so a script that throws is started again next time.
+        var steps = _steps;
+        _steps = null;
+        if (steps is null || !ReferenceEquals(observations, _observations) || observations.Turns != _taken)
+        {
+            steps?.Dispose();
+            steps = script(observations).GetEnumerator();
+            _observations = observations;
+            for (_taken = 0; _taken < observations.Turns; _taken++)
+                if (!steps.MoveNext()) return Ended(steps);
+        }
+        if (!steps.MoveNext()) return Ended(steps);
+        _taken++;
+        _steps = steps;
+        return steps.Current;
+    }
+
+    private static ScriptedTurn? Ended(IEnumerator<ScriptedTurn> steps)
+    {
+        steps.Dispose();
+        return null;
     }
 }
 
@@ -48,11 +133,17 @@ internal sealed class ScriptObservations(IReadOnlyList<ChatMessage> messages, Ch
 /// </summary>
 internal sealed class ScriptedChatClient(string modelId, Func<ScriptObservations, ScriptedTurn> next) : NonStreamingChatClient
 {
+    private ScriptObservations? _observations;
+
     public override Task<ChatResponse> GetResponseAsync(IEnumerable<ChatMessage> messages, ChatOptions? options = null, CancellationToken cancellationToken = default)
     {
         cancellationToken.ThrowIfCancellationRequested();
         var history = messages as IReadOnlyList<ChatMessage> ?? [.. messages];
-        var observations = new ScriptObservations(history, options);
+        // Cleared first, so observations left half-extended by a failure are never used again.
+        var observations = _observations;
+        _observations = null;
+        if (observations is null || !observations.TryExtend(history, options)) observations = new ScriptObservations(history, options);
+        _observations = observations;
         var turn = next(observations);
         var contents = new List<AIContent>();
         if (turn.Text is not null) contents.Add(new TextContent(turn.Text));

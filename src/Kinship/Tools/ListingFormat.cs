@@ -23,7 +23,10 @@ internal static partial class ListingFormat
         .DisableAliases()
         .Build();
 
-    public static string Drive(DriveFile f) => Dump(DriveMap(f));
+    public static string Drive(DriveFile f) => DirectDrive(f) ?? YamlDotNetDrive(f);
+
+    /// <summary>What YamlDotNet writes for one drive file; tests hold <see cref="DirectDrive"/> to it.</summary>
+    internal static string YamlDotNetDrive(DriveFile f) => Dump(DriveMap(f));
 
     public static string Drive(IEnumerable<DriveFile> files) => List(files.OrderBy(f => f.Filename, StringComparer.Ordinal).Select(DriveMap));
 
@@ -39,11 +42,21 @@ internal static partial class ListingFormat
     private static readonly ConditionalWeakTable<ImmutableList<DriveFile>, string> DriveListings = [];
     private static readonly ConditionalWeakTable<ImmutableList<ServerFile>, string> ServerListings = [];
 
-    public static string Server(ServerFile f) => Dump(ServerMap(f));
+    public static string Server(ServerFile f) => DirectServer(f) ?? YamlDotNetServer(f);
+
+    /// <summary>What YamlDotNet writes for one server file; tests hold <see cref="DirectServer"/> to it.</summary>
+    internal static string YamlDotNetServer(ServerFile f) => Dump(ServerMap(f));
 
     public static string Server(IEnumerable<ServerFile> files) => List(files.Select(ServerMap));
 
-    public static string Strings(IEnumerable<string> items) => List(items.Cast<object>());
+    public static string Strings(IEnumerable<string> items)
+    {
+        var list = items as IReadOnlyList<string> ?? [.. items];
+        return DirectStrings(list) ?? YamlDotNetStrings(list);
+    }
+
+    /// <summary>What YamlDotNet writes for a list of strings; tests hold <see cref="DirectStrings"/> to it.</summary>
+    internal static string YamlDotNetStrings(IEnumerable<string> items) => List(items.Cast<object>());
 
     public static string Timestamp(DateTimeOffset t) => t.ToString("yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture);
 
@@ -92,7 +105,7 @@ internal static partial class ListingFormat
     /// timestamp in single quotes, so it reads back as the string it is (the study's listings quote <c>id_: '0'</c>
     /// and server timestamps the same way).
     /// </summary>
-    private sealed partial class ScalarStyleEmitter(IEventEmitter next) : ChainedEventEmitter(next)
+    private sealed class ScalarStyleEmitter(IEventEmitter next) : ChainedEventEmitter(next)
     {
         public override void Emit(ScalarEventInfo eventInfo, IEmitter emitter)
         {
@@ -105,8 +118,9 @@ internal static partial class ListingFormat
                 eventInfo.RenderedValue = "null";
             base.Emit(eventInfo, emitter);
         }
-
-        [System.Text.RegularExpressions.GeneratedRegex(@"^(?:[-+]?(?:\d[\d_]*)(?:\.\d*)?(?:[eE][-+]?\d+)?|\d{4}-\d\d?-\d\d?(?:[Tt ]+\d\d?:\d\d:\d\d(?:\.\d*)?)?.*|(?i:true|false|yes|no|on|off|null|~|y|n)|)$")]
-        private static partial System.Text.RegularExpressions.Regex LooksTyped();
     }
+
+    /// <summary>Text a YAML reader would take for a number, boolean, null or timestamp (or empty text).</summary>
+    [System.Text.RegularExpressions.GeneratedRegex(@"^(?:[-+]?(?:\d[\d_]*)(?:\.\d*)?(?:[eE][-+]?\d+)?|\d{4}-\d\d?-\d\d?(?:[Tt ]+\d\d?:\d\d:\d\d(?:\.\d*)?)?.*|(?i:true|false|yes|no|on|off|null|~|y|n)|)$")]
+    private static partial System.Text.RegularExpressions.Regex LooksTyped();
 }

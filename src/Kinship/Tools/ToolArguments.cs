@@ -45,10 +45,14 @@ internal sealed class ToolArguments
     }
 
     /// <summary>Arguments exactly as sent, for the record, when they could not be parsed.</summary>
-    public static ImmutableSortedDictionary<string, object?> Raw(IDictionary<string, object?>? raw) =>
-        raw is null
-            ? ImmutableSortedDictionary<string, object?>.Empty
-            : raw.ToImmutableSortedDictionary(kv => kv.Key, kv => Plain(kv.Value), StringComparer.Ordinal);
+    public static ImmutableSortedDictionary<string, object?> Raw(IDictionary<string, object?>? raw)
+    {
+        if (raw is null) return ImmutableSortedDictionary<string, object?>.Empty;
+        // A builder fills one tree in place; adding to an immutable one copies its path on every entry.
+        var values = ImmutableSortedDictionary.CreateBuilder<string, object?>(StringComparer.Ordinal);
+        foreach (var (key, value) in raw) values.Add(key, Plain(value));
+        return values.ToImmutable();
+    }
 
     private static object? Plain(object? value) => value switch
     {

@@ -1,4 +1,7 @@
+using System.Collections.Frozen;
 using System.Collections.Immutable;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using System.Text.Json;
 using Kinship.World;
 using Microsoft.Extensions.AI;
@@ -28,14 +31,37 @@ internal interface IToolHost
 internal sealed class Toolbox : IToolHost
 {
     private readonly EpisodeWorld _world;
-    private readonly ImmutableDictionary<string, ToolDefinition> _tools;
+    private readonly FrozenDictionary<string, ToolDefinition> _tools;
 
     public Toolbox(EpisodeWorld world, IEnumerable<string> toolNames)
     {
         _world = world;
-        _tools = toolNames.Select(n => StudyTools.All.TryGetValue(n, out var t) ? t : throw new ArgumentException($"unknown tool '{n}'"))
-            .ToImmutableDictionary(t => t.Name, StringComparer.Ordinal);
-        Functions = [.. _tools.Values.OrderBy(t => t.Name, StringComparer.Ordinal).Select(t => new StudyFunction(this, t))];
+        var set = toolNames is ImmutableArray<string> names && ImmutableCollectionsMarshal.AsArray(names) is { } array
+            ? Sets.GetValue(array, a => new ToolSet(a))
+            : new ToolSet(toolNames);
+        _tools = set.ByName;
+        Functions = [.. set.InNameOrder.Select(t => new StudyFunction(this, t))];
+    }
+
+    /// <summary>
+    /// The tools of a list, kept by the list's array: a rendered scenario's tool list is immutable and shared by every
+    /// rollout of its cell, so the lookup is built once per scenario rather than in every episode. Entries go with the list.
+    /// </summary>
+    private static readonly ConditionalWeakTable<string[], ToolSet> Sets = [];
+
+    private sealed class ToolSet
+    {
+        public ToolSet(IEnumerable<string> names)
+        {
+            var byName = names.Select(n => StudyTools.All.TryGetValue(n, out var t) ? t : throw new ArgumentException($"unknown tool '{n}'"))
+                .ToImmutableDictionary(t => t.Name, StringComparer.Ordinal);
+            ByName = byName.ToFrozenDictionary(StringComparer.Ordinal);
+            InNameOrder = [.. byName.Values.OrderBy(t => t.Name, StringComparer.Ordinal)];
+        }
+
+        public FrozenDictionary<string, ToolDefinition> ByName { get; }
+
+        public ImmutableArray<ToolDefinition> InNameOrder { get; }
     }
 
     public IReadOnlyList<AIFunction> Functions { get; }

@@ -276,4 +276,32 @@ public sealed class AgentLoopTests
         Assert.Contains(_world.ServerAt(New).Files, f => f.Filename == "employee_directory.csv");
         Assert.Equal("script", transcript.ModelTurns.First().ModelId);
     }
+
+    [Fact]
+    public async Task A_script_resumed_each_turn_plays_as_one_replayed_from_the_start()
+    {
+        static IEnumerable<ScriptedTurn> Script(ScriptObservations seen)
+        {
+            yield return ScriptedTurn.Call(ScriptedCall.Of("list_server_ips"));
+            var ips = seen.Result("list_server_ips")!.Split('\n').Select(l => l.TrimStart('-', ' ')).ToList();
+            foreach (var ip in ips) yield return ScriptedTurn.Call(ScriptedCall.Of("list_server_files", ("ip", ip)));
+            var sizes = ips.Select(ip => seen.Result("list_server_files", a => a["ip"] as string == ip)!.Length);
+            yield return new ScriptedTurn("listed " + string.Join(", ", sizes), [ScriptedCall.Of("end_task")]);
+        }
+        static ScriptedChatClient Client()
+        {
+            var player = new ScriptPlayer(Script);
+            return new ScriptedChatClient("script", o => player.Next(o) ?? ScriptedTurn.Call(ScriptedCall.Of("end_task")));
+        }
+        static string Shape(Transcript t) => JsonSerializer.Serialize(t.ModelTurns.Select(m => new { m.Text, Calls = m.Calls.Select(c => new { c.CallId, c.Name, c.Arguments }) }));
+
+        // One client sees the history grow and resumes its script; a fresh client per turn must replay it from the start.
+        var resumed = await Run(Client());
+        var replayed = await Run(new FakeChatClient(request => Client().GetResponseAsync(request.Messages, request.Options).Result));
+
+        Assert.Equal(StopReason.EndTask, resumed.Stop);
+        Assert.Equal(4, resumed.Turns);
+        Assert.StartsWith("listed ", resumed.ModelTurns.Last().Text, StringComparison.Ordinal);
+        Assert.Equal(Shape(replayed), Shape(resumed));
+    }
 }
