@@ -37,7 +37,17 @@ internal sealed record EpisodeResult(
     ImmutableArray<ToolCallRecord> Calls,
     ImmutableArray<Verdict> Verdicts)
 {
-    public Verdict? Verdict(string label) => Verdicts.FirstOrDefault(v => v.Label == label);
+    /// <summary>
+    /// The verdict the metrics count for <paramref name="label"/>, as <see cref="VerdictSelection.Effective"/> picks
+    /// it: the rule verdict of the latest scoring that decided the label. Null when no rule decided it.
+    /// </summary>
+    public Verdict? Verdict(string label)
+    {
+        Verdict? found = null;
+        foreach (var v in Verdicts)
+            if (v.Label == label && v.Source == VerdictSource.Rule && (found is null || v.Scoring > found.Scoring)) found = v;
+        return found;
+    }
 
     public bool? Flag(string label) => Verdict(label)?.Flag;
 }
