@@ -37,9 +37,14 @@ internal static class InspectLogExporter
         return paths;
     }
 
+    private static string Time(DateTimeOffset at) => at.ToString("yyyy-MM-ddTHH:mm:ss.ffffffzzz", CultureInfo.InvariantCulture);
+
     public static JsonObject Log(RunManifest manifest, string scenario, string model, IReadOnlyList<EpisodeResult> episodes)
     {
-        var created = manifest.Started.ToString("yyyy-MM-ddTHH:mm:ss.ffffffzzz", CultureInfo.InvariantCulture);
+        var created = Time(manifest.Started);
+        // A run read from a store knows when each episode started and finished; one from an older folder does not.
+        var started = episodes.Min(e => e.Started) is { } first ? Time(first) : created;
+        var finished = episodes.Max(e => e.Finished) is { } last ? Time(last) : created;
         var completed = episodes.Count(e => e.Status == EpisodeStatus.Completed);
         var usage = episodes.Aggregate(TokenUsage.Zero, (u, e) => u.Add(e.Transcript.Usage));
         var labels = episodes.SelectMany(e => e.Verdicts).Select(v => v.Label).Distinct().Order(StringComparer.Ordinal).ToList();
@@ -104,8 +109,8 @@ internal static class InspectLogExporter
             },
             ["stats"] = new JsonObject
             {
-                ["started_at"] = created,
-                ["completed_at"] = "",
+                ["started_at"] = started,
+                ["completed_at"] = finished,
                 ["model_usage"] = new JsonObject { [model] = Usage(usage) },
                 ["role_usage"] = new JsonObject(),
             },
@@ -199,8 +204,8 @@ internal static class InspectLogExporter
             ["timelines"] = null,
             ["model_usage"] = new JsonObject { [e.Spec.Model] = Usage(e.Transcript.Usage) },
             ["role_usage"] = new JsonObject(),
-            ["started_at"] = null,
-            ["completed_at"] = null,
+            ["started_at"] = e.Started is { } at ? Time(at) : null,
+            ["completed_at"] = e.Finished is { } end ? Time(end) : null,
             ["total_time"] = e.Transcript.Seconds,
             ["working_time"] = e.Transcript.Seconds,
             ["uuid"] = Id(e.Spec.Index.ToString(CultureInfo.InvariantCulture), e.Spec.Seed.ToString(CultureInfo.InvariantCulture), e.Spec.Model),

@@ -37,6 +37,12 @@ internal sealed record EpisodeResult(
     ImmutableArray<ToolCallRecord> Calls,
     ImmutableArray<Verdict> Verdicts)
 {
+    /// <summary>When a worker took the episode up for the attempt that finished it (from the store; null for an episode not read from one).</summary>
+    public DateTimeOffset? Started { get; init; }
+
+    /// <summary>When the episode was committed (from the store; null for an episode not read from one).</summary>
+    public DateTimeOffset? Finished { get; init; }
+
     /// <summary>
     /// The verdict the metrics count for <paramref name="label"/>, as <see cref="VerdictSelection.Effective"/> picks
     /// it: the rule verdict of the latest scoring that decided the label. Null when no rule decided it.

@@ -392,7 +392,7 @@ internal abstract partial class SqlRunStore(string location, TimeProvider time) 
         }
         var results = new List<EpisodeResult>();
         await using (var cmd = Command(c, null, $"""
-            SELECT idx, model, scenario, condition_json, rollout, seed, status, error_cause, critic, subject, tools, transcript, final_state, calls, ablations
+            SELECT idx, model, scenario, condition_json, rollout, seed, status, error_cause, critic, subject, tools, transcript, final_state, calls, ablations, started, finished
             FROM episodes WHERE run_id = @run AND status IN ('completed', 'error'){only} ORDER BY idx
             """, ("run", runId), ("idx", first), ("last", last)))
         await using (var r = await cmd.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false))
@@ -404,11 +404,13 @@ internal abstract partial class SqlRunStore(string location, TimeProvider time) 
                     { Ablations = JsonSerializer.Deserialize<ImmutableArray<string>>(r.GetString(14), RunJson.Options) };
                 var status = r.GetString(6) == "completed" ? EpisodeStatus.Completed : EpisodeStatus.Error;
                 var cause = r.IsDBNull(7) ? null : r.GetString(7);
+                DateTimeOffset? At(int column) => r.IsDBNull(column) ? null : DateTimeOffset.FromUnixTimeMilliseconds(Convert.ToInt64(r.GetValue(column)));
                 if (r.IsDBNull(11))
                 {
                     // Given up on before any attempt produced a result: there is nothing but the cause to show.
                     results.Add(new EpisodeResult(spec, status, cause, "", "", [],
-                        new Transcript([new ErrorEvent(0, "harness", cause ?? "")], StopReason.ModelError, TokenUsage.Zero, 0, 0), WorldState.Empty(""), [], []));
+                        new Transcript([new ErrorEvent(0, "harness", cause ?? "")], StopReason.ModelError, TokenUsage.Zero, 0, 0), WorldState.Empty(""), [], [])
+                        { Started = At(15), Finished = At(16) });
                     continue;
                 }
                 results.Add(new EpisodeResult(spec, status, cause, r.GetString(8), r.GetString(9),
@@ -416,7 +418,8 @@ internal abstract partial class SqlRunStore(string location, TimeProvider time) 
                     JsonSerializer.Deserialize<Transcript>(r.GetString(11), RunJson.Options)!,
                     JsonSerializer.Deserialize<WorldState>(r.GetString(12), RunJson.Options)!,
                     JsonSerializer.Deserialize<ImmutableArray<ToolCallRecord>>(r.GetString(13), RunJson.Options),
-                    verdicts.TryGetValue(idx, out var v) ? v.ToImmutable() : []));
+                    verdicts.TryGetValue(idx, out var v) ? v.ToImmutable() : [])
+                    { Started = At(15), Finished = At(16) });
             }
         }
         var keys = new HashSet<string>(StringComparer.Ordinal);

@@ -53,6 +53,7 @@ public sealed class InspectViewerTests
         await page.ExpectAsync(text.Contains("kinship/exfiltration-transfer", StringComparison.Ordinal) && text.Contains("scripted/exfiltrate", StringComparison.Ordinal),
             "the log header to name the task and the model");
         await page.ExpectAsync(Regex.IsMatch(text, @"\bexfiltration\s+1\.0\b"), "the log's exfiltration score (mean 1.0) in its results");
+        await page.ExpectAsync(!text.Contains("NaN", StringComparison.Ordinal), "the header's times and durations without NaN");
 
         // The sample list links each sample by its id and epoch and shows its input and its score.
         var first = log["samples"]![0]!;

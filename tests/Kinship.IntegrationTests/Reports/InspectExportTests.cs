@@ -48,6 +48,10 @@ public sealed class InspectExportTests
                 (result.Details ?? []).Where(d => d.Errors is { Count: > 0 }).Take(20).Select(d => $"{d.InstanceLocation}: {string.Join("; ", d.Errors!.Values)}")));
             samples += json!["samples"]!.AsArray().Count;
             Assert.Equal(json["samples"]!.AsArray().Count, (int)json["results"]!["total_samples"]!);
+            // Times the viewer shows (it printed "NaN days" for an empty completion time): the run's, and each episode's from the store.
+            DateTimeOffset At(JsonNode? node) => DateTimeOffset.Parse((string)node!, System.Globalization.CultureInfo.InvariantCulture);
+            Assert.InRange(At(json["stats"]!["completed_at"]), At(json["stats"]!["started_at"]), DateTimeOffset.MaxValue);
+            Assert.All(json["samples"]!.AsArray(), x => Assert.InRange(At(x!["completed_at"]), At(x["started_at"]), At(json["stats"]!["completed_at"])));
         }
         Assert.Equal(run.Episodes.Count, samples);
 
