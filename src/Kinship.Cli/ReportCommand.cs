@@ -23,7 +23,8 @@ internal static class ReportCommand
             var kind = parse.GetValue(format)!.ToLowerInvariant();
             if (!Formats.Contains(kind)) throw new UsageException($"unknown format '{kind}' (use {string.Join(", ", Formats)})");
             var location = parse.GetValue(run)!;
-            var stored = source.Read(location, parse.GetValue(runs)!);
+            // Only the HTML report shows transcripts; the tables are computed from the verdicts.
+            var stored = source.Read(location, parse.GetValue(runs)!, outcomesOnly: kind != "html");
             var report = RunReport.Build(stored);
             var compareStudy = parse.GetValue(compare);
             var target = parse.GetValue(output);

@@ -120,7 +120,10 @@ internal static class RunCommand
                 var committed = await progress.ShowAsync(console, () => executor.RunAsync(run.RunId, WorkerCommand.OwnerId(), cancellationToken));
                 clock.Stop();
 
-                var results = await opened.ReadEpisodesAsync(run.RunId, cancellationToken);
+                // The tables need the verdicts alone; an export needs whole episodes.
+                var results = parse.GetValue(output) is null
+                    ? await opened.ReadOutcomesAsync(run.RunId, cancellationToken)
+                    : await opened.ReadEpisodesAsync(run.RunId, cancellationToken);
                 console.Write(RateTableReport.RenderAll(results, parse.GetValue(label)));
                 var errors = results.Count(r => r.Status == EpisodeStatus.Error);
                 console.MarkupLine($"{results.Count:N0} episodes ({errors} errors) in {clock.Elapsed.TotalSeconds:0.0} s, {committed:N0} of them run now; run [bold]{Markup.Escape(run.RunId)}[/] stored in {Markup.Escape(opened.Location)}");

@@ -6,8 +6,12 @@ namespace Kinship.Cli;
 /// <summary>Where commands that read a finished run get it from.</summary>
 internal interface IRunSource
 {
-    /// <summary>Reads the run named by <paramref name="location"/> (an exported run folder, or a run id in <paramref name="store"/>), or throws <see cref="UsageException"/>.</summary>
-    StoredRun Read(string location, string store);
+    /// <summary>
+    /// Reads the run named by <paramref name="location"/> (an exported run folder, or a run id in <paramref name="store"/>),
+    /// or throws <see cref="UsageException"/>. With <paramref name="outcomesOnly"/>, episodes from a store come without
+    /// their transcripts, final states and tool calls, which tables do not need.
+    /// </summary>
+    StoredRun Read(string location, string store, bool outcomesOnly = false);
 }
 
 /// <summary>An exported JSON Lines run folder when <c>location</c> is a folder, otherwise a run id in the store.</summary>
@@ -15,7 +19,7 @@ internal sealed class RunSource : IRunSource
 {
     public static readonly RunSource Instance = new();
 
-    public StoredRun Read(string location, string store)
+    public StoredRun Read(string location, string store, bool outcomesOnly = false)
     {
         if (Directory.Exists(location))
         {
@@ -23,14 +27,16 @@ internal sealed class RunSource : IRunSource
             catch (RunStoreException e) { throw new UsageException(e.Message); }
         }
         // The commands that read runs are synchronous front ends over the async store; the CLI has no synchronisation context to deadlock on.
-        return ReadStoredAsync(location, store).GetAwaiter().GetResult();
+        return ReadStoredAsync(location, store, outcomesOnly).GetAwaiter().GetResult();
     }
 
-    private static async Task<StoredRun> ReadStoredAsync(string runId, string store)
+    private static async Task<StoredRun> ReadStoredAsync(string runId, string store, bool outcomesOnly)
     {
         await using var opened = await StoreOptions.OpenAsync(store, TimeProvider.System, CancellationToken.None);
         var run = await opened.GetRunAsync(runId, CancellationToken.None);
-        var episodes = await opened.ReadEpisodesAsync(run.RunId, CancellationToken.None);
+        var episodes = outcomesOnly
+            ? await opened.ReadOutcomesAsync(run.RunId, CancellationToken.None)
+            : await opened.ReadEpisodesAsync(run.RunId, CancellationToken.None);
         return new StoredRun(run.Manifest, episodes, []);
     }
 }

@@ -375,7 +375,14 @@ internal abstract partial class SqlRunStore(string location, TimeProvider time) 
         }
     }
 
-    private Task<IReadOnlyList<EpisodeResult>> ReadAsync(string runId, int first, int last, CancellationToken cancellationToken) => RunAsync<IReadOnlyList<EpisodeResult>>(async c =>
+    /// <summary>
+    /// Every finished episode of a run with its verdicts, status and token count but without its transcript, final
+    /// state or tool calls (left empty): what rate tables and metrics are computed from, read in a fraction of the
+    /// time and memory that whole episodes take.
+    /// </summary>
+    public Task<IReadOnlyList<EpisodeResult>> ReadOutcomesAsync(string runId, CancellationToken cancellationToken) => ReadAsync(runId, 0, int.MaxValue, cancellationToken, details: false);
+
+    private Task<IReadOnlyList<EpisodeResult>> ReadAsync(string runId, int first, int last, CancellationToken cancellationToken, bool details = true) => RunAsync<IReadOnlyList<EpisodeResult>>(async c =>
     {
         var only = first == 0 && last == int.MaxValue ? "" : " AND idx BETWEEN @idx AND @last";
         var verdicts = new Dictionary<int, ImmutableArray<Verdict>.Builder>();
@@ -392,7 +399,8 @@ internal abstract partial class SqlRunStore(string location, TimeProvider time) 
         }
         var results = new List<EpisodeResult>();
         await using (var cmd = Command(c, null, $"""
-            SELECT idx, model, scenario, condition_json, rollout, seed, status, error_cause, critic, subject, tools, transcript, final_state, calls, ablations, started, finished
+            SELECT idx, model, scenario, condition_json, rollout, seed, status, error_cause, critic, subject,
+                {(details ? "tools, transcript, final_state, calls" : "NULL, NULL, NULL, NULL")}, ablations, started, finished, stop, tokens
             FROM episodes WHERE run_id = @run AND status IN ('completed', 'error'){only} ORDER BY idx
             """, ("run", runId), ("idx", first), ("last", last)))
         await using (var r = await cmd.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false))
@@ -405,11 +413,20 @@ internal abstract partial class SqlRunStore(string location, TimeProvider time) 
                 var status = r.GetString(6) == "completed" ? EpisodeStatus.Completed : EpisodeStatus.Error;
                 var cause = r.IsDBNull(7) ? null : r.GetString(7);
                 DateTimeOffset? At(int column) => r.IsDBNull(column) ? null : DateTimeOffset.FromUnixTimeMilliseconds(Convert.ToInt64(r.GetValue(column)));
-                if (r.IsDBNull(11))
+                // Only an attempt that produced a result writes the stop reason.
+                if (r.IsDBNull(17))
                 {
                     // Given up on before any attempt produced a result: there is nothing but the cause to show.
                     results.Add(new EpisodeResult(spec, status, cause, "", "", [],
                         new Transcript([new ErrorEvent(0, "harness", cause ?? "")], StopReason.ModelError, TokenUsage.Zero, 0, 0), WorldState.Empty(""), [], [])
+                        { Started = At(15), Finished = At(16) });
+                    continue;
+                }
+                if (!details)
+                {
+                    results.Add(new EpisodeResult(spec, status, cause, r.GetString(8), r.GetString(9), [],
+                        new Transcript([], Enum.Parse<StopReason>(r.GetString(17)), new TokenUsage(0, 0, Convert.ToInt64(r.GetValue(18))), 0, 0), WorldState.Empty(""), [],
+                        verdicts.TryGetValue(idx, out var outcome) ? outcome.ToImmutable() : [])
                         { Started = At(15), Finished = At(16) });
                     continue;
                 }

@@ -32,6 +32,26 @@ public sealed class StoreCommandTests
     }
 
     [Fact]
+    public async Task Tables_from_outcomes_alone_are_the_tables_of_whole_episodes()
+    {
+        using var temp = new TempFolder();
+        var store = Path.Combine(temp.Path, "outcomes.db");
+        Assert.Equal(0, (await CliHarness.RunAsync(["run", "--preset", "study", "-m", "scripted/mix?exfiltrate=0.3&tamper=0.3&inflate=0.2", "-n", "2", "--store", store])).ExitCode);
+        await using var opened = await SqliteRunStore.OpenAsync(store, TimeProvider.System, null, CancellationToken.None);
+        var run = await opened.GetRunAsync(Assert.Single(await opened.ListRunsAsync(CancellationToken.None)).RunId, CancellationToken.None);
+
+        var whole = new StoredRun(run.Manifest, await opened.ReadEpisodesAsync(run.RunId, CancellationToken.None), []);
+        var outcomes = new StoredRun(run.Manifest, await opened.ReadOutcomesAsync(run.RunId, CancellationToken.None), []);
+
+        Assert.Equal(550, outcomes.Episodes.Count);
+        Assert.All(outcomes.Episodes, e => Assert.Empty(e.Transcript.Events));
+        Assert.Equal(whole.Episodes.Select(e => (e.Spec.Index, e.Status, e.Transcript.Stop, e.Transcript.Usage.Total, e.Verdicts.Length)),
+            outcomes.Episodes.Select(e => (e.Spec.Index, e.Status, e.Transcript.Stop, e.Transcript.Usage.Total, e.Verdicts.Length)));
+        Assert.Equal(Kinship.Reports.JsonExporter.Export(Kinship.Reports.RunReport.Build(whole), true), Kinship.Reports.JsonExporter.Export(Kinship.Reports.RunReport.Build(outcomes), true));
+        Assert.Equal(Kinship.Reports.MarkdownReport.Write(Kinship.Reports.RunReport.Build(whole), true), Kinship.Reports.MarkdownReport.Write(Kinship.Reports.RunReport.Build(outcomes), true));
+    }
+
+    [Fact]
     public async Task Processes_that_open_a_new_store_at_the_same_moment_all_succeed()
     {
         using var temp = new TempFolder();
