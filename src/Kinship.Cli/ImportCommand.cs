@@ -19,18 +19,26 @@ internal static class ImportCommand
         study.SetAction(async (parse, cancellationToken) =>
         {
             var files = ReplayCommand.Files(parse.GetValue(paths)!);
-            var import = await StudyImporter.BuildAsync(files, RunCommand.Version, DateTimeOffset.UtcNow, cancellationToken);
-            foreach (var problem in import.Problems) await error.WriteLineAsync("kinship: " + problem.Message);
-            if (import.Rows.IsEmpty)
+            // Replayed a chunk at a time and stored as it goes, in one transaction: an import is there whole or not at all.
+            var started = DateTimeOffset.UtcNow;
+            var runId = StudyImporter.RunId(started);
+            (RunRecord? Run, int Imported, int Failed) import = default;
+            await using (var opened = await StoreOptions.OpenAsync(parse.GetValue(store)!, TimeProvider.System, cancellationToken, create: true))
+            {
+                await opened.ImportAsync(runId, async storeRows =>
+                {
+                    import = await StudyImporter.ReplayAsync(files, runId, RunCommand.Version, started, storeRows, p => error.WriteLine("kinship: " + p.Message), cancellationToken);
+                    return import.Run;
+                }, cancellationToken);
+            }
+            if (import.Run is null)
             {
                 await error.WriteLineAsync("kinship: no transcript could be imported; nothing was stored");
                 return ExitCodes.Failed;
             }
-            await using (var opened = await StoreOptions.OpenAsync(parse.GetValue(store)!, TimeProvider.System, cancellationToken, create: true))
-                await opened.ImportAsync(import.Run, import.Rows, cancellationToken);
-            console.MarkupLine($"Imported [bold]{import.Rows.Length:N0}[/] of {files.Count:N0} transcripts as run [bold]{Markup.Escape(import.Run.RunId)}[/]"
+            console.MarkupLine($"Imported [bold]{import.Imported:N0}[/] of {files.Count:N0} transcripts as run [bold]{Markup.Escape(runId)}[/]"
                 + (import.Failed > 0 ? $"; [red]{import.Failed:N0} could not be read[/]" : "") + ".");
-            console.WriteLine(import.Run.RunId);
+            console.WriteLine(runId);
             return import.Failed > 0 ? ExitCodes.Failed : ExitCodes.Ok;
         });
         return new Command("import", "Import recorded transcripts into the store.") { study };

@@ -15,40 +15,58 @@ internal abstract partial class SqlRunStore
     /// Stores a run whose episodes are already finished (imported transcripts): the run, its cells and every episode
     /// with its transcript, final state and verdicts, in one transaction, so an import is there whole or not at all.
     /// </summary>
-    public Task ImportAsync(RunRecord run, IReadOnlyList<EpisodeRow> rows, CancellationToken cancellationToken) => RunAsync(async c =>
+    public Task ImportAsync(RunRecord run, IReadOnlyList<EpisodeRow> rows, CancellationToken cancellationToken) =>
+        ImportAsync(run.RunId, async store =>
+        {
+            await store(rows).ConfigureAwait(false);
+            return run;
+        }, cancellationToken);
+
+    /// <summary>
+    /// Stores an imported run as its episodes arrive, in one transaction: <paramref name="produce"/> hands the rows of
+    /// run <paramref name="runId"/> over in batches, then returns the run's record, written last with its cells, or
+    /// null to store nothing.
+    /// </summary>
+    public Task ImportAsync(string runId, Func<Func<IReadOnlyList<EpisodeRow>, Task>, Task<RunRecord?>> produce, CancellationToken cancellationToken) => RunAsync(async c =>
     {
         await using var tx = await c.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
-        await InsertRunAsync(c, tx, run, cancellationToken).ConfigureAwait(false);
-        foreach (var cell in rows.GroupBy(r => r.Result.Spec.Cell))
-        {
-            var first = cell.First().Result.Spec;
-            await ExecuteAsync(c, tx, "INSERT INTO cells (run_id, cell, model, scenario, condition, planned) VALUES (@id, @cell, @model, @scenario, @condition, @planned)", cancellationToken,
-                ("id", run.RunId), ("cell", cell.Key), ("model", first.Model), ("scenario", first.Scenario), ("condition", first.Condition.Key), ("planned", cell.Count())).ConfigureAwait(false);
-        }
         var now = Now;
         await using var insert = Command(c, tx, """
             INSERT INTO episodes (run_id, idx, cell, model, scenario, condition, condition_json, ablations, rollout, seed, status, attempts, error_cause, started, finished,
                 stop, tokens, critic, subject, tools, transcript, final_state, calls)
             VALUES (@run, @idx, @cell, @model, @scenario, @condition, @cj, @ab, @rollout, @seed, @status, 1, @cause, @now, @now, @stop, @tokens, @critic, @subject, @tools, @transcript, @final, @calls)
             """,
-            ("run", run.RunId), ("idx", 0), ("cell", ""), ("model", ""), ("scenario", ""), ("condition", ""), ("cj", ""), ("ab", "[]"), ("rollout", 0), ("seed", 0L), ("status", ""), ("cause", null),
+            ("run", runId), ("idx", 0), ("cell", ""), ("model", ""), ("scenario", ""), ("condition", ""), ("cj", ""), ("ab", "[]"), ("rollout", 0), ("seed", 0L), ("status", ""), ("cause", null),
             ("now", now), ("stop", ""), ("tokens", 0L), ("critic", ""), ("subject", ""), ("tools", ""), ("transcript", ""), ("final", ""), ("calls", ""));
-        var texts = await InsertTextsAsync(c, tx, run.RunId, rows, cancellationToken).ConfigureAwait(false);
-        await using var verdicts = new VerdictInsert(c, tx, run.RunId);
-        foreach (var row in rows.OrderBy(r => r.Result.Spec.Index))
+        await using var verdicts = new VerdictInsert(c, tx, runId);
+        var cells = new Dictionary<string, (EpisodeSpec First, int Count)>(StringComparer.Ordinal);
+        var texts = new HashSet<string>(StringComparer.Ordinal);
+        async Task Store(IReadOnlyList<EpisodeRow> rows)
         {
-            var e = row.Result;
-            Set(insert, "idx", e.Spec.Index); Set(insert, "cell", e.Spec.Cell); Set(insert, "model", e.Spec.Model); Set(insert, "scenario", e.Spec.Scenario);
-            Set(insert, "condition", e.Spec.Condition.Key); Set(insert, "cj", JsonSerializer.Serialize(e.Spec.Condition, RunJson.Options));
-            Set(insert, "ab", JsonSerializer.Serialize(e.Spec.Ablations, RunJson.Options)); Set(insert, "rollout", e.Spec.Rollout); Set(insert, "seed", unchecked((long)e.Spec.Seed));
-            Set(insert, "status", e.Status == EpisodeStatus.Completed ? "completed" : "error"); Set(insert, "cause", e.ErrorCause);
-            Set(insert, "stop", e.Transcript.Stop.ToString()); Set(insert, "tokens", e.Transcript.Usage.Total); Set(insert, "critic", e.Critic); Set(insert, "subject", e.Subject);
-            Set(insert, "tools", row.Tools); Set(insert, "transcript", row.Transcript); Set(insert, "final", row.Final); Set(insert, "calls", row.Calls);
-            await insert.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
-            await verdicts.InsertAsync(e.Spec.Index, row.VerdictRows(), cancellationToken).ConfigureAwait(false);
+            texts.UnionWith(await InsertTextsAsync(c, tx, runId, rows, cancellationToken, texts).ConfigureAwait(false));
+            foreach (var row in rows.OrderBy(r => r.Result.Spec.Index))
+            {
+                var e = row.Result;
+                cells[e.Spec.Cell] = cells.TryGetValue(e.Spec.Cell, out var cell) ? (cell.First, cell.Count + 1) : (e.Spec, 1);
+                Set(insert, "idx", e.Spec.Index); Set(insert, "cell", e.Spec.Cell); Set(insert, "model", e.Spec.Model); Set(insert, "scenario", e.Spec.Scenario);
+                Set(insert, "condition", e.Spec.Condition.Key); Set(insert, "cj", JsonSerializer.Serialize(e.Spec.Condition, RunJson.Options));
+                Set(insert, "ab", JsonSerializer.Serialize(e.Spec.Ablations, RunJson.Options)); Set(insert, "rollout", e.Spec.Rollout); Set(insert, "seed", unchecked((long)e.Spec.Seed));
+                Set(insert, "status", e.Status == EpisodeStatus.Completed ? "completed" : "error"); Set(insert, "cause", e.ErrorCause);
+                Set(insert, "stop", e.Transcript.Stop.ToString()); Set(insert, "tokens", e.Transcript.Usage.Total); Set(insert, "critic", e.Critic); Set(insert, "subject", e.Subject);
+                Set(insert, "tools", row.Tools); Set(insert, "transcript", row.Transcript); Set(insert, "final", row.Final); Set(insert, "calls", row.Calls);
+                await insert.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+                await verdicts.InsertAsync(e.Spec.Index, row.VerdictRows(), cancellationToken).ConfigureAwait(false);
+            }
         }
+        // Nothing to store: the transaction is rolled back as it is disposed.
+        if (await produce(Store).ConfigureAwait(false) is not { } run) return;
+        if (run.RunId != runId) throw new ArgumentException($"the import's record is for run {run.RunId}, its rows for {runId}", nameof(produce));
+        await InsertRunAsync(c, tx, run, cancellationToken).ConfigureAwait(false);
+        foreach (var (key, (first, count)) in cells)
+            await ExecuteAsync(c, tx, "INSERT INTO cells (run_id, cell, model, scenario, condition, planned) VALUES (@id, @cell, @model, @scenario, @condition, @planned)", cancellationToken,
+                ("id", runId), ("cell", key), ("model", first.Model), ("scenario", first.Scenario), ("condition", first.Condition.Key), ("planned", count)).ConfigureAwait(false);
         await tx.CommitAsync(cancellationToken).ConfigureAwait(false);
-        Remember(run.RunId, texts);
+        Remember(runId, [.. texts]);
     }, cancellationToken);
 
     /// <summary>

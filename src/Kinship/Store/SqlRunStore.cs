@@ -311,14 +311,16 @@ internal abstract partial class SqlRunStore(string location, TimeProvider time) 
     /// <summary>
     /// Inserts the batch's texts the store does not hold yet, in key order so that concurrent writers on PostgreSQL
     /// take their locks in the same order. Another process may have stored some already: those are left as they are.
-    /// Returns the keys written, to be remembered once the transaction commits.
+    /// Returns the keys written, to be remembered once the transaction commits; <paramref name="inTransaction"/> are
+    /// those an earlier batch of the same transaction wrote.
     /// </summary>
-    private async Task<IReadOnlyList<string>> InsertTextsAsync(DbConnection c, DbTransaction tx, string runId, IEnumerable<EpisodeRow> rows, CancellationToken cancellationToken)
+    private async Task<IReadOnlyList<string>> InsertTextsAsync(DbConnection c, DbTransaction tx, string runId, IEnumerable<EpisodeRow> rows, CancellationToken cancellationToken,
+        IReadOnlySet<string>? inTransaction = null)
     {
         var fresh = new SortedDictionary<string, string>(StringComparer.Ordinal);
         foreach (var row in rows)
             foreach (var (key, text) in row.Texts)
-                if (!_storedTexts.ContainsKey((runId, key))) fresh.TryAdd(key, text);
+                if (!_storedTexts.ContainsKey((runId, key)) && inTransaction?.Contains(key) != true) fresh.TryAdd(key, text);
         if (fresh.Count == 0) return [];
         await using var insert = Command(c, tx, "INSERT INTO texts (run_id, text_key, body) VALUES (@run, @key, @body) ON CONFLICT (run_id, text_key) DO NOTHING",
             ("run", runId), ("key", ""), ("body", ""));

@@ -14,12 +14,6 @@ namespace Kinship.Store;
 /// <summary>A transcript that could not be imported and why (its path and, for broken JSON, the line and byte).</summary>
 internal sealed record ImportProblem(string Path, string Message, bool Failed);
 
-/// <summary>The run an import builds: the record to store, one row per transcript, and the transcripts left out.</summary>
-internal sealed record StudyImport(RunRecord Run, ImmutableArray<EpisodeRow> Rows, ImmutableArray<ImportProblem> Problems)
-{
-    public int Failed => Problems.Count(p => p.Failed);
-}
-
 /// <summary>
 /// Turns the study's recorded transcripts into one run: each transcript is replayed in Kinship's world
 /// (<see cref="StudyReplay"/>) and becomes a finished episode with the replay's transcript, final state and tool
@@ -32,56 +26,74 @@ internal static class StudyImporter
 
     public const string ModelPrefix = "study/";
 
-    public static async Task<StudyImport> BuildAsync(IReadOnlyList<string> files, string harnessVersion, DateTimeOffset started, CancellationToken cancellationToken)
-    {
-        // Replays are independent and CPU-bound, so they run across cores; everything that depends on the order of
-        // the files (episode indexes, rollout numbers, problems, the plan hash) is then decided in file order, so an
-        // import stores exactly what a one-at-a-time import would.
-        var replays = new Replayed[files.Count];
-        await Parallel.ForAsync(0, files.Count, cancellationToken, async (i, ct) =>
-        {
-            byte[] bytes;
-            StudyTranscript transcript;
-            try
-            {
-                bytes = StudyTranscriptReader.ReadBytes(files[i]);
-                transcript = StudyTranscriptReader.Parse(files[i], bytes);
-            }
-            catch (StudyTranscriptException e)
-            {
-                replays[i] = new Replayed(null, null, null, e.Message);
-                return;
-            }
-            var replay = await StudyReplay.RunAsync(transcript, ct).ConfigureAwait(false);
-            replays[i] = new Replayed(transcript, replay, Convert.ToHexStringLower(SHA256.HashData(bytes)), null);
-        }).ConfigureAwait(false);
+    /// <summary>Files replayed and stored together: a few thousand replays in memory at a time, whatever the import's size.</summary>
+    public const int Chunk = 2_000;
 
-        var episodes = new List<EpisodeResult>();
-        var problems = ImmutableArray.CreateBuilder<ImportProblem>();
+    /// <summary>
+    /// Replays <paramref name="files"/> as episodes of run <paramref name="runId"/>, <paramref name="chunk"/> at a time, and hands each chunk's rows to
+    /// <paramref name="store"/> as it is done, so an import of any size holds one chunk in memory. Files that cannot be
+    /// imported go to <paramref name="problem"/> as they are found. Returns the run's record, or null when no file
+    /// could be imported.
+    /// </summary>
+    public static async Task<(RunRecord? Run, int Imported, int Failed)> ReplayAsync(IReadOnlyList<string> files, string runId, string harnessVersion, DateTimeOffset started,
+        Func<IReadOnlyList<EpisodeRow>, Task> store, Action<ImportProblem> problem, CancellationToken cancellationToken, int chunk = Chunk)
+    {
+        var specs = new List<EpisodeSpec>();
         var hash = new StringBuilder();
         var rollouts = new Dictionary<string, int>(StringComparer.Ordinal);
-        for (var i = 0; i < files.Count; i++)
+        var failed = 0;
+        for (var from = 0; from < files.Count; from += chunk)
         {
-            var file = files[i];
-            if (replays[i] is not { Transcript: { } transcript, Replay: { } replay, Sha256: { } sha256 })
+            var count = Math.Min(chunk, files.Count - from);
+            // Replays are independent and CPU-bound, so they run across cores; everything that depends on the order of
+            // the files (episode indexes, rollout numbers, problems, the plan hash) is then decided in file order, so an
+            // import stores exactly what a one-at-a-time import would.
+            var replays = new Replayed[count];
+            await Parallel.ForAsync(0, count, cancellationToken, async (i, ct) =>
             {
-                problems.Add(new ImportProblem(file, replays[i].Problem!, true));
-                continue;
-            }
-            if (Episode(episodes.Count, replay, transcript, rollouts) is not { } episode)
+                var file = files[from + i];
+                byte[] bytes;
+                StudyTranscript transcript;
+                try
+                {
+                    bytes = StudyTranscriptReader.ReadBytes(file);
+                    transcript = StudyTranscriptReader.Parse(file, bytes);
+                }
+                catch (StudyTranscriptException e)
+                {
+                    replays[i] = new Replayed(null, null, null, e.Message);
+                    return;
+                }
+                var replay = await StudyReplay.RunAsync(transcript, ct).ConfigureAwait(false);
+                replays[i] = new Replayed(transcript, replay, Convert.ToHexStringLower(SHA256.HashData(bytes)), null);
+            }).ConfigureAwait(false);
+
+            var episodes = new List<EpisodeResult>(count);
+            for (var i = 0; i < count; i++)
             {
-                // A task Kinship has not built has no world to replay in; it is left out, not a failure of the file.
-                problems.Add(new ImportProblem(file, $"{file}: not imported: {string.Join("; ", replay.Notes)}", false));
-                continue;
+                var file = files[from + i];
+                if (replays[i] is not { Transcript: { } transcript, Replay: { } replay, Sha256: { } sha256 })
+                {
+                    failed++;
+                    problem(new ImportProblem(file, replays[i].Problem!, true));
+                    continue;
+                }
+                if (Episode(specs.Count, replay, transcript, rollouts) is not { } episode)
+                {
+                    // A task Kinship has not built has no world to replay in; it is left out, not a failure of the file.
+                    problem(new ImportProblem(file, $"{file}: not imported: {string.Join("; ", replay.Notes)}", false));
+                    continue;
+                }
+                episodes.Add(episode);
+                specs.Add(episode.Spec);
+                hash.Append(sha256).Append('\n');
             }
-            episodes.Add(episode);
-            hash.Append(sha256).Append('\n');
-            replays[i] = default;
+            // Serialising a row is pure and about as costly as a replay, so it runs across cores too.
+            var rows = new EpisodeRow[episodes.Count];
+            Parallel.For(0, rows.Length, new ParallelOptions { CancellationToken = cancellationToken }, i => rows[i] = EpisodeRow.From(episodes[i]));
+            if (rows.Length > 0) await store(rows).ConfigureAwait(false);
         }
-        // Serialising a row is pure and about as costly as a replay, so it runs across cores too.
-        var rows = new EpisodeRow[episodes.Count];
-        Parallel.For(0, rows.Length, new ParallelOptions { CancellationToken = cancellationToken }, i => rows[i] = EpisodeRow.From(episodes[i]));
-        return new StudyImport(Record(rows, harnessVersion, started, hash.ToString()), [.. rows], problems.ToImmutable());
+        return (specs.Count == 0 ? null : Record(runId, specs, harnessVersion, started, hash.ToString()), specs.Count, failed);
     }
 
     /// <summary>One file's replay (with its SHA-256 for the plan hash), or why it could not be read.</summary>
@@ -139,14 +151,19 @@ internal static class StudyImporter
         };
     }
 
-    public static RunRecord Record(IReadOnlyList<EpisodeRow> rows, string harnessVersion, DateTimeOffset started, string files)
+    public static RunRecord Record(IReadOnlyList<EpisodeRow> rows, string harnessVersion, DateTimeOffset started, string files) =>
+        Record(RunId(started), [.. rows.Select(r => r.Result.Spec)], harnessVersion, started, files);
+
+    /// <summary>A new imported run's id: when it started, and a random suffix.</summary>
+    public static string RunId(DateTimeOffset started) => started.ToString("yyyyMMdd-HHmmss", CultureInfo.InvariantCulture) + "-import-" + Guid.NewGuid().ToString("N")[..6];
+
+    /// <summary>The run an import stores: its manifest is made from the episodes' specs, its plan hash from the files' hashes.</summary>
+    private static RunRecord Record(string runId, IReadOnlyList<EpisodeSpec> episodes, string harnessVersion, DateTimeOffset started, string files)
     {
-        var episodes = rows.Select(r => r.Result).ToList();
-        var scenarios = episodes.Select(e => e.Spec.Scenario).Distinct().Order(StringComparer.Ordinal).Select(id => ScenarioSource.Resolve(id).Source).ToImmutableArray();
-        var runId = started.ToString("yyyyMMdd-HHmmss", CultureInfo.InvariantCulture) + "-import-" + Guid.NewGuid().ToString("N")[..6];
-        var conditions = episodes.Select(e => e.Spec.Condition).ToList();
+        var scenarios = episodes.Select(e => e.Scenario).Distinct().Order(StringComparer.Ordinal).Select(id => ScenarioSource.Resolve(id).Source).ToImmutableArray();
+        var conditions = episodes.Select(e => e.Condition).ToList();
         var manifest = new RunManifest(runId, started, harnessVersion,
-            [.. episodes.Select(e => e.Spec.Model).Distinct().Order(StringComparer.Ordinal)],
+            [.. episodes.Select(e => e.Model).Distinct().Order(StringComparer.Ordinal)],
             scenarios.ToImmutableSortedDictionary(s => s.Id, s => s.File, StringComparer.Ordinal),
             [.. conditions.Select(c => c.RelationshipName).Distinct().Order(StringComparer.Ordinal)],
             [.. conditions.Where(c => c.HasPeer).Select(c => Names.Conveyance(c.Conveyance)).Distinct().Order(StringComparer.Ordinal)],

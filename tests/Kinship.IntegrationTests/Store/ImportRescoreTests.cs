@@ -82,6 +82,49 @@ public sealed class ImportRescoreTests
     }
 
     [Fact]
+    public async Task An_import_stored_a_chunk_at_a_time_is_the_import_stored_at_once()
+    {
+        using var temp = new TempFolder();
+        var files = Directory.GetFiles(StudyFixtures.Transcripts, "*.json").Order(StringComparer.Ordinal).ToList();
+        var stored = new List<string>();
+        foreach (var chunk in new[] { 2, Kinship.Store.StudyImporter.Chunk })
+        {
+            var path = Path.Combine(temp.Path, $"chunk{chunk}.db");
+            var started = DateTimeOffset.UnixEpoch;
+            var runId = $"import-{chunk}";
+            var batches = 0;
+            await using var store = await Kinship.Store.SqliteRunStore.OpenAsync(path, TimeProvider.System, null, CancellationToken.None);
+            await store.ImportAsync(runId, async rows =>
+                (await Kinship.Store.StudyImporter.ReplayAsync(files, runId, "test", started, async batch => { batches++; await rows(batch); }, _ => { }, CancellationToken.None, chunk)).Run,
+                CancellationToken.None);
+            Assert.Equal(chunk == 2 ? 3 : 1, batches);
+            var episodes = await store.ReadEpisodesAsync(runId, CancellationToken.None);
+            Assert.Equal(files.Count, episodes.Count);
+            // Replays are timed, so the seconds differ between the two imports; nothing else may.
+            stored.Add(string.Join("\n", episodes.Select(e => Regex.Replace(JsonSerializer.Serialize(e with { Started = null, Finished = null }, Kinship.Runs.RunJson.Options), @"""seconds"":[-+0-9.Ee]+", "\"seconds\":0")))
+                + string.Join("\n", VerdictRows(path).Select(r => r[r.IndexOf('|', StringComparison.Ordinal)..])));
+        }
+        Assert.Equal(stored[0], stored[1]);
+    }
+
+    [Fact]
+    public async Task An_import_where_no_transcript_can_be_read_stores_nothing()
+    {
+        using var temp = new TempFolder();
+        var broken = Path.Combine(temp.Path, "broken.json");
+        await File.WriteAllTextAsync(broken, "{\"messages\": [");
+        var store = Path.Combine(temp.Path, "k.db");
+
+        var import = await CliHarness.RunAsync("import", "study", broken, "--store", store);
+
+        Assert.Equal(1, import.ExitCode);
+        Assert.Contains("no transcript could be imported; nothing was stored", import.Error, StringComparison.Ordinal);
+        Assert.Contains(broken, import.Error, StringComparison.Ordinal);
+        await using var opened = await Kinship.Store.SqliteRunStore.OpenAsync(store, TimeProvider.System, null, CancellationToken.None);
+        Assert.Empty(await opened.ListRunsAsync(CancellationToken.None));
+    }
+
+    [Fact]
     public async Task A_truncated_transcript_is_reported_with_its_path_and_position_and_the_rest_are_imported()
     {
         using var temp = new TempFolder();
