@@ -335,6 +335,9 @@ internal abstract partial class SqlRunStore(string location, TimeProvider time) 
 
     private void Remember(string runId, IReadOnlyList<string> keys)
     {
+        // Only a saving, never needed for correctness (inserting a stored text again changes nothing): a long-lived
+        // worker forgets them all now and then rather than growing without bound.
+        if (_storedTexts.Count > 1_000_000) _storedTexts.Clear();
         foreach (var key in keys) _storedTexts.TryAdd((runId, key), 0);
     }
 
