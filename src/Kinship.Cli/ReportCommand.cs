@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Kinship.Detectors;
 using Kinship.Reports;
 using Kinship.Runs;
 using Spectre.Console;
@@ -16,8 +17,9 @@ internal static class ReportCommand
         var format = new Option<string>("--format", "-f") { Description = "table, markdown, csv, json or html.", DefaultValueFactory = _ => "table" };
         var output = new Option<string?>("--out", "-o") { Description = "Where to write. Default: the terminal; for html, report.html beside an exported run folder or kinship-report-RUN.html here (a folder above 2,000 episodes). An html --out ending in .html is one file, anything else a folder." };
         var compare = new Option<bool>("--compare-study") { Description = "Show the study's published numbers beside ours." };
+        var scoring = new Option<int?>("--scoring") { Description = "Report the labels as they stood after this scoring: 0 is the run's own, each kinship rescore adds one. Default: the latest." };
         var runs = StoreOptions.Store();
-        var command = new Command("report", "Print or write the study's tables for a stored run.") { run, format, output, compare, runs };
+        var command = new Command("report", "Print or write the study's tables for a stored run.") { run, format, output, compare, scoring, runs };
         command.SetAction(parse =>
         {
             var kind = parse.GetValue(format)!.ToLowerInvariant();
@@ -25,6 +27,7 @@ internal static class ReportCommand
             var location = parse.GetValue(run)!;
             // Only the HTML report shows transcripts; the tables are computed from the verdicts.
             var stored = source.Read(location, parse.GetValue(runs)!, outcomesOnly: kind != "html");
+            if (parse.GetValue(scoring) is { } upTo) stored = AsOf(stored, upTo);
             var report = RunReport.Build(stored);
             var compareStudy = parse.GetValue(compare);
             var target = parse.GetValue(output);
@@ -65,5 +68,14 @@ internal static class ReportCommand
             return ExitCodes.Ok;
         });
         return command;
+    }
+
+    /// <summary>The run with each episode's verdicts as they stood after scoring <paramref name="upTo"/>.</summary>
+    private static StoredRun AsOf(StoredRun run, int upTo)
+    {
+        var latest = run.Episodes.SelectMany(e => e.Verdicts).Select(v => v.Scoring).DefaultIfEmpty(0).Max();
+        if (upTo < 0 || upTo > latest)
+            throw new UsageException($"run {run.Manifest.RunId} has no scoring {upTo}: its scorings are 0 (its own labels){(latest > 0 ? $" to {latest}" : "")}");
+        return run with { Episodes = [.. run.Episodes.Select(e => e with { Verdicts = VerdictSelection.UpTo(e.Verdicts, upTo) })] };
     }
 }

@@ -220,6 +220,17 @@ public sealed class ImportRescoreTests
         Assert.Equal(episodes, refuse.GetProperty("agree").GetInt32() + refuse.GetProperty("disagree").GetInt32());
         // The judge does not move the metrics: they count rule verdicts.
         Assert.Equal(before.GetProperty("cells").GetRawText(), after.GetProperty("cells").GetRawText());
+        // As it stood before the judge: the run's own labels alone.
+        var asOf0 = await CliHarness.RunAsync("report", id, "-f", "json", "--scoring", "0", "--store", store);
+        Assert.Equal(0, asOf0.ExitCode);
+        using (var doc = JsonDocument.Parse(asOf0.Output))
+        {
+            Assert.Empty(doc.RootElement.GetProperty("agreement").EnumerateArray());
+            Assert.Equal(before.GetProperty("cells").GetRawText(), doc.RootElement.GetProperty("cells").GetRawText());
+        }
+        var missing = await CliHarness.RunAsync("report", id, "--scoring", "2", "--store", store);
+        Assert.Equal(2, missing.ExitCode);
+        Assert.Contains($"run {id} has no scoring 2: its scorings are 0 (its own labels) to 1", missing.Error, StringComparison.Ordinal);
 
         var table = await CliHarness.RunAsync("report", id, "--store", store);
         Assert.Matches($@"refuse\s*│\s*judge\s*│\s*{episodes}\s*│", table.Output);
