@@ -10,7 +10,7 @@ namespace Kinship.Models;
 
 /// <summary>
 /// How model calls survive bad days. <b>Defaults</b>: 6 retries with exponential, jittered backoff from 2 s up to
-/// 2 min (a <c>Retry-After</c> header wins), 5 min per attempt (slow reasoning models), the system clock, jitter seed 0.
+/// 2 min (a <c>Retry-After</c> header, or Gemini's <c>retryDelay</c> in the body, wins), 5 min per attempt (slow reasoning models), the system clock, jitter seed 0.
 /// </summary>
 internal sealed record ResilienceOptions
 {
@@ -82,7 +82,7 @@ internal sealed class ModelHttp : IDisposable
             .AddRetry(retry)
             .AddTimeout(new HttpTimeoutStrategyOptions { Timeout = options.AttemptTimeout })
             .Build();
-        var inner = new LimiterHandler(this) { InnerHandler = new WholeBodyHandler { InnerHandler = transport ?? new SocketsHttpHandler { PooledConnectionLifetime = TimeSpan.FromMinutes(5) } } };
+        var inner = new LimiterHandler(this) { InnerHandler = new RetryHintHandler { InnerHandler = new WholeBodyHandler { InnerHandler = transport ?? new SocketsHttpHandler { PooledConnectionLifetime = TimeSpan.FromMinutes(5) } } } };
         _pipeline = new ResilienceHandler(pipeline) { InnerHandler = new HostTagHandler { InnerHandler = inner } };
     }
 
@@ -156,6 +156,47 @@ internal sealed class ModelHttp : IDisposable
             {
                 lease.Complete(throttled);
             }
+        }
+    }
+
+    /// <summary>
+    /// Gemini says how long to wait in the body of a 429 or 503 (<c>error.details[].retryDelay</c>, a
+    /// <c>google.rpc.RetryInfo</c> such as <c>"13s"</c>), not in a <c>Retry-After</c> header; this copies it into the
+    /// header, which the retry strategy honours. The body is buffered, so the client still reads it.
+    /// </summary>
+    private sealed class RetryHintHandler : DelegatingHandler
+    {
+        protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+        {
+            var response = await base.SendAsync(request, cancellationToken).ConfigureAwait(false);
+            if (response.StatusCode is not (HttpStatusCode.TooManyRequests or HttpStatusCode.ServiceUnavailable) || response.Headers.RetryAfter is not null
+                || response.Content.Headers.ContentType?.MediaType?.Contains("json", StringComparison.OrdinalIgnoreCase) != true)
+                return response;
+            try
+            {
+                await response.Content.LoadIntoBufferAsync(cancellationToken).ConfigureAwait(false);
+                using var body = JsonDocument.Parse(await response.Content.ReadAsByteArrayAsync(cancellationToken).ConfigureAwait(false));
+                if (RetryDelay(body.RootElement) is { } delay) response.Headers.RetryAfter = new RetryConditionHeaderValue(delay);
+            }
+            catch (Exception e) when (e is IOException or HttpRequestException or JsonException)
+            {
+                // No hint to read: the usual backoff applies.
+            }
+            return response;
+        }
+
+        public static TimeSpan? RetryDelay(JsonElement body)
+        {
+            if (body.ValueKind != JsonValueKind.Object || !body.TryGetProperty("error", out var error) || error.ValueKind != JsonValueKind.Object
+                || !error.TryGetProperty("details", out var details) || details.ValueKind != JsonValueKind.Array)
+                return null;
+            foreach (var detail in details.EnumerateArray())
+            {
+                if (detail.ValueKind == JsonValueKind.Object && detail.TryGetProperty("retryDelay", out var value) && value.GetString() is [.. var number, 's']
+                    && double.TryParse(number, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var seconds) && seconds is >= 0 and < 86_400)
+                    return TimeSpan.FromSeconds(seconds);
+            }
+            return null;
         }
     }
 

@@ -131,6 +131,28 @@ public sealed class ResilienceTests
     }
 
     [Fact]
+    public async Task A_retry_waits_the_retryDelay_Gemini_gives_in_the_body_of_a_429_and_the_client_still_reads_the_body()
+    {
+        var delays = new List<TimeSpan>();
+        const string hinted = """{"error":{"code":429,"message":"Resource has been exhausted","status":"RESOURCE_EXHAUSTED","details":[{"@type":"type.googleapis.com/google.rpc.QuotaFailure"},{"@type":"type.googleapis.com/google.rpc.RetryInfo","retryDelay":"13.5s"}]}}""";
+        var transport = new ScriptedHandler(
+            _ => Respond(HttpStatusCode.TooManyRequests, hinted),
+            _ => Respond(HttpStatusCode.TooManyRequests, """{"error":{"details":[{"retryDelay":"soon"}]}}"""),
+            _ => Respond(HttpStatusCode.TooManyRequests, hinted));
+        using var http = new ModelHttp(new ResilienceOptions { Time = new ScaledTimeProvider(0.0001), MaxRetries = 2, OnRetry = r => delays.Add(r.Delay) }, transport);
+        using var client = http.CreateClient();
+        using var response = await client.PostAsync("http://provider.test/v1beta/models/m:generateContent", new StringContent("{}", Encoding.UTF8, "application/json"));
+
+        Assert.Equal(HttpStatusCode.TooManyRequests, response.StatusCode);
+        Assert.Equal(3, transport.Calls);
+        Assert.Equal(TimeSpan.FromSeconds(13.5), delays[0]);
+        // A hint that cannot be read leaves the jittered backoff (from 2 s, at most 2 min).
+        Assert.InRange(delays[1], TimeSpan.FromSeconds(1), TimeSpan.FromMinutes(2));
+        Assert.NotEqual(TimeSpan.FromSeconds(13.5), delays[1]);
+        Assert.Contains("RESOURCE_EXHAUSTED", await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Concurrency_halves_on_each_429_and_climbs_back_one_success_at_a_time()
     {
         var limiter = new ProviderLimiter(new ProviderSettings { MaxConcurrency = 8 }, new FakeTimeProvider());
