@@ -9,8 +9,8 @@ namespace Kinship.Store;
 /// <summary>
 /// The long texts an episode shares with other episodes of its run (the prompts, what the tools return, the drive's
 /// documents) are stored once per run in the <c>texts</c> table; the episode's JSON holds a reference in their place.
-/// Every rollout of a cell repeats them: stored once, a 27,500-episode study run's store shrank from 672 to 278 MB and
-/// its commits from 78 to 48 µs per episode. What the model writes (its messages, reasoning and tool arguments) stays inline.
+/// Every rollout of a cell repeats them: with them stored once (and the transcript no longer writing out its views), a
+/// 27,500-episode study run's store shrank from 672 to 278 MB and its commits from 78 to 48 µs per episode. What the model writes (its messages, reasoning and tool arguments) stays inline.
 /// </summary>
 /// <remarks>
 /// A reference is <see cref="Marker"/> (a private-use character) followed by the text's 128-bit XxHash in hex. A text
