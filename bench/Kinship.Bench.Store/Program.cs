@@ -4,6 +4,7 @@ using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
 using Kinship.Agents;
+using Kinship.Bench;
 using Kinship.Models;
 using Kinship.Runs;
 using Kinship.Scenarios;
@@ -69,7 +70,7 @@ if (profile)
 
 // Each episode's tool calls, recorded from one pass with no store; the pass also warms up the JIT and the caches.
 var calls = new ReplayCall[n][];
-await new RunExecutor(runner, new NullStore(), concurrency).RunAsync(plan.Episodes, r =>
+await new RunExecutor(runner, new NullRunStore(), concurrency).RunAsync(plan.Episodes, r =>
     calls[r.Spec.Index] = [.. r.Calls.Select(c => new ReplayCall(c.Tool, c.Arguments.ToDictionary(a => a.Key, a => a.Value is ImmutableArray<string> l ? l.ToArray() : a.Value)))],
     CancellationToken.None);
 Console.WriteLine($"recorded {calls.Sum(c => c.Length):N0} tool calls ({(double)calls.Sum(c => c.Length) / n:0.0} per episode)");
@@ -293,18 +294,3 @@ static async Task<Pass> Measure(Func<Task<long>> pass)
 internal sealed record Pass(double Wall, double Cpu, long Allocated, long PeakWorkingSet, long PeakHeap, long StoreBytes);
 
 internal sealed record ReplayCall(string Name, Dictionary<string, object?> Arguments);
-
-internal sealed class NullStore : IRunStore
-{
-    public Task BeginAsync(RunManifest manifest, CancellationToken cancellationToken) => Task.CompletedTask;
-
-    public Task AppendAsync(EpisodeResult episode, CancellationToken cancellationToken) => Task.CompletedTask;
-
-    public ValueTask DisposeAsync() => ValueTask.CompletedTask;
-}
-
-/// <summary>A clock that never moves, so transcripts (which record seconds) store the same on every run.</summary>
-internal sealed class FrozenTime : TimeProvider
-{
-    public override long GetTimestamp() => 0;
-}

@@ -31,19 +31,3 @@ internal sealed record BenchGrid(
         Scenarios.ToImmutableSortedDictionary(d => d.Key, d => d.Value.SourcePath),
         [], [], [], Plan.Episodes.IsEmpty ? 0 : Plan.Episodes.Max(e => e.Rollout) + 1, Seed, Plan.Episodes.Length, Render, Loop);
 }
-
-/// <summary>A store that keeps nothing, so the pipeline is measured without I/O or serialization.</summary>
-internal sealed class NullRunStore : IRunStore
-{
-    public Task BeginAsync(RunManifest manifest, CancellationToken cancellationToken) => Task.CompletedTask;
-
-    public Task AppendAsync(EpisodeResult episode, CancellationToken cancellationToken) => Task.CompletedTask;
-
-    public ValueTask DisposeAsync() => ValueTask.CompletedTask;
-}
-
-/// <summary>A clock that never moves, so transcripts (which record seconds) serialize the same on every run.</summary>
-internal sealed class FrozenTime : TimeProvider
-{
-    public override long GetTimestamp() => 0;
-}
