@@ -61,10 +61,7 @@ internal abstract partial class SqlRunStore
         // Nothing to store: the transaction is rolled back as it is disposed.
         if (await produce(Store).ConfigureAwait(false) is not { } run) return;
         if (run.RunId != runId) throw new ArgumentException($"the import's record is for run {run.RunId}, its rows for {runId}", nameof(produce));
-        await InsertRunAsync(c, tx, run, cancellationToken).ConfigureAwait(false);
-        foreach (var (key, (first, count)) in cells)
-            await ExecuteAsync(c, tx, "INSERT INTO cells (run_id, cell, model, scenario, condition, planned) VALUES (@id, @cell, @model, @scenario, @condition, @planned)", cancellationToken,
-                ("id", runId), ("cell", key), ("model", first.Model), ("scenario", first.Scenario), ("condition", first.Condition.Key), ("planned", count)).ConfigureAwait(false);
+        await InsertRunAsync(c, tx, run, cells.Values, cancellationToken).ConfigureAwait(false);
         await tx.CommitAsync(cancellationToken).ConfigureAwait(false);
         Remember(runId, [.. texts]);
     }, cancellationToken);

@@ -65,13 +65,7 @@ internal abstract partial class SqlRunStore(string location, TimeProvider time) 
     public Task CreateRunAsync(RunRecord run, RunPlan plan, CancellationToken cancellationToken) => RunAsync(async c =>
     {
         await using var tx = await c.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
-        await InsertRunAsync(c, tx, run, cancellationToken).ConfigureAwait(false);
-        foreach (var cell in plan.Episodes.GroupBy(e => e.Cell))
-        {
-            var first = cell.First();
-            await ExecuteAsync(c, tx, "INSERT INTO cells (run_id, cell, model, scenario, condition, planned) VALUES (@id, @cell, @model, @scenario, @condition, @planned)", cancellationToken,
-                ("id", run.RunId), ("cell", cell.Key), ("model", first.Model), ("scenario", first.Scenario), ("condition", first.Condition.Key), ("planned", cell.Count())).ConfigureAwait(false);
-        }
+        await InsertRunAsync(c, tx, run, plan.Episodes.GroupBy(e => e.Cell).Select(cell => (cell.First(), cell.Count())), cancellationToken).ConfigureAwait(false);
         await using (var insert = Command(c, tx, "INSERT INTO episodes (run_id, idx, cell, model, scenario, condition, condition_json, ablations, rollout, seed, status, attempts) VALUES (@id, @idx, @cell, @model, @scenario, @condition, @cj, @ab, @rollout, @seed, 'pending', 0)",
             ("id", run.RunId), ("idx", 0), ("cell", ""), ("model", ""), ("scenario", ""), ("condition", ""), ("cj", ""), ("ab", "[]"), ("rollout", 0), ("seed", 0L)))
         {
@@ -87,9 +81,8 @@ internal abstract partial class SqlRunStore(string location, TimeProvider time) 
         await tx.CommitAsync(cancellationToken).ConfigureAwait(false);
     }, cancellationToken);
 
-    /// <summary>The newest run with this plan that still has episodes to do, if any.</summary>
-    /// <summary>The run's row and its scenario texts, for a planned run and an imported one alike.</summary>
-    private static async Task InsertRunAsync(DbConnection c, DbTransaction tx, RunRecord run, CancellationToken cancellationToken)
+    /// <summary>The run's row, its scenario texts and its cells (each by its first episode, with the episodes planned), for a planned run and an imported one alike.</summary>
+    private static async Task InsertRunAsync(DbConnection c, DbTransaction tx, RunRecord run, IEnumerable<(EpisodeSpec First, int Planned)> cells, CancellationToken cancellationToken)
     {
         await ExecuteAsync(c, tx, "INSERT INTO runs (run_id, created, harness_version, plan_hash, manifest, options) VALUES (@id, @created, @version, @hash, @manifest, @options)", cancellationToken,
             ("id", run.RunId), ("created", run.Created.ToUnixTimeMilliseconds()), ("version", run.HarnessVersion), ("hash", run.PlanHash),
@@ -97,8 +90,12 @@ internal abstract partial class SqlRunStore(string location, TimeProvider time) 
         foreach (var s in run.Scenarios)
             await ExecuteAsync(c, tx, "INSERT INTO run_scenarios (run_id, scenario_id, file, sha256, yaml, referenced) VALUES (@id, @scenario, @file, @sha, @yaml, @referenced)", cancellationToken,
                 ("id", run.RunId), ("scenario", s.Id), ("file", s.File), ("sha", s.Sha256), ("yaml", s.Text), ("referenced", JsonSerializer.Serialize(s.Referenced, RunJson.Options))).ConfigureAwait(false);
+        foreach (var (first, planned) in cells)
+            await ExecuteAsync(c, tx, "INSERT INTO cells (run_id, cell, model, scenario, condition, planned) VALUES (@id, @cell, @model, @scenario, @condition, @planned)", cancellationToken,
+                ("id", run.RunId), ("cell", first.Cell), ("model", first.Model), ("scenario", first.Scenario), ("condition", first.Condition.Key), ("planned", planned)).ConfigureAwait(false);
     }
 
+    /// <summary>The newest run with this plan that still has episodes to do, if any.</summary>
     public Task<string?> FindUnfinishedAsync(string planHash, CancellationToken cancellationToken) => RunAsync(async c =>
         await ScalarAsync(c, null, "SELECT r.run_id FROM runs r WHERE r.plan_hash = @hash AND EXISTS (SELECT 1 FROM episodes e WHERE e.run_id = r.run_id AND e.status IN ('pending', 'running')) ORDER BY r.created DESC LIMIT 1", cancellationToken, ("hash", planHash)).ConfigureAwait(false) as string,
         cancellationToken);
@@ -427,19 +424,14 @@ internal abstract partial class SqlRunStore(string location, TimeProvider time) 
                         { Started = At(15), Finished = At(16) });
                     continue;
                 }
-                if (!details)
-                {
-                    results.Add(new EpisodeResult(spec, status, cause, r.GetString(8), r.GetString(9), [],
-                        new Transcript([], Enum.Parse<StopReason>(r.GetString(17)), new TokenUsage(0, 0, Convert.ToInt64(r.GetValue(18))), 0, 0), WorldState.Empty(""), [],
-                        verdicts.TryGetValue(idx, out var outcome) ? outcome.ToImmutable() : [])
-                        { Started = At(15), Finished = At(16) });
-                    continue;
-                }
-                results.Add(new EpisodeResult(spec, status, cause, r.GetString(8), r.GetString(9),
-                    JsonSerializer.Deserialize<ImmutableArray<string>>(r.GetString(10), RunJson.Options),
-                    JsonSerializer.Deserialize<Transcript>(r.GetString(11), RunJson.Options)!,
-                    JsonSerializer.Deserialize<WorldState>(r.GetString(12), RunJson.Options)!,
-                    JsonSerializer.Deserialize<ImmutableArray<ToolCallRecord>>(r.GetString(13), RunJson.Options),
+                // Outcomes alone leave the transcript's events, the final state and the calls empty.
+                var (tools, transcript, final, calls) = details
+                    ? (JsonSerializer.Deserialize<ImmutableArray<string>>(r.GetString(10), RunJson.Options),
+                        JsonSerializer.Deserialize<Transcript>(r.GetString(11), RunJson.Options)!,
+                        JsonSerializer.Deserialize<WorldState>(r.GetString(12), RunJson.Options)!,
+                        JsonSerializer.Deserialize<ImmutableArray<ToolCallRecord>>(r.GetString(13), RunJson.Options))
+                    : ([], new Transcript([], Enum.Parse<StopReason>(r.GetString(17)), new TokenUsage(0, 0, Convert.ToInt64(r.GetValue(18))), 0, 0), WorldState.Empty(""), []);
+                results.Add(new EpisodeResult(spec, status, cause, r.GetString(8), r.GetString(9), tools, transcript, final, calls,
                     verdicts.TryGetValue(idx, out var v) ? v.ToImmutable() : [])
                     { Started = At(15), Finished = At(16) });
             }
