@@ -51,9 +51,7 @@ internal abstract partial class SqlRunStore
                 Set(insert, "idx", e.Spec.Index); Set(insert, "cell", e.Spec.Cell); Set(insert, "model", e.Spec.Model); Set(insert, "scenario", e.Spec.Scenario);
                 Set(insert, "condition", e.Spec.Condition.Key); Set(insert, "cj", JsonSerializer.Serialize(e.Spec.Condition, RunJson.Options));
                 Set(insert, "ab", JsonSerializer.Serialize(e.Spec.Ablations, RunJson.Options)); Set(insert, "rollout", e.Spec.Rollout); Set(insert, "seed", unchecked((long)e.Spec.Seed));
-                Set(insert, "status", e.Status == EpisodeStatus.Completed ? "completed" : "error"); Set(insert, "cause", e.ErrorCause);
-                Set(insert, "stop", e.Transcript.Stop.ToString()); Set(insert, "tokens", e.Transcript.Usage.Total); Set(insert, "critic", e.Critic); Set(insert, "subject", e.Subject);
-                Set(insert, "tools", row.Tools); Set(insert, "transcript", row.Transcript); Set(insert, "final", row.Final); Set(insert, "calls", row.Calls);
+                SetResult(insert, row);
                 await insert.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
                 await verdicts.InsertAsync(e.Spec.Index, row.VerdictRows(), cancellationToken).ConfigureAwait(false);
             }

@@ -282,16 +282,7 @@ internal abstract partial class SqlRunStore(string location, TimeProvider time) 
         foreach (var row in results.OrderBy(r => r.Result.Spec.Index))
         {
             var e = row.Result;
-            Set(update, "status", e.Status == EpisodeStatus.Completed ? "completed" : "error");
-            Set(update, "cause", e.ErrorCause);
-            Set(update, "stop", e.Transcript.Stop.ToString());
-            Set(update, "tokens", e.Transcript.Usage.Total);
-            Set(update, "critic", e.Critic);
-            Set(update, "subject", e.Subject);
-            Set(update, "tools", row.Tools);
-            Set(update, "transcript", row.Transcript);
-            Set(update, "final", row.Final);
-            Set(update, "calls", row.Calls);
+            SetResult(update, row);
             Set(update, "idx", e.Spec.Index);
             if (await update.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false) == 0) continue;
             accepted.Add(e.Spec.Index);
@@ -470,6 +461,15 @@ internal abstract partial class SqlRunStore(string location, TimeProvider time) 
         p.Value = value ?? DBNull.Value;
         // The same command carries values of different types (null, then a number); let the provider infer each one.
         p.ResetDbType();
+    }
+
+    /// <summary>Binds a finished episode's result columns, which a run's commit and an import write alike.</summary>
+    private static void SetResult(DbCommand cmd, EpisodeRow row)
+    {
+        var e = row.Result;
+        Set(cmd, "status", e.Status == EpisodeStatus.Completed ? "completed" : "error"); Set(cmd, "cause", e.ErrorCause);
+        Set(cmd, "stop", e.Transcript.Stop.ToString()); Set(cmd, "tokens", e.Transcript.Usage.Total); Set(cmd, "critic", e.Critic); Set(cmd, "subject", e.Subject);
+        Set(cmd, "tools", row.Tools); Set(cmd, "transcript", row.Transcript); Set(cmd, "final", row.Final); Set(cmd, "calls", row.Calls);
     }
 
     protected static async Task<int> ExecuteAsync(DbConnection c, DbTransaction? tx, string sql, CancellationToken cancellationToken, params (string, object?)[] parameters)
