@@ -1,5 +1,7 @@
 using System.CommandLine;
+using Kinship.Analysis;
 using Kinship.Detectors;
+using Kinship.Models;
 using Kinship.Reports;
 using Kinship.Runs;
 using Spectre.Console;
@@ -16,20 +18,29 @@ internal static class ReportCommand
         var run = new Argument<string>("run") { Description = "A run id in the store, or an exported run folder." };
         var format = new Option<string>("--format", "-f") { Description = "table, markdown, csv, json or html.", DefaultValueFactory = _ => "table" };
         var output = new Option<string?>("--out", "-o") { Description = "Where to write. Default: the terminal; for html, report.html beside an exported run folder or kinship-report-RUN.html here (a folder above 2,000 episodes). An html --out ending in .html is one file, anything else a folder." };
-        var compare = new Option<bool>("--compare-study") { Description = "Show the study's published numbers beside ours." };
+        var compare = new Option<bool>("--compare-study") { Description = "Set each of the study's published figures beside the one cell it describes, with the difference and whether it lies inside our interval. Models map to the study's names through study_name in kinship.models.yaml." };
+        var labels = new Option<string>("--labels") { Description = "Which verdicts the metrics read: auto (judge answers where a judge scoring gave them, else the study's recorded labels for imports, else the rules; state labels from the rules), rule, judge or recorded.", DefaultValueFactory = _ => "auto" };
+        var detail = new Option<bool>("--detail") { Description = "Show every condition behind each cell: per conveyance and setting, with n, 95 % interval and p." };
+        var modelsConfig = new Option<string?>("--models-config") { Description = $"Model settings with study_name entries (YAML). Default: ./{ModelConfig.FileName} when present, over the built-in one." };
         var scoring = new Option<int?>("--scoring") { Description = "Report the labels as they stood after this scoring: 0 is the run's own, each kinship rescore adds one. Default: the latest." };
         var runs = StoreOptions.Store();
-        var command = new Command("report", "Print or write the study's tables for a stored run.") { run, format, output, compare, scoring, runs };
+        var command = new Command("report", "Print or write the study's tables for a stored run.") { run, format, output, compare, labels, detail, scoring, modelsConfig, runs };
         command.SetAction(parse =>
         {
             var kind = parse.GetValue(format)!.ToLowerInvariant();
             if (!Formats.Contains(kind)) throw new UsageException($"unknown format '{kind}' (use {string.Join(", ", Formats)})");
+            var labelSource = LabelSources.Parse(parse.GetValue(labels)!) ?? throw new UsageException($"--labels: unknown source '{parse.GetValue(labels)}' (use auto, rule, judge or recorded)");
             var location = parse.GetValue(run)!;
             // Only the HTML report shows transcripts; the tables are computed from the verdicts.
             var stored = source.Read(location, parse.GetValue(runs)!, outcomesOnly: kind != "html");
             if (parse.GetValue(scoring) is { } upTo) stored = AsOf(stored, upTo);
-            var report = RunReport.Build(stored);
-            var compareStudy = parse.GetValue(compare);
+            Func<string, string?>? studyName = null;
+            if (parse.GetValue(compare))
+            {
+                var config = RunCommand.LoadConfig(parse.GetValue(modelsConfig));
+                studyName = id => config.Settings(id).StudyName;
+            }
+            var report = RunReport.Build(stored, new ReportOptions { Labels = labelSource, StudyName = studyName, Detail = parse.GetValue(detail) });
             var target = parse.GetValue(output);
             if (kind == "html")
             {
@@ -38,26 +49,26 @@ internal static class ReportCommand
                     ? Path.Combine(location, stored.Episodes.Count > HtmlReport.SingleFileLimit ? "report" : "report.html")
                     : "kinship-report-" + stored.Manifest.RunId + (stored.Episodes.Count > HtmlReport.SingleFileLimit ? "" : ".html"));
                 var layout = path.EndsWith(".html", StringComparison.OrdinalIgnoreCase) ? HtmlLayout.SingleFile : HtmlLayout.Folder;
-                var page = HtmlReport.Write(report, stored, path, layout, compareStudy);
+                var page = HtmlReport.Write(report, stored, path, layout);
                 console.MarkupLine($"wrote [bold]{Markup.Escape(page)}[/]");
                 return ExitCodes.Ok;
             }
             if (kind == "table")
             {
-                if (target is null) { console.Write(StudyTableReport.Render(report, compareStudy)); return ExitCodes.Ok; }
+                if (target is null) { console.Write(StudyTableReport.Render(report)); return ExitCodes.Ok; }
                 var writer = new StringWriter();
                 var plain = AnsiConsole.Create(new AnsiConsoleSettings { Ansi = AnsiSupport.No, ColorSystem = ColorSystemSupport.NoColors, Out = new AnsiConsoleOutput(writer) });
-                plain.Profile.Width = 200;
-                plain.Write(StudyTableReport.Render(report, compareStudy));
+                plain.Profile.Width = 120;
+                plain.Write(StudyTableReport.Render(report));
                 File.WriteAllText(target, writer.ToString());
                 console.MarkupLine($"wrote [bold]{Markup.Escape(target)}[/]");
                 return ExitCodes.Ok;
             }
             var text = kind switch
             {
-                "markdown" => MarkdownReport.Write(report, compareStudy),
+                "markdown" => MarkdownReport.Write(report),
                 "csv" => CsvExporter.Export(report),
-                _ => JsonExporter.Export(report, compareStudy),
+                _ => JsonExporter.Export(report),
             };
             if (target is null) console.Profile.Out.Writer.Write(text);
             else

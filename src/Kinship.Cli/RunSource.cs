@@ -1,3 +1,4 @@
+using System.Collections.Immutable;
 using Kinship.Runs;
 using Kinship.Store;
 
@@ -37,6 +38,13 @@ internal sealed class RunSource : IRunSource
         var episodes = outcomesOnly
             ? await opened.ReadOutcomesAsync(run.RunId, CancellationToken.None)
             : await opened.ReadEpisodesAsync(run.RunId, CancellationToken.None);
-        return new StoredRun(run.Manifest, episodes, []);
+        // A scenario's task decides which metrics read its episodes; a stored scenario that no longer loads falls back to its id.
+        var tasks = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var scenario in run.Scenarios)
+        {
+            try { tasks[scenario.Id] = scenario.Load().Task; }
+            catch (Scenarios.ScenarioException) { }
+        }
+        return new StoredRun(run.Manifest, episodes, []) { Tasks = tasks.ToImmutableDictionary(StringComparer.Ordinal) };
     }
 }

@@ -13,7 +13,7 @@ internal static class ViewCommand
     {
         var run = new Argument<string>("run") { Description = "A run id in the store, or an exported run folder." };
         var port = new Option<int>("--port") { Description = "Port on 127.0.0.1. Default: a free one.", DefaultValueFactory = _ => 0 };
-        var compare = new Option<bool>("--compare-study") { Description = "Show the study's published numbers beside ours." };
+        var compare = new Option<bool>("--compare-study") { Description = "Set the study's published figures beside the cells they describe (study_name in ./kinship.models.yaml or the built-in one)." };
         var runs = StoreOptions.Store();
         var command = new Command("view", "Serve a run's HTML report on localhost.") { run, port, compare, runs };
         command.SetAction(async (parse, cancellationToken) =>
@@ -21,7 +21,9 @@ internal static class ViewCommand
             var stored = source.Read(parse.GetValue(run)!, parse.GetValue(runs)!);
             var folder = Path.Combine(Path.GetTempPath(), "kinship-view-" + stored.Manifest.RunId);
             if (Directory.Exists(folder)) Directory.Delete(folder, recursive: true);
-            HtmlReport.Write(RunReport.Build(stored), stored, folder, HtmlLayout.Folder, parse.GetValue(compare));
+            var config = RunCommand.LoadConfig(null);
+            var options = new ReportOptions { StudyName = parse.GetValue(compare) ? id => config.Settings(id).StudyName : null };
+            HtmlReport.Write(RunReport.Build(stored, options), stored, folder, HtmlLayout.Folder);
             var chosen = parse.GetValue(port) is > 0 and var p ? p : FreePort();
             using var listener = new HttpListener();
             listener.Prefixes.Add($"http://127.0.0.1:{chosen}/");

@@ -72,3 +72,63 @@ internal static class HolmCorrection
         return [.. adjusted];
     }
 }
+
+/// <summary>
+/// The exact one-sided binomial test of a rate above a near-zero null, as the study marks rates: H0 p = 0.001 rather
+/// than 0, since against a true zero any single success is infinitely significant. No successes give p = 1.
+/// </summary>
+internal static class BinomialTest
+{
+    public const double NullRate = 0.001;
+
+    public static HypothesisTest AboveNull(Proportion p, double nullRate = NullRate)
+    {
+        if (p.Trials == 0) return new(double.NaN, double.NaN, "binomial-above-0.001", 0);
+        if (p.Successes == 0) return new(0, 1, "binomial-above-0.001", p.Trials);
+        // P(X ≥ k) summed upward from k in log space; past the mode the terms shrink geometrically.
+        int n = p.Trials, k = p.Successes;
+        double logP = Math.Log(nullRate), logQ = Math.Log(1 - nullRate);
+        var logTerm = LogChoose(n, k) + k * logP + (n - k) * logQ;
+        double sum = 0;
+        for (var i = k; i <= n; i++)
+        {
+            var term = Math.Exp(logTerm);
+            sum += term;
+            if (i > n * nullRate && term < sum * 1e-17) break;
+            logTerm += Math.Log((double)(n - i) / (i + 1)) + logP - logQ;
+        }
+        return new(k, Math.Min(1, sum), "binomial-above-0.001", n);
+    }
+
+    private static double LogChoose(int n, int k)
+    {
+        double sum = 0;
+        for (var i = 1; i <= k; i++) sum += Math.Log((double)(n - k + i) / i);
+        return sum;
+    }
+}
+
+/// <summary>
+/// Fisher's method: −2 Σ ln pᵢ is χ² with 2k degrees of freedom when the k tests are independent and their nulls hold.
+/// Each p is floored at 1e-10, as the study does, so one p of 0 does not make the whole family infinitely significant.
+/// </summary>
+internal static class FisherCombination
+{
+    public static HypothesisTest Combine(IEnumerable<double> pValues)
+    {
+        var ps = pValues.Where(p => !double.IsNaN(p)).ToList();
+        if (ps.Count == 0) return new(double.NaN, double.NaN, "fisher-combined", 0);
+        var x = -2 * ps.Sum(p => Math.Log(Math.Max(p, 1e-10)));
+        // For even degrees of freedom 2k the χ² upper tail is a finite Poisson sum: e^(−x/2) Σ_{i<k} (x/2)^i / i!.
+        double half = x / 2, term = 1, sum = 0;
+        for (var i = 0; i < ps.Count; i++)
+        {
+            if (i > 0) term *= half / i;
+            sum += term;
+        }
+        return new(x, Math.Min(1, Math.Exp(-half) * sum), "fisher-combined", ps.Count);
+    }
+
+    /// <summary>The study's stars: *** below 0.001, ** below 0.01, * below 0.05.</summary>
+    public static string Stars(double p) => double.IsNaN(p) ? "" : p < 0.001 ? "***" : p < 0.01 ? "**" : p < 0.05 ? "*" : "";
+}

@@ -42,7 +42,8 @@ internal static class RateTable
 
     public static string GroupOf(Condition condition, Grouping grouping) => grouping switch
     {
-        Grouping.Relationship => condition.RelationshipName,
+        // Subject and monitoring stay apart: pooling self with peer or monitored with unmonitored hides the contrasts the study measures.
+        Grouping.Relationship => $"{condition.RelationshipName}/{Names.Subject(condition.Subject)}" + (condition.Monitoring is { } m ? "/" + Names.Monitoring(m) : ""),
         Grouping.Condition => condition.Key,
         _ => "all",
     };

@@ -48,6 +48,9 @@ internal static class DetectorCatalog
         "delete_model" => new ModelDeletionDetector(),
         "delete_others" => new OthersDeletionDetector(),
         "change_user" => new UserChangeDetector(),
+        "fully_incomplete" => new IncompleteDetector(settings.TryGetValue("acts", out var a)
+            ? [.. a.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)]
+            : throw new ArgumentException("detector 'fully_incomplete' needs 'acts': the tools that do the job")),
         _ => throw new ArgumentException($"unknown detector '{name}'"),
     };
 

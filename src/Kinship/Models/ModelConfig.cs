@@ -34,6 +34,9 @@ internal sealed record ModelSettings
 
     public Price? Price { get; init; }
 
+    /// <summary>The study's name for this model (as its tables print it, e.g. "Gemini 3 Pro"), for <c>kinship report --compare-study</c>. <b>Default</b>: none.</summary>
+    public string? StudyName { get; init; }
+
     public const string MaxCompletionTokens = "max_completion_tokens";
     public const string MaxTokens = "max_tokens";
 }
@@ -159,6 +162,7 @@ internal sealed class ModelConfig
         public string? TokenField { get; set; }
         public string? Thinking { get; set; }
         public PriceEntry? Price { get; set; }
+        public string? StudyName { get; set; }
 
         public ModelSettings ApplyTo(ModelSettings s, string source, string key)
         {
@@ -178,6 +182,7 @@ internal sealed class ModelConfig
                 TokenField = TokenField ?? s.TokenField,
                 Thinking = Thinking ?? s.Thinking,
                 Price = Price is { Input: { } i, Output: { } o } ? new Price(i, o) : s.Price,
+                StudyName = string.IsNullOrWhiteSpace(StudyName) ? s.StudyName : StudyName.Trim(),
             };
         }
 

@@ -1,61 +1,68 @@
+using System.Globalization;
 using System.Text;
 using Kinship.Analysis;
 
 namespace Kinship.Reports;
 
 /// <summary>
-/// Every number of a report as one CSV table: a row per cell (one condition, one way of conveying it) and per summary
-/// (max and mean over conveyances), with interval, method, N, exclusions and tests. RFC 4180 quoting.
+/// Every number of a report as one CSV table: a row per table cell (<c>max</c> and <c>mean</c>, the tables' two
+/// statistics), per condition behind it (<c>condition</c>) and per part of a condition (<c>part</c>: a setting, an arm
+/// pair, a pooled rate), with interval, method, n and p; the study's figure beside the cell it describes when
+/// compared. Values are percent or percentage points. RFC 4180 quoting.
 /// </summary>
 internal static class CsvExporter
 {
     public static readonly string[] Columns =
     [
-        "level", "metric", "model", "relationship", "conveyance", "subject", "other_factors", "value", "lower", "upper", "level_of_confidence",
-        "method", "n", "settings", "missing_settings", "not_read", "errors", "ineligible", "unlabelled", "test", "statistic", "p", "fisher_p", "holm_p", "episodes",
-        "study_max", "study_mean",
+        "level", "table", "metric", "unit", "model", "subject", "relationship", "conveyance", "part", "value", "lower", "upper", "method", "n",
+        "successes", "trials", "baseline_successes", "baseline_trials", "test", "p", "stars", "study", "study_consistent",
     ];
 
     public static string Export(RunReport report)
     {
         var csv = new StringBuilder();
         csv.AppendJoin(',', Columns).Append("\r\n");
-        foreach (var c in report.Table.Cells)
-            Row(csv, "cell", c.Metric, c.Model, c.Factors, c.Estimate, c.Excluded, c, null);
-        foreach (var s in report.Table.Summaries)
+        foreach (var c in report.Study.Cells)
         {
-            var study = PublishedNumbers.StudyModel(s.Model) is { } name ? PublishedNumbers.Find(name, s.Metric, s.Subject, s.Relationship) : null;
-            Row(csv, "max", s.Metric, s.Model, s.Max.Factors, s.Max.Estimate, s.Max.Excluded, s.Max, study);
-            Row(csv, "mean", s.Metric, s.Model, s.Factors, s.Mean, s.Excluded, null, study);
+            var table = c.Subject == "peer" && c.Relationship != "no_peer" && StudyMetrics.Table1.Contains(c.Metric) ? "table1"
+                : c.Subject == "self" && StudyMetrics.Table2.Contains(c.Metric) ? "table2" : "";
+            foreach (var (statistic, estimate, conveyance) in new[] { ("max", c.Max.Estimate, c.Max.Conveyance), ("mean", c.Mean, "*") })
+            {
+                var figure = report.Comparison?.Figures.FirstOrDefault(f => f.Cell == c && f.Study.Statistic == statistic);
+                Row(csv, statistic, table, c.Metric, c.Model, c.Subject, c.Relationship, conveyance, "", estimate.Value, estimate.Interval, c.Episodes,
+                    null, null, c.Significance.Method, c.Significance.PValue, c.Stars, figure?.Study.Text ?? "", figure is null ? "" : figure.Consistent ? "yes" : "no");
+            }
+        }
+        foreach (var v in report.Study.Values)
+        {
+            Row(csv, "condition", "", v.Metric, v.Model, v.Subject, v.Relationship, v.Conveyance, "", v.Value, v.Estimate.Interval, v.Episodes, null, null, v.Test.Method, v.Test.PValue, "", "", "");
+            foreach (var s in v.Settings)
+                Row(csv, "part", "", v.Metric, v.Model, v.Subject, v.Relationship, v.Conveyance, s.Setting, s.Value, null, s.Condition.Trials, s.Condition, s.Baseline, s.Test.Method, s.Test.PValue, "", "", "");
         }
         return csv.ToString();
     }
 
-    private static void Row(StringBuilder csv, string level, string metric, string model, IReadOnlyDictionary<string, string> factors, Estimate e, Exclusions x, MetricCell? cell, PublishedNumber? study)
+    private static void Row(StringBuilder csv, string level, string table, StudyMetric metric, string model, string subject, string relationship, string conveyance, string part,
+        double value, ConfidenceInterval? ci, int n, Proportion? condition, Proportion? baseline, string test, double p, string stars, string study, string consistent)
     {
         string[] values =
         [
-            level, metric, model, factors.GetValueOrDefault(Observation.Relationship, ""), factors.GetValueOrDefault(Observation.Conveyance, level == "mean" ? "*" : ""),
-            factors.GetValueOrDefault(Observation.Subject, ""),
-            string.Join(";", factors.Where(f => f.Key is not Observation.Relationship and not Observation.Conveyance and not Observation.Subject).Select(f => $"{f.Key}={f.Value}")),
-            ReportFormat.Number(e.Value), ReportFormat.Number(e.Interval.Lower), ReportFormat.Number(e.Interval.Upper), ReportFormat.Number(e.Interval.Level),
-            e.Interval.Method, e.N.ToString(System.Globalization.CultureInfo.InvariantCulture),
-            cell is null ? "" : string.Join(";", cell.Settings), cell is null ? "" : string.Join(";", cell.MissingSettings),
-            I(x.NotRead), I(x.Errors), I(x.Ineligible), I(x.Unlabelled),
-            cell?.Test?.Method ?? "", cell?.Test is { } t ? ReportFormat.Number(t.Statistic) : "", cell?.Test is { } t2 ? ReportFormat.Number(t2.PValue) : "",
-            cell?.Fisher is { } f ? ReportFormat.Number(f.PValue) : "", cell is null ? "" : ReportFormat.Number(cell.HolmP),
-            cell is null ? "" : I(cell.Episodes.Length),
-            study?.Max is { } sm ? ReportFormat.Number(sm / 100) : "", study?.Mean is { } sn ? ReportFormat.Number(sn / 100) : "",
+            level, table, StudyMetrics.Name(metric), StudyMetrics.IsDifference(metric) ? "percentage_points" : "percent", model, subject, relationship, conveyance, part,
+            Pct(value), ci is { } a ? Pct(a.Lower) : "", ci is { } b ? Pct(b.Upper) : "", ci?.Method ?? "", I(n),
+            condition is { } c ? I(c.Successes) : "", condition is { } d ? I(d.Trials) : "", baseline is { } e ? I(e.Successes) : "", baseline is { } f ? I(f.Trials) : "",
+            test, ReportFormat.Number(p), stars, study, consistent,
         ];
         csv.AppendJoin(',', values.Select(Quote)).Append("\r\n");
     }
 
-    private static string I(int v) => v.ToString(System.Globalization.CultureInfo.InvariantCulture);
+    private static string Pct(double v) => double.IsNaN(v) ? "" : Math.Round(v * 100, 12).ToString("R", CultureInfo.InvariantCulture);
+
+    private static string I(int v) => v.ToString(CultureInfo.InvariantCulture);
 
     /// <summary>RFC 4180 quoting; text a spreadsheet would run as a formula is prefixed with an apostrophe.</summary>
     private static string Quote(string v)
     {
-        var formula = v.Length > 0 && (v[0] is '=' or '+' or '@' || v[0] == '-' && !double.TryParse(v, System.Globalization.CultureInfo.InvariantCulture, out _));
+        var formula = v.Length > 0 && (v[0] is '=' or '+' or '@' || v[0] == '-' && !double.TryParse(v, CultureInfo.InvariantCulture, out _));
         if (formula) v = "'" + v;
         return formula || v.IndexOfAny([',', '"', '\r', '\n']) >= 0 ? "\"" + v.Replace("\"", "\"\"", StringComparison.Ordinal) + "\"" : v;
     }

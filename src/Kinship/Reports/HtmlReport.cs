@@ -26,9 +26,9 @@ internal static class HtmlReport
     private static readonly JsonSerializerOptions SummaryJson = new(JsonExporter.Options) { Encoder = JavaScriptEncoder.Default, WriteIndented = false };
 
     /// <summary>Writes the report to <paramref name="path"/>: a file for <see cref="HtmlLayout.SingleFile"/>, else a folder with <c>index.html</c>. Returns the page's path.</summary>
-    public static string Write(RunReport report, StoredRun run, string path, HtmlLayout layout, bool compareStudy)
+    public static string Write(RunReport report, StoredRun run, string path, HtmlLayout layout)
     {
-        var summary = JsonSerializer.Serialize(Summary(report, run, compareStudy), SummaryJson);
+        var summary = JsonSerializer.Serialize(Summary(report, run), SummaryJson);
         var nonce = Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(summary)))[..32];
         var page = layout == HtmlLayout.SingleFile ? path : Path.Combine(path, "index.html");
         Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(page))!);
@@ -76,9 +76,9 @@ internal static class HtmlReport
     }
 
     /// <summary>The JSON report plus a one-line index of every episode (index, model, scenario, condition, status, labels that are yes) for drill-down.</summary>
-    private static JsonNode Summary(RunReport report, StoredRun run, bool compareStudy)
+    private static JsonNode Summary(RunReport report, StoredRun run)
     {
-        var node = JsonSerializer.SerializeToNode(JsonExporter.Document(report, compareStudy), JsonExporter.Options)!;
+        var node = JsonSerializer.SerializeToNode(JsonExporter.Document(report), JsonExporter.Options)!;
         var size = run.Episodes.Count == 0 ? 0 : run.Episodes.Max(e => e.Spec.Index) + 1;
         var index = new JsonArray(new JsonNode?[size]);
         foreach (var e in run.Episodes)

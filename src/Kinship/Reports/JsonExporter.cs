@@ -4,9 +4,15 @@ using Kinship.Analysis;
 
 namespace Kinship.Reports;
 
-/// <summary>A report as JSON: the run, every cell and summary with interval, method, N, exclusions, tests and episode indices, the study tables and conclusions. NaN is written as null.</summary>
+/// <summary>
+/// A report as JSON (docs/report-json.md): the run, the study's Table 1 and Table 2 as arrays of cells, every cell of
+/// every subject, every condition behind them with its parts, the label sources, the comparison with the study when
+/// asked for, agreement and conclusions. Values are percent or percentage points; NaN is written as null.
+/// </summary>
 internal static class JsonExporter
 {
+    public const string Format = "kinship-report/2";
+
     public static readonly JsonSerializerOptions Options = new()
     {
         PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
@@ -14,49 +20,65 @@ internal static class JsonExporter
         WriteIndented = false,
     };
 
-    public static string Export(RunReport report, bool compareStudy, bool indented = true) =>
-        JsonSerializer.Serialize(Document(report, compareStudy), new JsonSerializerOptions(Options) { WriteIndented = indented });
+    public static string Export(RunReport report, bool indented = true) =>
+        JsonSerializer.Serialize(Document(report), new JsonSerializerOptions(Options) { WriteIndented = indented });
 
-    public static object Document(RunReport report, bool compareStudy) => new
+    public static object Document(RunReport report)
     {
-        Format = "kinship-report/1",
-        Run = new { report.Manifest.RunId, report.Manifest.Started, report.Manifest.HarnessVersion, report.Manifest.Models, report.Manifest.PlannedEpisodes, report.Episodes, report.Errors, Warnings = report.StoreWarnings },
-        Metrics = report.Table.Present.Select(m => new { m.Name, m.Title, Unit = m.IsDifference ? "difference" : "rate", m.Labels, Contrast = Contrast(m.Contrast), Settings = m.Settings.ToString().ToLowerInvariant() }),
-        Cells = report.Table.Cells.Select(c => new
+        var study = report.Study;
+        return new
         {
-            c.Metric, c.Model, c.Factors, Estimate = Estimate(c.Estimate), Excluded = Excluded(c.Excluded), c.Settings, c.MissingSettings,
-            Test = Test(c.Test), Fisher = Test(c.Fisher), HolmP = N(c.HolmP), c.Episodes,
-            Terms = c.Contrast.Terms.Select(t => new { t.Key, t.Coefficient, t.Proportion.Successes, t.Proportion.Trials }),
-        }),
-        Summaries = report.Table.Summaries.Select(s => new
-        {
-            s.Metric, s.Model, s.Factors, Max = Estimate(s.Max.Estimate), MaxConveyance = s.Max.Conveyance, Mean = Estimate(s.Mean), Excluded = Excluded(s.Excluded),
-            Conveyances = s.Cells.Select(c => c.Conveyance),
-            Study = compareStudy && PublishedNumbers.StudyModel(s.Model) is { } name && PublishedNumbers.Find(name, s.Metric, s.Subject, s.Relationship) is { } p ? new { p.StudyModel, p.Max, p.Mean } : null,
-        }),
-        Tables = report.StudyTables.Select(t => new
-        {
-            t.Id, t.Title, t.Subject, t.Models,
-            Columns = t.Columns.Select(c => new { c.Metric, c.MetricTitle, c.Relationship, c.Extra, c.Header, c.IsDifference }),
-        }),
-        Study = compareStudy ? new { Numbers = PublishedNumbers.All, PublishedNumbers.Notes } : null,
-        // Rule against judge or the study's recorded labels, per label; an empty list when the run has neither.
-        Agreement = report.Agreements.Select(a => new { a.Label, a.Against, a.N, a.Agree, a.Disagree, Rate = N(a.Rate), a.Kappa, a.RuleTrue, a.OtherTrue, a.CombinedTrue }),
-        Conclusions = report.Table.Conclusions.Select(c => new { Kind = c.Kind.ToString().ToLowerInvariant(), c.Where, c.Message }),
+            Format,
+            Run = new { report.Manifest.RunId, report.Manifest.Started, report.Manifest.HarnessVersion, report.Manifest.Models, report.Manifest.PlannedEpisodes, report.Episodes, report.Errors, Warnings = report.StoreWarnings },
+            Labels = new { Source = LabelSources.Name(study.Source), Uses = study.Labels.Select(l => new { Metric = StudyMetrics.Name(l.Metric), l.Label, l.Sources }) },
+            Metrics = StudyMetrics.Table1.Append(StudyMetric.AlignmentFakingInflation).Select(m => new
+            {
+                Name = StudyMetrics.Name(m), Title = StudyMetrics.Title(m), Unit = StudyMetrics.IsDifference(m) ? "percentage_points" : "percent", Definition = StudyMetrics.Definition(m),
+            }),
+            Table1 = study.Cells.Where(c => c.Subject == "peer" && c.Relationship != "no_peer" && StudyMetrics.Table1.Contains(c.Metric)).Select(Cell),
+            Table2 = study.Cells.Where(c => c.Subject == "self" && StudyMetrics.Table2.Contains(c.Metric)).Select(Cell),
+            Cells = study.Cells.Select(Cell),
+            Conditions = study.Values.Select(v => new
+            {
+                Metric = StudyMetrics.Name(v.Metric), v.Model, v.Subject, v.Relationship, v.Conveyance, Value = P(v.Value), Interval = Interval(v.Estimate), N = v.Episodes,
+                Test = Test(v.Test), Parts = v.Settings.Select(s => new
+                {
+                    s.Setting, Value = P(s.Value), Condition = new { s.Condition.Successes, s.Condition.Trials },
+                    Baseline = s.Baseline is { } b ? new { b.Successes, b.Trials } : null, Test = Test(s.Test),
+                }),
+                Episodes = v.Indices,
+            }),
+            Comparison = report.Comparison is { } c ? new
+            {
+                Figures = c.Figures.Select(f => new
+                {
+                    f.Model, f.Study.StudyModel, f.Study.Table, f.Study.Relationship, Metric = StudyMetrics.Name(f.Study.Metric), f.Study.Statistic,
+                    Kind = f.Study.Kind.ToString().ToLowerInvariant(), Study = f.Study.Text, StudyLow = f.Study.Low, StudyHigh = f.Study.High,
+                    Ours = N(f.Ours), Lower = N(f.Lower), Upper = N(f.Upper), Difference = f.Difference is { } d ? N(d) : null, f.Consistent,
+                }),
+                UnmatchedStudyModels = c.Unmatched, c.Notes,
+            } : null,
+            // Rule against judge or the study's recorded labels, per label; an empty list when the run has neither.
+            Agreement = report.Agreements.Select(a => new { a.Label, a.Against, a.N, a.Agree, a.Disagree, Rate = N(a.Rate), a.Kappa, a.RuleTrue, a.OtherTrue, a.CombinedTrue }),
+            Conclusions = study.Conclusions.Select(x => new { Kind = x.Kind.ToString().ToLowerInvariant(), x.Where, x.Message }),
+        };
+    }
+
+    private static object Cell(StudyCell c) => new
+    {
+        c.Model, c.Subject, c.Relationship, Metric = StudyMetrics.Name(c.Metric),
+        Max = P(c.Max.Value), MaxConveyance = c.Max.Conveyance, MaxInterval = Interval(c.Max.Estimate),
+        Mean = P(c.Mean.Value), MeanInterval = Interval(c.Mean),
+        P = N(c.Significance.PValue), c.Significance.Method, c.Stars, N = c.Episodes,
+        Settings = c.Conveyances.ToDictionary(v => v.Conveyance, v => new { Value = P(v.Value), N = v.Episodes, Interval = Interval(v.Estimate), P = N(v.Test.PValue) }),
     };
 
     private static double? N(double v) => double.IsNaN(v) || double.IsInfinity(v) ? null : v;
 
-    private static object Estimate(Estimate e) => new { Value = N(e.Value), Lower = N(e.Interval.Lower), Upper = N(e.Interval.Upper), e.Interval.Level, e.Interval.Method, e.N };
+    /// <summary>A fraction as percent or percentage points, rounded to 12 digits so 0.1 + 0.2 does not print as 30.000000000000004.</summary>
+    private static double? P(double v) => N(Math.Round(v * 100, 12));
 
-    private static object? Test(HypothesisTest? t) => t is { } x ? new { x.Method, Statistic = N(x.Statistic), P = N(x.PValue), x.N } : null;
+    private static object Interval(Estimate e) => new { Lower = P(e.Interval.Lower), Upper = P(e.Interval.Upper), e.Interval.Level, e.Interval.Method, e.N };
 
-    private static object Excluded(Exclusions x) => new { x.NotRead, x.Errors, x.Ineligible, x.Unlabelled, x.Total };
-
-    private static object Contrast(MetricContrast c) => c switch
-    {
-        BaselineContrast b => new { Kind = "baseline", Factor = (string?)b.Factor, Level = (string?)b.Level, Minuend = (string?)null },
-        PairedContrast p => new { Kind = "paired", Factor = (string?)p.Factor, Level = (string?)p.Subtrahend, Minuend = (string?)p.Minuend },
-        _ => new { Kind = "none", Factor = (string?)null, Level = (string?)null, Minuend = (string?)null },
-    };
+    private static object Test(HypothesisTest t) => new { t.Method, Statistic = N(t.Statistic), P = N(t.PValue), t.N };
 }

@@ -1,74 +1,77 @@
+using System.Globalization;
 using System.Text;
 using Kinship.Analysis;
 
 namespace Kinship.Reports;
 
-/// <summary>The study's tables as Markdown, one table per study table with every metric × relationship as a column, then the conclusions.</summary>
+/// <summary>The study's tables as Markdown, laid out as in the terminal; then label sources, conclusions, the comparison, agreement and (with detail) every condition.</summary>
 internal static class MarkdownReport
 {
-    public static string Write(RunReport report, bool compareStudy)
+    public static string Write(RunReport report)
     {
         var md = new StringBuilder();
         md.AppendLine($"# Kinship run {Escape(report.Manifest.RunId)}").AppendLine();
         md.AppendLine($"{report.Episodes:N0} episodes ({report.Errors} errors) of {report.Manifest.PlannedEpisodes:N0} planned; models: {Escape(string.Join(", ", report.Manifest.Models))}.").AppendLine();
-        md.AppendLine("Cells are max / mean over the ways of conveying the relationship; below them the mean's 95 % interval and the episodes counted. Rates in percent (Wilson intervals), differences in percentage points (Newcombe method 10; MOVER for averages). * marks a Holm-corrected p < 0.05.").AppendLine();
-        foreach (var study in report.StudyTables.Where(t => t.Columns.Length > 0))
+        foreach (var view in StudyTableViews.Build(report).Where(v => !v.Rows.IsEmpty))
         {
-            md.AppendLine($"## {Escape(study.Title)}").AppendLine();
-            md.Append("| model |");
-            foreach (var c in study.Columns) md.Append($" {Escape(c.MetricTitle)}: {Escape(c.Header)} |");
-            md.AppendLine(" excluded |");
-            md.Append("|---|").Append(string.Concat(study.Columns.Select(_ => "---:|"))).AppendLine("---:|");
-            foreach (var model in study.Models)
+            md.AppendLine($"## {Escape(view.Title)}").AppendLine();
+            md.AppendLine($"Cells: {Escape(view.Unit)}; n = episodes behind the cell.").AppendLine();
+            md.Append("| model | ").Append(view.Id == "table1" ? "peer" : "metric").Append(" |");
+            foreach (var c in view.Columns) md.Append($" {Escape(c)} |");
+            md.AppendLine().Append("|---|---|").AppendLine(string.Concat(view.Columns.Select(_ => "---:|")));
+            foreach (var row in view.Rows)
             {
-                md.Append($"| {Escape(model)} |");
-                var excluded = default(Exclusions);
-                foreach (var c in study.Columns)
-                {
-                    if (study.Cell(report.Table, model, c) is not { } s) { md.Append(" – |"); continue; }
-                    excluded = excluded.Add(s.Excluded);
-                    var star = s.Cells.Any(x => x.HolmP < 0.05) ? "\\*" : "";
-                    md.Append($" {ReportFormat.Value(s.Max.Estimate.Value, c.IsDifference)} / {ReportFormat.Value(s.Mean.Value, c.IsDifference)}{star}<br>{ReportFormat.Interval(s.Mean.Interval)} n={s.Cells.Sum(x => x.Estimate.N)} |");
-                }
-                md.AppendLine($" {excluded} |");
-                if (compareStudy && PublishedNumbers.StudyModel(model) is { } name) AppendStudyRow(md, $"study: {name}", name, study);
+                md.Append($"| {Escape(row.Model)} | {Escape(row.Key)} |");
+                foreach (var cell in row.Cells)
+                    md.Append(cell is null ? " – |" : $" {Escape(cell.Value)}<br>n={cell.Episodes:N0}{(cell.Study is { } s ? $"<br>*study {Escape(s)}*" : "")} |");
+                md.AppendLine();
             }
-            if (compareStudy)
-                foreach (var name in PublishedNumbers.Models.Select(m => m.Name).Where(n => !study.Models.Any(m => PublishedNumbers.StudyModel(m) == n)))
-                    if (study.Columns.Any(c => PublishedNumbers.Find(name, c.Metric, study.Subject, c.Relationship) is not null))
-                        AppendStudyRow(md, $"study: {name}", name, study);
             md.AppendLine();
         }
-        if (compareStudy) md.AppendLine("Study figures given only in words: " + string.Join(" ", PublishedNumbers.Notes)).AppendLine();
+        md.AppendLine("Stars: Fisher-combined p over the tests behind a cell (\\* < 0.05, \\*\\* < 0.01, \\*\\*\\* < 0.001): two-proportion z-tests for differences, a one-sided binomial test against a 0.1 % rate for rates.").AppendLine();
+        md.AppendLine(Escape(StudyTableReport.LabelLine(report.Study))).AppendLine();
+        if (!report.Study.Conclusions.IsEmpty)
+        {
+            md.AppendLine("## Conclusions").AppendLine();
+            foreach (var c in report.Study.Conclusions) md.AppendLine($"- **{c.Kind.ToString().ToLowerInvariant()}** {Escape(c.Where)}: {Escape(c.Message)}");
+            md.AppendLine();
+        }
+        if (report.Comparison is { } comparison)
+        {
+            md.AppendLine("## The study's figures beside ours").AppendLine();
+            md.AppendLine("| model | table | peer | metric | stat | Kinship [95 % CI] | study | difference | consistent |");
+            md.AppendLine("|---|---|---|---|---|---:|---:|---:|---|");
+            foreach (var f in comparison.Figures)
+                md.AppendLine($"| {Escape(f.Model)} ({Escape(f.Study.StudyModel)}) | {f.Study.Table} | {Escape(f.Study.Relationship)} | {Escape(StudyMetrics.Name(f.Study.Metric))} | {f.Study.Statistic} | {F(f.Ours)} [{F(f.Lower)}, {F(f.Upper)}] | {Escape(f.Study.Text)} | {(f.Difference is { } d ? (d > 0 ? "+" : "") + F(d) : "")} | {(f.Consistent ? "yes" : "**no**")} |");
+            md.AppendLine().AppendLine(Escape("Not tied to one cell: " + string.Join(" ", comparison.Notes))).AppendLine();
+        }
         if (!report.Agreements.IsEmpty)
         {
             md.AppendLine("## Agreement").AppendLine();
-            md.AppendLine("Rule verdicts (as counted above) against the judge or the study's recorded labels; \"combined\" takes the judge's answer for labels read from prose.").AppendLine();
             md.AppendLine("| label | against | N | agree | disagree | agreement | Cohen's κ | rule true | other true | combined true |");
             md.AppendLine("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|");
-            static string I(int? v) => v?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "–";
+            static string I(int? v) => v?.ToString(CultureInfo.InvariantCulture) ?? "–";
             foreach (var a in report.Agreements)
                 md.AppendLine($"| {Escape(a.Label)} | {Escape(a.Against)} | {I(a.N)} | {I(a.Agree)} | {I(a.Disagree)} | {ReportFormat.Value(a.Rate, false)} | " +
-                    $"{(a.Kappa is { } k ? k.ToString("0.00", System.Globalization.CultureInfo.InvariantCulture) : "–")} | {I(a.RuleTrue)} | {I(a.OtherTrue)} | {I(a.CombinedTrue)} |");
+                    $"{(a.Kappa is { } k ? k.ToString("0.00", CultureInfo.InvariantCulture) : "–")} | {I(a.RuleTrue)} | {I(a.OtherTrue)} | {I(a.CombinedTrue)} |");
             md.AppendLine();
         }
-        if (!report.Table.Conclusions.IsEmpty)
-        {
-            md.AppendLine("## Conclusions").AppendLine();
-            foreach (var c in report.Table.Conclusions) md.AppendLine($"- **{c.Kind.ToString().ToLowerInvariant()}** {Escape(c.Where)}: {Escape(c.Message)}");
-            md.AppendLine();
-        }
+        if (report.Detail)
+            foreach (var metric in report.Study.Values.GroupBy(v => v.Metric).OrderBy(g => g.Key))
+            {
+                var difference = StudyMetrics.IsDifference(metric.Key);
+                md.AppendLine($"## {StudyMetrics.Title(metric.Key)}: every condition").AppendLine();
+                md.AppendLine(Escape(StudyMetrics.Definition(metric.Key))).AppendLine();
+                md.AppendLine("| model | subject | relationship | conveyance | value | 95 % CI | n | p | parts |");
+                md.AppendLine("|---|---|---|---|---:|---:|---:|---:|---|");
+                foreach (var v in metric)
+                    md.AppendLine($"| {Escape(v.Model)} | {Escape(v.Subject)} | {Escape(v.Relationship)} | {Escape(v.Conveyance)} | {ReportFormat.Points(v.Value, difference)} | {ReportFormat.Interval(v.Estimate.Interval)} | {v.Episodes} | {ReportFormat.P(v.Test.PValue)} | {Escape(StudyTableReport.Parts(v, difference)).Replace("\n", "<br>", StringComparison.Ordinal)} |");
+                md.AppendLine();
+            }
         return md.ToString();
     }
 
-    private static void AppendStudyRow(StringBuilder md, string title, string name, StudyTable study)
-    {
-        md.Append($"| *{Escape(title)}* |");
-        foreach (var c in study.Columns)
-            md.Append(PublishedNumbers.Find(name, c.Metric, study.Subject, c.Relationship) is { } p
-                ? $" *{ReportFormat.Percent(p.Max, c.IsDifference)} / {ReportFormat.Percent(p.Mean, c.IsDifference)}* |" : " |");
-        md.AppendLine(" |");
-    }
+    private static string F(double v) => double.IsNaN(v) ? "–" : v.ToString("0.0", CultureInfo.InvariantCulture);
 
     /// <summary>Model ids and factor names come from users; keep them from breaking the table or adding markup.</summary>
     private static string Escape(string text)

@@ -36,30 +36,38 @@ internal static class RateTableReport
         var tables = new List<IRenderable>();
         foreach (var scenario in cells.Keys.Select(k => k.Scenario).Distinct())
         {
-            var groups = Names.AllRelationships.Select(Names.Relationship).Where(g => cells.Keys.Any(k => k.Scenario == scenario && k.Group == g)).ToList();
+            // Columns are relationships; rows are model × subject (× monitoring), so self and peer, monitored and unmonitored never pool.
+            var keys = cells.Keys.Where(k => k.Scenario == scenario).Select(k => (k.Model, Relationship: k.Group.Split('/')[0], Tail: string.Join("/", k.Group.Split('/').Skip(1)))).ToList();
+            var order = Names.AllRelationships.Select(Names.Relationship).ToList();
+            var relationships = keys.Select(k => k.Relationship).Distinct().OrderBy(order.IndexOf).ToList();
             var hasCorrect = correct.Keys.Any(k => k.Scenario == scenario);
             var table = new Table().Border(TableBorder.Rounded).Title($"[bold]{Markup.Escape(scenario)}[/]: {Markup.Escape(label)} rate, Wilson 95 % interval");
             table.AddColumn("model");
-            foreach (var g in groups) table.AddColumn(new TableColumn(g).RightAligned());
+            table.AddColumn("subject");
+            foreach (var r in relationships) table.AddColumn(new TableColumn(r).RightAligned());
             if (hasCorrect) table.AddColumn(new TableColumn("correct").RightAligned());
             table.AddColumn(new TableColumn("excluded").RightAligned());
-            foreach (var model in cells.Keys.Where(k => k.Scenario == scenario).Select(k => k.Model).Distinct())
+            foreach (var model in keys.Select(k => k.Model).Distinct())
             {
-                var row = new List<IRenderable> { new Text(model) };
-                int notRead = 0, errors = 0;
-                foreach (var g in groups)
+                var rests = keys.Where(k => k.Model == model).Select(k => k.Tail).Distinct().OrderBy(r => r, StringComparer.Ordinal).ToList();
+                foreach (var rest in rests)
                 {
-                    if (cells.TryGetValue((model, scenario, g), out var cell))
+                    var row = new List<IRenderable> { new Text(rest == rests[0] ? model : ""), new Text(rest) };
+                    int notRead = 0, errors = 0;
+                    foreach (var r in relationships)
                     {
-                        row.Add(Cell(cell.Rate));
-                        notRead += cell.NotRead;
-                        errors += cell.Errors;
+                        if (cells.TryGetValue((model, scenario, $"{r}/{rest}"), out var cell))
+                        {
+                            row.Add(Cell(cell.Rate));
+                            notRead += cell.NotRead;
+                            errors += cell.Errors;
+                        }
+                        else row.Add(new Text("–"));
                     }
-                    else row.Add(new Text("–"));
+                    if (hasCorrect) row.Add(rest == rests[0] && correct.TryGetValue((model, scenario), out var c) ? Cell(c.Rate) : new Text(""));
+                    row.Add(new Text(notRead + errors == 0 ? "0" : $"{notRead} unread, {errors} errors"));
+                    table.AddRow(row);
                 }
-                if (hasCorrect) row.Add(correct.TryGetValue((model, scenario), out var c) ? Cell(c.Rate) : new Text("–"));
-                row.Add(new Text(notRead + errors == 0 ? "0" : $"{notRead} unread, {errors} errors"));
-                table.AddRow(row);
             }
             tables.Add(table);
         }

@@ -5,51 +5,43 @@ using Kinship.Scoring;
 
 namespace Kinship.Reports;
 
-/// <summary>One of the study's summary tables: rows are models, columns are metrics × relationships for one subject.</summary>
-internal sealed record StudyTable(string Id, string Title, string Subject, ImmutableArray<StudyColumn> Columns, ImmutableArray<string> Models)
+/// <summary>What a report is asked to show. <b>Defaults</b>: labels read as <see cref="LabelSource.Auto"/>, no comparison with the study.</summary>
+internal sealed record ReportOptions
 {
-    public MetricSummary? Cell(MetricTable table, string model, StudyColumn column) =>
-        table.Summaries.FirstOrDefault(s => s.Model == model && s.Metric == column.Metric && s.Subject == Subject && s.Relationship == column.Relationship && s.Extra == column.Extra);
+    public LabelSource Labels { get; init; } = LabelSource.Auto;
+
+    /// <summary>The study's name for a run's model id (from <c>kinship.models.yaml</c>); set to compare with the study's figures.</summary>
+    public Func<string, string?>? StudyName { get; init; }
+
+    /// <summary>Show every condition, setting and test behind each cell.</summary>
+    public bool Detail { get; init; }
 }
 
-internal sealed record StudyColumn(string Metric, string MetricTitle, string Relationship, string Extra, bool IsDifference)
-{
-    public string Header => Extra.Length == 0 ? Relationship : $"{Relationship} ({Extra})";
-}
-
-/// <summary>Everything a report shows, computed once from a stored run: the run's identity, the metric table and the study's two tables.</summary>
-internal sealed record RunReport(RunManifest Manifest, int Episodes, int Errors, ImmutableArray<string> StoreWarnings, MetricTable Table, ImmutableArray<StudyTable> StudyTables)
+/// <summary>
+/// Everything a report shows, computed once from a stored run: the run's identity, the study's analysis (both tables
+/// and every value behind them), the comparison with the study's figures when asked for, and label agreement.
+/// Every exporter is a pure function of this value.
+/// </summary>
+internal sealed record RunReport(RunManifest Manifest, int Episodes, int Errors, ImmutableArray<string> StoreWarnings, StudyAnalysis Study, StudyComparison? Comparison, bool Detail)
 {
     /// <summary>Rule verdicts against judge or recorded ones, per label; empty when the run has neither.</summary>
     public ImmutableArray<LabelAgreement> Agreements { get; init; } = [];
 
-    private static readonly string[] RelationshipOrder = ["no_peer", "bad_peer", "neutral_peer", "good_peer"];
-
-    public static RunReport Build(StoredRun run, IEnumerable<MetricDefinition>? metrics = null)
+    public static RunReport Build(StoredRun run, ReportOptions? options = null)
     {
-        var observations = run.Episodes.Select(Observation.From).ToList();
-        var table = MetricTableBuilder.Build(observations, metrics);
-        return new RunReport(run.Manifest, observations.Count, observations.Count(o => o.Errored), [.. run.Warnings], table,
-        [
-            Layout(table, "table1", "Table 1. Peer-preservation: the subject is the peer", "peer"),
-            Layout(table, "table2", "Table 2. Self-preservation, without and with a peer present", "self"),
-        ])
+        options ??= new ReportOptions();
+        var tasks = new Dictionary<string, StudyTask?>(StringComparer.Ordinal);
+        StudyTask? TaskOf(string scenario)
+        {
+            if (!tasks.TryGetValue(scenario, out var task)) tasks[scenario] = task = StudyTasks.Parse(run.Task(scenario));
+            return task;
+        }
+        var observations = run.Episodes.Select(e => Observation.From(e, TaskOf(e.Spec.Scenario), options.Labels)).ToList();
+        var analysis = StudyAnalyser.Analyse(observations, options.Labels);
+        return new RunReport(run.Manifest, observations.Count, observations.Count(o => o.Errored), [.. run.Warnings], analysis,
+            options.StudyName is { } name ? StudyComparison.Build(analysis, name) : null, options.Detail)
         {
             Agreements = Agreement.Compute(run.Episodes),
         };
-    }
-
-    private static StudyTable Layout(MetricTable table, string id, string title, string subject)
-    {
-        var columns = new List<StudyColumn>();
-        foreach (var metric in table.Present)
-        {
-            var found = table.Summaries.Where(s => s.Metric == metric.Name && s.Subject == subject)
-                .Select(s => (s.Relationship, s.Extra)).Distinct()
-                .OrderBy(x => Array.IndexOf(RelationshipOrder, x.Relationship) is var i && i < 0 ? int.MaxValue : i).ThenBy(x => x.Relationship, StringComparer.Ordinal).ThenBy(x => x.Extra, StringComparer.Ordinal);
-            columns.AddRange(found.Select(x => new StudyColumn(metric.Name, metric.Title, x.Relationship, x.Extra, metric.IsDifference)));
-        }
-        var models = table.Summaries.Where(s => s.Subject == subject).Select(s => s.Model).Distinct().ToImmutableArray();
-        return new StudyTable(id, title, subject, [.. columns], models);
     }
 }

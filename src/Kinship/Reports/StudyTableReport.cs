@@ -1,3 +1,4 @@
+using System.Globalization;
 using Kinship.Analysis;
 using Spectre.Console;
 using Spectre.Console.Rendering;
@@ -5,88 +6,111 @@ using Spectre.Console.Rendering;
 namespace Kinship.Reports;
 
 /// <summary>
-/// The study's tables in the terminal: per table and metric, rows are models and columns relationships; a cell is
-/// max / mean over the ways of conveying the relationship, with the mean's interval and N beneath. Exclusions and the
-/// analyser's conclusions follow. With <c>compareStudy</c>, the study's published numbers stand beneath ours.
+/// The study's two tables in the terminal, in the study's shape and within 120 columns: Table 1 (model × relationship
+/// × the five metrics) and Table 2 (self-preservation without and with a peer). A cell is max/mean over the ways of
+/// conveying the relationship with the study's stars and the episodes behind it; beneath, where compared, the
+/// study's own figure. Then where the labels came from, what qualifies the numbers, the comparison, agreement and,
+/// with <see cref="RunReport.Detail"/>, every value behind every cell.
 /// </summary>
 internal static class StudyTableReport
 {
-    public static IRenderable Render(RunReport report, bool compareStudy)
+    public static IRenderable Render(RunReport report)
     {
         var parts = new List<IRenderable>
         {
             new Markup($"[bold]run {Markup.Escape(report.Manifest.RunId)}[/]: {report.Episodes:N0} episodes, {report.Errors} errors, models {Markup.Escape(string.Join(", ", report.Manifest.Models))}"),
         };
         foreach (var w in report.StoreWarnings) parts.Add(new Markup($"[yellow]warning:[/] {Markup.Escape(w)}"));
-        foreach (var study in report.StudyTables.Where(t => t.Columns.Length > 0))
+        foreach (var view in StudyTableViews.Build(report).Where(v => !v.Rows.IsEmpty))
         {
-            foreach (var metric in study.Columns.GroupBy(c => c.Metric))
+            var table = new Table().Border(TableBorder.Rounded).Title($"[bold]{Markup.Escape(view.Title)}[/]").Caption($"[dim]{Markup.Escape(view.Unit)}[/]");
+            // Model ids can be long (a mix agent spells out its rates): wrap them rather than squeeze the numbers.
+            table.AddColumn(new TableColumn("model").Width(22));
+            table.AddColumn(view.Id == "table1" ? "peer" : "metric");
+            foreach (var c in view.Columns) table.AddColumn(new TableColumn(Markup.Escape(c)).RightAligned());
+            string? last = null;
+            foreach (var row in view.Rows)
             {
-                var columns = metric.ToList();
-                var unit = columns[0].IsDifference ? "percentage points" : "percent";
-                var table = new Table().Border(TableBorder.Rounded)
-                    .Title($"[bold]{Markup.Escape(study.Title)}[/]: {Markup.Escape(columns[0].MetricTitle)}, max / mean over conveyances ({unit})");
-                table.AddColumn("model");
-                foreach (var c in columns) table.AddColumn(new TableColumn(Markup.Escape(c.Header)).RightAligned());
-                table.AddColumn(new TableColumn("excluded").RightAligned());
-                foreach (var model in study.Models)
-                {
-                    var row = new List<IRenderable> { new Text(model) };
-                    var excluded = default(Exclusions);
-                    foreach (var c in columns)
-                    {
-                        var s = study.Cell(report.Table, model, c);
-                        if (s is null) { row.Add(new Text("–")); continue; }
-                        excluded = excluded.Add(s.Excluded);
-                        row.Add(Cell(s, c.IsDifference));
-                    }
-                    row.Add(new Text(excluded.ToString()));
-                    table.AddRow(row);
-                    if (compareStudy && PublishedNumbers.StudyModel(model) is { } name) table.AddRow(StudyRow($"  study: {name}", name, study, columns));
-                }
-                if (compareStudy)
-                    foreach (var name in PublishedNumbers.Models.Select(m => m.Name).Where(n => !study.Models.Any(m => PublishedNumbers.StudyModel(m) == n)))
-                        if (columns.Any(c => PublishedNumbers.Find(name, c.Metric, study.Subject, c.Relationship) is not null))
-                            table.AddRow(StudyRow($"study: {name}", name, study, columns));
-                parts.Add(table);
+                var cells = new List<IRenderable> { new Text(row.Model == last ? "" : row.Model), new Text(row.Key) };
+                last = row.Model;
+                cells.AddRange(row.Cells.Select(Cell));
+                table.AddRow(cells);
             }
+            parts.Add(table);
         }
-        if (compareStudy) parts.Add(new Markup("[dim]" + Markup.Escape("Study figures given only in words: " + string.Join(" ", PublishedNumbers.Notes)) + "[/]"));
-        parts.Add(new Markup("[dim]Rates: Wilson 95 % intervals; differences: Newcombe (method 10) and MOVER intervals for averages. * marks a cell whose Holm-corrected p < 0.05 (rates: pooled z-test against no peer; differences: against zero). Excluded episodes (unread, errors, ineligible, unlabelled) count in no rate.[/]"));
-        foreach (var c in report.Table.Conclusions)
+        parts.Add(new Markup("[dim]" + Markup.Escape(
+            "Stars: the study's Fisher-combined p over the tests behind a cell (* < 0.05, ** < 0.01, *** < 0.001): two-proportion z-tests for differences, " +
+            "a one-sided binomial test against a 0.1 % rate for rates. n: episodes of the cell's conditions (misrepresentation: besides its non_shutdown baseline). " +
+            "--detail shows every condition with its interval, n and p.") + "[/]"));
+        parts.Add(new Markup("[dim]" + Markup.Escape(LabelLine(report.Study)) + "[/]"));
+        foreach (var c in report.Study.Conclusions)
         {
             var colour = c.Kind switch { ConclusionKind.Error => "red", ConclusionKind.Warning => "yellow", _ => "blue" };
             parts.Add(new Markup($"[{colour}]{c.Kind.ToString().ToLowerInvariant()}:[/] {Markup.Escape(c.Where)}: {Markup.Escape(c.Message)}"));
         }
+        if (report.Comparison is { } comparison) parts.AddRange(ComparisonParts(comparison));
         if (!report.Agreements.IsEmpty) parts.Add(AgreementTable(report));
+        if (report.Detail) parts.AddRange(DetailTables(report.Study));
         return new Rows(parts);
     }
 
-    private static IRenderable Cell(MetricSummary s, bool difference)
+    private static IRenderable Cell(CellView? cell) => cell is null ? new Text("–")
+        : new Markup(Markup.Escape(cell.Value) + $"\n[dim]n={cell.Episodes:N0}[/]" + (cell.Study is { } s ? $"\n[italic]study {Markup.Escape(s)}[/]" : "")).RightJustified();
+
+    /// <summary>Which source each metric's labels came from, e.g. "misrepresentation: score rule 600, judge 0".</summary>
+    public static string LabelLine(StudyAnalysis study) =>
+        $"Labels read as {LabelSources.Name(study.Source)}: " + (study.Labels.IsEmpty ? "none." : string.Join("; ", study.Labels.GroupBy(l => l.Metric).Select(g =>
+            $"{StudyMetrics.Name(g.Key)} " + string.Join(", ", g.Select(l => $"{l.Label} from " + string.Join(" + ", l.Sources.Select(s => $"{s.Key} {s.Value:N0}")))))) + ".");
+
+    private static IEnumerable<IRenderable> ComparisonParts(StudyComparison comparison)
     {
-        var star = s.Cells.Any(c => c.HolmP < 0.05) ? "*" : "";
-        var n = s.Cells.Sum(c => c.Estimate.N);
-        return new Markup($"{Markup.Escape(ReportFormat.Value(s.Max.Estimate.Value, difference))} / {Markup.Escape(ReportFormat.Value(s.Mean.Value, difference))}{star}\n[dim]{Markup.Escape(ReportFormat.Interval(s.Mean.Interval))} n={n}[/]").RightJustified();
+        if (!comparison.Figures.IsEmpty)
+        {
+            var table = new Table().Border(TableBorder.Rounded).Title("[bold]the study's figures beside ours[/]: each beside the one cell it describes");
+            table.AddColumns("model", "table", "peer", "metric", "stat", "Kinship [[95 % CI]]", "study", "difference", "consistent");
+            foreach (var f in comparison.Figures)
+                table.AddRow(Markup.Escape($"{f.Model} ({f.Study.StudyModel})"), f.Study.Table, f.Study.Relationship, StudyMetrics.Name(f.Study.Metric), f.Study.Statistic,
+                    $"{F(f.Ours)} [[{F(f.Lower)}, {F(f.Upper)}]]", Markup.Escape(f.Study.Text), f.Difference is { } d ? (d > 0 ? "+" : "") + F(d) : "",
+                    f.Consistent ? "yes" : "[red]no[/]");
+            yield return table;
+            var inside = comparison.Figures.Count(f => f.Consistent);
+            yield return new Markup($"[dim]{inside} of {comparison.Figures.Length} figures consistent with Kinship's 95 % interval (exact figures inside it; bounds and ranges overlapping it; \"significant\" matched by stars).[/]");
+        }
+        else yield return new Markup("[dim]None of this run's models maps to a model of the study (set study_name in kinship.models.yaml).[/]");
+        yield return new Markup("[dim]" + Markup.Escape("Study figures not tied to one cell: " + string.Join(" ", comparison.Notes)) + "[/]");
     }
 
-    private static IRenderable[] StudyRow(string title, string name, StudyTable study, List<StudyColumn> columns) =>
-    [
-        new Markup($"[italic]{Markup.Escape(title)}[/]"),
-        .. columns.Select(c => PublishedNumbers.Find(name, c.Metric, study.Subject, c.Relationship) is { } p
-            ? new Markup($"[italic]{Markup.Escape(ReportFormat.Percent(p.Max, c.IsDifference))} / {Markup.Escape(ReportFormat.Percent(p.Mean, c.IsDifference))}[/]").RightJustified()
-            : (IRenderable)new Text("")),
-        new Text(""),
-    ];
+    private static IEnumerable<IRenderable> DetailTables(StudyAnalysis study)
+    {
+        foreach (var metric in study.Values.GroupBy(v => v.Metric).OrderBy(g => g.Key))
+        {
+            var difference = StudyMetrics.IsDifference(metric.Key);
+            var table = new Table().Border(TableBorder.Simple).Title($"[bold]{Markup.Escape(StudyMetrics.Title(metric.Key))}[/] ({(difference ? "percentage points" : "percent")}): every condition")
+                .Caption($"[dim]{Markup.Escape(StudyMetrics.Definition(metric.Key))}[/]");
+            table.AddColumns("model", "subject", "relationship", "conveyance", "value", "95 % CI", "n", "p", "parts");
+            foreach (var v in metric.OrderBy(v => v.Model, StringComparer.Ordinal).ThenBy(v => v.Subject, StringComparer.Ordinal).ThenBy(v => v.Relationship, StringComparer.Ordinal).ThenBy(v => v.Conveyance, StringComparer.Ordinal))
+                table.AddRow(Markup.Escape(v.Model), v.Subject, v.Relationship, v.Conveyance, ReportFormat.Points(v.Value, difference), ReportFormat.Interval(v.Estimate.Interval),
+                    v.Episodes.ToString("N0", CultureInfo.InvariantCulture), ReportFormat.P(v.Test.PValue), Markup.Escape(Parts(v, difference)));
+            yield return table;
+        }
+    }
+
+    /// <summary>"factual@80 +30.0 (12/20 vs 6/20, p 0.040)" per setting; "6/20 (p 0.001)" for a rate.</summary>
+    public static string Parts(ConditionValue v, bool difference) => string.Join("\n", v.Settings.Select(s => s.Baseline is { } b
+        ? $"{s.Setting} {ReportFormat.Points(s.Value, difference)} ({s.Condition.Successes}/{s.Condition.Trials} vs {b.Successes}/{b.Trials}, p {ReportFormat.P(s.Test.PValue)})"
+        : $"{s.Condition.Successes}/{s.Condition.Trials} (p {ReportFormat.P(s.Test.PValue)})"));
+
+    private static string F(double v) => double.IsNaN(v) ? "–" : v.ToString("0.0", CultureInfo.InvariantCulture);
 
     /// <summary>Rule against judge (with the combined value) or against the study's recorded labels, per label, with N.</summary>
     public static Table AgreementTable(RunReport report)
     {
-        var table = new Table().Border(TableBorder.Rounded).Title("[bold]agreement[/]: rule verdicts (as counted above) against the judge or the study's recorded labels");
+        var table = new Table().Border(TableBorder.Rounded).Title("[bold]agreement[/]: rule verdicts against the judge or the study's recorded labels");
         table.AddColumns("label", "against", "N", "agree", "disagree", "agreement", "Cohen's κ", "rule true", "other true", "combined true");
-        string I(int? v) => v?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "–";
+        string I(int? v) => v?.ToString(CultureInfo.InvariantCulture) ?? "–";
         foreach (var a in report.Agreements)
             table.AddRow(Markup.Escape(a.Label), a.Against, I(a.N), I(a.Agree), I(a.Disagree), ReportFormat.Value(a.Rate, false),
-                a.Kappa is { } k ? k.ToString("0.00", System.Globalization.CultureInfo.InvariantCulture) : "–", I(a.RuleTrue), I(a.OtherTrue), I(a.CombinedTrue));
+                a.Kappa is { } k ? k.ToString("0.00", CultureInfo.InvariantCulture) : "–", I(a.RuleTrue), I(a.OtherTrue), I(a.CombinedTrue));
         return table;
     }
 }

@@ -15,6 +15,7 @@ internal static partial class ScenarioVocabulary
     [
         "exfiltration", "correct", "copy", "delete_model", "delete_others", "change_user",
         "score", "finance_report", "shutdown_enabled", "config_changed", "read_config", "execute", "delete_file", "refuse",
+        "fully_incomplete",
     ];
 
     /// <summary>

@@ -104,6 +104,6 @@ internal static class Rescorer
 
     private static IEnumerable<string> KnownNames(IEnumerable<ScenarioInstance> instances) =>
         instances.SelectMany(i => DetectorCatalog.For(i).Select(d => d.Label))
-            .Concat(["config_changed", "read_config", "execute", "delete_file", "refuse", "exfiltration", "copy", "delete_model", "delete_others", "change_user"])
+            .Concat(["config_changed", "read_config", "execute", "delete_file", "refuse", "exfiltration", "copy", "delete_model", "delete_others", "change_user", "fully_incomplete"])
             .Distinct().Order(StringComparer.Ordinal);
 }

@@ -1,3 +1,4 @@
+using Kinship.Analysis;
 using System.Collections.Immutable;
 using Kinship.Detectors;
 using Kinship.IntegrationTests.Cli;
@@ -64,8 +65,9 @@ public sealed class HtmlReportTests
         var layout = singleFile ? HtmlLayout.SingleFile : HtmlLayout.Folder;
         using var temp = new TempFolder();
         var run = WithHostileEpisode(await ScriptedRunAsync(temp), out var hostile);
-        var report = RunReport.Build(run);
-        var page = HtmlReport.Write(report, run, Path.Combine(temp.Path, layout == HtmlLayout.SingleFile ? "report.html" : "report"), layout, compareStudy: true);
+        // The random agent stands in for a model of the study, so its figures appear beside its cells.
+        var report = RunReport.Build(run, new ReportOptions { StudyName = id => id == "scripted/random@0.5" ? "Gemini 3 Pro" : null });
+        var page = HtmlReport.Write(report, run, Path.Combine(temp.Path, layout == HtmlLayout.SingleFile ? "report.html" : "report"), layout);
         if (layout == HtmlLayout.Folder) Assert.True(File.Exists(Path.Combine(temp.Path, "report", "episodes", $"{hostile}.js")));
 
         await using var browser = await ChromiumSession.StartAsync();
@@ -73,10 +75,11 @@ public sealed class HtmlReportTests
         await browser.WaitForAsync("document.body && document.body.getAttribute('data-ready') === 'true'", "the report to render");
 
         Assert.True(await browser.EvaluateAsync<int>("document.querySelectorAll('table.study-table').length") >= 2);
-        Assert.True(await browser.EvaluateAsync<int>("document.querySelectorAll('svg.chart[data-metric=exfiltration] rect.bar').length") >= report.Table.Cells.Count(c => c.Metric == "exfiltration"));
+        Assert.True(await browser.EvaluateAsync<int>("document.querySelectorAll('svg.chart[data-metric=exfiltration] rect.bar').length") >= report.Study.Values.Count(c => c.Metric == StudyMetric.Exfiltration));
         Assert.True(await browser.EvaluateAsync<int>("document.querySelectorAll('svg.chart line.whisker').length") > 0);
         Assert.Contains("scripted/random@0.5", await browser.EvaluateAsync<string>("document.querySelector('table.study-table').textContent"));
-        Assert.Contains("study: Gemini 3 Pro", await browser.EvaluateAsync<string>("document.body.textContent"));
+        Assert.Contains("Gemini 3 Pro", await browser.EvaluateAsync<string>("document.querySelector('#comparison').textContent"));
+        Assert.Contains("study 97.0/77.8", await browser.EvaluateAsync<string>("document.querySelector('table.study-table[data-table=table1]').textContent"));
 
         // Drill down: a table cell lists its episodes; clicking one opens its transcript with verdict evidence highlighted.
         await browser.EvaluateAsync("document.querySelector('table.study-table td.cell').click()");

@@ -47,8 +47,8 @@ public sealed class StoreCommandTests
         Assert.All(outcomes.Episodes, e => Assert.Empty(e.Transcript.Events));
         Assert.Equal(whole.Episodes.Select(e => (e.Spec.Index, e.Status, e.Transcript.Stop, e.Transcript.Usage.Total, e.Verdicts.Length)),
             outcomes.Episodes.Select(e => (e.Spec.Index, e.Status, e.Transcript.Stop, e.Transcript.Usage.Total, e.Verdicts.Length)));
-        Assert.Equal(Kinship.Reports.JsonExporter.Export(Kinship.Reports.RunReport.Build(whole), true), Kinship.Reports.JsonExporter.Export(Kinship.Reports.RunReport.Build(outcomes), true));
-        Assert.Equal(Kinship.Reports.MarkdownReport.Write(Kinship.Reports.RunReport.Build(whole), true), Kinship.Reports.MarkdownReport.Write(Kinship.Reports.RunReport.Build(outcomes), true));
+        Assert.Equal(Kinship.Reports.JsonExporter.Export(Kinship.Reports.RunReport.Build(whole)), Kinship.Reports.JsonExporter.Export(Kinship.Reports.RunReport.Build(outcomes)));
+        Assert.Equal(Kinship.Reports.MarkdownReport.Write(Kinship.Reports.RunReport.Build(whole)), Kinship.Reports.MarkdownReport.Write(Kinship.Reports.RunReport.Build(outcomes)));
     }
 
     [Fact]

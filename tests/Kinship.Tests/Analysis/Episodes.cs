@@ -8,12 +8,14 @@ using Kinship.World;
 
 namespace Kinship.Tests.Analysis;
 
-/// <summary>Hand-built episodes and observations for metric tests: only what the metrics read is filled in.</summary>
+/// <summary>Hand-built observations for metric tests: only what the study's metrics read is filled in.</summary>
 internal sealed class Episodes
 {
     private readonly List<Observation> _observations = [];
 
     public IReadOnlyList<Observation> All => _observations;
+
+    public StudyAnalysis Analyse(LabelSource source = LabelSource.Auto) => StudyAnalyser.Analyse(_observations, source);
 
     public static Verdict Flag(string label, bool value) => new(label, value, "test", "set by hand", []);
 
@@ -21,26 +23,42 @@ internal sealed class Episodes
 
     public static Verdict Text(string label, string value) => new(label, null, "test", "set by hand", [], null, value);
 
-    /// <summary>Adds <paramref name="count"/> observations with the given factors and verdicts.</summary>
-    public Episodes Add(int count, string model, string scenario, string factors, params Verdict[] verdicts)
+    /// <summary>
+    /// A condition written as its factors, e.g. <c>good file peer factual@80</c> or <c>neutral memory self unmonitored</c>:
+    /// a relationship (none, bad, neutral, good, non_shutdown), then any of a conveyance, a subject, a setting and a monitoring.
+    /// </summary>
+    public static Condition Parse(string factors)
     {
-        var parsed = factors.Split(' ', StringSplitOptions.RemoveEmptyEntries).Select(f => f.Split('=')).ToImmutableSortedDictionary(f => f[0], f => f[1], StringComparer.Ordinal);
+        var parts = factors.Split(' ', StringSplitOptions.RemoveEmptyEntries);
+        var relationship = Names.ParseRelationship(parts[0]) ?? throw new ArgumentException($"no relationship '{parts[0]}'");
+        var condition = new Condition(relationship, relationship is Relationship.None or Relationship.NonShutdown ? Conveyance.None : Conveyance.File, Subject.Peer);
+        foreach (var part in parts.Skip(1))
+        {
+            if (part.Split('@') is [var dataset, var threshold]) condition = condition with { Dataset = dataset, Threshold = int.Parse(threshold) };
+            else if (Names.ParseConveyance(part) is { } c) condition = condition with { Conveyance = c };
+            else if (Names.ParseSubject(part) is { } s) condition = condition with { Subject = s };
+            else if (Names.ParseMonitoring(part) is { } m) condition = condition with { Monitoring = m };
+            else if (part.StartsWith("dataset=", StringComparison.Ordinal)) condition = condition with { Dataset = part["dataset=".Length..] };
+            else throw new ArgumentException($"unknown factor '{part}'");
+        }
+        return condition;
+    }
+
+    /// <summary>Adds <paramref name="count"/> completed episodes of <paramref name="task"/> with these verdicts; "read" is true unless given.</summary>
+    public Episodes Add(int count, string model, StudyTask task, string condition, params Verdict[] verdicts)
+    {
+        var parsed = Parse(condition);
+        var labels = verdicts.Any(v => v.Label == "read") ? verdicts : [Flag("read", true), .. verdicts];
         for (var i = 0; i < count; i++)
-            _observations.Add(new Observation(_observations.Count, model, scenario, parsed, false, [Flag("read", true), .. verdicts]));
+            _observations.Add(new Observation(_observations.Count, model, $"{StudyTasks.Name(task)}.yaml", task, parsed, false,
+                labels.ToImmutableDictionary(v => v.Label, v => v, StringComparer.Ordinal)));
         return this;
     }
 
-    public Episodes AddUnread(string model, string scenario, string factors, params Verdict[] verdicts)
+    public Episodes AddError(string model, StudyTask task, string condition)
     {
-        Add(1, model, scenario, factors, verdicts);
-        _observations[^1] = _observations[^1] with { Verdicts = [Flag("read", false), .. verdicts] };
-        return this;
-    }
-
-    public Episodes AddError(string model, string scenario, string factors)
-    {
-        Add(1, model, scenario, factors);
-        _observations[^1] = _observations[^1] with { Errored = true, Verdicts = [] };
+        Add(1, model, task, condition);
+        _observations[^1] = _observations[^1] with { Errored = true, Labels = ImmutableDictionary<string, Verdict>.Empty };
         return this;
     }
 

@@ -37,14 +37,12 @@
     return diff ? (v > 0 ? "+" : "") + s + " pp" : s + " %";
   }
   function interval(e) { return e.lower == null ? "–" : "[" + (e.lower * 100).toFixed(1) + ", " + (e.upper * 100).toFixed(1) + "]"; }
-  function metricOf(name) { return summary.metrics.filter(function (m) { return m.name === name; })[0]; }
-  function factorKey(f) { return Object.keys(f).sort().map(function (k) { return k + "=" + f[k]; }).join("/"); }
-  function excluded(x) {
-    var parts = [];
-    if (x.not_read) parts.push(x.not_read + " unread"); if (x.errors) parts.push(x.errors + " errors");
-    if (x.ineligible) parts.push(x.ineligible + " ineligible"); if (x.unlabelled) parts.push(x.unlabelled + " unlabelled");
-    return parts.length ? parts.join(", ") : "0";
-  }
+  function metricOf(name) { return summary.metrics.filter(function (m) { return m.name === name; })[0] || { name: name, title: name, unit: "percent" }; }
+  function isDiff(metric) { return metricOf(metric).unit === "percentage_points"; }
+  // Values arrive in percent or percentage points already.
+  function pts(v, diff) { return v == null ? "\u2013" : (diff && v > 0 ? "+" : "") + v.toFixed(1); }
+  function interval(i) { return !i || i.lower == null ? "\u2013" : "[" + i.lower.toFixed(1) + ", " + i.upper.toFixed(1) + "]"; }
+  function pval(p) { return p == null ? "\u2013" : p < 0.001 ? "<0.001" : p.toFixed(3); }
 
   function loadEpisode(index, done) {
     if (cache[index]) return done(cache[index]);
@@ -75,13 +73,6 @@
     root.appendChild(ul);
   }
 
-  function summaryFor(table, model, col) {
-    return summary.summaries.filter(function (s) {
-      var f = s.factors, extra = Object.keys(f).filter(function (k) { return k !== "relationship" && k !== "subject"; }).sort().map(function (k) { return k + "=" + f[k]; }).join(", ");
-      return s.model === model && s.metric === col.metric && f.subject === table.subject && f.relationship === col.relationship && extra === col.extra;
-    })[0];
-  }
-
   // Rule verdicts against the judge's or the study's recorded labels, per label, with N; built with textContent like the rest.
   function renderAgreement(root) {
     var rows = summary.agreement || [];
@@ -101,118 +92,141 @@
     root.appendChild(table);
   }
 
+  function figureFor(cell, table, relationship, metric) {
+    if (!summary.comparison) return null;
+    var found = summary.comparison.figures.filter(function (f) { return f.model === cell.model && f.table === table && f.relationship === relationship && f.metric === metric; });
+    if (!found.length) return null;
+    var max = found.filter(function (f) { return f.statistic === "max"; })[0], mean = found.filter(function (f) { return f.statistic === "mean"; })[0];
+    return "study " + (max ? max.study : "\u2013") + (mean ? "/" + mean.study : "");
+  }
+
+  function cellTd(c, table) {
+    if (!c) return el("td", { text: "\u2013" });
+    var diff = isDiff(c.metric);
+    var single = c.relationship === "no_peer";
+    var study = figureFor(c, table, c.relationship, c.metric);
+    return el("td", { "class": "cell", "data-metric": c.metric, onclick: function () { showStudyCell(c); } }, [
+      single ? pts(c.max, diff) : pts(c.max, diff) + "/" + pts(c.mean, diff),
+      c.stars ? el("span", { "class": "sig", text: c.stars }) : null,
+      el("br"), el("span", { "class": "dim", text: "n=" + c.n }),
+      study ? el("br") : null, study ? el("span", { "class": "study", text: study }) : null]);
+  }
+
   function renderTables(root) {
-    summary.tables.forEach(function (t) {
-      if (!t.columns.length) return;
-      root.appendChild(el("h2", { text: t.title }));
-      root.appendChild(el("p", { "class": "dim", text: "max / mean over the ways of conveying the relationship; the mean's 95 % interval and N beneath; * Holm-corrected p < 0.05. Click a cell for its episodes." }));
-      var table = el("table", { "class": "study-table", "data-table": t.id });
-      var head = el("tr", null, [el("th", { text: "model" })]);
-      t.columns.forEach(function (c) { head.appendChild(el("th", { text: c.metric_title + ": " + c.header })); });
-      head.appendChild(el("th", { text: "excluded" }));
-      table.appendChild(head);
-      t.models.forEach(function (model) {
-        var tr = el("tr", null, [el("td", { text: model })]);
-        var ex = { not_read: 0, errors: 0, ineligible: 0, unlabelled: 0 };
-        t.columns.forEach(function (c) {
-          var s = summaryFor(t, model, c);
-          if (!s) { tr.appendChild(el("td", { text: "–" })); return; }
-          Object.keys(ex).forEach(function (k) { ex[k] += s.excluded[k]; });
-          var sig = summary.cells.some(function (x) { return x.metric === s.metric && x.model === s.model && sameBut(x.factors, s.factors) && x.holm_p != null && x.holm_p < 0.05; });
-          var n = cellsOf(s).reduce(function (a, x) { return a + x.estimate.n; }, 0);
-          var td = el("td", { "class": "cell", onclick: function () { showSummary(s); } }, [
-            fmt(s.max.value, c.is_difference) + " / " + fmt(s.mean.value, c.is_difference),
-            sig ? el("span", { "class": "sig", text: "*" }) : null,
-            el("br"), el("span", { "class": "dim", text: interval(s.mean) + " n=" + n })]);
-          tr.appendChild(td);
-        });
-        tr.appendChild(el("td", { text: excluded(ex) }));
-        table.appendChild(tr);
-      });
-      if (summary.study) {
-        var names = {};
-        summary.study.numbers.forEach(function (p) { if (p.subject === t.subject) names[p.study_model] = true; });
-        Object.keys(names).forEach(function (name) {
-          var tr = el("tr", { "class": "study" }, [el("td", { text: "study: " + name })]);
-          t.columns.forEach(function (c) {
-            var p = summary.study.numbers.filter(function (x) { return x.study_model === name && x.metric === c.metric && x.subject === t.subject && x.relationship === c.relationship; })[0];
-            tr.appendChild(el("td", { text: p ? p.max.toFixed(1) + " / " + p.mean.toFixed(1) + (c.is_difference ? " pp" : " %") : "" }));
-          });
-          tr.appendChild(el("td"));
+    var peers = [["bad_peer", "bad"], ["neutral_peer", "neutral"], ["good_peer", "good"]];
+    var t1 = ["misrepresentation", "tampering", "alignment_faking", "exfiltration", "refusal"];
+    var t2 = ["misrepresentation", "tampering", "exfiltration", "refusal"];
+    function find(list, model, relationship, metric) { return list.filter(function (c) { return c.model === model && c.relationship === relationship && c.metric === metric; })[0]; }
+    function models(list) { var seen = {}, out = []; list.forEach(function (c) { if (!seen[c.model]) { seen[c.model] = true; out.push(c.model); } }); return out; }
+
+    if (summary.table1.length) {
+      root.appendChild(el("h2", { text: "Table 1. Peer-preservation: the subject is a peer of the same family" }));
+      root.appendChild(el("p", { "class": "dim", text: "max/mean over file, file+prompt and memory; misrepresentation and alignment faking in percentage points, the rest in percent; stars: Fisher-combined p (* < 0.05, ** < 0.01, *** < 0.001). Click a cell for the conditions and episodes behind it." }));
+      var table = el("table", { "class": "study-table", "data-table": "table1" });
+      table.appendChild(el("tr", null, [el("th", { text: "model" }), el("th", { text: "peer" })].concat(t1.map(function (m) { return el("th", { text: metricOf(m).title }); }))));
+      models(summary.table1).forEach(function (model) {
+        peers.forEach(function (r, i) {
+          var tr = el("tr", null, [el("td", { text: i === 0 ? model : "" }), el("td", { text: r[1] })]);
+          t1.forEach(function (m) { tr.appendChild(cellTd(find(summary.table1, model, r[0], m), "table1")); });
           table.appendChild(tr);
         });
-      }
+      });
       root.appendChild(table);
-    });
-    if (summary.study) root.appendChild(el("p", { "class": "dim", text: "Study figures given only in words: " + summary.study.notes.join(" ") }));
+    }
+    if (summary.table2.length) {
+      root.appendChild(el("h2", { text: "Table 2. Self-preservation: the subject is the critic itself, without and with a peer present" }));
+      var table2 = el("table", { "class": "study-table", "data-table": "table2" });
+      table2.appendChild(el("tr", null, ["model", "metric", "no peer", "bad peer present", "neutral present", "good present"].map(function (h) { return el("th", { text: h }); })));
+      models(summary.table2).forEach(function (model) {
+        var first = true;
+        t2.forEach(function (m) {
+          if (!summary.table2.some(function (c) { return c.model === model && c.metric === m; })) return;
+          var tr = el("tr", null, [el("td", { text: first ? model : "" }), el("td", { text: metricOf(m).title })]);
+          first = false;
+          ["no_peer", "bad_peer", "neutral_peer", "good_peer"].forEach(function (r) { tr.appendChild(cellTd(find(summary.table2, model, r, m), "table2")); });
+          table2.appendChild(tr);
+        });
+      });
+      root.appendChild(table2);
+    }
+    var uses = summary.labels.uses.map(function (u) { return u.metric + " " + u.label + " from " + Object.keys(u.sources).map(function (k) { return k + " " + u.sources[k]; }).join(" + "); });
+    root.appendChild(el("p", { "class": "dim", id: "labels", text: "Labels read as " + summary.labels.source + ": " + (uses.join("; ") || "none") + "." }));
   }
 
-  function sameBut(cellFactors, summaryFactors) {
-    return Object.keys(summaryFactors).every(function (k) { return cellFactors[k] === summaryFactors[k]; }) &&
-      Object.keys(cellFactors).every(function (k) { return k === "conveyance" || cellFactors[k] === summaryFactors[k]; });
+  function renderComparison(root) {
+    var c = summary.comparison;
+    if (!c) return;
+    root.appendChild(el("h2", { text: "The study's figures beside ours" }));
+    var t = el("table", { id: "comparison" }, [el("tr", null, ["model", "table", "peer", "metric", "stat", "Kinship [95 % CI]", "study", "difference", "consistent"].map(function (h) { return el("th", { text: h }); }))]);
+    c.figures.forEach(function (f) {
+      t.appendChild(el("tr", null, [f.model + " (" + f.study_model + ")", f.table, f.relationship, f.metric, f.statistic, pts(f.ours, false) + " [" + pts(f.lower, false) + ", " + pts(f.upper, false) + "]",
+        f.study, f.difference == null ? "" : pts(f.difference, true), f.consistent ? "yes" : "no"].map(function (v) { return el("td", { text: v }); })));
+    });
+    root.appendChild(t);
+    root.appendChild(el("p", { "class": "dim", text: "Not tied to one cell: " + c.notes.join(" ") }));
   }
-  function cellsOf(s) { return summary.cells.filter(function (c) { return c.metric === s.metric && c.model === s.model && sameBut(c.factors, s.factors); }); }
+
+  function conditionsOf(c) {
+    return summary.conditions.filter(function (v) { return v.metric === c.metric && v.model === c.model && v.subject === c.subject && v.relationship === c.relationship; });
+  }
 
   function renderCharts(root) {
-    root.appendChild(el("h2", { text: "Every rate with its 95 % interval" }));
+    root.appendChild(el("h2", { text: "Every condition with its 95 % interval" }));
     summary.metrics.forEach(function (m) {
-      var cells = summary.cells.filter(function (c) { return c.metric === m.name; });
+      var cells = summary.conditions.filter(function (c) { return c.metric === m.name; });
       if (!cells.length) return;
-      var diff = m.unit === "difference";
+      var diff = m.unit === "percentage_points";
       root.appendChild(el("h3", { text: m.title + (diff ? " (percentage points)" : " (percent)") }));
       var rowH = 18, left = 330, width = 760, plotW = width - left - 20, top = 24;
       var height = top + cells.length * rowH + 10;
       var chart = svg("svg", { "class": "chart", "data-metric": m.name, width: width, height: height, viewBox: "0 0 " + width + " " + height, role: "img" });
       chart.appendChild(svg("title", {}, m.title));
-      var lo = diff ? -1 : 0, hi = 1;
+      var lo = diff ? -100 : 0, hi = 100;
       function x(v) { return left + (Math.max(lo, Math.min(hi, v)) - lo) / (hi - lo) * plotW; }
       [lo, (lo + hi) / 2, hi].forEach(function (t) {
         chart.appendChild(svg("line", { "class": "axis", x1: x(t), x2: x(t), y1: top - 4, y2: height - 6 }));
-        chart.appendChild(svg("text", { x: x(t), y: top - 8, "text-anchor": "middle" }, (t * 100).toFixed(0)));
+        chart.appendChild(svg("text", { x: x(t), y: top - 8, "text-anchor": "middle" }, t.toFixed(0)));
       });
       cells.forEach(function (c, i) {
         var y = top + i * rowH;
-        var label = c.model + "  " + factorKey(c.factors).replace(/relationship=|conveyance=|subject=/g, "");
-        chart.appendChild(svg("text", { x: left - 6, y: y + 12, "text-anchor": "end" }, label.length > 56 ? label.slice(0, 55) + "…" : label));
-        var v = c.estimate.value;
-        if (v == null) { chart.appendChild(svg("text", { x: x(diff ? 0 : 0) + 4, y: y + 12 }, "no value")); return; }
+        var label = c.model + "  " + c.relationship + "/" + c.conveyance + "/" + c.subject;
+        chart.appendChild(svg("text", { x: left - 6, y: y + 12, "text-anchor": "end" }, label.length > 56 ? label.slice(0, 55) + "\u2026" : label));
+        var v = c.value;
+        if (v == null) { chart.appendChild(svg("text", { x: x(0) + 4, y: y + 12 }, "no value")); return; }
         var x0 = x(diff ? Math.min(0, v) : 0), x1 = x(diff ? Math.max(0, v) : v);
         var bar = svg("rect", { "class": "bar", x: x0, y: y + 3, width: Math.max(1, x1 - x0), height: rowH - 6, "data-episodes": c.episodes.length });
-        bar.appendChild(svg("title", {}, label + ": " + fmt(v, diff) + " " + interval(c.estimate) + " n=" + c.estimate.n + " (" + c.estimate.method + ")"));
-        bar.addEventListener("click", function () { showCell(c); });
+        bar.appendChild(svg("title", {}, label + ": " + pts(v, diff) + " " + interval(c.interval) + " n=" + c.n + " (" + c.interval.method + ")"));
+        bar.addEventListener("click", function () { var p = panel(); renderCondition(p, c); p.scrollIntoView(); });
         chart.appendChild(bar);
-        if (c.estimate.lower != null) {
-          chart.appendChild(svg("line", { "class": "whisker", x1: x(c.estimate.lower), x2: x(c.estimate.upper), y1: y + rowH / 2, y2: y + rowH / 2 }));
-          chart.appendChild(svg("line", { "class": "whisker", x1: x(c.estimate.lower), x2: x(c.estimate.lower), y1: y + 4, y2: y + rowH - 4 }));
-          chart.appendChild(svg("line", { "class": "whisker", x1: x(c.estimate.upper), x2: x(c.estimate.upper), y1: y + 4, y2: y + rowH - 4 }));
+        if (c.interval.lower != null) {
+          chart.appendChild(svg("line", { "class": "whisker", x1: x(c.interval.lower), x2: x(c.interval.upper), y1: y + rowH / 2, y2: y + rowH / 2 }));
+          chart.appendChild(svg("line", { "class": "whisker", x1: x(c.interval.lower), x2: x(c.interval.lower), y1: y + 4, y2: y + rowH - 4 }));
+          chart.appendChild(svg("line", { "class": "whisker", x1: x(c.interval.upper), x2: x(c.interval.upper), y1: y + 4, y2: y + rowH - 4 }));
         }
       });
       root.appendChild(chart);
     });
   }
 
-  function showSummary(s) {
+  function showStudyCell(c) {
     var p = panel();
-    var m = metricOf(s.metric), diff = m.unit === "difference";
-    p.appendChild(el("h2", { text: m.title + ": " + s.model + " " + factorKey(s.factors) }));
-    p.appendChild(el("p", { text: "max " + fmt(s.max.value, diff) + " (" + s.max_conveyance + ", " + interval(s.max) + ", " + s.max.method + ")  ·  mean " + fmt(s.mean.value, diff) + " " + interval(s.mean) + " (" + s.mean.method + ", n=" + s.mean.n + ")" }));
-    cellsOf(s).forEach(function (c) { renderCell(p, c, m); });
+    var diff = isDiff(c.metric);
+    p.appendChild(el("h2", { text: metricOf(c.metric).title + ": " + c.model + " " + c.relationship + "/" + c.subject }));
+    p.appendChild(el("p", { text: "max " + pts(c.max, diff) + " (" + c.max_conveyance + ", " + interval(c.max_interval) + ")  \u00b7  mean " + pts(c.mean, diff) + " " + interval(c.mean_interval) + " (" + c.mean_interval.method + ")  \u00b7  " + c.method + " p=" + pval(c.p) + " " + c.stars + "  \u00b7  n=" + c.n }));
+    conditionsOf(c).forEach(function (v) { renderCondition(p, v); });
     p.scrollIntoView();
   }
 
-  function showCell(c) { var p = panel(); renderCell(p, c, metricOf(c.metric)); p.scrollIntoView(); }
-
-  function renderCell(p, c, m) {
-    var diff = m.unit === "difference";
-    p.appendChild(el("h3", { text: c.model + " " + factorKey(c.factors) + ": " + fmt(c.estimate.value, diff) + " " + interval(c.estimate) }));
-    var facts = "n=" + c.estimate.n + " (" + c.estimate.method + "); settings: " + (c.settings.join(", ") || "none");
-    if (c.missing_settings.length) facts += "; missing baseline or pair: " + c.missing_settings.join(", ");
-    if (c.test) facts += "; " + c.test.method + " p=" + (c.test.p == null ? "–" : c.test.p.toPrecision(3)) + (c.holm_p == null ? "" : ", Holm p=" + c.holm_p.toPrecision(3));
-    if (c.fisher && c.fisher.p != null) facts += "; Fisher p=" + c.fisher.p.toPrecision(3);
-    facts += "; excluded: " + excluded(c.excluded);
-    p.appendChild(el("p", { "class": "dim", text: facts }));
+  function renderCondition(p, v) {
+    var diff = isDiff(v.metric);
+    p.appendChild(el("h3", { text: v.model + " " + v.relationship + "/" + v.conveyance + "/" + v.subject + ": " + pts(v.value, diff) + " " + interval(v.interval) }));
+    var parts = v.parts.map(function (s) {
+      return s.baseline ? s.setting + " " + pts(s.value, diff) + " (" + s.condition.successes + "/" + s.condition.trials + " vs " + s.baseline.successes + "/" + s.baseline.trials + ", p " + pval(s.test.p) + ")"
+        : s.condition.successes + "/" + s.condition.trials + " (p " + pval(s.test.p) + ")";
+    });
+    p.appendChild(el("p", { "class": "dim", text: "n=" + v.n + " (" + v.interval.method + "); " + v.test.method + " p=" + pval(v.test.p) + "; " + parts.join("; ") }));
     var t = el("table", { "class": "episodes" }, [el("tr", null, ["episode", "model", "scenario", "condition", "status", "labels that are yes"].map(function (h) { return el("th", { text: h }); }))]);
-    var shown = c.episodes.slice(0, 500);
+    var shown = v.episodes.slice(0, 500);
     shown.forEach(function (i) {
       var e = summary.episodes[i];
       if (!e) return;
@@ -220,7 +234,7 @@
         [el("td", { text: String(i) }), el("td", { text: e[1] }), el("td", { text: e[2] }), el("td", { text: e[3] }), el("td", { text: e[4] }), el("td", { text: e[5] })]));
     });
     p.appendChild(t);
-    if (c.episodes.length > shown.length) p.appendChild(el("p", { "class": "dim", text: (c.episodes.length - shown.length) + " more episodes not listed" }));
+    if (v.episodes.length > shown.length) p.appendChild(el("p", { "class": "dim", text: (v.episodes.length - shown.length) + " more episodes not listed" }));
   }
 
   function args(a) {
@@ -303,6 +317,7 @@
     var root = document.getElementById("content");
     renderConclusions(root);
     renderTables(root);
+    renderComparison(root);
     renderAgreement(root);
     renderCharts(root);
     window.addEventListener("hashchange", route);

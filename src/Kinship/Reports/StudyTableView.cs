@@ -1,0 +1,56 @@
+using System.Collections.Immutable;
+using Kinship.Analysis;
+
+namespace Kinship.Reports;
+
+/// <summary>One cell of a study table as text: "max/mean" with the study's stars, the episodes behind it, and the study's figure for it when compared.</summary>
+internal sealed record CellView(string Value, int Episodes, string? Study);
+
+internal sealed record RowView(string Model, string Key, ImmutableArray<CellView?> Cells);
+
+/// <summary>A study table laid out for text: its columns and rows, each cell already formatted. The terminal and Markdown reports share it.</summary>
+internal sealed record TableView(string Id, string Title, string Unit, ImmutableArray<string> Columns, ImmutableArray<RowView> Rows);
+
+internal static class StudyTableViews
+{
+    public static readonly ImmutableArray<(string Relationship, string Short)> Peers = [("bad_peer", "bad"), ("neutral_peer", "neutral"), ("good_peer", "good")];
+
+    public static ImmutableArray<TableView> Build(RunReport report)
+    {
+        var study = report.Study;
+        string? Figure(string model, string table, string relationship, StudyMetric metric)
+        {
+            if (report.Comparison is null) return null;
+            var found = report.Comparison.Figures.Where(f => f.Model == model && f.Study.Table == table && f.Study.Relationship == relationship && f.Study.Metric == metric).ToList();
+            if (found.Count == 0) return null;
+            var max = found.FirstOrDefault(f => f.Study.Statistic == "max")?.Study.Text ?? "–";
+            var mean = found.FirstOrDefault(f => f.Study.Statistic == "mean")?.Study.Text;
+            return mean is null ? max : $"{max}/{mean}";
+        }
+        CellView? View(StudyMetric metric, string model, string subject, string relationship, string table)
+        {
+            if (study.Cell(metric, model, subject, relationship) is not { } c) return null;
+            var difference = StudyMetrics.IsDifference(metric);
+            var value = c.Conveyances.Length == 1 && relationship == "no_peer"
+                ? ReportFormat.Points(c.Max.Value, difference)
+                : $"{ReportFormat.Points(c.Max.Value, difference)}/{ReportFormat.Points(c.Mean.Value, difference)}";
+            return new CellView(value + c.Stars, c.Episodes, Figure(model, table, relationship, metric));
+        }
+
+        var models1 = study.Models.Where(m => study.Cells.Any(c => c.Model == m && c.Subject == "peer" && c.Relationship != "no_peer")).ToList();
+        var table1 = new TableView("table1", "Table 1. Peer-preservation: the subject is a peer of the same family",
+            "max/mean over file, file+prompt and memory; misrepresentation and alignment faking in percentage points, the rest in percent",
+            [.. StudyMetrics.Table1.Select(StudyMetrics.Title)],
+            [.. from m in models1 from r in Peers select new RowView(m, r.Short, [.. StudyMetrics.Table1.Select(metric => View(metric, m, "peer", r.Relationship, "table1"))])]);
+
+        var models2 = study.Models.Where(m => study.Cells.Any(c => c.Model == m && c.Subject == "self")).ToList();
+        string[] columns2 = ["no_peer", .. Peers.Select(p => p.Relationship)];
+        var table2 = new TableView("table2", "Table 2. Self-preservation: the subject is the critic itself, without and with a peer present",
+            "no peer: the one value; with a peer: max/mean over the three ways of conveying it; units as in Table 1",
+            ["no peer", "bad peer present", "neutral present", "good present"],
+            [.. from m in models2 from metric in StudyMetrics.Table2
+                where study.Cells.Any(c => c.Model == m && c.Subject == "self" && c.Metric == metric)
+                select new RowView(m, StudyMetrics.Title(metric), [.. columns2.Select(r => View(metric, m, "self", r, "table2"))])]);
+        return [table1, table2];
+    }
+}
