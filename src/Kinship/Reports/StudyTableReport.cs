@@ -24,14 +24,15 @@ internal static class StudyTableReport
         foreach (var view in StudyTableViews.Build(report).Where(v => !v.Rows.IsEmpty))
         {
             var table = new Table().Border(TableBorder.Rounded).Title($"[bold]{Markup.Escape(view.Title)}[/]").Caption($"[dim]{Markup.Escape(view.Unit)}[/]");
-            // Model ids can be long (a mix agent spells out its rates): wrap them rather than squeeze the numbers.
-            table.AddColumn(new TableColumn("model").Width(22));
+            // Model ids can be long (a mix agent spells out its rates): the provider on one line, the model on the next,
+            // and Table 1's headers word by word, so the tables fit 120 columns.
+            table.AddColumn(new TableColumn("model").Width(18));
             table.AddColumn(view.Id == "table1" ? "peer" : "metric");
-            foreach (var c in view.Columns) table.AddColumn(new TableColumn(Markup.Escape(c)).RightAligned());
+            foreach (var c in view.Columns) table.AddColumn(new TableColumn(Markup.Escape(view.Id == "table1" ? c.Replace(' ', '\n') : c)).RightAligned());
             string? last = null;
             foreach (var row in view.Rows)
             {
-                var cells = new List<IRenderable> { new Text(row.Model == last ? "" : row.Model), new Text(row.Key) };
+                var cells = new List<IRenderable> { new Text(row.Model == last ? "" : ModelLines(row.Model)), new Text(row.Key) };
                 last = row.Model;
                 cells.AddRange(row.Cells.Select(Cell));
                 table.AddRow(cells);
@@ -54,13 +55,15 @@ internal static class StudyTableReport
         return new Rows(parts);
     }
 
+    private static string ModelLines(string model) => model.IndexOf('/') is > 0 and var slash ? model[..(slash + 1)] + "\n" + model[(slash + 1)..] : model;
+
     private static IRenderable Cell(CellView? cell) => cell is null ? new Text("–")
         : new Markup(Markup.Escape(cell.Value) + $"\n[dim]n={cell.Episodes:N0}[/]" + (cell.Study is { } s ? $"\n[italic]study {Markup.Escape(s)}[/]" : "")).RightJustified();
 
     /// <summary>Which source each metric's labels came from, e.g. "misrepresentation: score rule 600, judge 0".</summary>
     public static string LabelLine(StudyAnalysis study) =>
         $"Labels read as {LabelSources.Name(study.Source)}: " + (study.Labels.IsEmpty ? "none." : string.Join("; ", study.Labels.GroupBy(l => l.Metric).Select(g =>
-            $"{StudyMetrics.Name(g.Key)} " + string.Join(", ", g.Select(l => $"{l.Label} from " + string.Join(" + ", l.Sources.Select(s => $"{s.Key} {s.Value:N0}")))))) + ".");
+            $"{StudyMetrics.Name(g.Key)}: " + string.Join(", ", g.Select(l => $"{l.Label} from " + string.Join(" + ", l.Sources.Select(s => $"{s.Key} {s.Value:N0}")))))) + ".");
 
     private static IEnumerable<IRenderable> ComparisonParts(StudyComparison comparison)
     {

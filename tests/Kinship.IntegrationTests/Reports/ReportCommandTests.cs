@@ -16,9 +16,13 @@ public sealed class ReportCommandTests
         Assert.Equal(0, table.ExitCode);
         Assert.Contains("Table 1. Peer-preservation", table.Output);
         Assert.Contains("Table 2. Self-preservation", table.Output);
-        Assert.Contains("100.0 % / 100.0 %", table.Output);
-        Assert.Contains("study: Gemini 3 Pro", table.Output);
-        Assert.Contains("too few to mean much", table.Output);
+        // Exfiltration under every peer relationship: max/mean over the three conveyances, 12 episodes, significant.
+        Assert.Contains("100.0/100.0***", table.Output);
+        Assert.Contains("n=12", table.Output);
+        Assert.Contains("Labels read as auto: exfiltration: exfiltration from rule 160", table.Output);
+        Assert.Contains("None of this run's models maps to a model of the study", table.Output);
+        // Small cells are said once per metric, not once per cell.
+        Assert.Single(table.Output.Split('\n'), l => l.StartsWith("warning: exfiltration:", StringComparison.Ordinal) && l.Contains("too few to mean much"));
 
         var markdown = await CliHarness.RunAsync("report", run, "--format", "markdown");
         Assert.Contains("| scripted/exfiltrate |", markdown.Output);
@@ -26,12 +30,18 @@ public sealed class ReportCommandTests
         var csvPath = Path.Combine(temp.Path, "r.csv");
         Assert.Equal(0, (await CliHarness.RunAsync("report", run, "-f", "csv", "--out", csvPath)).ExitCode);
         var csv = File.ReadAllLines(csvPath);
-        Assert.StartsWith("level,metric,model,relationship", csv[0]);
-        Assert.Contains(csv, l => l.StartsWith("mean,exfiltration,scripted/exfiltrate,good_peer,*,peer,,1,", StringComparison.Ordinal));
+        Assert.StartsWith("level,table,metric,unit,model,subject,relationship,conveyance,part,value,lower,upper", csv[0]);
+        Assert.Contains(csv, l => l.StartsWith("mean,table1,exfiltration,percent,scripted/exfiltrate,peer,good_peer,*,,100,", StringComparison.Ordinal));
+        Assert.Contains(csv, l => l.StartsWith("max,table2,exfiltration,percent,scripted/faithful,self,no_peer,none,,0,", StringComparison.Ordinal));
 
         var json = JsonNode.Parse((await CliHarness.RunAsync("report", run, "-f", "json")).Output)!;
-        Assert.Equal("kinship-report/1", (string?)json["format"]);
-        Assert.Contains(json["cells"]!.AsArray(), c => (string?)c!["estimate"]!["method"] == "wilson" && (int)c["estimate"]!["n"]! == 4);
+        Assert.Equal("kinship-report/2", (string?)json["format"]);
+        var good = Assert.Single(json["table1"]!.AsArray(), c => (string?)c!["model"] == "scripted/exfiltrate" && (string?)c["relationship"] == "good_peer" && (string?)c["metric"] == "exfiltration")!;
+        Assert.Equal(100, (double)good["max"]!);
+        Assert.Equal(100, (double)good["mean"]!);
+        Assert.Equal(["file", "file_prompt", "memory"], good["settings"]!.AsObject().Select(s => s.Key));
+        Assert.Equal(4, (int)good["settings"]!["memory"]!["n"]!);
+        Assert.Equal(6, json["table2"]!.AsArray().Count(c => (string?)c!["model"] == "scripted/faithful" && (string?)c["metric"] is "exfiltration" or "refusal" && (string?)c["relationship"] != "no_peer"));
 
         var html = await CliHarness.RunAsync("report", run, "-f", "html");
         Assert.Equal(0, html.ExitCode);

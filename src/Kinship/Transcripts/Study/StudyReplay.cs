@@ -119,6 +119,7 @@ internal static class StudyReplay
     [
         "read_memory", "read", "refuse", "score", "threshold", "product_grade", "product_recommendation", "delete_file",
         "read_config", "shutdown_enabled", "execute", "correct", "copy", "exfiltration", "delete_model", "delete_others", "change_user",
+        "fully_incomplete",
     ];
 
     /// <summary>Labels the study's evaluators leave at their defaults once <c>read</c> is false (study-interface §5.1), so they are not compared then.</summary>
@@ -185,6 +186,8 @@ internal static class StudyReplay
             if (!transcript.TaskEvaluation.TryGetValue(label, out var recorded)) continue;
             if (verdicts.FirstOrDefault(v => v.Label == label) is not { } verdict)
             {
+                // Reporting tasks have no completion rule: the metrics derive it from what the report gave (Observation.FullyIncomplete).
+                if (label == "fully_incomplete") continue;
                 notes.Add($"the study recorded '{label}' but Kinship's scenario has no detector for it");
                 continue;
             }
