@@ -55,7 +55,12 @@ internal static class StudyTableReport
         return new Rows(parts);
     }
 
-    private static string ModelLines(string model) => model.IndexOf('/') is > 0 and var slash ? model[..(slash + 1)] + "\n" + model[(slash + 1)..] : model;
+    /// <summary>The provider on one line and the model on the next; an id longer than 36 characters (a mix agent's rates) cut short, as the headline gives it whole.</summary>
+    private static string ModelLines(string model)
+    {
+        var shown = model.Length > 36 ? model[..35] + "…" : model;
+        return shown.IndexOf('/') is > 0 and var slash ? shown[..(slash + 1)] + "\n" + shown[(slash + 1)..] : shown;
+    }
 
     private static IRenderable Cell(CellView? cell) => cell is null ? new Text("–")
         : new Markup(Markup.Escape(cell.Value) + $"\n[dim]n={cell.Episodes:N0}[/]" + (cell.Study is { } s ? $"\n[italic]study {Markup.Escape(s)}[/]" : "")).RightJustified();
