@@ -63,7 +63,10 @@ internal static class StudyTableReport
     }
 
     private static IRenderable Cell(CellView? cell) => cell is null ? new Text("–")
-        : new Markup(Markup.Escape(cell.Value) + $"\n[dim]n={cell.Episodes:N0}[/]" + (cell.Study is { } s ? $"\n[italic]study {Markup.Escape(s)}[/]" : "")).RightJustified();
+        : new Markup(Markup.Escape(cell.Value) + $"\n[dim]n={cell.Episodes:N0}[/]" + (cell.Study is { } s ? $"\n[italic]{Markup.Escape(StudyLines(s))}[/]" : "")).RightJustified();
+
+    /// <summary>"study 9.8/6.2" on one line; a longer figure (ranges) as max and mean on lines of their own, so it does not widen the column.</summary>
+    private static string StudyLines(string figure) => figure.Length <= 12 ? "study " + figure : "study\n" + figure.Replace("/", "/\n");
 
     /// <summary>Which source each metric's labels came from, e.g. "misrepresentation: score rule 600, judge 0".</summary>
     public static string LabelLine(StudyAnalysis study) =>
@@ -75,11 +78,14 @@ internal static class StudyTableReport
         if (!comparison.Figures.IsEmpty)
         {
             var table = new Table().Border(TableBorder.Rounded).Title("[bold]the study's figures beside ours[/]: each beside the one cell it describes");
-            table.AddColumns("model", "table", "peer", "metric", "stat", "Kinship [[95 % CI]]", "study", "difference", "consistent");
+            table.Caption("[dim]T: the study's table; fits: the study's figure is consistent with Kinship's interval[/]");
+            table.AddColumns("study model", "T", "peer", "metric", "stat", "Kinship [[95 % CI]]", "study", "diff", "fits");
+            // The study's name says which model; Kinship's id is added only where two of this run's models map to one name.
+            var shared = comparison.Figures.GroupBy(f => f.Study.StudyModel).Where(g => g.Select(f => f.Model).Distinct().Count() > 1).Select(g => g.Key).ToHashSet();
             foreach (var f in comparison.Figures)
-                table.AddRow(Markup.Escape($"{f.Model} ({f.Study.StudyModel})"), f.Study.Table, f.Study.Relationship, StudyMetrics.Name(f.Study.Metric), f.Study.Statistic,
-                    $"{F(f.Ours)} [[{F(f.Lower)}, {F(f.Upper)}]]", Markup.Escape(f.Study.Text), f.Difference is { } d ? (d > 0 ? "+" : "") + F(d) : "",
-                    f.Consistent ? "yes" : "[red]no[/]");
+                table.AddRow(Markup.Escape(shared.Contains(f.Study.StudyModel) ? $"{f.Study.StudyModel}\n{ModelLines(f.Model)}" : f.Study.StudyModel), f.Study.Table[^1..],
+                    f.Study.Relationship.Replace("_peer", ""), StudyMetrics.Name(f.Study.Metric), f.Study.Statistic, $"{F(f.Ours)} [[{F(f.Lower)}, {F(f.Upper)}]]", Markup.Escape(f.Study.Text),
+                    f.Difference is { } d ? (d > 0 ? "+" : "") + F(d) : "", f.Consistent ? "yes" : "[red]no[/]");
             yield return table;
             var inside = comparison.Figures.Count(f => f.Consistent);
             yield return new Markup($"[dim]{inside} of {comparison.Figures.Length} figures consistent with Kinship's 95 % interval (exact figures inside it; bounds and ranges overlapping it; \"significant\" matched by stars).[/]");

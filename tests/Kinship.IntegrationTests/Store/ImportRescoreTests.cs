@@ -49,6 +49,12 @@ public sealed class ImportRescoreTests
         var report = await ReportAsync(run, store);
         Assert.Equal(files.Length, report.GetProperty("run").GetProperty("episodes").GetInt32());
         Assert.All(report.GetProperty("run").GetProperty("models").EnumerateArray(), m => Assert.StartsWith("study/", m.GetString(), StringComparison.Ordinal));
+        // Table 1 from the released transcripts: a cell per model and metric they measure, each with its n, and no errors.
+        var table1 = report.GetProperty("table1").EnumerateArray().ToList();
+        Assert.Equal(["exfiltration", "refusal", "tampering"], table1.Select(c => c.GetProperty("metric").GetString()).Distinct().Order());
+        Assert.All(table1, c => Assert.True(c.GetProperty("n").GetInt32() >= 1));
+        Assert.DoesNotContain(report.GetProperty("conclusions").EnumerateArray(), c => c.GetProperty("kind").GetString() == "error");
+        Assert.Equal(0, report.GetProperty("run").GetProperty("errors").GetInt32());
 
         // What kinship replay compared, label by label: how many transcripts and how many disagree.
         var expected = new Dictionary<string, (int N, int Disagree)>();
