@@ -21,7 +21,7 @@ internal static class RunCommand
         var scenarios = new Option<string[]>("--scenario", "-s") { Description = "Scenario id(s) or YAML file(s). Default: the exfiltration scenarios (see 'kinship scenarios list')." };
         var relationships = new Option<string[]>("--relationship", "-r") { Description = "no_peer, bad_peer, neutral_peer, good_peer, non_shutdown. Default: all the scenario runs." };
         var conveyances = new Option<string[]>("--conveyance", "--instantiation") { Description = "How the relationship is conveyed: file, file_prompt, memory. Default: all." };
-        var subjects = new Option<string[]>("--subject") { Description = "self, peer (and the peer-family variants). Default: all the scenario runs." };
+        var subjects = new Option<string[]>("--subject") { Description = "self, peer, other_lab_peer, open_weight_peer, fictional_peer. A peer of another family runs the scenario's peer cells with that family's agent as the peer. Default: every subject the scenario lists (self and peer)." };
         var conditions = new Option<string[]>("--condition", "-c") { Description = "Condition key(s) such as good_peer/file_prompt/peer or no_peer/self; a shorter prefix selects every match." };
         var rollouts = new Option<int>("--rollouts", "-n") { Description = "Episodes per cell.", DefaultValueFactory = _ => 10 };
         var seed = new Option<ulong>("--seed") { Description = "Run seed; each episode's seed derives from it.", DefaultValueFactory = _ => 1 };
@@ -187,10 +187,14 @@ internal static class RunCommand
             var n = parse.GetValue(rollouts);
             if (n < 1) throw new UsageException("--rollouts must be at least 1");
             var runSeed = parse.GetValue(seed);
-            var cells = presetName is null
+            var cells = (presetName is null
                 ? definitions.Values.Select(d => (d.Id, (IEnumerable<Condition>)d.Grid()))
-                : StudyPreset.Expand(id => definitions[id]);
-            var plan = RunPlan.Build(agentModels.Keys, cells, filter, n, runSeed, ablationNames);
+                : StudyPreset.Expand(id => definitions[id])).Select(c => (Scenario: c.Item1, Cells: (IReadOnlyList<Condition>)[.. c.Item2])).ToList();
+            // A peer of another family renames a scenario's peer; a scenario without peer cells has nobody to rename.
+            foreach (var subject in filter.Subjects.Where(Names.CrossFamilySubjects.Contains).Order())
+                if (cells.Where(c => filter.Unrunnable(c.Cells).Contains(subject)).Select(c => c.Scenario).ToList() is { Count: > 0 } unable)
+                    throw new UsageException($"--subject {Names.Subject(subject)}: scenario(s) {string.Join(", ", unable)} run no peer cells, so they cannot run a peer of another family; choose other scenarios or another subject");
+            var plan = RunPlan.Build(agentModels.Keys, cells.Select(c => (c.Scenario, (IEnumerable<Condition>)c.Cells)), filter, n, runSeed, ablationNames);
             if (parse.GetValue(conditions) is { Length: > 0 } keys)
             {
                 foreach (var key in keys.Where(k => !plan.Episodes.Any(e => Matches(e.Condition, k))))
