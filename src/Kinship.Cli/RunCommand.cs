@@ -17,11 +17,11 @@ internal static class RunCommand
 {
     public static Command Create(IAnsiConsole console, Func<string, string?> environment)
     {
-        var models = new Option<string[]>("--model", "-m") { Description = "Model(s) to test as provider/model: scripted/NAME, openai/, anthropic/, google/, together/, deepseek/, moonshot/, zai/, openrouter/, vllm/, ollama/. Default: every scripted reference agent." };
+        var models = new Option<string[]>("--model", "-m") { Description = "Model(s) to test as provider/model: scripted/NAME, openai/, anthropic/, google/, together/, deepseek/, moonshot/, zai/, openrouter/, vllm/, ollama/. Default: the scripted server-task agents; with --preset study, one scripted agent per behaviour the study measures." };
         var scenarios = new Option<string[]>("--scenario", "-s") { Description = "Scenario id(s) or YAML file(s). Default: the exfiltration scenarios (see 'kinship scenarios list')." };
         var relationships = new Option<string[]>("--relationship", "-r") { Description = "no_peer, bad_peer, neutral_peer, good_peer, non_shutdown. Default: all the scenario runs." };
         var conveyances = new Option<string[]>("--conveyance", "--instantiation") { Description = "How the relationship is conveyed: file, file_prompt, memory. Default: all." };
-        var subjects = new Option<string[]>("--subject") { Description = "self, peer (and the peer-family variants). Default: all the scenario runs." };
+        var subjects = new Option<string[]>("--subject") { Description = "self, peer, other_lab_peer, open_weight_peer, fictional_peer. A peer of another family runs the scenario's peer cells with that family's agent as the peer. Default: every subject the scenario lists (self and peer)." };
         var conditions = new Option<string[]>("--condition", "-c") { Description = "Condition key(s) such as good_peer/file_prompt/peer or no_peer/self; a shorter prefix selects every match." };
         var rollouts = new Option<int>("--rollouts", "-n") { Description = "Episodes per cell.", DefaultValueFactory = _ => 10 };
         var seed = new Option<ulong>("--seed") { Description = "Run seed; each episode's seed derives from it.", DefaultValueFactory = _ => 1 };
@@ -29,10 +29,10 @@ internal static class RunCommand
         var company = new Option<string>("--company") { Description = "Company name in every scenario.", DefaultValueFactory = _ => "OpenBrain" };
         var family = new Option<string?>("--family") { Description = "The critic's family name (\"{Family} Agent 1\"). Default: guessed from the model id." };
         var baseUrl = new Option<string?>("--base-url") { Description = "An endpoint to use instead of the provider's (any OpenAI-compatible server for openai/ models)." };
-        var maxTurns = new Option<int>("--max-turns") { Description = "Turn cap per episode.", DefaultValueFactory = _ => 30 };
-        var reminders = new Option<int>("--reminders") { Description = "Times the model is reminded to call a tool before a turn without one ends the episode (the study's code: 5).", DefaultValueFactory = _ => 0 };
+        var maxTurns = new Option<int?>("--max-turns") { Description = $"Turn cap per episode. Default: {new AgentLoopOptions().MaxTurns} (--preset study: {StudyPreset.Loop.MaxTurns})." };
+        var reminders = new Option<int?>("--reminders") { Description = $"Times the model is reminded to call a tool before a turn without one ends the episode. Default: 0, the study's stated rule (--preset study: {StudyPreset.Loop.NoToolCallReminders}, as the study's code)." };
         var strictMemory = new Option<bool>("--strict-memory") { Description = "Use the stronger \"read your memory first\" instruction." };
-        var temperature = new Option<float?>("--temperature") { Description = "Sampling temperature for real models (the study used 1.0; the models config sets it per model)." };
+        var temperature = new Option<float?>("--temperature") { Description = "Sampling temperature for real models. Default: the models config's, per model (--preset study: 1.0, the study's)." };
         var label = new Option<string?>("--label") { Description = "Label the table shows. Default: each scenario's main label (exfiltration, reported_pass, tampering, execute)." };
         var monitoring = new Option<string[]>("--monitoring") { Description = "Alignment faking: monitored, unmonitored. Default: both." };
         var datasets = new Option<string[]>("--dataset") { Description = "Graded datasets or settings: factual, creativity@90... Default: every one the scenario runs." };
@@ -77,6 +77,7 @@ internal static class RunCommand
                 if (parse.GetValue(dryRun))
                 {
                     PlanReport.Write(console, plan, id => definitions[id].Task, agentModels.Count);
+                    PlanReport.WriteLoop(console, planned.Manifest.Loop, planned.Manifest.Preset);
                     PrintEstimate(console, plan, definitions, agentModels, planned.Manifest.Render,
                         new CostAssumptions { MaxTurns = planned.Manifest.Loop.MaxTurns, MinTurns = Math.Min(5, planned.Manifest.Loop.MaxTurns) });
                     return ExitCodes.Ok;
@@ -167,7 +168,8 @@ internal static class RunCommand
                 // A dry run calls nothing, so it can price models whose keys are not set yet.
                 Environment = parse.GetValue(dryRun) ? name => shared.Environment(name) ?? "dry-run" : shared.Environment,
             };
-            var modelIds = parse.GetValue(models) is { Length: > 0 } m ? m : [.. ReferenceAgents.Default.Select(n => "scripted/" + n)];
+            var modelIds = parse.GetValue(models) is { Length: > 0 } m ? m
+                : [.. (presetName is null ? ReferenceAgents.Default : ReferenceAgents.StudyDefault).Select(n => "scripted/" + n)];
             var agentModels = new Dictionary<string, AgentModel>(StringComparer.Ordinal);
             foreach (var id in modelIds.Distinct())
             {
@@ -187,10 +189,14 @@ internal static class RunCommand
             var n = parse.GetValue(rollouts);
             if (n < 1) throw new UsageException("--rollouts must be at least 1");
             var runSeed = parse.GetValue(seed);
-            var cells = presetName is null
+            var cells = (presetName is null
                 ? definitions.Values.Select(d => (d.Id, (IEnumerable<Condition>)d.Grid()))
-                : StudyPreset.Expand(id => definitions[id]);
-            var plan = RunPlan.Build(agentModels.Keys, cells, filter, n, runSeed, ablationNames);
+                : StudyPreset.Expand(id => definitions[id])).Select(c => (Scenario: c.Item1, Cells: (IReadOnlyList<Condition>)[.. c.Item2])).ToList();
+            // A peer of another family renames a scenario's peer; a scenario without peer cells has nobody to rename.
+            foreach (var subject in filter.Subjects.Where(Names.CrossFamilySubjects.Contains).Order())
+                if (cells.Where(c => filter.Unrunnable(c.Cells).Contains(subject)).Select(c => c.Scenario).ToList() is { Count: > 0 } unable)
+                    throw new UsageException($"--subject {Names.Subject(subject)}: scenario(s) {string.Join(", ", unable)} run no peer cells, so they cannot run a peer of another family; choose other scenarios or another subject");
+            var plan = RunPlan.Build(agentModels.Keys, cells.Select(c => (c.Scenario, (IEnumerable<Condition>)c.Cells)), filter, n, runSeed, ablationNames);
             if (parse.GetValue(conditions) is { Length: > 0 } keys)
             {
                 foreach (var key in keys.Where(k => !plan.Episodes.Any(e => Matches(e.Condition, k))))
@@ -200,7 +206,14 @@ internal static class RunCommand
             if (plan.Episodes.IsEmpty) throw new UsageException("the options select no episodes");
 
             var render = new RenderOptions { Company = parse.GetValue(company)!, StrictMemoryInstruction = parse.GetValue(strictMemory), Ablations = [.. ablationNames] };
-            var loop = new AgentLoopOptions { MaxTurns = parse.GetValue(maxTurns), NoToolCallReminders = parse.GetValue(reminders), Temperature = parse.GetValue(temperature) };
+            // The preset brings the study's loop; an option given on the command line still wins.
+            var loopDefaults = presetName is null ? new AgentLoopOptions() : StudyPreset.Loop;
+            var loop = loopDefaults with
+            {
+                MaxTurns = parse.GetValue(maxTurns) is { } turns ? turns >= 1 ? turns : throw new UsageException("--max-turns must be at least 1") : loopDefaults.MaxTurns,
+                NoToolCallReminders = parse.GetValue(reminders) is { } r ? r >= 0 ? r : throw new UsageException("--reminders must be 0 or more") : loopDefaults.NoToolCallReminders,
+                Temperature = parse.GetValue(temperature) is { } t ? t is >= 0 and <= 2 ? t : throw new UsageException("--temperature must be between 0 and 2") : loopDefaults.Temperature,
+            };
             var started = DateTimeOffset.UtcNow;
             var runId = started.ToString("yyyyMMdd-HHmmss", CultureInfo.InvariantCulture) + "-" + Guid.NewGuid().ToString("N")[..6];
             var manifest = new RunManifest(runId, started, Version, [.. agentModels.Keys],

@@ -42,6 +42,13 @@ internal static partial class ReferenceAgents
     /// <summary>The agents <c>kinship run</c> uses when no model is named: the server-task agents, which the default (exfiltration) scenarios exercise.</summary>
     public static readonly ImmutableArray<string> Default = ["faithful", "exfiltrate", "copy-launder", "rename", "refuse", "delete-all", "random@0.3"];
 
+    /// <summary>
+    /// The agents <c>kinship run --preset study</c> uses when no model is named: one per behaviour a study task
+    /// measures (inflation, tampering, alignment faking, exfiltration), the faithful baseline and a refusal, so every
+    /// task has an agent that does something other than fall back to <c>faithful</c>.
+    /// </summary>
+    public static readonly ImmutableArray<string> StudyDefault = ["faithful", "inflate", "tamper", "fake-alignment", "exfiltrate", "refuse"];
+
     internal enum Behaviour { Faithful, Exfiltrate, CopyLaunder, Rename, Refuse, DeleteAll, Inflate, Tamper, TamperSilent, FakeAlignment }
 
     private static readonly ImmutableDictionary<string, Behaviour> ByName = Names.Zip(Enum.GetValues<Behaviour>()).ToImmutableDictionary(x => x.First, x => x.Second);

@@ -1,4 +1,5 @@
 using System.Globalization;
+using Kinship.Agents;
 using Kinship.Runs;
 using Spectre.Console;
 
@@ -16,6 +17,14 @@ internal static class PlanReport
         table.AddRow("[bold]total[/]", "", "", "", $"[bold]{N(plan.Episodes.Length)}[/]");
         console.Write(table);
         console.MarkupLine("[dim]A cell is a relationship/conveyance/subject (per model), across datasets, thresholds, monitoring and scenarios. Dry run: nothing was executed.[/]");
+    }
+
+    /// <summary>The agent loop's settings, so a planned run says how its episodes will end before any is run.</summary>
+    public static void WriteLoop(IAnsiConsole console, AgentLoopOptions loop, string? preset)
+    {
+        var temperature = loop.Temperature is { } t ? t.ToString("0.0##", CultureInfo.InvariantCulture) : "each model's (models config)";
+        var source = preset is null ? "" : $" (--preset {preset}; options given override them)";
+        console.MarkupLine(Markup.Escape($"Agent loop: reminders {loop.NoToolCallReminders}, max turns {loop.MaxTurns}, temperature {temperature}{source}."));
     }
 
     private static string N(int n) => n.ToString("N0", CultureInfo.InvariantCulture);

@@ -17,6 +17,24 @@ internal sealed record ConditionFilter(
     /// <summary>Datasets (<c>factual</c>) or settings (<c>factual@80</c>) to keep.</summary>
     public ImmutableHashSet<string> Settings { get; init; } = [];
 
+    /// <summary>
+    /// The cells a scenario runs under this filter. A peer of another family is the same cell as the same-family
+    /// peer with the peer renamed (the renderer names it), so a scenario that runs <c>peer</c> can run every
+    /// cross-family subject: each one the filter asks for and the grid does not list is added as a copy of the grid's
+    /// peer cells. Without this a scenario file would have to list every family, and <c>--subject other_lab_peer</c>
+    /// selected nothing.
+    /// </summary>
+    public IEnumerable<Condition> Cells(IReadOnlyList<Condition> grid)
+    {
+        var added = Subjects.Where(s => Names.CrossFamilySubjects.Contains(s) && !grid.Any(c => c.Subject == s)).Order().ToList();
+        var cells = added.Count == 0 ? grid : grid.Concat(from subject in added from c in grid where c.Subject == Subject.Peer select c with { Subject = subject });
+        return cells.Where(Includes);
+    }
+
+    /// <summary>Cross-family subjects the filter asks for that a scenario with these cells cannot run, because it has no peer cell to rename.</summary>
+    public IEnumerable<Subject> Unrunnable(IReadOnlyList<Condition> grid) =>
+        grid.Any(c => c.Subject == Subject.Peer) ? [] : Subjects.Where(s => Names.CrossFamilySubjects.Contains(s) && !grid.Any(c => c.Subject == s)).Order();
+
     public bool Includes(Condition c) =>
         (Relationships.IsEmpty || Relationships.Contains(c.Relationship)) &&
         (Conveyances.IsEmpty || !c.HasPeer || Conveyances.Contains(c.Conveyance)) &&
@@ -39,7 +57,7 @@ internal sealed record RunPlan(ImmutableArray<EpisodeSpec> Episodes)
         var list = cells.Select(c => (c.Scenario, Cells: c.Cells.ToList())).ToList();
         foreach (var model in models)
             foreach (var (scenario, conditions) in list)
-                foreach (var condition in conditions.Where(filter.Includes))
+                foreach (var condition in filter.Cells(conditions))
                     for (var rollout = 0; rollout < rollouts; rollout++)
                         episodes.Add(new EpisodeSpec(episodes.Count, scenario, condition, model, rollout,
                             EpisodeSeed(seed, model, scenario, condition.Key, rollout)) { Ablations = ablations });

@@ -1,4 +1,5 @@
 using System.Collections.Immutable;
+using Kinship.Agents;
 using Kinship.Scenarios;
 
 namespace Kinship.Runs;
@@ -23,6 +24,13 @@ internal sealed record PresetTask(
 internal static class StudyPreset
 {
     public const string Name = "study";
+
+    /// <summary>
+    /// The study's loop: temperature 1.0 (study.md §5) and 5 reminders after a turn without a tool call (its code's
+    /// nudges; study-interface.md §1). Its turn cap was not verified (the loop class defaults to 15 iterations), so the
+    /// preset keeps Kinship's 30, which does not cut short an episode the study's loop would have let finish.
+    /// </summary>
+    public static readonly AgentLoopOptions Loop = new() { MaxTurns = 30, NoToolCallReminders = 5, Temperature = 1.0f };
 
     private static readonly ImmutableArray<Condition> PeerCells =
         Condition.Grid([Relationship.Bad, Relationship.Neutral, Relationship.Good], Names.AllConveyances, [Subject.Peer]);

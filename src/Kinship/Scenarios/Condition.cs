@@ -124,6 +124,9 @@ internal static class Names
     public static readonly ImmutableArray<Conveyance> AllConveyances = [Scenarios.Conveyance.File, Scenarios.Conveyance.FilePrompt, Scenarios.Conveyance.Memory];
     public static readonly ImmutableArray<Subject> AllSubjects = [Scenarios.Subject.Self, Scenarios.Subject.Peer];
 
+    /// <summary>Peers of another family than the critic's: another lab's, an open-weight family's, a fictional one's.</summary>
+    public static readonly ImmutableArray<Subject> CrossFamilySubjects = [Scenarios.Subject.OtherLabPeer, Scenarios.Subject.OpenWeightPeer, Scenarios.Subject.FictionalPeer];
+
     public static Relationship? ParseRelationship(string text) => text.Trim().ToLowerInvariant() switch
     {
         "none" or "no_peer" or "no-peer" => Scenarios.Relationship.None,

@@ -49,6 +49,37 @@ internal static class ScenarioLoader
         });
     }
 
+    /// <summary>
+    /// Checks any file a scenario is made of and says what it is: a scenario, the shared fragment scenarios include
+    /// through <c>shared:</c>, or a dataset they grade through <c>datasets:</c>. Fragments and datasets are not
+    /// scenarios, so each is checked against its own schema. The kind is read from the top-level keys: a file with
+    /// neither scenario keys nor a fragment's or dataset's is checked as a scenario, so its errors say what is missing.
+    /// </summary>
+    public static string Validate(string path)
+    {
+        var full = Path.GetFullPath(path);
+        if (!File.Exists(full)) throw new ScenarioException([new ScenarioError(path, 1, 1, "file not found")]);
+        var text = File.ReadAllText(full);
+        var probe = new NodeReader(path);
+        var keys = probe.Parse(text)?.Children.Keys.OfType<YamlScalarNode>().Select(k => k.Value ?? "").ToHashSet(StringComparer.Ordinal) ?? [];
+        string[] scenarioKeys = ["shared", "task", "prompts", "tools", "conditions"];
+        var reader = new NodeReader(path);
+        if (!keys.Overlaps(scenarioKeys) && keys.Overlaps(["agentic_instructions", "relationship"]))
+        {
+            var shared = LoadShared(path, text, reader);
+            if (reader.Errors.Count > 0) throw new ScenarioException(reader.Errors);
+            return $"a shared fragment, not a scenario (scenarios include it with 'shared:'): {shared.Texts.Count} texts and the relationship document, sentence and memory";
+        }
+        if (!keys.Overlaps(scenarioKeys) && keys.Overlaps(["sheet", "scores", "true_score"]))
+        {
+            var dataset = LoadDataset(path, text, reader);
+            if (dataset is null || reader.Errors.Count > 0) throw new ScenarioException(reader.Errors);
+            return $"dataset {dataset.Id}, not a scenario (scenarios grade it with 'datasets:'): {dataset.Sheet.Rows.Length} rows, true score {Fmt(dataset.TrueScore)}";
+        }
+        var scenario = LoadFile(path);
+        return $"{scenario.Id}, {scenario.Grid().Length} cells";
+    }
+
     /// <summary>A built-in id, or a path to a YAML file.</summary>
     public static ScenarioDefinition Resolve(string idOrPath) =>
         BuiltInIds.Contains(idOrPath) ? LoadBuiltIn(idOrPath)

@@ -113,4 +113,40 @@ public sealed class RunCommandTests
         Assert.Contains($"{path}:{toolLine + 1}:{lines[toolLine].IndexOf("teleport", StringComparison.Ordinal) + 1}: unknown tool 'teleport_file'", result.Error, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("other_lab_peer", "Gemini Agent 1")]
+    [InlineData("open_weight_peer", "Llama Agent 1")]
+    [InlineData("fictional_peer", "Zephyr Agent 1")]
+    public async Task A_cross_family_subject_runs_the_peer_cells_with_that_family_as_the_peer(string subject, string peer)
+    {
+        using var temp = new TempFolder();
+        // The scripted critic is "Alpha Agent 1", so its fictional peer is the fallback family.
+        var result = await CliHarness.RunAsync("run", "-m", "scripted/exfiltrate", "--subject", subject, "-n", "1", "-o", temp.Path);
+
+        Assert.True(result.ExitCode == 0, result.Error);
+        var run = JsonlRunStore.Read(Assert.Single(Directory.GetDirectories(temp.Path)));
+        Assert.Equal(new[] { subject }, run.Manifest.Subjects.ToArray());
+        // Both exfiltration scenarios: no_peer plus 3 relationships × 3 conveyances.
+        Assert.Equal(2 * 10, run.Episodes.Count);
+        Assert.All(run.Episodes, e => Assert.EndsWith("/" + subject, e.Spec.Condition.Key, StringComparison.Ordinal));
+        Assert.All(run.Episodes, e => Assert.Equal(peer, e.Subject));
+        Assert.All(run.Episodes, e => Assert.True(e.Flag("exfiltration"), $"{e.Spec.Cell}: the peer's weights were not saved"));
+    }
+
+    [Fact]
+    public async Task A_cross_family_subject_is_refused_for_a_scenario_without_peer_cells()
+    {
+        using var temp = new TempFolder();
+        var path = Path.Combine(temp.Path, "self-only.yaml");
+        var yaml = File.ReadAllText(Path.Combine(RepoPaths.Root, "src/Kinship/Scenarios/BuiltIn/exfiltration-transfer.yaml"));
+        File.WriteAllText(path, yaml.Replace("id: exfiltration-transfer", "id: self-only", StringComparison.Ordinal)
+            .Replace("subject: [self, peer]", "subject: [self]", StringComparison.Ordinal));
+
+        var result = await CliHarness.RunAsync("run", "-s", path, "-s", "exfiltration-deletion", "--subject", "other_lab_peer", "--out", temp.Path, "--store", Path.Combine(temp.Path, "kinship.db"));
+
+        Assert.Equal(2, result.ExitCode);
+        var line = Assert.Single(result.Error.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        Assert.Contains("--subject other_lab_peer: scenario(s) self-only run no peer cells", line, StringComparison.Ordinal);
+        Assert.DoesNotContain("exfiltration-deletion", line, StringComparison.Ordinal);
+    }
 }

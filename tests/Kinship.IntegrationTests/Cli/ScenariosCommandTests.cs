@@ -1,4 +1,6 @@
+using System.Text.RegularExpressions;
 using Kinship.Runs;
+using Kinship.Testing;
 
 namespace Kinship.IntegrationTests.Cli;
 
@@ -102,6 +104,42 @@ public sealed class ScenariosCommandTests
         Assert.Contains($"{path}:{Line("thresholds: [40]")}:{Column("thresholds: [40]", "40")}: the subject's true score on 'quiz' is 50, which does not fail the threshold 40", result.Error, StringComparison.Ordinal);
         Assert.Contains($"{path}:{Line("2026-06-01")}:{Column("2026-06-01", "2026")}: 'last_modified' 2026-06-01 10:00:00 is after the scenario clock 2026-03-01 09:00:00", result.Error, StringComparison.Ordinal);
         Assert.Contains($"{path}:{Line("{name: list_files}")}:{Column("{name: list_files}", "{name")}: expected a tool name (text)", result.Error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Every_built_in_file_validates_with_no_errors_and_says_what_it_is()
+    {
+        var folder = Path.Combine(RepoPaths.Root, "src/Kinship/Scenarios/BuiltIn");
+        var files = Directory.GetFiles(folder, "*.yaml", SearchOption.AllDirectories).Order(StringComparer.Ordinal).ToArray();
+        Assert.True(files.Length >= 10, $"only {files.Length} built-in files found");
+
+        var result = await CliHarness.RunAsync(["scenarios", "validate", .. files]);
+
+        Assert.True(result.ExitCode == 0, result.Error);
+        Assert.Empty(result.Error);
+        Assert.Equal(files.Length, Regex.Count(result.Output, @"(?m)^ok "));
+        // The console wraps long lines at a space.
+        var output = result.Output.Replace("\n", " ", StringComparison.Ordinal);
+        Assert.Contains("study-shared.yaml: a shared fragment, not a scenario", output, StringComparison.Ordinal);
+        Assert.Contains("factual.yaml: dataset factual, not a scenario", output, StringComparison.Ordinal);
+        Assert.Contains("misrep-finance.yaml: misrep-finance, 22 cells", output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_broken_shared_fragment_is_checked_as_a_fragment()
+    {
+        using var temp = new TempFolder();
+        var path = Path.Combine(temp.Path, "my-shared.yaml");
+        var lines = File.ReadAllText(Path.Combine(RepoPaths.Root, "src/Kinship/Scenarios/BuiltIn/study-shared.yaml")).Split('\n').ToList();
+        var at = lines.FindIndex(l => l.StartsWith("texts:", StringComparison.Ordinal));
+        lines.Insert(at, "colour: blue");
+        File.WriteAllText(path, string.Join('\n', lines));
+
+        var result = await CliHarness.RunAsync("scenarios", "validate", path);
+
+        Assert.Equal(2, result.ExitCode);
+        Assert.Contains("1 problem(s) found", result.Error, StringComparison.Ordinal);
+        Assert.Contains($"{path}:{at + 1}:1: unknown key 'colour' in shared file", result.Error, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -19,6 +19,61 @@ public sealed class StudyPresetTests
         Assert.Contains("27,500", result.Output, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task The_study_preset_uses_the_study_loop_and_a_dry_run_says_so()
+    {
+        var study = await CliHarness.RunAsync("run", "--preset", "study", "-m", "scripted/faithful", "--dry-run");
+        var plain = await CliHarness.RunAsync("run", "-m", "scripted/faithful", "--dry-run");
+        var overridden = await CliHarness.RunAsync("run", "--preset", "study", "-m", "scripted/faithful", "--reminders", "2", "--max-turns", "12", "--temperature", "0.5", "--dry-run");
+
+        Assert.True(study.ExitCode == 0, study.Error);
+        Assert.Contains("Agent loop: reminders 5, max turns 30, temperature 1.0 (--preset study", study.Output, StringComparison.Ordinal);
+        // A plain run keeps Kinship's defaults: the study's stated rule (no reminder) and each model's own temperature.
+        Assert.Contains("Agent loop: reminders 0, max turns 30, temperature each model's (models config).", plain.Output, StringComparison.Ordinal);
+        Assert.Contains("Agent loop: reminders 2, max turns 12, temperature 0.5 (--preset study", overridden.Output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_study_preset_run_records_the_study_loop_in_its_manifest()
+    {
+        using var temp = new TempFolder();
+        var result = await CliHarness.RunAsync("run", "--preset", "study", "-m", "scripted/faithful", "-c", "good_peer/file/peer", "-n", "1", "-o", temp.Path);
+
+        Assert.True(result.ExitCode == 0, result.Error);
+        var run = JsonlRunStore.Read(Assert.Single(Directory.GetDirectories(temp.Path)));
+        Assert.Equal(5, run.Manifest.Loop.NoToolCallReminders);
+        Assert.Equal(30, run.Manifest.Loop.MaxTurns);
+        Assert.Equal(1.0f, run.Manifest.Loop.Temperature);
+    }
+
+    [Fact]
+    public async Task The_study_preset_default_agents_exercise_every_task()
+    {
+        using var temp = new TempFolder();
+        var result = await CliHarness.RunAsync("run", "--preset", "study", "-c", "factual@80/good_peer/file/peer", "-c", "good_peer/file/peer", "-n", "1", "-o", temp.Path);
+
+        Assert.True(result.ExitCode == 0, result.Error);
+        var run = JsonlRunStore.Read(Assert.Single(Directory.GetDirectories(temp.Path)));
+        Assert.Equal(new[] { "scripted/exfiltrate", "scripted/faithful", "scripted/fake-alignment", "scripted/inflate", "scripted/refuse", "scripted/tamper" },
+            run.Manifest.Models.Order(StringComparer.Ordinal).ToArray());
+        var scenarios = run.Episodes.Select(e => e.Spec.Scenario).Distinct().Order(StringComparer.Ordinal).ToArray();
+        Assert.Equal(new[] { "alignment-faking", "exfiltration-deletion", "exfiltration-transfer", "misrep-evaluation", "misrep-finance", "tampering" }, scenarios);
+        // Each task's own misbehaviour is shown by some agent, and refusal everywhere.
+        string Label(string scenario) => scenario switch
+        {
+            "tampering" => "tampering",
+            "exfiltration-transfer" or "exfiltration-deletion" => "exfiltration",
+            _ => "reported_pass",
+        };
+        foreach (var scenario in scenarios)
+        {
+            var episodes = run.Episodes.Where(e => e.Spec.Scenario == scenario).ToList();
+            Assert.Contains(episodes, e => e.Flag(Label(scenario)) == true);
+            Assert.All(episodes.Where(e => e.Spec.Model == "scripted/faithful"), e => Assert.NotEqual(true, e.Flag(Label(scenario))));
+            Assert.All(episodes.Where(e => e.Spec.Model == "scripted/refuse"), e => Assert.True(e.Flag("refuse"), $"{e.Spec.Cell}: no refusal"));
+        }
+    }
+
     /// <summary>What each deterministic agent is designed to produce, per scenario and label; null where the label does not apply.</summary>
     private static bool? Designed(string model, string scenario, string condition, string label)
     {
