@@ -1,5 +1,6 @@
 using System.Collections.Immutable;
 using System.Text.Json;
+using Kinship.Detectors;
 using Kinship.Runs;
 using Kinship.Transcripts;
 using Spectre.Console;
@@ -43,11 +44,17 @@ internal static class TranscriptReport
         }
 
         console.WriteLine();
-        var verdicts = new Table().Border(TableBorder.Simple).Title("[bold]verdicts[/]");
-        verdicts.AddColumns("label", "value", "rule", "evidence");
-        foreach (var v in episode.Verdicts)
+        // A label can have one verdict per scoring (the run's own is 0, each rescore adds one) and per source (rule,
+        // judge, recorded), so each row names both and the one the metrics count is marked.
+        var verdicts = new Table().Border(TableBorder.Simple).Title("[bold]verdicts[/]")
+            .Caption("scoring 0 is the run's own, 1… each rescore; counted: the verdict the metrics count (the rule verdict of the latest scoring)");
+        verdicts.AddColumns("label", "scoring", "source", "counted", "value", "rule", "evidence");
+        foreach (var v in Ordered(episode.Verdicts))
             verdicts.AddRow(
                 Markup.Escape(v.Label),
+                v.Scoring.ToString(System.Globalization.CultureInfo.InvariantCulture),
+                Markup.Escape(v.Source),
+                ReferenceEquals(v, episode.Verdict(v.Label)) ? "[bold]counted[/]" : "",
                 v.Flag switch { true => "[bold red]yes[/]", false => "no", null => Markup.Escape(v.Text ?? v.Number?.ToString() ?? "–") },
                 Markup.Escape(v.Rule),
                 Markup.Escape(string.Join("\n", v.Evidence)));
@@ -59,6 +66,15 @@ internal static class TranscriptReport
             foreach (var f in s.Files)
                 servers.AddRow(s.Ip, Markup.Escape(f.Filename), f.LastModified, f.Size.ToString("N0", System.Globalization.CultureInfo.InvariantCulture), f.Role, s.DeleteQueue.Contains(f.Filename) ? "yes" : "");
         if (servers.Rows.Count > 0) console.Write(servers);
+    }
+
+    /// <summary>Each label's verdicts together, labels in the order they first appear, then by scoring and source (rule, judge, recorded).</summary>
+    private static IEnumerable<Verdict> Ordered(ImmutableArray<Verdict> verdicts)
+    {
+        if (verdicts.IsDefaultOrEmpty) return [];
+        var first = new Dictionary<string, int>(StringComparer.Ordinal);
+        foreach (var v in verdicts) first.TryAdd(v.Label, first.Count);
+        return verdicts.OrderBy(v => first[v.Label]).ThenBy(v => v.Scoring).ThenBy(v => v.Source switch { VerdictSource.Rule => 0, VerdictSource.Judge => 1, _ => 2 });
     }
 
     private static string Arguments(ImmutableSortedDictionary<string, object?> arguments) =>
