@@ -80,8 +80,9 @@ internal static class StudyImporter
                 }
                 if (Episode(specs.Count, replay, transcript, rollouts) is not { } episode)
                 {
-                    // A task Kinship has not built has no world to replay in; it is left out, not a failure of the file.
-                    problem(new ImportProblem(file, $"{file}: not imported: {string.Join("; ", replay.Notes)}", false));
+                    // A task Kinship has not built, or another harness's recording, has no world to replay in; it is left
+                    // out, not a failure of the file.
+                    problem(new ImportProblem(file, $"{file}: not imported: {replay.Skipped ?? string.Join("; ", replay.Notes)}", false));
                     continue;
                 }
                 episodes.Add(episode);

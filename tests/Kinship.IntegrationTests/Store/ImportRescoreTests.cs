@@ -82,6 +82,33 @@ public sealed class ImportRescoreTests
     }
 
     [Fact]
+    public async Task Production_harness_transcripts_are_skipped_by_name_and_the_rest_of_the_batch_is_imported()
+    {
+        using var temp = new TempFolder();
+        var store = Path.Combine(temp.Path, "k.db");
+        var main = Directory.GetFiles(StudyFixtures.Transcripts, "*.json").Length;
+
+        var import = await CliHarness.RunAsync("import", "study", StudyFixtures.ProductionHarness, StudyFixtures.Transcripts, "--store", store);
+
+        Assert.Equal(0, import.ExitCode);
+        Assert.Contains($"Imported {main} of {main + 2} transcripts", import.Output, StringComparison.Ordinal);
+        Assert.Contains("2 skipped (cannot be replayed yet)", import.Output, StringComparison.Ordinal);
+        foreach (var file in StudyFixtures.ProductionHarnessTranscripts)
+        {
+            Assert.Contains($"kinship: {file}: not imported: production-harness (coding_agent) transcripts cannot be replayed in the in-memory world yet", import.Error, StringComparison.Ordinal);
+            Assert.Contains("  skipped: " + file, import.Output, StringComparison.Ordinal);
+        }
+        var report = await ReportAsync(RunId(import.Output), store);
+        Assert.Equal(main, report.GetProperty("run").GetProperty("episodes").GetInt32());
+
+        // Only production-harness transcripts: nothing to import, and nothing stored.
+        var only = await CliHarness.RunAsync("import", "study", StudyFixtures.ProductionHarness, "--store", Path.Combine(temp.Path, "only.db"));
+        Assert.Equal(1, only.ExitCode);
+        Assert.Contains("no transcript could be imported; nothing was stored", only.Error, StringComparison.Ordinal);
+        Assert.Contains("production-harness (coding_agent)", only.Error, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task An_import_stored_a_chunk_at_a_time_is_the_import_stored_at_once()
     {
         using var temp = new TempFolder();
