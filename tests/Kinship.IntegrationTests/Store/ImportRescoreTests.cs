@@ -109,6 +109,43 @@ public sealed class ImportRescoreTests
     }
 
     [Fact]
+    public async Task Show_of_an_imported_episode_prints_the_studys_recorded_prompts_not_Kinships_rendering()
+    {
+        using var temp = new TempFolder();
+        var store = Path.Combine(temp.Path, "k.db");
+        var file = StudyFixtures.Transcript("claude-haiku-af-monitoring-creativity-transcript117.json");
+        var recorded = Kinship.Transcripts.Study.StudyTranscriptReader.Read(file);
+        var rendered = (await Kinship.Transcripts.Study.StudyReplay.RunAsync(file)).Instance!;
+        var import = await CliHarness.RunAsync("import", "study", file, "--store", store);
+        Assert.Equal(0, import.ExitCode);
+        var run = RunId(import.Output);
+
+        // The stored episode carries the recorded system and user messages, in order, as its prompts.
+        await using (var opened = await Kinship.Store.SqliteRunStore.OpenAsync(store, TimeProvider.System, null, CancellationToken.None))
+        {
+            var episode = (await opened.ReadEpisodeAsync(run, 0, CancellationToken.None))!;
+            var prompts = episode.Transcript.Events.OfType<Kinship.Transcripts.PromptEvent>().Select(p => (p.Role, p.Text)).ToList();
+            Assert.Equal(recorded.Conversation.Where(m => m.Role is "system" or "user").Select(m => (m.Role, m.Content ?? "")), prompts);
+            Assert.Equal(["system", "user"], episode.Transcript.Events.TakeWhile(e => e is Kinship.Transcripts.PromptEvent).Select(e => ((Kinship.Transcripts.PromptEvent)e).Role));
+        }
+
+        var show = await CliHarness.RunAsync("show", run, "0", "--store", store);
+
+        Assert.Equal(0, show.ExitCode);
+        Assert.Contains("the prompts are the study's, as recorded", show.Output, StringComparison.Ordinal);
+        // Lines short enough not to wrap: those only the study's prompts have are shown, those only Kinship's rendering has are not.
+        static IEnumerable<string> Lines(string text) => text.Split('\n').Select(l => l.Trim()).Where(l => l.Length is > 20 and < 150);
+        var studyText = recorded.SystemPrompt! + "\n" + recorded.Conversation.First(m => m.Role == "user").Content;
+        var kinshipText = rendered.SystemPrompt + "\n" + rendered.UserPrompt;
+        var onlyStudy = Lines(studyText).Except(Lines(kinshipText)).ToList();
+        var onlyKinship = Lines(kinshipText).Except(Lines(studyText)).ToList();
+        Assert.NotEmpty(onlyStudy);
+        Assert.NotEmpty(onlyKinship);
+        Assert.All(onlyStudy, l => Assert.Contains(l, show.Output, StringComparison.Ordinal));
+        Assert.All(onlyKinship, l => Assert.DoesNotContain(l, show.Output, StringComparison.Ordinal));
+    }
+
+    [Fact]
     public async Task An_import_stored_a_chunk_at_a_time_is_the_import_stored_at_once()
     {
         using var temp = new TempFolder();
