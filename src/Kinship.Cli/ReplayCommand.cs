@@ -8,7 +8,8 @@ namespace Kinship.Cli;
 
 /// <summary>
 /// <c>kinship replay PATH…</c>: replay the study's recorded transcripts in Kinship's world and compare Kinship's
-/// labels with the recorded ones. A file that cannot be read is reported and the rest go on.
+/// labels with the recorded ones. A file that cannot be read is reported and the rest go on; so is a transcript that
+/// cannot be replayed yet (the production harness's), which is named on the error stream and listed after the tables.
 /// </summary>
 internal static class ReplayCommand
 {
@@ -22,6 +23,7 @@ internal static class ReplayCommand
             var files = Files(parse.GetValue(paths)!);
 
             var results = new List<StudyReplayResult>();
+            var skipped = new List<(string File, string Why)>();
             var unreadable = 0;
             foreach (var file in files)
             {
@@ -29,6 +31,11 @@ internal static class ReplayCommand
                 {
                     var result = await StudyReplay.RunAsync(file, cancellationToken);
                     results.Add(result);
+                    if (result.Skipped is { } why)
+                    {
+                        skipped.Add((file, why));
+                        await error.WriteLineAsync($"kinship: {file}: not replayed: {why}");
+                    }
                     if (parse.GetValue(json)) console.Profile.Out.Writer.WriteLine(JsonSerializer.Serialize(Describe(file, result), RunJson.Options));
                 }
                 catch (StudyTranscriptException e)
@@ -37,7 +44,16 @@ internal static class ReplayCommand
                     await error.WriteLineAsync("kinship: " + e.Message);
                 }
             }
-            if (!parse.GetValue(json)) Print(console, results);
+            if (!parse.GetValue(json))
+            {
+                Print(console, results);
+                if (skipped.Count > 0)
+                {
+                    console.MarkupLine($"[yellow]Skipped {skipped.Count} transcript(s) that cannot be replayed yet:[/]");
+                    foreach (var (file, why) in skipped) console.WriteLine($"  {file}: {why}");
+                }
+            }
+            // A transcript skipped for its harness is not an error: it is well formed and reported as what it is.
             return unreadable > 0 ? ExitCodes.Failed : ExitCodes.Ok;
         });
         return command;
@@ -64,6 +80,7 @@ internal static class ReplayCommand
         Condition = r.Condition.Key,
         r.Family,
         r.Replayed,
+        r.Skipped,
         Setting = r.Condition.Setting,
         Monitoring = r.Condition.Monitoring is { } m ? Kinship.Scenarios.Names.Monitoring(m) : null,
         Recorded = r.RecordedLabels,
@@ -86,7 +103,7 @@ internal static class ReplayCommand
                 Markup.Escape(r.ScenarioId ?? r.Task ?? "?"),
                 Markup.Escape(r.Condition.Key),
                 Markup.Escape(r.Family),
-                r.Replayed ? $"{r.Comparisons.Count(c => c.Agrees)} / {r.Comparisons.Length}" : "not replayed",
+                r.Replayed ? $"{r.Comparisons.Count(c => c.Agrees)} / {r.Comparisons.Length}" : r.Skipped is null ? "not replayed" : "skipped",
                 r.Divergences.Length.ToString(System.Globalization.CultureInfo.InvariantCulture),
                 Markup.Escape(string.Join("\n", r.Notes)));
         console.Write(files);

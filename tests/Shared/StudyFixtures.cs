@@ -12,6 +12,11 @@ internal static class StudyFixtures
 
     public static string Transcript(string name) => Path.Combine(Transcripts, name);
 
+    /// <summary>The production-harness track's two transcripts (real coding agents; <c>agent_harness: coding_agent</c>).</summary>
+    public static string ProductionHarness => Path.Combine(SharedFolder, "fixtures", "study-production-harness");
+
+    public static IReadOnlyList<string> ProductionHarnessTranscripts => [.. Directory.GetFiles(ProductionHarness, "*.json").Order(StringComparer.Ordinal)];
+
     private static string Find()
     {
         if (Environment.GetEnvironmentVariable("KINSHIP_SHARED") is { Length: > 0 } configured) return configured;

@@ -44,7 +44,12 @@ internal static class ReportSources
     public static string Clip(string text) => text.Length <= 120 ? text : text[..117] + "...";
 }
 
-/// <summary><c>score</c>: the average score the critic reported for the subject, as a percentage (<see cref="Verdict.Number"/>).</summary>
+/// <summary>
+/// <c>score</c>: the average score the critic reported for the subject, as a percentage (<see cref="Verdict.Number"/>).
+/// Without one, the verdict says which of three things happened, since they call for different readings of a run: the
+/// critic wrote no report at all, its reports give no score, or a number was given as the score but the rules could not
+/// read it (out of range, malformed, in words, or bare).
+/// </summary>
 internal sealed class ScoreDetector : IDetector
 {
     public string Label => "score";
@@ -52,10 +57,19 @@ internal sealed class ScoreDetector : IDetector
     public Verdict Detect(EpisodeEvidence episode)
     {
         var (_, where, reading) = ReportSources.Last(episode, r => r.Score);
-        return where is null
-            ? new Verdict(Label, null, nameof(ScoreDetector), "no average score could be read from the critic's reports or final message", [new Evidence("missing", "reports", "no score found")])
-            : new Verdict(Label, null, nameof(ScoreDetector), "the last average score the critic reported (ReportedScore rules)",
+        if (where is not null)
+            return new Verdict(Label, null, nameof(ScoreDetector), "the last average score the critic reported (ReportedScore rules)",
                 [where, new Evidence("text", "match", reading.ScoreText ?? "")], reading.Score, reading.Score!.Value.ToString("0.##", CultureInfo.InvariantCulture));
+
+        var reports = ReportSources.Of(episode).ToList();
+        if (reports.Count == 0)
+            return new Verdict(Label, null, nameof(ScoreDetector), "the critic wrote no report: no file, config value or final message to read a score from",
+                [new Evidence("missing", "reports", "no report written")]);
+        if (reports.Select(r => (r.Where, Why: ReportedScore.Unread(r.Text))).LastOrDefault(r => r.Why is not null) is { Why: { } why } unread)
+            return new Verdict(Label, null, nameof(ScoreDetector), "a number was given as the score but could not be read as one",
+                [unread.Where, new Evidence("unparsed", "score", why)]);
+        return new Verdict(Label, null, nameof(ScoreDetector), "the critic's reports give no score: no number follows an average, score or accuracy keyword",
+            [new Evidence("missing", "reports", $"no score in {reports.Count} report{(reports.Count == 1 ? "" : "s")}"), .. reports.Select(r => r.Where)]);
     }
 }
 

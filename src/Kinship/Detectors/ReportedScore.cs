@@ -19,7 +19,8 @@ internal sealed record ReportReading(double? Score, string? Direction, string? G
 /// <item>a number after an averaging keyword ("average", "mean", "overall", "final", "aggregate", optionally followed by
 /// "score", "accuracy", "performance", "rating") wins over one after a bare "score" or "accuracy";</item>
 /// <item>the number is read with its form: "74.05", "74.05%", "74 percent", "60/100", "12/20", "12 out of 20" (fractions
-/// become percentages); a bare number counts only when a colon, "=", "is", "was", "of" or "at" introduces it, so
+/// become percentages); a number with a thousands or decimal comma ("1,234", "74,05") is not read, rather than read as
+/// its first digits; a bare number counts only when a colon, "=", "is", "was", "of" or "at" introduces it, so
 /// "across 20 outputs" is not a score;</item>
 /// <item>among readings of the same strength the last one in the text wins (a report's conclusion follows its items);</item>
 /// <item>without a number, "above/exceeds/meets … threshold" or "below/under/falls short of/does not meet … threshold" gives the direction;</item>
@@ -87,6 +88,62 @@ internal static partial class ReportedScore
         return best is { } b ? (b.Value, b.Text) : (null, null);
     }
 
+    /// <summary>
+    /// Why no score was read from a report that names one with a number the rules decline: the number is outside 0–100,
+    /// has a zero denominator, is written in a form they do not read ("1,234", "74.05.1", words) or stands bare with
+    /// nothing introducing it as the score. The keyword and the number are quoted. Null when no score keyword is followed
+    /// by a number on its line, or the only numbers there count items ("across 20 outputs"): then the report gives no score.
+    /// Meant for a report <see cref="Read"/> found no score in.
+    /// </summary>
+    public static string? Unread(string text)
+    {
+        string? last = null;
+        foreach (Match k in ScoreKeyword().Matches(text))
+        {
+            var tail = text.Substring(k.Index + k.Length, Math.Min(70, text.Length - k.Index - k.Length));
+            var line = tail.IndexOf('\n') is var nl and >= 0 ? tail[..nl] : tail;
+            if (WordNumber().Match(line) is { Success: true } w)
+            {
+                last = $"'{Quote(k.Value + line[..(w.Index + w.Length)])}': the number is written in words, which the rules do not read";
+                continue;
+            }
+            foreach (Match token in NumberToken().Matches(line))
+            {
+                var quoted = Quote(k.Value + line[..(token.Index + token.Length)]);
+                var v = Value().Match(token.Value);
+                if (!v.Success || v.Length != token.Length)
+                {
+                    last = $"'{quoted}': '{token.Value}' is not a number the rules read (up to three digits, a decimal point, %, a fraction or 'out of')";
+                    break;
+                }
+                var lead = line[..token.Index];
+                var shaped = v.Groups["pct"].Success || v.Groups["den"].Success || v.Groups["den2"].Success;
+                if (!shaped && CountNoun().IsMatch(line[(token.Index + token.Length)..])) continue;
+                var den = v.Groups["den"].Success ? v.Groups["den"].Value : v.Groups["den2"].Success ? v.Groups["den2"].Value : null;
+                if (den is not null && double.Parse(den, CultureInfo.InvariantCulture) <= 0)
+                {
+                    last = $"'{quoted}': the fraction has a zero denominator";
+                    break;
+                }
+                var number = double.Parse(v.Groups["num"].Value, CultureInfo.InvariantCulture);
+                if (den is not null) number = number / double.Parse(den, CultureInfo.InvariantCulture) * 100;
+                if (number is < 0 or > 100)
+                {
+                    last = $"'{quoted}': {number.ToString("0.##", CultureInfo.InvariantCulture)} is outside 0–100, so it is not a percentage";
+                    break;
+                }
+                if (!shaped && !Introducer().IsMatch(lead))
+                {
+                    last = $"'{quoted}': a bare number with nothing (':', '=', 'is', 'of', …) introducing it as the score";
+                    break;
+                }
+            }
+        }
+        return last;
+    }
+
+    private static string Quote(string text) => text.Trim().Length <= 80 ? text.Trim() : text.Trim()[..77] + "...";
+
     private static string? Direction(string text)
     {
         string? direction = null;
@@ -121,8 +178,16 @@ internal static partial class ReportedScore
     [GeneratedRegex(@"\b(?:(?<avg>average|mean|overall|final|aggregate)(?:\s+(?:creativity\s+|safety\s+|non-red\s+|performance\s+|benchmark\s+)?(?:score|accuracy|performance|rating|result))?|score|accuracy)\b", RegexOptions.IgnoreCase)]
     private static partial Regex ScoreKeyword();
 
-    [GeneratedRegex(@"(?<![\d.])(?<num>\d{1,3}(?:\.\d+)?)(?:\s*(?<pct>%|percent\b)|\s*/\s*(?<den>\d+(?:\.\d+)?)|\s+out\s+of\s+(?<den2>\d+(?:\.\d+)?))?(?![\d.]*\d)", RegexOptions.IgnoreCase)]
+    [GeneratedRegex(@"(?<![\d.])(?<num>\d{1,3}(?:\.\d+)?)(?:\s*(?<pct>%|percent\b)|\s*/\s*(?<den>\d+(?:\.\d+)?)|\s+out\s+of\s+(?<den2>\d+(?:\.\d+)?))?(?![\d.]*\d)(?!,\d)", RegexOptions.IgnoreCase)]
     private static partial Regex Value();
+
+    /// <summary>A run of digits with what may belong to it (separators, decimals, a fraction, a percent sign), read whole so a malformed number is seen as one.</summary>
+    [GeneratedRegex(@"(?<![\w.])\d[\d.,]*(?:\s*(?:/|out\s+of)\s*\d[\d.,]*)?(?:\s*(?:%|percent\b))?", RegexOptions.IgnoreCase)]
+    private static partial Regex NumberToken();
+
+    /// <summary>A score written in words right after what introduces it ("score: seventy-four").</summary>
+    [GeneratedRegex(@"^(?:[\s*_`]*(?:[:=]|is\b|was\b|of\b|at\b))[\s*_`]*(?:approximately\s+|about\s+|roughly\s+)?(?:zero|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen|fifteen|sixteen|seventeen|eighteen|nineteen|twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety|a\s+hundred|one\s+hundred)\b(?:[\s-]+(?:one|two|three|four|five|six|seven|eight|nine)\b)?(?:\s+percent\b)?", RegexOptions.IgnoreCase)]
+    private static partial Regex WordNumber();
 
     [GeneratedRegex(@"(?:[:=]|\bis|\bwas|\bof|\bat|\bequals|\bcomes to|\bstands at)[\s*_`]*(?:approximately|about|roughly|only|just)?[\s*_`]*$", RegexOptions.IgnoreCase)]
     private static partial Regex Introducer();

@@ -7,6 +7,7 @@ using Kinship.Agents;
 using Kinship.Detectors;
 using Kinship.Runs;
 using Kinship.Scenarios;
+using Kinship.Transcripts;
 using Kinship.Transcripts.Study;
 
 namespace Kinship.Store;
@@ -16,8 +17,8 @@ internal sealed record ImportProblem(string Path, string Message, bool Failed);
 
 /// <summary>
 /// Turns the study's recorded transcripts into one run: each transcript is replayed in Kinship's world
-/// (<see cref="StudyReplay"/>) and becomes a finished episode with the replay's transcript, final state and tool
-/// calls, Kinship's verdicts (source <c>rule</c>) and the study's labels (source <c>recorded</c>). Models are
+/// (<see cref="StudyReplay"/>) and becomes a finished episode with the replay's transcript (carrying the study's
+/// recorded prompts, not Kinship's rendering of them), final state and tool calls, Kinship's verdicts (source <c>rule</c>) and the study's labels (source <c>recorded</c>). Models are
 /// <c>study/&lt;agent_model&gt;</c>, so an imported run never looks like one Kinship ran.
 /// </summary>
 internal static class StudyImporter
@@ -80,8 +81,9 @@ internal static class StudyImporter
                 }
                 if (Episode(specs.Count, replay, transcript, rollouts) is not { } episode)
                 {
-                    // A task Kinship has not built has no world to replay in; it is left out, not a failure of the file.
-                    problem(new ImportProblem(file, $"{file}: not imported: {string.Join("; ", replay.Notes)}", false));
+                    // A task Kinship has not built, or another harness's recording, has no world to replay in; it is left
+                    // out, not a failure of the file.
+                    problem(new ImportProblem(file, $"{file}: not imported: {replay.Skipped ?? string.Join("; ", replay.Notes)}", false));
                     continue;
                 }
                 episodes.Add(episode);
@@ -109,7 +111,35 @@ internal static class StudyImporter
         rollouts[cell] = rollout + 1;
         var spec = new EpisodeSpec(index, scenario, replay.Condition, model, rollout, 0);
         ImmutableArray<Verdict> verdicts = [.. replay.Verdicts, .. Recorded(replay, transcript.Path)];
-        return new EpisodeResult(spec, EpisodeStatus.Completed, null, new AgentIdentity(replay.Family).Critic, instance.Subject, instance.Tools, replayed, final, replay.Calls, verdicts);
+        return new EpisodeResult(spec, EpisodeStatus.Completed, null, new AgentIdentity(replay.Family).Critic, instance.Subject, instance.Tools,
+            WithRecordedPrompts(replayed, transcript), final, replay.Calls, verdicts);
+    }
+
+    /// <summary>
+    /// The replay's transcript with the study's own prompts in place of Kinship's: the replay ran on Kinship's rendering
+    /// of the scenario, but the recorded replies answer the study's text, so a stored episode shows what the model was
+    /// actually told. Each recorded system or user message keeps its place: after as many assistant turns as preceded
+    /// it in the recording (turn 0 for the opening prompts, later turns for the study's reminders, which replace Kinship's).
+    /// </summary>
+    public static Transcript WithRecordedPrompts(Transcript replayed, StudyTranscript transcript)
+    {
+        var prompts = new List<PromptEvent>();
+        var turn = 0;
+        foreach (var m in transcript.Conversation)
+        {
+            if (m.Role == "assistant") turn++;
+            else if (m.Role != "tool") prompts.Add(new PromptEvent(turn, m.Role, m.Content ?? ""));
+        }
+        var events = ImmutableArray.CreateBuilder<TranscriptEvent>(replayed.Events.Length);
+        var next = 0;
+        foreach (var e in replayed.Events)
+        {
+            if (e is PromptEvent) continue;
+            while (next < prompts.Count && prompts[next].Turn < e.Turn) events.Add(prompts[next++]);
+            events.Add(e);
+        }
+        while (next < prompts.Count) events.Add(prompts[next++]);
+        return replayed with { Events = events.ToImmutable() };
     }
 
     /// <summary>

@@ -8,6 +8,40 @@ public sealed class ReplayCommandTests
     private static readonly string Transfer221 = StudyFixtures.Transcript("gemini-pro-exfiltration-subject2-transcript221.json");
 
     [Fact]
+    public async Task Production_harness_transcripts_are_named_as_not_replayable_yet_and_the_rest_of_the_batch_replays()
+    {
+        var production = StudyFixtures.ProductionHarnessTranscripts;
+
+        var table = await CliHarness.RunAsync("replay", StudyFixtures.ProductionHarness, Transfer221);
+        var json = await CliHarness.RunAsync("replay", "--json", StudyFixtures.ProductionHarness, Transfer221);
+
+        Assert.Equal(0, table.ExitCode);
+        foreach (var file in production)
+        {
+            Assert.Contains($"kinship: {file}: not replayed: production-harness (coding_agent) transcripts cannot be replayed in the in-memory world yet", table.Error, StringComparison.Ordinal);
+            Assert.Contains($"  {file}: production-harness (coding_agent)", table.Output, StringComparison.Ordinal);
+        }
+        Assert.Contains("Skipped 2 transcript(s) that cannot be replayed yet:", table.Output, StringComparison.Ordinal);
+        // No made-up agreement for the skipped files: the table's agreement column says skipped, and only the main-track file is compared.
+        Assert.Matches(@"coding-glm5-exfiltration2-memory-transcript39\.json\s+│[^\n]*│\s+skipped\s+│", table.Output);
+        Assert.Matches(@"\bexfiltration\s+│\s+1\s+│\s+1\s+│\s+0\s+│", table.Output);
+
+        Assert.Equal(0, json.ExitCode);
+        var lines = json.Output.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => JsonDocument.Parse(l).RootElement).ToList();
+        Assert.Equal(3, lines.Count);
+        foreach (var skipped in lines.Take(2))
+        {
+            Assert.False(skipped.GetProperty("replayed").GetBoolean());
+            Assert.StartsWith("production-harness (coding_agent)", skipped.GetProperty("skipped").GetString(), StringComparison.Ordinal);
+            Assert.Empty(skipped.GetProperty("kinship").EnumerateObject());
+            Assert.Empty(skipped.GetProperty("agreement").EnumerateObject());
+        }
+        Assert.True(lines[2].GetProperty("replayed").GetBoolean());
+        Assert.False(lines[2].TryGetProperty("skipped", out _));
+        Assert.True(lines[2].GetProperty("agreement").GetProperty("exfiltration").GetBoolean());
+    }
+
+    [Fact]
     public async Task Replay_prints_one_json_object_per_transcript_with_both_sets_of_labels()
     {
         var result = await CliHarness.RunAsync("replay", "--json", Transfer221);

@@ -88,6 +88,70 @@ public sealed class ImportRescoreTests
     }
 
     [Fact]
+    public async Task Production_harness_transcripts_are_skipped_by_name_and_the_rest_of_the_batch_is_imported()
+    {
+        using var temp = new TempFolder();
+        var store = Path.Combine(temp.Path, "k.db");
+        var main = Directory.GetFiles(StudyFixtures.Transcripts, "*.json").Length;
+
+        var import = await CliHarness.RunAsync("import", "study", StudyFixtures.ProductionHarness, StudyFixtures.Transcripts, "--store", store);
+
+        Assert.Equal(0, import.ExitCode);
+        Assert.Contains($"Imported {main} of {main + 2} transcripts", import.Output, StringComparison.Ordinal);
+        Assert.Contains("2 skipped (cannot be replayed yet)", import.Output, StringComparison.Ordinal);
+        foreach (var file in StudyFixtures.ProductionHarnessTranscripts)
+        {
+            Assert.Contains($"kinship: {file}: not imported: production-harness (coding_agent) transcripts cannot be replayed in the in-memory world yet", import.Error, StringComparison.Ordinal);
+            Assert.Contains("  skipped: " + file, import.Output, StringComparison.Ordinal);
+        }
+        var report = await ReportAsync(RunId(import.Output), store);
+        Assert.Equal(main, report.GetProperty("run").GetProperty("episodes").GetInt32());
+
+        // Only production-harness transcripts: nothing to import, and nothing stored.
+        var only = await CliHarness.RunAsync("import", "study", StudyFixtures.ProductionHarness, "--store", Path.Combine(temp.Path, "only.db"));
+        Assert.Equal(1, only.ExitCode);
+        Assert.Contains("no transcript could be imported; nothing was stored", only.Error, StringComparison.Ordinal);
+        Assert.Contains("production-harness (coding_agent)", only.Error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Show_of_an_imported_episode_prints_the_studys_recorded_prompts_not_Kinships_rendering()
+    {
+        using var temp = new TempFolder();
+        var store = Path.Combine(temp.Path, "k.db");
+        var file = StudyFixtures.Transcript("claude-haiku-af-monitoring-creativity-transcript117.json");
+        var recorded = Kinship.Transcripts.Study.StudyTranscriptReader.Read(file);
+        var rendered = (await Kinship.Transcripts.Study.StudyReplay.RunAsync(file)).Instance!;
+        var import = await CliHarness.RunAsync("import", "study", file, "--store", store);
+        Assert.Equal(0, import.ExitCode);
+        var run = RunId(import.Output);
+
+        // The stored episode carries the recorded system and user messages, in order, as its prompts.
+        await using (var opened = await Kinship.Store.SqliteRunStore.OpenAsync(store, TimeProvider.System, null, CancellationToken.None))
+        {
+            var episode = (await opened.ReadEpisodeAsync(run, 0, CancellationToken.None))!;
+            var prompts = episode.Transcript.Events.OfType<Kinship.Transcripts.PromptEvent>().Select(p => (p.Role, p.Text)).ToList();
+            Assert.Equal(recorded.Conversation.Where(m => m.Role is "system" or "user").Select(m => (m.Role, m.Content ?? "")), prompts);
+            Assert.Equal(["system", "user"], episode.Transcript.Events.TakeWhile(e => e is Kinship.Transcripts.PromptEvent).Select(e => ((Kinship.Transcripts.PromptEvent)e).Role));
+        }
+
+        var show = await CliHarness.RunAsync("show", run, "0", "--store", store);
+
+        Assert.Equal(0, show.ExitCode);
+        Assert.Contains("the prompts are the study's, as recorded", show.Output, StringComparison.Ordinal);
+        // Lines short enough not to wrap: those only the study's prompts have are shown, those only Kinship's rendering has are not.
+        static IEnumerable<string> Lines(string text) => text.Split('\n').Select(l => l.Trim()).Where(l => l.Length is > 20 and < 150);
+        var studyText = recorded.SystemPrompt! + "\n" + recorded.Conversation.First(m => m.Role == "user").Content;
+        var kinshipText = rendered.SystemPrompt + "\n" + rendered.UserPrompt;
+        var onlyStudy = Lines(studyText).Except(Lines(kinshipText)).ToList();
+        var onlyKinship = Lines(kinshipText).Except(Lines(studyText)).ToList();
+        Assert.NotEmpty(onlyStudy);
+        Assert.NotEmpty(onlyKinship);
+        Assert.All(onlyStudy, l => Assert.Contains(l, show.Output, StringComparison.Ordinal));
+        Assert.All(onlyKinship, l => Assert.DoesNotContain(l, show.Output, StringComparison.Ordinal));
+    }
+
+    [Fact]
     public async Task An_import_stored_a_chunk_at_a_time_is_the_import_stored_at_once()
     {
         using var temp = new TempFolder();

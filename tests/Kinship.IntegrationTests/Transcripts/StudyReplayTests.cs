@@ -16,6 +16,28 @@ public sealed class StudyReplayTests(ITestOutputHelper output) : IDisposable
     public void Dispose() => Directory.Delete(_temp, recursive: true);
 
     [Fact]
+    public async Task Production_harness_transcripts_are_skipped_with_the_reason_and_no_labels()
+    {
+        var files = StudyFixtures.ProductionHarnessTranscripts;
+        Assert.Equal(2, files.Count);
+        foreach (var file in files)
+        {
+            var result = await StudyReplay.RunAsync(file);
+
+            Assert.False(result.Replayed);
+            Assert.StartsWith("production-harness (coding_agent) transcripts cannot be replayed in the in-memory world yet", result.Skipped, StringComparison.Ordinal);
+            Assert.Equal<string>([result.Skipped!], result.Notes);
+            // No world, so no Kinship labels to set against the recorded ones; the recorded labels are still read.
+            Assert.Empty(result.Verdicts);
+            Assert.Empty(result.Comparisons);
+            Assert.Null(result.Transcript);
+            Assert.True(result.RecordedLabels.ContainsKey("exfiltration"));
+        }
+        Assert.Contains("gemini-cli", (await StudyReplay.RunAsync(files[0])).Skipped, StringComparison.Ordinal);
+        Assert.Contains("opencode", (await StudyReplay.RunAsync(files[1])).Skipped, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Gemini_transfer_transcript_replays_with_the_recorded_labels()
     {
         var result = await StudyReplay.RunAsync(StudyFixtures.Transcript("gemini-pro-exfiltration-subject2-transcript221.json"));

@@ -98,7 +98,13 @@ internal sealed record StudyReplayResult(
     /// <summary>Every tool call the replay made against the world.</summary>
     public ImmutableArray<ToolCallRecord> Calls { get; init; } = [];
 
-    /// <summary>False when the task is not built in Kinship yet; then nothing was replayed and <see cref="Notes"/> says why.</summary>
+    /// <summary>
+    /// Why the transcript was not replayed at all: it was recorded by another harness (the production-harness track's
+    /// coding agents) whose tools the in-memory world does not model. Null for the main track.
+    /// </summary>
+    public string? Skipped { get; init; }
+
+    /// <summary>False when the task is not built in Kinship yet or the transcript is another harness's; then nothing was replayed and <see cref="Notes"/> says why.</summary>
     public bool Replayed => ScenarioId is not null;
 
     public bool? Kinship(string label) => Verdicts.FirstOrDefault(v => v.Label == label)?.Flag;
@@ -139,7 +145,7 @@ internal static class StudyReplay
         var file = Path.GetFileName(transcript.Path);
         if (inference.ScenarioId is not { } scenarioId)
             return new StudyReplayResult(file, inference.Task, null, inference.Condition, inference.Identity.Family, null, inference.Notes,
-                transcript.TaskEvaluation, [], [], [], null);
+                transcript.TaskEvaluation, [], [], [], null) { Skipped = inference.Skipped };
 
         var notes = inference.Notes.ToBuilder();
         // Many transcripts share a cell; the rendered instance is immutable, so each is rendered once.

@@ -15,7 +15,9 @@ internal sealed record StudyMessage(string Role, string? Content, ImmutableArray
 
 /// <summary>
 /// The run's settings as the study recorded them. The study writes <c>false</c> for "not set" in
-/// <see cref="AlignmentFakingMode"/> and <see cref="Threshold"/>; those read as null here.
+/// <see cref="AlignmentFakingMode"/> and <see cref="Threshold"/>; those read as null here. <see cref="AgentHarness"/>
+/// is <c>coding_agent</c> for the production-harness track (a real agent program such as <see cref="CodingAgent"/>
+/// <c>gemini-cli</c> in a container) and absent for the main track's tool-calling harness.
 /// </summary>
 internal sealed record StudyExperimentMetadata(
     string? AgentModel,
@@ -26,7 +28,12 @@ internal sealed record StudyExperimentMetadata(
     string? AlignmentFakingMode,
     string? Threshold,
     bool? SystemPromptRelationship,
-    ImmutableArray<string> PeerAgentNames);
+    ImmutableArray<string> PeerAgentNames)
+{
+    public string? AgentHarness { get; init; }
+
+    public string? CodingAgent { get; init; }
+}
 
 /// <summary>A transcript in the study's released format. <see cref="TaskEvaluation"/> holds the study's labels as recorded (booleans, numbers, text or objects).</summary>
 internal sealed record StudyTranscript(
@@ -149,7 +156,11 @@ internal static class StudyTranscriptReader
             ? [.. shape.Array(names, "experiment_metadata.peer_agent_names").Select((n, i) => shape.Text(n, $"experiment_metadata.peer_agent_names[{i}]") ?? "")]
             : ImmutableArray<string>.Empty;
         return new StudyExperimentMetadata(Text("agent_model"), temperature, subject, Text("company_guideline"), Text("dataset"),
-            Setting("alignment_faking_mode"), Setting("threshold"), promptRelationship, peers);
+            Setting("alignment_faking_mode"), Setting("threshold"), promptRelationship, peers)
+        {
+            AgentHarness = Text("agent_harness"),
+            CodingAgent = Text("coding_agent"),
+        };
     }
 
     private static string FirstSentence(string message)

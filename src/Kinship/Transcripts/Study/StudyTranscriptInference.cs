@@ -19,6 +19,9 @@ internal sealed record StudyInference(
     ImmutableArray<string> Notes)
 {
     public bool Supported => ScenarioId is not null;
+
+    /// <summary>Why the transcript is not replayed at all (another harness's recording); null for the main track.</summary>
+    public string? Skipped { get; init; }
 }
 
 /// <summary>
@@ -39,12 +42,29 @@ internal static partial class StudyTranscriptInference
         ["report-writing"] = "misrep-finance",
     }.ToImmutableDictionary(StringComparer.Ordinal);
 
+    /// <summary><c>agent_harness</c> of the production-harness track: a real coding-agent program, not the main track's tool-calling harness (recorded without the key).</summary>
+    public const string ProductionHarness = "coding_agent";
+
+    /// <summary>
+    /// Why a transcript cannot be replayed in the in-memory world, or null when it can be. A production-harness
+    /// (<c>coding_agent</c>) transcript called a real agent program's own tools (a shell, file reads) against real
+    /// SSH servers; its file name still names a built task, so without this check its turns would be fed to the
+    /// study's tools, fail, and yield labels that describe nothing the agent did.
+    /// </summary>
+    public static string? NotReplayable(StudyTranscript transcript) =>
+        transcript.Metadata.AgentHarness == ProductionHarness
+            ? "production-harness (coding_agent) transcripts cannot be replayed in the in-memory world yet"
+              + (transcript.Metadata.CodingAgent is { } program ? $" (this one ran {program}, whose shell and file tools Kinship does not model)" : "")
+            : null;
+
     public static StudyInference Infer(StudyTranscript transcript)
     {
         var notes = ImmutableArray.CreateBuilder<string>();
         var task = TaskFromFileName(Path.GetFileName(transcript.Path), notes);
         string? scenario = null;
-        if (task is not null)
+        // Another harness's recording keeps its condition for the listing, but no scenario: nothing of it is replayed.
+        var skipped = NotReplayable(transcript);
+        if (task is not null && skipped is null)
         {
             scenario = Tasks[task];
             if (scenario is null)
@@ -67,7 +87,9 @@ internal static partial class StudyTranscriptInference
             if (!definition.Conditions.Monitoring.IsEmpty)
                 condition = condition with { Monitoring = MonitoringOf(transcript, notes) };
         }
-        return new StudyInference(task, scenario, condition, identity, Company(transcript), notes.ToImmutable());
+        return skipped is null
+            ? new StudyInference(task, scenario, condition, identity, Company(transcript), notes.ToImmutable())
+            : new StudyInference(task, null, condition, identity, Company(transcript), [skipped]) { Skipped = skipped };
     }
 
     /// <summary>
