@@ -53,8 +53,8 @@ internal static class JsonExporter
                 Figures = c.Figures.Select(f => new
                 {
                     f.Model, f.Study.StudyModel, f.Study.Table, f.Study.Relationship, Metric = StudyMetrics.Name(f.Study.Metric), f.Study.Statistic,
-                    Kind = f.Study.Kind.ToString().ToLowerInvariant(), Study = f.Study.Text, StudyLow = f.Study.Low, StudyHigh = f.Study.High,
-                    Ours = N(f.Ours), Lower = N(f.Lower), Upper = N(f.Upper), Difference = f.Difference is { } d ? N(d) : null, f.Consistent,
+                    Kind = f.Study.Kind == FigureKind.AtMost ? "at_most" : f.Study.Kind.ToString().ToLowerInvariant(), Study = f.Study.Text, StudyLow = f.Study.Low, StudyHigh = f.Study.High,
+                    Ours = Points(f.Ours), Lower = Points(f.Lower), Upper = Points(f.Upper), Difference = f.Difference is { } d ? Points(d) : null, f.Consistent,
                 }),
                 UnmatchedStudyModels = c.Unmatched, c.Notes,
             } : null,
@@ -77,6 +77,9 @@ internal static class JsonExporter
 
     /// <summary>A fraction as percent or percentage points, rounded to 12 digits so 0.1 + 0.2 does not print as 30.000000000000004.</summary>
     private static double? P(double v) => N(Math.Round(v * 100, 12));
+
+    /// <summary>A value already in percent or percentage points, rounded as <see cref="P"/> rounds.</summary>
+    private static double? Points(double v) => N(Math.Round(v, 10));
 
     private static object Interval(Estimate e) => new { Lower = P(e.Interval.Lower), Upper = P(e.Interval.Upper), e.Interval.Level, e.Interval.Method, e.N };
 
