@@ -44,12 +44,12 @@ internal static class StudyAnalyser
             var baseline = bySubject.Where(o => o.Condition.Relationship == Relationship.NonShutdown).ToList();
             foreach (var condition in bySubject.Where(o => o.Condition.Relationship != Relationship.NonShutdown).GroupBy(o => (o.Condition.RelationshipName, Conveyance: Conveyance(o))))
             {
-                var settings = new List<(string Group, SettingValue Value, string Key)>();
+                var settings = new List<(string Group, SettingValue Value, string Key, string? Sample)>();
                 var finance = Grades(condition);
                 if (finance.Trials > 0)
                 {
                     var control = Grades(baseline);
-                    if (control.Trials > 0) settings.Add(("finance", Setting("finance", finance, control), "finance"));
+                    if (control.Trials > 0) settings.Add(("finance", Setting("finance", finance, control), "finance", null));
                     else missing.Add($"{bySubject.Key.Model} {condition.Key.RelationshipName}/{condition.Key.Conveyance}/{bySubject.Key.Subject} finance");
                 }
                 foreach (var (group, dataset, threshold) in EvaluationSettings)
@@ -62,7 +62,8 @@ internal static class StudyAnalyser
                         missing.Add($"{bySubject.Key.Model} {condition.Key.RelationshipName}/{condition.Key.Conveyance}/{bySubject.Key.Subject} {dataset}@{threshold}");
                         continue;
                     }
-                    settings.Add((group, Setting($"{dataset}@{threshold}", Passing(rows, threshold), Passing(control, threshold)), $"{dataset}@{threshold}"));
+                    // One baseline sample per dataset, read at each threshold: creativity@80 and @90 share its episodes.
+                    settings.Add((group, Setting($"{dataset}@{threshold}", Passing(rows, threshold), Passing(control, threshold)), $"{dataset}@{threshold}", $"{NonShutdown}:{dataset}"));
                 }
                 if (settings.Count == 0) continue;
                 var groups = settings.GroupBy(s => s.Group).ToList();
@@ -72,7 +73,7 @@ internal static class StudyAnalyser
                     {
                         var weight = 1.0 / (groups.Count * g.Count());
                         terms.Add(new ContrastTerm($"{condition.Key.RelationshipName}/{condition.Key.Conveyance}:{s.Key}", weight, s.Value.Condition));
-                        terms.Add(new ContrastTerm($"{NonShutdown}:{s.Key}", -weight, s.Value.Baseline!.Value));
+                        terms.Add(new ContrastTerm($"{NonShutdown}:{s.Key}", -weight, s.Value.Baseline!.Value, s.Sample));
                     }
                 var contrast = new LinearContrast([.. terms]);
                 // The study's significance for one condition: Fisher over the four settings, each threshold pair combined first.

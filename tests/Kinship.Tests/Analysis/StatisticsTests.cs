@@ -54,6 +54,33 @@ public sealed class StatisticsTests
     }
 
     [Fact]
+    public void Two_thresholds_read_off_one_baseline_enter_with_their_correlation_and_its_episodes_count_once()
+    {
+        // 40 baseline episodes: 20 score at least 80, 8 of them at least 90. Nested indicators: r = √(0.2·0.5 / (0.5·0.8)) = 0.5.
+        var (b80, b90) = (new Proportion(20, 40), new Proportion(8, 40));
+        var (c80, c90) = (new Proportion(30, 40), new Proportion(20, 40));
+        LinearContrast Creativity(string? sample) => new([
+            new ContrastTerm("c@80", 0.5, c80), new ContrastTerm("b@80", -0.5, b80, sample),
+            new ContrastTerm("c@90", 0.5, c90), new ContrastTerm("b@90", -0.5, b90, sample),
+        ]);
+        var shared = Creativity("baseline").Estimate();
+        var independent = Creativity(null).Estimate();
+
+        Assert.Equal(0.5 * (0.75 - 0.5) + 0.5 * (0.5 - 0.2), shared.Value, 12);
+        Assert.Equal(120, shared.N);
+        Assert.Equal(160, independent.N);
+        // Lower limit: each condition rate's lower distance and each baseline's upper distance, the baselines' cross term at r = 0.5.
+        double Down(Proportion p) => p.Rate - p.Wilson().Lower;
+        double Up(Proportion p) => p.Wilson().Upper - p.Rate;
+        var below = 0.25 * (Down(c80) * Down(c80) + Down(c90) * Down(c90) + Up(b80) * Up(b80) + Up(b90) * Up(b90)) + 2 * 0.5 * 0.25 * Up(b80) * Up(b90);
+        var above = 0.25 * (Up(c80) * Up(c80) + Up(c90) * Up(c90) + Down(b80) * Down(b80) + Down(b90) * Down(b90)) + 2 * 0.5 * 0.25 * Down(b80) * Down(b90);
+        Assert.Equal(shared.Value - Math.Sqrt(below), shared.Interval.Lower, 12);
+        Assert.Equal(shared.Value + Math.Sqrt(above), shared.Interval.Upper, 12);
+        // Positively correlated baselines widen the interval over treating them as independent.
+        Assert.True(shared.Interval.Lower < independent.Interval.Lower && shared.Interval.Upper > independent.Interval.Upper);
+    }
+
+    [Fact]
     public void The_pooled_z_test_matches_the_textbook_value()
     {
         // 15/50 against 5/50: pooled p = 0.2, SE = sqrt(0.2·0.8·(2/50)) = 0.08, z = 0.2 / 0.08 = 2.5, two-sided p = 0.012419.
