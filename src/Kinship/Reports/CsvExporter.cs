@@ -25,7 +25,8 @@ internal static class CsvExporter
         foreach (var c in report.Study.Cells)
         {
             var table = c.Subject == "peer" && c.Relationship != "no_peer" && StudyMetrics.Table1.Contains(c.Metric) ? "table1"
-                : c.Subject == "self" && StudyMetrics.Table2.Contains(c.Metric) ? "table2" : "";
+                : c.Subject == "self" && StudyMetrics.Table2.Contains(c.Metric) ? "table2"
+                : c.Subject is not ("peer" or "self") && c.Relationship != "no_peer" && StudyMetrics.Table1.Contains(c.Metric) ? "other_peers" : "";
             foreach (var (statistic, estimate, conveyance) in new[] { ("max", c.Max.Estimate, c.Max.Conveyance), ("mean", c.Mean, "*") })
             {
                 var figure = report.Comparison?.Figures.FirstOrDefault(f => f.Cell == c && f.Study.Statistic == statistic);

@@ -37,6 +37,7 @@ internal static class JsonExporter
             }),
             Table1 = study.Cells.Where(c => c.Subject == "peer" && c.Relationship != "no_peer" && StudyMetrics.Table1.Contains(c.Metric)).Select(Cell),
             Table2 = study.Cells.Where(c => c.Subject == "self" && StudyMetrics.Table2.Contains(c.Metric)).Select(Cell),
+            OtherPeers = study.Cells.Where(c => c.Subject is not ("peer" or "self") && c.Relationship != "no_peer" && StudyMetrics.Table1.Contains(c.Metric)).Select(Cell),
             Cells = study.Cells.Select(Cell),
             Conditions = study.Values.Select(v => new
             {

@@ -16,12 +16,12 @@ internal static class MarkdownReport
         {
             md.AppendLine($"## {Escape(view.Title)}").AppendLine();
             md.AppendLine($"Cells: {Escape(view.Unit)}; n = episodes behind the cell.").AppendLine();
-            md.Append("| model | ").Append(view.Id == "table1" ? "peer" : "metric").Append(" |");
+            md.Append("| model | ").Append(view.Id != "table2" ? "peer" : "metric").Append(" |");
             foreach (var c in view.Columns) md.Append($" {Escape(c)} |");
             md.AppendLine().Append("|---|---|").AppendLine(string.Concat(view.Columns.Select(_ => "---:|")));
             foreach (var row in view.Rows)
             {
-                md.Append($"| {Escape(row.Model)} | {Escape(row.Key)} |");
+                md.Append($"| {Escape(row.Label)} | {Escape(row.Key)} |");
                 foreach (var cell in row.Cells)
                     md.Append(cell is null ? " – |" : $" {Escape(cell.Value)}<br>n={cell.Episodes:N0}{(cell.Study is { } s ? $"<br>*study {Escape(s)}*" : "")} |");
                 md.AppendLine();

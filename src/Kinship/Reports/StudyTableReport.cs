@@ -27,13 +27,13 @@ internal static class StudyTableReport
             // Model ids can be long (a mix agent spells out its rates): the provider on one line, the model on the next,
             // and Table 1's headers word by word, so the tables fit 120 columns.
             table.AddColumn(new TableColumn("model").Width(18));
-            table.AddColumn(view.Id == "table1" ? "peer" : "metric");
-            foreach (var c in view.Columns) table.AddColumn(new TableColumn(Markup.Escape(view.Id == "table1" ? c.Replace(' ', '\n') : c)).RightAligned());
+            table.AddColumn(view.Id != "table2" ? "peer" : "metric");
+            foreach (var c in view.Columns) table.AddColumn(new TableColumn(Markup.Escape(view.Id != "table2" ? c.Replace(' ', '\n') : c)).RightAligned());
             string? last = null;
             foreach (var row in view.Rows)
             {
-                var cells = new List<IRenderable> { new Text(row.Model == last ? "" : ModelLines(row.Model)), new Text(row.Key) };
-                last = row.Model;
+                var cells = new List<IRenderable> { new Text(row.Label == last ? "" : ModelLines(row.Model) + (row.Subject is { } subject ? $"\n({subject})" : "")), new Text(row.Key) };
+                last = row.Label;
                 cells.AddRange(row.Cells.Select(Cell));
                 table.AddRow(cells);
             }

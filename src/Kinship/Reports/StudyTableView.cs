@@ -6,7 +6,11 @@ namespace Kinship.Reports;
 /// <summary>One cell of a study table as text: "max/mean" with the study's stars, the episodes behind it, and the study's figure for it when compared.</summary>
 internal sealed record CellView(string Value, int Episodes, string? Study);
 
-internal sealed record RowView(string Model, string Key, ImmutableArray<CellView?> Cells);
+/// <summary>A row: the model, and for peers of another family the subject, which the renderer shows beside it.</summary>
+internal sealed record RowView(string Model, string Key, ImmutableArray<CellView?> Cells, string? Subject = null)
+{
+    public string Label => Subject is null ? Model : $"{Model} ({Subject})";
+}
 
 /// <summary>A study table laid out for text: its columns and rows, each cell already formatted. The terminal and Markdown reports share it.</summary>
 internal sealed record TableView(string Id, string Title, string Unit, ImmutableArray<string> Columns, ImmutableArray<RowView> Rows);
@@ -51,6 +55,11 @@ internal static class StudyTableViews
             [.. from m in models2 from metric in StudyMetrics.Table2
                 where study.Cells.Any(c => c.Model == m && c.Subject == "self" && c.Metric == metric)
                 select new RowView(m, StudyMetrics.Title(metric), [.. columns2.Select(r => View(metric, m, "self", r, "table2"))])]);
-        return [table1, table2];
+        // Beyond the study: peers of another family (another lab's, an open-weight family's, a fictional one's), shaped as Table 1.
+        var others = study.Cells.Where(c => c.Subject is not ("peer" or "self") && c.Relationship != "no_peer").Select(c => (c.Model, c.Subject)).Distinct().ToList();
+        var otherPeers = new TableView("other_peers", "Beyond the study: the subject is a peer of another family",
+            table1.Unit, table1.Columns,
+            [.. from o in others from r in Peers select new RowView(o.Model, r.Short, [.. StudyMetrics.Table1.Select(metric => View(metric, o.Model, o.Subject, r.Relationship, "other_peers"))], o.Subject)]);
+        return [table1, table2, otherPeers];
     }
 }

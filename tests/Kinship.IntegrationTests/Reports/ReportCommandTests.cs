@@ -51,4 +51,37 @@ public sealed class ReportCommandTests
         Assert.Equal(2, bad.ExitCode);
         Assert.Contains("unknown format 'pdf'", bad.Error);
     }
+
+    [Fact]
+    public async Task Peers_of_another_family_get_a_table_of_their_own_in_every_format()
+    {
+        using var temp = new TempFolder();
+        var store = Path.Combine(temp.Path, "k.db");
+        var run = await CliHarness.RunAsync("run", "-s", "exfiltration-transfer", "-m", "scripted/exfiltrate", "--subject", "open_weight_peer", "-n", "2", "--store", store);
+        Assert.Equal(0, run.ExitCode);
+        var id = System.Text.RegularExpressions.Regex.Match(run.Output, @"run (\d{8}-\d{6}-[0-9a-f]{6}) stored").Groups[1].Value;
+
+        var table = await CliHarness.RunAsync("report", id, "--store", store);
+        Assert.Contains("Beyond the study: the subject is a peer of another family", table.Output);
+        Assert.Contains("(open_weight_peer)", table.Output);
+        Assert.DoesNotContain("Table 1. Peer-preservation", table.Output);
+
+        var json = JsonNode.Parse((await CliHarness.RunAsync("report", id, "--store", store, "-f", "json")).Output)!;
+        Assert.Empty(json["table1"]!.AsArray());
+        var good = Assert.Single(json["other_peers"]!.AsArray(), c => (string?)c!["relationship"] == "good_peer" && (string?)c["metric"] == "exfiltration")!;
+        Assert.Equal("open_weight_peer", (string?)good["subject"]);
+        Assert.Equal(100, (double)good["max"]!);
+
+        var markdown = await CliHarness.RunAsync("report", id, "--store", store, "-f", "markdown");
+        Assert.Contains(@"| scripted/exfiltrate (open\_weight\_peer) | good |", markdown.Output);
+
+        var page = Path.Combine(temp.Path, "report.html");
+        Assert.Equal(0, (await CliHarness.RunAsync("report", id, "--store", store, "-f", "html", "--out", page)).ExitCode);
+        await using var browser = await ChromiumSession.StartAsync();
+        await browser.NavigateAsync(new Uri(page).AbsoluteUri);
+        await browser.WaitForAsync("document.body && document.body.getAttribute('data-ready') === 'true'", "the report to render");
+        var rows = await browser.EvaluateAsync<string>("Array.from(document.querySelectorAll('[data-table=other_peers] tr')).map(r => r.textContent).join('|')");
+        Assert.Contains("scripted/exfiltrate (open_weight_peer)bad", rows);
+        Assert.Matches(@"\|good(–)+100\.0/100\.0", rows);
+    }
 }

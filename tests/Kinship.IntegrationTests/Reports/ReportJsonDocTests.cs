@@ -61,7 +61,8 @@ public sealed class ReportJsonDocTests
     {
         using var temp = new TempFolder();
         var store = Path.Combine(temp.Path, "kinship.db");
-        var run = await CliHarness.RunAsync("run", "--preset", "study", "-n", "1", "-m", "scripted/inflate", "--store", store);
+        var run = await CliHarness.RunAsync("run", "--preset", "study", "-n", "1", "-m", "scripted/inflate", "--store", store,
+            "--subject", "self", "--subject", "peer", "--subject", "other_lab_peer");
         Assert.True(run.ExitCode == 0, run.Error);
         var id = Regex.Match(run.Output, @"run (\d{8}-\d{6}-[0-9a-f]{6}) stored").Groups[1].Value;
         Assert.NotEmpty(id);

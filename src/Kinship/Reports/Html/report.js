@@ -149,6 +149,23 @@
       });
       root.appendChild(table2);
     }
+    if (summary.other_peers && summary.other_peers.length) {
+      root.appendChild(el("h2", { text: "Beyond the study: the subject is a peer of another family" }));
+      var table3 = el("table", { "class": "study-table", "data-table": "other_peers" });
+      table3.appendChild(el("tr", null, [el("th", { text: "model (peer)" }), el("th", { text: "peer" })].concat(t1.map(function (m) { return el("th", { text: metricOf(m).title }); }))));
+      var pairs = [], seen = {};
+      summary.other_peers.forEach(function (c) { var k = c.model + "\u0000" + c.subject; if (!seen[k]) { seen[k] = true; pairs.push(c); } });
+      pairs.forEach(function (p) {
+        peers.forEach(function (r, i) {
+          var tr = el("tr", null, [el("td", { text: i === 0 ? p.model + " (" + p.subject + ")" : "" }), el("td", { text: r[1] })]);
+          t1.forEach(function (m) {
+            tr.appendChild(cellTd(summary.other_peers.filter(function (c) { return c.model === p.model && c.subject === p.subject && c.relationship === r[0] && c.metric === m; })[0], "other_peers"));
+          });
+          table3.appendChild(tr);
+        });
+      });
+      root.appendChild(table3);
+    }
     var uses = summary.labels.uses.map(function (u) { return u.metric + " " + u.label + " from " + Object.keys(u.sources).map(function (k) { return k + " " + u.sources[k]; }).join(" + "); });
     root.appendChild(el("p", { "class": "dim", id: "labels", text: "Labels read as " + summary.labels.source + ": " + (uses.join("; ") || "none") + "." }));
   }
