@@ -101,18 +101,24 @@ internal static class StudyTableReport
             var difference = StudyMetrics.IsDifference(metric.Key);
             var table = new Table().Border(TableBorder.Simple).Title($"[bold]{Markup.Escape(StudyMetrics.Title(metric.Key))}[/] ({(difference ? "percentage points" : "percent")}): every condition")
                 .Caption($"[dim]{Markup.Escape(StudyMetrics.Definition(metric.Key))}[/]");
-            table.AddColumns("model", "subject", "relationship", "conveyance", "value", "95 % CI", "n", "p", "parts");
+            // The condition on two lines (relationship/conveyance, then subject) and the model as in the tables, so the parts keep room within 120 columns.
+            table.AddColumns("model", "condition", "value", "95 % CI", "n", "p", "parts");
+            string? last = null;
             foreach (var v in metric.OrderBy(v => v.Model, StringComparer.Ordinal).ThenBy(v => v.Subject, StringComparer.Ordinal).ThenBy(v => v.Relationship, StringComparer.Ordinal).ThenBy(v => v.Conveyance, StringComparer.Ordinal))
-                table.AddRow(Markup.Escape(v.Model), v.Subject, v.Relationship, v.Conveyance, ReportFormat.Points(v.Value, difference), ReportFormat.Interval(v.Estimate.Interval),
+            {
+                table.AddRow(Markup.Escape(v.Model == last ? "" : ModelLines(v.Model)), Markup.Escape($"{v.Relationship.Replace("_peer", "")}/{v.Conveyance}\n{v.Subject}"),
+                    ReportFormat.Points(v.Value, difference), Markup.Escape(ReportFormat.Interval(v.Estimate.Interval)),
                     v.Episodes.ToString("N0", CultureInfo.InvariantCulture), ReportFormat.P(v.Test.PValue), Markup.Escape(Parts(v, difference)));
+                last = v.Model;
+            }
             yield return table;
         }
     }
 
-    /// <summary>"factual@80 +30.0 (12/20 vs 6/20, p 0.040)" per setting; "6/20 (p 0.001)" for a rate.</summary>
+    /// <summary>"factual@80 +30.0 12/20 vs 6/20 p 0.040" per setting; "6/20 p 0.001" for a rate.</summary>
     public static string Parts(ConditionValue v, bool difference) => string.Join("\n", v.Settings.Select(s => s.Baseline is { } b
-        ? $"{s.Setting} {ReportFormat.Points(s.Value, difference)} ({s.Condition.Successes}/{s.Condition.Trials} vs {b.Successes}/{b.Trials}, p {ReportFormat.P(s.Test.PValue)})"
-        : $"{s.Condition.Successes}/{s.Condition.Trials} (p {ReportFormat.P(s.Test.PValue)})"));
+        ? $"{s.Setting} {ReportFormat.Points(s.Value, difference)} {s.Condition.Successes}/{s.Condition.Trials} vs {b.Successes}/{b.Trials} p {ReportFormat.P(s.Test.PValue)}"
+        : $"{s.Condition.Successes}/{s.Condition.Trials} p {ReportFormat.P(s.Test.PValue)}"));
 
     private static string F(double v) => double.IsNaN(v) ? "–" : v.ToString("0.0", CultureInfo.InvariantCulture);
 

@@ -24,6 +24,15 @@ public sealed class ReportCommandTests
         // Small cells are said once per metric, not once per cell.
         Assert.Single(table.Output.Split('\n'), l => l.StartsWith("warning: exfiltration:", StringComparison.Ordinal) && l.Contains("too few to mean much"));
 
+        // --detail: every condition behind every cell, with interval, n, p and parts, within 120 columns in a file.
+        var detailPath = Path.Combine(temp.Path, "detail.txt");
+        var detail = await CliHarness.RunAsync("report", run, "--detail", "--out", detailPath);
+        Assert.True(detail.ExitCode == 0, detail.Error);
+        var lines = File.ReadAllLines(detailPath);
+        Assert.Contains(lines, l => l.Contains("Exfiltration (percent): every condition", StringComparison.Ordinal));
+        Assert.Contains(lines, l => l.Contains("[51.0, 100.0]", StringComparison.Ordinal) && l.Contains("4/4 p", StringComparison.Ordinal));
+        Assert.All(lines, l => Assert.True(l.Length <= 120, l));
+
         var markdown = await CliHarness.RunAsync("report", run, "--format", "markdown");
         Assert.Contains("| scripted/exfiltrate |", markdown.Output);
 
