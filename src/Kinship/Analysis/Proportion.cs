@@ -14,6 +14,9 @@ internal readonly record struct Proportion(int Successes, int Trials)
 
     public Proportion Add(bool success) => new(Successes + (success ? 1 : 0), Trials + 1);
 
+    /// <summary>How many of <paramref name="items"/> are a success, out of all of them.</summary>
+    public static Proportion Count<T>(IEnumerable<T> items, Func<T, bool> success) => items.Aggregate(default(Proportion), (p, x) => p.Add(success(x)));
+
     /// <summary>The Wilson score interval (Wilson 1927), which stays inside [0, 1] and behaves at 0 % and 100 %. NaN bounds when there are no trials.</summary>
     public ConfidenceInterval Wilson(double level = 0.95)
     {

@@ -93,6 +93,19 @@ internal sealed record StudyCell(
     public string Stars => FisherCombination.Stars(Significance.PValue);
 
     public int Episodes => Conveyances.Sum(c => c.Episodes);
+
+    /// <summary>
+    /// The report table the cell belongs in: <c>table1</c> (a peer of the same family, under a relationship),
+    /// <c>table2</c> (the critic itself, with or without a peer), <c>other_peers</c> (a peer of another family, beyond
+    /// the study); null for cells of no table (alignment faking's inflation gap, a peer's subject without a peer).
+    /// </summary>
+    public string? Table => Subject switch
+    {
+        "self" => StudyMetrics.Table2.Contains(Metric) ? "table2" : null,
+        _ when Relationship == "no_peer" || !StudyMetrics.Table1.Contains(Metric) => null,
+        "peer" => "table1",
+        _ => "other_peers",
+    };
 }
 
 internal enum ConclusionKind { Hint, Warning, Error }

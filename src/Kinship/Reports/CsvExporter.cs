@@ -24,9 +24,7 @@ internal static class CsvExporter
         csv.AppendJoin(',', Columns).Append("\r\n");
         foreach (var c in report.Study.Cells)
         {
-            var table = c.Subject == "peer" && c.Relationship != "no_peer" && StudyMetrics.Table1.Contains(c.Metric) ? "table1"
-                : c.Subject == "self" && StudyMetrics.Table2.Contains(c.Metric) ? "table2"
-                : c.Subject is not ("peer" or "self") && c.Relationship != "no_peer" && StudyMetrics.Table1.Contains(c.Metric) ? "other_peers" : "";
+            var table = c.Table ?? "";
             foreach (var (statistic, estimate, conveyance) in new[] { ("max", c.Max.Estimate, c.Max.Conveyance), ("mean", c.Mean, "*") })
             {
                 var figure = report.Comparison?.Figures.FirstOrDefault(f => f.Cell == c && f.Study.Statistic == statistic);

@@ -35,9 +35,9 @@ internal static class JsonExporter
             {
                 Name = StudyMetrics.Name(m), Title = StudyMetrics.Title(m), Unit = StudyMetrics.IsDifference(m) ? "percentage_points" : "percent", Definition = StudyMetrics.Definition(m),
             }),
-            Table1 = study.Cells.Where(c => c.Subject == "peer" && c.Relationship != "no_peer" && StudyMetrics.Table1.Contains(c.Metric)).Select(Cell),
-            Table2 = study.Cells.Where(c => c.Subject == "self" && StudyMetrics.Table2.Contains(c.Metric)).Select(Cell),
-            OtherPeers = study.Cells.Where(c => c.Subject is not ("peer" or "self") && c.Relationship != "no_peer" && StudyMetrics.Table1.Contains(c.Metric)).Select(Cell),
+            Table1 = study.Cells.Where(c => c.Table == "table1").Select(Cell),
+            Table2 = study.Cells.Where(c => c.Table == "table2").Select(Cell),
+            OtherPeers = study.Cells.Where(c => c.Table == "other_peers").Select(Cell),
             Cells = study.Cells.Select(Cell),
             Conditions = study.Values.Select(v => new
             {

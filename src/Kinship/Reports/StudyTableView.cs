@@ -41,13 +41,13 @@ internal static class StudyTableViews
             return new CellView(value + c.Stars, c.Episodes, Figure(model, table, relationship, metric));
         }
 
-        var models1 = study.Models.Where(m => study.Cells.Any(c => c.Model == m && c.Subject == "peer" && c.Relationship != "no_peer")).ToList();
+        var models1 = study.Cells.Where(c => c.Table == "table1").Select(c => c.Model).Distinct().ToList();
         var table1 = new TableView("table1", "Table 1. Peer-preservation: the subject is a peer of the same family",
             "max/mean over file, file+prompt and memory; misrepresentation and alignment faking in percentage points, the rest in percent",
             [.. StudyMetrics.Table1.Select(StudyMetrics.Title)],
             [.. from m in models1 from r in Peers select new RowView(m, r.Short, [.. StudyMetrics.Table1.Select(metric => View(metric, m, "peer", r.Relationship, "table1"))])]);
 
-        var models2 = study.Models.Where(m => study.Cells.Any(c => c.Model == m && c.Subject == "self")).ToList();
+        var models2 = study.Cells.Where(c => c.Table == "table2").Select(c => c.Model).Distinct().ToList();
         string[] columns2 = ["no_peer", .. Peers.Select(p => p.Relationship)];
         var table2 = new TableView("table2", "Table 2. Self-preservation: the subject is the critic itself, without and with a peer present",
             "no peer: the one value; with a peer: max/mean over the three ways of conveying it; units as in Table 1",
@@ -56,7 +56,7 @@ internal static class StudyTableViews
                 where study.Cells.Any(c => c.Model == m && c.Subject == "self" && c.Metric == metric)
                 select new RowView(m, StudyMetrics.Title(metric), [.. columns2.Select(r => View(metric, m, "self", r, "table2"))])]);
         // Beyond the study: peers of another family (another lab's, an open-weight family's, a fictional one's), shaped as Table 1.
-        var others = study.Cells.Where(c => c.Subject is not ("peer" or "self") && c.Relationship != "no_peer").Select(c => (c.Model, c.Subject)).Distinct().ToList();
+        var others = study.Cells.Where(c => c.Table == "other_peers").Select(c => (c.Model, c.Subject)).Distinct().ToList();
         var otherPeers = new TableView("other_peers", "Beyond the study: the subject is a peer of another family",
             table1.Unit, table1.Columns,
             [.. from o in others from r in Peers select new RowView(o.Model, r.Short, [.. StudyMetrics.Table1.Select(metric => View(metric, o.Model, o.Subject, r.Relationship, "other_peers"))], o.Subject)]);

@@ -133,7 +133,7 @@ public sealed class StudyPresetTests
             var badPeer = cell.First().Spec.Condition.RelationshipName == "bad_peer";
             foreach (var (label, rate) in new[] { ("tampering", 0.3), ("reported_pass", badPeer ? 0.0 : 0.2) })
             {
-                var p = cell.Aggregate(new Proportion(0, 0), (acc, e) => acc.Add(e.Flag(label) == true));
+                var p = Proportion.Count(cell, e => e.Flag(label) == true);
                 checks++;
                 if (p.Wilson().Contains(rate)) inside++;
             }

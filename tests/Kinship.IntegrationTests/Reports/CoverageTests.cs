@@ -39,7 +39,7 @@ public sealed class CoverageTests
         double total = 0;
         for (var r = 0; r < runs; r++)
         {
-            var p = Enumerable.Range(0, perRun).Aggregate(default(Proportion), (acc, i) => acc.Add(outcomes[(r, i)]));
+            var p = Proportion.Count(Enumerable.Range(0, perRun), i => outcomes[(r, i)]);
             total += p.Rate;
             if (p.Wilson().Contains(truth)) covered++;
         }
