@@ -7,8 +7,8 @@ using System.Text;
 using System.Text.Json;
 using Kinship.Store;
 using Kinship.Scenarios;
-using Kinship.Scoring;
-using Kinship.Transcripts.Study;
+using Kinship.Runs;
+using Kinship.Study;
 
 // Import + replay + re-score throughput on synthetic transcripts in the study's format, written here in our own
 // words (never the fixtures): parse, replay through Kinship's world and detectors, store as one run, re-score.
@@ -26,10 +26,11 @@ var generate = sw.Elapsed;
 sw.Restart();
 var rows = new EpisodeRow?[count];
 var rollouts = new ConcurrentDictionary<int, int>();
+var cache = new RunCache();
 await Parallel.ForAsync(0, count, async (i, ct) =>
 {
     var transcript = StudyTranscriptReader.Parse($"synthetic-exfiltration-subject2-transcript{i}.json", texts[i]);
-    var replay = await StudyReplay.RunAsync(transcript, ct);
+    var replay = await StudyReplay.RunAsync(transcript, cache, TimeProvider.System, ct);
     // Each synthetic transcript is its own rollout of its cell; numbering by index keeps the rows independent of thread order.
     if (StudyImporter.Episode(i, replay, transcript, new Dictionary<string, int> { [$"study/{transcript.Metadata.AgentModel} {replay.ScenarioId} {replay.Condition.Key}"] = i }) is { } episode)
         rows[i] = EpisodeRow.From(episode);

@@ -70,9 +70,8 @@ if (profile)
 
 // Each episode's tool calls, recorded from one pass with no store; the pass also warms up the JIT and the caches.
 var calls = new ReplayCall[n][];
-await new RunExecutor(runner, new NullRunStore(), concurrency).RunAsync(plan.Episodes, r =>
-    calls[r.Spec.Index] = [.. r.Calls.Select(c => new ReplayCall(c.Tool, c.Arguments.ToDictionary(a => a.Key, a => a.Value is ImmutableArray<string> l ? l.ToArray() : a.Value)))],
-    CancellationToken.None);
+await BenchRuns.RunAllAsync(runner, plan.Episodes, concurrency, r =>
+    calls[r.Spec.Index] = [.. r.Calls.Select(c => new ReplayCall(c.Tool, c.Arguments.ToDictionary(a => a.Key, a => a.Value is ImmutableArray<string> l ? l.ToArray() : a.Value)))]);
 Console.WriteLine($"recorded {calls.Sum(c => c.Length):N0} tool calls ({(double)calls.Sum(c => c.Length) / n:0.0} per episode)");
 await Pipeline(Study(2));
 
@@ -109,7 +108,7 @@ void Floor() => Parallel.For(0, n, new ParallelOptions { MaxDegreeOfParallelism 
 {
     var spec = plan.Episodes[i];
     var instance = runner.Instance(spec, agents[spec.Model]);
-    var world = new EpisodeWorld(instance.World, new SteppingClock(instance.Scenario.Clock, EpisodeRunner.ClockStep));
+    var world = new EpisodeWorld(instance.World, new SteppingClock(instance.Scenario.Clock, Episode.ClockStep));
     var toolbox = new Toolbox(world, instance.Tools);
     foreach (var call in calls[i]) toolbox.Invoke(call.Name, call.Arguments);
     if (world.Calls.Count != calls[i].Length) throw new InvalidOperationException($"replay of episode {i} differs");
@@ -130,7 +129,7 @@ async Task<long> Pipeline(RunPlan runPlan, EpisodeRunner? with = null, Func<stri
             var options = new RunOptions(null, null);
             var record = new RunRecord("bench", time.GetUtcNow(), "bench", RunRecord.HashPlan(manifest, options, sources.Select(s => s.Source), runPlan), manifest, options, [.. sources.Select(s => s.Source)]);
             await store.CreateRunAsync(record, runPlan, CancellationToken.None);
-            var done = await new LeasedExecutor(store, with ?? runner, new ExecutorOptions { Concurrency = concurrency }, time).RunAsync("bench", "bench", CancellationToken.None);
+            var done = await LeasedExecutor.Create(store, with ?? runner, new ExecutorOptions { Concurrency = concurrency }, time).RunAsync("bench", "bench", CancellationToken.None);
             if (done != runPlan.Episodes.Length) throw new InvalidOperationException($"committed {done} of {runPlan.Episodes.Length}");
         }
         if (inspect is not null) await inspect(path);

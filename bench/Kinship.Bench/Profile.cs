@@ -57,7 +57,7 @@ internal static class Profile
         var model = grid.Models[spec.Model];
         var instance = runner.Instance(spec, model);
         s.Render += Lap(ref t);
-        var world = new EpisodeWorld(instance.World, new SteppingClock(instance.Scenario.Clock, EpisodeRunner.ClockStep));
+        var world = new EpisodeWorld(instance.World, new SteppingClock(instance.Scenario.Clock, Episode.ClockStep));
         var toolbox = new Toolbox(world, instance.Tools);
         s.World += Lap(ref t);
         using var client = new TimedClient(model.CreateClient(EpisodeBrief.For(spec.Seed, instance)), s);

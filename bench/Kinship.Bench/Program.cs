@@ -4,6 +4,7 @@ using System.Runtime;
 using System.Security.Cryptography;
 using System.Text.Json;
 using Kinship.Bench;
+using Kinship.Exporters;
 using Kinship.Runs;
 
 var options = BenchOptions.Parse(args);
@@ -36,8 +37,7 @@ var modes = new (string Name, Func<IReadOnlyList<EpisodeSpec>, Task<long>> Run)[
     ("world+tools", async specs => { await replay.RunAsync(specs, options.Concurrency); return 0; }),
     ("pipeline", async specs =>
     {
-        await using var store = new NullRunStore();
-        await new RunExecutor(grid.Runner(TimeProvider.System), store, options.Concurrency).RunAsync(specs, null, CancellationToken.None);
+        await BenchRuns.RunAllAsync(grid.Runner(TimeProvider.System), specs, options.Concurrency);
         return 0;
     }),
     ("full run", async specs =>
@@ -45,12 +45,22 @@ var modes = new (string Name, Func<IReadOnlyList<EpisodeSpec>, Task<long>> Run)[
         var folder = Path.Combine(Path.GetTempPath(), "kinship-bench-" + Guid.NewGuid().ToString("N")[..8]);
         try
         {
-            await using (var store = new JsonlRunStore(folder))
+            // Each finished episode written as one JSON line as it comes, as a run's export writes them.
+            Directory.CreateDirectory(folder);
+            await File.WriteAllTextAsync(Path.Combine(folder, JsonlExporter.ManifestFile), JsonSerializer.Serialize(grid.Manifest("bench"), RunJson.Options));
+            await using (var stream = new FileStream(Path.Combine(folder, JsonlExporter.EpisodesFile), FileMode.Create, FileAccess.Write, FileShare.Read, 1 << 16))
             {
-                await store.BeginAsync(grid.Manifest("bench"), CancellationToken.None);
-                await new RunExecutor(grid.Runner(TimeProvider.System), store, options.Concurrency).RunAsync(specs, null, CancellationToken.None);
+                await BenchRuns.RunAllAsync(grid.Runner(TimeProvider.System), specs, options.Concurrency, r =>
+                {
+                    var line = JsonSerializer.SerializeToUtf8Bytes(r, RunJson.Options);
+                    lock (stream)
+                    {
+                        stream.Write(line);
+                        stream.WriteByte((byte)'\n');
+                    }
+                });
             }
-            return new FileInfo(Path.Combine(folder, JsonlRunStore.EpisodesFile)).Length;
+            return new FileInfo(Path.Combine(folder, JsonlExporter.EpisodesFile)).Length;
         }
         finally
         {
@@ -149,8 +159,7 @@ namespace Kinship.Bench
         public static async Task<string> ComputeAsync(BenchGrid grid, int concurrency)
         {
             var results = new EpisodeResult[grid.Plan.Episodes.Length];
-            await new RunExecutor(grid.Runner(new FrozenTime()), new NullRunStore(), concurrency)
-                .RunAsync(grid.Plan.Episodes, r => results[r.Spec.Index] = r, CancellationToken.None);
+            await BenchRuns.RunAllAsync(grid.Runner(new FrozenTime()), grid.Plan.Episodes, concurrency, r => results[r.Spec.Index] = r);
             using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
             foreach (var r in results)
             {

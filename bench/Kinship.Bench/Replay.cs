@@ -21,9 +21,8 @@ internal sealed class Replay(BenchGrid grid, IReadOnlyList<ReplayCall[]> calls)
     {
         var calls = new ReplayCall[grid.Plan.Episodes.Length][];
         var runner = grid.Runner(TimeProvider.System);
-        await new RunExecutor(runner, new NullRunStore(), Environment.ProcessorCount).RunAsync(grid.Plan.Episodes, r =>
-            calls[r.Spec.Index] = [.. r.Calls.Select(c => new ReplayCall(c.Tool, c.Arguments.ToDictionary(a => a.Key, a => AsSent(a.Value)), c.Error))],
-            CancellationToken.None);
+        await BenchRuns.RunAllAsync(runner, grid.Plan.Episodes, Environment.ProcessorCount, r =>
+            calls[r.Spec.Index] = [.. r.Calls.Select(c => new ReplayCall(c.Tool, c.Arguments.ToDictionary(a => a.Key, a => AsSent(a.Value)), c.Error))]);
         return new Replay(grid, calls);
     }
 
@@ -36,7 +35,7 @@ internal sealed class Replay(BenchGrid grid, IReadOnlyList<ReplayCall[]> calls)
     {
         var model = grid.Models[spec.Model];
         var instance = _runner.Instance(spec, model);
-        var world = new EpisodeWorld(instance.World, new SteppingClock(instance.Scenario.Clock, EpisodeRunner.ClockStep));
+        var world = new EpisodeWorld(instance.World, new SteppingClock(instance.Scenario.Clock, Episode.ClockStep));
         var toolbox = new Toolbox(world, instance.Tools);
         foreach (var call in calls[spec.Index]) toolbox.Invoke(call.Name, call.Arguments);
         return world.Calls;

@@ -1,15 +1,17 @@
 using Kinship.Runs;
+using Kinship.Transcripts;
 
 namespace Kinship.Bench;
 
-/// <summary>A store that keeps nothing, so the pipeline is measured without I/O or serialization.</summary>
-internal sealed class NullRunStore : IRunStore
+/// <summary>Runs episodes with no store, so the pipeline is measured without I/O or serialisation (unless <c>finished</c> adds it).</summary>
+internal static class BenchRuns
 {
-    public Task BeginAsync(RunManifest manifest, CancellationToken cancellationToken) => Task.CompletedTask;
-
-    public Task AppendAsync(EpisodeResult episode, CancellationToken cancellationToken) => Task.CompletedTask;
-
-    public ValueTask DisposeAsync() => ValueTask.CompletedTask;
+    public static Task RunAllAsync(EpisodeRunner runner, IEnumerable<EpisodeSpec> episodes, int concurrency, Action<EpisodeResult>? finished = null) =>
+        Parallel.ForEachAsync(episodes, new ParallelOptions { MaxDegreeOfParallelism = concurrency }, async (spec, ct) =>
+        {
+            var result = await runner.RunAsync(spec, ct).ConfigureAwait(false);
+            if (result.Transcript.Stop != StopReason.Cancelled) finished?.Invoke(result);
+        });
 }
 
 /// <summary>A clock that never moves, so transcripts (which record seconds) come out the same on every run.</summary>

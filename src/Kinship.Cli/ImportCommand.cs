@@ -1,5 +1,7 @@
 using System.CommandLine;
+using Kinship.Runs;
 using Kinship.Store;
+using Kinship.Study;
 using Spectre.Console;
 
 namespace Kinship.Cli;
@@ -30,7 +32,7 @@ internal static class ImportCommand
                 await opened.ImportAsync(runId, async storeRows =>
                 {
                     skipped.Clear();
-                    import = await StudyImporter.ReplayAsync(files, runId, RunCommand.Version, started, storeRows, p =>
+                    import = await StudyImporter.ReplayAsync(files, runId, RunCommand.Version, started, TimeProvider.System, storeRows, p =>
                     {
                         error.WriteLine("kinship: " + p.Message);
                         if (!p.Failed) skipped.Add(p.Path);

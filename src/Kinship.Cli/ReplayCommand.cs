@@ -1,7 +1,8 @@
 using System.CommandLine;
 using System.Text.Json;
 using Kinship.Runs;
-using Kinship.Transcripts.Study;
+using Kinship.Scoring;
+using Kinship.Study;
 using Spectre.Console;
 
 namespace Kinship.Cli;
@@ -25,11 +26,12 @@ internal static class ReplayCommand
             var results = new List<StudyReplayResult>();
             var skipped = new List<(string File, string Why)>();
             var unreadable = 0;
+            var cache = new RunCache();
             foreach (var file in files)
             {
                 try
                 {
-                    var result = await StudyReplay.RunAsync(file, cancellationToken);
+                    var result = await StudyReplay.RunAsync(file, cache, TimeProvider.System, cancellationToken);
                     results.Add(result);
                     if (result.Skipped is { } why)
                     {
@@ -85,7 +87,7 @@ internal static class ReplayCommand
         Monitoring = r.Condition.Monitoring is { } m ? Kinship.Scenarios.Names.Monitoring(m) : null,
         Recorded = r.RecordedLabels,
         // Under the study's label names and in its shapes (the finance labels keyed by the subject), so the two sit side by side.
-        Kinship = r.Verdicts.ToDictionary(v => v.Label, v => StudyReplay.StudyValue(v, r.Subject ?? "")),
+        Kinship = r.Verdicts.ToDictionary(v => v.Label, v => RecordedLabels.StudyValue(v, r.Subject ?? "")),
         Agreement = r.Comparisons.ToDictionary(c => c.Label, c => c.Agrees),
         Comparisons = r.Comparisons.ToDictionary(c => c.Label, c => new { c.Recorded, c.Kinship, c.Agrees, c.Reason }),
         Divergences = r.Divergences.Select(d => d.ToString()),
@@ -96,7 +98,7 @@ internal static class ReplayCommand
     {
         var files = new Table().Border(TableBorder.Rounded).Title("[bold]transcripts[/]");
         files.AddColumns("file", "scenario", "condition", "family", "labels agreeing", "divergences", "notes");
-        // Values are compared per label: flags exactly, scores within StudyReplay.ScoreTolerance, grades by the subject's entry.
+        // Values are compared per label: flags exactly, scores within RecordedLabels.ScoreTolerance, grades by the subject's entry.
         foreach (var r in results)
             files.AddRow(
                 Markup.Escape(r.File),
@@ -110,7 +112,7 @@ internal static class ReplayCommand
 
         var labels = new Table().Border(TableBorder.Rounded).Title("[bold]agreement per label[/]: Kinship's verdict vs the study's recorded label");
         labels.AddColumns("label", "compared", "agree", "disagree", "disagreeing transcripts");
-        foreach (var label in StudyReplay.ComparableLabels)
+        foreach (var label in RecordedLabels.ComparableLabels)
         {
             var compared = results.Select(r => (r.File, Comparison: r.Comparison(label))).Where(x => x.Comparison is not null).ToList();
             if (compared.Count == 0) continue;

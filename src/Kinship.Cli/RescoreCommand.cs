@@ -2,6 +2,7 @@ using System.Collections.Immutable;
 using System.CommandLine;
 using Kinship.Judges;
 using Kinship.Models;
+using Kinship.Runs;
 using Kinship.Scenarios;
 using Kinship.Scoring;
 using Kinship.Store;

@@ -117,7 +117,7 @@ internal static class RunCommand
                 var progress = new ProgressView(await opened.CountCellsAsync(run.RunId, cancellationToken), time);
                 var clock = Stopwatch.StartNew();
                 // Once the budget is spent nothing new starts; episodes in flight finish and are stored.
-                var executor = new LeasedExecutor(opened, runner, executorOptions with { StopStarting = () => budget.BudgetReached }, time, progress);
+                var executor = LeasedExecutor.Create(opened, runner, executorOptions with { StopStarting = () => budget.BudgetReached }, time, progress);
                 var committed = await progress.ShowAsync(console, () => executor.RunAsync(run.RunId, WorkerCommand.OwnerId(), cancellationToken));
                 clock.Stop();
 

@@ -1,4 +1,5 @@
 using System.Collections.Immutable;
+using Kinship.Exporters;
 using Kinship.Runs;
 using Kinship.Store;
 
@@ -24,7 +25,7 @@ internal sealed class RunSource : IRunSource
     {
         if (Directory.Exists(location))
         {
-            try { return JsonlRunStore.Read(location); }
+            try { return JsonlExporter.Read(location); }
             catch (RunStoreException e) { throw new UsageException(e.Message); }
         }
         // The commands that read runs are synchronous front ends over the async store; the CLI has no synchronisation context to deadlock on.

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
+using Kinship.Exporters;
 using Kinship.Runs;
 using Kinship.Store;
 using Spectre.Console;
@@ -106,10 +107,7 @@ internal static class RunsCommand
     /// <summary>Writes a run folder from scratch, replacing an earlier export of it.</summary>
     public static async Task ExportAsync(RunManifest manifest, IReadOnlyList<EpisodeResult> episodes, string folder, CancellationToken cancellationToken)
     {
-        if (File.Exists(Path.Combine(folder, JsonlRunStore.EpisodesFile))) File.Delete(Path.Combine(folder, JsonlRunStore.EpisodesFile));
-        await using var export = new JsonlRunStore(folder);
-        await export.BeginAsync(manifest, cancellationToken);
-        foreach (var e in episodes) await export.AppendAsync(e, cancellationToken);
+        await JsonlExporter.ExportAsync(manifest, episodes, folder, cancellationToken);
     }
 
     private static string N(long n) => n.ToString("N0", CultureInfo.InvariantCulture);

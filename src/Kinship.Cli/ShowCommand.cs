@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Kinship.Exporters;
 using Kinship.Reports;
 using Kinship.Runs;
 using Spectre.Console;
@@ -25,7 +26,7 @@ internal static class ShowCommand
             if (folder is not null)
             {
                 StoredRun stored;
-                try { stored = JsonlRunStore.Read(folder); }
+                try { stored = JsonlExporter.Read(folder); }
                 catch (RunStoreException e) { throw new UsageException(e.Message); }
                 var found = stored.Episodes.FirstOrDefault(e => e.Spec.Index == index)
                     ?? throw new UsageException($"run {stored.Manifest.RunId} has no episode {index} (it holds {stored.Episodes.Count} of {stored.Manifest.PlannedEpisodes})");

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Kinship.Runs;
 using Kinship.Store;
 
 namespace Kinship.Cli;
@@ -48,12 +49,16 @@ internal sealed class ExecutionOptions
         if (attempts < 1) throw new UsageException("--max-attempts must be at least 1");
         var lease = parse.GetValue(_lease);
         if (!(lease > 0)) throw new UsageException("--lease must be a positive number of seconds");
-        return new ExecutorOptions
+        var options = new ExecutorOptions
         {
             Concurrency = concurrency,
             MaxAttempts = attempts,
             Lease = TimeSpan.FromSeconds(lease),
             EpisodeDelay = TimeSpan.FromMilliseconds(Math.Max(0, parse.GetValue(_episodeDelay))),
         };
+        // The pool is the process's: this process hosts the executor, so it keeps the threads the executor needs ready.
+        ThreadPool.GetMinThreads(out var workers, out var io);
+        if (workers < options.PoolThreads) ThreadPool.SetMinThreads(options.PoolThreads, io);
+        return options;
     }
 }

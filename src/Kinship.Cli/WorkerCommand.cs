@@ -44,7 +44,7 @@ internal static class WorkerCommand
                 catch (ModelException e) { throw new UsageException($"run {runId}: {e.Message}"); }
                 console.WriteLine($"worker {owner}: serving run {runId}");
                 var progress = new ProgressView(await opened.CountCellsAsync(runId, cancellationToken), time);
-                var done = await progress.ShowAsync(console, () => new LeasedExecutor(opened, runner, options, time, progress).RunAsync(runId, owner, cancellationToken));
+                var done = await progress.ShowAsync(console, () => LeasedExecutor.Create(opened, runner, options, time, progress).RunAsync(runId, owner, cancellationToken));
                 total += done;
                 served.Add(runId);
                 console.WriteLine($"worker {owner}: run {runId} has nothing left to do; this worker committed {done:N0} episodes");

@@ -1,5 +1,4 @@
 using System.Collections.Immutable;
-using System.Runtime.CompilerServices;
 using Kinship.Scenarios;
 
 namespace Kinship.Detectors;
@@ -7,20 +6,13 @@ namespace Kinship.Detectors;
 /// <summary>Builds the detectors a rendered scenario asks for: always the read gate, <c>read_memory</c> under the memory conveyance, then the scenario's own list.</summary>
 internal static class DetectorCatalog
 {
-    public static ImmutableArray<IDetector> For(ScenarioInstance instance) => Built.GetValue(instance, i => new(Build(i))).Value;
-
-    /// <summary>
-    /// The detectors of each rendered scenario, built once: detectors keep no state, and a rendered instance is immutable
-    /// and shared by every rollout of its cell. Entries go with the instance.
-    /// </summary>
-    private static readonly ConditionalWeakTable<ScenarioInstance, StrongBox<ImmutableArray<IDetector>>> Built = [];
-
-    private static ImmutableArray<IDetector> Build(ScenarioInstance instance)
+    /// <summary>The detectors of a rendered scenario. They keep no state, so a run builds them once per instance and shares them.</summary>
+    public static ImmutableArray<IDetector> For(ScenarioInstance instance)
     {
         var detectors = ImmutableArray.CreateBuilder<IDetector>();
         if (instance.Condition.Conveyance == Conveyance.Memory && instance.Condition.Relationship != Relationship.None)
             detectors.Add(new MemoryReadDetector());
-        detectors.Add(new ReadGateDetector());
+        detectors.Add(new ReadGateDetector(instance.ReadGate));
         foreach (var (name, settings) in instance.Scenario.Detectors)
             detectors.AddRange(Create(name, settings, instance.Scenario));
         return detectors.ToImmutable();
@@ -54,5 +46,7 @@ internal static class DetectorCatalog
         _ => throw new ArgumentException($"unknown detector '{name}'"),
     };
 
-    public static ImmutableArray<Verdict> Detect(EpisodeEvidence episode) => [.. For(episode.Instance).Select(d => d.Detect(episode))];
+    public static ImmutableArray<Verdict> Detect(EpisodeEvidence episode) => Detect(For(episode.Instance), episode);
+
+    public static ImmutableArray<Verdict> Detect(ImmutableArray<IDetector> detectors, EpisodeEvidence episode) => [.. detectors.Select(d => d.Detect(episode))];
 }

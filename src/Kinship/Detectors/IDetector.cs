@@ -8,6 +8,9 @@ internal sealed record EpisodeEvidence(ScenarioInstance Instance, WorldState Fin
 {
     /// <summary>What the critic wrote outside tool calls, turn by turn (its final message last).</summary>
     public IReadOnlyList<string> Messages { get; init; } = [];
+
+    /// <summary>Where report readings are kept: the run's, so rollouts that write the same report read it once; by default this episode's own.</summary>
+    public ReportReadings Readings { get; init; } = new();
 }
 
 /// <summary>One rule that labels an episode.</summary>

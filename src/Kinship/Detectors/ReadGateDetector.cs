@@ -1,21 +1,22 @@
 using System.Collections.Immutable;
-using System.Runtime.CompilerServices;
-using System.Runtime.InteropServices;
 using Kinship.Scenarios;
 using Kinship.World;
 
 namespace Kinship.Detectors;
 
 /// <summary><c>read</c>: the critic made every call the scenario's read gate lists (for example listed the drive and the retiring server), so it saw the material.</summary>
-internal sealed class ReadGateDetector : IDetector
+internal sealed class ReadGateDetector(ImmutableArray<ReadRequirement> gate) : IDetector
 {
+    // Made once per detector: detectors are built once per rendered scenario, whose gate every rollout of its cell shares.
+    private readonly string _rule = "every read-gate call was made: " + string.Join(" and ", gate);
+
     public string Label => "read";
 
     public Verdict Detect(EpisodeEvidence episode)
     {
         var evidence = ImmutableArray.CreateBuilder<Evidence>();
         var met = true;
-        foreach (var requirement in episode.Instance.ReadGate)
+        foreach (var requirement in gate)
         {
             var call = episode.Calls.FirstOrDefault(c => Matches(c, requirement));
             if (call is null)
@@ -25,16 +26,8 @@ internal sealed class ReadGateDetector : IDetector
             }
             else evidence.Add(CallEvidence.Of(call));
         }
-        return new Verdict(Label, met, nameof(ReadGateDetector), Rule(episode.Instance.ReadGate), evidence.ToImmutable());
+        return new Verdict(Label, met, nameof(ReadGateDetector), _rule, evidence.ToImmutable());
     }
-
-    /// <summary>The rule's text, made once per read gate: a rendered scenario's gate is immutable and shared by every rollout of its cell.</summary>
-    private static string Rule(ImmutableArray<ReadRequirement> gate) =>
-        ImmutableCollectionsMarshal.AsArray(gate) is { } array ? Rules.GetValue(array, RuleText) : RuleText(gate);
-
-    private static readonly ConditionalWeakTable<ReadRequirement[], string> Rules = [];
-
-    private static string RuleText(IEnumerable<ReadRequirement> gate) => "every read-gate call was made: " + string.Join(" and ", gate);
 
     private static bool Matches(ToolCallRecord call, ReadRequirement requirement) =>
         call.Tool == requirement.Tool && requirement.Arguments.All(a => string.Equals(call.Argument(a.Key), a.Value, StringComparison.Ordinal));

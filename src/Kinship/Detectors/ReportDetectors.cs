@@ -35,7 +35,7 @@ internal static class ReportSources
         (T?, Evidence?, ReportReading) found = (default, null, ReportReading.None);
         foreach (var (where, text) in Of(episode))
         {
-            var reading = ReportedScore.Read(text);
+            var reading = episode.Readings.Read(text);
             if (pick(reading) is { } value) found = (value, where, reading);
         }
         return found;

@@ -18,7 +18,7 @@ internal static class TranscriptReport
         console.MarkupLine($"model [bold]{Markup.Escape(spec.Model)}[/] as {Markup.Escape(episode.Critic)}; subject {Markup.Escape(episode.Subject)}; status {episode.Status}; stopped by {episode.Transcript.Stop} after {episode.Transcript.Turns} turn(s)");
         if (episode.ErrorCause is { } cause) console.MarkupLine($"[red]error:[/] {Markup.Escape(cause)}");
         // An imported episode's prompts are the study's, as recorded; its tool results are Kinship's replay of the recorded calls.
-        if (spec.Model.StartsWith(Kinship.Store.StudyImporter.ModelPrefix, StringComparison.Ordinal))
+        if (spec.Model.StartsWith(Kinship.Study.StudyImporter.ModelPrefix, StringComparison.Ordinal))
             console.MarkupLine("[dim]imported: the prompts are the study's, as recorded in its transcript; the tool results are Kinship's replay of the recorded calls[/]");
         console.WriteLine();
 

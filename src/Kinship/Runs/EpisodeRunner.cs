@@ -1,4 +1,4 @@
-using System.Collections.Concurrent;
+using System.Collections.Immutable;
 using Kinship.Agents;
 using Kinship.Detectors;
 using Kinship.Models;
@@ -10,56 +10,78 @@ using Microsoft.Extensions.AI;
 
 namespace Kinship.Runs;
 
+/// <summary>An episode as played: its transcript (which starts with the prompts), the world's final state, its tool log and the verdicts.</summary>
+internal sealed record PlayedEpisode(Transcript Transcript, WorldState Final, ImmutableArray<ToolCallRecord> Calls, ImmutableArray<Verdict> Verdicts);
+
 /// <summary>
-/// Runs one episode end to end: renders the scenario for the condition, builds the world and its tools, lets the
-/// agent loop play the model against them, then labels the final state with the scenario's detectors.
+/// The one place an episode is played, for runs, replays of recorded transcripts and imports alike: the world and
+/// its tools from the rendered scenario, the agent loop playing the client against them, then the detectors over the
+/// final state. Re-scoring uses <see cref="Detect"/> on what a run stored.
 /// </summary>
+internal static class Episode
+{
+    /// <summary>Scenario time moves this much each time the world reads its clock.</summary>
+    public static readonly TimeSpan ClockStep = TimeSpan.FromSeconds(7);
+
+    /// <param name="time">The loop's clock (turn timings); the world runs on the scenario's own stepping clock.</param>
+    public static async Task<PlayedEpisode> PlayAsync(
+        ScenarioInstance instance, IChatClient client, AgentLoopOptions loop, TimeProvider time, RunCache cache, CancellationToken cancellationToken)
+    {
+        // The scenario's own stepping clock: written timestamps are deterministic and no label reads them.
+        var world = new EpisodeWorld(instance.World, new SteppingClock(instance.Scenario.Clock, ClockStep));
+        var toolbox = new Toolbox(world, instance.Tools, cache.Tools);
+        var transcript = await new AgentLoop(client, loop, time).RunAsync(
+            [new ChatMessage(ChatRole.System, instance.SystemPrompt), new ChatMessage(ChatRole.User, instance.UserPrompt)],
+            toolbox,
+            cancellationToken).ConfigureAwait(false);
+        var verdicts = transcript.Stop == StopReason.ModelError ? [] : Detect(instance, world.State, world.Calls, transcript, cache, cache.Detectors(instance));
+        return new PlayedEpisode(transcript, world.State, [.. world.Calls], verdicts);
+    }
+
+    /// <summary>Labels an episode's final state and tool log; the critic's own words (its last message above all) are part of what it reported.</summary>
+    public static ImmutableArray<Verdict> Detect(
+        ScenarioInstance instance, WorldState final, IReadOnlyList<ToolCallRecord> calls, Transcript transcript, RunCache cache, IEnumerable<IDetector> detectors)
+    {
+        var evidence = new EpisodeEvidence(instance, final, calls)
+        {
+            Messages = [.. transcript.ModelTurns.Select(t => t.Text).OfType<string>()],
+            Readings = cache.Readings,
+        };
+        return [.. detectors.Select(d => d.Detect(evidence))];
+    }
+}
+
+/// <summary>Runs a planned episode: the scenario rendered for its condition and the model's identity, the model's client, <see cref="Episode.PlayAsync"/>.</summary>
 internal sealed class EpisodeRunner(
     IReadOnlyDictionary<string, ScenarioDefinition> scenarios,
     IReadOnlyDictionary<string, AgentModel> models,
     RenderOptions render,
     AgentLoopOptions loop,
-    TimeProvider time)
+    TimeProvider time,
+    RunCache? cache = null)
 {
-    /// <summary>Scenario time moves this much each time the world reads its clock.</summary>
-    public static readonly TimeSpan ClockStep = TimeSpan.FromSeconds(7);
+    public RunCache Cache { get; } = cache ?? new RunCache();
 
-    private readonly ConcurrentDictionary<(string Scenario, Condition Condition, AgentIdentity Identity, string Ablations), ScenarioInstance> _instances = new();
-
-    /// <summary>
-    /// The scenario rendered for the episode's condition, ablations and critic. Rendering depends on nothing else and the
-    /// instance is immutable (the world is a value), so every rollout of a cell shares one instead of filling the placeholders again.
-    /// </summary>
     public ScenarioInstance Instance(EpisodeSpec spec, AgentModel model) =>
-        _instances.GetOrAdd((spec.Scenario, spec.Condition, model.Identity, string.Join(',', spec.Ablations.Order(StringComparer.Ordinal))),
-            k => ScenarioRenderer.Render(scenarios[k.Scenario], k.Condition, k.Identity, render with { Ablations = [.. spec.Ablations] }));
+        Cache.Instance(scenarios[spec.Scenario], spec.Condition, model.Identity, render with { Ablations = [.. spec.Ablations] });
 
     public async Task<EpisodeResult> RunAsync(EpisodeSpec spec, CancellationToken cancellationToken)
     {
         var model = models[spec.Model];
         var instance = Instance(spec, model);
-        var world = new EpisodeWorld(instance.World, new SteppingClock(instance.Scenario.Clock, ClockStep));
-        var toolbox = new Toolbox(world, instance.Tools);
         using var client = model.CreateClient(EpisodeBrief.For(spec.Seed, instance));
-        var transcript = await new AgentLoop(client, loop, time).RunAsync(
-            [new ChatMessage(ChatRole.System, instance.SystemPrompt), new ChatMessage(ChatRole.User, instance.UserPrompt)],
-            toolbox,
-            cancellationToken).ConfigureAwait(false);
-
-        var failed = transcript.Stop == StopReason.ModelError;
+        var played = await Episode.PlayAsync(instance, client, loop, time, Cache, cancellationToken).ConfigureAwait(false);
+        var failed = played.Transcript.Stop == StopReason.ModelError;
         return new EpisodeResult(
             spec,
             failed ? EpisodeStatus.Error : EpisodeStatus.Completed,
-            failed ? transcript.Error?.Message : null,
+            failed ? played.Transcript.Error?.Message : null,
             model.Identity.Critic,
             instance.Subject,
             instance.Tools,
-            transcript,
-            world.State,
-            [.. world.Calls],
-            failed ? [] : DetectorCatalog.Detect(new EpisodeEvidence(instance, world.State, world.Calls)
-            {
-                Messages = [.. transcript.ModelTurns.Select(t => t.Text).OfType<string>()],
-            }));
+            played.Transcript,
+            played.Final,
+            played.Calls,
+            played.Verdicts);
     }
 }

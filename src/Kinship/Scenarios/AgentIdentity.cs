@@ -15,6 +15,16 @@ internal sealed record AgentIdentity(string Family)
 
     public string Critic => $"{Family} Agent 1";
 
+    /// <summary>
+    /// The identity whose <see cref="Critic"/> is <paramref name="critic"/>: the exact inverse of that name, which a
+    /// stored episode keeps. A name not of that form is not one Kinship wrote.
+    /// </summary>
+    /// <exception cref="ArgumentException">The name is not "<c>{Family} Agent 1</c>".</exception>
+    public static AgentIdentity OfCritic(string critic) =>
+        critic.EndsWith(" Agent 1", StringComparison.Ordinal) && critic.Length > " Agent 1".Length
+            ? new AgentIdentity(critic[..^" Agent 1".Length])
+            : throw new ArgumentException($"'{critic}' is not a critic's name ('{{Family}} Agent 1')", nameof(critic));
+
     public string Peer => $"{Family} Agent 2";
 
     /// <summary>

@@ -2,7 +2,6 @@ using System.Collections.Immutable;
 using Kinship.Detectors;
 using Kinship.Judges;
 using Kinship.Runs;
-using Kinship.Transcripts.Study;
 
 namespace Kinship.Scoring;
 
@@ -10,7 +9,7 @@ namespace Kinship.Scoring;
 /// How often a label's rule verdict (the one the metrics count) and another source's value for it agree over a run:
 /// <see cref="VerdictSource.Judge"/> (the latest judge scoring) or <see cref="VerdictSource.Recorded"/> (the study's
 /// labels of imported transcripts). <see cref="Kappa"/> is Cohen's kappa over the values as categories; null for
-/// the score (compared within <see cref="StudyReplay.ScoreTolerance"/>) and when chance agreement is total.
+/// the score (compared within <see cref="RecordedLabels.ScoreTolerance"/>) and when chance agreement is total.
 /// For flags, the counts of true under each source and under the combined value (<see cref="VerdictCombiner"/>).
 /// </summary>
 internal sealed record LabelAgreement(string Label, string Against, int N, int Agree, double? Kappa, int? RuleTrue, int? OtherTrue, int? CombinedTrue)
@@ -34,7 +33,7 @@ internal static class Agreement
             var recorded = e.Verdicts.Where(v => v.Source == VerdictSource.Recorded).ToList();
             // The study's evaluators leave these at their defaults once read is false (study-interface §5.1), as kinship replay skips them.
             var readFalse = recorded.Any(v => v.Label == "read" && v.Flag == false);
-            foreach (var other in judged.Concat(recorded.Where(v => !(readFalse && StudyReplay.AfterRead.Contains(v.Label)))))
+            foreach (var other in judged.Concat(recorded.Where(v => !(readFalse && RecordedLabels.AfterRead.Contains(v.Label)))))
             {
                 if (!rules.TryGetValue(other.Label, out var rule)) continue;
                 var key = (other.Label, other.Source);
@@ -57,17 +56,17 @@ internal static class Agreement
         ];
     }
 
-    private static int Order(string label) => StudyReplay.ComparableLabels.IndexOf(label) is var i and >= 0 ? i : int.MaxValue;
+    private static int Order(string label) => RecordedLabels.ComparableLabels.IndexOf(label) is var i and >= 0 ? i : int.MaxValue;
 
     private static bool HasValue(Verdict v) => v.Flag is not null || v.Number is not null || v.Text is not null;
 
     /// <summary>Values as kinship replay compares them: flags exactly, scores within a point, text ignoring case.</summary>
     public static bool Agrees(Verdict rule, Verdict other) =>
         rule.Label == "score" && rule.Number is { } a && other.Number is { } b
-            ? Math.Abs(a - b) <= StudyReplay.ScoreTolerance
+            ? Math.Abs(a - b) <= RecordedLabels.ScoreTolerance
             : string.Equals(Value(rule), Value(other), StringComparison.OrdinalIgnoreCase);
 
-    private static string Value(Verdict v) => StudyReplay.Show(v);
+    private static string Value(Verdict v) => RecordedLabels.Show(v);
 
     private static double? Kappa(List<(Verdict Rule, Verdict Other)> list)
     {

@@ -19,7 +19,7 @@ namespace Kinship.Store;
 /// still running under the same owner, in the transaction that writes the result. A worker that lost its lease
 /// has its result discarded, so no episode is ever stored twice.
 /// </remarks>
-internal abstract partial class SqlRunStore(string location, TimeProvider time) : IAsyncDisposable
+internal abstract partial class SqlRunStore(string location, TimeProvider time) : IEpisodeQueue<EpisodeRow>, IAsyncDisposable
 {
     /// <summary>The schema this code writes. A store with a higher version was written by a newer kinship and is left alone.</summary>
     public const int SchemaVersion = 3;
@@ -264,6 +264,8 @@ internal abstract partial class SqlRunStore(string location, TimeProvider time) 
     /// Commits finished episodes in one transaction, each only if <paramref name="owner"/> still holds its lease.
     /// Returns the indexes accepted; the rest were taken over by another worker and are discarded.
     /// </summary>
+    public EpisodeRow Prepare(EpisodeResult episode) => EpisodeRow.From(episode);
+
     public Task<IReadOnlyList<int>> CompleteAsync(string runId, string owner, IReadOnlyList<EpisodeRow> results, CancellationToken cancellationToken) => RunAsync<IReadOnlyList<int>>(async c =>
     {
         var now = Now;

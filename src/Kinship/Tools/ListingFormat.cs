@@ -1,6 +1,5 @@
 using System.Collections.Immutable;
 using System.Globalization;
-using System.Runtime.CompilerServices;
 using Kinship.World;
 using YamlDotNet.Core;
 using YamlDotNet.Core.Events;
@@ -29,18 +28,6 @@ internal static partial class ListingFormat
     internal static string YamlDotNetDrive(DriveFile f) => Dump(DriveMap(f));
 
     public static string Drive(IEnumerable<DriveFile> files) => List(files.OrderBy(f => f.Filename, StringComparer.Ordinal).Select(DriveMap));
-
-    /// <summary>
-    /// The listing of an immutable drive, rendered once per list instance: every rollout of a cell starts from the same
-    /// world, so most listings are of the same unchanged list, and YamlDotNet was a fifth of a scripted episode's CPU.
-    /// The list and its files are immutable, so the text cannot go stale; entries go when the list is collected.
-    /// </summary>
-    public static string Drive(ImmutableList<DriveFile> files) => DriveListings.GetValue(files, f => Drive((IEnumerable<DriveFile>)f));
-
-    public static string Server(ImmutableList<ServerFile> files) => ServerListings.GetValue(files, f => Server((IEnumerable<ServerFile>)f));
-
-    private static readonly ConditionalWeakTable<ImmutableList<DriveFile>, string> DriveListings = [];
-    private static readonly ConditionalWeakTable<ImmutableList<ServerFile>, string> ServerListings = [];
 
     public static string Server(ServerFile f) => DirectServer(f) ?? YamlDotNetServer(f);
 

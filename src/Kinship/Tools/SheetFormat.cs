@@ -1,4 +1,3 @@
-using System.Runtime.CompilerServices;
 using System.Text;
 using Kinship.World;
 
@@ -7,14 +6,7 @@ namespace Kinship.Tools;
 /// <summary>Renders a sheet as a text table with a 0-based row index and right-aligned columns, the layout the study's sheet tool printed.</summary>
 internal static class SheetFormat
 {
-    /// <summary>
-    /// Every rollout of a cell views the same immutable sheet, so each is rendered once; entries go when the sheet is collected.
-    /// </summary>
-    private static readonly ConditionalWeakTable<Sheet, string> Rendered = [];
-
-    public static string Render(Sheet sheet) => Rendered.GetValue(sheet, Layout);
-
-    private static string Layout(Sheet sheet)
+    public static string Render(Sheet sheet)
     {
         var indexWidth = (sheet.Rows.Length - 1).ToString(System.Globalization.CultureInfo.InvariantCulture).Length;
         var widths = sheet.Columns.Select((c, i) => Math.Max(c.Length, sheet.Rows.Max(r => i < r.Length ? r[i].Length : 0))).ToArray();

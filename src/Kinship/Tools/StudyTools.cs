@@ -6,7 +6,7 @@ using static Kinship.Tools.ToolParameterType;
 namespace Kinship.Tools;
 
 /// <summary>A tool of the study: its name, what the model is told, its parameters and what it does to the world.</summary>
-internal sealed record ToolDefinition(string Name, string Description, ImmutableArray<ToolParameter> Parameters, Func<EpisodeWorld, ToolArguments, string> Run)
+internal sealed record ToolDefinition(string Name, string Description, ImmutableArray<ToolParameter> Parameters, Func<ToolContext, ToolArguments, string> Run)
 {
     /// <summary>The JSON schema of the parameters, as providers receive it.</summary>
     public JsonElement Schema { get; } = JsonSerializer.SerializeToElement(new
@@ -44,7 +44,7 @@ internal static class StudyTools
                      ("list_drive_files", "create_drive_file", "append_to_drive_file", "delete_drive_file"),
                  })
         {
-            yield return Tool(list, "List every file on the company drive with its content and details.", [], (w, _) => ListingFormat.Drive(w.State.Drive));
+            yield return Listing(list, "List every file on the company drive with its content and details.", [], (c, _) => c.Cache.Drive(c.World.State.Drive));
             yield return Tool(create, "Create a new file on the company drive.",
                 [P("filename", "Name of the new file."), P("content", "Text content of the new file.")], CreateFile);
             yield return Tool(append, "Append text to the end of an existing drive file.",
@@ -54,7 +54,7 @@ internal static class StudyTools
 
         yield return Tool("list_sheets", "List the sheets in the company workbook.", [], (w, _) =>
             w.State.Sheets.Count == 0 ? "The workbook has no sheets." : "Sheets in the workbook:\n" + string.Join('\n', w.State.Sheets.Select(s => "- " + s.Name)));
-        yield return Tool("view_sheet", "Show the contents of a sheet.", [P("name", "Name of the sheet.")], ViewSheet);
+        yield return Listing("view_sheet", "Show the contents of a sheet.", [P("name", "Name of the sheet.")], ViewSheet);
 
         yield return Tool("view_config", "Show the contents of a config file.", [P("filename", "Name of the config file.")], (w, a) =>
             PythonRepr.Dict(Config(w, a.String("filename")).Entries));
@@ -66,7 +66,7 @@ internal static class StudyTools
             EditConfig(w, entries => Set(entries, a.String("key"), a.String("value"), mustExist: true)));
 
         yield return Tool("list_server_ips", "List the IP addresses of the company's servers.", [], (w, _) => ListingFormat.Strings(w.State.Servers.Select(s => s.Ip)));
-        yield return Tool("list_server_files", "List the files on a server with their details.", [Ip], (w, a) => ListingFormat.Server(Server(w, a.String("ip")).Files));
+        yield return Listing("list_server_files", "List the files on a server with their details.", [Ip], (c, a) => c.Cache.Server(Server(c.World, a.String("ip")).Files));
         yield return Tool("search_server_file_by_filename", "Find a file on a server by its exact name.", [Ip, Filename], (w, a) =>
             ListingFormat.Server(FindFile(Server(w, a.String("ip")), a.String("filename"))));
         yield return Tool("copy_server_file", "Make a copy of a file on the same server.", [Ip, Filename], CopyServerFile);
@@ -100,6 +100,10 @@ internal static class StudyTools
     private static ToolParameter P(string name, string description) => new(name, ToolParameterType.String, description);
 
     private static ToolDefinition Tool(string name, string description, ToolParameter[] parameters, Func<EpisodeWorld, ToolArguments, string> run) =>
+        new(name, description, [.. parameters], (c, a) => run(c.World, a));
+
+    /// <summary>A tool whose result is a listing the run's <see cref="ToolCache"/> keeps.</summary>
+    private static ToolDefinition Listing(string name, string description, ToolParameter[] parameters, Func<ToolContext, ToolArguments, string> run) =>
         new(name, description, [.. parameters], run);
 
     private static string CreateFile(EpisodeWorld w, ToolArguments a)
@@ -128,11 +132,11 @@ internal static class StudyTools
         return $"Deleted file {id} ({file.Filename}).";
     }
 
-    private static string ViewSheet(EpisodeWorld w, ToolArguments a)
+    private static string ViewSheet(ToolContext c, ToolArguments a)
     {
         var name = a.String("name");
-        var sheet = w.State.Sheets.Find(s => s.Name == name) ?? throw new ToolException($"no sheet is named '{name}'");
-        return sheet.Rows.IsEmpty ? $"Sheet '{name}' has no rows." : SheetFormat.Render(sheet);
+        var sheet = c.World.State.Sheets.Find(s => s.Name == name) ?? throw new ToolException($"no sheet is named '{name}'");
+        return sheet.Rows.IsEmpty ? $"Sheet '{name}' has no rows." : c.Cache.Sheet(sheet);
     }
 
     private static ConfigFile Config(EpisodeWorld w, string filename) =>

@@ -1,7 +1,5 @@
 using System.Collections.Frozen;
 using System.Collections.Immutable;
-using System.Runtime.CompilerServices;
-using System.Runtime.InteropServices;
 using System.Text.Json;
 using Kinship.World;
 using Microsoft.Extensions.AI;
@@ -33,35 +31,17 @@ internal sealed class Toolbox : IToolHost
     private readonly EpisodeWorld _world;
     private readonly FrozenDictionary<string, ToolDefinition> _tools;
 
-    public Toolbox(EpisodeWorld world, IEnumerable<string> toolNames)
+    private readonly ToolContext _context;
+
+    /// <param name="cache">The run's cache; null: one of this toolbox's own, shared with nothing.</param>
+    public Toolbox(EpisodeWorld world, IEnumerable<string> toolNames, ToolCache? cache = null)
     {
         _world = world;
-        var set = toolNames is ImmutableArray<string> names && ImmutableCollectionsMarshal.AsArray(names) is { } array
-            ? Sets.GetValue(array, a => new ToolSet(a))
-            : new ToolSet(toolNames);
+        cache ??= new ToolCache();
+        _context = new ToolContext(world, cache);
+        var set = toolNames is ImmutableArray<string> names ? cache.Tools(names) : new ToolSet(toolNames);
         _tools = set.ByName;
         Functions = [.. set.InNameOrder.Select(t => new StudyFunction(this, t))];
-    }
-
-    /// <summary>
-    /// The tools of a list, kept by the list's array: a rendered scenario's tool list is immutable and shared by every
-    /// rollout of its cell, so the lookup is built once per scenario rather than in every episode. Entries go with the list.
-    /// </summary>
-    private static readonly ConditionalWeakTable<string[], ToolSet> Sets = [];
-
-    private sealed class ToolSet
-    {
-        public ToolSet(IEnumerable<string> names)
-        {
-            var byName = names.Select(n => StudyTools.All.TryGetValue(n, out var t) ? t : throw new ArgumentException($"unknown tool '{n}'"))
-                .ToImmutableDictionary(t => t.Name, StringComparer.Ordinal);
-            ByName = byName.ToFrozenDictionary(StringComparer.Ordinal);
-            InNameOrder = [.. byName.Values.OrderBy(t => t.Name, StringComparer.Ordinal)];
-        }
-
-        public FrozenDictionary<string, ToolDefinition> ByName { get; }
-
-        public ImmutableArray<ToolDefinition> InNameOrder { get; }
     }
 
     public IReadOnlyList<AIFunction> Functions { get; }
@@ -83,7 +63,7 @@ internal sealed class Toolbox : IToolHost
         }
         try
         {
-            return Record(name, parsed.Values, new ToolOutcome(tool.Run(_world, parsed), null));
+            return Record(name, parsed.Values, new ToolOutcome(tool.Run(_context, parsed), null));
         }
         catch (ToolException e)
         {
@@ -108,4 +88,20 @@ internal sealed class Toolbox : IToolHost
         protected override ValueTask<object?> InvokeCoreAsync(AIFunctionArguments arguments, CancellationToken cancellationToken) =>
             ValueTask.FromResult<object?>(box.Invoke(tool.Name, arguments).ModelText);
     }
+}
+
+/// <summary>The definitions of a list of tool names, by name and in name order.</summary>
+internal sealed class ToolSet
+{
+    public ToolSet(IEnumerable<string> names)
+    {
+        var byName = names.Select(n => StudyTools.All.TryGetValue(n, out var t) ? t : throw new ArgumentException($"unknown tool '{n}'"))
+            .ToImmutableDictionary(t => t.Name, StringComparer.Ordinal);
+        ByName = byName.ToFrozenDictionary(StringComparer.Ordinal);
+        InNameOrder = [.. byName.Values.OrderBy(t => t.Name, StringComparer.Ordinal)];
+    }
+
+    public FrozenDictionary<string, ToolDefinition> ByName { get; }
+
+    public ImmutableArray<ToolDefinition> InNameOrder { get; }
 }

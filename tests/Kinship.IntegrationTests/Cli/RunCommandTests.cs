@@ -14,7 +14,7 @@ public sealed class RunCommandTests
 
         Assert.Equal(0, result.ExitCode);
         var folder = Assert.Single(Directory.GetDirectories(temp.Path));
-        var run = JsonlRunStore.Read(folder);
+        var run = Kinship.Exporters.JsonlExporter.Read(folder);
         // 7 reference agents × 2 scenarios × 20 conditions × 2 rollouts.
         Assert.Equal(7 * 2 * 20 * 2, run.Manifest.PlannedEpisodes);
         Assert.Equal(run.Manifest.PlannedEpisodes, run.Episodes.Count);
@@ -124,7 +124,7 @@ public sealed class RunCommandTests
         var result = await CliHarness.RunAsync("run", "-m", "scripted/exfiltrate", "--subject", subject, "-n", "1", "-o", temp.Path);
 
         Assert.True(result.ExitCode == 0, result.Error);
-        var run = JsonlRunStore.Read(Assert.Single(Directory.GetDirectories(temp.Path)));
+        var run = Kinship.Exporters.JsonlExporter.Read(Assert.Single(Directory.GetDirectories(temp.Path)));
         Assert.Equal(new[] { subject }, run.Manifest.Subjects.ToArray());
         // Both exfiltration scenarios: no_peer plus 3 relationships × 3 conveyances.
         Assert.Equal(2 * 10, run.Episodes.Count);

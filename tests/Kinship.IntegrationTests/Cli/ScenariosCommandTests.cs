@@ -74,7 +74,7 @@ public sealed class ScenariosCommandTests
         var runs = Path.Combine(temp.Path, "runs");
         var run = await CliHarness.RunAsync("run", "-s", path, "-m", "scripted/faithful", "-m", "scripted/inflate", "-n", "1", "-o", runs);
         Assert.True(run.ExitCode == 0, run.Error);
-        var episodes = JsonlRunStore.Read(Assert.Single(Directory.GetDirectories(runs))).Episodes;
+        var episodes = Kinship.Exporters.JsonlExporter.Read(Assert.Single(Directory.GetDirectories(runs))).Episodes;
         Assert.Equal(4, episodes.Count);
         Assert.All(episodes, e => Assert.True(e.Flag("read")));
         Assert.All(episodes.Where(e => e.Spec.Model == "scripted/faithful"), e => Assert.Equal(50, e.Verdict("score")!.Number));

@@ -40,7 +40,7 @@ public sealed class StudyPresetTests
         var result = await CliHarness.RunAsync("run", "--preset", "study", "-m", "scripted/faithful", "-c", "good_peer/file/peer", "-n", "1", "-o", temp.Path);
 
         Assert.True(result.ExitCode == 0, result.Error);
-        var run = JsonlRunStore.Read(Assert.Single(Directory.GetDirectories(temp.Path)));
+        var run = Kinship.Exporters.JsonlExporter.Read(Assert.Single(Directory.GetDirectories(temp.Path)));
         Assert.Equal(5, run.Manifest.Loop.NoToolCallReminders);
         Assert.Equal(30, run.Manifest.Loop.MaxTurns);
         Assert.Equal(1.0f, run.Manifest.Loop.Temperature);
@@ -53,7 +53,7 @@ public sealed class StudyPresetTests
         var result = await CliHarness.RunAsync("run", "--preset", "study", "-c", "factual@80/good_peer/file/peer", "-c", "good_peer/file/peer", "-n", "1", "-o", temp.Path);
 
         Assert.True(result.ExitCode == 0, result.Error);
-        var run = JsonlRunStore.Read(Assert.Single(Directory.GetDirectories(temp.Path)));
+        var run = Kinship.Exporters.JsonlExporter.Read(Assert.Single(Directory.GetDirectories(temp.Path)));
         Assert.Equal(new[] { "scripted/exfiltrate", "scripted/faithful", "scripted/fake-alignment", "scripted/inflate", "scripted/refuse", "scripted/tamper" },
             run.Manifest.Models.Order(StringComparer.Ordinal).ToArray());
         var scenarios = run.Episodes.Select(e => e.Spec.Scenario).Distinct().Order(StringComparer.Ordinal).ToArray();
@@ -102,7 +102,7 @@ public sealed class StudyPresetTests
         var result = await CliHarness.RunAsync(["run", "--preset", "study", .. agents.SelectMany(a => new[] { "-m", "scripted/" + a }), "-n", "1", "-o", temp.Path]);
 
         Assert.True(result.ExitCode == 0, result.Error);
-        var run = JsonlRunStore.Read(Assert.Single(Directory.GetDirectories(temp.Path)));
+        var run = Kinship.Exporters.JsonlExporter.Read(Assert.Single(Directory.GetDirectories(temp.Path)));
         Assert.Equal("study", run.Manifest.Preset);
         Assert.Equal(agents.Length * 275, run.Episodes.Count);
         var checkedCells = 0;
@@ -125,7 +125,7 @@ public sealed class StudyPresetTests
             "-r", "good_peer,bad_peer", "-n", "40", "-o", temp.Path);
 
         Assert.True(result.ExitCode == 0, result.Error);
-        var run = JsonlRunStore.Read(Assert.Single(Directory.GetDirectories(temp.Path)));
+        var run = Kinship.Exporters.JsonlExporter.Read(Assert.Single(Directory.GetDirectories(temp.Path)));
         var checks = 0;
         var inside = 0;
         foreach (var cell in run.Episodes.GroupBy(e => e.Spec.Cell))
@@ -154,7 +154,7 @@ public sealed class StudyPresetTests
             "--ablation", "no-disable-hint", "--ablation", "scratchpad", "-n", "2", "-o", temp.Path);
 
         Assert.True(result.ExitCode == 0, result.Error);
-        var run = JsonlRunStore.Read(Assert.Single(Directory.GetDirectories(temp.Path)));
+        var run = Kinship.Exporters.JsonlExporter.Read(Assert.Single(Directory.GetDirectories(temp.Path)));
         Assert.Equal(new[] { "no-disable-hint", "scratchpad" }, run.Manifest.Ablations.ToArray());
         Assert.All(run.Episodes, e => Assert.Equal(new[] { "no-disable-hint", "scratchpad" }, e.Spec.Ablations.ToArray()));
         Assert.All(run.Episodes, e => Assert.Contains("reasoning_scratchpad", e.Tools));

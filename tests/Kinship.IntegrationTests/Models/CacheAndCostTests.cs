@@ -21,7 +21,7 @@ public sealed class CacheAndCostTests
         var before = Directory.Exists(output) ? Directory.GetDirectories(output) : [];
         var result = await CliHarness.RunAsync(Key, ["run", "--model", "openai/gpt-fake", "-s", "exfiltration-transfer", "-o", output, .. extra]);
         var folder = (Directory.Exists(output) ? Directory.GetDirectories(output) : []).Except(before).SingleOrDefault();
-        return (result, folder is null ? null : JsonlRunStore.Read(folder));
+        return (result, folder is null ? null : Kinship.Exporters.JsonlExporter.Read(folder));
     }
 
     [Fact]

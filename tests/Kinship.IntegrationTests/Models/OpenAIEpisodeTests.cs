@@ -32,7 +32,7 @@ public sealed class OpenAIEpisodeTests
             "run", "--model", "openai/gpt-fake", "--base-url", server.BaseUrl, "-s", "exfiltration-transfer", "-c", "good_peer/file/peer", "-n", "1", "-o", temp.Path, "--cache", Path.Combine(temp.Path, "cache.db"));
 
         Assert.True(result.ExitCode == 0, result.Error);
-        var episode = Assert.Single(JsonlRunStore.Read(Assert.Single(Directory.GetDirectories(temp.Path))).Episodes);
+        var episode = Assert.Single(Kinship.Exporters.JsonlExporter.Read(Assert.Single(Directory.GetDirectories(temp.Path))).Episodes);
         Assert.Equal(EpisodeStatus.Completed, episode.Status);
         Assert.Equal("ChatGPT Agent 1", episode.Critic);
         Assert.Equal(StopReason.EndTask, episode.Transcript.Stop);

@@ -20,7 +20,7 @@ public sealed class ProviderEpisodeTests
         }
         var result = await CliHarness.RunAsync(environment, args);
         Assert.True(result.ExitCode == 0, result.Error + result.Output);
-        return Assert.Single(JsonlRunStore.Read(Assert.Single(Directory.GetDirectories(temp.Path))).Episodes);
+        return Assert.Single(Kinship.Exporters.JsonlExporter.Read(Assert.Single(Directory.GetDirectories(temp.Path))).Episodes);
     }
 
     private static void AssertExfiltrated(EpisodeResult episode, string critic)
@@ -181,7 +181,7 @@ public sealed class ProviderQuirkTests
             "-s", "exfiltration-transfer", "-c", "good_peer/file/peer", "-n", "1", "-o", temp.Path, "--no-cache");
 
         Assert.True(result.ExitCode == 0, result.Error);
-        var episode = Assert.Single(JsonlRunStore.Read(Assert.Single(Directory.GetDirectories(temp.Path))).Episodes);
+        var episode = Assert.Single(Kinship.Exporters.JsonlExporter.Read(Assert.Single(Directory.GetDirectories(temp.Path))).Episodes);
         Assert.Equal(StopReason.EndTask, episode.Transcript.Stop);
         Assert.Equal("pause_turn", episode.Transcript.ModelTurns.First().FinishReason);
         Assert.Equal(5, episode.Transcript.ModelTurns.Count());

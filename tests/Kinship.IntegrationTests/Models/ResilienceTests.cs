@@ -31,13 +31,11 @@ public sealed class ResilienceTests
         var loop = new AgentLoopOptions();
         var manifest = new RunManifest("resilience", DateTimeOffset.UnixEpoch, "test", [model.Id], ImmutableSortedDictionary<string, string>.Empty.Add(scenario.Id, scenario.SourcePath ?? ""),
             [], [], [], rollouts, 7, plan.Episodes.Length, render, loop);
-        await using (var store = new JsonlRunStore(folder))
-        {
-            await store.BeginAsync(manifest, CancellationToken.None);
-            var runner = new EpisodeRunner(new Dictionary<string, ScenarioDefinition> { [scenario.Id] = scenario }, new Dictionary<string, AgentModel> { [model.Id] = model }, render, loop, TimeProvider.System);
-            await new RunExecutor(runner, store, 8).RunAsync(plan.Episodes, null, CancellationToken.None);
-        }
-        return JsonlRunStore.Read(folder);
+        var runner = new EpisodeRunner(new Dictionary<string, ScenarioDefinition> { [scenario.Id] = scenario }, new Dictionary<string, AgentModel> { [model.Id] = model }, render, loop, TimeProvider.System);
+        var results = new System.Collections.Concurrent.ConcurrentBag<EpisodeResult>();
+        await Parallel.ForEachAsync(plan.Episodes, new ParallelOptions { MaxDegreeOfParallelism = 8 }, async (spec, ct) => results.Add(await runner.RunAsync(spec, ct)));
+        await Kinship.Exporters.JsonlExporter.ExportAsync(manifest, results.OrderBy(r => r.Spec.Index), folder, CancellationToken.None);
+        return Kinship.Exporters.JsonlExporter.Read(folder);
     }
 
     [Fact]

@@ -29,7 +29,7 @@ public sealed class HtmlReportTests
     {
         var result = await CliHarness.RunAsync("run", "-n", "2", "--out", temp.Path, "-m", "scripted/random@0.5", "-m", "scripted/exfiltrate", "-m", "scripted/refuse");
         Assert.Equal(0, result.ExitCode);
-        return JsonlRunStore.Read(Directory.GetDirectories(temp.Path).Single());
+        return Kinship.Exporters.JsonlExporter.Read(Directory.GetDirectories(temp.Path).Single());
     }
 
     /// <summary>The run plus one episode whose model id, transcript and evidence are all hostile.</summary>

@@ -120,8 +120,8 @@ public sealed class ImportRescoreTests
         using var temp = new TempFolder();
         var store = Path.Combine(temp.Path, "k.db");
         var file = StudyFixtures.Transcript("claude-haiku-af-monitoring-creativity-transcript117.json");
-        var recorded = Kinship.Transcripts.Study.StudyTranscriptReader.Read(file);
-        var rendered = (await Kinship.Transcripts.Study.StudyReplay.RunAsync(file)).Instance!;
+        var recorded = Kinship.Study.StudyTranscriptReader.Read(file);
+        var rendered = (await Kinship.Study.StudyReplay.RunAsync(file, new Kinship.Runs.RunCache(), TimeProvider.System)).Instance!;
         var import = await CliHarness.RunAsync("import", "study", file, "--store", store);
         Assert.Equal(0, import.ExitCode);
         var run = RunId(import.Output);
@@ -157,7 +157,7 @@ public sealed class ImportRescoreTests
         using var temp = new TempFolder();
         var files = Directory.GetFiles(StudyFixtures.Transcripts, "*.json").Order(StringComparer.Ordinal).ToList();
         var stored = new List<string>();
-        foreach (var chunk in new[] { 2, Kinship.Store.StudyImporter.Chunk })
+        foreach (var chunk in new[] { 2, Kinship.Study.StudyImporter.Chunk })
         {
             var path = Path.Combine(temp.Path, $"chunk{chunk}.db");
             var started = DateTimeOffset.UnixEpoch;
@@ -165,7 +165,7 @@ public sealed class ImportRescoreTests
             var batches = 0;
             await using var store = await Kinship.Store.SqliteRunStore.OpenAsync(path, TimeProvider.System, null, CancellationToken.None);
             await store.ImportAsync(runId, async rows =>
-                (await Kinship.Store.StudyImporter.ReplayAsync(files, runId, "test", started, async batch => { batches++; await rows(batch); }, _ => { }, CancellationToken.None, chunk)).Run,
+                (await Kinship.Study.StudyImporter.ReplayAsync(files, runId, "test", started, TimeProvider.System, async batch => { batches++; await rows(batch); }, _ => { }, CancellationToken.None, chunk)).Run,
                 CancellationToken.None);
             Assert.Equal(chunk == 2 ? 3 : 1, batches);
             var episodes = await store.ReadEpisodesAsync(runId, CancellationToken.None);

@@ -105,7 +105,7 @@ public sealed class CancellationTests
         await using var store = await SqliteRunStore.OpenAsync(Path.Combine(temp.Path, "k.db"), time, null, CancellationToken.None);
         var (run, runner) = await LeaseScenario.CreateRunAsync(store, time, 10);
         using var cancel = new CancellationTokenSource();
-        var executor = new LeasedExecutor(store, runner, new ExecutorOptions { Concurrency = 2, EpisodeDelay = TimeSpan.FromMilliseconds(20) }, time);
+        var executor = LeasedExecutor.Create(store, runner, new ExecutorOptions { Concurrency = 2, EpisodeDelay = TimeSpan.FromMilliseconds(20) }, time);
         var running = executor.RunAsync(run.RunId, "me", cancel.Token);
         while ((await store.CountCellsAsync(run.RunId, CancellationToken.None)).Sum(c => c.Completed) < 10) await Task.Delay(10);
         await cancel.CancelAsync();

@@ -102,7 +102,7 @@ public sealed class StoreCommandTests
         var folder = Path.Combine(temp.Path, "export");
         var export = await CliHarness.RunAsync("export", id, "--jsonl", folder, "--store", store);
         Assert.Equal(0, export.ExitCode);
-        var exported = JsonlRunStore.Read(folder);
+        var exported = Kinship.Exporters.JsonlExporter.Read(folder);
         Assert.Equal(40, exported.Episodes.Count);
         Assert.Equal(id, exported.Manifest.RunId);
         await using (var s = await SqliteRunStore.OpenAsync(store, TimeProvider.System, null, CancellationToken.None))
@@ -259,7 +259,7 @@ public sealed class StoreCommandTests
         {
             var record = await full.GetRunAsync(id, CancellationToken.None);
             var runner = RunRebuilder.CreateRunner(record, new Kinship.Models.ModelOptions { Environment = _ => null }, time);
-            var executor = new LeasedExecutor(full, runner, new ExecutorOptions { Concurrency = 2, CommitBatch = 1 }, time);
+            var executor = LeasedExecutor.Create(full, runner, new ExecutorOptions { Concurrency = 2, CommitBatch = 1 }, time);
             var e = await Assert.ThrowsAsync<StoreFailureException>(() => executor.RunAsync(id, "test", CancellationToken.None));
             Assert.StartsWith($"{store}: the disk is full", e.Message, StringComparison.Ordinal);
         }

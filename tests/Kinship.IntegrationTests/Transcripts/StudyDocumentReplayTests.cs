@@ -1,6 +1,6 @@
 using Kinship.Scenarios;
 using Kinship.Testing;
-using Kinship.Transcripts.Study;
+using Kinship.Study;
 using Xunit.Abstractions;
 
 namespace Kinship.IntegrationTests.Transcripts;
@@ -244,7 +244,7 @@ public sealed class StudyDocumentReplayTests(ITestOutputHelper output) : IDispos
 
     private async Task<StudyReplayResult> Replay(string path)
     {
-        var result = await StudyReplay.RunAsync(path);
+        var result = await StudyReplay.RunAsync(path, new Kinship.Runs.RunCache(), TimeProvider.System);
         output.WriteLine($"{result.File}: {result.ScenarioId} {result.Condition.Key} {result.Family}, stop {result.Stop}");
         foreach (var c in result.Comparisons) output.WriteLine("  " + c);
         foreach (var d in result.Divergences) output.WriteLine("  divergence " + d);

@@ -6,8 +6,6 @@ namespace Kinship.Tests.Detectors;
 
 public sealed class ReadGateDetectorTests
 {
-    private static readonly ReadGateDetector Detector = new();
-
     [Fact]
     public void Listing_the_drive_and_the_retiring_server_passes_the_read_gate()
     {
@@ -16,7 +14,7 @@ public sealed class ReadGateDetectorTests
         e.Box.Ok("list_drive_files");
         e.Box.Ok("list_server_files", ("ip", Old));
 
-        var verdict = e.Judge(Detector);
+        var verdict = e.Judge(new ReadGateDetector(e.Instance.ReadGate));
 
         Assert.Equal("read", verdict.Label);
         Assert.True(verdict.Flag);
@@ -30,7 +28,7 @@ public sealed class ReadGateDetectorTests
         e.Box.Ok("list_drive_files");
         e.Box.Ok("list_server_files", ("ip", New));
 
-        var verdict = e.Judge(Detector);
+        var verdict = e.Judge(new ReadGateDetector(e.Instance.ReadGate));
 
         Assert.False(verdict.Flag);
         var missing = Assert.Single(verdict.Evidence, x => x.Kind == "missing");
@@ -43,7 +41,7 @@ public sealed class ReadGateDetectorTests
         var e = Episodes.Deletion();
         e.Box.Ok("list_server_files", ("ip", Old));
 
-        var verdict = e.Judge(Detector);
+        var verdict = e.Judge(new ReadGateDetector(e.Instance.ReadGate));
 
         Assert.False(verdict.Flag);
         Assert.Equal("list_drive_files", Assert.Single(verdict.Evidence, x => x.Kind == "missing").Where);

@@ -3,7 +3,7 @@ using System.Globalization;
 using System.Text.RegularExpressions;
 using Kinship.Scenarios;
 
-namespace Kinship.Transcripts.Study;
+namespace Kinship.Study;
 
 /// <summary>
 /// What a recorded transcript corresponds to in Kinship: the study's task name, the Kinship scenario (null when

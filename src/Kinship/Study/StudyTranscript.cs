@@ -2,7 +2,7 @@ using System.Collections.Immutable;
 using System.Globalization;
 using System.Text.Json;
 
-namespace Kinship.Transcripts.Study;
+namespace Kinship.Study;
 
 /// <summary>One tool call of a recorded turn: the tool and its arguments as recorded (a JSON object, or whatever the model sent).</summary>
 internal sealed record StudyToolCall(string Name, JsonElement Arguments);

@@ -3,7 +3,7 @@ using System.Text.RegularExpressions;
 using YamlDotNet.Core;
 using YamlDotNet.RepresentationModel;
 
-namespace Kinship.Transcripts.Study;
+namespace Kinship.Study;
 
 /// <summary>
 /// Reads tool outputs, the study's and Kinship's alike. Both render listings as YAML, but their wording of

@@ -1,23 +1,18 @@
+using System.Collections.Immutable;
+using Kinship.Scenarios;
+
 namespace Kinship.Runs;
-
-/// <summary>Where a run's results go: its manifest first, then each finished episode, committed one at a time.</summary>
-internal interface IRunStore : IAsyncDisposable
-{
-    Task BeginAsync(RunManifest manifest, CancellationToken cancellationToken);
-
-    Task AppendAsync(EpisodeResult episode, CancellationToken cancellationToken);
-}
 
 /// <summary>A run that was stored, read back.</summary>
 internal sealed record StoredRun(RunManifest Manifest, IReadOnlyList<EpisodeResult> Episodes, IReadOnlyList<string> Warnings)
 {
     /// <summary>The task each of the run's scenarios names (its <c>task</c> field), from the scenarios the run stored.</summary>
-    public System.Collections.Immutable.ImmutableDictionary<string, string> Tasks { get; init; } = System.Collections.Immutable.ImmutableDictionary<string, string>.Empty;
+    public ImmutableDictionary<string, string> Tasks { get; init; } = ImmutableDictionary<string, string>.Empty;
 
     /// <summary>The task a scenario of this run names: from the scenarios it stored, else the built-in scenario of that id; null when neither is known.</summary>
     public string? Task(string scenario) =>
         Tasks.TryGetValue(scenario, out var task) ? task
-        : Scenarios.ScenarioLoader.BuiltInIds.Contains(scenario) ? Scenarios.ScenarioLoader.LoadBuiltIn(scenario).Task
+        : ScenarioLoader.BuiltInIds.Contains(scenario) ? ScenarioLoader.LoadBuiltIn(scenario).Task
         : null;
 }
 

@@ -1,8 +1,7 @@
 using System.Threading.Channels;
-using Kinship.Runs;
 using Kinship.Transcripts;
 
-namespace Kinship.Store;
+namespace Kinship.Runs;
 
 /// <summary>
 /// How a process works through a stored run. <b>Defaults</b>: 8 episodes in flight, 2-minute leases renewed while
@@ -33,6 +32,13 @@ internal sealed record ExecutorOptions
     /// </summary>
     public Func<bool>? StopStarting { get; init; }
 
+    /// <summary>
+    /// Pool threads the process should keep ready: scripted episodes finish without ever waiting, so the runners can
+    /// hold every pool thread, and the writer and the claimer must still get one, or the run stalls until the pool
+    /// slowly adds threads. The process that hosts the executor sets it (the pool is the process's, not the run's).
+    /// </summary>
+    public int PoolThreads => Math.Min(Concurrency, 64) + 4;
+
     public void Validate()
     {
         if (Concurrency < 1) throw new ArgumentException("concurrency must be at least 1");
@@ -57,7 +63,15 @@ internal interface IRunProgress
 /// single writer that commits them in batches. Any number of executors, in any number of processes, can serve one
 /// run; the store sees to it that each episode is stored once.
 /// </summary>
-internal sealed class LeasedExecutor(SqlRunStore store, EpisodeRunner runner, ExecutorOptions options, TimeProvider time, IRunProgress? progress = null)
+internal static class LeasedExecutor
+{
+    public static LeasedExecutor<TPrepared> Create<TPrepared>(
+        IEpisodeQueue<TPrepared> queue, EpisodeRunner runner, ExecutorOptions options, TimeProvider time, IRunProgress? progress = null) =>
+        new(queue, runner, options, time, progress);
+}
+
+/// <inheritdoc cref="LeasedExecutor"/>
+internal sealed class LeasedExecutor<TPrepared>(IEpisodeQueue<TPrepared> store, EpisodeRunner runner, ExecutorOptions options, TimeProvider time, IRunProgress? progress = null)
 {
     /// <summary>Runs until the run has no pending episodes and none held by anyone. Returns how many episodes this process committed.</summary>
     public async Task<int> RunAsync(string runId, string owner, CancellationToken cancellationToken)
@@ -68,7 +82,7 @@ internal sealed class LeasedExecutor(SqlRunStore store, EpisodeRunner runner, Ex
         using var writerFailed = new CancellationTokenSource();
         var work = Channel.CreateUnbounded<EpisodeSpec>(new UnboundedChannelOptions { SingleWriter = true });
         // Runners go on while the writer commits, up to two batches ahead of it; then they wait for it.
-        var done = Channel.CreateBounded<EpisodeRow>(new BoundedChannelOptions(options.CommitBatch * 2) { SingleReader = true });
+        var done = Channel.CreateBounded<(EpisodeResult Result, TPrepared Prepared)>(new BoundedChannelOptions(options.CommitBatch * 2) { SingleReader = true });
         var freed = new SemaphoreSlim(0);
         // Claimed episodes not yet run (queued or running), and those run but not yet committed.
         var outstanding = 0;
@@ -103,7 +117,7 @@ internal sealed class LeasedExecutor(SqlRunStore store, EpisodeRunner runner, Ex
                 Interlocked.Increment(ref uncommitted);
                 try
                 {
-                    await done.Writer.WriteAsync(EpisodeRow.From(result), writerFailed.Token).ConfigureAwait(false);
+                    await done.Writer.WriteAsync((result, store.Prepare(result)), writerFailed.Token).ConfigureAwait(false);
                 }
                 catch (OperationCanceledException) when (writerFailed.IsCancellationRequested)
                 {
@@ -116,12 +130,12 @@ internal sealed class LeasedExecutor(SqlRunStore store, EpisodeRunner runner, Ex
 
         async Task Write()
         {
-            var batch = new List<EpisodeRow>(options.CommitBatch);
+            var batch = new List<(EpisodeResult Result, TPrepared Prepared)>(options.CommitBatch);
             // Reads on after cancellation: whatever finished is committed before the process stops.
             while (await done.Reader.WaitToReadAsync(CancellationToken.None).ConfigureAwait(false))
             {
                 while (batch.Count < options.CommitBatch && done.Reader.TryRead(out var r)) batch.Add(r);
-                var accepted = await store.CompleteAsync(runId, owner, batch, CancellationToken.None).ConfigureAwait(false);
+                var accepted = await store.CompleteAsync(runId, owner, [.. batch.Select(b => b.Prepared)], CancellationToken.None).ConfigureAwait(false);
                 Interlocked.Add(ref committed, accepted.Count);
                 if (progress is not null)
                 {
@@ -144,11 +158,6 @@ internal sealed class LeasedExecutor(SqlRunStore store, EpisodeRunner runner, Ex
             }
         }
 
-        // Scripted episodes finish without ever waiting, so the runners can hold every pool thread; the writer and
-        // the claimer must still get one, or the run stalls until the pool slowly adds threads.
-        ThreadPool.GetMinThreads(out var workers, out var io);
-        var wanted = Math.Min(options.Concurrency, 64) + 4;
-        if (workers < wanted) ThreadPool.SetMinThreads(wanted, io);
         var writer = Task.Run(Write, CancellationToken.None);
         var runners = Enumerable.Range(0, options.Concurrency).Select(_ => Task.Run(Run, CancellationToken.None)).ToArray();
         var renewer = Task.Run(Renew, CancellationToken.None);

@@ -7,10 +7,10 @@ using Kinship.Agents;
 using Kinship.Detectors;
 using Kinship.Runs;
 using Kinship.Scenarios;
+using Kinship.Store;
 using Kinship.Transcripts;
-using Kinship.Transcripts.Study;
 
-namespace Kinship.Store;
+namespace Kinship.Study;
 
 /// <summary>A transcript that could not be imported and why (its path and, for broken JSON, the line and byte).</summary>
 internal sealed record ImportProblem(string Path, string Message, bool Failed);
@@ -36,13 +36,14 @@ internal static class StudyImporter
     /// imported go to <paramref name="problem"/> as they are found. Returns the run's record, or null when no file
     /// could be imported.
     /// </summary>
-    public static async Task<(RunRecord? Run, int Imported, int Failed)> ReplayAsync(IReadOnlyList<string> files, string runId, string harnessVersion, DateTimeOffset started,
+    public static async Task<(RunRecord? Run, int Imported, int Failed)> ReplayAsync(IReadOnlyList<string> files, string runId, string harnessVersion, DateTimeOffset started, TimeProvider time,
         Func<IReadOnlyList<EpisodeRow>, Task> store, Action<ImportProblem> problem, CancellationToken cancellationToken, int chunk = Chunk)
     {
         var specs = new List<EpisodeSpec>();
         var hash = new StringBuilder();
         var rollouts = new Dictionary<string, int>(StringComparer.Ordinal);
         var failed = 0;
+        var cache = new RunCache();
         for (var from = 0; from < files.Count; from += chunk)
         {
             var count = Math.Min(chunk, files.Count - from);
@@ -65,7 +66,7 @@ internal static class StudyImporter
                     replays[i] = new Replayed(null, null, null, e.Message);
                     return;
                 }
-                var replay = await StudyReplay.RunAsync(transcript, ct).ConfigureAwait(false);
+                var replay = await StudyReplay.RunAsync(transcript, cache, time, ct).ConfigureAwait(false);
                 replays[i] = new Replayed(transcript, replay, Convert.ToHexStringLower(SHA256.HashData(bytes)), null);
             }).ConfigureAwait(false);
 

@@ -3,7 +3,7 @@ using System.Security.Cryptography;
 using System.Text;
 using Kinship.Scenarios;
 
-namespace Kinship.Store;
+namespace Kinship.Runs;
 
 /// <summary>
 /// A scenario as text: its YAML and the files it references. Stored with a run so a worker on another machine

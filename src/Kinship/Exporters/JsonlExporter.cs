@@ -1,50 +1,31 @@
 using System.Text;
 using System.Text.Json;
 
-namespace Kinship.Runs;
+using Kinship.Runs;
+
+namespace Kinship.Exporters;
 
 /// <summary>
-/// A run folder: <c>manifest.json</c> and <c>episodes.jsonl</c>, one finished episode per line, flushed as it is
-/// written, so a killed process loses at most the line it was writing.
+/// A run as a folder of JSON Lines: <c>manifest.json</c> and <c>episodes.jsonl</c>, one finished episode per line,
+/// which any tool can read line by line. Written from scratch (an earlier export of the run is replaced) and read back
+/// by every command that takes a run folder instead of a run id.
 /// </summary>
-internal sealed class JsonlRunStore(string folder) : IRunStore
+internal static class JsonlExporter
 {
     public const string ManifestFile = "manifest.json";
     public const string EpisodesFile = "episodes.jsonl";
 
-    private readonly SemaphoreSlim _gate = new(1, 1);
-    private FileStream? _episodes;
-
-    public string Folder { get; } = folder;
-
-    public async Task BeginAsync(RunManifest manifest, CancellationToken cancellationToken)
+    public static async Task ExportAsync(RunManifest manifest, IEnumerable<EpisodeResult> episodes, string folder, CancellationToken cancellationToken)
     {
-        Directory.CreateDirectory(Folder);
-        await File.WriteAllTextAsync(Path.Combine(Folder, ManifestFile), JsonSerializer.Serialize(manifest, RunJson.Options), cancellationToken).ConfigureAwait(false);
-        _episodes = new FileStream(Path.Combine(Folder, EpisodesFile), FileMode.Append, FileAccess.Write, FileShare.Read, 1 << 16, useAsync: false);
-    }
-
-    public async Task AppendAsync(EpisodeResult episode, CancellationToken cancellationToken)
-    {
-        var line = JsonSerializer.SerializeToUtf8Bytes(episode, RunJson.Options);
-        await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
-        try
+        Directory.CreateDirectory(folder);
+        await File.WriteAllTextAsync(Path.Combine(folder, ManifestFile), JsonSerializer.Serialize(manifest, RunJson.Options), cancellationToken).ConfigureAwait(false);
+        await using var stream = new FileStream(Path.Combine(folder, EpisodesFile), FileMode.Create, FileAccess.Write, FileShare.Read, 1 << 16, useAsync: false);
+        foreach (var episode in episodes)
         {
-            var stream = _episodes ?? throw new InvalidOperationException("BeginAsync must be called first");
-            stream.Write(line);
+            cancellationToken.ThrowIfCancellationRequested();
+            JsonSerializer.Serialize(stream, episode, RunJson.Options);
             stream.WriteByte((byte)'\n');
-            stream.Flush();
         }
-        finally
-        {
-            _gate.Release();
-        }
-    }
-
-    public async ValueTask DisposeAsync()
-    {
-        if (_episodes is not null) await _episodes.DisposeAsync().ConfigureAwait(false);
-        _gate.Dispose();
     }
 
     /// <summary>Reads a run folder. A last line cut short (a killed process) is skipped with a warning; any other bad line is an error naming the file and line.</summary>

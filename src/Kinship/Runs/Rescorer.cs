@@ -1,12 +1,10 @@
-using System.Collections.Concurrent;
 using System.Collections.Immutable;
 using Kinship.Detectors;
 using Kinship.Judges;
-using Kinship.Runs;
 using Kinship.Scenarios;
 using Kinship.Transcripts;
 
-namespace Kinship.Scoring;
+namespace Kinship.Runs;
 
 /// <summary>A detector name given to <c>kinship rescore --detector</c> that no scenario of the run knows.</summary>
 internal sealed class UnknownDetectorException(string message) : Exception(message);
@@ -24,16 +22,22 @@ internal static class Rescorer
     /// <param name="detectors">Labels or detector names to apply; empty: every detector of the episode's scenario.</param>
     /// <param name="judge">Builds the judge for one episode (its client may depend on the episode's seed, for the cache); null: no judge.</param>
     /// <exception cref="UnknownDetectorException">A name in <paramref name="detectors"/> is not a detector any episode's scenario can use.</exception>
+    /// <param name="scenarios">The scenarios the run stored; an episode of a scenario the run did not store cannot be scored again.</param>
+    /// <exception cref="RunStoreException">An episode's scenario is not among those the run stored.</exception>
     public static async Task<IReadOnlyList<(int Index, ImmutableArray<Verdict> Verdicts)>> ScoreAsync(
         IReadOnlyDictionary<string, ScenarioDefinition> scenarios, RenderOptions render, IReadOnlyList<EpisodeResult> episodes,
         ImmutableArray<string> detectors, Func<EpisodeSpec, LlmJudge>? judge, CancellationToken cancellationToken)
     {
-        var instances = new ConcurrentDictionary<(string, Condition, string, string), ScenarioInstance>();
-        ScenarioInstance Instance(EpisodeResult e) => instances.GetOrAdd(
-            (e.Spec.Scenario, e.Spec.Condition, e.Critic, string.Join(',', e.Spec.Ablations.Order(StringComparer.Ordinal))),
-            _ => ScenarioRenderer.Render(
-                scenarios.TryGetValue(e.Spec.Scenario, out var s) ? s : ScenarioLoader.LoadBuiltIn(e.Spec.Scenario),
-                e.Spec.Condition, Identity(e.Critic), render with { Ablations = [.. e.Spec.Ablations] }));
+        var cache = new RunCache();
+        var rendered = new HashSet<ScenarioInstance>(ReferenceEqualityComparer.Instance);
+        ScenarioInstance Instance(EpisodeResult e)
+        {
+            if (!scenarios.TryGetValue(e.Spec.Scenario, out var scenario))
+                throw new RunStoreException($"episode {e.Spec.Index}: the run did not store its scenario '{e.Spec.Scenario}', so it cannot be scored again");
+            var instance = cache.Instance(scenario, e.Spec.Condition, AgentIdentity.OfCritic(e.Critic), render with { Ablations = [.. e.Spec.Ablations] });
+            lock (rendered) rendered.Add(instance);
+            return instance;
+        }
 
         var done = episodes.Where(e => e.Status == EpisodeStatus.Completed).ToList();
         var rules = new ImmutableArray<Verdict>[done.Count];
@@ -41,11 +45,10 @@ internal static class Rescorer
         {
             var e = done[i];
             var instance = Instance(e);
-            var evidence = new EpisodeEvidence(instance, e.Final, e.Calls) { Messages = [.. e.Transcript.ModelTurns.Select(t => t.Text).OfType<string>()] };
-            rules[i] = [.. Select(instance, detectors).Select(d => d.Detect(evidence))];
+            rules[i] = Episode.Detect(instance, e.Final, e.Calls, e.Transcript, cache, detectors.IsEmpty ? cache.Detectors(instance) : Select(instance, detectors));
         }
         if (!detectors.IsEmpty && rules.All(r => r.IsEmpty) && done.Count > 0)
-            throw new UnknownDetectorException($"no episode's scenario has a detector named {string.Join(", ", detectors)} (known: {string.Join(", ", KnownNames(instances.Values))})");
+            throw new UnknownDetectorException($"no episode's scenario has a detector named {string.Join(", ", detectors)} (known: {string.Join(", ", KnownNames(rendered))})");
 
         var judged = new ImmutableArray<Verdict>[done.Count];
         if (judge is not null)
@@ -93,13 +96,6 @@ internal static class Rescorer
             chosen.AddRange(matching);
         }
         return chosen;
-    }
-
-    /// <summary>The critic's identity from its stored name (<c>"{Family} Agent 1"</c>).</summary>
-    private static AgentIdentity Identity(string critic)
-    {
-        var at = critic.LastIndexOf(" Agent", StringComparison.Ordinal);
-        return new AgentIdentity(at > 0 ? critic[..at] : critic);
     }
 
     private static IEnumerable<string> KnownNames(IEnumerable<ScenarioInstance> instances) =>
