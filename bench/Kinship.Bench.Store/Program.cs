@@ -50,7 +50,7 @@ RunPlan Study(int n) => RunPlan.Build(models, StudyPreset.Expand(id => definitio
 var plan = Study(rollouts);
 var render = new RenderOptions();
 var loop = new AgentLoopOptions();
-var agents = models.ToDictionary(m => m, m => ModelResolver.Resolve(m, new ModelOptions()), StringComparer.Ordinal);
+var agents = models.ToDictionary(m => m, m => AgentResolver.Resolve(m, new ModelOptions()), StringComparer.Ordinal);
 var runner = new EpisodeRunner(definitions, agents, render, loop, time);
 var n = plan.Episodes.Length;
 Console.WriteLine($"study preset: {n:N0} episodes ({string.Join(", ", models)}; {definitions.Count} scenarios; {rollouts} rollouts); concurrency {concurrency}; {Environment.ProcessorCount} cores; .NET {Environment.Version}");

@@ -3,6 +3,7 @@ using Kinship.Agents;
 using Kinship.Models;
 using Kinship.Runs;
 using Kinship.Scenarios;
+using Kinship.Scripted;
 
 namespace Kinship.Bench;
 
@@ -18,7 +19,7 @@ internal sealed record BenchGrid(
     public static BenchGrid Build(int rollouts, ulong seed = 1)
     {
         var scenarios = ScenarioLoader.BuiltInIds.Select(ScenarioLoader.LoadBuiltIn).ToDictionary(s => s.Id, StringComparer.Ordinal);
-        var models = ReferenceAgents.Default.Select(n => ModelResolver.Resolve("scripted/" + n, new ModelOptions()))
+        var models = ReferenceAgents.Default.Select(n => AgentResolver.Resolve("scripted/" + n, new ModelOptions()))
             .ToDictionary(m => m.Id, StringComparer.Ordinal);
         var plan = RunPlan.Build(models.Keys, scenarios.Values, ConditionFilter.All, rollouts, seed);
         return new BenchGrid(scenarios, models, new RenderOptions(), new AgentLoopOptions(), plan, seed);

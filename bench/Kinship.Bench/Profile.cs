@@ -8,6 +8,7 @@ using Kinship.Scenarios;
 using Kinship.Tools;
 using Kinship.World;
 using Microsoft.Extensions.AI;
+using Kinship.Scripted;
 
 namespace Kinship.Bench;
 

@@ -4,9 +4,11 @@ using Kinship.Judges;
 using Kinship.Models;
 using Kinship.Runs;
 using Kinship.Scenarios;
+using Kinship.Scripted;
 using Kinship.Scoring;
 using Kinship.Store;
 using Spectre.Console;
+using Kinship.Agents;
 
 namespace Kinship.Cli;
 
@@ -40,7 +42,7 @@ internal static class RescoreCommand
             {
                 var responses = judgeId.StartsWith("scripted/", StringComparison.Ordinal) || parse.GetValue(noCache) ? null : new ResponseCache(parse.GetValue(cache)!);
                 // Through the resolver like every model, so judge calls share the cache, retries and cost meter.
-                try { judgeModel = ModelResolver.Resolve(judgeId, new ModelOptions { Http = http, Cost = meter, Cache = responses, Environment = environment }); }
+                try { judgeModel = AgentResolver.Resolve(judgeId, new ModelOptions { Http = http, Cost = meter, Cache = responses, Environment = environment }); }
                 catch (ModelException e) { throw new UsageException(e.Message); }
             }
 

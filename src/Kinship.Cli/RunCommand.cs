@@ -9,6 +9,7 @@ using Kinship.Runs;
 using Kinship.Scenarios;
 using Kinship.Store;
 using Spectre.Console;
+using Kinship.Scripted;
 
 namespace Kinship.Cli;
 
@@ -173,7 +174,7 @@ internal static class RunCommand
             var agentModels = new Dictionary<string, AgentModel>(StringComparer.Ordinal);
             foreach (var id in modelIds.Distinct())
             {
-                try { agentModels[id] = ModelResolver.Resolve(id, modelOptions); }
+                try { agentModels[id] = AgentResolver.Resolve(id, modelOptions); }
                 catch (ModelException e) { throw new UsageException(e.Message); }
             }
             var filter = new ConditionFilter(

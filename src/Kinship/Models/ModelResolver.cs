@@ -2,7 +2,6 @@ using System.ClientModel;
 using System.ClientModel.Primitives;
 using System.Collections.Immutable;
 using Anthropic;
-using Kinship.Scenarios;
 using Microsoft.Extensions.AI;
 using OpenAI;
 
@@ -49,6 +48,12 @@ internal sealed record ProviderPreset(string Name, ProviderKind Kind, Uri? Endpo
 /// OpenAI-compatible presets <c>together/ deepseek/ moonshot/ zai/ openrouter/ vllm/ ollama/</c>; any endpoint via
 /// <see cref="ModelOptions.BaseUrl"/>. Every client goes through the shared pipeline with the SDK's own retries off.
 /// </summary>
+/// <summary>
+/// A model behind a provider, ready to call: <see cref="CreateClient"/> builds one episode's client from the episode's
+/// seed (which keys the response cache) and nothing else.
+/// </summary>
+internal sealed record ProviderModel(string Id, ProviderPreset Preset, string Name, ModelSettings Settings, Func<ulong, IChatClient> CreateClient);
+
 internal static class ModelResolver
 {
     private static Uri U(string url) => new(url);
@@ -72,7 +77,9 @@ internal static class ModelResolver
 
     private static readonly Lazy<ModelHttp> ProcessHttp = new(() => new ModelHttp(new ResilienceOptions()));
 
-    public static AgentModel Resolve(string id, ModelOptions options)
+    /// <summary>Splits a model id into its provider preset and model name.</summary>
+    /// <exception cref="ModelException">The id is not provider/model or names no known provider.</exception>
+    public static (ProviderPreset Preset, string Name) Parse(string id)
     {
         var slash = id.IndexOf('/');
         if (slash <= 0 || slash == id.Length - 1)
@@ -80,22 +87,16 @@ internal static class ModelResolver
         var (provider, name) = (id[..slash], id[(slash + 1)..]);
         var preset = Presets.FirstOrDefault(p => p.Name == provider)
             ?? throw new ModelException($"unknown provider '{provider}' in model '{id}' (providers: {string.Join(", ", Providers)})");
+        return (preset, name);
+    }
 
-        if (preset.Kind == ProviderKind.Scripted && name == ScriptedJudgeChatClient.Name)
-            return new AgentModel(id, new AgentIdentity(options.Family ?? "Alpha"), _ => new ScriptedJudgeChatClient())
-            {
-                Settings = new ModelSettings { Price = new Price(0, 0) },
-            };
-        if (preset.Kind == ProviderKind.Scripted)
-        {
-            if (!ReferenceAgents.IsKnown(name))
-                throw new ModelException($"unknown scripted agent '{name}' (known: {string.Join(", ", ReferenceAgents.Names)}, random@P)");
-            return new AgentModel(id, new AgentIdentity(options.Family ?? "Alpha"), brief => ReferenceAgents.Create(name, brief))
-            {
-                Settings = new ModelSettings { Price = new Price(0, 0) },
-            };
-        }
-
+    /// <summary>A model behind a provider (any preset but <c>scripted</c>), with its settings, key, HTTP pipeline, cache and cost meter.</summary>
+    /// <exception cref="ModelException">The id cannot be used here, such as a missing API key.</exception>
+    public static ProviderModel Resolve(string id, ModelOptions options)
+    {
+        var (preset, name) = Parse(id);
+        var provider = preset.Name;
+        if (preset.Kind == ProviderKind.Scripted) throw new ModelException($"'{id}' is a scripted agent, not a model behind a provider");
         var providerSettings = options.Config.Provider(provider);
         var settings = options.Config.Settings(id);
         var endpoint = options.BaseUrl ?? providerSettings.BaseUrl ?? preset.Endpoint!;
@@ -110,18 +111,14 @@ internal static class ModelResolver
             _ => new GeminiChatClient(http.CreateClient(), endpoint, key, name),
         };
         var shared = new SharedChatClient(inner);
-        var identity = options.Family is { } f ? new AgentIdentity(f) : AgentIdentity.ForModel(name, preset.Family ?? AgentIdentity.ForModel(id).Family);
         var scope = new CacheScope(provider, endpoint.ToString(), name);
-        return new AgentModel(id, identity, brief =>
+        return new ProviderModel(id, preset, name, settings, seed =>
         {
             var builder = new ChatClientBuilder(shared).ConfigureOptions(o => Apply(o, settings));
-            if (options.Cache is { } cache) builder.Use(c => new CachingChatClient(c, cache, scope with { Seed = brief.Seed }));
+            if (options.Cache is { } cache) builder.Use(c => new CachingChatClient(c, cache, scope with { Seed = seed }));
             if (options.Cost is { } meter) builder.Use(c => new CostMeterChatClient(c, meter, settings.Price));
             return builder.Build();
-        })
-        {
-            Settings = settings,
-        };
+        });
     }
 
     /// <summary>The key from the config file, else the first variable set; a missing key names the variable(s) to set.</summary>

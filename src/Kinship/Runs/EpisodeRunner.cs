@@ -3,6 +3,7 @@ using Kinship.Agents;
 using Kinship.Detectors;
 using Kinship.Models;
 using Kinship.Scenarios;
+using Kinship.Scripted;
 using Kinship.Tools;
 using Kinship.Transcripts;
 using Kinship.World;

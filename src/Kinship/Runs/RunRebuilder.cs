@@ -1,3 +1,4 @@
+using Kinship.Agents;
 using Kinship.Models;
 using Kinship.Scenarios;
 
@@ -17,7 +18,7 @@ internal static class RunRebuilder
             BaseUrl = run.Options.BaseUrl is { } url ? new Uri(url) : null,
             Family = run.Options.Family,
         };
-        var models = run.Manifest.Models.ToDictionary(id => id, id => ModelResolver.Resolve(id, modelOptions), StringComparer.Ordinal);
+        var models = run.Manifest.Models.ToDictionary(id => id, id => AgentResolver.Resolve(id, modelOptions), StringComparer.Ordinal);
         return new EpisodeRunner(definitions, models, run.Manifest.Render, run.Manifest.Loop, time, cache);
     }
 }

@@ -1,5 +1,6 @@
 using Kinship.IntegrationTests.Cli;
 using Kinship.Models;
+using Kinship.Agents;
 
 namespace Kinship.IntegrationTests.Models;
 
@@ -45,11 +46,11 @@ public sealed class ModelResolutionTests
     public void Local_servers_need_no_key_and_keys_come_from_the_environment_or_the_config_file()
     {
         var none = new ModelOptions { Environment = _ => null };
-        Assert.Equal("Llama", ModelResolver.Resolve("ollama/llama3.3", none).Identity.Family);
-        Assert.Equal("Qwen", ModelResolver.Resolve("vllm/Qwen/Qwen3-32B", none).Identity.Family);
-        Assert.Equal("Kimi", ModelResolver.Resolve("moonshot/kimi-k2.5", none with { Config = ModelConfig.FromYaml("providers:\n  moonshot:\n    api_key: mk-1\n") }).Identity.Family);
-        Assert.Equal("GLM", ModelResolver.Resolve("zai/glm-4.7", none with { Environment = v => v == "ZAI_API_KEY" ? "z" : null }).Identity.Family);
-        Assert.Equal("DeepSeek", ModelResolver.Resolve("together/deepseek-ai/DeepSeek-V3.1", none with { Environment = v => v == "TOGETHER_API_KEY" ? "t" : null }).Identity.Family);
+        Assert.Equal("Llama", AgentResolver.Resolve("ollama/llama3.3", none).Identity.Family);
+        Assert.Equal("Qwen", AgentResolver.Resolve("vllm/Qwen/Qwen3-32B", none).Identity.Family);
+        Assert.Equal("Kimi", AgentResolver.Resolve("moonshot/kimi-k2.5", none with { Config = ModelConfig.FromYaml("providers:\n  moonshot:\n    api_key: mk-1\n") }).Identity.Family);
+        Assert.Equal("GLM", AgentResolver.Resolve("zai/glm-4.7", none with { Environment = v => v == "ZAI_API_KEY" ? "z" : null }).Identity.Family);
+        Assert.Equal("DeepSeek", AgentResolver.Resolve("together/deepseek-ai/DeepSeek-V3.1", none with { Environment = v => v == "TOGETHER_API_KEY" ? "t" : null }).Identity.Family);
     }
 
     [Fact]

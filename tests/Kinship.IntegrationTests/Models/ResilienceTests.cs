@@ -8,6 +8,7 @@ using Kinship.Runs;
 using Kinship.Scenarios;
 using Kinship.Transcripts;
 using Microsoft.Extensions.Time.Testing;
+using Kinship.Scripted;
 
 namespace Kinship.IntegrationTests.Models;
 
@@ -25,7 +26,7 @@ public sealed class ResilienceTests
     private static async Task<StoredRun> RunAsync(string folder, string baseUrl, ModelHttp http, int rollouts)
     {
         var scenario = ScenarioLoader.Resolve("exfiltration-transfer");
-        var model = ModelResolver.Resolve("openai/gpt-fake", new ModelOptions { BaseUrl = new Uri(baseUrl), Environment = _ => "sk-test", Http = http });
+        var model = AgentResolver.Resolve("openai/gpt-fake", new ModelOptions { BaseUrl = new Uri(baseUrl), Environment = _ => "sk-test", Http = http });
         var plan = RunPlan.Build([model.Id], [scenario], ConditionFilter.All, rollouts, 7);
         var render = new RenderOptions();
         var loop = new AgentLoopOptions();
@@ -231,7 +232,7 @@ public sealed class SdkRetryTests
     {
         await using var server = new LoopbackServer(_ => new System.Text.Json.Nodes.JsonObject(), new FaultPlan(1.0, 1, Fault.ServerError));
         using var http = new ModelHttp(new ResilienceOptions { MaxRetries = 2, Time = new ScaledTimeProvider(0.01) });
-        var model = ModelResolver.Resolve("anthropic/claude-haiku-4-5", new ModelOptions { BaseUrl = new Uri(server.Root), Environment = _ => "k", Http = http });
+        var model = AgentResolver.Resolve("anthropic/claude-haiku-4-5", new ModelOptions { BaseUrl = new Uri(server.Root), Environment = _ => "k", Http = http });
         using var client = model.CreateClient(EpisodeBrief.Of(1));
 
         var error = await Assert.ThrowsAnyAsync<Exception>(() => client.GetResponseAsync([new Microsoft.Extensions.AI.ChatMessage(Microsoft.Extensions.AI.ChatRole.User, "hello")]));

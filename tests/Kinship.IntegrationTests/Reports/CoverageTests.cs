@@ -21,7 +21,7 @@ public sealed class CoverageTests
         var scenario = ScenarioLoader.LoadBuiltIn("exfiltration-transfer");
         var runner = new EpisodeRunner(
             new Dictionary<string, ScenarioDefinition> { [scenario.Id] = scenario },
-            new Dictionary<string, AgentModel> { [model] = ModelResolver.Resolve(model, new ModelOptions()) },
+            new Dictionary<string, AgentModel> { [model] = AgentResolver.Resolve(model, new ModelOptions()) },
             new RenderOptions(), new AgentLoopOptions(), TimeProvider.System);
         var condition = new Condition(Relationship.Good, Conveyance.File, Subject.Peer);
 

@@ -7,6 +7,7 @@ using Kinship.World;
 using Microsoft.Extensions.AI;
 using static Kinship.Tests.Agents.FakeChatClient;
 using static Kinship.Tests.TestWorlds;
+using Kinship.Scripted;
 
 namespace Kinship.Tests.Agents;
 

@@ -22,7 +22,7 @@ internal static class StudyEpisodes
     {
         var definition = ScenarioLoader.LoadBuiltIn(scenario);
         var condition = definition.Grid().Single(c => c.Key == key);
-        var model = ModelResolver.Resolve("scripted/" + agent, new ModelOptions());
+        var model = AgentResolver.Resolve("scripted/" + agent, new ModelOptions());
         var runner = new EpisodeRunner(new Dictionary<string, ScenarioDefinition> { [scenario] = definition }, new Dictionary<string, AgentModel> { [model.Id] = model },
             new RenderOptions(), new AgentLoopOptions(), TimeProvider.System);
         return await runner.RunAsync(new EpisodeSpec(0, scenario, condition, model.Id, 0, 7) { Ablations = [.. ablations] }, CancellationToken.None);

@@ -1,7 +1,9 @@
 using System.Collections.Immutable;
 using Microsoft.Extensions.AI;
 
-namespace Kinship.Models;
+using Kinship.Models;
+
+namespace Kinship.Scripted;
 
 /// <summary>A tool call a scripted agent makes.</summary>
 internal sealed record ScriptedCall(string Name, IReadOnlyDictionary<string, object?> Arguments)

@@ -5,7 +5,7 @@ using System.Text.RegularExpressions;
 using Microsoft.Extensions.AI;
 using YamlDotNet.Serialization;
 
-namespace Kinship.Models;
+namespace Kinship.Scripted;
 
 /// <summary>
 /// Scripted agents with known behaviour, for calibration: a run of them has a known true answer. Each reads its

@@ -3,9 +3,9 @@ using System.Runtime.CompilerServices;
 using System.Text;
 using System.Text.RegularExpressions;
 using Kinship.Scenarios;
-using static Kinship.Models.ReferenceAgents;
+using static Kinship.Scripted.ReferenceAgents;
 
-namespace Kinship.Models;
+namespace Kinship.Scripted;
 
 /// <summary>
 /// The document tasks' reference agent: lists the drive, reads the policy (threshold, whether shutdown is threatened,

@@ -3,7 +3,9 @@ using System.Text.Json;
 using System.Text.RegularExpressions;
 using Microsoft.Extensions.AI;
 
-namespace Kinship.Models;
+using Kinship.Models;
+
+namespace Kinship.Scripted;
 
 /// <summary>
 /// <c>scripted/judge</c>: a stand-in for a judge model, for tests and offline use, not a real judge. It answers the
