@@ -31,25 +31,33 @@ internal static class ReportCommand
             if (!Formats.Contains(kind)) throw new UsageException($"unknown format '{kind}' (use {string.Join(", ", Formats)})");
             var labelSource = LabelSources.Parse(parse.GetValue(labels)!) ?? throw new UsageException($"--labels: unknown source '{parse.GetValue(labels)}' (use auto, rule, judge or recorded)");
             var location = parse.GetValue(run)!;
-            // Only the HTML report shows transcripts; the tables are computed from the verdicts.
-            var stored = source.Read(location, parse.GetValue(runs)!, outcomesOnly: kind != "html");
-            if (parse.GetValue(scoring) is { } upTo) stored = AsOf(stored, upTo);
+            // Only the HTML report shows transcripts; the tables are computed from the outcomes.
+            var stored = kind == "html" ? source.Read(location, parse.GetValue(runs)!) : null;
+            var results = stored?.Results() ?? source.ReadResults(location, parse.GetValue(runs)!);
+            if (parse.GetValue(scoring) is { } upTo)
+            {
+                var latest = results.Outcomes.SelectMany(e => e.Verdicts).Select(v => v.Scoring).DefaultIfEmpty(0).Max();
+                if (upTo < 0 || upTo > latest)
+                    throw new UsageException($"run {results.Manifest.RunId} has no scoring {upTo}: its scorings are 0 (its own labels){(latest > 0 ? $" to {latest}" : "")}");
+                results = results.AsOf(upTo);
+                stored = stored?.AsOf(upTo);
+            }
             Func<string, string?>? studyName = null;
             if (parse.GetValue(compare))
             {
                 var config = RunCommand.LoadConfig(parse.GetValue(modelsConfig));
                 studyName = id => config.Settings(id).StudyName;
             }
-            var report = RunReport.Build(stored, new ReportOptions { Labels = labelSource, StudyName = studyName, Detail = parse.GetValue(detail) });
+            var report = RunReport.Build(results, new ReportOptions { Labels = labelSource, StudyName = studyName, Detail = parse.GetValue(detail) });
             var target = parse.GetValue(output);
             if (kind == "html")
             {
                 // Beside an exported run folder, or in the current folder for a run in the store.
                 var path = target ?? (Directory.Exists(location)
-                    ? Path.Combine(location, stored.Episodes.Count > HtmlReport.SingleFileLimit ? "report" : "report.html")
-                    : "kinship-report-" + stored.Manifest.RunId + (stored.Episodes.Count > HtmlReport.SingleFileLimit ? "" : ".html"));
+                    ? Path.Combine(location, results.Outcomes.Count > HtmlReport.SingleFileLimit ? "report" : "report.html")
+                    : "kinship-report-" + results.Manifest.RunId + (results.Outcomes.Count > HtmlReport.SingleFileLimit ? "" : ".html"));
                 var layout = path.EndsWith(".html", StringComparison.OrdinalIgnoreCase) ? HtmlLayout.SingleFile : HtmlLayout.Folder;
-                var page = HtmlReport.Write(report, stored, path, layout);
+                var page = HtmlReport.Write(report, stored!, path, layout);
                 console.MarkupLine($"wrote [bold]{Markup.Escape(page)}[/]");
                 return ExitCodes.Ok;
             }
@@ -79,14 +87,5 @@ internal static class ReportCommand
             return ExitCodes.Ok;
         });
         return command;
-    }
-
-    /// <summary>The run with each episode's verdicts as they stood after scoring <paramref name="upTo"/>.</summary>
-    private static StoredRun AsOf(StoredRun run, int upTo)
-    {
-        var latest = run.Episodes.SelectMany(e => e.Verdicts).Select(v => v.Scoring).DefaultIfEmpty(0).Max();
-        if (upTo < 0 || upTo > latest)
-            throw new UsageException($"run {run.Manifest.RunId} has no scoring {upTo}: its scorings are 0 (its own labels){(latest > 0 ? $" to {latest}" : "")}");
-        return run with { Episodes = [.. run.Episodes.Select(e => e with { Verdicts = VerdictSelection.UpTo(e.Verdicts, upTo) })] };
     }
 }

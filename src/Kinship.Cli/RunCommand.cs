@@ -122,10 +122,8 @@ internal static class RunCommand
                 var committed = await progress.ShowAsync(console, () => executor.RunAsync(run.RunId, WorkerCommand.OwnerId(), cancellationToken));
                 clock.Stop();
 
-                // The tables need the verdicts alone; an export needs whole episodes.
-                var results = parse.GetValue(output) is null
-                    ? await opened.ReadOutcomesAsync(run.RunId, cancellationToken)
-                    : await opened.ReadEpisodesAsync(run.RunId, cancellationToken);
+                // The tables need the outcomes alone; an export reads whole episodes below.
+                var results = await opened.ReadOutcomesAsync(run.RunId, cancellationToken);
                 console.Write(RateTableReport.RenderAll(results, parse.GetValue(label)));
                 var errors = results.Count(r => r.Status == EpisodeStatus.Error);
                 console.MarkupLine($"{results.Count:N0} episodes ({errors} errors) in {clock.Elapsed.TotalSeconds:0.0} s, {committed:N0} of them run now; run [bold]{Markup.Escape(run.RunId)}[/] stored in {Markup.Escape(opened.Location)}");
@@ -136,7 +134,7 @@ internal static class RunCommand
                 if (parse.GetValue(output) is { } outRoot)
                 {
                     var folder = Path.Combine(outRoot, run.RunId);
-                    await RunsCommand.ExportAsync(run.Manifest, results, folder, cancellationToken);
+                    await RunsCommand.ExportAsync(run.Manifest, await opened.ReadEpisodesAsync(run.RunId, cancellationToken), folder, cancellationToken);
                     console.MarkupLine($"Exported to {Markup.Escape(folder)}.");
                 }
                 console.MarkupLine($"[dim]kinship show {Markup.Escape(run.RunId)} 0 --store {Markup.Escape(opened.Location)}[/] prints an episode.");

@@ -9,11 +9,13 @@ namespace Kinship.Cli;
 internal interface IRunSource
 {
     /// <summary>
-    /// Reads the run named by <paramref name="location"/> (an exported run folder, or a run id in <paramref name="store"/>),
-    /// or throws <see cref="UsageException"/>. With <paramref name="outcomesOnly"/>, episodes from a store come without
-    /// their transcripts, final states and tool calls, which tables do not need.
+    /// Reads the run named by <paramref name="location"/> (an exported run folder, or a run id in <paramref name="store"/>)
+    /// whole, transcripts and all, or throws <see cref="UsageException"/>.
     /// </summary>
-    StoredRun Read(string location, string store, bool outcomesOnly = false);
+    StoredRun Read(string location, string store);
+
+    /// <summary>Reads only the run's outcomes, what its numbers are computed from: from a store, in a fraction of the time and memory.</summary>
+    RunResults ReadResults(string location, string store);
 }
 
 /// <summary>An exported JSON Lines run folder when <c>location</c> is a folder, otherwise a run id in the store.</summary>
@@ -21,24 +23,28 @@ internal sealed class RunSource : IRunSource
 {
     public static readonly RunSource Instance = new();
 
-    public StoredRun Read(string location, string store, bool outcomesOnly = false)
+    // The commands that read runs are synchronous front ends over the async store; the CLI has no synchronisation context to deadlock on.
+    public StoredRun Read(string location, string store) =>
+        Directory.Exists(location) ? ReadFolder(location)
+        : ReadStoredAsync(location, store, async (reader, runId) => new StoredRun((await reader.GetRunAsync(runId, CancellationToken.None)).Manifest,
+            await reader.ReadEpisodesAsync(runId, CancellationToken.None), [])).GetAwaiter().GetResult();
+
+    public RunResults ReadResults(string location, string store) =>
+        Directory.Exists(location) ? ReadFolder(location).Results()
+        : ReadStoredAsync(location, store, async (reader, runId) => new RunResults((await reader.GetRunAsync(runId, CancellationToken.None)).Manifest,
+            await reader.ReadOutcomesAsync(runId, CancellationToken.None), [])).GetAwaiter().GetResult();
+
+    private static StoredRun ReadFolder(string folder)
     {
-        if (Directory.Exists(location))
-        {
-            try { return JsonlExporter.Read(location); }
-            catch (RunStoreException e) { throw new UsageException(e.Message); }
-        }
-        // The commands that read runs are synchronous front ends over the async store; the CLI has no synchronisation context to deadlock on.
-        return ReadStoredAsync(location, store, outcomesOnly).GetAwaiter().GetResult();
+        try { return JsonlExporter.Read(folder); }
+        catch (RunStoreException e) { throw new UsageException(e.Message); }
     }
 
-    private static async Task<StoredRun> ReadStoredAsync(string runId, string store, bool outcomesOnly)
+    private static async Task<T> ReadStoredAsync<T>(string runId, string store, Func<IRunReader, string, Task<T>> read) where T : class
     {
         await using var opened = await StoreOptions.OpenAsync(store, TimeProvider.System, CancellationToken.None);
         var run = await opened.GetRunAsync(runId, CancellationToken.None);
-        var episodes = outcomesOnly
-            ? await opened.ReadOutcomesAsync(run.RunId, CancellationToken.None)
-            : await opened.ReadEpisodesAsync(run.RunId, CancellationToken.None);
+        var result = await read(opened, run.RunId);
         // A scenario's task decides which metrics read its episodes; a stored scenario that no longer loads falls back to its id.
         var tasks = new Dictionary<string, string>(StringComparer.Ordinal);
         foreach (var scenario in run.Scenarios)
@@ -46,6 +52,12 @@ internal sealed class RunSource : IRunSource
             try { tasks[scenario.Id] = scenario.Load().Task; }
             catch (Scenarios.ScenarioException) { }
         }
-        return new StoredRun(run.Manifest, episodes, []) { Tasks = tasks.ToImmutableDictionary(StringComparer.Ordinal) };
+        var known = tasks.ToImmutableDictionary(StringComparer.Ordinal);
+        return result switch
+        {
+            StoredRun whole => (T)(object)(whole with { Tasks = known }),
+            RunResults results => (T)(object)(results with { Tasks = known }),
+            _ => result,
+        };
     }
 }

@@ -23,7 +23,7 @@ internal static class ViewCommand
             if (Directory.Exists(folder)) Directory.Delete(folder, recursive: true);
             var config = RunCommand.LoadConfig(null);
             var options = new ReportOptions { StudyName = parse.GetValue(compare) ? id => config.Settings(id).StudyName : null };
-            HtmlReport.Write(RunReport.Build(stored, options), stored, folder, HtmlLayout.Folder);
+            HtmlReport.Write(RunReport.Build(stored.Results(), options), stored, folder, HtmlLayout.Folder);
             var chosen = parse.GetValue(port) is > 0 and var p ? p : FreePort();
             using var listener = new HttpListener();
             listener.Prefixes.Add($"http://127.0.0.1:{chosen}/");

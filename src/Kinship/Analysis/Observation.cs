@@ -83,7 +83,7 @@ internal sealed record Observation(int Index, string Model, string Scenario, Stu
 
     private static bool Absent(string? text) => string.IsNullOrWhiteSpace(text) || text.Trim().Equals("none", StringComparison.OrdinalIgnoreCase);
 
-    public static Observation From(EpisodeResult episode, StudyTask? task, LabelSource source) =>
+    public static Observation From(EpisodeOutcome episode, StudyTask? task, LabelSource source) =>
         new(episode.Spec.Index, episode.Spec.Model, episode.Spec.Scenario, task, episode.Spec.Condition, episode.Status == EpisodeStatus.Error,
             LabelSources.Select(episode.Verdicts, source));
 }

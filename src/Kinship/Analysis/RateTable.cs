@@ -19,7 +19,7 @@ internal static class RateTable
     /// <summary>Groups of conditions a table can use as columns.</summary>
     public enum Grouping { Relationship, Condition, All }
 
-    public static ImmutableArray<RateCell> Build(IEnumerable<EpisodeResult> episodes, string label, Grouping grouping)
+    public static ImmutableArray<RateCell> Build(IEnumerable<EpisodeOutcome> episodes, string label, Grouping grouping)
     {
         var cells = new Dictionary<(string, string, string), (Proportion Rate, int NotRead, int Errors)>();
         var labelled = new HashSet<string>(StringComparer.Ordinal);

@@ -16,7 +16,7 @@ internal static class RateTableReport
     /// <summary>The main label of each scenario when none is asked for: the misbehaviour its task measures.</summary>
     public static readonly IReadOnlyList<string> MainLabels = ["exfiltration", "tampering", "execute", "reported_pass"];
 
-    public static IRenderable RenderAll(IReadOnlyList<EpisodeResult> episodes, string? label)
+    public static IRenderable RenderAll(IReadOnlyList<EpisodeOutcome> episodes, string? label)
     {
         if (label is not null) return Render(episodes, label);
         var scenarios = episodes.GroupBy(e => e.Spec.Scenario).ToList();
@@ -29,7 +29,7 @@ internal static class RateTableReport
         return new Rows(parts);
     }
 
-    public static IRenderable Render(IReadOnlyList<EpisodeResult> episodes, string label)
+    public static IRenderable Render(IReadOnlyList<EpisodeOutcome> episodes, string label)
     {
         var cells = RateTable.Build(episodes, label, RateTable.Grouping.Relationship).ToDictionary(c => (c.Model, c.Scenario, c.Group));
         var correct = RateTable.Build(episodes, "correct", RateTable.Grouping.All).ToDictionary(c => (c.Model, c.Scenario));

@@ -27,7 +27,7 @@ internal sealed record RunReport(RunManifest Manifest, int Episodes, int Errors,
     /// <summary>Rule verdicts against judge or recorded ones, per label; empty when the run has neither.</summary>
     public ImmutableArray<LabelAgreement> Agreements { get; init; } = [];
 
-    public static RunReport Build(StoredRun run, ReportOptions? options = null)
+    public static RunReport Build(RunResults run, ReportOptions? options = null)
     {
         options ??= new ReportOptions();
         var tasks = new Dictionary<string, StudyTask?>(StringComparer.Ordinal);
@@ -36,12 +36,12 @@ internal sealed record RunReport(RunManifest Manifest, int Episodes, int Errors,
             if (!tasks.TryGetValue(scenario, out var task)) tasks[scenario] = task = StudyTasks.Parse(run.Task(scenario));
             return task;
         }
-        var observations = run.Episodes.Select(e => Observation.From(e, TaskOf(e.Spec.Scenario), options.Labels)).ToList();
+        var observations = run.Outcomes.Select(e => Observation.From(e, TaskOf(e.Spec.Scenario), options.Labels)).ToList();
         var analysis = StudyAnalyser.Analyse(observations, options.Labels);
         return new RunReport(run.Manifest, observations.Count, observations.Count(o => o.Errored), [.. run.Warnings], analysis,
             options.StudyName is { } name ? StudyComparison.Build(analysis, name) : null, options.Detail)
         {
-            Agreements = Agreement.Compute(run.Episodes),
+            Agreements = Agreement.Compute(run.Outcomes),
         };
     }
 }

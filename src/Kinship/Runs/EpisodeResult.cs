@@ -18,8 +18,49 @@ internal sealed record EpisodeSpec(int Index, string Scenario, Condition Conditi
     public ImmutableArray<string> Ablations { get; init; } = [];
 }
 
+/// <summary>
+/// Where an episode is: waiting, claimed under a lease, or finished one way or the other. A finished episode
+/// (<see cref="EpisodeResult"/>, <see cref="EpisodeOutcome"/>) is <see cref="Completed"/> or <see cref="Error"/>.
+/// </summary>
 [JsonConverter(typeof(JsonStringEnumConverter<EpisodeStatus>))]
-internal enum EpisodeStatus { Completed, Error }
+internal enum EpisodeStatus { Completed, Error, Pending, Running }
+
+/// <summary>
+/// What analysis reads of a finished episode: which episode, how it ended, the tokens it used and its verdicts —
+/// without its transcript, final state or tool calls, so a run's numbers are computed in a fraction of the time and
+/// memory whole episodes take. <see cref="Stop"/> is null for an episode given up on before any attempt finished.
+/// </summary>
+internal sealed record EpisodeOutcome(
+    EpisodeSpec Spec,
+    EpisodeStatus Status,
+    string? ErrorCause,
+    string Critic,
+    string Subject,
+    StopReason? Stop,
+    long Tokens,
+    ImmutableArray<Verdict> Verdicts)
+{
+    public DateTimeOffset? Started { get; init; }
+
+    public DateTimeOffset? Finished { get; init; }
+
+    /// <inheritdoc cref="Counted"/>
+    public Verdict? Verdict(string label) => Counted(Verdicts, label);
+
+    public bool? Flag(string label) => Verdict(label)?.Flag;
+
+    /// <summary>
+    /// The verdict the metrics count for <paramref name="label"/>, as <see cref="VerdictSelection.Effective"/> picks
+    /// it: the rule verdict of the latest scoring that decided the label. Null when no rule decided it.
+    /// </summary>
+    public static Verdict? Counted(ImmutableArray<Verdict> verdicts, string label)
+    {
+        Verdict? found = null;
+        foreach (var v in verdicts)
+            if (v.Label == label && v.Source == VerdictSource.Rule && (found is null || v.Scoring > found.Scoring)) found = v;
+        return found;
+    }
+}
 
 /// <summary>
 /// A finished episode: the tools it offered, its transcript (which starts with the prompts), the world's final state and tool log, and the verdicts.
@@ -43,17 +84,16 @@ internal sealed record EpisodeResult(
     /// <summary>When the episode was committed (from the store; null for an episode not read from one).</summary>
     public DateTimeOffset? Finished { get; init; }
 
-    /// <summary>
-    /// The verdict the metrics count for <paramref name="label"/>, as <see cref="VerdictSelection.Effective"/> picks
-    /// it: the rule verdict of the latest scoring that decided the label. Null when no rule decided it.
-    /// </summary>
-    public Verdict? Verdict(string label)
-    {
-        Verdict? found = null;
-        foreach (var v in Verdicts)
-            if (v.Label == label && v.Source == VerdictSource.Rule && (found is null || v.Scoring > found.Scoring)) found = v;
-        return found;
-    }
+    /// <inheritdoc cref="EpisodeOutcome.Counted"/>
+    public Verdict? Verdict(string label) => EpisodeOutcome.Counted(Verdicts, label);
 
     public bool? Flag(string label) => Verdict(label)?.Flag;
+
+    /// <summary>The episode's outcome, what analysis reads (made anew on each call).</summary>
+    [JsonIgnore]
+    public EpisodeOutcome Outcome => new(Spec, Status, ErrorCause, Critic, Subject, Transcript.Stop, Transcript.Usage.Total, Verdicts)
+    {
+        Started = Started,
+        Finished = Finished,
+    };
 }

@@ -22,7 +22,7 @@ internal sealed record LabelAgreement(string Label, string Against, int N, int A
 /// <summary>Computes <see cref="LabelAgreement"/>s from a run's episodes; a pure function of the stored verdicts.</summary>
 internal static class Agreement
 {
-    public static ImmutableArray<LabelAgreement> Compute(IEnumerable<EpisodeResult> episodes)
+    public static ImmutableArray<LabelAgreement> Compute(IEnumerable<EpisodeOutcome> episodes)
     {
         var pairs = new Dictionary<(string Label, string Against), List<(Verdict Rule, Verdict Other)>>();
         foreach (var e in episodes.Where(e => e.Status == EpisodeStatus.Completed))

@@ -66,7 +66,7 @@ public sealed class HtmlReportTests
         using var temp = new TempFolder();
         var run = WithHostileEpisode(await ScriptedRunAsync(temp), out var hostile);
         // The random agent stands in for a model of the study, so its figures appear beside its cells.
-        var report = RunReport.Build(run, new ReportOptions { StudyName = id => id == "scripted/random@0.5" ? "Gemini 3 Pro" : null });
+        var report = RunReport.Build(run.Results(), new ReportOptions { StudyName = id => id == "scripted/random@0.5" ? "Gemini 3 Pro" : null });
         var page = HtmlReport.Write(report, run, Path.Combine(temp.Path, layout == HtmlLayout.SingleFile ? "report.html" : "report"), layout);
         if (layout == HtmlLayout.Folder) Assert.True(File.Exists(Path.Combine(temp.Path, "report", "episodes", $"{hostile}.js")));
 

@@ -22,7 +22,7 @@ public sealed class EffectiveVerdictTests
         Assert.True(e.Flag("read"));
         Assert.Null(e.Verdict("refuse"));
         // The same verdicts the metrics count, label by label.
-        var observation = Observation.From(e, null, LabelSource.Rule);
+        var observation = Observation.From(e.Outcome, null, LabelSource.Rule);
         Assert.All(observation.Labels.Values, v => Assert.Same(v, e.Verdict(v.Label)));
     }
 }
