@@ -54,7 +54,7 @@ internal static class Approvals
             """);
     }
 
-    /// <summary>The first line that differs, both ways, clipped.</summary>
+    /// <summary>The first line that differs and where in it, both ways, clipped around the difference.</summary>
     private static string FirstDifference(string approved, string received)
     {
         var a = approved.Split('\n');
@@ -63,16 +63,19 @@ internal static class Approvals
         {
             var left = i < a.Length ? a[i] : null;
             var right = i < r.Length ? r[i] : null;
-            if (left != right)
-                return $"line {i + 1} was approved as {Show(left)} and is now {Show(right)}.";
+            if (left == right) continue;
+            var column = 0;
+            while (left is not null && right is not null && column < left.Length && column < right.Length && left[column] == right[column]) column++;
+            return $"line {i + 1}, column {column + 1}, was approved as {Clip(left, column)} and is now {Clip(right, column)}.";
         }
         return "they differ.";
     }
 
-    private static string Show(string? line) => line switch
+    private static string Clip(string? line, int column)
     {
-        null => "(no line)",
-        { Length: > 160 } => $"\"{line[..160]}…\"",
-        _ => $"\"{line}\"",
-    };
+        if (line is null) return "(no line)";
+        var start = Math.Max(0, column - 40);
+        var length = Math.Min(line.Length - start, 120);
+        return $"\"{(start > 0 ? "…" : "")}{line.Substring(start, length)}{(start + length < line.Length ? "…" : "")}\"";
+    }
 }
