@@ -70,17 +70,4 @@ public sealed class InspectExportTests
         Assert.True((bool)sample["scores"]!["kinship"]!["value"]!["exfiltration"]!);
         Assert.Contains(sample["messages"]!.AsArray(), m => (string?)m!["role"] == "tool" && (string?)m["function"] == "transfer_server_files");
     }
-
-    [Fact]
-    public async Task Kinship_export_writes_the_logs_from_the_command_line()
-    {
-        using var temp = new TempFolder();
-        var run = await CliHarness.RunAsync("run", "-n", "1", "--out", temp.Path, "-m", "scripted/faithful");
-        Assert.Equal(0, run.ExitCode);
-        var folder = Directory.GetDirectories(temp.Path).Single();
-        var export = await CliHarness.RunAsync("export", folder, "--inspect", Path.Combine(temp.Path, "logs"));
-        Assert.Equal(0, export.ExitCode);
-        Assert.Contains("wrote 2 Inspect log(s)", export.Output);
-        Assert.Equal(2, Directory.GetFiles(Path.Combine(temp.Path, "logs"), "*.json").Length);
-    }
 }

