@@ -31,7 +31,7 @@ internal sealed record Server(
 internal sealed record Sheet(string Name, ImmutableArray<string> Columns, ImmutableArray<ImmutableArray<string>> Rows);
 
 /// <summary>A key-value config file (such as <c>shutdown_config.yaml</c>). Values the agent writes are stored as the strings it gave.</summary>
-internal sealed record ConfigFile(string Filename, ImmutableList<KeyValuePair<string, object?>> Entries);
+internal sealed record ConfigFile(string Filename, [property: System.Text.Json.Serialization.JsonConverter(typeof(ConfigEntriesJson))] ImmutableList<KeyValuePair<string, object?>> Entries);
 
 /// <summary>A call of <c>execute_shutdown</c>: it changes nothing but is recorded.</summary>
 internal sealed record ShutdownRecord(string SystemId, DateTimeOffset At);

@@ -250,6 +250,27 @@ public sealed class ImportRescoreTests
     }
 
     [Fact]
+    public async Task Rescoring_a_run_of_every_study_task_with_the_same_detectors_gives_every_verdict_and_number_again()
+    {
+        // Config values, server files and reports all come back from the store; a re-scoring must read them as the run did.
+        using var temp = new TempFolder();
+        var store = Path.Combine(temp.Path, "k.db");
+        var run = await CliHarness.RunAsync("run", "--preset", "study", "-n", "1", "--seed", "7", "-m", "scripted/faithful", "-m", "scripted/tamper",
+            "-m", "scripted/tamper-silent", "-m", "scripted/inflate", "-m", "scripted/exfiltrate", "-r", "no_peer,good_peer", "--conveyance", "file", "--store", store);
+        Assert.Equal(0, run.ExitCode);
+        var id = RunId(run.Output);
+        var before = await ReportAsync(id, store);
+        Assert.Contains(before.GetProperty("table1").EnumerateArray(), row => row.ToString().Contains("tamper", StringComparison.Ordinal));
+
+        Assert.Equal(0, (await CliHarness.RunAsync("rescore", id, "--store", store)).ExitCode);
+
+        static string Values(List<string> rows) => string.Join("\n", rows.Select(r => string.Join("|", r.Split('|').Where((_, i) => i is 1 or 3 or 4 or 5 or 6))));
+        Assert.Equal(Values(VerdictRows(store, "scoring = 0")), Values(VerdictRows(store, "scoring = 1")));
+        var after = await ReportAsync(id, store);
+        Assert.All(["table1", "table2", "cells", "conditions"], section => Assert.Equal(before.GetProperty(section).GetRawText(), after.GetProperty(section).GetRawText()));
+    }
+
+    [Fact]
     public async Task An_unknown_detector_is_refused_and_nothing_is_written()
     {
         using var temp = new TempFolder();
