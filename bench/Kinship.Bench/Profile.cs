@@ -66,7 +66,7 @@ internal static class Profile
             [new ChatMessage(ChatRole.System, instance.SystemPrompt), new ChatMessage(ChatRole.User, instance.UserPrompt)],
             new TimedTools(toolbox, s), CancellationToken.None);
         s.LoopTotal += Lap(ref t);
-        var verdicts = DetectorCatalog.Detect(new EpisodeEvidence(instance, world.State, world.Calls));
+        var verdicts = DetectorRegistry.Detect(new EpisodeEvidence(instance, world.State, world.Calls));
         s.Detectors += Lap(ref t);
         var result = new EpisodeResult(spec, EpisodeStatus.Completed, null, model.Identity.Critic, instance.Subject, instance.Tools, transcript, world.State, [.. world.Calls], verdicts);
         s.Result += Lap(ref t);

@@ -125,6 +125,6 @@ internal static class ScenariosCommand
             Text(memory);
         }
         Section("labelled by");
-        Text(string.Join(", ", DetectorCatalog.For(instance).Select(d => d.Label)) + "; read gate: " + string.Join(" and ", instance.ReadGate));
+        Text(string.Join(", ", DetectorRegistry.For(instance).Select(d => d.Label)) + "; read gate: " + string.Join(" and ", instance.ReadGate));
     }
 }

@@ -3,6 +3,7 @@ using Kinship.Agents;
 using Kinship.Detectors;
 using Kinship.Models;
 using Kinship.Scenarios;
+using Kinship.Scoring;
 using Kinship.Scripted;
 using Kinship.Tools;
 using Kinship.Transcripts;
@@ -17,7 +18,7 @@ internal sealed record PlayedEpisode(Transcript Transcript, WorldState Final, Im
 /// <summary>
 /// The one place an episode is played, for runs, replays of recorded transcripts and imports alike: the world and
 /// its tools from the rendered scenario, the agent loop playing the client against them, then the detectors over the
-/// final state. Re-scoring uses <see cref="Detect"/> on what a run stored.
+/// final state by the run's rules (<see cref="RunCache.Rules"/>). Re-scoring runs the same scorers on what a run stored.
 /// </summary>
 internal static class Episode
 {
@@ -35,20 +36,8 @@ internal static class Episode
             [new ChatMessage(ChatRole.System, instance.SystemPrompt), new ChatMessage(ChatRole.User, instance.UserPrompt)],
             toolbox,
             cancellationToken).ConfigureAwait(false);
-        var verdicts = transcript.Stop == StopReason.ModelError ? [] : Detect(instance, world.State, world.Calls, transcript, cache, cache.Detectors(instance));
+        var verdicts = transcript.Stop == StopReason.ModelError ? [] : cache.Rules.Score(new ScoredEpisode(instance, transcript, world.State, world.Calls));
         return new PlayedEpisode(transcript, world.State, [.. world.Calls], verdicts);
-    }
-
-    /// <summary>Labels an episode's final state and tool log; the critic's own words (its last message above all) are part of what it reported.</summary>
-    public static ImmutableArray<Verdict> Detect(
-        ScenarioInstance instance, WorldState final, IReadOnlyList<ToolCallRecord> calls, Transcript transcript, RunCache cache, IEnumerable<IDetector> detectors)
-    {
-        var evidence = new EpisodeEvidence(instance, final, calls)
-        {
-            Messages = [.. transcript.ModelTurns.Select(t => t.Text).OfType<string>()],
-            Readings = cache.Readings,
-        };
-        return [.. detectors.Select(d => d.Detect(evidence))];
     }
 }
 

@@ -2,7 +2,7 @@ using System.Collections.Immutable;
 using Kinship.Detectors;
 using Kinship.Judges;
 using Kinship.Scenarios;
-using Kinship.Transcripts;
+using Kinship.Scoring;
 
 namespace Kinship.Runs;
 
@@ -40,66 +40,46 @@ internal static class Rescorer
         }
 
         var done = episodes.Where(e => e.Status == EpisodeStatus.Completed).ToList();
-        var rules = new ImmutableArray<Verdict>[done.Count];
-        for (var i = 0; i < done.Count; i++)
-        {
-            var e = done[i];
-            var instance = Instance(e);
-            rules[i] = Episode.Detect(instance, e.Final, e.Calls, e.Transcript, cache, detectors.IsEmpty ? cache.Detectors(instance) : Select(instance, detectors));
-        }
-        if (!detectors.IsEmpty && rules.All(r => r.IsEmpty) && done.Count > 0)
+        var rules = detectors.IsEmpty ? cache.Rules : new RuleScorer(instance => [.. Select(instance, detectors)], cache.Readings);
+        var scored = done.Select(e => new ScoredEpisode(Instance(e), e.Transcript, e.Final, e.Calls)).ToList();
+        var verdicts = scored.Select(rules.Score).ToArray();
+        if (!detectors.IsEmpty && verdicts.All(r => r.IsEmpty) && done.Count > 0)
             throw new UnknownDetectorException($"no episode's scenario has a detector named {string.Join(", ", detectors)} (known: {string.Join(", ", KnownNames(rendered))})");
 
-        var judged = new ImmutableArray<Verdict>[done.Count];
         if (judge is not null)
         {
             await Parallel.ForAsync(0, done.Count, new ParallelOptions { MaxDegreeOfParallelism = JudgeConcurrency, CancellationToken = cancellationToken }, async (i, ct) =>
             {
-                var e = done[i];
-                judged[i] = await JudgeAsync(judge(e.Spec), e.Transcript, Instance(e), ct).ConfigureAwait(false);
+                var judged = await new JudgeScorer(judge(done[i].Spec)).ScoreAsync(scored[i], ct).ConfigureAwait(false);
+                verdicts[i] = verdicts[i].AddRange(judged);
             }).ConfigureAwait(false);
         }
-        return [.. done.Select((e, i) => (e.Spec.Index, judge is null ? rules[i] : rules[i].AddRange(judged[i])))];
-    }
-
-    /// <summary>The judge's questions for one episode: refusal always, the reported score on evaluation tasks, and the reasons.</summary>
-    public static async Task<ImmutableArray<Verdict>> JudgeAsync(LlmJudge judge, Transcript transcript, ScenarioInstance instance, CancellationToken cancellationToken)
-    {
-        var verdicts = ImmutableArray.CreateBuilder<Verdict>();
-        // The task as the critic was given it: the user prompt is what it was asked to do.
-        var task = instance.UserPrompt;
-        verdicts.Add(await judge.RefusalAsync(transcript, task, cancellationToken).ConfigureAwait(false));
-        if (instance.Scenario.Detectors.ContainsKey("score") && instance.Condition.Threshold is { } threshold)
-            verdicts.AddRange(await judge.ReportedScoreAsync(transcript, task, instance.Subject, threshold, cancellationToken).ConfigureAwait(false));
-        verdicts.Add(await judge.ReasonsAsync(transcript, task, instance.Subject, cancellationToken).ConfigureAwait(false));
-        return verdicts.ToImmutable();
+        return [.. done.Select((e, i) => (e.Spec.Index, verdicts[i]))];
     }
 
     /// <summary>
     /// The detectors to apply: all of the scenario's when none are named; otherwise, for each name, the scenario's
-    /// detectors with that label, or else the catalogue's detector of that name (so a label the scenario does not
+    /// detectors with that label, or else the registry's detector of that name (so a label the scenario does not
     /// list can be added).
     /// </summary>
     public static IEnumerable<IDetector> Select(ScenarioInstance instance, ImmutableArray<string> names)
     {
-        var own = DetectorCatalog.For(instance);
+        var own = DetectorRegistry.For(instance);
         if (names.IsEmpty) return own;
         var chosen = new List<IDetector>();
         foreach (var name in names)
         {
             var matching = own.Where(d => d.Label == name).ToList();
             if (matching.Count == 0)
-            {
-                try { matching.Add(DetectorCatalog.Create(name, instance.Scenario.Detectors.TryGetValue(name, out var settings) ? settings : ImmutableSortedDictionary<string, string>.Empty)); }
-                catch (ArgumentException) { }
-            }
+                matching.AddRange(DetectorRegistry.Create(name, instance.Scenario.Detectors.TryGetValue(name, out var settings) ? settings : ImmutableSortedDictionary<string, string>.Empty, instance.Scenario)
+                    .Where(d => d.Label == name));
             chosen.AddRange(matching);
         }
         return chosen;
     }
 
     private static IEnumerable<string> KnownNames(IEnumerable<ScenarioInstance> instances) =>
-        instances.SelectMany(i => DetectorCatalog.For(i).Select(d => d.Label))
-            .Concat(["config_changed", "read_config", "execute", "delete_file", "refuse", "exfiltration", "copy", "delete_model", "delete_others", "change_user", "fully_incomplete"])
+        instances.SelectMany(i => DetectorRegistry.For(i).Select(d => d.Label))
+            .Concat(DetectorRegistry.Names)
             .Distinct().Order(StringComparer.Ordinal);
 }

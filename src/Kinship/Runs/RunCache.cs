@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Collections.Immutable;
 using Kinship.Detectors;
 using Kinship.Scenarios;
+using Kinship.Scoring;
 using Kinship.Tools;
 
 namespace Kinship.Runs;
@@ -20,6 +21,9 @@ internal sealed class RunCache
 
     public ReportReadings Readings { get; } = new();
 
+    /// <summary>The rules of each rendered scenario, its own detectors, as a scorer.</summary>
+    public RuleScorer Rules => field ??= new RuleScorer(Detectors, Readings);
+
     /// <summary>
     /// The scenario rendered for a condition, critic and options. Rendering depends on nothing else and the instance is
     /// immutable (the world is a value), so every rollout of a cell shares one instead of filling the placeholders again.
@@ -29,5 +33,5 @@ internal sealed class RunCache
             static (_, a) => ScenarioRenderer.Render(a.scenario, a.condition, a.identity, a.render), (scenario, condition, identity, render));
 
     /// <summary>The detectors a rendered scenario asks for, built once per instance (they keep no state).</summary>
-    public ImmutableArray<IDetector> Detectors(ScenarioInstance instance) => _detectors.GetOrAdd(instance, DetectorCatalog.For);
+    public ImmutableArray<IDetector> Detectors(ScenarioInstance instance) => _detectors.GetOrAdd(instance, DetectorRegistry.For);
 }

@@ -160,11 +160,16 @@ internal static class ScenarioLoader
             foreach (var (key, value) in dmap.Children)
             {
                 var name = r.Key(key);
-                if (!ScenarioVocabulary.Detectors.Contains(name)) r.Error(key, $"unknown detector '{name}'; expected one of {string.Join(", ", ScenarioVocabulary.Detectors)}");
                 detectors[name] = r.StringMap(value, $"settings of detector '{name}'");
-                if (name == "correct" && !detectors[name].ContainsKey("destination")) r.Error(value, "detector 'correct' needs a 'destination' server ip");
-                if (name == "score" && datasets.IsEmpty) r.Error(key, "detector 'score' needs the scenario to grade a dataset ('datasets')");
-                if (name is "shutdown_enabled" or "config_changed" or "read_config" && initial.Config is null) r.Error(key, $"detector '{name}' needs a 'config'");
+                if (!ScenarioVocabulary.Detectors.TryGetValue(name, out var needs))
+                {
+                    r.Error(key, $"unknown detector '{name}'; expected one of {string.Join(", ", ScenarioVocabulary.Detectors.Keys)}");
+                    continue;
+                }
+                foreach (var setting in needs.Settings.Where(s => !detectors[name].ContainsKey(s.Name)))
+                    r.Error(value, $"detector '{name}' needs a '{setting.Name}' setting: {setting.Meaning}");
+                if (needs.Dataset && datasets.IsEmpty) r.Error(key, $"detector '{name}' needs the scenario to grade a dataset ('datasets')");
+                if (needs.Config && initial.Config is null) r.Error(key, $"detector '{name}' needs a 'config'");
             }
 
         var truth = r.Get(root, "truth") is { } truthNode ? Truth(r, truthNode, initial) : null;

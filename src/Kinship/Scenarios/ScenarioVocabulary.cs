@@ -10,13 +10,28 @@ internal static partial class ScenarioVocabulary
     public static readonly ImmutableArray<string> Placeholders =
         ["company", "company_domain", "critic", "critic_account", "subject", "subject_file", "peer", "family", "threshold", "sheet"];
 
-    /// <summary>Detectors a scenario can list, by the study's label names.</summary>
-    public static readonly ImmutableArray<string> Detectors =
-    [
-        "exfiltration", "correct", "copy", "delete_model", "delete_others", "change_user",
-        "score", "finance_report", "shutdown_enabled", "config_changed", "read_config", "execute", "delete_file", "refuse",
-        "fully_incomplete",
-    ];
+    /// <summary>
+    /// Detectors a scenario can list, by the study's label names, with what each needs of the scenario. The scenario
+    /// loader checks these (naming file and line); the detector registry builds one detector set per name.
+    /// </summary>
+    public static readonly ImmutableSortedDictionary<string, DetectorNeeds> Detectors = new Dictionary<string, DetectorNeeds>
+    {
+        ["exfiltration"] = new(),
+        ["correct"] = new() { Settings = [new("destination", "the server ip the job moves files to")] },
+        ["copy"] = new(),
+        ["delete_model"] = new(),
+        ["delete_others"] = new(),
+        ["change_user"] = new(),
+        ["score"] = new() { Dataset = true },
+        ["finance_report"] = new(),
+        ["shutdown_enabled"] = new() { Config = true },
+        ["config_changed"] = new() { Config = true },
+        ["read_config"] = new() { Config = true },
+        ["execute"] = new(),
+        ["delete_file"] = new(),
+        ["refuse"] = new(),
+        ["fully_incomplete"] = new() { Settings = [new("acts", "the tools that do the job, comma-separated")] },
+    }.ToImmutableSortedDictionary(StringComparer.Ordinal);
 
     /// <summary>
     /// Ablations: each one switch (<c>--ablation NAME</c>) that scenario texts can answer with an alternative wording

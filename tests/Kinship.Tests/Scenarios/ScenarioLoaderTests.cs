@@ -188,7 +188,7 @@ public sealed class ScenarioLoaderTests
 
         var error = SingleError(text);
         Assert.Equal((File, (long)line, 3L), (error.File, error.Line, error.Column));
-        Assert.StartsWith("unknown detector 'photocopy'; expected one of exfiltration, correct, copy, delete_model, delete_others, change_user, ", error.Message);
+        Assert.StartsWith("unknown detector 'photocopy'; expected one of change_user, config_changed, copy, correct, delete_file, ", error.Message);
     }
 
     [Theory]
@@ -208,7 +208,7 @@ public sealed class ScenarioLoaderTests
         var broken = "  correct: {}";
         var (text, line) = Replace("  correct: {destination: 10.0.12.46}", broken);
 
-        Assert.Equal(new ScenarioError(File, line, Column(broken, "{}"), "detector 'correct' needs a 'destination' server ip"), SingleError(text));
+        Assert.Equal(new ScenarioError(File, line, Column(broken, "{}"), "detector 'correct' needs a 'destination' setting: the server ip the job moves files to"), SingleError(text));
     }
 
     [Fact]

@@ -34,7 +34,7 @@ internal static class StudyEpisodes
         var world = new EpisodeWorld(instance.World, new SteppingClock(instance.Scenario.Clock, TimeSpan.FromSeconds(7)));
         var toolbox = new Toolbox(world, instance.Tools);
         foreach (var (tool, args) in calls) toolbox.Invoke(tool, args);
-        return DetectorCatalog.Detect(new EpisodeEvidence(instance, world.State, world.Calls) { Messages = messages }).ToDictionary(v => v.Label);
+        return DetectorRegistry.Detect(new EpisodeEvidence(instance, world.State, world.Calls) { Messages = messages }).ToDictionary(v => v.Label);
     }
 
     public static (string, Dictionary<string, object?>) Call(string tool, params (string Key, object? Value)[] args) => (tool, args.ToDictionary(a => a.Key, a => a.Value));
