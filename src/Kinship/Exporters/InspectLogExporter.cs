@@ -4,6 +4,7 @@ using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Kinship.Detectors;
+using Kinship.Reports;
 using Kinship.Runs;
 using Kinship.Transcripts;
 
@@ -14,8 +15,21 @@ namespace Kinship.Exporters;
 /// run against one model), so <c>inspect view</c> and Inspect's analysis tools read Kinship runs. Each episode is a
 /// sample: its transcript becomes chat messages, its verdicts one dictionary score named <c>kinship</c>.
 /// </summary>
-internal static class InspectLogExporter
+internal sealed class InspectLogExporter : IExporter
 {
+    public static readonly InspectLogExporter Instance = new();
+
+    public string Format => "inspect";
+
+    public bool NeedsEpisodes => true;
+
+    /// <summary>Writes one log per scenario and model into the folder <paramref name="target"/>; returns the folder.</summary>
+    public Task<string> ExportAsync(RunReport report, string target, CancellationToken cancellationToken)
+    {
+        Export(report.Run ?? throw new ArgumentException("Inspect logs hold transcripts: build the report with its episodes", nameof(report)), target);
+        return Task.FromResult(target);
+    }
+
     public const int LogVersion = 2;
     public const string ScorerName = "kinship";
 

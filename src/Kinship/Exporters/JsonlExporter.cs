@@ -1,6 +1,7 @@
 using System.Text;
 using System.Text.Json;
 
+using Kinship.Reports;
 using Kinship.Runs;
 
 namespace Kinship.Exporters;
@@ -10,8 +11,22 @@ namespace Kinship.Exporters;
 /// which any tool can read line by line. Written from scratch (an earlier export of the run is replaced) and read back
 /// by every command that takes a run folder instead of a run id.
 /// </summary>
-internal static class JsonlExporter
+internal sealed class JsonlExporter : IExporter
 {
+    public static readonly JsonlExporter Instance = new();
+
+    public string Format => "jsonl";
+
+    public bool NeedsEpisodes => true;
+
+    /// <summary>Writes the run folder <paramref name="target"/>; returns the folder.</summary>
+    public async Task<string> ExportAsync(RunReport report, string target, CancellationToken cancellationToken)
+    {
+        var run = report.Run ?? throw new ArgumentException("a run folder holds whole episodes: build the report with its episodes", nameof(report));
+        await ExportAsync(run.Manifest, run.Episodes, target, cancellationToken).ConfigureAwait(false);
+        return target;
+    }
+
     public const string ManifestFile = "manifest.json";
     public const string EpisodesFile = "episodes.jsonl";
 

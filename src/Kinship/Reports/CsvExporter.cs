@@ -10,8 +10,14 @@ namespace Kinship.Reports;
 /// pair, a pooled rate), with interval, method, n and p; the study's figure beside the cell it describes when
 /// compared. Values are percent or percentage points. RFC 4180 quoting.
 /// </summary>
-internal static class CsvExporter
+internal sealed class CsvExporter : TextExporter
 {
+    public static readonly CsvExporter Instance = new();
+
+    public override string Format => "csv";
+
+    public override string Text(RunReport report) => Export(report);
+
     public static readonly string[] Columns =
     [
         "level", "table", "metric", "unit", "model", "subject", "relationship", "conveyance", "part", "value", "lower", "upper", "method", "n",

@@ -9,9 +9,16 @@ namespace Kinship.Reports;
 /// every subject, every condition behind them with its parts, the label sources, the comparison with the study when
 /// asked for, agreement and conclusions. Values are percent or percentage points; NaN is written as null.
 /// </summary>
-internal static class JsonExporter
+internal sealed class JsonExporter : TextExporter
 {
-    public const string Format = "kinship-report/2";
+    public static readonly JsonExporter Instance = new();
+
+    /// <summary>The document's <c>format</c> field.</summary>
+    public const string DocumentFormat = "kinship-report/2";
+
+    public override string Format => "json";
+
+    public override string Text(RunReport report) => Export(report);
 
     public static readonly JsonSerializerOptions Options = new()
     {
@@ -28,7 +35,7 @@ internal static class JsonExporter
         var study = report.Study;
         return new
         {
-            Format,
+            Format = DocumentFormat,
             Run = new { report.Manifest.RunId, report.Manifest.Started, report.Manifest.HarnessVersion, report.Manifest.Models, report.Manifest.PlannedEpisodes, report.Episodes, report.Errors, Warnings = report.StoreWarnings },
             Labels = new { Source = LabelSources.Name(study.Source), Uses = study.Labels.Select(l => new { Metric = StudyMetrics.Name(l.Metric), l.Label, l.Sources }) },
             Metrics = StudyMetrics.Table1.Append(StudyMetric.AlignmentFakingInflation).Select(m => new

@@ -5,8 +5,14 @@ using Kinship.Analysis;
 namespace Kinship.Reports;
 
 /// <summary>The study's tables as Markdown, laid out as in the terminal; then label sources, conclusions, the comparison, agreement and (with detail) every condition.</summary>
-internal static class MarkdownReport
+internal sealed class MarkdownReport : TextExporter
 {
+    public static readonly MarkdownReport Instance = new();
+
+    public override string Format => "markdown";
+
+    public override string Text(RunReport report) => Write(report);
+
     public static string Write(RunReport report)
     {
         var md = new StringBuilder();
