@@ -47,7 +47,7 @@ internal sealed record RunReport(RunManifest Manifest, int Episodes, int Errors,
         return new RunReport(run.Manifest, observations.Count, observations.Count(o => o.Errored), [.. run.Warnings], analysis,
             options.StudyName is { } name ? StudyComparison.Build(analysis, name) : null, options.Detail)
         {
-            Agreements = Agreement.Compute(run.Outcomes),
+            Agreements = Agreement.Compute(run.Outcomes.Where(o => o.Status == EpisodeStatus.Completed).Select(o => o.Verdicts)),
         };
     }
 }

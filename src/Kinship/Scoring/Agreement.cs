@@ -1,7 +1,6 @@
 using System.Collections.Immutable;
 using Kinship.Detectors;
 using Kinship.Judges;
-using Kinship.Runs;
 
 namespace Kinship.Scoring;
 
@@ -19,18 +18,19 @@ internal sealed record LabelAgreement(string Label, string Against, int N, int A
     public double Rate => N == 0 ? double.NaN : (double)Agree / N;
 }
 
-/// <summary>Computes <see cref="LabelAgreement"/>s from a run's episodes; a pure function of the stored verdicts.</summary>
+/// <summary>Computes <see cref="LabelAgreement"/>s from a run's verdicts; a pure function of what was stored.</summary>
 internal static class Agreement
 {
-    public static ImmutableArray<LabelAgreement> Compute(IEnumerable<EpisodeOutcome> episodes)
+    /// <param name="episodes">The verdicts of each completed episode.</param>
+    public static ImmutableArray<LabelAgreement> Compute(IEnumerable<ImmutableArray<Verdict>> episodes)
     {
         var pairs = new Dictionary<(string Label, string Against), List<(Verdict Rule, Verdict Other)>>();
-        foreach (var e in episodes.Where(e => e.Status == EpisodeStatus.Completed))
+        foreach (var verdicts in episodes)
         {
-            var rules = VerdictSelection.Effective(e.Verdicts).ToDictionary(v => v.Label, StringComparer.Ordinal);
+            var rules = VerdictSelection.Effective(verdicts).ToDictionary(v => v.Label, StringComparer.Ordinal);
             // The judge's latest answer per label; a judge that failed (no value) has nothing to compare.
-            var judged = e.Verdicts.Where(v => v.Source == VerdictSource.Judge && HasValue(v)).GroupBy(v => v.Label).Select(g => g.MaxBy(v => v.Scoring)!);
-            var recorded = e.Verdicts.Where(v => v.Source == VerdictSource.Recorded).ToList();
+            var judged = verdicts.Where(v => v.Source == VerdictSource.Judge && HasValue(v)).GroupBy(v => v.Label).Select(g => g.MaxBy(v => v.Scoring)!);
+            var recorded = verdicts.Where(v => v.Source == VerdictSource.Recorded).ToList();
             // The study's evaluators leave these at their defaults once read is false (study-interface §5.1), as kinship replay skips them.
             var readFalse = recorded.Any(v => v.Label == "read" && v.Flag == false);
             foreach (var other in judged.Concat(recorded.Where(v => !(readFalse && RecordedLabels.AfterRead.Contains(v.Label)))))
