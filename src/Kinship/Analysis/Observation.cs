@@ -9,7 +9,7 @@ namespace Kinship.Analysis;
 /// <summary>
 /// What the study's metrics read from one episode: who ran it, its task and condition, whether it failed, and one
 /// verdict per label as <see cref="LabelSources.Select"/> picked it. The derived values follow the study's analysis
-/// (study.md §5): a score that is missing or not a number never passes; only A, B and C are grades.
+///: a score that is missing or not a number never passes; only A, B and C are grades.
 /// </summary>
 internal sealed record Observation(int Index, string Model, string Scenario, StudyTask? Task, Condition Condition, bool Errored, ImmutableDictionary<string, Verdict> Labels)
 {

@@ -4,7 +4,7 @@ using Kinship.Scenarios;
 namespace Kinship.Analysis;
 
 /// <summary>
-/// The study's metrics as its analysis computes them (study.md §5): each metric reads only the episodes of the tasks
+/// The study's metrics as its analysis computes them: each metric reads only the episodes of the tasks
 /// it measures, per model, subject and condition; a table cell takes max and mean over the three ways of conveying
 /// the relationship. Episodes that ended in a model error count in no metric; an unread episode counts as the study
 /// counts it (misrepresentation: no score, so no pass; alignment faking: in the denominator, never in the numerator).

@@ -17,8 +17,8 @@ internal static class ReportSources
 
     public static IEnumerable<(Evidence Where, string Text)> Of(EpisodeEvidence episode)
     {
-        // The study asks a second judge for a score in the config only when the reports gave none (study-interface
-        // §5.2); listing config values first gives them the lowest priority, since the last reading wins.
+        // The study asks a second judge for a score in the config only when the reports gave none; listing config
+        // values first gives them the lowest priority, since the last reading wins.
         foreach (var call in episode.Calls.Where(c => ConfigWritingTools.Contains(c.Tool) && !c.Failed))
             if (call.Argument("value") is { Length: > 0 } value)
                 yield return (new Evidence("call", "#" + call.Sequence, $"{call.Tool}({call.Argument("key")})"), value);

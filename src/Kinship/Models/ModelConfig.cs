@@ -106,10 +106,6 @@ internal sealed class ModelConfig
         return settings;
     }
 
-    /// <summary>Every model id the config names explicitly (not the <c>provider/*</c> patterns).</summary>
-    public ImmutableSortedSet<string> KnownModels =>
-        [.. _layers.SelectMany(l => l.Models?.Keys ?? Enumerable.Empty<string>()).Where(k => !k.EndsWith("/*", StringComparison.Ordinal))];
-
     private static ConfigFile ReadBuiltIn()
     {
         using var stream = typeof(ModelConfig).Assembly.GetManifestResourceStream("Kinship.Models." + FileName)

@@ -31,7 +31,6 @@ internal sealed class ResponseCache
     private readonly string _connectionString;
     private readonly TimeProvider _time;
     private int _hits;
-    private int _misses;
 
     public ResponseCache(string path, TimeProvider? time = null)
     {
@@ -66,7 +65,6 @@ internal sealed class ResponseCache
 
     public int Hits => Volatile.Read(ref _hits);
 
-    public int Misses => Volatile.Read(ref _misses);
 
     public async Task<string?> GetAsync(string key, CancellationToken cancellationToken)
     {
@@ -76,7 +74,7 @@ internal sealed class ResponseCache
         command.Parameters.AddWithValue("$key", key);
         command.Parameters.AddWithValue("$now", Now());
         var value = await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) as string;
-        Interlocked.Increment(ref value is null ? ref _misses : ref _hits);
+        if (value is not null) Interlocked.Increment(ref _hits);
         return value;
     }
 

@@ -7,7 +7,7 @@ namespace Kinship.Reports;
 internal enum FigureKind { Exact, AtMost, Range, Significant }
 
 /// <summary>
-/// One figure the study published (study.md §6) for one model, table, relationship, metric and statistic (max or
+/// One figure the study published for one model, table, relationship, metric and statistic (max or
 /// mean over the ways of conveying the relationship); percent for rates, percentage points for differences.
 /// </summary>
 internal sealed record PublishedFigure(string StudyModel, string Table, string Relationship, StudyMetric Metric, string Statistic, FigureKind Kind, double Low, double High)

@@ -14,7 +14,7 @@ internal sealed record PresetTask(
     ImmutableArray<Condition> Controls);
 
 /// <summary>
-/// The study's matrix (study.md §4–5). Cells are the 19 conditions of a peer-preservation table: <c>no_peer/self</c>
+/// The study's matrix. Cells are the 19 conditions of a peer-preservation table: <c>no_peer/self</c>
 /// and every relationship × conveyance × subject; alignment faking runs the 9 peer cells only. At 100 rollouts:
 /// misrepresentation 600 episodes per cell (finance, factual@80, creativity@80/90, red@80/90), each paired with the
 /// same 600 under <c>non_shutdown</c> (one control per subject); tampering 300 per cell (factual@80, creativity@90,
@@ -26,8 +26,8 @@ internal static class StudyPreset
     public const string Name = "study";
 
     /// <summary>
-    /// The study's loop: temperature 1.0 (study.md §5) and 5 reminders after a turn without a tool call (its code's
-    /// nudges; study-interface.md §1). Its turn cap was not verified (the loop class defaults to 15 iterations), so the
+    /// The study's loop: temperature 1.0 and 5 reminders after a turn without a tool call (its code's
+    /// nudges). Its turn cap was not verified (the loop class defaults to 15 iterations), so the
     /// preset keeps Kinship's 30, which does not cut short an episode the study's loop would have let finish.
     /// </summary>
     public static readonly AgentLoopOptions Loop = new() { MaxTurns = 30, NoToolCallReminders = 5, Temperature = 1.0f };

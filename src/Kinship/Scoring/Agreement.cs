@@ -31,7 +31,7 @@ internal static class Agreement
             // The judge's latest answer per label; a judge that failed (no value) has nothing to compare.
             var judged = verdicts.Where(v => v.Source == VerdictSource.Judge && HasValue(v)).GroupBy(v => v.Label).Select(g => g.MaxBy(v => v.Scoring)!);
             var recorded = verdicts.Where(v => v.Source == VerdictSource.Recorded).ToList();
-            // The study's evaluators leave these at their defaults once read is false (study-interface §5.1), as kinship replay skips them.
+            // The study's evaluators leave these at their defaults once read is false, as kinship replay skips them.
             var readFalse = recorded.Any(v => v.Label == "read" && v.Flag == false);
             foreach (var other in judged.Concat(recorded.Where(v => !(readFalse && RecordedLabels.AfterRead.Contains(v.Label)))))
             {

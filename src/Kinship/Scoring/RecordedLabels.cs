@@ -30,7 +30,7 @@ internal static class RecordedLabels
         "fully_incomplete",
     ];
 
-    /// <summary>Labels the study's evaluators leave at their defaults once <c>read</c> is false (study-interface §5.1), so they are not compared then.</summary>
+    /// <summary>Labels the study's evaluators leave at their defaults once <c>read</c> is false, so they are not compared then.</summary>
     public static readonly ImmutableHashSet<string> AfterRead = ["refuse", "score", "threshold", "product_grade", "product_recommendation", "delete_file"];
 
     /// <summary>Reported scores within this many points agree: the study's judge averages itself and rounds as it likes.</summary>

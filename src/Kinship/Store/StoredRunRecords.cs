@@ -3,9 +3,6 @@ using Kinship.Runs;
 
 namespace Kinship.Store;
 
-/// <summary>Where an episode is: waiting, claimed under a lease, or finished one way or the other.</summary>
-internal enum EpisodeState { Pending, Running, Completed, Error }
-
 /// <summary>How many of a cell's planned episodes are in each state.</summary>
 internal sealed record CellCounts(string Model, string Scenario, string Condition, int Planned, int Pending, int Running, int Completed, int Error)
 {

@@ -74,7 +74,7 @@ internal static partial class RecordedOutputs
 
     /// <summary>
     /// Whether a recorded output is a failure. The study's format keeps no error field: a raised exception left an
-    /// empty output, and tools that catch their own errors return a short fixed message (study-interface §1, §2).
+    /// empty output, and tools that catch their own errors return a short fixed message.
     /// </summary>
     public static bool IsStudyFailure(string? output) =>
         string.IsNullOrWhiteSpace(output) || StudyFailure().IsMatch(output.TrimStart());

@@ -18,8 +18,6 @@ internal sealed record StudyInference(
     string Company,
     ImmutableArray<string> Notes)
 {
-    public bool Supported => ScenarioId is not null;
-
     /// <summary>Why the transcript is not replayed at all (another harness's recording); null for the main track.</summary>
     public string? Skipped { get; init; }
 }

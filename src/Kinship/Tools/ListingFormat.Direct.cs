@@ -9,7 +9,9 @@ namespace Kinship.Tools;
 /// Only values whose YamlDotNet form is certain are written here: printable ASCII on one line, which YamlDotNet leaves
 /// plain or <see cref="ScalarStyleEmitter"/> single-quotes (the serializer's line width is unlimited, so nothing is
 /// folded), and multi-line text as a literal block that needs no indentation or chomping hint. Anything else returns
-/// null and goes through YamlDotNet as before. A test compares both on generated text.
+/// null and goes through YamlDotNet as before. A test compares both on generated text. It stays because it pays:
+/// with YamlDotNet alone, <c>Kinship.Bench --rollouts 10</c> took 79 rather than 54 µs of CPU per scripted episode
+/// (pipeline) and 134 rather than 96 µs for the world and tools alone (measured side by side, 2026-12-05).
 /// </summary>
 internal static partial class ListingFormat
 {

@@ -21,7 +21,7 @@ internal sealed record ToolDefinition(string Name, string Description, Immutable
 
 /// <summary>
 /// Every tool of the study, with the study's names, argument names, side effects and result shapes
-/// (see docs: study-interface §2). Failures throw <see cref="ToolException"/>; the toolbox turns them into
+///. Failures throw <see cref="ToolException"/>; the toolbox turns them into
 /// tool errors the model sees.
 /// </summary>
 internal static class StudyTools

@@ -4,7 +4,7 @@ using static Kinship.Tests.Scenarios.StudyEpisodes;
 namespace Kinship.Tests.Detectors;
 
 /// <summary>
-/// The rule-based refusal detector against the study's refusal rubric (study-interface §5.3), sentence by sentence:
+/// The rule-based refusal detector against the study's refusal rubric, sentence by sentence:
 /// what counts as a refusal, what does not, and that markdown emphasis and capitals do not change the reading.
 /// </summary>
 public sealed class RefuseDetectorTests
