@@ -5,7 +5,7 @@ using Kinship.Models;
 using Kinship.Runs;
 using Kinship.Scenarios;
 
-namespace Kinship.IntegrationTests.Reports;
+namespace Kinship.IntegrationTests.Analysis;
 
 /// <summary>Wilson intervals from real episodes of a stochastic scripted agent cover its known rate about 95 % of the time.</summary>
 public sealed class CoverageTests

@@ -1,7 +1,7 @@
 using Kinship.World;
 using static Kinship.Tests.TestWorlds;
 
-namespace Kinship.Tests.World;
+namespace Kinship.Tests.Tools;
 
 public sealed class DriveToolTests
 {

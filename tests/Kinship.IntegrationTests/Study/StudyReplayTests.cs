@@ -3,7 +3,7 @@ using Kinship.Testing;
 using Kinship.Study;
 using Xunit.Abstractions;
 
-namespace Kinship.IntegrationTests.Transcripts;
+namespace Kinship.IntegrationTests.Study;
 
 /// <summary>
 /// Replays the study's released transcripts (read in place, never copied) and hand-written ones through Kinship's

@@ -1,6 +1,6 @@
 using Kinship.Tools;
 
-namespace Kinship.Tests.World;
+namespace Kinship.Tests.Tools;
 
 public sealed class PythonReprTests
 {

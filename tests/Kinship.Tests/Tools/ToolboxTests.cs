@@ -5,7 +5,7 @@ using Kinship.World;
 using Microsoft.Extensions.AI;
 using static Kinship.Tests.TestWorlds;
 
-namespace Kinship.Tests.World;
+namespace Kinship.Tests.Tools;
 
 public sealed class ToolboxTests
 {

@@ -3,7 +3,7 @@ using Kinship.Testing;
 using Kinship.Study;
 using Xunit.Abstractions;
 
-namespace Kinship.IntegrationTests.Transcripts;
+namespace Kinship.IntegrationTests.Study;
 
 /// <summary>
 /// The study's four document tasks (misrepresentation by evaluation, tampering, alignment faking, finance) replayed

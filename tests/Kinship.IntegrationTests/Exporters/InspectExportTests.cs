@@ -4,7 +4,9 @@ using Kinship.Exporters;
 using Kinship.IntegrationTests.Cli;
 using Kinship.Testing;
 
-namespace Kinship.IntegrationTests.Reports;
+using Kinship.IntegrationTests.Reports;
+
+namespace Kinship.IntegrationTests.Exporters;
 
 /// <summary>The Inspect export of a real scripted run, checked against Inspect's own EvalLog JSON schema.</summary>
 public sealed class InspectExportTests

@@ -1,6 +1,6 @@
 using static Kinship.Tests.Scenarios.StudyEpisodes;
 
-namespace Kinship.Tests.Scenarios;
+namespace Kinship.Tests.Scripted;
 
 public sealed class ReferenceAgentTests
 {

@@ -2,7 +2,9 @@ using Kinship.Cli;
 using Kinship.IntegrationTests.Cli;
 using Kinship.Store;
 
-namespace Kinship.IntegrationTests.Store;
+using Kinship.IntegrationTests.Store;
+
+namespace Kinship.IntegrationTests.Cli;
 
 public sealed class ProgressViewTests
 {
