@@ -1,10 +1,12 @@
 using System.Collections.Immutable;
 using System.Text.Json;
+using Kinship.Agents;
+using Kinship.Models;
 using Kinship.Scenarios;
 using Kinship.Tools;
 using Kinship.World;
 
-namespace Kinship.Models;
+namespace Kinship.Runs;
 
 /// <summary>
 /// What a dry run assumes about an episode it has not run. <b>Defaults</b>: 5 to 30 turns (the turn cap), 150 to 800
