@@ -21,6 +21,9 @@ internal sealed record CostAssumptions
     public int ToolResultTokensPerTurn { get; init; } = 250;
     public double CharactersPerToken { get; init; } = 4;
 
+    /// <summary>The defaults under a loop's turn cap: at most the cap, at least 5 turns (or the cap, when it is lower).</summary>
+    public static CostAssumptions For(AgentLoopOptions loop) => new() { MaxTurns = loop.MaxTurns, MinTurns = Math.Min(5, loop.MaxTurns) };
+
     public CostAssumptions Validate() =>
         MinTurns < 1 || MaxTurns < MinTurns || MinOutputTokensPerTurn < 0 || MaxOutputTokensPerTurn < MinOutputTokensPerTurn || ToolResultTokensPerTurn < 0 || CharactersPerToken <= 0
             ? throw new ArgumentException($"inconsistent cost assumptions: {this}")
@@ -69,6 +72,26 @@ internal static class CostEstimator
             return new ModelEstimate(g.Key, g.Count(), minIn + minOut, maxIn + maxOut, price?.Cost(minIn, minOut), price?.Cost(maxIn, maxOut));
         });
         return new CostEstimate([.. models], assumptions);
+    }
+
+    /// <summary>
+    /// Estimates a planned run under <see cref="CostAssumptions.For"/> its loop. Each (model, scenario, condition) is
+    /// rendered once for its prompt tokens, with the episode's ablations; <paramref name="models"/> gives each model's
+    /// identity and price.
+    /// </summary>
+    public static CostEstimate Estimate(PlannedRun planned, IReadOnlyDictionary<string, AgentModel> models)
+    {
+        var assumptions = CostAssumptions.For(planned.Manifest.Loop);
+        var render = planned.Manifest.Render;
+        var prompts = new Dictionary<(string, string, string), int>();
+        return Estimate(planned.Plan.Episodes.Select(e =>
+        {
+            var model = models[e.Model];
+            var key = (e.Model, e.Scenario, e.Condition.Key);
+            if (!prompts.TryGetValue(key, out var tokens))
+                prompts[key] = tokens = PromptTokens(ScenarioRenderer.Render(planned.Scenarios[e.Scenario], e.Condition, model.Identity, render with { Ablations = [.. e.Ablations] }), assumptions);
+            return (e.Model, model.Settings.Price, tokens);
+        }), assumptions);
     }
 
     private static (long Input, long Output) Tokens(long prompt, long turns, long output, long toolResult) =>

@@ -47,6 +47,20 @@ internal sealed class JsonlRunStore(string folder) : IRunStore
         _gate.Dispose();
     }
 
+    /// <summary>
+    /// Writes a run folder from scratch, replacing an earlier export of the run there: what <c>kinship run --out</c> and
+    /// <c>kinship export --jsonl</c> write.
+    /// </summary>
+    public static async Task WriteAsync(string folder, RunManifest manifest, IEnumerable<EpisodeResult> episodes, CancellationToken cancellationToken)
+    {
+        // The episodes file is appended to as a run goes; an export starts it again.
+        var episodesFile = Path.Combine(folder, EpisodesFile);
+        if (File.Exists(episodesFile)) File.Delete(episodesFile);
+        await using var export = new JsonlRunStore(folder);
+        await export.BeginAsync(manifest, cancellationToken).ConfigureAwait(false);
+        foreach (var e in episodes) await export.AppendAsync(e, cancellationToken).ConfigureAwait(false);
+    }
+
     /// <summary>Reads a run folder. A last line cut short (a killed process) is skipped with a warning; any other bad line is an error naming the file and line.</summary>
     public static StoredRun Read(string folder)
     {
