@@ -25,7 +25,7 @@ internal static class ExportCommand
             var stored = source.Read(parse.GetValue(run)!, parse.GetValue(runs)!);
             if (jsonlFolder is not null)
             {
-                await RunsCommand.ExportAsync(stored.Manifest, stored.Episodes, jsonlFolder, cancellationToken);
+                await JsonlRunStore.WriteAsync(jsonlFolder, stored.Manifest, stored.Episodes, cancellationToken);
                 console.MarkupLine($"Exported {stored.Episodes.Count:N0} of {stored.Manifest.PlannedEpisodes:N0} episodes of run {Markup.Escape(stored.Manifest.RunId)} to {Markup.Escape(jsonlFolder)}.");
             }
             if (inspectFolder is not null)

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Kinship.Runs;
 using Kinship.Store;
 using Spectre.Console;
 
@@ -30,7 +31,7 @@ internal static class ImportCommand
                 await opened.ImportAsync(runId, async storeRows =>
                 {
                     skipped.Clear();
-                    import = await StudyImporter.ReplayAsync(files, runId, RunCommand.Version, started, storeRows, p =>
+                    import = await StudyImporter.ReplayAsync(files, runId, HarnessVersion.Current, started, storeRows, p =>
                     {
                         error.WriteLine("kinship: " + p.Message);
                         if (!p.Failed) skipped.Add(p.Path);

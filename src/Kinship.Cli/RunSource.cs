@@ -9,7 +9,7 @@ internal interface IRunSource
 {
     /// <summary>
     /// Reads the run named by <paramref name="location"/> (an exported run folder, or a run id in <paramref name="store"/>),
-    /// or throws <see cref="UsageException"/>. With <paramref name="outcomesOnly"/>, episodes from a store come without
+    /// or throws <see cref="RunStoreException"/> or <see cref="RunNotFoundException"/>. With <paramref name="outcomesOnly"/>, episodes from a store come without
     /// their transcripts, final states and tool calls, which tables do not need.
     /// </summary>
     StoredRun Read(string location, string store, bool outcomesOnly = false);
@@ -22,11 +22,7 @@ internal sealed class RunSource : IRunSource
 
     public StoredRun Read(string location, string store, bool outcomesOnly = false)
     {
-        if (Directory.Exists(location))
-        {
-            try { return JsonlRunStore.Read(location); }
-            catch (RunStoreException e) { throw new UsageException(e.Message); }
-        }
+        if (Directory.Exists(location)) return JsonlRunStore.Read(location);
         // The commands that read runs are synchronous front ends over the async store; the CLI has no synchronisation context to deadlock on.
         return ReadStoredAsync(location, store, outcomesOnly).GetAwaiter().GetResult();
     }

@@ -24,9 +24,7 @@ internal static class ShowCommand
                 : null;
             if (folder is not null)
             {
-                StoredRun stored;
-                try { stored = JsonlRunStore.Read(folder); }
-                catch (RunStoreException e) { throw new UsageException(e.Message); }
+                var stored = JsonlRunStore.Read(folder);
                 var found = stored.Episodes.FirstOrDefault(e => e.Spec.Index == index)
                     ?? throw new UsageException($"run {stored.Manifest.RunId} has no episode {index} (it holds {stored.Episodes.Count} of {stored.Manifest.PlannedEpisodes})");
                 foreach (var w in stored.Warnings) console.MarkupLine($"[yellow]warning:[/] {Markup.Escape(w)}");
