@@ -69,7 +69,7 @@ internal static class RunPlanner
         var definitions = scenarios.ToImmutableDictionary(s => s.Definition.Id, s => s.Definition, StringComparer.Ordinal);
         var filter = request.Filter();
         var grid = scenarios.SelectMany(s => s.Definition.Grid()).ToList();
-        foreach (var d in filter.Settings.Where(d => !grid.Any(c => c.Dataset == d || c.Setting == d)))
+        foreach (var d in filter.Settings.Order(StringComparer.Ordinal).Where(d => !grid.Any(c => c.Dataset == d || c.Setting == d)))
             throw new RunRequestException("--dataset", $"--dataset: unknown dataset '{d}' (the chosen scenarios run: {string.Join(", ", grid.Select(c => c.Setting).OfType<string>().Distinct())})");
 
         var cells = (request.Preset is null
@@ -106,7 +106,8 @@ internal static class RunPlanner
             Preset = request.Preset,
             Ablations = ablations,
             Monitoring = [.. filter.Monitoring.Select(Names.Monitoring)],
-            Datasets = [.. filter.Settings],
+            // A set of strings iterates in an order that changes from process to process; the hash must not.
+            Datasets = [.. filter.Settings.Order(StringComparer.Ordinal)],
         };
         var sources = scenarios.Select(s => s.Source).ToImmutableArray();
         var record = new RunRecord(runId, started, HarnessVersion.Current, RunRecord.HashPlan(manifest, options, sources, plan), manifest, options, sources);

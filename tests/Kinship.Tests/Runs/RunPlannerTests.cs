@@ -94,6 +94,18 @@ public sealed class RunPlannerTests
     }
 
     [Fact]
+    public void Datasets_are_recorded_in_one_order_whatever_order_they_were_given_in()
+    {
+        var request = new RunRequest { Models = ["scripted/faithful"], Scenarios = ["tampering"], Rollouts = 1 };
+
+        var given = Plan(request with { Datasets = ["red,factual"] });
+        var reversed = Plan(request with { Datasets = ["factual", "red"] });
+
+        Assert.Equal<string>(["factual", "red"], given.Manifest.Datasets);
+        Assert.Equal(given.Record.PlanHash, reversed.Record.PlanHash);
+    }
+
+    [Fact]
     public void A_condition_prefix_keeps_the_matching_cells_numbered_from_zero()
     {
         var planned = Plan(Small with { Conditions = ["good_peer/file"] });
