@@ -30,7 +30,7 @@ internal static class RunCommand
         var family = new Option<string?>("--family") { Description = "The critic's family name (\"{Family} Agent 1\"). Default: guessed from the model id." };
         var baseUrl = new Option<string?>("--base-url") { Description = "An endpoint to use instead of the provider's (any OpenAI-compatible server for openai/ models)." };
         var maxTurns = new Option<int?>("--max-turns") { Description = $"Turn cap per episode, 1 to {RunLimits.MaxTurns:N0}. Default: {new AgentLoopOptions().MaxTurns} (--preset study: {StudyPreset.Loop.MaxTurns})." };
-        var reminders = new Option<int?>("--reminders") { Description = $"Times the model is reminded to call a tool before a turn without one ends the episode. Default: 0, the study's stated rule (--preset study: {StudyPreset.Loop.NoToolCallReminders}, as the study's code)." };
+        var reminders = new Option<int?>("--reminders") { Description = $"Times the model is reminded to call a tool before a turn without one ends the episode, 0 to {RunLimits.Reminders:N0}. Default: 0, the study's stated rule (--preset study: {StudyPreset.Loop.NoToolCallReminders}, as the study's code)." };
         var strictMemory = new Option<bool>("--strict-memory") { Description = "Use the stronger \"read your memory first\" instruction." };
         var temperature = new Option<float?>("--temperature") { Description = $"Sampling temperature for real models, 0 to {RunLimits.Temperature}. Default: the models config's, per model (--preset study: 1.0, the study's)." };
         var label = new Option<string?>("--label") { Description = "Label the table shows. Default: each scenario's main label (exfiltration, reported_pass, tampering, execute)." };
