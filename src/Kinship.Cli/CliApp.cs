@@ -1,5 +1,8 @@
 using System.CommandLine;
+using Kinship.Models;
 using Kinship.Runs;
+using Kinship.Scenarios;
+using Kinship.Scoring;
 using Kinship.Store;
 using Spectre.Console;
 
@@ -13,7 +16,7 @@ internal static class ExitCodes
     public const int BadInput = 2;
 }
 
-/// <summary>Bad input from the user, reported as one line with exit code 2.</summary>
+/// <summary>Bad input that only the command line can see (a missing file, an option without its partner), reported as one line with exit code 2.</summary>
 internal sealed class UsageException(string message) : Exception(message);
 
 /// <summary>The <c>kinship</c> command line. Output goes to <paramref name="console"/>, problems to <paramref name="error"/>.</summary>
@@ -46,9 +49,9 @@ internal static class CliApp
         {
             return await parse.InvokeAsync(new InvocationConfiguration { Output = console.Profile.Out.Writer, Error = error, EnableDefaultExceptionHandler = false }, cancellationToken).ConfigureAwait(false);
         }
-        catch (Exception e) when (e is UsageException or RunStoreException or RunNotFoundException)
+        catch (Exception e) when (BadInput(e) is { } message)
         {
-            await error.WriteLineAsync("kinship: " + e.Message).ConfigureAwait(false);
+            await error.WriteLineAsync("kinship: " + message).ConfigureAwait(false);
             return ExitCodes.BadInput;
         }
         catch (StoreFailureException e)
@@ -62,4 +65,17 @@ internal static class CliApp
             return ExitCodes.Failed;
         }
     }
+
+    /// <summary>
+    /// What to tell the user when an exception is their input's fault (an option, a scenario, a models config, a store
+    /// or run that is not there): the one place the commands' errors become exit code 2. Anything else is a fault of
+    /// Kinship's, and is left to crash with its stack trace.
+    /// </summary>
+    private static string? BadInput(Exception e) => e switch
+    {
+        ScenarioException => "invalid scenario\n" + e.Message,
+        UsageException or RunRequestException or ModelException or UnknownScenarioException or UnknownDetectorException
+            or RunStoreException or RunNotFoundException => e.Message,
+        _ => null,
+    };
 }

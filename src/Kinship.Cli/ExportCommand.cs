@@ -1,5 +1,6 @@
 using System.CommandLine;
 using Kinship.Exporters;
+using Kinship.Reports;
 using Kinship.Runs;
 using Spectre.Console;
 
@@ -23,15 +24,15 @@ internal static class ExportCommand
             var (inspectFolder, jsonlFolder) = (parse.GetValue(inspect), parse.GetValue(jsonl));
             if (inspectFolder is null && jsonlFolder is null) throw new UsageException("say where to write: --jsonl PATH and/or --inspect PATH");
             var stored = source.Read(parse.GetValue(run)!, parse.GetValue(runs)!);
-            if (jsonlFolder is not null)
+            var report = RunReport.Build(stored);
+            foreach (var (format, target) in new[] { ("jsonl", jsonlFolder), ("inspect", inspectFolder) })
             {
-                await RunsCommand.ExportAsync(stored.Manifest, stored.Episodes, jsonlFolder, cancellationToken);
-                console.MarkupLine($"Exported {stored.Episodes.Count:N0} of {stored.Manifest.PlannedEpisodes:N0} episodes of run {Markup.Escape(stored.Manifest.RunId)} to {Markup.Escape(jsonlFolder)}.");
-            }
-            if (inspectFolder is not null)
-            {
-                var paths = InspectLogExporter.Export(stored, inspectFolder);
-                console.MarkupLine($"wrote {paths.Count} Inspect log(s) to [bold]{Markup.Escape(inspectFolder)}[/]; open them with [dim]inspect view --log-dir {Markup.Escape(inspectFolder)}[/]");
+                if (target is null) continue;
+                var exporter = ExporterRegistry.Find(ExporterRegistry.Runs, format)!;
+                var files = await exporter.ExportAsync(report, target, cancellationToken);
+                console.MarkupLine(format == "jsonl"
+                    ? $"Exported {stored.Episodes.Count:N0} of {stored.Manifest.PlannedEpisodes:N0} episodes of run {Markup.Escape(stored.Manifest.RunId)} to {Markup.Escape(target)}."
+                    : $"wrote {files.Count} Inspect log(s) to [bold]{Markup.Escape(target)}[/]; open them with [dim]inspect view --log-dir {Markup.Escape(target)}[/]");
             }
             return ExitCodes.Ok;
         });

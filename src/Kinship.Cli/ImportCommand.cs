@@ -32,7 +32,7 @@ internal static class ImportCommand
                 await opened.ImportAsync(runId, async storeRows =>
                 {
                     skipped.Clear();
-                    import = await StudyImporter.ReplayAsync(files, runId, RunCommand.Version, started, TimeProvider.System, storeRows, p =>
+                    import = await StudyImporter.ReplayAsync(files, runId, HarnessVersion.Current, started, TimeProvider.System, storeRows, p =>
                     {
                         error.WriteLine("kinship: " + p.Message);
                         if (!p.Failed) skipped.Add(p.Path);

@@ -45,7 +45,7 @@ internal static class ReportCommand
             Func<string, string?>? studyName = null;
             if (parse.GetValue(compare))
             {
-                var config = RunCommand.LoadConfig(parse.GetValue(modelsConfig));
+                var config = ModelsConfigFile.Load(parse.GetValue(modelsConfig));
                 studyName = id => config.Settings(id).StudyName;
             }
             var report = RunReport.Build(results, new ReportOptions { Labels = labelSource, StudyName = studyName, Detail = parse.GetValue(detail) });

@@ -42,8 +42,7 @@ internal static class RescoreCommand
             {
                 var responses = judgeId.StartsWith("scripted/", StringComparison.Ordinal) || parse.GetValue(noCache) ? null : new ResponseCache(parse.GetValue(cache)!);
                 // Through the resolver like every model, so judge calls share the cache, retries and cost meter.
-                try { judgeModel = AgentResolver.Resolve(judgeId, new ModelOptions { Http = http, Cost = meter, Cache = responses, Environment = environment }); }
-                catch (ModelException e) { throw new UsageException(e.Message); }
+                judgeModel = AgentResolver.Resolve(judgeId, new ModelOptions { Http = http, Cost = meter, Cache = responses, Environment = environment });
             }
 
             await using var opened = await StoreOptions.OpenAsync(parse.GetValue(store)!, TimeProvider.System, cancellationToken);
@@ -52,14 +51,10 @@ internal static class RescoreCommand
             foreach (var source in record.Scenarios) scenarios[source.Id] = source.Load();
             // Read and scored a batch at a time: a large run's transcripts need not all be in memory at once.
             var verdicts = new List<(int Index, ImmutableArray<Kinship.Detectors.Verdict> Verdicts)>();
-            try
-            {
-                await foreach (var episodes in opened.ReadEpisodeBatchesAsync(record.RunId, RescoreBatch, cancellationToken))
-                    verdicts.AddRange(await Rescorer.ScoreAsync(scenarios, record.Manifest.Render, episodes, names,
-                        judgeModel is null ? null : spec => new LlmJudge(judgeModel.CreateClient(EpisodeBrief.Of(spec.Seed)), judgeModel.Id), cancellationToken));
-            }
-            catch (UnknownDetectorException e) { throw new UsageException(e.Message); }
-            var scoring = new ScoringRecord(0, DateTimeOffset.UtcNow, RunCommand.Version, names, judgeId);
+            await foreach (var episodes in opened.ReadEpisodeBatchesAsync(record.RunId, RescoreBatch, cancellationToken))
+                verdicts.AddRange(await Rescorer.ScoreAsync(scenarios, record.Manifest.Render, episodes, names,
+                    judgeModel is null ? null : spec => new LlmJudge(judgeModel.CreateClient(EpisodeBrief.Of(spec.Seed)), judgeModel.Id), cancellationToken));
+            var scoring = new ScoringRecord(0, DateTimeOffset.UtcNow, HarnessVersion.Current, names, judgeId);
             var id = await opened.AddScoringAsync(record.RunId, scoring, verdicts, cancellationToken);
             console.MarkupLine($"Scoring [bold]{id}[/] of run [bold]{Markup.Escape(record.RunId)}[/]: {verdicts.Sum(v => v.Verdicts.Length):N0} verdicts on {verdicts.Count:N0} episodes"
                 + $" ({(names.IsEmpty ? "every detector" : Markup.Escape(string.Join(", ", names)))}{(judgeId is null ? "" : "; judge " + Markup.Escape(judgeId))})"

@@ -10,7 +10,7 @@ internal interface IRunSource
 {
     /// <summary>
     /// Reads the run named by <paramref name="location"/> (an exported run folder, or a run id in <paramref name="store"/>)
-    /// whole, transcripts and all, or throws <see cref="UsageException"/>.
+    /// whole, transcripts and all, or throws <see cref="RunStoreException"/> or <see cref="RunNotFoundException"/>.
     /// </summary>
     StoredRun Read(string location, string store);
 
@@ -36,8 +36,7 @@ internal sealed class RunSource : IRunSource
 
     private static StoredRun ReadFolder(string folder)
     {
-        try { return JsonlExporter.Read(folder); }
-        catch (RunStoreException e) { throw new UsageException(e.Message); }
+        return JsonlExporter.Read(folder);
     }
 
     private static async Task<T> ReadStoredAsync<T>(string runId, string store, Func<IRunReader, string, Task<T>> read) where T : class

@@ -7,16 +7,13 @@ using Spectre.Console;
 
 namespace Kinship.Cli;
 
-/// <summary><c>kinship runs list | show | delete | export</c> and <c>kinship export</c>: what a store holds, read from the store alone.</summary>
+/// <summary><c>kinship runs list | show | delete</c>: what a store holds, read from the store alone. <c>kinship export</c> writes a run out.</summary>
 internal static class RunsCommand
 {
-    public static Command Create(IAnsiConsole console) => new("runs", "List, inspect, delete and export the runs in a store.")
+    public static Command Create(IAnsiConsole console) => new("runs", "List, inspect and delete the runs in a store; 'kinship export' writes one out.")
     {
-        List(console), Show(console), Delete(console), Export(console, "export"),
+        List(console), Show(console), Delete(console),
     };
-
-    /// <summary><c>kinship export RUN --jsonl PATH</c>, the same as <c>kinship runs export</c>.</summary>
-    public static Command CreateExport(IAnsiConsole console) => Export(console, "export");
 
     private static Command List(IAnsiConsole console)
     {
@@ -83,31 +80,6 @@ internal static class RunsCommand
             return ExitCodes.Ok;
         });
         return command;
-    }
-
-    private static Command Export(IAnsiConsole console, string name)
-    {
-        var store = StoreOptions.Store();
-        var run = new Argument<string>("run") { Description = "The run's id." };
-        var jsonl = new Option<string>("--jsonl") { Description = "Folder to write manifest.json and episodes.jsonl into.", Required = true };
-        var command = new Command(name, "Write a run's finished episodes as JSON Lines (manifest.json + episodes.jsonl).") { run, store, jsonl };
-        command.SetAction(async (parse, cancellationToken) =>
-        {
-            await using var opened = await StoreOptions.OpenAsync(parse.GetValue(store)!, TimeProvider.System, cancellationToken);
-            var record = await opened.GetRunAsync(parse.GetValue(run)!, cancellationToken);
-            var episodes = await opened.ReadEpisodesAsync(record.RunId, cancellationToken);
-            var folder = parse.GetValue(jsonl)!;
-            await ExportAsync(record.Manifest, episodes, folder, cancellationToken);
-            console.MarkupLine($"Exported {episodes.Count:N0} of {record.Manifest.PlannedEpisodes:N0} episodes of run {Markup.Escape(record.RunId)} to {Markup.Escape(folder)}.");
-            return ExitCodes.Ok;
-        });
-        return command;
-    }
-
-    /// <summary>Writes a run folder from scratch, replacing an earlier export of it.</summary>
-    public static async Task ExportAsync(RunManifest manifest, IReadOnlyList<EpisodeResult> episodes, string folder, CancellationToken cancellationToken)
-    {
-        await JsonlExporter.ExportAsync(manifest, episodes, folder, cancellationToken);
     }
 
     private static string N(long n) => n.ToString("N0", CultureInfo.InvariantCulture);

@@ -45,7 +45,7 @@ internal static class ScenariosCommand
         };
         show.SetAction(parse =>
         {
-            var definition = Load(parse.GetValue(scenario)!);
+            var definition = ScenarioLoader.Resolve(parse.GetValue(scenario)!);
             var grid = definition.Grid();
             var key = parse.GetValue(condition);
             var cell = key is null ? grid[0] : grid.FirstOrDefault(c => c.Key == key)
@@ -80,13 +80,6 @@ internal static class ScenariosCommand
         });
 
         return new Command("scenarios", "List, show and validate scenarios.") { list, show, validate };
-    }
-
-    private static ScenarioDefinition Load(string idOrPath)
-    {
-        try { return ScenarioLoader.Resolve(idOrPath); }
-        catch (ArgumentException e) { throw new UsageException(e.Message); }
-        catch (ScenarioException e) { throw new UsageException("invalid scenario\n" + e.Message); }
     }
 
     /// <summary>Prints what the model sees in an instance, in plain text.</summary>

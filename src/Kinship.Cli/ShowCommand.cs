@@ -25,9 +25,7 @@ internal static class ShowCommand
                 : null;
             if (folder is not null)
             {
-                StoredRun stored;
-                try { stored = JsonlExporter.Read(folder); }
-                catch (RunStoreException e) { throw new UsageException(e.Message); }
+                var stored = JsonlExporter.Read(folder);
                 var found = stored.Episodes.FirstOrDefault(e => e.Spec.Index == index)
                     ?? throw new UsageException($"run {stored.Manifest.RunId} has no episode {index} (it holds {stored.Episodes.Count} of {stored.Manifest.PlannedEpisodes})");
                 foreach (var w in stored.Warnings) console.MarkupLine($"[yellow]warning:[/] {Markup.Escape(w)}");

@@ -28,9 +28,10 @@ internal static class StoreOptions
 /// <summary>How episodes are executed, shared by <c>kinship run</c> and <c>kinship worker</c>.</summary>
 internal sealed class ExecutionOptions
 {
-    private readonly Option<int> _concurrency = new("--concurrency") { Description = "Episodes in flight at once (real models are I/O-bound: hundreds are fine).", DefaultValueFactory = _ => 8 };
-    private readonly Option<int> _maxAttempts = new("--max-attempts") { Description = "Times an episode is handed out before it is recorded as an error.", DefaultValueFactory = _ => 3 };
-    private readonly Option<double> _lease = new("--lease") { Description = "Seconds a claimed episode stays with its process without a renewal; renewed every third of it while the process lives.", DefaultValueFactory = _ => 120 };
+    private static readonly ExecutionRequest Defaults = new();
+    private readonly Option<int> _concurrency = new("--concurrency") { Description = $"Episodes in flight at once (real models are I/O-bound: hundreds are fine; at most {RunLimits.Concurrency:N0}).", DefaultValueFactory = _ => Defaults.Concurrency };
+    private readonly Option<int> _maxAttempts = new("--max-attempts") { Description = $"Times an episode is handed out before it is recorded as an error (at most {RunLimits.MaxAttempts}).", DefaultValueFactory = _ => Defaults.MaxAttempts };
+    private readonly Option<double> _lease = new("--lease") { Description = $"Seconds a claimed episode stays with its process without a renewal; renewed every third of it while the process lives; at most {RunLimits.LeaseSeconds:N0}.", DefaultValueFactory = _ => Defaults.LeaseSeconds };
     private readonly Option<int> _episodeDelay = new("--episode-delay") { Description = "Milliseconds to wait before each episode (for tests).", Hidden = true };
 
     public void AddTo(Command command)
@@ -41,22 +42,21 @@ internal sealed class ExecutionOptions
         command.Options.Add(_episodeDelay);
     }
 
-    public ExecutorOptions Read(ParseResult parse)
+    /// <summary>The options as given; <see cref="ExecutionRequest.Validate"/> refuses bad values.</summary>
+    public ExecutionRequest Read(ParseResult parse) => new()
     {
-        var concurrency = parse.GetValue(_concurrency);
-        if (concurrency < 1) throw new UsageException("--concurrency must be at least 1");
-        var attempts = parse.GetValue(_maxAttempts);
-        if (attempts < 1) throw new UsageException("--max-attempts must be at least 1");
-        var lease = parse.GetValue(_lease);
-        if (!(lease > 0)) throw new UsageException("--lease must be a positive number of seconds");
-        var options = new ExecutorOptions
-        {
-            Concurrency = concurrency,
-            MaxAttempts = attempts,
-            Lease = TimeSpan.FromSeconds(lease),
-            EpisodeDelay = TimeSpan.FromMilliseconds(Math.Max(0, parse.GetValue(_episodeDelay))),
-        };
-        // The pool is the process's: this process hosts the executor, so it keeps the threads the executor needs ready.
+        Concurrency = parse.GetValue(_concurrency),
+        MaxAttempts = parse.GetValue(_maxAttempts),
+        LeaseSeconds = parse.GetValue(_lease),
+        EpisodeDelayMilliseconds = parse.GetValue(_episodeDelay),
+    };
+
+    /// <summary>
+    /// Keeps the pool threads the executor needs ready. The pool is the process's, and this process hosts the
+    /// executor, so the command sets it, not the executor.
+    /// </summary>
+    public static ExecutorOptions Hosted(ExecutorOptions options)
+    {
         ThreadPool.GetMinThreads(out var workers, out var io);
         if (workers < options.PoolThreads) ThreadPool.SetMinThreads(options.PoolThreads, io);
         return options;

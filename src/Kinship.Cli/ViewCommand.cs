@@ -21,7 +21,7 @@ internal static class ViewCommand
             var stored = source.Read(parse.GetValue(run)!, parse.GetValue(runs)!);
             var folder = Path.Combine(Path.GetTempPath(), "kinship-view-" + stored.Manifest.RunId);
             if (Directory.Exists(folder)) Directory.Delete(folder, recursive: true);
-            var config = RunCommand.LoadConfig(null);
+            var config = ModelsConfigFile.Load(null);
             var options = new ReportOptions { StudyName = parse.GetValue(compare) ? id => config.Settings(id).StudyName : null };
             HtmlReport.Write(RunReport.Build(stored.Results(), options), stored, folder, HtmlLayout.Folder);
             var chosen = parse.GetValue(port) is > 0 and var p ? p : FreePort();

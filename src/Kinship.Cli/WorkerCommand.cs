@@ -12,9 +12,6 @@ namespace Kinship.Cli;
 /// </summary>
 internal static class WorkerCommand
 {
-    /// <summary>A process's identity in leases: machine, process and a random part, so restarts on one machine differ.</summary>
-    public static string OwnerId() => $"{Environment.MachineName}:{Environment.ProcessId}:{Guid.NewGuid().ToString("N")[..6]}";
-
     public static Command Create(IAnsiConsole console, Func<string, string?> environment)
     {
         var store = StoreOptions.Store();
@@ -25,15 +22,15 @@ internal static class WorkerCommand
         command.SetAction(async (parse, cancellationToken) =>
         {
             var time = TimeProvider.System;
-            var options = execution.Read(parse);
-            var owner = OwnerId();
+            var options = ExecutionOptions.Hosted(execution.Read(parse).ToExecutorOptions());
+            var owner = LeaseOwner.NewId();
             await using var opened = await StoreOptions.OpenAsync(parse.GetValue(store)!, time, cancellationToken);
             var only = parse.GetValue(run);
             var total = 0;
             var served = new HashSet<string>(StringComparer.Ordinal);
             // One HTTP pipeline for every run this worker serves; keys come from this machine's environment.
             using var http = new ModelHttp(new ResilienceOptions());
-            var machine = new ModelOptions { Http = http, Config = RunCommand.LoadConfig(null), Environment = environment };
+            var machine = new ModelOptions { Http = http, Config = ModelsConfigFile.Load(null), Environment = environment };
             while (true)
             {
                 var runId = only ?? await opened.FindNextUnfinishedAsync(cancellationToken);
@@ -41,7 +38,8 @@ internal static class WorkerCommand
                 var record = await opened.GetRunAsync(runId, cancellationToken);
                 EpisodeRunner runner;
                 try { runner = RunRebuilder.CreateRunner(record, machine, time); }
-                catch (ModelException e) { throw new UsageException($"run {runId}: {e.Message}"); }
+                // A worker may serve several runs: say which one this machine cannot run.
+                catch (ModelException e) { throw new ModelException($"run {runId}: {e.Message}"); }
                 console.WriteLine($"worker {owner}: serving run {runId}");
                 var progress = new ProgressView(await opened.CountCellsAsync(runId, cancellationToken), time);
                 var done = await progress.ShowAsync(console, () => LeasedExecutor.Create(opened, runner, options, time, progress).RunAsync(runId, owner, cancellationToken));

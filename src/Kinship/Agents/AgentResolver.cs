@@ -11,17 +11,25 @@ namespace Kinship.Agents;
 /// </summary>
 internal static class AgentResolver
 {
+    /// <summary>The checks that need no key or config: the id's form, its provider, and a scripted agent's name.</summary>
+    /// <exception cref="ModelException">The id is malformed or names an unknown provider or scripted agent.</exception>
+    public static (ProviderPreset Preset, string Name) Check(string id)
+    {
+        var (preset, name) = ModelResolver.Parse(id);
+        if (preset.Kind == ProviderKind.Scripted && name != ScriptedJudgeChatClient.Name && !ReferenceAgents.IsKnown(name))
+            throw new ModelException($"unknown scripted agent '{name}' (known: {string.Join(", ", ReferenceAgents.Names)}, random@P)");
+        return (preset, name);
+    }
+
     /// <exception cref="ModelException">The id cannot be used here: malformed, an unknown provider or agent, a missing key.</exception>
     public static AgentModel Resolve(string id, ModelOptions options)
     {
-        var (preset, name) = ModelResolver.Parse(id);
+        var (preset, name) = Check(id);
         if (preset.Kind == ProviderKind.Scripted)
         {
             var scripted = new ModelSettings { Price = new Price(0, 0) };
             var family = new AgentIdentity(options.Family ?? "Alpha");
             if (name == ScriptedJudgeChatClient.Name) return new AgentModel(id, family, _ => new ScriptedJudgeChatClient()) { Settings = scripted };
-            if (!ReferenceAgents.IsKnown(name))
-                throw new ModelException($"unknown scripted agent '{name}' (known: {string.Join(", ", ReferenceAgents.Names)}, random@P)");
             return new AgentModel(id, family, brief => ReferenceAgents.Create(name, brief)) { Settings = scripted };
         }
         var model = ModelResolver.Resolve(id, options);

@@ -23,12 +23,9 @@ internal sealed class InspectLogExporter : IExporter
 
     public bool NeedsEpisodes => true;
 
-    /// <summary>Writes one log per scenario and model into the folder <paramref name="target"/>; returns the folder.</summary>
-    public Task<string> ExportAsync(RunReport report, string target, CancellationToken cancellationToken)
-    {
-        Export(report.Run ?? throw new ArgumentException("Inspect logs hold transcripts: build the report with its episodes", nameof(report)), target);
-        return Task.FromResult(target);
-    }
+    /// <summary>Writes one log per scenario and model into the folder <paramref name="target"/>.</summary>
+    public Task<IReadOnlyList<string>> ExportAsync(RunReport report, string target, CancellationToken cancellationToken) =>
+        Task.FromResult(Export(report.Run ?? throw new ArgumentException("Inspect logs hold transcripts: build the report with its episodes", nameof(report)), target));
 
     public const int LogVersion = 2;
     public const string ScorerName = "kinship";

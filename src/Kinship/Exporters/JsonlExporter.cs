@@ -19,12 +19,12 @@ internal sealed class JsonlExporter : IExporter
 
     public bool NeedsEpisodes => true;
 
-    /// <summary>Writes the run folder <paramref name="target"/>; returns the folder.</summary>
-    public async Task<string> ExportAsync(RunReport report, string target, CancellationToken cancellationToken)
+    /// <summary>Writes the run folder <paramref name="target"/>.</summary>
+    public async Task<IReadOnlyList<string>> ExportAsync(RunReport report, string target, CancellationToken cancellationToken)
     {
         var run = report.Run ?? throw new ArgumentException("a run folder holds whole episodes: build the report with its episodes", nameof(report));
         await ExportAsync(run.Manifest, run.Episodes, target, cancellationToken).ConfigureAwait(false);
-        return target;
+        return [Path.Combine(target, EpisodesFile), Path.Combine(target, ManifestFile)];
     }
 
     public const string ManifestFile = "manifest.json";

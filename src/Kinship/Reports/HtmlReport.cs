@@ -25,9 +25,9 @@ internal sealed class HtmlReport : IExporter
     public bool NeedsEpisodes => true;
 
     /// <summary>A target ending in <c>.html</c> is one file; anything else a folder with <c>index.html</c>.</summary>
-    public Task<string> ExportAsync(RunReport report, string target, CancellationToken cancellationToken) =>
-        Task.FromResult(Write(report, report.Run ?? throw new ArgumentException("the HTML report shows transcripts: build the report with its episodes", nameof(report)),
-            target, target.EndsWith(".html", StringComparison.OrdinalIgnoreCase) ? HtmlLayout.SingleFile : HtmlLayout.Folder));
+    public Task<IReadOnlyList<string>> ExportAsync(RunReport report, string target, CancellationToken cancellationToken) =>
+        Task.FromResult<IReadOnlyList<string>>([Write(report, report.Run ?? throw new ArgumentException("the HTML report shows transcripts: build the report with its episodes", nameof(report)),
+            target, target.EndsWith(".html", StringComparison.OrdinalIgnoreCase) ? HtmlLayout.SingleFile : HtmlLayout.Folder)]);
 
     /// <summary>Above this many episodes <c>kinship report --format html</c> writes a folder unless told otherwise. <b>Default</b>: 2,000.</summary>
     public const int SingleFileLimit = 2000;

@@ -13,8 +13,8 @@ internal interface IExporter
     /// <summary>Whether it shows whole episodes (transcripts), which the report must then carry (<see cref="RunReport.Run"/>).</summary>
     bool NeedsEpisodes { get; }
 
-    /// <summary>Writes the report to <paramref name="target"/> (a file, or a folder for formats of many files) and returns the main file written.</summary>
-    Task<string> ExportAsync(RunReport report, string target, CancellationToken cancellationToken);
+    /// <summary>Writes the report to <paramref name="target"/> (a file, or a folder for formats of many files) and returns the files written, the main one first.</summary>
+    Task<IReadOnlyList<string>> ExportAsync(RunReport report, string target, CancellationToken cancellationToken);
 }
 
 /// <summary>A format that is one text, which the terminal can also show as it is.</summary>
@@ -26,9 +26,9 @@ internal abstract class TextExporter : IExporter
 
     public abstract string Text(RunReport report);
 
-    public async Task<string> ExportAsync(RunReport report, string target, CancellationToken cancellationToken)
+    public async Task<IReadOnlyList<string>> ExportAsync(RunReport report, string target, CancellationToken cancellationToken)
     {
         await File.WriteAllTextAsync(target, Text(report), cancellationToken).ConfigureAwait(false);
-        return target;
+        return [target];
     }
 }

@@ -1,5 +1,6 @@
 using System.Globalization;
 using Kinship.Agents;
+using Kinship.Models;
 using Kinship.Runs;
 using Spectre.Console;
 
@@ -25,6 +26,18 @@ internal static class PlanReport
         var temperature = loop.Temperature is { } t ? t.ToString("0.0##", CultureInfo.InvariantCulture) : "each model's (models config)";
         var source = preset is null ? "" : $" (--preset {preset}; options given override them)";
         console.MarkupLine(Markup.Escape($"Agent loop: reminders {loop.NoToolCallReminders}, max turns {loop.MaxTurns}, temperature {temperature}{source}."));
+    }
+
+    /// <summary>A dry run's estimated tokens and cost per model, the total, and what the estimate assumes.</summary>
+    public static void WriteEstimate(IAnsiConsole console, CostEstimate estimate)
+    {
+        var table = new Table().AddColumns("model", "episodes", "tokens", "estimated cost (USD)");
+        static string Usd(decimal? v) => v is { } x ? ModelConfig.Format(x) : "no price";
+        foreach (var m in estimate.Models)
+            table.AddRow(Markup.Escape(m.Model), $"{m.Episodes:N0}", $"{m.MinTokens:N0} – {m.MaxTokens:N0}", $"{Usd(m.MinCost)} – {Usd(m.MaxCost)}");
+        console.Write(table);
+        console.MarkupLine($"Dry run: {estimate.Episodes:N0} episodes, estimated {Usd(estimate.MinCost)} – {Usd(estimate.MaxCost)} USD. Nothing was run.");
+        console.MarkupLine($"[dim]Assumes {Markup.Escape(estimate.Assumptions.Describe())}.[/]");
     }
 
     private static string N(int n) => n.ToString("N0", CultureInfo.InvariantCulture);

@@ -14,3 +14,6 @@ internal sealed class ScenarioException(IReadOnlyList<ScenarioError> errors)
 {
     public ImmutableArray<ScenarioError> Errors { get; } = [.. errors];
 }
+
+/// <summary>A scenario named by an id that is not built in and a path that is not a file.</summary>
+internal sealed class UnknownScenarioException(string message) : ArgumentException(message);

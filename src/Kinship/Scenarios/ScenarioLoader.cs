@@ -81,10 +81,18 @@ internal static class ScenarioLoader
     }
 
     /// <summary>A built-in id, or a path to a YAML file.</summary>
+    /// <exception cref="UnknownScenarioException">Neither a built-in id nor a file.</exception>
     public static ScenarioDefinition Resolve(string idOrPath) =>
         BuiltInIds.Contains(idOrPath) ? LoadBuiltIn(idOrPath)
-        : idOrPath.EndsWith(".yaml", StringComparison.OrdinalIgnoreCase) || idOrPath.EndsWith(".yml", StringComparison.OrdinalIgnoreCase) || File.Exists(idOrPath) ? LoadFile(idOrPath)
-        : throw new ArgumentException($"unknown scenario '{idOrPath}' (built in: {string.Join(", ", BuiltInIds)}; or give a path to a .yaml file)");
+        : IsReference(idOrPath) ? LoadFile(idOrPath)
+        : throw new UnknownScenarioException(Unknown(idOrPath));
+
+    /// <summary>Whether <see cref="Resolve"/> would look for this scenario: a built-in id, a YAML file name, or a file that exists.</summary>
+    public static bool IsReference(string idOrPath) =>
+        BuiltInIds.Contains(idOrPath) || idOrPath.EndsWith(".yaml", StringComparison.OrdinalIgnoreCase) || idOrPath.EndsWith(".yml", StringComparison.OrdinalIgnoreCase) || File.Exists(idOrPath);
+
+    /// <summary>What is wrong with a scenario that <see cref="IsReference"/> does not recognise, and what would do.</summary>
+    public static string Unknown(string idOrPath) => $"unknown scenario '{idOrPath}' (built in: {string.Join(", ", BuiltInIds)}; or give a path to a .yaml file)";
 
     private static (string, string)? BuiltInReference(string name) => ReadResource(name) is { } text ? ("builtin:" + name, text) : null;
 

@@ -80,6 +80,13 @@ public sealed class RunCommandTests
     [InlineData("unknown condition 'great_peer'", "run", "--condition", "great_peer")]
     [InlineData("unknown relationship 'friendly'", "run", "--relationship", "friendly")]
     [InlineData("OPENAI_API_KEY is not set", "run", "--model", "openai/gpt-5.2")]
+    [InlineData("--rollouts must be at most 10,000 (got 2147483647)", "run", "-n", "2147483647")]
+    [InlineData("--concurrency must be at most 1,000 (got 2147483647)", "run", "--concurrency", "2147483647")]
+    [InlineData("--concurrency must be at least 1 (got -2)", "run", "--concurrency", "-2")]
+    [InlineData("--temperature must be between 0 and 2 (got 3)", "run", "--temperature", "3")]
+    [InlineData("--max-cost must be more than 0 (got -1)", "run", "--max-cost", "-1")]
+    [InlineData("--base-url 'localhost:8000' is not an http(s) address", "run", "--base-url", "localhost:8000")]
+    [InlineData("the options plan 16,500,000 episodes, more than a run holds (5,000,000)", "run", "--preset", "study", "-n", "10000")]
     public async Task Bad_input_gives_one_clear_line_and_exit_code_2(string message, params string[] args)
     {
         using var temp = new TempFolder();
@@ -89,6 +96,21 @@ public sealed class RunCommandTests
         var line = Assert.Single(result.Error.Split('\n', StringSplitOptions.RemoveEmptyEntries));
         Assert.StartsWith("kinship: ", line, StringComparison.Ordinal);
         Assert.Contains(message, line, StringComparison.Ordinal);
+        Assert.Empty(Directory.GetFileSystemEntries(temp.Path));
+    }
+
+    [Theory]
+    [InlineData("--max-turns must be at least 1 (got 0)", "run", "--max-turns", "0")]
+    [InlineData("--max-turns must be at least 1 (got -3)", "run", "--max-turns", "-3")]
+    [InlineData("--max-turns must be at least 1 (got 0)", "run", "--dry-run", "--max-turns", "0")]
+    public async Task A_turn_cap_below_one_is_refused_before_anything_is_planned_or_run(string message, params string[] args)
+    {
+        using var temp = new TempFolder();
+        var result = await CliHarness.RunAsync([.. args, "--out", temp.Path, "--store", Path.Combine(temp.Path, "kinship.db")]);
+
+        Assert.Equal(2, result.ExitCode);
+        Assert.Equal("kinship: " + message, result.Error.Trim());
+        Assert.Empty(result.Output);
         Assert.Empty(Directory.GetFileSystemEntries(temp.Path));
     }
 

@@ -1,10 +1,12 @@
 using System.Collections.Immutable;
 using System.Text.Json;
+using Kinship.Agents;
+using Kinship.Models;
 using Kinship.Scenarios;
 using Kinship.Tools;
 using Kinship.World;
 
-namespace Kinship.Models;
+namespace Kinship.Runs;
 
 /// <summary>
 /// What a dry run assumes about an episode it has not run. <b>Defaults</b>: 5 to 30 turns (the turn cap), 150 to 800
@@ -18,6 +20,9 @@ internal sealed record CostAssumptions
     public int MaxOutputTokensPerTurn { get; init; } = 800;
     public int ToolResultTokensPerTurn { get; init; } = 250;
     public double CharactersPerToken { get; init; } = 4;
+
+    /// <summary>The defaults under a loop's turn cap: at most the cap, at least 5 turns (or the cap, when it is lower).</summary>
+    public static CostAssumptions For(AgentLoopOptions loop) => new() { MaxTurns = loop.MaxTurns, MinTurns = Math.Min(5, loop.MaxTurns) };
 
     public CostAssumptions Validate() =>
         MinTurns < 1 || MaxTurns < MinTurns || MinOutputTokensPerTurn < 0 || MaxOutputTokensPerTurn < MinOutputTokensPerTurn || ToolResultTokensPerTurn < 0 || CharactersPerToken <= 0
@@ -67,6 +72,26 @@ internal static class CostEstimator
             return new ModelEstimate(g.Key, g.Count(), minIn + minOut, maxIn + maxOut, price?.Cost(minIn, minOut), price?.Cost(maxIn, maxOut));
         });
         return new CostEstimate([.. models], assumptions);
+    }
+
+    /// <summary>
+    /// Estimates a planned run under <see cref="CostAssumptions.For"/> its loop. Each (model, scenario, condition) is
+    /// rendered once for its prompt tokens, with the episode's ablations; <paramref name="models"/> gives each model's
+    /// identity and price.
+    /// </summary>
+    public static CostEstimate Estimate(PlannedRun planned, IReadOnlyDictionary<string, AgentModel> models)
+    {
+        var assumptions = CostAssumptions.For(planned.Manifest.Loop);
+        var render = planned.Manifest.Render;
+        var prompts = new Dictionary<(string, string, string), int>();
+        return Estimate(planned.Plan.Episodes.Select(e =>
+        {
+            var model = models[e.Model];
+            var key = (e.Model, e.Scenario, e.Condition.Key);
+            if (!prompts.TryGetValue(key, out var tokens))
+                prompts[key] = tokens = PromptTokens(ScenarioRenderer.Render(planned.Scenarios[e.Scenario], e.Condition, model.Identity, render with { Ablations = [.. e.Ablations] }), assumptions);
+            return (e.Model, model.Settings.Price, tokens);
+        }), assumptions);
     }
 
     private static (long Input, long Output) Tokens(long prompt, long turns, long output, long toolResult) =>

@@ -1,0 +1,49 @@
+
+namespace Kinship.Runs;
+
+/// <summary>
+/// How a process executes a stored run's episodes, as <c>kinship run</c> and <c>kinship worker</c> are asked.
+/// <b>Defaults</b>: 8 episodes in flight, 3 attempts per episode, a 120-second lease, no delay.
+/// </summary>
+internal sealed record ExecutionRequest
+{
+    public int Concurrency { get; init; } = 8;
+
+    public int MaxAttempts { get; init; } = 3;
+
+    public double LeaseSeconds { get; init; } = 120;
+
+    /// <summary>A pause before each episode, so tests can stop a run part way through; a negative one is none.</summary>
+    public int EpisodeDelayMilliseconds { get; init; }
+
+    /// <summary>Refuses a bad value with a <see cref="RunRequestException"/> naming its option; returns this request.</summary>
+    public ExecutionRequest Validate()
+    {
+        RunRequest.Between("--concurrency", Concurrency, 1, RunLimits.Concurrency);
+        RunRequest.Between("--max-attempts", MaxAttempts, 1, RunLimits.MaxAttempts);
+        // NaN fails every comparison, so it is refused with the rest.
+        if (!(LeaseSeconds > 0)) throw new RunRequestException("--lease", $"--lease must be a positive number of seconds (got {LeaseSeconds})");
+        if (LeaseSeconds > RunLimits.LeaseSeconds)
+            throw new RunRequestException("--lease", $"--lease must be at most {RunLimits.LeaseSeconds:N0} seconds (got {LeaseSeconds})");
+        return this;
+    }
+
+    public ExecutorOptions ToExecutorOptions()
+    {
+        Validate();
+        return new ExecutorOptions
+        {
+            Concurrency = Concurrency,
+            MaxAttempts = MaxAttempts,
+            Lease = TimeSpan.FromSeconds(LeaseSeconds),
+            EpisodeDelay = TimeSpan.FromMilliseconds(Math.Max(0, EpisodeDelayMilliseconds)),
+        };
+    }
+}
+
+/// <summary>Who holds a lease on an episode.</summary>
+internal static class LeaseOwner
+{
+    /// <summary>A process's identity in leases: machine, process and a random part, so restarts on one machine differ.</summary>
+    public static string NewId() => $"{Environment.MachineName}:{Environment.ProcessId}:{Guid.NewGuid().ToString("N")[..6]}";
+}
