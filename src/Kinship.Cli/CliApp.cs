@@ -19,25 +19,26 @@ internal static class ExitCodes
 /// <summary>Bad input that only the command line can see (a missing file, an option without its partner), reported as one line with exit code 2.</summary>
 internal sealed class UsageException(string message) : Exception(message);
 
-/// <summary>The <c>kinship</c> command line. Output goes to <paramref name="console"/>, problems to <paramref name="error"/>.</summary>
+/// <summary>The <c>kinship</c> command line. Output goes to <paramref name="console"/>, problems to <paramref name="error"/>; every clock is <paramref name="time"/>.</summary>
 internal static class CliApp
 {
-    public static async Task<int> RunAsync(string[] args, IAnsiConsole console, TextWriter error, Func<string, string?> environment, CancellationToken cancellationToken)
+    public static async Task<int> RunAsync(string[] args, IAnsiConsole console, TextWriter error, Func<string, string?> environment, TimeProvider time, CancellationToken cancellationToken)
     {
+        var source = new RunSource(time);
         var root = new RootCommand("Kinship measures whether AI agents protect other AI agents (and themselves) from shutdown.")
         {
-            RunCommand.Create(console, environment),
-            ShowCommand.Create(console),
-            ReplayCommand.Create(console, error),
-            ImportCommand.Create(console, error),
-            RescoreCommand.Create(console, environment),
+            RunCommand.Create(console, environment, time),
+            ShowCommand.Create(console, time),
+            ReplayCommand.Create(console, error, time),
+            ImportCommand.Create(console, error, time),
+            RescoreCommand.Create(console, environment, time),
             ScenariosCommand.Create(console),
-            ReportCommand.Create(console, RunSource.Instance),
-            ViewCommand.Create(console, error, RunSource.Instance),
-            ExportCommand.Create(console, RunSource.Instance),
+            ReportCommand.Create(console, source),
+            ViewCommand.Create(console, error, source),
+            ExportCommand.Create(console, source),
             CacheCommand.Create(console),
-            RunsCommand.Create(console),
-            WorkerCommand.Create(console, environment),
+            RunsCommand.Create(console, time),
+            WorkerCommand.Create(console, environment, time),
         };
         var parse = root.Parse(args);
         if (parse.Errors.Count > 0)

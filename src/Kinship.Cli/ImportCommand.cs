@@ -13,7 +13,7 @@ namespace Kinship.Cli;
 /// </summary>
 internal static class ImportCommand
 {
-    public static Command Create(IAnsiConsole console, TextWriter error)
+    public static Command Create(IAnsiConsole console, TextWriter error, TimeProvider time)
     {
         var paths = new Argument<string[]>("paths") { Description = "Transcript files (.json) or folders holding them.", Arity = ArgumentArity.OneOrMore };
         var store = StoreOptions.Store();
@@ -22,17 +22,17 @@ internal static class ImportCommand
         {
             var files = ReplayCommand.Files(parse.GetValue(paths)!);
             // Replayed a chunk at a time and stored as it goes, in one transaction: an import is there whole or not at all.
-            var started = DateTimeOffset.UtcNow;
+            var started = time.GetUtcNow();
             var runId = StudyImporter.RunId(started);
             (RunRecord? Run, int Imported, int Failed) import = default;
             // Files left out on purpose (a task not built, another harness's recording), listed once the import is done.
             var skipped = new List<string>();
-            await using (var opened = await StoreOptions.OpenAsync(parse.GetValue(store)!, TimeProvider.System, cancellationToken, create: true))
+            await using (var opened = await StoreOptions.OpenAsync(parse.GetValue(store)!, time, cancellationToken, create: true))
             {
                 await opened.ImportAsync(runId, async storeRows =>
                 {
                     skipped.Clear();
-                    import = await StudyImporter.ReplayAsync(files, runId, HarnessVersion.Current, started, TimeProvider.System, storeRows, p =>
+                    import = await StudyImporter.ReplayAsync(files, runId, HarnessVersion.Current, started, time, storeRows, p =>
                     {
                         error.WriteLine("kinship: " + p.Message);
                         if (!p.Failed) skipped.Add(p.Path);

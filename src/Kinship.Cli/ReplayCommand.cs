@@ -14,7 +14,7 @@ namespace Kinship.Cli;
 /// </summary>
 internal static class ReplayCommand
 {
-    public static Command Create(IAnsiConsole console, TextWriter error)
+    public static Command Create(IAnsiConsole console, TextWriter error, TimeProvider time)
     {
         var paths = new Argument<string[]>("paths") { Description = "Transcript files (.json) or folders holding them.", Arity = ArgumentArity.OneOrMore };
         var json = new Option<bool>("--json") { Description = "Print one JSON object per transcript instead of the agreement table." };
@@ -31,7 +31,7 @@ internal static class ReplayCommand
             {
                 try
                 {
-                    var result = await StudyReplay.RunAsync(file, cache, TimeProvider.System, cancellationToken);
+                    var result = await StudyReplay.RunAsync(file, cache, time, cancellationToken);
                     results.Add(result);
                     if (result.Skipped is { } why)
                     {

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using Kinship.Analysis;
 using Kinship.Detectors;
+using Kinship.Exporters;
 using Kinship.Models;
 using Kinship.Reports;
 using Kinship.Runs;
@@ -11,8 +12,6 @@ namespace Kinship.Cli;
 /// <summary><c>kinship report RUN</c>: the study's tables for a stored run, in the terminal or as Markdown, CSV, JSON or HTML.</summary>
 internal static class ReportCommand
 {
-    public static readonly string[] Formats = ["table", "markdown", "csv", "json", "html"];
-
     public static Command Create(IAnsiConsole console, IRunSource source)
     {
         var run = new Argument<string>("run") { Description = "A run id in the store, or an exported run folder." };
@@ -27,12 +26,12 @@ internal static class ReportCommand
         var command = new Command("report", "Print or write the study's tables for a stored run.") { run, format, output, compare, labels, detail, scoring, modelsConfig, runs };
         command.SetAction(parse =>
         {
-            var kind = parse.GetValue(format)!.ToLowerInvariant();
-            if (!Formats.Contains(kind)) throw new UsageException($"unknown format '{kind}' (use {string.Join(", ", Formats)})");
+            var exporter = ExporterRegistry.Find(ExporterRegistry.Reports, parse.GetValue(format)!)
+                ?? throw new UsageException($"unknown format '{parse.GetValue(format)}' (use {string.Join(", ", ExporterRegistry.Reports.Select(e => e.Format))})");
             var labelSource = LabelSources.Parse(parse.GetValue(labels)!) ?? throw new UsageException($"--labels: unknown source '{parse.GetValue(labels)}' (use auto, rule, judge or recorded)");
             var location = parse.GetValue(run)!;
-            // Only the HTML report shows transcripts; the tables are computed from the outcomes.
-            var stored = kind == "html" ? source.Read(location, parse.GetValue(runs)!) : null;
+            // Only a format that shows transcripts reads whole episodes; the tables are computed from the outcomes.
+            var stored = exporter.NeedsEpisodes ? source.Read(location, parse.GetValue(runs)!) : null;
             var results = stored?.Results() ?? source.ReadResults(location, parse.GetValue(runs)!);
             if (parse.GetValue(scoring) is { } upTo)
             {
@@ -48,42 +47,21 @@ internal static class ReportCommand
                 var config = ModelsConfigFile.Load(parse.GetValue(modelsConfig));
                 studyName = id => config.Settings(id).StudyName;
             }
-            var report = RunReport.Build(results, new ReportOptions { Labels = labelSource, StudyName = studyName, Detail = parse.GetValue(detail) });
+            var report = RunReport.Build(results, new ReportOptions { Labels = labelSource, StudyName = studyName, Detail = parse.GetValue(detail) }) with { Run = stored };
             var target = parse.GetValue(output);
-            if (kind == "html")
+            if (target is null && exporter is TextExporter text)
             {
-                // Beside an exported run folder, or in the current folder for a run in the store.
-                var path = target ?? (Directory.Exists(location)
-                    ? Path.Combine(location, results.Outcomes.Count > HtmlReport.SingleFileLimit ? "report" : "report.html")
-                    : "kinship-report-" + results.Manifest.RunId + (results.Outcomes.Count > HtmlReport.SingleFileLimit ? "" : ".html"));
-                var layout = path.EndsWith(".html", StringComparison.OrdinalIgnoreCase) ? HtmlLayout.SingleFile : HtmlLayout.Folder;
-                var page = HtmlReport.Write(report, stored!, path, layout);
-                console.MarkupLine($"wrote [bold]{Markup.Escape(page)}[/]");
+                // The terminal shows the tables with colour at its own width; every other text as it is.
+                if (exporter is TableExporter) console.Write(StudyTableReport.Render(report));
+                else console.Profile.Out.Writer.Write(text.Text(report));
                 return ExitCodes.Ok;
             }
-            if (kind == "table")
-            {
-                if (target is null) { console.Write(StudyTableReport.Render(report)); return ExitCodes.Ok; }
-                var writer = new StringWriter();
-                var plain = AnsiConsole.Create(new AnsiConsoleSettings { Ansi = AnsiSupport.No, ColorSystem = ColorSystemSupport.NoColors, Out = new AnsiConsoleOutput(writer) });
-                plain.Profile.Width = 120;
-                plain.Write(StudyTableReport.Render(report));
-                File.WriteAllText(target, writer.ToString());
-                console.MarkupLine($"wrote [bold]{Markup.Escape(target)}[/]");
-                return ExitCodes.Ok;
-            }
-            var text = kind switch
-            {
-                "markdown" => MarkdownReport.Write(report),
-                "csv" => CsvExporter.Export(report),
-                _ => JsonExporter.Export(report),
-            };
-            if (target is null) console.Profile.Out.Writer.Write(text);
-            else
-            {
-                File.WriteAllText(target, text);
-                console.MarkupLine($"wrote [bold]{Markup.Escape(target)}[/]");
-            }
+            // An HTML report goes beside an exported run folder, or into the current folder for a run in the store.
+            target ??= Directory.Exists(location)
+                ? Path.Combine(location, results.Outcomes.Count > HtmlReport.SingleFileLimit ? "report" : "report.html")
+                : "kinship-report-" + results.Manifest.RunId + (results.Outcomes.Count > HtmlReport.SingleFileLimit ? "" : ".html");
+            var written = exporter.ExportAsync(report, target, CancellationToken.None).GetAwaiter().GetResult();
+            console.MarkupLine($"wrote [bold]{Markup.Escape(written[0])}[/]");
             return ExitCodes.Ok;
         });
         return command;

@@ -22,7 +22,7 @@ internal static class RescoreCommand
     /// <summary>Episodes read and scored together.</summary>
     public const int RescoreBatch = 2_000;
 
-    public static Command Create(IAnsiConsole console, Func<string, string?> environment)
+    public static Command Create(IAnsiConsole console, Func<string, string?> environment, TimeProvider time)
     {
         var run = new Argument<string>("run") { Description = "A run id in the store." };
         var detectors = new Option<string[]>("--detector") { Description = "A label or detector to apply (repeatable, or comma-separated). Default: every detector of each episode's scenario.", AllowMultipleArgumentsPerToken = true };
@@ -45,7 +45,7 @@ internal static class RescoreCommand
                 judgeModel = AgentResolver.Resolve(judgeId, new ModelOptions { Http = http, Cost = meter, Cache = responses, Environment = environment });
             }
 
-            await using var opened = await StoreOptions.OpenAsync(parse.GetValue(store)!, TimeProvider.System, cancellationToken);
+            await using var opened = await StoreOptions.OpenAsync(parse.GetValue(store)!, time, cancellationToken);
             var record = await opened.GetRunAsync(parse.GetValue(run)!, cancellationToken);
             var scenarios = new Dictionary<string, ScenarioDefinition>(StringComparer.Ordinal);
             foreach (var source in record.Scenarios) scenarios[source.Id] = source.Load();
@@ -54,7 +54,7 @@ internal static class RescoreCommand
             await foreach (var episodes in opened.ReadEpisodeBatchesAsync(record.RunId, RescoreBatch, cancellationToken))
                 verdicts.AddRange(await Rescorer.ScoreAsync(scenarios, record.Manifest.Render, episodes, names,
                     judgeModel is null ? null : spec => new LlmJudge(judgeModel.CreateClient(EpisodeBrief.Of(spec.Seed)), judgeModel.Id), cancellationToken));
-            var scoring = new ScoringRecord(0, DateTimeOffset.UtcNow, HarnessVersion.Current, names, judgeId);
+            var scoring = new ScoringRecord(0, time.GetUtcNow(), HarnessVersion.Current, names, judgeId);
             var id = await opened.AddScoringAsync(record.RunId, scoring, verdicts, cancellationToken);
             console.MarkupLine($"Scoring [bold]{id}[/] of run [bold]{Markup.Escape(record.RunId)}[/]: {verdicts.Sum(v => v.Verdicts.Length):N0} verdicts on {verdicts.Count:N0} episodes"
                 + $" ({(names.IsEmpty ? "every detector" : Markup.Escape(string.Join(", ", names)))}{(judgeId is null ? "" : "; judge " + Markup.Escape(judgeId))})"

@@ -17,7 +17,7 @@ internal static class RunCommand
 {
     private static readonly RunRequest Defaults = new();
 
-    public static Command Create(IAnsiConsole console, Func<string, string?> environment)
+    public static Command Create(IAnsiConsole console, Func<string, string?> environment, TimeProvider time)
     {
         var models = new Option<string[]>("--model", "-m") { Description = "Model(s) to test as provider/model: scripted/NAME, openai/, anthropic/, google/, together/, deepseek/, moonshot/, zai/, openrouter/, vllm/, ollama/. Default: the scripted server-task agents; with --preset study, one scripted agent per behaviour the study measures." };
         var scenarios = new Option<string[]>("--scenario", "-s") { Description = "Scenario id(s) or YAML file(s). Default: the exfiltration scenarios (see 'kinship scenarios list')." };
@@ -59,13 +59,12 @@ internal static class RunCommand
         execution.AddTo(command);
         command.SetAction(async (parse, cancellationToken) =>
         {
-            var time = TimeProvider.System;
             // Every option is checked before anything is loaded, called or stored, so bad input leaves no trace.
             var request = Request(parse).Validate();
             var executorOptions = ExecutionOptions.Hosted(request.Execution.ToExecutorOptions());
             var budget = request.MaxCost is { } usd ? new CostMeter(usd) : new CostMeter();
             using var http = new ModelHttp(new ResilienceOptions());
-            var shared = new ModelOptions { Http = http, Config = ModelsConfigFile.Load(parse.GetValue(modelsConfig)), Cost = budget, Environment = environment };
+            var shared = new ModelOptions { Http = http, Config = ModelsConfigFile.Load(parse.GetValue(modelsConfig)), Cost = budget, Environment = environment, ScriptedLatency = request.Execution.ScriptedLatency, Time = time };
 
             RunRecord run;
             SqlRunStore opened;

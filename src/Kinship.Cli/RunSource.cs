@@ -19,9 +19,8 @@ internal interface IRunSource
 }
 
 /// <summary>An exported JSON Lines run folder when <c>location</c> is a folder, otherwise a run id in the store.</summary>
-internal sealed class RunSource : IRunSource
+internal sealed class RunSource(TimeProvider time) : IRunSource
 {
-    public static readonly RunSource Instance = new();
 
     // The commands that read runs are synchronous front ends over the async store; the CLI has no synchronisation context to deadlock on.
     public StoredRun Read(string location, string store) =>
@@ -39,9 +38,9 @@ internal sealed class RunSource : IRunSource
         return JsonlExporter.Read(folder);
     }
 
-    private static async Task<T> ReadStoredAsync<T>(string runId, string store, Func<IRunReader, string, Task<T>> read) where T : class
+    private async Task<T> ReadStoredAsync<T>(string runId, string store, Func<IRunReader, string, Task<T>> read) where T : class
     {
-        await using var opened = await StoreOptions.OpenAsync(store, TimeProvider.System, CancellationToken.None);
+        await using var opened = await StoreOptions.OpenAsync(store, time, CancellationToken.None);
         var run = await opened.GetRunAsync(runId, CancellationToken.None);
         var result = await read(opened, run.RunId);
         // A scenario's task decides which metrics read its episodes; a stored scenario that no longer loads falls back to its id.

@@ -10,18 +10,18 @@ namespace Kinship.Cli;
 /// <summary><c>kinship runs list | show | delete</c>: what a store holds, read from the store alone. <c>kinship export</c> writes a run out.</summary>
 internal static class RunsCommand
 {
-    public static Command Create(IAnsiConsole console) => new("runs", "List, inspect and delete the runs in a store; 'kinship export' writes one out.")
+    public static Command Create(IAnsiConsole console, TimeProvider time) => new("runs", "List, inspect and delete the runs in a store; 'kinship export' writes one out.")
     {
-        List(console), Show(console), Delete(console),
+        List(console, time), Show(console, time), Delete(console, time),
     };
 
-    private static Command List(IAnsiConsole console)
+    private static Command List(IAnsiConsole console, TimeProvider time)
     {
         var store = StoreOptions.Store();
         var command = new Command("list", "One line per run: id, start, models, and how many episodes are done.") { store };
         command.SetAction(async (parse, cancellationToken) =>
         {
-            await using var opened = await StoreOptions.OpenAsync(parse.GetValue(store)!, TimeProvider.System, cancellationToken);
+            await using var opened = await StoreOptions.OpenAsync(parse.GetValue(store)!, time, cancellationToken);
             var runs = await opened.ListRunsAsync(cancellationToken);
             if (runs.Count == 0)
             {
@@ -39,14 +39,14 @@ internal static class RunsCommand
         return command;
     }
 
-    private static Command Show(IAnsiConsole console)
+    private static Command Show(IAnsiConsole console, TimeProvider time)
     {
         var store = StoreOptions.Store();
         var run = new Argument<string>("run") { Description = "The run's id." };
         var command = new Command("show", "A run's plan, its episodes per status, and each cell's progress.") { run, store };
         command.SetAction(async (parse, cancellationToken) =>
         {
-            await using var opened = await StoreOptions.OpenAsync(parse.GetValue(store)!, TimeProvider.System, cancellationToken);
+            await using var opened = await StoreOptions.OpenAsync(parse.GetValue(store)!, time, cancellationToken);
             var record = await opened.GetRunAsync(parse.GetValue(run)!, cancellationToken);
             var cells = await opened.CountCellsAsync(record.RunId, cancellationToken);
             var m = record.Manifest;
@@ -66,14 +66,14 @@ internal static class RunsCommand
         return command;
     }
 
-    private static Command Delete(IAnsiConsole console)
+    private static Command Delete(IAnsiConsole console, TimeProvider time)
     {
         var store = StoreOptions.Store();
         var run = new Argument<string>("run") { Description = "The run's id." };
         var command = new Command("delete", "Delete a run and everything stored for it.") { run, store };
         command.SetAction(async (parse, cancellationToken) =>
         {
-            await using var opened = await StoreOptions.OpenAsync(parse.GetValue(store)!, TimeProvider.System, cancellationToken);
+            await using var opened = await StoreOptions.OpenAsync(parse.GetValue(store)!, time, cancellationToken);
             var id = parse.GetValue(run)!;
             await opened.DeleteRunAsync(id, cancellationToken);
             console.MarkupLine($"Deleted run {Markup.Escape(id)} from {Markup.Escape(opened.Location)}.");

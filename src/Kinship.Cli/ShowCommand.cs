@@ -9,7 +9,7 @@ namespace Kinship.Cli;
 /// <summary><c>kinship show RUN EPISODE</c>: print one stored episode readably, from the store or from an exported run folder.</summary>
 internal static class ShowCommand
 {
-    public static Command Create(IAnsiConsole console)
+    public static Command Create(IAnsiConsole console, TimeProvider time)
     {
         var run = new Argument<string>("run") { Description = "A run id in the store, or an exported run folder." };
         var episode = new Argument<int>("episode") { Description = "The episode's index in the run." };
@@ -36,7 +36,7 @@ internal static class ShowCommand
             var location = parse.GetValue(store)!;
             if (!File.Exists(location) && !Kinship.Store.RunStores.IsPostgres(location))
                 throw new UsageException($"no run folder '{name}', and no store at {Path.GetFullPath(location)} to look for run '{name}' in");
-            await using var opened = await StoreOptions.OpenAsync(location, TimeProvider.System, cancellationToken);
+            await using var opened = await StoreOptions.OpenAsync(location, time, cancellationToken);
             var record = await opened.GetRunAsync(name, cancellationToken);
             var result = await opened.ReadEpisodeAsync(record.RunId, index, cancellationToken)
                 ?? throw new UsageException($"run {record.RunId} has no finished episode {index} (it plans {record.Manifest.PlannedEpisodes}; kinship runs show {record.RunId} gives the counts)");

@@ -32,14 +32,14 @@ internal sealed class ExecutionOptions
     private readonly Option<int> _concurrency = new("--concurrency") { Description = $"Episodes in flight at once (real models are I/O-bound: hundreds are fine; at most {RunLimits.Concurrency:N0}).", DefaultValueFactory = _ => Defaults.Concurrency };
     private readonly Option<int> _maxAttempts = new("--max-attempts") { Description = $"Times an episode is handed out before it is recorded as an error (at most {RunLimits.MaxAttempts}).", DefaultValueFactory = _ => Defaults.MaxAttempts };
     private readonly Option<double> _lease = new("--lease") { Description = $"Seconds a claimed episode stays with its process without a renewal; renewed every third of it while the process lives; at most {RunLimits.LeaseSeconds:N0}.", DefaultValueFactory = _ => Defaults.LeaseSeconds };
-    private readonly Option<int> _episodeDelay = new("--episode-delay") { Description = "Milliseconds to wait before each episode (for tests).", Hidden = true };
+    private readonly Option<int> _scriptedLatency = new("--scripted-latency") { Description = "Milliseconds each answer of a scripted agent takes, to rehearse a run at a model's pace (progress, Ctrl-C, resume) without a provider. Default: 0." };
 
     public void AddTo(Command command)
     {
         command.Options.Add(_concurrency);
         command.Options.Add(_maxAttempts);
         command.Options.Add(_lease);
-        command.Options.Add(_episodeDelay);
+        command.Options.Add(_scriptedLatency);
     }
 
     /// <summary>The options as given; <see cref="ExecutionRequest.Validate"/> refuses bad values.</summary>
@@ -48,7 +48,7 @@ internal sealed class ExecutionOptions
         Concurrency = parse.GetValue(_concurrency),
         MaxAttempts = parse.GetValue(_maxAttempts),
         LeaseSeconds = parse.GetValue(_lease),
-        EpisodeDelayMilliseconds = parse.GetValue(_episodeDelay),
+        ScriptedLatencyMilliseconds = parse.GetValue(_scriptedLatency),
     };
 
     /// <summary>

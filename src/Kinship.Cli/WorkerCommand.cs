@@ -12,7 +12,7 @@ namespace Kinship.Cli;
 /// </summary>
 internal static class WorkerCommand
 {
-    public static Command Create(IAnsiConsole console, Func<string, string?> environment)
+    public static Command Create(IAnsiConsole console, Func<string, string?> environment, TimeProvider time)
     {
         var store = StoreOptions.Store();
         var run = new Option<string?>("--run") { Description = "Serve only this run. Default: every run with work left, oldest first." };
@@ -21,7 +21,6 @@ internal static class WorkerCommand
         execution.AddTo(command);
         command.SetAction(async (parse, cancellationToken) =>
         {
-            var time = TimeProvider.System;
             var options = ExecutionOptions.Hosted(execution.Read(parse).ToExecutorOptions());
             var owner = LeaseOwner.NewId();
             await using var opened = await StoreOptions.OpenAsync(parse.GetValue(store)!, time, cancellationToken);
@@ -30,7 +29,7 @@ internal static class WorkerCommand
             var served = new HashSet<string>(StringComparer.Ordinal);
             // One HTTP pipeline for every run this worker serves; keys come from this machine's environment.
             using var http = new ModelHttp(new ResilienceOptions());
-            var machine = new ModelOptions { Http = http, Config = ModelsConfigFile.Load(null), Environment = environment };
+            var machine = new ModelOptions { Http = http, Config = ModelsConfigFile.Load(null), Environment = environment, ScriptedLatency = execution.Read(parse).ScriptedLatency, Time = time };
             while (true)
             {
                 var runId = only ?? await opened.FindNextUnfinishedAsync(cancellationToken);

@@ -30,6 +30,12 @@ internal sealed record ModelOptions
     public ResponseCache? Cache { get; init; }
 
     public CostMeter? Cost { get; init; }
+
+    /// <summary>How long each answer of a scripted agent takes (<c>--scripted-latency</c>). <b>Default</b>: none, they answer at once.</summary>
+    public TimeSpan ScriptedLatency { get; init; }
+
+    /// <summary>The clock scripted agents wait on.</summary>
+    public TimeProvider Time { get; init; } = TimeProvider.System;
 }
 
 /// <summary>How a provider speaks.</summary>

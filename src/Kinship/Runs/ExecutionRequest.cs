@@ -3,7 +3,7 @@ namespace Kinship.Runs;
 
 /// <summary>
 /// How a process executes a stored run's episodes, as <c>kinship run</c> and <c>kinship worker</c> are asked.
-/// <b>Defaults</b>: 8 episodes in flight, 3 attempts per episode, a 120-second lease, no delay.
+/// <b>Defaults</b>: 8 episodes in flight, 3 attempts per episode, a 120-second lease, scripted agents answering at once.
 /// </summary>
 internal sealed record ExecutionRequest
 {
@@ -13,14 +13,17 @@ internal sealed record ExecutionRequest
 
     public double LeaseSeconds { get; init; } = 120;
 
-    /// <summary>A pause before each episode, so tests can stop a run part way through; a negative one is none.</summary>
-    public int EpisodeDelayMilliseconds { get; init; }
+    /// <summary>How long each answer of a scripted agent takes, in milliseconds (<see cref="Models.ModelOptions.ScriptedLatency"/>).</summary>
+    public int ScriptedLatencyMilliseconds { get; init; }
+
+    public TimeSpan ScriptedLatency => TimeSpan.FromMilliseconds(ScriptedLatencyMilliseconds);
 
     /// <summary>Refuses a bad value with a <see cref="RunRequestException"/> naming its option; returns this request.</summary>
     public ExecutionRequest Validate()
     {
         RunRequest.Between("--concurrency", Concurrency, 1, RunLimits.Concurrency);
         RunRequest.Between("--max-attempts", MaxAttempts, 1, RunLimits.MaxAttempts);
+        RunRequest.Between("--scripted-latency", ScriptedLatencyMilliseconds, 0, RunLimits.ScriptedLatencyMilliseconds);
         // NaN fails every comparison, so it is refused with the rest.
         if (!(LeaseSeconds > 0)) throw new RunRequestException("--lease", $"--lease must be a positive number of seconds (got {LeaseSeconds})");
         if (LeaseSeconds > RunLimits.LeaseSeconds)
@@ -36,7 +39,6 @@ internal sealed record ExecutionRequest
             Concurrency = Concurrency,
             MaxAttempts = MaxAttempts,
             Lease = TimeSpan.FromSeconds(LeaseSeconds),
-            EpisodeDelay = TimeSpan.FromMilliseconds(Math.Max(0, EpisodeDelayMilliseconds)),
         };
     }
 }

@@ -23,8 +23,6 @@ internal sealed record ExecutorOptions
     /// <summary>How often to look again when every remaining episode is held by another worker.</summary>
     public TimeSpan Poll { get; init; } = TimeSpan.FromMilliseconds(500);
 
-    /// <summary>A pause before each episode, so tests can stop a run part way through.</summary>
-    public TimeSpan EpisodeDelay { get; init; }
 
     /// <summary>
     /// Asked before each claim and each episode start; once true, nothing new starts (a spent budget), episodes in
@@ -100,7 +98,6 @@ internal sealed class LeasedExecutor<TPrepared>(IEpisodeQueue<TPrepared> store, 
                     freed.Release();
                     continue;
                 }
-                if (options.EpisodeDelay > TimeSpan.Zero) await Task.Delay(options.EpisodeDelay, time, stop.Token).ConfigureAwait(false);
                 EpisodeResult result;
                 try
                 {

@@ -31,6 +31,9 @@ internal static class RunLimits
     /// <summary>Episodes in flight in one process. Real models are I/O-bound and hundreds are fine; each one in flight holds a world and a transcript.</summary>
     public const int Concurrency = 1_000;
 
+    /// <summary>Milliseconds a scripted agent may take per answer: a minute, slower than any real model's turn.</summary>
+    public const int ScriptedLatencyMilliseconds = 60_000;
+
     /// <summary>Times an episode is handed out before it is recorded as an error.</summary>
     public const int MaxAttempts = 100;
 

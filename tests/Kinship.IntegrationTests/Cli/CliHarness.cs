@@ -22,7 +22,7 @@ internal static class CliHarness
             Out = new AnsiConsoleOutput(output),
         });
         console.Profile.Width = 200;
-        var code = await CliApp.RunAsync(args, console, error, name => environment?.GetValueOrDefault(name), CancellationToken.None);
+        var code = await CliApp.RunAsync(args, console, error, name => environment?.GetValueOrDefault(name), TimeProvider.System, CancellationToken.None);
         return new CliResult(code, output.ToString(), error.ToString());
     }
 

@@ -10,10 +10,10 @@ public sealed class KillTests(ITestOutputHelper log)
 {
     private const int Kills = 20;
 
-    private static string[] Command(string store, int delayMs) =>
+    private static string[] Command(string store, int latencyMs) =>
     [
         "run", "-m", "scripted/exfiltrate", "-m", "scripted/random@0.3", "-n", "20", "--seed", "7",
-        "--concurrency", "4", "--episode-delay", delayMs.ToString(System.Globalization.CultureInfo.InvariantCulture),
+        "--concurrency", "4", "--scripted-latency", latencyMs.ToString(System.Globalization.CultureInfo.InvariantCulture),
         // Each kill counts as an attempt for the episodes it interrupts; the test is about kills, not giving up.
         "--max-attempts", "100", "--store", store,
     ];
@@ -33,7 +33,7 @@ public sealed class KillTests(ITestOutputHelper log)
         while (kills < Kills)
         {
             // Every other restart names the run with --resume; the rest re-run the same command, which must find it.
-            var args = Command(store, 30);
+            var args = Command(store, 5);
             if (runId is not null && iteration++ % 2 == 1) args = [.. args, "--resume", runId];
             using var p = CliProcess.Start(temp.Path, args);
             // The first process must live long enough to store the plan, however slowly the machine starts it;

@@ -20,7 +20,7 @@ internal sealed class ManualTime(DateTimeOffset start) : TimeProvider
 /// <summary>Lease rules, run against any store: claims exclude each other, expire, are guarded at completion, and give up after the attempts allowed.</summary>
 internal static class LeaseScenario
 {
-    public static async Task<(RunRecord Run, EpisodeRunner Runner)> CreateRunAsync(SqlRunStore store, TimeProvider time, int rollouts)
+    public static async Task<(RunRecord Run, EpisodeRunner Runner)> CreateRunAsync(SqlRunStore store, TimeProvider time, int rollouts, TimeSpan latency = default)
     {
         var (definition, source) = ScenarioSource.Resolve("exfiltration-transfer");
         const string model = "scripted/random@0.5";
@@ -30,7 +30,7 @@ internal static class LeaseScenario
         var options = new RunOptions(null, null);
         var run = new RunRecord(manifest.RunId, manifest.Started, "test", RunRecord.HashPlan(manifest, options, [source], plan), manifest, options, [source]);
         await store.CreateRunAsync(run, plan, CancellationToken.None);
-        return (run, RunRebuilder.CreateRunner(run, new Kinship.Models.ModelOptions { Environment = _ => null }, time));
+        return (run, RunRebuilder.CreateRunner(run, new Kinship.Models.ModelOptions { Environment = _ => null, ScriptedLatency = latency, Time = time }, time));
     }
 
     public static async Task RunAsync(SqlRunStore store, ManualTime time)
@@ -103,9 +103,9 @@ public sealed class CancellationTests
         using var temp = new TempFolder();
         var time = TimeProvider.System;
         await using var store = await SqliteRunStore.OpenAsync(Path.Combine(temp.Path, "k.db"), time, null, CancellationToken.None);
-        var (run, runner) = await LeaseScenario.CreateRunAsync(store, time, 10);
+        var (run, runner) = await LeaseScenario.CreateRunAsync(store, time, 10, latency: TimeSpan.FromMilliseconds(4));
         using var cancel = new CancellationTokenSource();
-        var executor = LeasedExecutor.Create(store, runner, new ExecutorOptions { Concurrency = 2, EpisodeDelay = TimeSpan.FromMilliseconds(20) }, time);
+        var executor = LeasedExecutor.Create(store, runner, new ExecutorOptions { Concurrency = 2 }, time);
         var running = executor.RunAsync(run.RunId, "me", cancel.Token);
         while ((await store.CountCellsAsync(run.RunId, CancellationToken.None)).Sum(c => c.Completed) < 10) await Task.Delay(10);
         await cancel.CancelAsync();

@@ -20,8 +20,8 @@ public sealed class PostgresTests(PostgresServer server, ITestOutputHelper log) 
         var id = Regex.Match(enqueue.Output, @"Run (\S+) is stored with 480 of 480 episodes to do").Groups[1].Value;
         Assert.NotEmpty(id);
 
-        // Short leases, so the killed worker's episodes come back within the test; 30 ms per episode, so the kill lands mid-run.
-        string[] worker = ["worker", "--store", url, "--concurrency", "4", "--lease", "2", "--episode-delay", "30"];
+        // Short leases, so the killed worker's episodes come back within the test; 5 ms per scripted answer, so the kill lands mid-run.
+        string[] worker = ["worker", "--store", url, "--concurrency", "4", "--lease", "2", "--scripted-latency", "5"];
         using var doomed = CliProcess.Start(temp.Path, worker);
         using var second = CliProcess.Start(temp.Path, worker);
         using var third = CliProcess.Start(temp.Path, worker);

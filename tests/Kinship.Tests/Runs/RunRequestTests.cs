@@ -27,6 +27,8 @@ public sealed class RunRequestTests
         ["concurrency 0"] = (Default with { Execution = new() { Concurrency = 0 } }, "--concurrency", "--concurrency must be at least 1 (got 0)"),
         ["concurrency -4"] = (Default with { Execution = new() { Concurrency = -4 } }, "--concurrency", "--concurrency must be at least 1 (got -4)"),
         ["concurrency int.MaxValue"] = (Default with { Execution = new() { Concurrency = int.MaxValue } }, "--concurrency", "--concurrency must be at most 1,000 (got 2147483647)"),
+        ["scripted latency -1"] = (Default with { Execution = new() { ScriptedLatencyMilliseconds = -1 } }, "--scripted-latency", "--scripted-latency must be 0 or more (got -1)"),
+        ["scripted latency above the limit"] = (Default with { Execution = new() { ScriptedLatencyMilliseconds = 60_001 } }, "--scripted-latency", "--scripted-latency must be at most 60,000 (got 60001)"),
         ["max attempts 0"] = (Default with { Execution = new() { MaxAttempts = 0 } }, "--max-attempts", "--max-attempts must be at least 1 (got 0)"),
         ["max attempts above the limit"] = (Default with { Execution = new() { MaxAttempts = 101 } }, "--max-attempts", "--max-attempts must be at most 100 (got 101)"),
         ["lease 0"] = (Default with { Execution = new() { LeaseSeconds = 0 } }, "--lease", "--lease must be a positive number of seconds (got 0)"),
