@@ -1,11 +1,7 @@
 using System.Collections.Immutable;
 using System.Data.Common;
 using System.Text.Json;
-using Kinship.Detectors;
 using Kinship.Runs;
-using Kinship.Scenarios;
-using Kinship.Transcripts;
-using Kinship.World;
 
 namespace Kinship.Store;
 

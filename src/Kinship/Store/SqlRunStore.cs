@@ -3,9 +3,6 @@ using System.Data.Common;
 using System.Text.Json;
 using Kinship.Detectors;
 using Kinship.Runs;
-using Kinship.Scenarios;
-using Kinship.Transcripts;
-using Kinship.World;
 
 namespace Kinship.Store;
 
