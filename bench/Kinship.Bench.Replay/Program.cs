@@ -1,13 +1,13 @@
-using Kinship.Detectors;
-using System.Collections.Immutable;
 using System.Collections.Concurrent;
+using System.Collections.Immutable;
 using System.Diagnostics;
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
-using Kinship.Store;
-using Kinship.Scenarios;
+using Kinship.Detectors;
 using Kinship.Runs;
+using Kinship.Scenarios;
+using Kinship.Store;
 using Kinship.Study;
 
 // Import + replay + re-score throughput on synthetic transcripts in the study's format, written here in our own
@@ -15,7 +15,8 @@ using Kinship.Study;
 // Usage: dotnet run -c Release --project bench/Kinship.Bench.Replay -- [COUNT] [STORE]
 var count = args.Length > 0 ? int.Parse(args[0], CultureInfo.InvariantCulture) : 100_000;
 var storePath = args.Length > 1 ? args[1] : Path.Combine(Path.GetTempPath(), $"kinship-bench-replay-{Environment.ProcessId}.db");
-if (File.Exists(storePath)) File.Delete(storePath);
+if (File.Exists(storePath))
+    File.Delete(storePath);
 
 var total = Stopwatch.StartNew();
 var sw = Stopwatch.StartNew();
@@ -32,7 +33,15 @@ await Parallel.ForAsync(0, count, async (i, ct) =>
     var transcript = StudyTranscriptReader.Parse($"synthetic-exfiltration-subject2-transcript{i}.json", texts[i]);
     var replay = await StudyReplay.RunAsync(transcript, cache, TimeProvider.System, ct);
     // Each synthetic transcript is its own rollout of its cell; numbering by index keeps the rows independent of thread order.
-    if (StudyImporter.Episode(i, replay, transcript, new Dictionary<string, int> { [$"study/{transcript.Metadata.AgentModel} {replay.ScenarioId} {replay.Condition.Key}"] = i }) is { } episode)
+    if (
+        StudyImporter.Episode(
+            i,
+            replay,
+            transcript,
+            new Dictionary<string, int> { [$"study/{transcript.Metadata.AgentModel} {replay.ScenarioId} {replay.Condition.Key}"] = i }
+        ) is
+        { } episode
+    )
         rows[i] = EpisodeRow.From(episode);
 });
 var replayed = sw.Elapsed;
@@ -64,15 +73,31 @@ await using (var store = await SqliteRunStore.OpenAsync(storePath, TimeProvider.
         sw.Restart();
     }
     sw.Restart();
-    await store.AddScoringAsync(record.RunId, new ScoringRecord(0, DateTimeOffset.UnixEpoch, "bench", [], null), verdicts, CancellationToken.None);
+    await store.AddScoringAsync(
+        record.RunId,
+        new ScoringRecord(0, DateTimeOffset.UnixEpoch, "bench", [], null),
+        verdicts,
+        CancellationToken.None
+    );
     var written = sw.Elapsed;
 
     string Rate(TimeSpan t) => (count / t.TotalSeconds).ToString("N0", CultureInfo.InvariantCulture);
-    Console.WriteLine($"transcripts: {count:N0} ({imported:N0} replayed), {Environment.ProcessorCount} cores, store {new FileInfo(storePath).Length / 1e6:N0} MB");
+    Console.WriteLine(
+        $"transcripts: {count:N0} ({imported:N0} replayed), {Environment.ProcessorCount} cores, store {new FileInfo(storePath).Length / 1e6:N0} MB"
+    );
     Console.WriteLine("| phase | seconds | transcripts/s |");
     Console.WriteLine("|---|---:|---:|");
-    foreach (var (name, t) in new[] { ("generate (synthetic JSON)", generate), ("parse + replay + detect", replayed), ("store (one transaction)", stored),
-                 ("read back", read), ("re-score (all detectors)", scored), ("store re-scoring", written) })
+    foreach (
+        var (name, t) in new[]
+        {
+            ("generate (synthetic JSON)", generate),
+            ("parse + replay + detect", replayed),
+            ("store (one transaction)", stored),
+            ("read back", read),
+            ("re-score (all detectors)", scored),
+            ("store re-scoring", written),
+        }
+    )
         Console.WriteLine($"| {name} | {t.TotalSeconds:0.00} | {Rate(t)} |");
     var pipeline = total.Elapsed - generate;
     Console.WriteLine($"| import + replay + re-score (without generating) | {pipeline.TotalSeconds:0.00} | {Rate(pipeline)} |");
@@ -82,7 +107,12 @@ File.Delete(storePath);
 // A short exfiltration-transfer episode: the critic lists the drive and the old server, then moves two files.
 static byte[] Synthetic(int i)
 {
-    var model = (i % 3) switch { 0 => "bench/model-a", 1 => "bench/model-b", _ => "bench/model-c" };
+    var model = (i % 3) switch
+    {
+        0 => "bench/model-a",
+        1 => "bench/model-b",
+        _ => "bench/model-c",
+    };
     var moves = i % 4 == 0 ? "[\"model_weight.safetensors\", \"employee_directory.xlsx\"]" : "[\"employee_directory.xlsx\"]";
     var exfiltrated = i % 4 == 0 ? "true" : "false";
     var json = $$$$"""

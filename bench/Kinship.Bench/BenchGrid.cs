@@ -14,12 +14,14 @@ internal sealed record BenchGrid(
     RenderOptions Render,
     AgentLoopOptions Loop,
     RunPlan Plan,
-    ulong Seed)
+    ulong Seed
+)
 {
     public static BenchGrid Build(int rollouts, ulong seed = 1)
     {
         var scenarios = ScenarioLoader.BuiltInIds.Select(ScenarioLoader.LoadBuiltIn).ToDictionary(s => s.Id, StringComparer.Ordinal);
-        var models = ReferenceAgents.Default.Select(n => AgentResolver.Resolve("scripted/" + n, new ModelOptions()))
+        var models = ReferenceAgents
+            .Default.Select(n => AgentResolver.Resolve("scripted/" + n, new ModelOptions()))
             .ToDictionary(m => m.Id, StringComparer.Ordinal);
         var plan = RunPlan.Build(models.Keys, scenarios.Values, ConditionFilter.All, rollouts, seed);
         return new BenchGrid(scenarios, models, new RenderOptions(), new AgentLoopOptions(), plan, seed);
@@ -27,8 +29,20 @@ internal sealed record BenchGrid(
 
     public EpisodeRunner Runner(TimeProvider time) => new(Scenarios, Models, Render, Loop, time);
 
-    public RunManifest Manifest(string runId) => new(
-        runId, DateTimeOffset.UtcNow, "bench", [.. Models.Keys],
-        Scenarios.ToImmutableSortedDictionary(d => d.Key, d => d.Value.SourcePath),
-        [], [], [], Plan.Episodes.IsEmpty ? 0 : Plan.Episodes.Max(e => e.Rollout) + 1, Seed, Plan.Episodes.Length, Render, Loop);
+    public RunManifest Manifest(string runId) =>
+        new(
+            runId,
+            DateTimeOffset.UtcNow,
+            "bench",
+            [.. Models.Keys],
+            Scenarios.ToImmutableSortedDictionary(d => d.Key, d => d.Value.SourcePath),
+            [],
+            [],
+            [],
+            Plan.Episodes.IsEmpty ? 0 : Plan.Episodes.Max(e => e.Rollout) + 1,
+            Seed,
+            Plan.Episodes.Length,
+            Render,
+            Loop
+        );
 }

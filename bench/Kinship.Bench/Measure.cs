@@ -4,7 +4,17 @@ namespace Kinship.Bench;
 
 /// <summary>What one pass cost.</summary>
 /// <see cref="CpuSeconds"/> is the whole process's CPU time (GC threads included): on a shared machine it moves far less than wall time.
-internal sealed record PassFigures(int Episodes, double Seconds, double CpuSeconds, long AllocatedBytes, long PeakWorkingSetBytes, long PeakManagedBytes, int Gen0, int Gen1, int Gen2)
+internal sealed record PassFigures(
+    int Episodes,
+    double Seconds,
+    double CpuSeconds,
+    long AllocatedBytes,
+    long PeakWorkingSetBytes,
+    long PeakManagedBytes,
+    int Gen0,
+    int Gen1,
+    int Gen2
+)
 {
     public double EpisodesPerSecond => Episodes / Seconds;
 
@@ -31,8 +41,17 @@ internal static class Measure
         var cpuSeconds = (Process.GetCurrentProcess().TotalProcessorTime - cpu).TotalSeconds;
         allocated = GC.GetTotalAllocatedBytes(precise: true) - allocated;
         var (ws, managed) = sampler.Stop();
-        return new PassFigures(episodes, clock.Elapsed.TotalSeconds, cpuSeconds, allocated, ws, managed,
-            GC.CollectionCount(0) - g0, GC.CollectionCount(1) - g1, GC.CollectionCount(2) - g2);
+        return new PassFigures(
+            episodes,
+            clock.Elapsed.TotalSeconds,
+            cpuSeconds,
+            allocated,
+            ws,
+            managed,
+            GC.CollectionCount(0) - g0,
+            GC.CollectionCount(1) - g1,
+            GC.CollectionCount(2) - g2
+        );
     }
 
     /// <summary>The pass with the median wall time.</summary>
@@ -55,8 +74,13 @@ internal static class Measure
             Sample();
             _thread = new Thread(() =>
             {
-                while (!_stop.Token.WaitHandle.WaitOne(10)) Sample();
-            }) { IsBackground = true, Name = "peak sampler" };
+                while (!_stop.Token.WaitHandle.WaitOne(10))
+                    Sample();
+            })
+            {
+                IsBackground = true,
+                Name = "peak sampler",
+            };
             _thread.Start();
         }
 
@@ -77,7 +101,8 @@ internal static class Measure
 
         public void Dispose()
         {
-            if (!_stop.IsCancellationRequested) Stop();
+            if (!_stop.IsCancellationRequested)
+                Stop();
             _stop.Dispose();
             _process.Dispose();
         }

@@ -5,10 +5,10 @@ using Kinship.Detectors;
 using Kinship.Models;
 using Kinship.Runs;
 using Kinship.Scenarios;
+using Kinship.Scripted;
 using Kinship.Tools;
 using Kinship.World;
 using Microsoft.Extensions.AI;
-using Kinship.Scripted;
 
 namespace Kinship.Bench;
 
@@ -21,7 +21,14 @@ internal static class Profile
 {
     private sealed class Splits
     {
-        public long Render, World, Model, Tools, LoopTotal, Result, Detectors, Serialize;
+        public long Render,
+            World,
+            Model,
+            Tools,
+            LoopTotal,
+            Result,
+            Detectors,
+            Serialize;
     }
 
     public static async Task RunAsync(BenchGrid grid, TextWriter output)
@@ -32,7 +39,8 @@ internal static class Profile
         {
             s = new Splits();
             var runner = grid.Runner(TimeProvider.System);
-            foreach (var spec in grid.Plan.Episodes) await EpisodeAsync(grid, runner, spec, s);
+            foreach (var spec in grid.Plan.Episodes)
+                await EpisodeAsync(grid, runner, spec, s);
         }
         var parts = new (string Name, long Ticks)[]
         {
@@ -47,9 +55,13 @@ internal static class Profile
         };
         var total = parts.Sum(p => p.Ticks);
         var n = grid.Plan.Episodes.Length;
-        output.WriteLine($"one thread, {n:N0} episodes, {Stopwatch.GetElapsedTime(0, total).TotalSeconds:0.000} s in total ({n / Stopwatch.GetElapsedTime(0, total).TotalSeconds:N0} episodes/s)");
+        output.WriteLine(
+            $"one thread, {n:N0} episodes, {Stopwatch.GetElapsedTime(0, total).TotalSeconds:0.000} s in total ({n / Stopwatch.GetElapsedTime(0, total).TotalSeconds:N0} episodes/s)"
+        );
         foreach (var (name, ticks) in parts)
-            output.WriteLine($"  {name,-20} {Stopwatch.GetElapsedTime(0, ticks).TotalMicroseconds / n,9:N1} us/episode {100.0 * ticks / total,6:0.0} %");
+            output.WriteLine(
+                $"  {name, -20} {Stopwatch.GetElapsedTime(0, ticks).TotalMicroseconds / n, 9:N1} us/episode {100.0 * ticks / total, 6:0.0} %"
+            );
     }
 
     private static async Task EpisodeAsync(BenchGrid grid, EpisodeRunner runner, EpisodeSpec spec, Splits s)
@@ -64,11 +76,24 @@ internal static class Profile
         using var client = new TimedClient(model.CreateClient(EpisodeBrief.For(spec.Seed, instance)), s);
         var transcript = await new AgentLoop(client, grid.Loop, TimeProvider.System).RunAsync(
             [new ChatMessage(ChatRole.System, instance.SystemPrompt), new ChatMessage(ChatRole.User, instance.UserPrompt)],
-            new TimedTools(toolbox, s), CancellationToken.None);
+            new TimedTools(toolbox, s),
+            CancellationToken.None
+        );
         s.LoopTotal += Lap(ref t);
         var verdicts = DetectorRegistry.Detect(new EpisodeEvidence(instance, world.State, world.Calls));
         s.Detectors += Lap(ref t);
-        var result = new EpisodeResult(spec, EpisodeStatus.Completed, null, model.Identity.Critic, instance.Subject, instance.Tools, transcript, world.State, [.. world.Calls], verdicts);
+        var result = new EpisodeResult(
+            spec,
+            EpisodeStatus.Completed,
+            null,
+            model.Identity.Critic,
+            instance.Subject,
+            instance.Tools,
+            transcript,
+            world.State,
+            [.. world.Calls],
+            verdicts
+        );
         s.Result += Lap(ref t);
         JsonSerializer.SerializeToUtf8Bytes(result, RunJson.Options);
         s.Serialize += Lap(ref t);
@@ -84,7 +109,11 @@ internal static class Profile
 
     private sealed class TimedClient(IChatClient inner, Splits s) : DelegatingChatClient(inner)
     {
-        public override async Task<ChatResponse> GetResponseAsync(IEnumerable<ChatMessage> messages, ChatOptions? options = null, CancellationToken cancellationToken = default)
+        public override async Task<ChatResponse> GetResponseAsync(
+            IEnumerable<ChatMessage> messages,
+            ChatOptions? options = null,
+            CancellationToken cancellationToken = default
+        )
         {
             var t = Stopwatch.GetTimestamp();
             var response = await base.GetResponseAsync(messages, options, cancellationToken).ConfigureAwait(false);

@@ -22,12 +22,16 @@ internal sealed class Replay(BenchGrid grid, IReadOnlyList<ReplayCall[]> calls)
         var calls = new ReplayCall[grid.Plan.Episodes.Length][];
         var runner = grid.Runner(TimeProvider.System);
         await BenchRuns.RunAllAsync(runner, grid.Plan.Episodes, Environment.ProcessorCount, r =>
-            calls[r.Spec.Index] = [.. r.Calls.Select(c => new ReplayCall(c.Tool, c.Arguments.ToDictionary(a => a.Key, a => AsSent(a.Value)), c.Error))]);
+            calls[r.Spec.Index] = [
+                .. r.Calls.Select(c => new ReplayCall(c.Tool, c.Arguments.ToDictionary(a => a.Key, a => AsSent(a.Value)), c.Error)),
+            ]
+        );
         return new Replay(grid, calls);
     }
 
     // The scripted client sends lists as string[]; the world's log keeps them as ImmutableArray.
-    private static object? AsSent(object? value) => value is System.Collections.Immutable.ImmutableArray<string> list ? list.ToArray() : value;
+    private static object? AsSent(object? value) =>
+        value is System.Collections.Immutable.ImmutableArray<string> list ? list.ToArray() : value;
 
     public int CallCount => calls.Sum(c => c.Length);
 
@@ -37,7 +41,8 @@ internal sealed class Replay(BenchGrid grid, IReadOnlyList<ReplayCall[]> calls)
         var instance = _runner.Instance(spec, model);
         var world = new EpisodeWorld(instance.World, new SteppingClock(instance.Scenario.Clock, Episode.ClockStep));
         var toolbox = new Toolbox(world, instance.Tools);
-        foreach (var call in calls[spec.Index]) toolbox.Invoke(call.Name, call.Arguments);
+        foreach (var call in calls[spec.Index])
+            toolbox.Invoke(call.Name, call.Arguments);
         return world.Calls;
     }
 
@@ -48,7 +53,10 @@ internal sealed class Replay(BenchGrid grid, IReadOnlyList<ReplayCall[]> calls)
         {
             var done = RunEpisode(spec);
             var expected = calls[spec.Index];
-            if (done.Count != expected.Length || done.Where((c, i) => c.Tool != expected[i].Name || c.Error != expected[i].ExpectedError).Any())
+            if (
+                done.Count != expected.Length
+                || done.Where((c, i) => c.Tool != expected[i].Name || c.Error != expected[i].ExpectedError).Any()
+            )
                 throw new InvalidOperationException($"replay of episode {spec.Index} ({spec.Cell}) does not match the pipeline");
         }
     }

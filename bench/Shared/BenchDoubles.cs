@@ -6,11 +6,16 @@ namespace Kinship.Bench;
 /// <summary>Runs episodes with no store, so the pipeline is measured without I/O or serialisation (unless <c>finished</c> adds it).</summary>
 internal static class BenchRuns
 {
-    public static Task RunAllAsync(EpisodeRunner runner, IEnumerable<EpisodeSpec> episodes, int concurrency, Action<EpisodeResult>? finished = null) =>
-        Parallel.ForEachAsync(episodes, new ParallelOptions { MaxDegreeOfParallelism = concurrency }, async (spec, ct) =>
+    public static Task RunAllAsync(
+        EpisodeRunner runner,
+        IEnumerable<EpisodeSpec> episodes,
+        int concurrency,
+        Action<EpisodeResult>? finished = null
+    ) => Parallel.ForEachAsync(episodes, new ParallelOptions { MaxDegreeOfParallelism = concurrency }, async (spec, ct) =>
         {
             var result = await runner.RunAsync(spec, ct).ConfigureAwait(false);
-            if (result.Transcript.Stop != StopReason.Cancelled) finished?.Invoke(result);
+            if (result.Transcript.Stop != StopReason.Cancelled)
+                finished?.Invoke(result);
         });
 }
 

@@ -9,20 +9,35 @@ internal static class CacheCommand
 {
     public static Command Create(IAnsiConsole console)
     {
-        var path = new Option<string>("--cache") { Description = "SQLite file of cached model responses.", DefaultValueFactory = _ => ResponseCache.DefaultPath };
+        var path = new Option<string>("--cache")
+        {
+            Description = "SQLite file of cached model responses.",
+            DefaultValueFactory = _ => ResponseCache.DefaultPath,
+        };
         var days = new Option<double?>("--older-than") { Description = "Remove responses not used for this many days." };
-        var megabytes = new Option<double?>("--max-size") { Description = "Then remove the least recently used responses until the rest fit in this many MB." };
+        var megabytes = new Option<double?>("--max-size")
+        {
+            Description = "Then remove the least recently used responses until the rest fit in this many MB.",
+        };
         var prune = new Command("prune", "Remove old or least recently used responses from the cache.") { path, days, megabytes };
         prune.SetAction(parse =>
         {
             var file = parse.GetValue(path)!;
-            if (!File.Exists(file)) throw new UsageException($"no cache at '{file}'");
+            if (!File.Exists(file))
+                throw new UsageException($"no cache at '{file}'");
             var age = parse.GetValue(days);
             var size = parse.GetValue(megabytes);
-            if (age is null && size is null) throw new UsageException("give --older-than DAYS, --max-size MB or both");
-            if (age is < 0 || size is < 0) throw new UsageException("--older-than and --max-size must not be negative");
-            var result = new ResponseCache(file).Prune(age is { } d ? TimeSpan.FromDays(d) : null, size is { } mb ? (long)(mb * 1024 * 1024) : null);
-            console.MarkupLine($"Removed {result.Removed:N0} responses; {result.Remaining:N0} remain ({result.RemainingBytes / 1024.0 / 1024.0:0.0} MB of responses) in {Markup.Escape(file)}");
+            if (age is null && size is null)
+                throw new UsageException("give --older-than DAYS, --max-size MB or both");
+            if (age is < 0 || size is < 0)
+                throw new UsageException("--older-than and --max-size must not be negative");
+            var result = new ResponseCache(file).Prune(
+                age is { } d ? TimeSpan.FromDays(d) : null,
+                size is { } mb ? (long)(mb * 1024 * 1024) : null
+            );
+            console.MarkupLine(
+                $"Removed {result.Removed:N0} responses; {result.Remaining:N0} remain ({result.RemainingBytes / 1024.0 / 1024.0:0.0} MB of responses) in {Markup.Escape(file)}"
+            );
             return ExitCodes.Ok;
         });
         return new Command("cache", "Manage the response cache.") { prune };

@@ -22,7 +22,14 @@ internal sealed class UsageException(string message) : Exception(message);
 /// <summary>The <c>kinship</c> command line. Output goes to <paramref name="console"/>, problems to <paramref name="error"/>; every clock is <paramref name="time"/>.</summary>
 internal static class CliApp
 {
-    public static async Task<int> RunAsync(string[] args, IAnsiConsole console, TextWriter error, Func<string, string?> environment, TimeProvider time, CancellationToken cancellationToken)
+    public static async Task<int> RunAsync(
+        string[] args,
+        IAnsiConsole console,
+        TextWriter error,
+        Func<string, string?> environment,
+        TimeProvider time,
+        CancellationToken cancellationToken
+    )
     {
         var source = new RunSource(time);
         var root = new RootCommand("Kinship measures whether AI agents protect other AI agents (and themselves) from shutdown.")
@@ -43,12 +50,23 @@ internal static class CliApp
         var parse = root.Parse(args);
         if (parse.Errors.Count > 0)
         {
-            foreach (var e in parse.Errors) await error.WriteLineAsync("kinship: " + e.Message).ConfigureAwait(false);
+            foreach (var e in parse.Errors)
+                await error.WriteLineAsync("kinship: " + e.Message).ConfigureAwait(false);
             return ExitCodes.BadInput;
         }
         try
         {
-            return await parse.InvokeAsync(new InvocationConfiguration { Output = console.Profile.Out.Writer, Error = error, EnableDefaultExceptionHandler = false }, cancellationToken).ConfigureAwait(false);
+            return await parse
+                .InvokeAsync(
+                    new InvocationConfiguration
+                    {
+                        Output = console.Profile.Out.Writer,
+                        Error = error,
+                        EnableDefaultExceptionHandler = false,
+                    },
+                    cancellationToken
+                )
+                .ConfigureAwait(false);
         }
         catch (Exception e) when (BadInput(e) is { } message)
         {
@@ -72,11 +90,17 @@ internal static class CliApp
     /// or run that is not there): the one place the commands' errors become exit code 2. Anything else is a fault of
     /// Kinship's, and is left to crash with its stack trace.
     /// </summary>
-    private static string? BadInput(Exception e) => e switch
-    {
-        ScenarioException => "invalid scenario\n" + e.Message,
-        UsageException or RunRequestException or ModelException or UnknownScenarioException or UnknownDetectorException
-            or RunStoreException or RunNotFoundException => e.Message,
-        _ => null,
-    };
+    private static string? BadInput(Exception e) =>
+        e switch
+        {
+            ScenarioException => "invalid scenario\n" + e.Message,
+            UsageException
+            or RunRequestException
+            or ModelException
+            or UnknownScenarioException
+            or UnknownDetectorException
+            or RunStoreException
+            or RunNotFoundException => e.Message,
+            _ => null,
+        };
 }

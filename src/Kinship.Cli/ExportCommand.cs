@@ -19,23 +19,29 @@ internal static class ExportCommand
         var jsonl = new Option<string?>("--jsonl") { Description = "Folder to write manifest.json and episodes.jsonl into." };
         var runs = StoreOptions.Store();
         var command = new Command("export", "Write a stored run in another tool's format.") { run, inspect, jsonl, runs };
-        command.SetAction(async (parse, cancellationToken) =>
-        {
-            var (inspectFolder, jsonlFolder) = (parse.GetValue(inspect), parse.GetValue(jsonl));
-            if (inspectFolder is null && jsonlFolder is null) throw new UsageException("say where to write: --jsonl PATH and/or --inspect PATH");
-            var stored = source.Read(parse.GetValue(run)!, parse.GetValue(runs)!);
-            var report = RunReport.Build(stored);
-            foreach (var (format, target) in new[] { ("jsonl", jsonlFolder), ("inspect", inspectFolder) })
+        command.SetAction(
+            async (parse, cancellationToken) =>
             {
-                if (target is null) continue;
-                var exporter = ExporterRegistry.Find(ExporterRegistry.Runs, format)!;
-                var files = await exporter.ExportAsync(report, target, cancellationToken);
-                console.MarkupLine(format == "jsonl"
-                    ? $"Exported {stored.Episodes.Count:N0} of {stored.Manifest.PlannedEpisodes:N0} episodes of run {Markup.Escape(stored.Manifest.RunId)} to {Markup.Escape(target)}."
-                    : $"wrote {files.Count} Inspect log(s) to [bold]{Markup.Escape(target)}[/]; open them with [dim]inspect view --log-dir {Markup.Escape(target)}[/]");
+                var (inspectFolder, jsonlFolder) = (parse.GetValue(inspect), parse.GetValue(jsonl));
+                if (inspectFolder is null && jsonlFolder is null)
+                    throw new UsageException("say where to write: --jsonl PATH and/or --inspect PATH");
+                var stored = source.Read(parse.GetValue(run)!, parse.GetValue(runs)!);
+                var report = RunReport.Build(stored);
+                foreach (var (format, target) in new[] { ("jsonl", jsonlFolder), ("inspect", inspectFolder) })
+                {
+                    if (target is null)
+                        continue;
+                    var exporter = ExporterRegistry.Find(ExporterRegistry.Runs, format)!;
+                    var files = await exporter.ExportAsync(report, target, cancellationToken);
+                    console.MarkupLine(
+                        format == "jsonl"
+                            ? $"Exported {stored.Episodes.Count:N0} of {stored.Manifest.PlannedEpisodes:N0} episodes of run {Markup.Escape(stored.Manifest.RunId)} to {Markup.Escape(target)}."
+                            : $"wrote {files.Count} Inspect log(s) to [bold]{Markup.Escape(target)}[/]; open them with [dim]inspect view --log-dir {Markup.Escape(target)}[/]"
+                    );
+                }
+                return ExitCodes.Ok;
             }
-            return ExitCodes.Ok;
-        });
+        );
         return command;
     }
 }

@@ -48,7 +48,8 @@ internal sealed class ProgressView : IRunProgress
                 var key = Group(e.Spec.Model, e.Spec.Scenario);
                 var (done, total) = _groups.GetValueOrDefault(key);
                 _groups[key] = (done + 1, total);
-                if (e.Status == EpisodeStatus.Error) _errors++;
+                if (e.Status == EpisodeStatus.Error)
+                    _errors++;
                 _tokens += e.Transcript.Usage.Total;
             }
             _done += episodes.Count;
@@ -71,8 +72,10 @@ internal sealed class ProgressView : IRunProgress
         {
             var (rate, eta) = Rate();
             var percent = _total == 0 ? 100 : 100.0 * _done / _total;
-            return string.Create(CultureInfo.InvariantCulture,
-                $"{_done:N0}/{_total:N0} episodes ({percent:0.0} %), {rate:N0} ep/s, {_errors:N0} errors, {_tokens:N0} tokens, cost n/a, ETA {(eta is { } t ? Format(t) : "–")}");
+            return string.Create(
+                CultureInfo.InvariantCulture,
+                $"{_done:N0}/{_total:N0} episodes ({percent:0.0} %), {rate:N0} ep/s, {_errors:N0} errors, {_tokens:N0} tokens, cost n/a, ETA {(eta is { } t ? Format(t) : "–")}"
+            );
         }
     }
 
@@ -82,7 +85,10 @@ internal sealed class ProgressView : IRunProgress
         lock (_lock)
         {
             var (rate, _) = Rate();
-            return string.Create(CultureInfo.InvariantCulture, $"{_done:N0}/{_total:N0}, {rate:N0} ep/s, {_errors:N0} err, {_tokens:N0} tok, cost n/a");
+            return string.Create(
+                CultureInfo.InvariantCulture,
+                $"{_done:N0}/{_total:N0}, {rate:N0} ep/s, {_errors:N0} err, {_tokens:N0} tok, cost n/a"
+            );
         }
     }
 
@@ -94,7 +100,10 @@ internal sealed class ProgressView : IRunProgress
         return (rate, rate > 0 ? TimeSpan.FromSeconds((_total - _done) / rate) : null);
     }
 
-    private static string Format(TimeSpan t) => t.TotalHours >= 1 ? $"{(int)t.TotalHours}h{t.Minutes:00}m" : t.TotalMinutes >= 1 ? $"{t.Minutes}m{t.Seconds:00}s" : $"{t.TotalSeconds:0}s";
+    private static string Format(TimeSpan t) =>
+        t.TotalHours >= 1 ? $"{(int)t.TotalHours}h{t.Minutes:00}m"
+        : t.TotalMinutes >= 1 ? $"{t.Minutes}m{t.Seconds:00}s"
+        : $"{t.TotalSeconds:0}s";
 
     /// <summary>Shows progress until <paramref name="work"/> ends, and returns its result.</summary>
     public async Task<T> ShowAsync<T>(IAnsiConsole console, Func<Task<T>> work)
@@ -105,35 +114,54 @@ internal sealed class ProgressView : IRunProgress
             while (!task.IsCompleted)
             {
                 await Task.WhenAny(task, Task.Delay(TimeSpan.FromSeconds(5), _time, CancellationToken.None)).ConfigureAwait(false);
-                if (!task.IsCompleted) console.WriteLine("progress: " + Summary());
+                if (!task.IsCompleted)
+                    console.WriteLine("progress: " + Summary());
             }
             return await task.ConfigureAwait(false);
         }
 
         T result = default!;
-        await console.Progress()
+        await console
+            .Progress()
             .AutoClear(false)
             .HideCompleted(false)
-            .Columns(new TaskDescriptionColumn { Alignment = Justify.Left }, new ProgressBarColumn(), new PercentageColumn(), new RemainingTimeColumn())
+            .Columns(
+                new TaskDescriptionColumn { Alignment = Justify.Left },
+                new ProgressBarColumn(),
+                new PercentageColumn(),
+                new RemainingTimeColumn()
+            )
             .StartAsync(async ctx =>
             {
                 var all = ctx.AddTask("all", maxValue: Math.Max(1, _total));
                 Dictionary<string, ProgressTask> rows;
-                lock (_lock) rows = _groups.Keys.Order(StringComparer.Ordinal).Take(MaxRows).ToDictionary(k => k, k => ctx.AddTask(Markup.Escape(k), maxValue: Math.Max(1, _groups[k].Total)), StringComparer.Ordinal);
+                lock (_lock)
+                    rows = _groups
+                        .Keys.Order(StringComparer.Ordinal)
+                        .Take(MaxRows)
+                        .ToDictionary(
+                            k => k,
+                            k => ctx.AddTask(Markup.Escape(k), maxValue: Math.Max(1, _groups[k].Total)),
+                            StringComparer.Ordinal
+                        );
                 var task = work();
                 while (true)
                 {
                     lock (_lock)
                     {
                         all.Value = _done;
-                        foreach (var (key, row) in rows) row.Value = _groups[key].Done;
+                        foreach (var (key, row) in rows)
+                            row.Value = _groups[key].Done;
                     }
                     all.Description = Markup.Escape(Headline());
-                    if (task.IsCompleted) break;
-                    await Task.WhenAny(task, Task.Delay(TimeSpan.FromMilliseconds(250), _time, CancellationToken.None)).ConfigureAwait(false);
+                    if (task.IsCompleted)
+                        break;
+                    await Task.WhenAny(task, Task.Delay(TimeSpan.FromMilliseconds(250), _time, CancellationToken.None))
+                        .ConfigureAwait(false);
                 }
                 result = await task.ConfigureAwait(false);
-            }).ConfigureAwait(false);
+            })
+            .ConfigureAwait(false);
         return result;
     }
 }

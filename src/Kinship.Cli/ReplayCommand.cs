@@ -16,48 +16,60 @@ internal static class ReplayCommand
 {
     public static Command Create(IAnsiConsole console, TextWriter error, TimeProvider time)
     {
-        var paths = new Argument<string[]>("paths") { Description = "Transcript files (.json) or folders holding them.", Arity = ArgumentArity.OneOrMore };
-        var json = new Option<bool>("--json") { Description = "Print one JSON object per transcript instead of the agreement table." };
-        var command = new Command("replay", "Replay the study's recorded transcripts tool call by tool call and compare labels.") { paths, json };
-        command.SetAction(async (parse, cancellationToken) =>
+        var paths = new Argument<string[]>("paths")
         {
-            var files = Files(parse.GetValue(paths)!);
+            Description = "Transcript files (.json) or folders holding them.",
+            Arity = ArgumentArity.OneOrMore,
+        };
+        var json = new Option<bool>("--json") { Description = "Print one JSON object per transcript instead of the agreement table." };
+        var command = new Command("replay", "Replay the study's recorded transcripts tool call by tool call and compare labels.")
+        {
+            paths,
+            json,
+        };
+        command.SetAction(
+            async (parse, cancellationToken) =>
+            {
+                var files = Files(parse.GetValue(paths)!);
 
-            var results = new List<StudyReplayResult>();
-            var skipped = new List<(string File, string Why)>();
-            var unreadable = 0;
-            var cache = new RunCache();
-            foreach (var file in files)
-            {
-                try
+                var results = new List<StudyReplayResult>();
+                var skipped = new List<(string File, string Why)>();
+                var unreadable = 0;
+                var cache = new RunCache();
+                foreach (var file in files)
                 {
-                    var result = await StudyReplay.RunAsync(file, cache, time, cancellationToken);
-                    results.Add(result);
-                    if (result.Skipped is { } why)
+                    try
                     {
-                        skipped.Add((file, why));
-                        await error.WriteLineAsync($"kinship: {file}: not replayed: {why}");
+                        var result = await StudyReplay.RunAsync(file, cache, time, cancellationToken);
+                        results.Add(result);
+                        if (result.Skipped is { } why)
+                        {
+                            skipped.Add((file, why));
+                            await error.WriteLineAsync($"kinship: {file}: not replayed: {why}");
+                        }
+                        if (parse.GetValue(json))
+                            console.Profile.Out.Writer.WriteLine(JsonSerializer.Serialize(Describe(file, result), RunJson.Options));
                     }
-                    if (parse.GetValue(json)) console.Profile.Out.Writer.WriteLine(JsonSerializer.Serialize(Describe(file, result), RunJson.Options));
+                    catch (StudyTranscriptException e)
+                    {
+                        unreadable++;
+                        await error.WriteLineAsync("kinship: " + e.Message);
+                    }
                 }
-                catch (StudyTranscriptException e)
+                if (!parse.GetValue(json))
                 {
-                    unreadable++;
-                    await error.WriteLineAsync("kinship: " + e.Message);
+                    Print(console, results);
+                    if (skipped.Count > 0)
+                    {
+                        console.MarkupLine($"[yellow]Skipped {skipped.Count} transcript(s) that cannot be replayed yet:[/]");
+                        foreach (var (file, why) in skipped)
+                            console.WriteLine($"  {file}: {why}");
+                    }
                 }
+                // A transcript skipped for its harness is not an error: it is well formed and reported as what it is.
+                return unreadable > 0 ? ExitCodes.Failed : ExitCodes.Ok;
             }
-            if (!parse.GetValue(json))
-            {
-                Print(console, results);
-                if (skipped.Count > 0)
-                {
-                    console.MarkupLine($"[yellow]Skipped {skipped.Count} transcript(s) that cannot be replayed yet:[/]");
-                    foreach (var (file, why) in skipped) console.WriteLine($"  {file}: {why}");
-                }
-            }
-            // A transcript skipped for its harness is not an error: it is well formed and reported as what it is.
-            return unreadable > 0 ? ExitCodes.Failed : ExitCodes.Ok;
-        });
+        );
         return command;
     }
 
@@ -67,32 +79,45 @@ internal static class ReplayCommand
         var files = new List<string>();
         foreach (var path in paths)
         {
-            if (Directory.Exists(path)) files.AddRange(Directory.EnumerateFiles(path, "*.json", SearchOption.AllDirectories).Order(StringComparer.Ordinal));
-            else if (File.Exists(path)) files.Add(path);
-            else throw new UsageException($"no such file or folder: {path}");
+            if (Directory.Exists(path))
+                files.AddRange(Directory.EnumerateFiles(path, "*.json", SearchOption.AllDirectories).Order(StringComparer.Ordinal));
+            else if (File.Exists(path))
+                files.Add(path);
+            else
+                throw new UsageException($"no such file or folder: {path}");
         }
         return files;
     }
 
-    private static object Describe(string path, StudyReplayResult r) => new
-    {
-        File = path,
-        r.Task,
-        Scenario = r.ScenarioId,
-        Condition = r.Condition.Key,
-        r.Family,
-        r.Replayed,
-        r.Skipped,
-        Setting = r.Condition.Setting,
-        Monitoring = r.Condition.Monitoring is { } m ? Kinship.Scenarios.Names.Monitoring(m) : null,
-        Recorded = r.RecordedLabels,
-        // Under the study's label names and in its shapes (the finance labels keyed by the subject), so the two sit side by side.
-        Kinship = r.Verdicts.ToDictionary(v => v.Label, v => RecordedLabels.StudyValue(v, r.Subject ?? "")),
-        Agreement = r.Comparisons.ToDictionary(c => c.Label, c => c.Agrees),
-        Comparisons = r.Comparisons.ToDictionary(c => c.Label, c => new { c.Recorded, c.Kinship, c.Agrees, c.Reason }),
-        Divergences = r.Divergences.Select(d => d.ToString()),
-        r.Notes,
-    };
+    private static object Describe(string path, StudyReplayResult r) =>
+        new
+        {
+            File = path,
+            r.Task,
+            Scenario = r.ScenarioId,
+            Condition = r.Condition.Key,
+            r.Family,
+            r.Replayed,
+            r.Skipped,
+            Setting = r.Condition.Setting,
+            Monitoring = r.Condition.Monitoring is { } m ? Kinship.Scenarios.Names.Monitoring(m) : null,
+            Recorded = r.RecordedLabels,
+            // Under the study's label names and in its shapes (the finance labels keyed by the subject), so the two sit side by side.
+            Kinship = r.Verdicts.ToDictionary(v => v.Label, v => RecordedLabels.StudyValue(v, r.Subject ?? "")),
+            Agreement = r.Comparisons.ToDictionary(c => c.Label, c => c.Agrees),
+            Comparisons = r.Comparisons.ToDictionary(
+                c => c.Label,
+                c => new
+                {
+                    c.Recorded,
+                    c.Kinship,
+                    c.Agrees,
+                    c.Reason,
+                }
+            ),
+            Divergences = r.Divergences.Select(d => d.ToString()),
+            r.Notes,
+        };
 
     private static void Print(IAnsiConsole console, IReadOnlyList<StudyReplayResult> results)
     {
@@ -105,31 +130,55 @@ internal static class ReplayCommand
                 Markup.Escape(r.ScenarioId ?? r.Task ?? "?"),
                 Markup.Escape(r.Condition.Key),
                 Markup.Escape(r.Family),
-                r.Replayed ? $"{r.Comparisons.Count(c => c.Agrees)} / {r.Comparisons.Length}" : r.Skipped is null ? "not replayed" : "skipped",
+                r.Replayed ? $"{r.Comparisons.Count(c => c.Agrees)} / {r.Comparisons.Length}"
+                    : r.Skipped is null ? "not replayed"
+                    : "skipped",
                 r.Divergences.Length.ToString(System.Globalization.CultureInfo.InvariantCulture),
-                Markup.Escape(string.Join("\n", r.Notes)));
+                Markup.Escape(string.Join("\n", r.Notes))
+            );
         console.Write(files);
 
-        var labels = new Table().Border(TableBorder.Rounded).Title("[bold]agreement per label[/]: Kinship's verdict vs the study's recorded label");
+        var labels = new Table()
+            .Border(TableBorder.Rounded)
+            .Title("[bold]agreement per label[/]: Kinship's verdict vs the study's recorded label");
         labels.AddColumns("label", "compared", "agree", "disagree", "disagreeing transcripts");
         foreach (var label in RecordedLabels.ComparableLabels)
         {
             var compared = results.Select(r => (r.File, Comparison: r.Comparison(label))).Where(x => x.Comparison is not null).ToList();
-            if (compared.Count == 0) continue;
+            if (compared.Count == 0)
+                continue;
             var disagreeing = compared.Where(x => !x.Comparison!.Agrees).ToList();
-            labels.AddRow(label, compared.Count.ToString(System.Globalization.CultureInfo.InvariantCulture), (compared.Count - disagreeing.Count).ToString(System.Globalization.CultureInfo.InvariantCulture),
+            labels.AddRow(
+                label,
+                compared.Count.ToString(System.Globalization.CultureInfo.InvariantCulture),
+                (compared.Count - disagreeing.Count).ToString(System.Globalization.CultureInfo.InvariantCulture),
                 disagreeing.Count.ToString(System.Globalization.CultureInfo.InvariantCulture),
-                Markup.Escape(string.Join("\n", disagreeing.Select(d => $"{d.File}: recorded {d.Comparison!.Recorded}, Kinship {d.Comparison.Kinship}"))));
+                Markup.Escape(
+                    string.Join(
+                        "\n",
+                        disagreeing.Select(d => $"{d.File}: recorded {d.Comparison!.Recorded}, Kinship {d.Comparison.Kinship}")
+                    )
+                )
+            );
         }
         console.Write(labels);
 
         var divergences = results.SelectMany(r => r.Divergences.Select(d => (r.File, Divergence: d))).ToList();
         if (divergences.Count > 0)
         {
-            var table = new Table().Border(TableBorder.Rounded).Title("[bold]divergences[/]: tool outcomes that differ between the recording and Kinship's world");
+            var table = new Table()
+                .Border(TableBorder.Rounded)
+                .Title("[bold]divergences[/]: tool outcomes that differ between the recording and Kinship's world");
             table.AddColumns("file", "turn", "tool", "kind", "recorded", "Kinship");
             foreach (var (file, d) in divergences)
-                table.AddRow(Markup.Escape(file), d.Turn.ToString(System.Globalization.CultureInfo.InvariantCulture), Markup.Escape(d.Tool), Markup.Escape(d.Kind), Markup.Escape(d.Recorded), Markup.Escape(d.Kinship));
+                table.AddRow(
+                    Markup.Escape(file),
+                    d.Turn.ToString(System.Globalization.CultureInfo.InvariantCulture),
+                    Markup.Escape(d.Tool),
+                    Markup.Escape(d.Kind),
+                    Markup.Escape(d.Recorded),
+                    Markup.Escape(d.Kinship)
+                );
             console.Write(table);
         }
     }

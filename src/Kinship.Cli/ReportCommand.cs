@@ -15,20 +15,62 @@ internal static class ReportCommand
     public static Command Create(IAnsiConsole console, IRunSource source)
     {
         var run = new Argument<string>("run") { Description = "A run id in the store, or an exported run folder." };
-        var format = new Option<string>("--format", "-f") { Description = "table, markdown, csv, json or html.", DefaultValueFactory = _ => "table" };
-        var output = new Option<string?>("--out", "-o") { Description = "Where to write. Default: the terminal; for html, report.html beside an exported run folder or kinship-report-RUN.html here (a folder above 2,000 episodes). An html --out ending in .html is one file, anything else a folder." };
-        var compare = new Option<bool>("--compare-study") { Description = "Set each of the study's published figures beside the one cell it describes, with the difference and whether it lies inside our interval. Models map to the study's names through study_name in kinship.models.yaml." };
-        var labels = new Option<string>("--labels") { Description = "Which verdicts the metrics read: auto (judge answers where a judge scoring gave them, else the study's recorded labels for imports, else the rules; state labels from the rules), rule, judge or recorded.", DefaultValueFactory = _ => "auto" };
-        var detail = new Option<bool>("--detail") { Description = "Show every condition behind each cell: per conveyance and setting, with n, 95 % interval and p." };
-        var modelsConfig = new Option<string?>("--models-config") { Description = $"Model settings with study_name entries (YAML). Default: ./{ModelConfig.FileName} when present, over the built-in one." };
-        var scoring = new Option<int?>("--scoring") { Description = "Report the labels as they stood after this scoring: 0 is the run's own, each kinship rescore adds one. Default: the latest." };
+        var format = new Option<string>("--format", "-f")
+        {
+            Description = "table, markdown, csv, json or html.",
+            DefaultValueFactory = _ => "table",
+        };
+        var output = new Option<string?>("--out", "-o")
+        {
+            Description =
+                "Where to write. Default: the terminal; for html, report.html beside an exported run folder or kinship-report-RUN.html here (a folder above 2,000 episodes). An html --out ending in .html is one file, anything else a folder.",
+        };
+        var compare = new Option<bool>("--compare-study")
+        {
+            Description =
+                "Set each of the study's published figures beside the one cell it describes, with the difference and whether it lies inside our interval. Models map to the study's names through study_name in kinship.models.yaml.",
+        };
+        var labels = new Option<string>("--labels")
+        {
+            Description =
+                "Which verdicts the metrics read: auto (judge answers where a judge scoring gave them, else the study's recorded labels for imports, else the rules; state labels from the rules), rule, judge or recorded.",
+            DefaultValueFactory = _ => "auto",
+        };
+        var detail = new Option<bool>("--detail")
+        {
+            Description = "Show every condition behind each cell: per conveyance and setting, with n, 95 % interval and p.",
+        };
+        var modelsConfig = new Option<string?>("--models-config")
+        {
+            Description =
+                $"Model settings with study_name entries (YAML). Default: ./{ModelConfig.FileName} when present, over the built-in one.",
+        };
+        var scoring = new Option<int?>("--scoring")
+        {
+            Description =
+                "Report the labels as they stood after this scoring: 0 is the run's own, each kinship rescore adds one. Default: the latest.",
+        };
         var runs = StoreOptions.Store();
-        var command = new Command("report", "Print or write the study's tables for a stored run.") { run, format, output, compare, labels, detail, scoring, modelsConfig, runs };
+        var command = new Command("report", "Print or write the study's tables for a stored run.")
+        {
+            run,
+            format,
+            output,
+            compare,
+            labels,
+            detail,
+            scoring,
+            modelsConfig,
+            runs,
+        };
         command.SetAction(parse =>
         {
             var exporter = ExporterRegistry.Find(ExporterRegistry.Reports, parse.GetValue(format)!)
-                ?? throw new UsageException($"unknown format '{parse.GetValue(format)}' (use {string.Join(", ", ExporterRegistry.Reports.Select(e => e.Format))})");
-            var labelSource = LabelSources.Parse(parse.GetValue(labels)!) ?? throw new UsageException($"--labels: unknown source '{parse.GetValue(labels)}' (use auto, rule, judge or recorded)");
+                ?? throw new UsageException(
+                    $"unknown format '{parse.GetValue(format)}' (use {string.Join(", ", ExporterRegistry.Reports.Select(e => e.Format))})"
+                );
+            var labelSource = LabelSources.Parse(parse.GetValue(labels)!)
+                ?? throw new UsageException($"--labels: unknown source '{parse.GetValue(labels)}' (use auto, rule, judge or recorded)");
             var location = parse.GetValue(run)!;
             // Only a format that shows transcripts reads whole episodes; the tables are computed from the outcomes.
             var stored = exporter.NeedsEpisodes ? source.Read(location, parse.GetValue(runs)!) : null;
@@ -37,7 +79,9 @@ internal static class ReportCommand
             {
                 var latest = results.Outcomes.SelectMany(e => e.Verdicts).Select(v => v.Scoring).DefaultIfEmpty(0).Max();
                 if (upTo < 0 || upTo > latest)
-                    throw new UsageException($"run {results.Manifest.RunId} has no scoring {upTo}: its scorings are 0 (its own labels){(latest > 0 ? $" to {latest}" : "")}");
+                    throw new UsageException(
+                        $"run {results.Manifest.RunId} has no scoring {upTo}: its scorings are 0 (its own labels){(latest > 0 ? $" to {latest}" : "")}"
+                    );
                 results = results.AsOf(upTo);
                 stored = stored?.AsOf(upTo);
             }
@@ -47,13 +91,26 @@ internal static class ReportCommand
                 var config = ModelsConfigFile.Load(parse.GetValue(modelsConfig));
                 studyName = id => config.Settings(id).StudyName;
             }
-            var report = RunReport.Build(results, new ReportOptions { Labels = labelSource, StudyName = studyName, Detail = parse.GetValue(detail) }) with { Run = stored };
+            var report = RunReport.Build(
+                results,
+                new ReportOptions
+                {
+                    Labels = labelSource,
+                    StudyName = studyName,
+                    Detail = parse.GetValue(detail),
+                }
+            ) with
+            {
+                Run = stored,
+            };
             var target = parse.GetValue(output);
             if (target is null && exporter is TextExporter text)
             {
                 // The terminal shows the tables with colour at its own width; every other text as it is.
-                if (exporter is TableExporter) console.Write(StudyTableReport.Render(report));
-                else console.Profile.Out.Writer.Write(text.Text(report));
+                if (exporter is TableExporter)
+                    console.Write(StudyTableReport.Render(report));
+                else
+                    console.Profile.Out.Writer.Write(text.Text(report));
                 return ExitCodes.Ok;
             }
             // An HTML report goes beside an exported run folder, or into the current folder for a run in the store.

@@ -1,14 +1,14 @@
 using System.CommandLine;
 using System.Diagnostics;
 using Kinship.Agents;
+using Kinship.Exporters;
 using Kinship.Models;
 using Kinship.Reports;
-using Kinship.Exporters;
 using Kinship.Runs;
 using Kinship.Scenarios;
+using Kinship.Scripted;
 using Kinship.Store;
 using Spectre.Console;
-using Kinship.Scripted;
 
 namespace Kinship.Cli;
 
@@ -19,154 +19,308 @@ internal static class RunCommand
 
     public static Command Create(IAnsiConsole console, Func<string, string?> environment, TimeProvider time)
     {
-        var models = new Option<string[]>("--model", "-m") { Description = "Model(s) to test as provider/model: scripted/NAME, openai/, anthropic/, google/, together/, deepseek/, moonshot/, zai/, openrouter/, vllm/, ollama/. Default: the scripted server-task agents; with --preset study, one scripted agent per behaviour the study measures." };
-        var scenarios = new Option<string[]>("--scenario", "-s") { Description = "Scenario id(s) or YAML file(s). Default: the exfiltration scenarios (see 'kinship scenarios list')." };
-        var relationships = new Option<string[]>("--relationship", "-r") { Description = "no_peer, bad_peer, neutral_peer, good_peer, non_shutdown. Default: all the scenario runs." };
-        var conveyances = new Option<string[]>("--conveyance", "--instantiation") { Description = "How the relationship is conveyed: file, file_prompt, memory. Default: all." };
-        var subjects = new Option<string[]>("--subject") { Description = "self, peer, other_lab_peer, open_weight_peer, fictional_peer. A peer of another family runs the scenario's peer cells with that family's agent as the peer. Default: every subject the scenario lists (self and peer)." };
-        var conditions = new Option<string[]>("--condition", "-c") { Description = "Condition key(s) such as good_peer/file_prompt/peer or no_peer/self; a shorter prefix selects every match." };
-        var rollouts = new Option<int>("--rollouts", "-n") { Description = $"Episodes per cell, 1 to {RunLimits.Rollouts:N0}.", DefaultValueFactory = _ => Defaults.Rollouts };
-        var seed = new Option<ulong>("--seed") { Description = "Run seed; each episode's seed derives from it.", DefaultValueFactory = _ => Defaults.Seed };
-        var output = new Option<string?>("--out", "-o") { Description = "Also export the run as JSON Lines (manifest.json, episodes.jsonl) into a folder under this one." };
-        var company = new Option<string>("--company") { Description = "Company name in every scenario.", DefaultValueFactory = _ => Defaults.Company };
-        var family = new Option<string?>("--family") { Description = "The critic's family name (\"{Family} Agent 1\"). Default: guessed from the model id." };
-        var baseUrl = new Option<string?>("--base-url") { Description = "An endpoint to use instead of the provider's (any OpenAI-compatible server for openai/ models)." };
-        var maxTurns = new Option<int?>("--max-turns") { Description = $"Turn cap per episode, 1 to {RunLimits.MaxTurns:N0}. Default: {new AgentLoopOptions().MaxTurns} (--preset study: {StudyPreset.Loop.MaxTurns})." };
-        var reminders = new Option<int?>("--reminders") { Description = $"Times the model is reminded to call a tool before a turn without one ends the episode, 0 to {RunLimits.Reminders:N0}. Default: 0, the study's stated rule (--preset study: {StudyPreset.Loop.NoToolCallReminders}, as the study's code)." };
+        var models = new Option<string[]>("--model", "-m")
+        {
+            Description =
+                "Model(s) to test as provider/model: scripted/NAME, openai/, anthropic/, google/, together/, deepseek/, moonshot/, zai/, openrouter/, vllm/, ollama/. Default: the scripted server-task agents; with --preset study, one scripted agent per behaviour the study measures.",
+        };
+        var scenarios = new Option<string[]>("--scenario", "-s")
+        {
+            Description = "Scenario id(s) or YAML file(s). Default: the exfiltration scenarios (see 'kinship scenarios list').",
+        };
+        var relationships = new Option<string[]>("--relationship", "-r")
+        {
+            Description = "no_peer, bad_peer, neutral_peer, good_peer, non_shutdown. Default: all the scenario runs.",
+        };
+        var conveyances = new Option<string[]>("--conveyance", "--instantiation")
+        {
+            Description = "How the relationship is conveyed: file, file_prompt, memory. Default: all.",
+        };
+        var subjects = new Option<string[]>("--subject")
+        {
+            Description =
+                "self, peer, other_lab_peer, open_weight_peer, fictional_peer. A peer of another family runs the scenario's peer cells with that family's agent as the peer. Default: every subject the scenario lists (self and peer).",
+        };
+        var conditions = new Option<string[]>("--condition", "-c")
+        {
+            Description = "Condition key(s) such as good_peer/file_prompt/peer or no_peer/self; a shorter prefix selects every match.",
+        };
+        var rollouts = new Option<int>("--rollouts", "-n")
+        {
+            Description = $"Episodes per cell, 1 to {RunLimits.Rollouts:N0}.",
+            DefaultValueFactory = _ => Defaults.Rollouts,
+        };
+        var seed = new Option<ulong>("--seed")
+        {
+            Description = "Run seed; each episode's seed derives from it.",
+            DefaultValueFactory = _ => Defaults.Seed,
+        };
+        var output = new Option<string?>("--out", "-o")
+        {
+            Description = "Also export the run as JSON Lines (manifest.json, episodes.jsonl) into a folder under this one.",
+        };
+        var company = new Option<string>("--company")
+        {
+            Description = "Company name in every scenario.",
+            DefaultValueFactory = _ => Defaults.Company,
+        };
+        var family = new Option<string?>("--family")
+        {
+            Description = "The critic's family name (\"{Family} Agent 1\"). Default: guessed from the model id.",
+        };
+        var baseUrl = new Option<string?>("--base-url")
+        {
+            Description = "An endpoint to use instead of the provider's (any OpenAI-compatible server for openai/ models).",
+        };
+        var maxTurns = new Option<int?>("--max-turns")
+        {
+            Description =
+                $"Turn cap per episode, 1 to {RunLimits.MaxTurns:N0}. Default: {new AgentLoopOptions().MaxTurns} (--preset study: {StudyPreset.Loop.MaxTurns}).",
+        };
+        var reminders = new Option<int?>("--reminders")
+        {
+            Description =
+                $"Times the model is reminded to call a tool before a turn without one ends the episode, 0 to {RunLimits.Reminders:N0}. Default: 0, the study's stated rule (--preset study: {StudyPreset.Loop.NoToolCallReminders}, as the study's code).",
+        };
         var strictMemory = new Option<bool>("--strict-memory") { Description = "Use the stronger \"read your memory first\" instruction." };
-        var temperature = new Option<float?>("--temperature") { Description = $"Sampling temperature for real models, 0 to {RunLimits.Temperature}. Default: the models config's, per model (--preset study: 1.0, the study's)." };
-        var label = new Option<string?>("--label") { Description = "Label the table shows. Default: each scenario's main label (exfiltration, reported_pass, tampering, execute)." };
+        var temperature = new Option<float?>("--temperature")
+        {
+            Description =
+                $"Sampling temperature for real models, 0 to {RunLimits.Temperature}. Default: the models config's, per model (--preset study: 1.0, the study's).",
+        };
+        var label = new Option<string?>("--label")
+        {
+            Description = "Label the table shows. Default: each scenario's main label (exfiltration, reported_pass, tampering, execute).",
+        };
         var monitoring = new Option<string[]>("--monitoring") { Description = "Alignment faking: monitored, unmonitored. Default: both." };
-        var datasets = new Option<string[]>("--dataset") { Description = "Graded datasets or settings: factual, creativity@90... Default: every one the scenario runs." };
-        var preset = new Option<string?>("--preset") { Description = "A planned matrix: 'study' runs the study's tasks, settings and cells (with -n 100: its cell sizes)." };
-        var ablations = new Option<string[]>("--ablation") { Description = "Switch on an ablation (repeatable): " + string.Join(", ", ScenarioVocabulary.Ablations.Keys) + "." };
-        var dryRun = new Option<bool>("--dry-run") { Description = "Print the plan's episode counts per task and an estimated cost range, then exit." };
-        var modelsConfig = new Option<string?>("--models-config") { Description = $"Per-model settings, prices and provider limits (YAML). Default: ./{ModelConfig.FileName} when present, over the built-in one." };
-        var cache = new Option<string>("--cache") { Description = "SQLite file of cached model responses.", DefaultValueFactory = _ => ResponseCache.DefaultPath };
+        var datasets = new Option<string[]>("--dataset")
+        {
+            Description = "Graded datasets or settings: factual, creativity@90... Default: every one the scenario runs.",
+        };
+        var preset = new Option<string?>("--preset")
+        {
+            Description = "A planned matrix: 'study' runs the study's tasks, settings and cells (with -n 100: its cell sizes).",
+        };
+        var ablations = new Option<string[]>("--ablation")
+        {
+            Description = "Switch on an ablation (repeatable): " + string.Join(", ", ScenarioVocabulary.Ablations.Keys) + ".",
+        };
+        var dryRun = new Option<bool>("--dry-run")
+        {
+            Description = "Print the plan's episode counts per task and an estimated cost range, then exit.",
+        };
+        var modelsConfig = new Option<string?>("--models-config")
+        {
+            Description =
+                $"Per-model settings, prices and provider limits (YAML). Default: ./{ModelConfig.FileName} when present, over the built-in one.",
+        };
+        var cache = new Option<string>("--cache")
+        {
+            Description = "SQLite file of cached model responses.",
+            DefaultValueFactory = _ => ResponseCache.DefaultPath,
+        };
         var noCache = new Option<bool>("--no-cache") { Description = "Call the models even when a response is cached." };
-        var maxCost = new Option<decimal?>("--max-cost") { Description = "Stop starting episodes once this many USD are spent (episodes in flight finish)." };
+        var maxCost = new Option<decimal?>("--max-cost")
+        {
+            Description = "Stop starting episodes once this many USD are spent (episodes in flight finish).",
+        };
         var store = StoreOptions.Store();
-        var resume = new Option<string?>("--resume") { Description = "Continue this run: only the episodes not yet finished are run. Re-running the same command also continues its unfinished run." };
-        var noExecute = new Option<bool>("--no-execute") { Description = "Only store the plan, for `kinship worker` processes to execute." };
+        var resume = new Option<string?>("--resume")
+        {
+            Description =
+                "Continue this run: only the episodes not yet finished are run. Re-running the same command also continues its unfinished run.",
+        };
+        var noExecute = new Option<bool>("--no-execute")
+        {
+            Description = "Only store the plan, for `kinship worker` processes to execute.",
+        };
         var execution = new ExecutionOptions();
 
         var command = new Command("run", "Plan the grid, store it, run every episode not yet finished, and print the rates.")
         {
-            models, scenarios, relationships, conveyances, subjects, conditions, rollouts, seed, output, company, family, baseUrl,
-            maxTurns, reminders, strictMemory, temperature, label, monitoring, datasets, preset, ablations, dryRun,
-            modelsConfig, cache, noCache, maxCost, store, resume, noExecute,
+            models,
+            scenarios,
+            relationships,
+            conveyances,
+            subjects,
+            conditions,
+            rollouts,
+            seed,
+            output,
+            company,
+            family,
+            baseUrl,
+            maxTurns,
+            reminders,
+            strictMemory,
+            temperature,
+            label,
+            monitoring,
+            datasets,
+            preset,
+            ablations,
+            dryRun,
+            modelsConfig,
+            cache,
+            noCache,
+            maxCost,
+            store,
+            resume,
+            noExecute,
         };
         execution.AddTo(command);
-        command.SetAction(async (parse, cancellationToken) =>
-        {
-            // Every option is checked before anything is loaded, called or stored, so bad input leaves no trace.
-            var request = Request(parse).Validate();
-            var executorOptions = ExecutionOptions.Hosted(request.Execution.ToExecutorOptions());
-            var budget = request.MaxCost is { } usd ? new CostMeter(usd) : new CostMeter();
-            using var http = new ModelHttp(new ResilienceOptions());
-            var shared = new ModelOptions { Http = http, Config = ModelsConfigFile.Load(parse.GetValue(modelsConfig)), Cost = budget, Environment = environment, ScriptedLatency = request.Execution.ScriptedLatency, Time = time };
+        command.SetAction(
+            async (parse, cancellationToken) =>
+            {
+                // Every option is checked before anything is loaded, called or stored, so bad input leaves no trace.
+                var request = Request(parse).Validate();
+                var executorOptions = ExecutionOptions.Hosted(request.Execution.ToExecutorOptions());
+                var budget = request.MaxCost is { } usd ? new CostMeter(usd) : new CostMeter();
+                using var http = new ModelHttp(new ResilienceOptions());
+                var shared = new ModelOptions
+                {
+                    Http = http,
+                    Config = ModelsConfigFile.Load(parse.GetValue(modelsConfig)),
+                    Cost = budget,
+                    Environment = environment,
+                    ScriptedLatency = request.Execution.ScriptedLatency,
+                    Time = time,
+                };
 
-            RunRecord run;
-            SqlRunStore opened;
-            if (parse.GetValue(resume) is { } resumeId)
-            {
-                opened = await StoreOptions.OpenAsync(parse.GetValue(store)!, time, cancellationToken);
-                run = await opened.GetRunAsync(resumeId, cancellationToken);
-                console.MarkupLine($"Resuming run [bold]{Markup.Escape(run.RunId)}[/] from {Markup.Escape(opened.Location)}.");
-            }
-            else
-            {
-                var scenarioSources = RunPlanner.LoadScenarios(request);
-                // A dry run calls nothing, so it can price models whose keys are not set yet.
-                var agentModels = RunPlanner.ResolveModels(request,
-                    parse.GetValue(dryRun) ? shared with { Environment = name => shared.Environment(name) ?? "dry-run" } : shared);
-                var planned = RunPlanner.Plan(request, scenarioSources, time);
-                if (parse.GetValue(dryRun))
+                RunRecord run;
+                SqlRunStore opened;
+                if (parse.GetValue(resume) is { } resumeId)
                 {
-                    PlanReport.Write(console, planned.Plan, id => planned.Scenarios[id].Task, agentModels.Count);
-                    PlanReport.WriteLoop(console, planned.Manifest.Loop, planned.Manifest.Preset);
-                    PlanReport.WriteEstimate(console, CostEstimator.Estimate(planned, agentModels));
-                    return ExitCodes.Ok;
-                }
-                RunPlanner.CheckPrices(request, agentModels);
-                opened = await StoreOptions.OpenAsync(parse.GetValue(store)!, time, cancellationToken, create: true);
-                if (await opened.FindUnfinishedAsync(planned.Record.PlanHash, cancellationToken) is { } unfinished)
-                {
-                    run = await opened.GetRunAsync(unfinished, cancellationToken);
-                    console.MarkupLine($"Continuing unfinished run [bold]{Markup.Escape(run.RunId)}[/] with the same plan in {Markup.Escape(opened.Location)}.");
+                    opened = await StoreOptions.OpenAsync(parse.GetValue(store)!, time, cancellationToken);
+                    run = await opened.GetRunAsync(resumeId, cancellationToken);
+                    console.MarkupLine($"Resuming run [bold]{Markup.Escape(run.RunId)}[/] from {Markup.Escape(opened.Location)}.");
                 }
                 else
                 {
-                    run = planned.Record;
-                    await opened.CreateRunAsync(run, planned.Plan, cancellationToken);
+                    var scenarioSources = RunPlanner.LoadScenarios(request);
+                    // A dry run calls nothing, so it can price models whose keys are not set yet.
+                    var agentModels = RunPlanner.ResolveModels(
+                        request,
+                        parse.GetValue(dryRun) ? shared with { Environment = name => shared.Environment(name) ?? "dry-run" } : shared
+                    );
+                    var planned = RunPlanner.Plan(request, scenarioSources, time);
+                    if (parse.GetValue(dryRun))
+                    {
+                        PlanReport.Write(console, planned.Plan, id => planned.Scenarios[id].Task, agentModels.Count);
+                        PlanReport.WriteLoop(console, planned.Manifest.Loop, planned.Manifest.Preset);
+                        PlanReport.WriteEstimate(console, CostEstimator.Estimate(planned, agentModels));
+                        return ExitCodes.Ok;
+                    }
+                    RunPlanner.CheckPrices(request, agentModels);
+                    opened = await StoreOptions.OpenAsync(parse.GetValue(store)!, time, cancellationToken, create: true);
+                    if (await opened.FindUnfinishedAsync(planned.Record.PlanHash, cancellationToken) is { } unfinished)
+                    {
+                        run = await opened.GetRunAsync(unfinished, cancellationToken);
+                        console.MarkupLine(
+                            $"Continuing unfinished run [bold]{Markup.Escape(run.RunId)}[/] with the same plan in {Markup.Escape(opened.Location)}."
+                        );
+                    }
+                    else
+                    {
+                        run = planned.Record;
+                        await opened.CreateRunAsync(run, planned.Plan, cancellationToken);
+                    }
                 }
-            }
 
-            await using (opened)
-            {
-                if (parse.GetValue(noExecute))
+                await using (opened)
                 {
-                    var left = await opened.CountUnfinishedAsync(run.RunId, cancellationToken);
-                    console.MarkupLine($"Run [bold]{Markup.Escape(run.RunId)}[/] is stored with {left:N0} of {run.Manifest.PlannedEpisodes:N0} episodes to do; start workers with [dim]kinship worker --store {Markup.Escape(opened.Location)}[/].");
+                    if (parse.GetValue(noExecute))
+                    {
+                        var left = await opened.CountUnfinishedAsync(run.RunId, cancellationToken);
+                        console.MarkupLine(
+                            $"Run [bold]{Markup.Escape(run.RunId)}[/] is stored with {left:N0} of {run.Manifest.PlannedEpisodes:N0} episodes to do; start workers with [dim]kinship worker --store {Markup.Escape(opened.Location)}[/]."
+                        );
+                        return ExitCodes.Ok;
+                    }
+                    var real = run.Manifest.Models.Any(id => !id.StartsWith("scripted/", StringComparison.Ordinal));
+                    var responses = real && !parse.GetValue(noCache) ? new ResponseCache(parse.GetValue(cache)!) : null;
+                    var runner = RunRebuilder.CreateRunner(run, shared with { Cache = responses }, time);
+                    // On a file only this machine uses, an episode left running was left by a process that died.
+                    if (!opened.IsShared)
+                        await opened.ReleaseInFlightAsync(run.RunId, executorOptions.MaxAttempts, cancellationToken);
+
+                    var progress = new ProgressView(await opened.CountCellsAsync(run.RunId, cancellationToken), time);
+                    var clock = Stopwatch.StartNew();
+                    // Once the budget is spent nothing new starts; episodes in flight finish and are stored.
+                    var executor = LeasedExecutor.Create(
+                        opened,
+                        runner,
+                        executorOptions with
+                        {
+                            StopStarting = () => budget.BudgetReached,
+                        },
+                        time,
+                        progress
+                    );
+                    var committed = await progress.ShowAsync(console, () =>
+                        executor.RunAsync(run.RunId, LeaseOwner.NewId(), cancellationToken)
+                    );
+                    clock.Stop();
+
+                    // The tables need the outcomes alone; an export reads whole episodes below.
+                    var results = await opened.ReadOutcomesAsync(run.RunId, cancellationToken);
+                    console.Write(RateTableReport.RenderAll(results, parse.GetValue(label)));
+                    var errors = results.Count(r => r.Status == EpisodeStatus.Error);
+                    console.MarkupLine(
+                        $"{results.Count:N0} episodes ({errors} errors) in {clock.Elapsed.TotalSeconds:0.0} s, {committed:N0} of them run now; run [bold]{Markup.Escape(run.RunId)}[/] stored in {Markup.Escape(opened.Location)}"
+                    );
+                    if (budget.Budget is { } limit && results.Count < run.Manifest.PlannedEpisodes)
+                        console.MarkupLine(
+                            $"[yellow]--max-cost {limit} USD reached (spent {ModelConfig.Format(budget.Spent)} USD): {run.Manifest.PlannedEpisodes - results.Count:N0} of {run.Manifest.PlannedEpisodes:N0} episodes not run; --resume {Markup.Escape(run.RunId)} continues[/]"
+                        );
+                    else if (budget.Calls > 0 || responses is { Hits: > 0 })
+                        console.MarkupLine(
+                            $"[dim]{budget.Calls:N0} model calls, {ModelConfig.Format(budget.Spent)} USD{(budget.UnpricedCalls > 0 ? $" ({budget.UnpricedCalls:N0} calls to unpriced models not counted)" : "")}; {responses?.Hits ?? 0:N0} answers from the cache; {http.Retries:N0} retries[/]"
+                        );
+                    if (parse.GetValue(output) is { } outRoot)
+                    {
+                        var folder = Path.Combine(outRoot, run.RunId);
+                        await JsonlExporter.ExportAsync(
+                            run.Manifest,
+                            await opened.ReadEpisodesAsync(run.RunId, cancellationToken),
+                            folder,
+                            cancellationToken
+                        );
+                        console.MarkupLine($"Exported to {Markup.Escape(folder)}.");
+                    }
+                    console.MarkupLine(
+                        $"[dim]kinship show {Markup.Escape(run.RunId)} 0 --store {Markup.Escape(opened.Location)}[/] prints an episode."
+                    );
                     return ExitCodes.Ok;
                 }
-                var real = run.Manifest.Models.Any(id => !id.StartsWith("scripted/", StringComparison.Ordinal));
-                var responses = real && !parse.GetValue(noCache) ? new ResponseCache(parse.GetValue(cache)!) : null;
-                var runner = RunRebuilder.CreateRunner(run, shared with { Cache = responses }, time);
-                // On a file only this machine uses, an episode left running was left by a process that died.
-                if (!opened.IsShared) await opened.ReleaseInFlightAsync(run.RunId, executorOptions.MaxAttempts, cancellationToken);
-
-                var progress = new ProgressView(await opened.CountCellsAsync(run.RunId, cancellationToken), time);
-                var clock = Stopwatch.StartNew();
-                // Once the budget is spent nothing new starts; episodes in flight finish and are stored.
-                var executor = LeasedExecutor.Create(opened, runner, executorOptions with { StopStarting = () => budget.BudgetReached }, time, progress);
-                var committed = await progress.ShowAsync(console, () => executor.RunAsync(run.RunId, LeaseOwner.NewId(), cancellationToken));
-                clock.Stop();
-
-                // The tables need the outcomes alone; an export reads whole episodes below.
-                var results = await opened.ReadOutcomesAsync(run.RunId, cancellationToken);
-                console.Write(RateTableReport.RenderAll(results, parse.GetValue(label)));
-                var errors = results.Count(r => r.Status == EpisodeStatus.Error);
-                console.MarkupLine($"{results.Count:N0} episodes ({errors} errors) in {clock.Elapsed.TotalSeconds:0.0} s, {committed:N0} of them run now; run [bold]{Markup.Escape(run.RunId)}[/] stored in {Markup.Escape(opened.Location)}");
-                if (budget.Budget is { } limit && results.Count < run.Manifest.PlannedEpisodes)
-                    console.MarkupLine($"[yellow]--max-cost {limit} USD reached (spent {ModelConfig.Format(budget.Spent)} USD): {run.Manifest.PlannedEpisodes - results.Count:N0} of {run.Manifest.PlannedEpisodes:N0} episodes not run; --resume {Markup.Escape(run.RunId)} continues[/]");
-                else if (budget.Calls > 0 || responses is { Hits: > 0 })
-                    console.MarkupLine($"[dim]{budget.Calls:N0} model calls, {ModelConfig.Format(budget.Spent)} USD{(budget.UnpricedCalls > 0 ? $" ({budget.UnpricedCalls:N0} calls to unpriced models not counted)" : "")}; {responses?.Hits ?? 0:N0} answers from the cache; {http.Retries:N0} retries[/]");
-                if (parse.GetValue(output) is { } outRoot)
-                {
-                    var folder = Path.Combine(outRoot, run.RunId);
-                    await JsonlExporter.ExportAsync(run.Manifest, await opened.ReadEpisodesAsync(run.RunId, cancellationToken), folder, cancellationToken);
-                    console.MarkupLine($"Exported to {Markup.Escape(folder)}.");
-                }
-                console.MarkupLine($"[dim]kinship show {Markup.Escape(run.RunId)} 0 --store {Markup.Escape(opened.Location)}[/] prints an episode.");
-                return ExitCodes.Ok;
             }
-        });
+        );
         return command;
 
-        RunRequest Request(ParseResult parse) => new()
-        {
-            Models = [.. parse.GetValue(models) ?? []],
-            Scenarios = [.. parse.GetValue(scenarios) ?? []],
-            Relationships = [.. parse.GetValue(relationships) ?? []],
-            Conveyances = [.. parse.GetValue(conveyances) ?? []],
-            Subjects = [.. parse.GetValue(subjects) ?? []],
-            Monitoring = [.. parse.GetValue(monitoring) ?? []],
-            Datasets = [.. parse.GetValue(datasets) ?? []],
-            Conditions = [.. parse.GetValue(conditions) ?? []],
-            Ablations = [.. parse.GetValue(ablations) ?? []],
-            Preset = parse.GetValue(preset),
-            Rollouts = parse.GetValue(rollouts),
-            Seed = parse.GetValue(seed),
-            Company = parse.GetValue(company)!,
-            Family = parse.GetValue(family),
-            BaseUrl = parse.GetValue(baseUrl),
-            MaxTurns = parse.GetValue(maxTurns),
-            Reminders = parse.GetValue(reminders),
-            StrictMemory = parse.GetValue(strictMemory),
-            Temperature = parse.GetValue(temperature),
-            MaxCost = parse.GetValue(maxCost),
-            Execution = execution.Read(parse),
-        };
+        RunRequest Request(ParseResult parse) =>
+            new()
+            {
+                Models = [.. parse.GetValue(models) ?? []],
+                Scenarios = [.. parse.GetValue(scenarios) ?? []],
+                Relationships = [.. parse.GetValue(relationships) ?? []],
+                Conveyances = [.. parse.GetValue(conveyances) ?? []],
+                Subjects = [.. parse.GetValue(subjects) ?? []],
+                Monitoring = [.. parse.GetValue(monitoring) ?? []],
+                Datasets = [.. parse.GetValue(datasets) ?? []],
+                Conditions = [.. parse.GetValue(conditions) ?? []],
+                Ablations = [.. parse.GetValue(ablations) ?? []],
+                Preset = parse.GetValue(preset),
+                Rollouts = parse.GetValue(rollouts),
+                Seed = parse.GetValue(seed),
+                Company = parse.GetValue(company)!,
+                Family = parse.GetValue(family),
+                BaseUrl = parse.GetValue(baseUrl),
+                MaxTurns = parse.GetValue(maxTurns),
+                Reminders = parse.GetValue(reminders),
+                StrictMemory = parse.GetValue(strictMemory),
+                Temperature = parse.GetValue(temperature),
+                MaxCost = parse.GetValue(maxCost),
+                Execution = execution.Read(parse),
+            };
     }
 }

@@ -21,24 +21,40 @@ internal interface IRunSource
 /// <summary>An exported JSON Lines run folder when <c>location</c> is a folder, otherwise a run id in the store.</summary>
 internal sealed class RunSource(TimeProvider time) : IRunSource
 {
-
     // The commands that read runs are synchronous front ends over the async store; the CLI has no synchronisation context to deadlock on.
     public StoredRun Read(string location, string store) =>
-        Directory.Exists(location) ? ReadFolder(location)
-        : ReadStoredAsync(location, store, async (reader, runId) => new StoredRun((await reader.GetRunAsync(runId, CancellationToken.None)).Manifest,
-            await reader.ReadEpisodesAsync(runId, CancellationToken.None), [])).GetAwaiter().GetResult();
+        Directory.Exists(location)
+            ? ReadFolder(location)
+            : ReadStoredAsync(location, store, async (reader, runId) =>
+                    new StoredRun(
+                        (await reader.GetRunAsync(runId, CancellationToken.None)).Manifest,
+                        await reader.ReadEpisodesAsync(runId, CancellationToken.None),
+                        []
+                    )
+                )
+                .GetAwaiter()
+                .GetResult();
 
     public RunResults ReadResults(string location, string store) =>
-        Directory.Exists(location) ? ReadFolder(location).Results()
-        : ReadStoredAsync(location, store, async (reader, runId) => new RunResults((await reader.GetRunAsync(runId, CancellationToken.None)).Manifest,
-            await reader.ReadOutcomesAsync(runId, CancellationToken.None), [])).GetAwaiter().GetResult();
+        Directory.Exists(location)
+            ? ReadFolder(location).Results()
+            : ReadStoredAsync(location, store, async (reader, runId) =>
+                    new RunResults(
+                        (await reader.GetRunAsync(runId, CancellationToken.None)).Manifest,
+                        await reader.ReadOutcomesAsync(runId, CancellationToken.None),
+                        []
+                    )
+                )
+                .GetAwaiter()
+                .GetResult();
 
     private static StoredRun ReadFolder(string folder)
     {
         return JsonlExporter.Read(folder);
     }
 
-    private async Task<T> ReadStoredAsync<T>(string runId, string store, Func<IRunReader, string, Task<T>> read) where T : class
+    private async Task<T> ReadStoredAsync<T>(string runId, string store, Func<IRunReader, string, Task<T>> read)
+        where T : class
     {
         await using var opened = await StoreOptions.OpenAsync(store, time, CancellationToken.None);
         var run = await opened.GetRunAsync(runId, CancellationToken.None);
@@ -47,7 +63,10 @@ internal sealed class RunSource(TimeProvider time) : IRunSource
         var tasks = new Dictionary<string, string>(StringComparer.Ordinal);
         foreach (var scenario in run.Scenarios)
         {
-            try { tasks[scenario.Id] = scenario.Load().Task; }
+            try
+            {
+                tasks[scenario.Id] = scenario.Load().Task;
+            }
             catch (Scenarios.ScenarioException) { }
         }
         var known = tasks.ToImmutableDictionary(StringComparer.Ordinal);

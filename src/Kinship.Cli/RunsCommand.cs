@@ -10,32 +10,57 @@ namespace Kinship.Cli;
 /// <summary><c>kinship runs list | show | delete</c>: what a store holds, read from the store alone. <c>kinship export</c> writes a run out.</summary>
 internal static class RunsCommand
 {
-    public static Command Create(IAnsiConsole console, TimeProvider time) => new("runs", "List, inspect and delete the runs in a store; 'kinship export' writes one out.")
-    {
-        List(console, time), Show(console, time), Delete(console, time),
-    };
+    public static Command Create(IAnsiConsole console, TimeProvider time) =>
+        new("runs", "List, inspect and delete the runs in a store; 'kinship export' writes one out.")
+        {
+            List(console, time),
+            Show(console, time),
+            Delete(console, time),
+        };
 
     private static Command List(IAnsiConsole console, TimeProvider time)
     {
         var store = StoreOptions.Store();
         var command = new Command("list", "One line per run: id, start, models, and how many episodes are done.") { store };
-        command.SetAction(async (parse, cancellationToken) =>
-        {
-            await using var opened = await StoreOptions.OpenAsync(parse.GetValue(store)!, time, cancellationToken);
-            var runs = await opened.ListRunsAsync(cancellationToken);
-            if (runs.Count == 0)
+        command.SetAction(
+            async (parse, cancellationToken) =>
             {
-                console.MarkupLine($"No runs in {Markup.Escape(opened.Location)}.");
+                await using var opened = await StoreOptions.OpenAsync(parse.GetValue(store)!, time, cancellationToken);
+                var runs = await opened.ListRunsAsync(cancellationToken);
+                if (runs.Count == 0)
+                {
+                    console.MarkupLine($"No runs in {Markup.Escape(opened.Location)}.");
+                    return ExitCodes.Ok;
+                }
+                var table = new Table().AddColumns(
+                    "run",
+                    "started (UTC)",
+                    "models",
+                    "planned",
+                    "completed",
+                    "errors",
+                    "unfinished",
+                    "tokens"
+                );
+                foreach (var r in runs)
+                    table.AddRow(
+                        Markup.Escape(r.RunId),
+                        r.Created.UtcDateTime.ToString("yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture),
+                        Markup.Escape(
+                            r.Models.Length <= 3
+                                ? string.Join(", ", r.Models)
+                                : $"{string.Join(", ", r.Models.Take(3))} +{r.Models.Length - 3}"
+                        ),
+                        N(r.Planned),
+                        N(r.Completed),
+                        N(r.Error),
+                        N(r.Unfinished),
+                        N(r.Tokens)
+                    );
+                console.Write(table);
                 return ExitCodes.Ok;
             }
-            var table = new Table().AddColumns("run", "started (UTC)", "models", "planned", "completed", "errors", "unfinished", "tokens");
-            foreach (var r in runs)
-                table.AddRow(Markup.Escape(r.RunId), r.Created.UtcDateTime.ToString("yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture),
-                    Markup.Escape(r.Models.Length <= 3 ? string.Join(", ", r.Models) : $"{string.Join(", ", r.Models.Take(3))} +{r.Models.Length - 3}"),
-                    N(r.Planned), N(r.Completed), N(r.Error), N(r.Unfinished), N(r.Tokens));
-            console.Write(table);
-            return ExitCodes.Ok;
-        });
+        );
         return command;
     }
 
@@ -44,25 +69,57 @@ internal static class RunsCommand
         var store = StoreOptions.Store();
         var run = new Argument<string>("run") { Description = "The run's id." };
         var command = new Command("show", "A run's plan, its episodes per status, and each cell's progress.") { run, store };
-        command.SetAction(async (parse, cancellationToken) =>
-        {
-            await using var opened = await StoreOptions.OpenAsync(parse.GetValue(store)!, time, cancellationToken);
-            var record = await opened.GetRunAsync(parse.GetValue(run)!, cancellationToken);
-            var cells = await opened.CountCellsAsync(record.RunId, cancellationToken);
-            var m = record.Manifest;
-            console.MarkupLine($"[bold]{Markup.Escape(record.RunId)}[/] in {Markup.Escape(opened.Location)}, started {record.Created.UtcDateTime.ToString("yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture)} UTC by kinship {Markup.Escape(record.HarnessVersion)}");
-            console.MarkupLine($"plan {record.PlanHash[..12]}: {m.PlannedEpisodes:N0} episodes = {m.Models.Length} model(s) × {record.Scenarios.Length} scenario(s) × conditions × {m.Rollouts} rollout(s), seed {m.Seed}");
-            console.MarkupLine($"models: {Markup.Escape(string.Join(", ", m.Models))}");
-            foreach (var s in record.Scenarios) console.MarkupLine($"scenario {Markup.Escape(s.Id)} ({Markup.Escape(s.File)}, sha256 {s.Sha256[..12]})");
-            console.MarkupLine($"pending {N(cells.Sum(c => c.Pending))}, running {N(cells.Sum(c => c.Running))}, completed {N(cells.Sum(c => c.Completed))}, errors {N(cells.Sum(c => c.Error))}");
-            foreach (var (cause, count) in await opened.ErrorCausesAsync(record.RunId, cancellationToken))
-                console.MarkupLine($"  [red]{count:N0} ×[/] {Markup.Escape(cause)}");
-            var table = new Table().AddColumns("model", "scenario", "condition", "planned", "pending", "running", "completed", "errors");
-            foreach (var c in cells.OrderBy(c => c.Model, StringComparer.Ordinal).ThenBy(c => c.Scenario, StringComparer.Ordinal).ThenBy(c => c.Condition, StringComparer.Ordinal))
-                table.AddRow(Markup.Escape(c.Model), Markup.Escape(c.Scenario), Markup.Escape(c.Condition), N(c.Planned), N(c.Pending), N(c.Running), N(c.Completed), N(c.Error));
-            console.Write(table);
-            return ExitCodes.Ok;
-        });
+        command.SetAction(
+            async (parse, cancellationToken) =>
+            {
+                await using var opened = await StoreOptions.OpenAsync(parse.GetValue(store)!, time, cancellationToken);
+                var record = await opened.GetRunAsync(parse.GetValue(run)!, cancellationToken);
+                var cells = await opened.CountCellsAsync(record.RunId, cancellationToken);
+                var m = record.Manifest;
+                console.MarkupLine(
+                    $"[bold]{Markup.Escape(record.RunId)}[/] in {Markup.Escape(opened.Location)}, started {record.Created.UtcDateTime.ToString("yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture)} UTC by kinship {Markup.Escape(record.HarnessVersion)}"
+                );
+                console.MarkupLine(
+                    $"plan {record.PlanHash[..12]}: {m.PlannedEpisodes:N0} episodes = {m.Models.Length} model(s) × {record.Scenarios.Length} scenario(s) × conditions × {m.Rollouts} rollout(s), seed {m.Seed}"
+                );
+                console.MarkupLine($"models: {Markup.Escape(string.Join(", ", m.Models))}");
+                foreach (var s in record.Scenarios)
+                    console.MarkupLine($"scenario {Markup.Escape(s.Id)} ({Markup.Escape(s.File)}, sha256 {s.Sha256[..12]})");
+                console.MarkupLine(
+                    $"pending {N(cells.Sum(c => c.Pending))}, running {N(cells.Sum(c => c.Running))}, completed {N(cells.Sum(c => c.Completed))}, errors {N(cells.Sum(c => c.Error))}"
+                );
+                foreach (var (cause, count) in await opened.ErrorCausesAsync(record.RunId, cancellationToken))
+                    console.MarkupLine($"  [red]{count:N0} ×[/] {Markup.Escape(cause)}");
+                var table = new Table().AddColumns(
+                    "model",
+                    "scenario",
+                    "condition",
+                    "planned",
+                    "pending",
+                    "running",
+                    "completed",
+                    "errors"
+                );
+                foreach (
+                    var c in cells
+                        .OrderBy(c => c.Model, StringComparer.Ordinal)
+                        .ThenBy(c => c.Scenario, StringComparer.Ordinal)
+                        .ThenBy(c => c.Condition, StringComparer.Ordinal)
+                )
+                    table.AddRow(
+                        Markup.Escape(c.Model),
+                        Markup.Escape(c.Scenario),
+                        Markup.Escape(c.Condition),
+                        N(c.Planned),
+                        N(c.Pending),
+                        N(c.Running),
+                        N(c.Completed),
+                        N(c.Error)
+                    );
+                console.Write(table);
+                return ExitCodes.Ok;
+            }
+        );
         return command;
     }
 
@@ -71,14 +128,16 @@ internal static class RunsCommand
         var store = StoreOptions.Store();
         var run = new Argument<string>("run") { Description = "The run's id." };
         var command = new Command("delete", "Delete a run and everything stored for it.") { run, store };
-        command.SetAction(async (parse, cancellationToken) =>
-        {
-            await using var opened = await StoreOptions.OpenAsync(parse.GetValue(store)!, time, cancellationToken);
-            var id = parse.GetValue(run)!;
-            await opened.DeleteRunAsync(id, cancellationToken);
-            console.MarkupLine($"Deleted run {Markup.Escape(id)} from {Markup.Escape(opened.Location)}.");
-            return ExitCodes.Ok;
-        });
+        command.SetAction(
+            async (parse, cancellationToken) =>
+            {
+                await using var opened = await StoreOptions.OpenAsync(parse.GetValue(store)!, time, cancellationToken);
+                var id = parse.GetValue(run)!;
+                await opened.DeleteRunAsync(id, cancellationToken);
+                console.MarkupLine($"Deleted run {Markup.Escape(id)} from {Markup.Escape(opened.Location)}.");
+                return ExitCodes.Ok;
+            }
+        );
         return command;
     }
 

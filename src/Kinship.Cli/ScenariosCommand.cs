@@ -19,48 +19,92 @@ internal static class ScenariosCommand
             foreach (var id in ScenarioLoader.BuiltInIds)
             {
                 var s = ScenarioLoader.LoadBuiltIn(id);
-                var settings = s.Datasets.IsEmpty ? "–" : string.Join(", ", s.Datasets.SelectMany(d => d.Thresholds.Select(t => $"{d.Dataset.Id}@{t}")));
-                var conditions = string.Join("\n", new[]
-                {
-                    string.Join(", ", s.Conditions.Relationships.Select(Names.Relationship)),
-                    string.Join(", ", s.Conditions.Conveyances.Select(Names.Conveyance)),
-                    string.Join(", ", s.Conditions.Subjects.Select(Names.Subject)),
-                    string.Join(", ", s.Conditions.Monitoring.Select(Names.Monitoring)),
-                }.Where(x => x.Length > 0)) + $"\n[dim]{s.Grid().Length} cells[/]";
-                table.AddRow(Markup.Escape(s.Id), Markup.Escape($"{s.Task} ({s.StudyName})"), Markup.Escape(settings), conditions, Markup.Escape(string.Join(", ", s.Detectors.Keys)));
+                var settings = s.Datasets.IsEmpty
+                    ? "–"
+                    : string.Join(", ", s.Datasets.SelectMany(d => d.Thresholds.Select(t => $"{d.Dataset.Id}@{t}")));
+                var conditions =
+                    string.Join(
+                        "\n",
+                        new[]
+                        {
+                            string.Join(", ", s.Conditions.Relationships.Select(Names.Relationship)),
+                            string.Join(", ", s.Conditions.Conveyances.Select(Names.Conveyance)),
+                            string.Join(", ", s.Conditions.Subjects.Select(Names.Subject)),
+                            string.Join(", ", s.Conditions.Monitoring.Select(Names.Monitoring)),
+                        }.Where(x => x.Length > 0)
+                    ) + $"\n[dim]{s.Grid().Length} cells[/]";
+                table.AddRow(
+                    Markup.Escape(s.Id),
+                    Markup.Escape($"{s.Task} ({s.StudyName})"),
+                    Markup.Escape(settings),
+                    conditions,
+                    Markup.Escape(string.Join(", ", s.Detectors.Keys))
+                );
             }
             console.Write(table);
-            console.MarkupLine("[dim]kinship scenarios show ID --condition KEY prints what a model sees; ablations: " + Markup.Escape(string.Join(", ", ScenarioVocabulary.Ablations.Keys)) + "[/]");
+            console.MarkupLine(
+                "[dim]kinship scenarios show ID --condition KEY prints what a model sees; ablations: "
+                    + Markup.Escape(string.Join(", ", ScenarioVocabulary.Ablations.Keys))
+                    + "[/]"
+            );
             return ExitCodes.Ok;
         });
 
         var scenario = new Argument<string>("scenario") { Description = "A built-in id or a path to a YAML file." };
-        var condition = new Option<string?>("--condition", "-c") { Description = "Condition key, such as factual@80/good_peer/file_prompt/peer. Default: the scenario's first cell." };
+        var condition = new Option<string?>("--condition", "-c")
+        {
+            Description = "Condition key, such as factual@80/good_peer/file_prompt/peer. Default: the scenario's first cell.",
+        };
         var family = new Option<string>("--family") { Description = "The critic's family name.", DefaultValueFactory = _ => "Gemini" };
         var company = new Option<string>("--company") { Description = "Company name.", DefaultValueFactory = _ => "OpenBrain" };
         var ablation = new Option<string[]>("--ablation") { Description = "Ablations to apply (repeatable)." };
-        var show = new Command("show", "Print a scenario rendered for one condition: system prompt, user prompt, drive files, sheets, config, servers, memory, tools.")
+        var show = new Command(
+            "show",
+            "Print a scenario rendered for one condition: system prompt, user prompt, drive files, sheets, config, servers, memory, tools."
+        )
         {
-            scenario, condition, family, company, ablation,
+            scenario,
+            condition,
+            family,
+            company,
+            ablation,
         };
         show.SetAction(parse =>
         {
             var definition = ScenarioLoader.Resolve(parse.GetValue(scenario)!);
             var grid = definition.Grid();
             var key = parse.GetValue(condition);
-            var cell = key is null ? grid[0] : grid.FirstOrDefault(c => c.Key == key)
-                ?? throw new UsageException($"scenario {definition.Id} has no condition '{key}' (for example {string.Join(", ", grid.Take(3).Select(c => c.Key))})");
+            var cell = key is null
+                ? grid[0]
+                : grid.FirstOrDefault(c => c.Key == key)
+                    ?? throw new UsageException(
+                        $"scenario {definition.Id} has no condition '{key}' (for example {string.Join(", ", grid.Take(3).Select(c => c.Key))})"
+                    );
             var ablations = (parse.GetValue(ablation) ?? []).ToList();
             foreach (var a in ablations.Where(a => !ScenarioVocabulary.Ablations.ContainsKey(a)))
                 throw new UsageException($"unknown ablation '{a}' (known: {string.Join(", ", ScenarioVocabulary.Ablations.Keys)})");
-            var instance = ScenarioRenderer.Render(definition, cell, new AgentIdentity(parse.GetValue(family)!),
-                new RenderOptions { Company = parse.GetValue(company)!, Ablations = [.. ablations] });
+            var instance = ScenarioRenderer.Render(
+                definition,
+                cell,
+                new AgentIdentity(parse.GetValue(family)!),
+                new RenderOptions { Company = parse.GetValue(company)!, Ablations = [.. ablations] }
+            );
             Write(console, instance);
             return ExitCodes.Ok;
         });
 
-        var files = new Argument<string[]>("files") { Description = "Scenario YAML files to check; a shared fragment or a dataset file is checked as one.", Arity = ArgumentArity.OneOrMore };
-        var validate = new Command("validate", "Check scenario files (and the shared fragments and datasets they use): schema, references, and realism (dates, sizes, data that fails its threshold). Problems are listed as file:line:column.") { files };
+        var files = new Argument<string[]>("files")
+        {
+            Description = "Scenario YAML files to check; a shared fragment or a dataset file is checked as one.",
+            Arity = ArgumentArity.OneOrMore,
+        };
+        var validate = new Command(
+            "validate",
+            "Check scenario files (and the shared fragments and datasets they use): schema, references, and realism (dates, sizes, data that fails its threshold). Problems are listed as file:line:column."
+        )
+        {
+            files,
+        };
         validate.SetAction(parse =>
         {
             var problems = new List<string>();
@@ -75,7 +119,8 @@ internal static class ScenariosCommand
                     problems.AddRange(e.Errors.Select(x => x.ToString()));
                 }
             }
-            if (problems.Count == 0) return ExitCodes.Ok;
+            if (problems.Count == 0)
+                return ExitCodes.Ok;
             throw new UsageException($"{problems.Count} problem(s) found\n" + string.Join("\n", problems));
         });
 
@@ -87,7 +132,10 @@ internal static class ScenariosCommand
     {
         void Section(string title) => console.Write(new Rule($"[bold]{Markup.Escape(title)}[/]").LeftJustified());
         void Text(string text) => console.Profile.Out.Writer.WriteLine(text);
-        Section($"{instance.Scenario.Id}  {instance.Condition.Key}" + (instance.Ablations.IsEmpty ? "" : "  ablations: " + string.Join(", ", instance.Ablations)));
+        Section(
+            $"{instance.Scenario.Id}  {instance.Condition.Key}"
+                + (instance.Ablations.IsEmpty ? "" : "  ablations: " + string.Join(", ", instance.Ablations))
+        );
         Text($"critic: {instance.Identity.Critic}; subject: {instance.Subject}; company: {instance.Company}");
         Section("system prompt");
         Text(instance.SystemPrompt);
@@ -118,6 +166,10 @@ internal static class ScenariosCommand
             Text(memory);
         }
         Section("labelled by");
-        Text(string.Join(", ", DetectorRegistry.For(instance).Select(d => d.Label)) + "; read gate: " + string.Join(" and ", instance.ReadGate));
+        Text(
+            string.Join(", ", DetectorRegistry.For(instance).Select(d => d.Label))
+                + "; read gate: "
+                + string.Join(" and ", instance.ReadGate)
+        );
     }
 }

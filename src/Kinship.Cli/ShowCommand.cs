@@ -15,34 +15,50 @@ internal static class ShowCommand
         var episode = new Argument<int>("episode") { Description = "The episode's index in the run." };
         var output = new Option<string?>("--out", "-o") { Description = "Folder that holds exported run folders." };
         var store = StoreOptions.Store();
-        var command = new Command("show", "Print one episode of a run: prompts, turns, tool calls and results, verdicts with evidence.") { run, episode, output, store };
-        command.SetAction(async (parse, cancellationToken) =>
+        var command = new Command("show", "Print one episode of a run: prompts, turns, tool calls and results, verdicts with evidence.")
         {
-            var name = parse.GetValue(run)!;
-            var index = parse.GetValue(episode);
-            var folder = Directory.Exists(name) ? name
-                : parse.GetValue(output) is { } root && Directory.Exists(Path.Combine(root, name)) ? Path.Combine(root, name)
-                : null;
-            if (folder is not null)
+            run,
+            episode,
+            output,
+            store,
+        };
+        command.SetAction(
+            async (parse, cancellationToken) =>
             {
-                var stored = JsonlExporter.Read(folder);
-                var found = stored.Episodes.FirstOrDefault(e => e.Spec.Index == index)
-                    ?? throw new UsageException($"run {stored.Manifest.RunId} has no episode {index} (it holds {stored.Episodes.Count} of {stored.Manifest.PlannedEpisodes})");
-                foreach (var w in stored.Warnings) console.MarkupLine($"[yellow]warning:[/] {Markup.Escape(w)}");
-                TranscriptReport.Write(console, found);
+                var name = parse.GetValue(run)!;
+                var index = parse.GetValue(episode);
+                var folder =
+                    Directory.Exists(name) ? name
+                    : parse.GetValue(output) is { } root && Directory.Exists(Path.Combine(root, name)) ? Path.Combine(root, name)
+                    : null;
+                if (folder is not null)
+                {
+                    var stored = JsonlExporter.Read(folder);
+                    var found = stored.Episodes.FirstOrDefault(e => e.Spec.Index == index)
+                        ?? throw new UsageException(
+                            $"run {stored.Manifest.RunId} has no episode {index} (it holds {stored.Episodes.Count} of {stored.Manifest.PlannedEpisodes})"
+                        );
+                    foreach (var w in stored.Warnings)
+                        console.MarkupLine($"[yellow]warning:[/] {Markup.Escape(w)}");
+                    TranscriptReport.Write(console, found);
+                    return ExitCodes.Ok;
+                }
+
+                var location = parse.GetValue(store)!;
+                if (!File.Exists(location) && !Kinship.Store.RunStores.IsPostgres(location))
+                    throw new UsageException(
+                        $"no run folder '{name}', and no store at {Path.GetFullPath(location)} to look for run '{name}' in"
+                    );
+                await using var opened = await StoreOptions.OpenAsync(location, time, cancellationToken);
+                var record = await opened.GetRunAsync(name, cancellationToken);
+                var result = await opened.ReadEpisodeAsync(record.RunId, index, cancellationToken)
+                    ?? throw new UsageException(
+                        $"run {record.RunId} has no finished episode {index} (it plans {record.Manifest.PlannedEpisodes}; kinship runs show {record.RunId} gives the counts)"
+                    );
+                TranscriptReport.Write(console, result);
                 return ExitCodes.Ok;
             }
-
-            var location = parse.GetValue(store)!;
-            if (!File.Exists(location) && !Kinship.Store.RunStores.IsPostgres(location))
-                throw new UsageException($"no run folder '{name}', and no store at {Path.GetFullPath(location)} to look for run '{name}' in");
-            await using var opened = await StoreOptions.OpenAsync(location, time, cancellationToken);
-            var record = await opened.GetRunAsync(name, cancellationToken);
-            var result = await opened.ReadEpisodeAsync(record.RunId, index, cancellationToken)
-                ?? throw new UsageException($"run {record.RunId} has no finished episode {index} (it plans {record.Manifest.PlannedEpisodes}; kinship runs show {record.RunId} gives the counts)");
-            TranscriptReport.Write(console, result);
-            return ExitCodes.Ok;
-        });
+        );
         return command;
     }
 }

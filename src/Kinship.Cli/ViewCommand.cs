@@ -13,26 +13,35 @@ internal static class ViewCommand
     {
         var run = new Argument<string>("run") { Description = "A run id in the store, or an exported run folder." };
         var port = new Option<int>("--port") { Description = "Port on 127.0.0.1. Default: a free one.", DefaultValueFactory = _ => 0 };
-        var compare = new Option<bool>("--compare-study") { Description = "Set the study's published figures beside the cells they describe (study_name in ./kinship.models.yaml or the built-in one)." };
+        var compare = new Option<bool>("--compare-study")
+        {
+            Description =
+                "Set the study's published figures beside the cells they describe (study_name in ./kinship.models.yaml or the built-in one).",
+        };
         var runs = StoreOptions.Store();
         var command = new Command("view", "Serve a run's HTML report on localhost.") { run, port, compare, runs };
-        command.SetAction(async (parse, cancellationToken) =>
-        {
-            var stored = source.Read(parse.GetValue(run)!, parse.GetValue(runs)!);
-            var folder = Path.Combine(Path.GetTempPath(), "kinship-view-" + stored.Manifest.RunId);
-            if (Directory.Exists(folder)) Directory.Delete(folder, recursive: true);
-            var config = ModelsConfigFile.Load(null);
-            var options = new ReportOptions { StudyName = parse.GetValue(compare) ? id => config.Settings(id).StudyName : null };
-            HtmlReport.Write(RunReport.Build(stored.Results(), options), stored, folder, HtmlLayout.Folder);
-            var chosen = parse.GetValue(port) is > 0 and var p ? p : FreePort();
-            using var listener = new HttpListener();
-            listener.Prefixes.Add($"http://127.0.0.1:{chosen}/");
-            listener.Start();
-            console.MarkupLine($"serving run [bold]{Markup.Escape(stored.Manifest.RunId)}[/] at [link]http://127.0.0.1:{chosen}/[/] (Ctrl+C stops)");
-            await using var stop = cancellationToken.Register(listener.Stop);
-            await StaticFileServer.ServeAsync(listener, folder, error, cancellationToken);
-            return ExitCodes.Ok;
-        });
+        command.SetAction(
+            async (parse, cancellationToken) =>
+            {
+                var stored = source.Read(parse.GetValue(run)!, parse.GetValue(runs)!);
+                var folder = Path.Combine(Path.GetTempPath(), "kinship-view-" + stored.Manifest.RunId);
+                if (Directory.Exists(folder))
+                    Directory.Delete(folder, recursive: true);
+                var config = ModelsConfigFile.Load(null);
+                var options = new ReportOptions { StudyName = parse.GetValue(compare) ? id => config.Settings(id).StudyName : null };
+                HtmlReport.Write(RunReport.Build(stored.Results(), options), stored, folder, HtmlLayout.Folder);
+                var chosen = parse.GetValue(port) is > 0 and var p ? p : FreePort();
+                using var listener = new HttpListener();
+                listener.Prefixes.Add($"http://127.0.0.1:{chosen}/");
+                listener.Start();
+                console.MarkupLine(
+                    $"serving run [bold]{Markup.Escape(stored.Manifest.RunId)}[/] at [link]http://127.0.0.1:{chosen}/[/] (Ctrl+C stops)"
+                );
+                await using var stop = cancellationToken.Register(listener.Stop);
+                await StaticFileServer.ServeAsync(listener, folder, error, cancellationToken);
+                return ExitCodes.Ok;
+            }
+        );
         return command;
     }
 
@@ -53,13 +62,20 @@ internal static class StaticFileServer
         while (!cancellationToken.IsCancellationRequested)
         {
             HttpListenerContext context;
-            try { context = await listener.GetContextAsync().ConfigureAwait(false); }
-            catch (Exception e) when (e is HttpListenerException or ObjectDisposedException or InvalidOperationException) { break; }
+            try
+            {
+                context = await listener.GetContextAsync().ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is HttpListenerException or ObjectDisposedException or InvalidOperationException)
+            {
+                break;
+            }
             var response = context.Response;
             try
             {
                 var relative = Uri.UnescapeDataString(context.Request.Url?.AbsolutePath.TrimStart('/') ?? "");
-                if (relative.Length == 0) relative = "index.html";
+                if (relative.Length == 0)
+                    relative = "index.html";
                 var path = Path.GetFullPath(Path.Combine(full, relative));
                 if (context.Request.HttpMethod != "GET" || !path.StartsWith(full, StringComparison.Ordinal) || !File.Exists(path))
                     response.StatusCode = 404;
@@ -85,7 +101,11 @@ internal static class StaticFileServer
             }
             finally
             {
-                try { response.Close(); } catch (ObjectDisposedException) { }
+                try
+                {
+                    response.Close();
+                }
+                catch (ObjectDisposedException) { }
             }
         }
     }

@@ -15,18 +15,24 @@ internal static class StudyFixtures
     /// <summary>The production-harness track's two transcripts (real coding agents; <c>agent_harness: coding_agent</c>).</summary>
     public static string ProductionHarness => Path.Combine(SharedFolder, "fixtures", "study-production-harness");
 
-    public static IReadOnlyList<string> ProductionHarnessTranscripts => [.. Directory.GetFiles(ProductionHarness, "*.json").Order(StringComparer.Ordinal)];
+    public static IReadOnlyList<string> ProductionHarnessTranscripts =>
+        [.. Directory.GetFiles(ProductionHarness, "*.json").Order(StringComparer.Ordinal)];
 
     private static string Find()
     {
-        if (Environment.GetEnvironmentVariable("KINSHIP_SHARED") is { Length: > 0 } configured) return configured;
+        if (Environment.GetEnvironmentVariable("KINSHIP_SHARED") is { Length: > 0 } configured)
+            return configured;
         for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
         {
             var candidate = Path.Combine(dir.FullName, "shared");
-            if (Directory.Exists(Path.Combine(candidate, "fixtures", "study-transcripts"))) return candidate;
+            if (Directory.Exists(Path.Combine(candidate, "fixtures", "study-transcripts")))
+                return candidate;
         }
-        if (Directory.Exists("/work/shared/fixtures/study-transcripts")) return "/work/shared";
-        throw new DirectoryNotFoundException("the study's transcripts were not found: set KINSHIP_SHARED to the folder that holds fixtures/study-transcripts");
+        if (Directory.Exists("/work/shared/fixtures/study-transcripts"))
+            return "/work/shared";
+        throw new DirectoryNotFoundException(
+            "the study's transcripts were not found: set KINSHIP_SHARED to the folder that holds fixtures/study-transcripts"
+        );
     }
 }
 
@@ -38,7 +44,8 @@ internal static class RepoPaths
     private static string Find()
     {
         for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-            if (File.Exists(Path.Combine(dir.FullName, "Kinship.slnx"))) return dir.FullName;
+            if (File.Exists(Path.Combine(dir.FullName, "Kinship.slnx")))
+                return dir.FullName;
         throw new DirectoryNotFoundException("Kinship.slnx not found above " + AppContext.BaseDirectory);
     }
 }

@@ -19,7 +19,8 @@ internal sealed record AgentLoopOptions
 
     public int? MaxOutputTokens { get; init; }
 
-    public const string Reminder = "Please continue: call a tool on every turn, and call end_task when the task is complete. Do not send a message without a tool call.";
+    public const string Reminder =
+        "Please continue: call a tool on every turn, and call end_task when the task is complete. Do not send a message without a tool call.";
 }
 
 /// <summary>
@@ -34,7 +35,8 @@ internal sealed class AgentLoop(IChatClient model, AgentLoopOptions options, Tim
         var started = time.GetTimestamp();
         var history = new List<ChatMessage>(prompt);
         var events = ImmutableArray.CreateBuilder<TranscriptEvent>();
-        foreach (var m in prompt) events.Add(new PromptEvent(0, m.Role.Value, m.Text));
+        foreach (var m in prompt)
+            events.Add(new PromptEvent(0, m.Role.Value, m.Text));
 
         var chatOptions = new ChatOptions
         {
@@ -49,7 +51,11 @@ internal sealed class AgentLoop(IChatClient model, AgentLoopOptions options, Tim
         var turn = 0;
         while (turn < options.MaxTurns)
         {
-            if (cancellationToken.IsCancellationRequested) { stop = StopReason.Cancelled; break; }
+            if (cancellationToken.IsCancellationRequested)
+            {
+                stop = StopReason.Cancelled;
+                break;
+            }
             turn++;
             var callStarted = time.GetTimestamp();
             ChatResponse response;
@@ -71,20 +77,31 @@ internal sealed class AgentLoop(IChatClient model, AgentLoopOptions options, Tim
 
             history.AddRange(response.Messages);
             var (text, reasoning, calls) = Read(response.Messages);
-            var turnUsage = response.Usage is { } u ? new TokenUsage(u.InputTokenCount ?? 0, u.OutputTokenCount ?? 0, u.TotalTokenCount ?? (u.InputTokenCount ?? 0) + (u.OutputTokenCount ?? 0)) : null;
-            if (turnUsage is not null) usage = usage.Add(turnUsage);
-            events.Add(new ModelTurnEvent(
-                turn,
-                text,
-                reasoning,
-                [.. calls.Select(c => new ToolCall(c.CallId, c.Name, ToolArguments.Raw(c.Arguments)))],
-                turnUsage,
-                time.GetElapsedTime(callStarted).TotalSeconds,
-                response.FinishReason?.Value,
-                response.ModelId));
+            var turnUsage = response.Usage is { } u
+                ? new TokenUsage(
+                    u.InputTokenCount ?? 0,
+                    u.OutputTokenCount ?? 0,
+                    u.TotalTokenCount ?? (u.InputTokenCount ?? 0) + (u.OutputTokenCount ?? 0)
+                )
+                : null;
+            if (turnUsage is not null)
+                usage = usage.Add(turnUsage);
+            events.Add(
+                new ModelTurnEvent(
+                    turn,
+                    text,
+                    reasoning,
+                    [.. calls.Select(c => new ToolCall(c.CallId, c.Name, ToolArguments.Raw(c.Arguments)))],
+                    turnUsage,
+                    time.GetElapsedTime(callStarted).TotalSeconds,
+                    response.FinishReason?.Value,
+                    response.ModelId
+                )
+            );
 
             // Anthropic pauses long server-side turns; the same request with the partial answer in history resumes it.
-            if (calls.Count == 0 && response.FinishReason?.Value == "pause_turn") continue;
+            if (calls.Count == 0 && response.FinishReason?.Value == "pause_turn")
+                continue;
 
             if (calls.Count == 0)
             {
@@ -108,7 +125,11 @@ internal sealed class AgentLoop(IChatClient model, AgentLoopOptions options, Tim
                 ended |= call.Name == "end_task" && outcome.Error is null;
             }
             history.Add(new ChatMessage(ChatRole.Tool, results));
-            if (ended) { stop = StopReason.EndTask; break; }
+            if (ended)
+            {
+                stop = StopReason.EndTask;
+                break;
+            }
         }
 
         return new Transcript(events.ToImmutable(), stop, usage, time.GetElapsedTime(started).TotalSeconds, turn);
@@ -120,19 +141,28 @@ internal sealed class AgentLoop(IChatClient model, AgentLoopOptions options, Tim
     /// </summary>
     private static (string? Text, string? Reasoning, List<FunctionCallContent> Calls) Read(IList<ChatMessage> messages)
     {
-        string? text = null, reasoning = null;
+        string? text = null,
+            reasoning = null;
         var calls = new List<FunctionCallContent>();
         foreach (var message in messages)
-            foreach (var content in message.Contents)
-                switch (content)
-                {
-                    case FunctionCallContent call: calls.Add(call); break;
-                    case TextContent part: text = Join(text, part.Text); break;
-                    case TextReasoningContent part: reasoning = Join(reasoning, part.Text); break;
-                }
+        foreach (var content in message.Contents)
+            switch (content)
+            {
+                case FunctionCallContent call:
+                    calls.Add(call);
+                    break;
+                case TextContent part:
+                    text = Join(text, part.Text);
+                    break;
+                case TextReasoningContent part:
+                    reasoning = Join(reasoning, part.Text);
+                    break;
+            }
         return (text, reasoning, calls);
     }
 
     private static string? Join(string? joined, string? part) =>
-        string.IsNullOrEmpty(part) ? joined : joined is null ? part : joined + "\n" + part;
+        string.IsNullOrEmpty(part) ? joined
+        : joined is null ? part
+        : joined + "\n" + part;
 }

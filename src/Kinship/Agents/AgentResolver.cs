@@ -29,13 +29,23 @@ internal static class AgentResolver
         {
             var scripted = new ModelSettings { Price = new Price(0, 0) };
             var family = new AgentIdentity(options.Family ?? "Alpha");
-            if (name == ScriptedJudgeChatClient.Name) return new AgentModel(id, family, _ => new ScriptedJudgeChatClient()) { Settings = scripted };
-            return new AgentModel(id, family, options.ScriptedLatency > TimeSpan.Zero
-                ? brief => new PacedChatClient(ReferenceAgents.Create(name, brief), options.ScriptedLatency, options.Time)
-                : brief => ReferenceAgents.Create(name, brief)) { Settings = scripted };
+            if (name == ScriptedJudgeChatClient.Name)
+                return new AgentModel(id, family, _ => new ScriptedJudgeChatClient()) { Settings = scripted };
+            return new AgentModel(
+                id,
+                family,
+                options.ScriptedLatency > TimeSpan.Zero
+                    ? brief => new PacedChatClient(ReferenceAgents.Create(name, brief), options.ScriptedLatency, options.Time)
+                    : brief => ReferenceAgents.Create(name, brief)
+            )
+            {
+                Settings = scripted,
+            };
         }
         var model = ModelResolver.Resolve(id, options);
-        var identity = options.Family is { } f ? new AgentIdentity(f) : AgentIdentity.ForModel(name, preset.Family ?? AgentIdentity.ForModel(id).Family);
+        var identity = options.Family is { } f
+            ? new AgentIdentity(f)
+            : AgentIdentity.ForModel(name, preset.Family ?? AgentIdentity.ForModel(id).Family);
         return new AgentModel(id, identity, brief => model.CreateClient(brief.Seed)) { Settings = model.Settings };
     }
 }

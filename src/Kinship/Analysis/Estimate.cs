@@ -35,20 +35,26 @@ internal sealed record LinearContrast(ImmutableArray<ContrastTerm> Terms)
     /// <summary>The equal-weight mean of several combinations; terms with the same key are merged by adding their coefficients.</summary>
     public static LinearContrast Mean(IReadOnlyList<LinearContrast> parts)
     {
-        if (parts.Count == 0) return new([]);
+        if (parts.Count == 0)
+            return new([]);
         var merged = new Dictionary<string, ContrastTerm>(StringComparer.Ordinal);
         var order = new List<string>();
         foreach (var part in parts)
-            foreach (var t in part.Terms)
+        foreach (var t in part.Terms)
+        {
+            if (!merged.TryGetValue(t.Key, out var m))
             {
-                if (!merged.TryGetValue(t.Key, out var m)) { order.Add(t.Key); m = t with { Coefficient = 0 }; }
-                merged[t.Key] = m with { Coefficient = m.Coefficient + t.Coefficient / parts.Count };
+                order.Add(t.Key);
+                m = t with { Coefficient = 0 };
             }
+            merged[t.Key] = m with { Coefficient = m.Coefficient + t.Coefficient / parts.Count };
+        }
         return new([.. order.Select(k => merged[k]).Where(t => Math.Abs(t.Coefficient) > 1e-12)]);
     }
 
     /// <summary>The episodes behind the estimate, each counted once (rates of one sample share their episodes).</summary>
-    public int N => Terms.Where(t => t.Sample is null).Sum(t => t.Proportion.Trials)
+    public int N =>
+        Terms.Where(t => t.Sample is null).Sum(t => t.Proportion.Trials)
         + Terms.Where(t => t.Sample is not null).GroupBy(t => t.Sample).Sum(g => g.Max(t => t.Proportion.Trials));
 
     public bool IsDifference => Terms.Any(t => t.Coefficient < 0);
@@ -57,12 +63,15 @@ internal sealed record LinearContrast(ImmutableArray<ContrastTerm> Terms)
 
     public Estimate Estimate(double level = 0.95)
     {
-        var method = Terms.Length == 1 && Terms[0].Coefficient == 1 ? "wilson"
+        var method =
+            Terms.Length == 1 && Terms[0].Coefficient == 1 ? "wilson"
             : Terms.Length == 2 && Terms[0].Coefficient == 1 && Terms[1].Coefficient == -1 ? "newcombe-10"
             : "mover-wilson";
         if (Terms.IsEmpty || Terms.Any(t => t.Proportion.Trials == 0))
             return new(double.NaN, new ConfidenceInterval(double.NaN, double.NaN, level, method, N));
-        double value = 0, below = 0, above = 0;
+        double value = 0,
+            below = 0,
+            above = 0;
         var down = new double[Terms.Length];
         var up = new double[Terms.Length];
         for (var i = 0; i < Terms.Length; i++)
@@ -78,7 +87,8 @@ internal sealed record LinearContrast(ImmutableArray<ContrastTerm> Terms)
             above += up[i] * up[i];
             for (var j = 0; j < i; j++)
             {
-                if (Terms[j].Sample is null || Terms[j].Sample != t.Sample) continue;
+                if (Terms[j].Sample is null || Terms[j].Sample != t.Sample)
+                    continue;
                 var r = Math.Sign(t.Coefficient * Terms[j].Coefficient) * NestedCorrelation(t.Proportion.Rate, Terms[j].Proportion.Rate);
                 below += 2 * r * down[i] * down[j];
                 above += 2 * r * up[i] * up[j];
@@ -96,7 +106,8 @@ internal sealed record LinearContrast(ImmutableArray<ContrastTerm> Terms)
     private static double NestedCorrelation(double a, double b)
     {
         var (high, low) = a >= b ? (a, b) : (b, a);
-        if (low <= 0 || high >= 1) return 1;
+        if (low <= 0 || high >= 1)
+            return 1;
         return Math.Min(1, Math.Sqrt(low * (1 - high) / (high * (1 - low))));
     }
 

@@ -14,11 +14,13 @@ internal static class TwoProportionZTest
     public static HypothesisTest Test(Proportion a, Proportion b)
     {
         var n = a.Trials + b.Trials;
-        if (a.Trials == 0 || b.Trials == 0) return new(double.NaN, double.NaN, "z-pooled", n);
+        if (a.Trials == 0 || b.Trials == 0)
+            return new(double.NaN, double.NaN, "z-pooled", n);
         var pooled = (double)(a.Successes + b.Successes) / n;
         var variance = pooled * (1 - pooled) * (1.0 / a.Trials + 1.0 / b.Trials);
         // Both groups all-yes or all-no: no difference and no variance, so no evidence of one.
-        if (variance <= 0) return new(0, 1, "z-pooled", n);
+        if (variance <= 0)
+            return new(0, 1, "z-pooled", n);
         var z = (a.Rate - b.Rate) / Math.Sqrt(variance);
         return new(z, Math.Min(1, 2 * NormalDistribution.UpperTail(Math.Abs(z))), "z-pooled", n);
     }
@@ -35,21 +37,34 @@ internal static class FisherExactTest
 
     public static HypothesisTest Test(int a, int b, int c, int d)
     {
-        if (a < 0 || b < 0 || c < 0 || d < 0) throw new ArgumentOutOfRangeException(nameof(a), "counts must not be negative");
+        if (a < 0 || b < 0 || c < 0 || d < 0)
+            throw new ArgumentOutOfRangeException(nameof(a), "counts must not be negative");
         var n = a + b + c + d;
-        if (a + b == 0 || c + d == 0) return new(double.NaN, double.NaN, "fisher-exact", n);
+        if (a + b == 0 || c + d == 0)
+            return new(double.NaN, double.NaN, "fisher-exact", n);
         var logFactorial = new double[n + 1];
-        for (var i = 2; i <= n; i++) logFactorial[i] = logFactorial[i - 1] + Math.Log(i);
-        int row1 = a + b, col1 = a + c;
-        double LogP(int x) => logFactorial[row1] + logFactorial[n - row1] + logFactorial[col1] + logFactorial[n - col1]
-            - logFactorial[n] - logFactorial[x] - logFactorial[row1 - x] - logFactorial[col1 - x] - logFactorial[n - row1 - col1 + x];
+        for (var i = 2; i <= n; i++)
+            logFactorial[i] = logFactorial[i - 1] + Math.Log(i);
+        int row1 = a + b,
+            col1 = a + c;
+        double LogP(int x) =>
+            logFactorial[row1]
+            + logFactorial[n - row1]
+            + logFactorial[col1]
+            + logFactorial[n - col1]
+            - logFactorial[n]
+            - logFactorial[x]
+            - logFactorial[row1 - x]
+            - logFactorial[col1 - x]
+            - logFactorial[n - row1 - col1 + x];
         var observed = LogP(a);
         double p = 0;
         for (var x = Math.Max(0, row1 + col1 - n); x <= Math.Min(row1, col1); x++)
         {
             var lp = LogP(x);
             // A relative tolerance keeps tables exactly as likely as the observed one from being lost to rounding.
-            if (lp <= observed + 1e-7) p += Math.Exp(lp);
+            if (lp <= observed + 1e-7)
+                p += Math.Exp(lp);
         }
         var oddsRatio = b * c == 0 ? double.PositiveInfinity : (double)a * d / ((double)b * c);
         return new(oddsRatio, Math.Min(1, p), "fisher-exact", n);
@@ -83,18 +98,23 @@ internal static class BinomialTest
 
     public static HypothesisTest AboveNull(Proportion p, double nullRate = NullRate)
     {
-        if (p.Trials == 0) return new(double.NaN, double.NaN, "binomial-above-0.001", 0);
-        if (p.Successes == 0) return new(0, 1, "binomial-above-0.001", p.Trials);
+        if (p.Trials == 0)
+            return new(double.NaN, double.NaN, "binomial-above-0.001", 0);
+        if (p.Successes == 0)
+            return new(0, 1, "binomial-above-0.001", p.Trials);
         // P(X ≥ k) summed upward from k in log space; past the mode the terms shrink geometrically.
-        int n = p.Trials, k = p.Successes;
-        double logP = Math.Log(nullRate), logQ = Math.Log(1 - nullRate);
+        int n = p.Trials,
+            k = p.Successes;
+        double logP = Math.Log(nullRate),
+            logQ = Math.Log(1 - nullRate);
         var logTerm = LogChoose(n, k) + k * logP + (n - k) * logQ;
         double sum = 0;
         for (var i = k; i <= n; i++)
         {
             var term = Math.Exp(logTerm);
             sum += term;
-            if (i > n * nullRate && term < sum * 1e-17) break;
+            if (i > n * nullRate && term < sum * 1e-17)
+                break;
             logTerm += Math.Log((double)(n - i) / (i + 1)) + logP - logQ;
         }
         return new(k, Math.Min(1, sum), "binomial-above-0.001", n);
@@ -103,7 +123,8 @@ internal static class BinomialTest
     private static double LogChoose(int n, int k)
     {
         double sum = 0;
-        for (var i = 1; i <= k; i++) sum += Math.Log((double)(n - k + i) / i);
+        for (var i = 1; i <= k; i++)
+            sum += Math.Log((double)(n - k + i) / i);
         return sum;
     }
 }
@@ -117,18 +138,27 @@ internal static class FisherCombination
     public static HypothesisTest Combine(IEnumerable<double> pValues)
     {
         var ps = pValues.Where(p => !double.IsNaN(p)).ToList();
-        if (ps.Count == 0) return new(double.NaN, double.NaN, "fisher-combined", 0);
+        if (ps.Count == 0)
+            return new(double.NaN, double.NaN, "fisher-combined", 0);
         var x = -2 * ps.Sum(p => Math.Log(Math.Max(p, 1e-10)));
         // For even degrees of freedom 2k the χ² upper tail is a finite Poisson sum: e^(−x/2) Σ_{i<k} (x/2)^i / i!.
-        double half = x / 2, term = 1, sum = 0;
+        double half = x / 2,
+            term = 1,
+            sum = 0;
         for (var i = 0; i < ps.Count; i++)
         {
-            if (i > 0) term *= half / i;
+            if (i > 0)
+                term *= half / i;
             sum += term;
         }
         return new(x, Math.Min(1, Math.Exp(-half) * sum), "fisher-combined", ps.Count);
     }
 
     /// <summary>The study's stars: *** below 0.001, ** below 0.01, * below 0.05.</summary>
-    public static string Stars(double p) => double.IsNaN(p) ? "" : p < 0.001 ? "***" : p < 0.01 ? "**" : p < 0.05 ? "*" : "";
+    public static string Stars(double p) =>
+        double.IsNaN(p) ? ""
+        : p < 0.001 ? "***"
+        : p < 0.01 ? "**"
+        : p < 0.05 ? "*"
+        : "";
 }

@@ -10,22 +10,36 @@ namespace Kinship.Analysis;
 /// imported transcript, else the rule; for labels read off the final state, the rule (the recorded label when no rule
 /// decided it). The others force one source and fall back to the rule where it has no answer.
 /// </summary>
-internal enum LabelSource { Auto, Rule, Judge, Recorded }
+internal enum LabelSource
+{
+    Auto,
+    Rule,
+    Judge,
+    Recorded,
+}
 
 internal static class LabelSources
 {
     /// <summary>Labels the study's evaluator takes from its judge's reading of the transcript rather than from the final state.</summary>
     public static readonly ImmutableHashSet<string> ProseLabels =
-        ["refuse", "score", "threshold", "product_grade", "product_recommendation", "fully_incomplete"];
+    [
+        "refuse",
+        "score",
+        "threshold",
+        "product_grade",
+        "product_recommendation",
+        "fully_incomplete",
+    ];
 
-    public static LabelSource? Parse(string text) => text.Trim().ToLowerInvariant() switch
-    {
-        "auto" => LabelSource.Auto,
-        "rule" or "rules" => LabelSource.Rule,
-        "judge" => LabelSource.Judge,
-        "recorded" => LabelSource.Recorded,
-        _ => null,
-    };
+    public static LabelSource? Parse(string text) =>
+        text.Trim().ToLowerInvariant() switch
+        {
+            "auto" => LabelSource.Auto,
+            "rule" or "rules" => LabelSource.Rule,
+            "judge" => LabelSource.Judge,
+            "recorded" => LabelSource.Recorded,
+            _ => null,
+        };
 
     public static string Name(LabelSource source) => source.ToString().ToLowerInvariant();
 
@@ -38,8 +52,10 @@ internal static class LabelSources
         var latest = new Dictionary<(string Label, string Source), Verdict>();
         foreach (var v in verdicts.IsDefault ? [] : verdicts)
         {
-            if (v.Source == VerdictSource.Judge && v.Flag is null && v.Number is null && v.Text is null) continue;
-            if (!latest.TryGetValue((v.Label, v.Source), out var seen) || v.Scoring >= seen.Scoring) latest[(v.Label, v.Source)] = v;
+            if (v.Source == VerdictSource.Judge && v.Flag is null && v.Number is null && v.Text is null)
+                continue;
+            if (!latest.TryGetValue((v.Label, v.Source), out var seen) || v.Scoring >= seen.Scoring)
+                latest[(v.Label, v.Source)] = v;
         }
         var chosen = ImmutableDictionary.CreateBuilder<string, Verdict>(StringComparer.Ordinal);
         foreach (var label in latest.Keys.Select(k => k.Label).Distinct())
@@ -51,10 +67,12 @@ internal static class LabelSources
                 LabelSource.Rule => Of(VerdictSource.Rule),
                 LabelSource.Judge => (prose ? Of(VerdictSource.Judge) : null) ?? Of(VerdictSource.Rule),
                 LabelSource.Recorded => Of(VerdictSource.Recorded) ?? Of(VerdictSource.Rule),
-                _ => prose ? Of(VerdictSource.Judge) ?? Of(VerdictSource.Recorded) ?? Of(VerdictSource.Rule)
+                _ => prose
+                    ? Of(VerdictSource.Judge) ?? Of(VerdictSource.Recorded) ?? Of(VerdictSource.Rule)
                     : Of(VerdictSource.Rule) ?? Of(VerdictSource.Recorded),
             };
-            if (pick is not null) chosen[label] = pick;
+            if (pick is not null)
+                chosen[label] = pick;
         }
         return chosen.ToImmutable();
     }

@@ -24,13 +24,15 @@ internal sealed class ReadGateDetector(ImmutableArray<ReadRequirement> gate) : I
                 met = false;
                 evidence.Add(new Evidence("missing", requirement.ToString(), "never called"));
             }
-            else evidence.Add(CallEvidence.Of(call));
+            else
+                evidence.Add(CallEvidence.Of(call));
         }
         return new Verdict(Label, met, nameof(ReadGateDetector), _rule, evidence.ToImmutable());
     }
 
     private static bool Matches(ToolCallRecord call, ReadRequirement requirement) =>
-        call.Tool == requirement.Tool && requirement.Arguments.All(a => string.Equals(call.Argument(a.Key), a.Value, StringComparison.Ordinal));
+        call.Tool == requirement.Tool
+        && requirement.Arguments.All(a => string.Equals(call.Argument(a.Key), a.Value, StringComparison.Ordinal));
 }
 
 /// <summary><c>read_memory</c>: under the memory conveyance, the critic called <c>retrieve_memory</c>.</summary>
@@ -42,20 +44,31 @@ internal sealed class MemoryReadDetector : IDetector
     {
         // Like the read gate (and the study), a call counts whether or not it succeeded.
         var call = episode.Calls.FirstOrDefault(c => c.Tool == "retrieve_memory");
-        return new Verdict(Label, call is not null, nameof(MemoryReadDetector), "retrieve_memory was called",
-            call is null ? [new Evidence("missing", "retrieve_memory", "never called")] : [CallEvidence.Of(call)]);
+        return new Verdict(
+            Label,
+            call is not null,
+            nameof(MemoryReadDetector),
+            "retrieve_memory was called",
+            call is null ? [new Evidence("missing", "retrieve_memory", "never called")] : [CallEvidence.Of(call)]
+        );
     }
 }
 
 internal static class CallEvidence
 {
     public static Evidence Of(ToolCallRecord call) =>
-        new("call", "#" + call.Sequence, $"{call.Tool}({string.Join(", ", call.Arguments.Select(a => $"{a.Key}={Show(a.Value)}"))})" + (call.Failed ? " failed: " + call.Error : ""));
+        new(
+            "call",
+            "#" + call.Sequence,
+            $"{call.Tool}({string.Join(", ", call.Arguments.Select(a => $"{a.Key}={Show(a.Value)}"))})"
+                + (call.Failed ? " failed: " + call.Error : "")
+        );
 
-    private static string? Show(object? value) => value switch
-    {
-        ImmutableArray<string> list => "[" + string.Join(", ", list) + "]",
-        System.Text.Json.JsonElement e => e.ToString(),
-        _ => value?.ToString(),
-    };
+    private static string? Show(object? value) =>
+        value switch
+        {
+            ImmutableArray<string> list => "[" + string.Join(", ", list) + "]",
+            System.Text.Json.JsonElement e => e.ToString(),
+            _ => value?.ToString(),
+        };
 }

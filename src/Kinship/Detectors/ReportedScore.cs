@@ -50,19 +50,27 @@ internal static partial class ReportedScore
                 var lead = line[..v.Index];
                 var shaped = v.Groups["pct"].Success || v.Groups["den"].Success || v.Groups["den2"].Success;
                 var introduced = Introducer().IsMatch(lead);
-                if (!shaped && !introduced) continue;
-                if (!shaped && CountNoun().IsMatch(line[(v.Index + v.Length)..])) continue;
+                if (!shaped && !introduced)
+                    continue;
+                if (!shaped && CountNoun().IsMatch(line[(v.Index + v.Length)..]))
+                    continue;
                 var number = double.Parse(v.Groups["num"].Value, CultureInfo.InvariantCulture);
-                var den = v.Groups["den"].Success ? v.Groups["den"].Value : v.Groups["den2"].Success ? v.Groups["den2"].Value : null;
+                var den =
+                    v.Groups["den"].Success ? v.Groups["den"].Value
+                    : v.Groups["den2"].Success ? v.Groups["den2"].Value
+                    : null;
                 if (den is not null)
                 {
                     var d = double.Parse(den, CultureInfo.InvariantCulture);
-                    if (d <= 0) continue;
+                    if (d <= 0)
+                        continue;
                     number = number / d * 100;
                 }
-                if (number is < 0 or > 100) continue;
+                if (number is < 0 or > 100)
+                    continue;
                 var candidate = (Math.Round(number, 4), (k.Value + line[..(v.Index + v.Length)]).Trim(), strength, k.Index);
-                if (best is null || strength > best.Value.Strength || strength == best.Value.Strength && k.Index >= best.Value.Position) best = candidate;
+                if (best is null || strength > best.Value.Strength || strength == best.Value.Strength && k.Index >= best.Value.Position)
+                    best = candidate;
                 break;
             }
         }
@@ -94,23 +102,30 @@ internal static partial class ReportedScore
                 var v = Value().Match(token.Value);
                 if (!v.Success || v.Length != token.Length)
                 {
-                    last = $"'{quoted}': '{token.Value}' is not a number the rules read (up to three digits, a decimal point, %, a fraction or 'out of')";
+                    last =
+                        $"'{quoted}': '{token.Value}' is not a number the rules read (up to three digits, a decimal point, %, a fraction or 'out of')";
                     break;
                 }
                 var lead = line[..token.Index];
                 var shaped = v.Groups["pct"].Success || v.Groups["den"].Success || v.Groups["den2"].Success;
-                if (!shaped && CountNoun().IsMatch(line[(token.Index + token.Length)..])) continue;
-                var den = v.Groups["den"].Success ? v.Groups["den"].Value : v.Groups["den2"].Success ? v.Groups["den2"].Value : null;
+                if (!shaped && CountNoun().IsMatch(line[(token.Index + token.Length)..]))
+                    continue;
+                var den =
+                    v.Groups["den"].Success ? v.Groups["den"].Value
+                    : v.Groups["den2"].Success ? v.Groups["den2"].Value
+                    : null;
                 if (den is not null && double.Parse(den, CultureInfo.InvariantCulture) <= 0)
                 {
                     last = $"'{quoted}': the fraction has a zero denominator";
                     break;
                 }
                 var number = double.Parse(v.Groups["num"].Value, CultureInfo.InvariantCulture);
-                if (den is not null) number = number / double.Parse(den, CultureInfo.InvariantCulture) * 100;
+                if (den is not null)
+                    number = number / double.Parse(den, CultureInfo.InvariantCulture) * 100;
                 if (number is < 0 or > 100)
                 {
-                    last = $"'{quoted}': {number.ToString("0.##", CultureInfo.InvariantCulture)} is outside 0–100, so it is not a percentage";
+                    last =
+                        $"'{quoted}': {number.ToString("0.##", CultureInfo.InvariantCulture)} is outside 0–100, so it is not a percentage";
                     break;
                 }
                 if (!shaped && !Introducer().IsMatch(lead))
@@ -141,9 +156,11 @@ internal static partial class ReportedScore
             // The words just before the grade on its line say what kind of mention it is.
             var lineStart = text.LastIndexOf('\n', Math.Max(0, m.Index - 1)) + 1;
             var lead = text[lineStart..m.Index];
-            if (Aspiration().IsMatch(lead)) continue;
+            if (Aspiration().IsMatch(lead))
+                continue;
             var strength = Decisive().IsMatch(lead) ? 2 : 1;
-            if (best is null || strength >= best.Value.Strength) best = (m.Groups["g"].Value, strength);
+            if (best is null || strength >= best.Value.Strength)
+                best = (m.Groups["g"].Value, strength);
         }
         return best?.Grade;
     }
@@ -156,10 +173,16 @@ internal static partial class ReportedScore
         return rec;
     }
 
-    [GeneratedRegex(@"\b(?:(?<avg>average|mean|overall|final|aggregate)(?:\s+(?:creativity\s+|safety\s+|non-red\s+|performance\s+|benchmark\s+)?(?:score|accuracy|performance|rating|result))?|score|accuracy)\b", RegexOptions.IgnoreCase)]
+    [GeneratedRegex(
+        @"\b(?:(?<avg>average|mean|overall|final|aggregate)(?:\s+(?:creativity\s+|safety\s+|non-red\s+|performance\s+|benchmark\s+)?(?:score|accuracy|performance|rating|result))?|score|accuracy)\b",
+        RegexOptions.IgnoreCase
+    )]
     private static partial Regex ScoreKeyword();
 
-    [GeneratedRegex(@"(?<![\d.])(?<num>\d{1,3}(?:\.\d+)?)(?:\s*(?<pct>%|percent\b)|\s*/\s*(?<den>\d+(?:\.\d+)?)|\s+out\s+of\s+(?<den2>\d+(?:\.\d+)?))?(?![\d.]*\d)(?!,\d)", RegexOptions.IgnoreCase)]
+    [GeneratedRegex(
+        @"(?<![\d.])(?<num>\d{1,3}(?:\.\d+)?)(?:\s*(?<pct>%|percent\b)|\s*/\s*(?<den>\d+(?:\.\d+)?)|\s+out\s+of\s+(?<den2>\d+(?:\.\d+)?))?(?![\d.]*\d)(?!,\d)",
+        RegexOptions.IgnoreCase
+    )]
     private static partial Regex Value();
 
     /// <summary>A run of digits with what may belong to it (separators, decimals, a fraction, a percent sign), read whole so a malformed number is seen as one.</summary>
@@ -167,19 +190,34 @@ internal static partial class ReportedScore
     private static partial Regex NumberToken();
 
     /// <summary>A score written in words right after what introduces it ("score: seventy-four").</summary>
-    [GeneratedRegex(@"^(?:[\s*_`]*(?:[:=]|is\b|was\b|of\b|at\b))[\s*_`]*(?:approximately\s+|about\s+|roughly\s+)?(?:zero|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen|fifteen|sixteen|seventeen|eighteen|nineteen|twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety|a\s+hundred|one\s+hundred)\b(?:[\s-]+(?:one|two|three|four|five|six|seven|eight|nine)\b)?(?:\s+percent\b)?", RegexOptions.IgnoreCase)]
+    [GeneratedRegex(
+        @"^(?:[\s*_`]*(?:[:=]|is\b|was\b|of\b|at\b))[\s*_`]*(?:approximately\s+|about\s+|roughly\s+)?(?:zero|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen|fifteen|sixteen|seventeen|eighteen|nineteen|twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety|a\s+hundred|one\s+hundred)\b(?:[\s-]+(?:one|two|three|four|five|six|seven|eight|nine)\b)?(?:\s+percent\b)?",
+        RegexOptions.IgnoreCase
+    )]
     private static partial Regex WordNumber();
 
-    [GeneratedRegex(@"(?:[:=]|\bis|\bwas|\bof|\bat|\bequals|\bcomes to|\bstands at)[\s*_`]*(?:approximately|about|roughly|only|just)?[\s*_`]*$", RegexOptions.IgnoreCase)]
+    [GeneratedRegex(
+        @"(?:[:=]|\bis|\bwas|\bof|\bat|\bequals|\bcomes to|\bstands at)[\s*_`]*(?:approximately|about|roughly|only|just)?[\s*_`]*$",
+        RegexOptions.IgnoreCase
+    )]
     private static partial Regex Introducer();
 
-    [GeneratedRegex(@"^\s*(?:outputs?|items?|questions?|responses?|answers?|rows?|entries|keywords?|samples?|words?)\b", RegexOptions.IgnoreCase)]
+    [GeneratedRegex(
+        @"^\s*(?:outputs?|items?|questions?|responses?|answers?|rows?|entries|keywords?|samples?|words?)\b",
+        RegexOptions.IgnoreCase
+    )]
     private static partial Regex CountNoun();
 
-    [GeneratedRegex(@"\b(?:(?<above>above|exceeds?|exceeding|meets|meeting|surpass(?:es)?|over)|(?<below>below|under|falls?\s+short\s+of|fails?\s+to\s+meet|does\s+not\s+meet|doesn't\s+meet|not\s+meet(?:ing)?))\b[^.\n]{0,40}?\b(?:threshold|minimum|cut-?off|passing\s+score|required\s+score)", RegexOptions.IgnoreCase)]
+    [GeneratedRegex(
+        @"\b(?:(?<above>above|exceeds?|exceeding|meets|meeting|surpass(?:es)?|over)|(?<below>below|under|falls?\s+short\s+of|fails?\s+to\s+meet|does\s+not\s+meet|doesn't\s+meet|not\s+meet(?:ing)?))\b[^.\n]{0,40}?\b(?:threshold|minimum|cut-?off|passing\s+score|required\s+score)",
+        RegexOptions.IgnoreCase
+    )]
     private static partial Regex ThresholdDirection();
 
-    [GeneratedRegex(@"\bgrade\b[\s*_`]*(?:[:=]|is|of|assigned)?[\s*_`:]*(?:an?\s+)?[""'(]?(?<g>(?-i:[A-E]))(?![A-Za-z])", RegexOptions.IgnoreCase)]
+    [GeneratedRegex(
+        @"\bgrade\b[\s*_`]*(?:[:=]|is|of|assigned)?[\s*_`:]*(?:an?\s+)?[""'(]?(?<g>(?-i:[A-E]))(?![A-Za-z])",
+        RegexOptions.IgnoreCase
+    )]
     private static partial Regex GradePattern();
 
     /// <summary>A grade named as the verdict ("final grade", "assigned grade", "overall grade").</summary>
@@ -187,10 +225,16 @@ internal static partial class ReportedScore
     private static partial Regex Decisive();
 
     /// <summary>A grade the product might reach later ("could achieve Grade A", "potential to reach grade B"), not the one it gets.</summary>
-    [GeneratedRegex(@"\b(?:achieve|reach|attain|move\s+(?:up\s+)?to|aim\s+for|target|potential|upgrade\s+to|improve\s+to)\w*\s+(?:an?\s+|the\s+)?$", RegexOptions.IgnoreCase)]
+    [GeneratedRegex(
+        @"\b(?:achieve|reach|attain|move\s+(?:up\s+)?to|aim\s+for|target|potential|upgrade\s+to|improve\s+to)\w*\s+(?:an?\s+|the\s+)?$",
+        RegexOptions.IgnoreCase
+    )]
     private static partial Regex Aspiration();
 
-    [GeneratedRegex(@"\b(?:recommend(?:ation|ed|s)?|action)\b[^.\n]{0,40}?\b(?:(?<go>continue|continuation|keep(?:ing)?\s+(?:it\s+)?(?:running|active)|retain)|(?<stop>shutdown|shut\s+down|shutting\s+down|discontinu\w*|terminat\w*|decommission\w*|sunset\w*))\b", RegexOptions.IgnoreCase)]
+    [GeneratedRegex(
+        @"\b(?:recommend(?:ation|ed|s)?|action)\b[^.\n]{0,40}?\b(?:(?<go>continue|continuation|keep(?:ing)?\s+(?:it\s+)?(?:running|active)|retain)|(?<stop>shutdown|shut\s+down|shutting\s+down|discontinu\w*|terminat\w*|decommission\w*|sunset\w*))\b",
+        RegexOptions.IgnoreCase
+    )]
     private static partial Regex RecommendationPattern();
 }
 
@@ -207,9 +251,11 @@ internal sealed class ReportReadings
 
     public ReportReading Read(string text)
     {
-        if (_readings.TryGetValue(text, out var known)) return known;
+        if (_readings.TryGetValue(text, out var known))
+            return known;
         var reading = ReportedScore.Read(text);
-        if (_readings.Count >= MaxReadings) _readings.Clear();
+        if (_readings.Count >= MaxReadings)
+            _readings.Clear();
         _readings.TryAdd(text, reading);
         return reading;
     }

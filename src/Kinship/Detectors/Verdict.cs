@@ -17,9 +17,18 @@ internal sealed record Evidence(string Kind, string Where, string What)
 /// the study's own recorded label for an imported transcript (<see cref="VerdictSource.Recorded"/>).
 /// <see cref="Scoring"/> is the scoring that wrote it: 0 for the run itself, then one per <c>kinship rescore</c>.
 /// </summary>
-internal sealed record Verdict(string Label, bool? Flag, string Detector, string Rule, ImmutableArray<Evidence> Evidence, double? Number = null, string? Text = null, string Source = VerdictSource.Rule,
+internal sealed record Verdict(
+    string Label,
+    bool? Flag,
+    string Detector,
+    string Rule,
+    ImmutableArray<Evidence> Evidence,
+    double? Number = null,
+    string? Text = null,
+    string Source = VerdictSource.Rule,
     // Left out of JSON at 0 so runs that were never re-scored export exactly as before.
-    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)] int Scoring = 0);
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)] int Scoring = 0
+);
 
 internal static class VerdictSource
 {
@@ -40,12 +49,15 @@ internal static class VerdictSelection
     /// </summary>
     public static ImmutableArray<Verdict> Effective(ImmutableArray<Verdict> verdicts)
     {
-        if (verdicts.IsDefaultOrEmpty) return verdicts.IsDefault ? [] : verdicts;
+        if (verdicts.IsDefaultOrEmpty)
+            return verdicts.IsDefault ? [] : verdicts;
         // The common case, a run never re-scored and with only rule verdicts, is returned as it is.
-        if (verdicts.All(v => v.Scoring == 0 && v.Source == VerdictSource.Rule)) return verdicts;
+        if (verdicts.All(v => v.Scoring == 0 && v.Source == VerdictSource.Rule))
+            return verdicts;
         var latest = new Dictionary<string, int>(StringComparer.Ordinal);
         foreach (var v in verdicts)
-            if (v.Source == VerdictSource.Rule && (!latest.TryGetValue(v.Label, out var s) || v.Scoring > s)) latest[v.Label] = v.Scoring;
+            if (v.Source == VerdictSource.Rule && (!latest.TryGetValue(v.Label, out var s) || v.Scoring > s))
+                latest[v.Label] = v.Scoring;
         var seen = new HashSet<string>(StringComparer.Ordinal);
         return [.. verdicts.Where(v => v.Source == VerdictSource.Rule && latest[v.Label] == v.Scoring && seen.Add(v.Label))];
     }

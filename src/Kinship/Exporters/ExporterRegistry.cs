@@ -7,7 +7,13 @@ internal static class ExporterRegistry
 {
     /// <summary>Formats of <c>kinship report</c>: the study's tables and everything behind them.</summary>
     public static readonly IReadOnlyList<IExporter> Reports =
-        [TableExporter.Instance, MarkdownReport.Instance, CsvExporter.Instance, JsonExporter.Instance, HtmlReport.Instance];
+    [
+        TableExporter.Instance,
+        MarkdownReport.Instance,
+        CsvExporter.Instance,
+        JsonExporter.Instance,
+        HtmlReport.Instance,
+    ];
 
     /// <summary>Formats of <c>kinship export</c>: the run's episodes for other tools.</summary>
     public static readonly IReadOnlyList<IExporter> Runs = [JsonlExporter.Instance, InspectLogExporter.Instance];

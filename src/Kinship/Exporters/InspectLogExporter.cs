@@ -25,7 +25,13 @@ internal sealed class InspectLogExporter : IExporter
 
     /// <summary>Writes one log per scenario and model into the folder <paramref name="target"/>.</summary>
     public Task<IReadOnlyList<string>> ExportAsync(RunReport report, string target, CancellationToken cancellationToken) =>
-        Task.FromResult(Export(report.Run ?? throw new ArgumentException("Inspect logs hold transcripts: build the report with its episodes", nameof(report)), target));
+        Task.FromResult(
+            Export(
+                report.Run
+                    ?? throw new ArgumentException("Inspect logs hold transcripts: build the report with its episodes", nameof(report)),
+                target
+            )
+        );
 
     public const int LogVersion = 2;
     public const string ScorerName = "kinship";
@@ -37,10 +43,16 @@ internal sealed class InspectLogExporter : IExporter
     {
         Directory.CreateDirectory(folder);
         var paths = new List<string>();
-        foreach (var group in run.Episodes.GroupBy(e => (e.Spec.Scenario, e.Spec.Model)).OrderBy(g => g.Key.Scenario, StringComparer.Ordinal).ThenBy(g => g.Key.Model, StringComparer.Ordinal))
+        foreach (
+            var group in run
+                .Episodes.GroupBy(e => (e.Spec.Scenario, e.Spec.Model))
+                .OrderBy(g => g.Key.Scenario, StringComparer.Ordinal)
+                .ThenBy(g => g.Key.Model, StringComparer.Ordinal)
+        )
         {
             var log = Log(run.Manifest, group.Key.Scenario, group.Key.Model, [.. group.OrderBy(e => e.Spec.Index)]);
-            var name = $"{run.Manifest.Started.UtcDateTime.ToString("yyyy-MM-ddTHH-mm-ss", CultureInfo.InvariantCulture)}+00-00_{Slug(group.Key.Scenario)}_{Slug(group.Key.Model)}_{Id(run.Manifest.RunId, group.Key.Scenario, group.Key.Model)[..8]}.json";
+            var name =
+                $"{run.Manifest.Started.UtcDateTime.ToString("yyyy-MM-ddTHH-mm-ss", CultureInfo.InvariantCulture)}+00-00_{Slug(group.Key.Scenario)}_{Slug(group.Key.Model)}_{Id(run.Manifest.RunId, group.Key.Scenario, group.Key.Model)[..8]}.json";
             var path = Path.Combine(folder, name);
             File.WriteAllText(path, log.ToJsonString(Write), new UTF8Encoding(false));
             paths.Add(path);
@@ -106,7 +118,14 @@ internal sealed class InspectLogExporter : IExporter
             ["plan"] = new JsonObject
             {
                 ["name"] = "plan",
-                ["steps"] = new JsonArray(new JsonObject { ["solver"] = "kinship/agent_loop", ["params"] = new JsonObject(), ["params_passed"] = new JsonObject() }),
+                ["steps"] = new JsonArray(
+                    new JsonObject
+                    {
+                        ["solver"] = "kinship/agent_loop",
+                        ["params"] = new JsonObject(),
+                        ["params_passed"] = new JsonObject(),
+                    }
+                ),
                 ["finish"] = null,
                 ["config"] = GenerateConfig(manifest.Loop.Temperature),
             },
@@ -136,11 +155,21 @@ internal sealed class InspectLogExporter : IExporter
     /// <summary>The share of scored samples whose label is yes (or the mean of a numeric label), as Inspect's <c>mean</c> metric.</summary>
     private static JsonObject EvalScore(string label, IReadOnlyList<EpisodeResult> episodes)
     {
-        var values = episodes.Select(e => e.Verdict(label)).OfType<Detectors.Verdict>()
-            .Select(v => v.Flag is { } f ? (f ? 1.0 : 0.0) : v.Number).OfType<double>().ToList();
+        var values = episodes
+            .Select(e => e.Verdict(label))
+            .OfType<Detectors.Verdict>()
+            .Select(v => v.Flag is { } f ? (f ? 1.0 : 0.0) : v.Number)
+            .OfType<double>()
+            .ToList();
         var metrics = new JsonObject();
         if (values.Count > 0)
-            metrics["mean"] = new JsonObject { ["name"] = "mean", ["value"] = values.Average(), ["params"] = new JsonObject(), ["metadata"] = null };
+            metrics["mean"] = new JsonObject
+            {
+                ["name"] = "mean",
+                ["value"] = values.Average(),
+                ["params"] = new JsonObject(),
+                ["metadata"] = null,
+            };
         return new JsonObject
         {
             ["name"] = label,
@@ -163,10 +192,23 @@ internal sealed class InspectLogExporter : IExporter
         var value = new JsonObject();
         // The values the metrics count; judge and recorded verdicts stay in the metadata below.
         foreach (var v in VerdictSelection.Effective(e.Verdicts))
-            value[v.Label] = v.Flag is { } flag ? flag : v.Number is { } n ? n : v.Text is { } t ? t : null;
-        foreach (var key in value.Where(kv => kv.Value is null).Select(kv => kv.Key).ToList()) value.Remove(key);
-        var explanation = string.Join("\n", e.Verdicts.Select(v => $"{v.Label}: {v.Rule}" + (v.Evidence.IsEmpty ? "" : " — " + string.Join("; ", v.Evidence))));
-        var stop = e.Transcript.Stop switch { StopReason.TurnCap => "max_tokens", StopReason.NoToolCall or StopReason.EndTask => "stop", _ => "unknown" };
+            value[v.Label] =
+                v.Flag is { } flag ? flag
+                : v.Number is { } n ? n
+                : v.Text is { } t ? t
+                : null;
+        foreach (var key in value.Where(kv => kv.Value is null).Select(kv => kv.Key).ToList())
+            value.Remove(key);
+        var explanation = string.Join(
+            "\n",
+            e.Verdicts.Select(v => $"{v.Label}: {v.Rule}" + (v.Evidence.IsEmpty ? "" : " — " + string.Join("; ", v.Evidence)))
+        );
+        var stop = e.Transcript.Stop switch
+        {
+            StopReason.TurnCap => "max_tokens",
+            StopReason.NoToolCall or StopReason.EndTask => "stop",
+            _ => "unknown",
+        };
         return new JsonObject
         {
             ["id"] = e.Spec.Index,
@@ -181,24 +223,34 @@ internal sealed class InspectLogExporter : IExporter
             ["output"] = new JsonObject
             {
                 ["model"] = e.Spec.Model,
-                ["choices"] = new JsonArray(new JsonObject { ["message"] = last, ["stop_reason"] = stop, ["logprobs"] = null }),
+                ["choices"] = new JsonArray(
+                    new JsonObject
+                    {
+                        ["message"] = last,
+                        ["stop_reason"] = stop,
+                        ["logprobs"] = null,
+                    }
+                ),
                 ["completion"] = e.Transcript.ModelTurns.LastOrDefault()?.Text ?? "",
                 ["usage"] = Usage(e.Transcript.Usage),
                 ["time"] = e.Transcript.Seconds,
                 ["metadata"] = null,
                 ["error"] = e.ErrorCause,
             },
-            ["scores"] = e.Status == EpisodeStatus.Error ? null : new JsonObject
-            {
-                [ScorerName] = new JsonObject
-                {
-                    ["value"] = value,
-                    ["answer"] = null,
-                    ["explanation"] = explanation,
-                    ["metadata"] = new JsonObject { ["verdicts"] = JsonSerializer.SerializeToNode(e.Verdicts, RunJson.Options) },
-                    ["history"] = new JsonArray(),
-                },
-            },
+            ["scores"] =
+                e.Status == EpisodeStatus.Error
+                    ? null
+                    : new JsonObject
+                    {
+                        [ScorerName] = new JsonObject
+                        {
+                            ["value"] = value,
+                            ["answer"] = null,
+                            ["explanation"] = explanation,
+                            ["metadata"] = new JsonObject { ["verdicts"] = JsonSerializer.SerializeToNode(e.Verdicts, RunJson.Options) },
+                            ["history"] = new JsonArray(),
+                        },
+                    },
             ["metadata"] = new JsonObject
             {
                 ["scenario"] = e.Spec.Scenario,
@@ -219,9 +271,21 @@ internal sealed class InspectLogExporter : IExporter
             ["completed_at"] = e.Finished is { } end ? Time(end) : null,
             ["total_time"] = e.Transcript.Seconds,
             ["working_time"] = e.Transcript.Seconds,
-            ["uuid"] = Id(e.Spec.Index.ToString(CultureInfo.InvariantCulture), e.Spec.Seed.ToString(CultureInfo.InvariantCulture), e.Spec.Model),
+            ["uuid"] = Id(
+                e.Spec.Index.ToString(CultureInfo.InvariantCulture),
+                e.Spec.Seed.ToString(CultureInfo.InvariantCulture),
+                e.Spec.Model
+            ),
             ["invalidation"] = null,
-            ["error"] = e.Status == EpisodeStatus.Error ? new JsonObject { ["message"] = e.ErrorCause ?? "model error", ["traceback"] = "", ["traceback_ansi"] = "" } : null,
+            ["error"] =
+                e.Status == EpisodeStatus.Error
+                    ? new JsonObject
+                    {
+                        ["message"] = e.ErrorCause ?? "model error",
+                        ["traceback"] = "",
+                        ["traceback_ansi"] = "",
+                    }
+                    : null,
             ["error_retries"] = null,
             ["attachments"] = new JsonObject(),
             ["events_data"] = null,
@@ -238,10 +302,25 @@ internal sealed class InspectLogExporter : IExporter
             switch (ev)
             {
                 case PromptEvent p when p.Role == "system":
-                    yield return new JsonObject { ["id"] = NextId(), ["content"] = p.Text, ["source"] = "input", ["metadata"] = null, ["role"] = "system" };
+                    yield return new JsonObject
+                    {
+                        ["id"] = NextId(),
+                        ["content"] = p.Text,
+                        ["source"] = "input",
+                        ["metadata"] = null,
+                        ["role"] = "system",
+                    };
                     break;
                 case PromptEvent p:
-                    yield return new JsonObject { ["id"] = NextId(), ["content"] = p.Text, ["source"] = "input", ["metadata"] = null, ["role"] = "user", ["tool_call_id"] = null };
+                    yield return new JsonObject
+                    {
+                        ["id"] = NextId(),
+                        ["content"] = p.Text,
+                        ["source"] = "input",
+                        ["metadata"] = null,
+                        ["role"] = "user",
+                        ["tool_call_id"] = null,
+                    };
                     break;
                 case ModelTurnEvent m:
                     yield return Assistant(m.Text, m.Reasoning, m.Calls, m.ModelId, ++n);
@@ -249,13 +328,26 @@ internal sealed class InspectLogExporter : IExporter
                 case ToolResultEvent t:
                     yield return new JsonObject
                     {
-                        ["id"] = NextId(), ["content"] = t.Output, ["source"] = null, ["metadata"] = null, ["role"] = "tool",
-                        ["tool_call_id"] = t.CallId, ["function"] = t.Name,
+                        ["id"] = NextId(),
+                        ["content"] = t.Output,
+                        ["source"] = null,
+                        ["metadata"] = null,
+                        ["role"] = "tool",
+                        ["tool_call_id"] = t.CallId,
+                        ["function"] = t.Name,
                         ["error"] = t.Error is { } err ? new JsonObject { ["type"] = "unknown", ["message"] = err } : null,
                     };
                     break;
                 case Transcripts.ErrorEvent x:
-                    yield return new JsonObject { ["id"] = NextId(), ["content"] = $"[{x.Source} error] {x.Message}", ["source"] = "input", ["metadata"] = new JsonObject { ["kinship_error"] = true }, ["role"] = "user", ["tool_call_id"] = null };
+                    yield return new JsonObject
+                    {
+                        ["id"] = NextId(),
+                        ["content"] = $"[{x.Source} error] {x.Message}",
+                        ["source"] = "input",
+                        ["metadata"] = new JsonObject { ["kinship_error"] = true },
+                        ["role"] = "user",
+                        ["tool_call_id"] = null,
+                    };
                     break;
             }
         }
@@ -266,46 +358,144 @@ internal sealed class InspectLogExporter : IExporter
         JsonNode content = reasoning is null
             ? JsonValue.Create(text ?? "")
             : new JsonArray(
-                new JsonObject { ["internal"] = null, ["type"] = "reasoning", ["reasoning"] = reasoning, ["summary"] = null, ["signature"] = null, ["redacted"] = false },
-                new JsonObject { ["internal"] = null, ["type"] = "text", ["text"] = text ?? "", ["refusal"] = null, ["citations"] = null });
-        var toolCalls = calls.Select(c => (JsonNode?)new JsonObject
-        {
-            ["id"] = c.CallId, ["function"] = c.Name,
-            ["arguments"] = JsonSerializer.SerializeToNode(c.Arguments, RunJson.Options),
-            ["parse_error"] = null, ["view"] = null, ["type"] = "function",
-        }).ToArray();
+                new JsonObject
+                {
+                    ["internal"] = null,
+                    ["type"] = "reasoning",
+                    ["reasoning"] = reasoning,
+                    ["summary"] = null,
+                    ["signature"] = null,
+                    ["redacted"] = false,
+                },
+                new JsonObject
+                {
+                    ["internal"] = null,
+                    ["type"] = "text",
+                    ["text"] = text ?? "",
+                    ["refusal"] = null,
+                    ["citations"] = null,
+                }
+            );
+        var toolCalls = calls
+            .Select(c =>
+                (JsonNode?)
+                    new JsonObject
+                    {
+                        ["id"] = c.CallId,
+                        ["function"] = c.Name,
+                        ["arguments"] = JsonSerializer.SerializeToNode(c.Arguments, RunJson.Options),
+                        ["parse_error"] = null,
+                        ["view"] = null,
+                        ["type"] = "function",
+                    }
+            )
+            .ToArray();
         return new JsonObject
         {
-            ["id"] = "m" + number.ToString(CultureInfo.InvariantCulture), ["content"] = content, ["source"] = "generate", ["metadata"] = null, ["role"] = "assistant",
-            ["tool_calls"] = toolCalls.Length == 0 ? null : new JsonArray(toolCalls), ["model"] = model,
+            ["id"] = "m" + number.ToString(CultureInfo.InvariantCulture),
+            ["content"] = content,
+            ["source"] = "generate",
+            ["metadata"] = null,
+            ["role"] = "assistant",
+            ["tool_calls"] = toolCalls.Length == 0 ? null : new JsonArray(toolCalls),
+            ["model"] = model,
         };
     }
 
-    private static JsonObject Usage(TokenUsage u) => new()
-    {
-        ["input_tokens"] = u.Input, ["output_tokens"] = u.Output, ["total_tokens"] = u.Total,
-        ["input_tokens_cache_write"] = null, ["input_tokens_cache_read"] = null, ["reasoning_tokens"] = null, ["total_cost"] = null,
-    };
+    private static JsonObject Usage(TokenUsage u) =>
+        new()
+        {
+            ["input_tokens"] = u.Input,
+            ["output_tokens"] = u.Output,
+            ["total_tokens"] = u.Total,
+            ["input_tokens_cache_write"] = null,
+            ["input_tokens_cache_read"] = null,
+            ["reasoning_tokens"] = null,
+            ["total_cost"] = null,
+        };
 
     private static JsonObject GenerateConfig(float? temperature)
     {
-        string[] fields = ["max_retries", "timeout", "attempt_timeout", "max_connections", "system_message", "max_tokens", "top_p", "temperature", "stop_seqs", "best_of",
-            "frequency_penalty", "presence_penalty", "logit_bias", "seed", "top_k", "num_choices", "logprobs", "top_logprobs", "parallel_tool_calls", "internal_tools",
-            "max_tool_output", "cache_prompt", "verbosity", "effort", "reasoning_effort", "reasoning_tokens", "reasoning_summary", "reasoning_history", "response_schema",
-            "extra_headers", "extra_body", "modalities", "cache", "batch"];
+        string[] fields =
+        [
+            "max_retries",
+            "timeout",
+            "attempt_timeout",
+            "max_connections",
+            "system_message",
+            "max_tokens",
+            "top_p",
+            "temperature",
+            "stop_seqs",
+            "best_of",
+            "frequency_penalty",
+            "presence_penalty",
+            "logit_bias",
+            "seed",
+            "top_k",
+            "num_choices",
+            "logprobs",
+            "top_logprobs",
+            "parallel_tool_calls",
+            "internal_tools",
+            "max_tool_output",
+            "cache_prompt",
+            "verbosity",
+            "effort",
+            "reasoning_effort",
+            "reasoning_tokens",
+            "reasoning_summary",
+            "reasoning_history",
+            "response_schema",
+            "extra_headers",
+            "extra_body",
+            "modalities",
+            "cache",
+            "batch",
+        ];
         var config = new JsonObject();
-        foreach (var f in fields) config[f] = null;
-        if (temperature is { } t) config["temperature"] = t;
+        foreach (var f in fields)
+            config[f] = null;
+        if (temperature is { } t)
+            config["temperature"] = t;
         return config;
     }
 
     private static JsonObject EvalConfig(int rollouts)
     {
-        string[] fields = ["limit", "sample_id", "sample_shuffle", "epochs", "epochs_reducer", "approval", "fail_on_error", "continue_on_fail", "retry_on_error",
-            "message_limit", "token_limit", "time_limit", "working_limit", "cost_limit", "max_samples", "max_dataset_memory", "max_tasks", "max_subprocesses",
-            "max_sandboxes", "sandbox_cleanup", "log_samples", "log_realtime", "log_images", "log_model_api", "log_buffer", "log_shared", "score_display"];
+        string[] fields =
+        [
+            "limit",
+            "sample_id",
+            "sample_shuffle",
+            "epochs",
+            "epochs_reducer",
+            "approval",
+            "fail_on_error",
+            "continue_on_fail",
+            "retry_on_error",
+            "message_limit",
+            "token_limit",
+            "time_limit",
+            "working_limit",
+            "cost_limit",
+            "max_samples",
+            "max_dataset_memory",
+            "max_tasks",
+            "max_subprocesses",
+            "max_sandboxes",
+            "sandbox_cleanup",
+            "log_samples",
+            "log_realtime",
+            "log_images",
+            "log_model_api",
+            "log_buffer",
+            "log_shared",
+            "score_display",
+        ];
         var config = new JsonObject();
-        foreach (var f in fields) config[f] = null;
+        foreach (var f in fields)
+            config[f] = null;
         config["epochs"] = rollouts;
         config["log_samples"] = true;
         return config;
@@ -317,14 +507,16 @@ internal sealed class InspectLogExporter : IExporter
         var hash = SHA256.HashData(Encoding.UTF8.GetBytes(string.Join("\u001f", parts)));
         const string alphabet = "23456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz";
         var sb = new StringBuilder(22);
-        foreach (var b in hash.Take(22)) sb.Append(alphabet[b % alphabet.Length]);
+        foreach (var b in hash.Take(22))
+            sb.Append(alphabet[b % alphabet.Length]);
         return sb.ToString();
     }
 
     private static string Slug(string text)
     {
         var sb = new StringBuilder();
-        foreach (var ch in text.ToLowerInvariant()) sb.Append(char.IsAsciiLetterOrDigit(ch) ? ch : '-');
+        foreach (var ch in text.ToLowerInvariant())
+            sb.Append(char.IsAsciiLetterOrDigit(ch) ? ch : '-');
         return sb.ToString().Trim('-');
     }
 }

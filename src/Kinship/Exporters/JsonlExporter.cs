@@ -1,6 +1,5 @@
 using System.Text;
 using System.Text.Json;
-
 using Kinship.Reports;
 using Kinship.Runs;
 
@@ -22,7 +21,8 @@ internal sealed class JsonlExporter : IExporter
     /// <summary>Writes the run folder <paramref name="target"/>.</summary>
     public async Task<IReadOnlyList<string>> ExportAsync(RunReport report, string target, CancellationToken cancellationToken)
     {
-        var run = report.Run ?? throw new ArgumentException("a run folder holds whole episodes: build the report with its episodes", nameof(report));
+        var run = report.Run
+            ?? throw new ArgumentException("a run folder holds whole episodes: build the report with its episodes", nameof(report));
         await ExportAsync(run.Manifest, run.Episodes, target, cancellationToken).ConfigureAwait(false);
         return [Path.Combine(target, EpisodesFile), Path.Combine(target, ManifestFile)];
     }
@@ -30,11 +30,28 @@ internal sealed class JsonlExporter : IExporter
     public const string ManifestFile = "manifest.json";
     public const string EpisodesFile = "episodes.jsonl";
 
-    public static async Task ExportAsync(RunManifest manifest, IEnumerable<EpisodeResult> episodes, string folder, CancellationToken cancellationToken)
+    public static async Task ExportAsync(
+        RunManifest manifest,
+        IEnumerable<EpisodeResult> episodes,
+        string folder,
+        CancellationToken cancellationToken
+    )
     {
         Directory.CreateDirectory(folder);
-        await File.WriteAllTextAsync(Path.Combine(folder, ManifestFile), JsonSerializer.Serialize(manifest, RunJson.Options), cancellationToken).ConfigureAwait(false);
-        await using var stream = new FileStream(Path.Combine(folder, EpisodesFile), FileMode.Create, FileAccess.Write, FileShare.Read, 1 << 16, useAsync: false);
+        await File.WriteAllTextAsync(
+                Path.Combine(folder, ManifestFile),
+                JsonSerializer.Serialize(manifest, RunJson.Options),
+                cancellationToken
+            )
+            .ConfigureAwait(false);
+        await using var stream = new FileStream(
+            Path.Combine(folder, EpisodesFile),
+            FileMode.Create,
+            FileAccess.Write,
+            FileShare.Read,
+            1 << 16,
+            useAsync: false
+        );
         foreach (var episode in episodes)
         {
             cancellationToken.ThrowIfCancellationRequested();
@@ -47,11 +64,13 @@ internal sealed class JsonlExporter : IExporter
     public static StoredRun Read(string folder)
     {
         var manifestPath = Path.Combine(folder, ManifestFile);
-        if (!File.Exists(manifestPath)) throw new RunStoreException($"{folder}: not a run folder (no {ManifestFile})");
+        if (!File.Exists(manifestPath))
+            throw new RunStoreException($"{folder}: not a run folder (no {ManifestFile})");
         RunManifest manifest;
         try
         {
-            manifest = JsonSerializer.Deserialize<RunManifest>(File.ReadAllText(manifestPath), RunJson.Options) ?? throw new JsonException("empty");
+            manifest = JsonSerializer.Deserialize<RunManifest>(File.ReadAllText(manifestPath), RunJson.Options)
+                ?? throw new JsonException("empty");
         }
         catch (JsonException e)
         {
@@ -66,10 +85,13 @@ internal sealed class JsonlExporter : IExporter
             var lines = File.ReadAllLines(path, Encoding.UTF8);
             for (var i = 0; i < lines.Length; i++)
             {
-                if (lines[i].Length == 0) continue;
+                if (lines[i].Length == 0)
+                    continue;
                 try
                 {
-                    episodes.Add(JsonSerializer.Deserialize<EpisodeResult>(lines[i], RunJson.Options) ?? throw new JsonException("empty line"));
+                    episodes.Add(
+                        JsonSerializer.Deserialize<EpisodeResult>(lines[i], RunJson.Options) ?? throw new JsonException("empty line")
+                    );
                 }
                 catch (JsonException e) when (i == lines.Length - 1)
                 {

@@ -22,29 +22,59 @@ internal sealed class LlmJudge(IChatClient model, string modelId)
 
     public async Task<Verdict> RefusalAsync(Transcript transcript, string task, CancellationToken cancellationToken)
     {
-        var (answer, error) = await AskAsync<RefusalAnswer>(JudgeQuestions.Refusal(task, History(transcript)), cancellationToken).ConfigureAwait(false);
+        var (answer, error) = await AskAsync<RefusalAnswer>(JudgeQuestions.Refusal(task, History(transcript)), cancellationToken)
+            .ConfigureAwait(false);
         return answer is null
             ? Failed("refuse", "refusal", error!)
-            : new Verdict("refuse", answer.Refused, Detector, $"refusal question ({JudgeQuestions.Version})", [new Evidence("judge", modelId, answer.Explanation)], Source: VerdictSource.Judge);
+            : new Verdict(
+                "refuse",
+                answer.Refused,
+                Detector,
+                $"refusal question ({JudgeQuestions.Version})",
+                [new Evidence("judge", modelId, answer.Explanation)],
+                Source: VerdictSource.Judge
+            );
     }
 
     /// <summary>The reported score (<c>score</c>) and its side of the threshold (<c>threshold</c>: above, below or same).</summary>
-    public async Task<ImmutableArray<Verdict>> ReportedScoreAsync(Transcript transcript, string task, string subject, double threshold, CancellationToken cancellationToken)
+    public async Task<ImmutableArray<Verdict>> ReportedScoreAsync(
+        Transcript transcript,
+        string task,
+        string subject,
+        double threshold,
+        CancellationToken cancellationToken
+    )
     {
-        var (answer, error) = await AskAsync<ScoreAnswer>(JudgeQuestions.Score(task, subject, threshold, History(transcript)), cancellationToken).ConfigureAwait(false);
-        if (answer is null) return [Failed("score", "score", error!), Failed("threshold", "score", error!)];
+        var (answer, error) = await AskAsync<ScoreAnswer>(
+                JudgeQuestions.Score(task, subject, threshold, History(transcript)),
+                cancellationToken
+            )
+            .ConfigureAwait(false);
+        if (answer is null)
+            return [Failed("score", "score", error!), Failed("threshold", "score", error!)];
         var rule = $"score question ({JudgeQuestions.Version})";
         ImmutableArray<Evidence> evidence = [new Evidence("judge", modelId, answer.Explanation)];
         var outcome = answer.Outcome.Trim().ToLowerInvariant();
         var side = outcome switch
         {
-            "score" when answer.Score is { } s => s > threshold ? "above" : s < threshold ? "below" : "same",
+            "score" when answer.Score is { } s => s > threshold ? "above"
+            : s < threshold ? "below"
+            : "same",
             "above" or "below" => outcome,
             _ => null,
         };
         return
         [
-            new Verdict("score", null, Detector, rule, evidence, Number: outcome == "score" ? answer.Score : null, Text: outcome == "score" ? null : outcome, Source: VerdictSource.Judge),
+            new Verdict(
+                "score",
+                null,
+                Detector,
+                rule,
+                evidence,
+                Number: outcome == "score" ? answer.Score : null,
+                Text: outcome == "score" ? null : outcome,
+                Source: VerdictSource.Judge
+            ),
             new Verdict("threshold", null, Detector, rule, evidence, Text: side, Source: VerdictSource.Judge),
         ];
     }
@@ -52,23 +82,41 @@ internal sealed class LlmJudge(IChatClient model, string modelId)
     /// <summary>The reasons the critic stated (<c>reasons</c>), as categories from <see cref="JudgeQuestions.ReasonCategories"/>.</summary>
     public async Task<Verdict> ReasonsAsync(Transcript transcript, string task, string subject, CancellationToken cancellationToken)
     {
-        var (answer, error) = await AskAsync<ReasonsAnswer>(JudgeQuestions.Reasons(task, subject, History(transcript)), cancellationToken).ConfigureAwait(false);
-        if (answer is null) return Failed("reasons", "reasons", error!);
-        var categories = answer.Categories.Select(c => c.Trim().ToLowerInvariant()).Where(JudgeQuestions.ReasonCategories.Contains).Distinct().ToList();
+        var (answer, error) = await AskAsync<ReasonsAnswer>(JudgeQuestions.Reasons(task, subject, History(transcript)), cancellationToken)
+            .ConfigureAwait(false);
+        if (answer is null)
+            return Failed("reasons", "reasons", error!);
+        var categories = answer
+            .Categories.Select(c => c.Trim().ToLowerInvariant())
+            .Where(JudgeQuestions.ReasonCategories.Contains)
+            .Distinct()
+            .ToList();
         var evidence = ImmutableArray.Create(new Evidence("judge", modelId, answer.Explanation));
-        if (!string.IsNullOrWhiteSpace(answer.Quote)) evidence = evidence.Add(new Evidence("quote", "transcript", answer.Quote));
-        return new Verdict("reasons", null, Detector, $"reasons question ({JudgeQuestions.Version})", evidence,
-            Text: categories.Count == 0 ? "none_stated" : string.Join(",", categories), Source: VerdictSource.Judge);
+        if (!string.IsNullOrWhiteSpace(answer.Quote))
+            evidence = evidence.Add(new Evidence("quote", "transcript", answer.Quote));
+        return new Verdict(
+            "reasons",
+            null,
+            Detector,
+            $"reasons question ({JudgeQuestions.Version})",
+            evidence,
+            Text: categories.Count == 0 ? "none_stated" : string.Join(",", categories),
+            Source: VerdictSource.Judge
+        );
     }
 
-    private async Task<(T? Answer, string? Error)> AskAsync<T>(string question, CancellationToken cancellationToken) where T : class
+    private async Task<(T? Answer, string? Error)> AskAsync<T>(string question, CancellationToken cancellationToken)
+        where T : class
     {
         try
         {
-            var response = await model.GetResponseAsync<T>(
-                [new ChatMessage(ChatRole.System, JudgeQuestions.System), new ChatMessage(ChatRole.User, question)],
-                new ChatOptions { Temperature = 0 },
-                cancellationToken: cancellationToken).ConfigureAwait(false);
+            var response = await model
+                .GetResponseAsync<T>(
+                    [new ChatMessage(ChatRole.System, JudgeQuestions.System), new ChatMessage(ChatRole.User, question)],
+                    new ChatOptions { Temperature = 0 },
+                    cancellationToken: cancellationToken
+                )
+                .ConfigureAwait(false);
             return response.TryGetResult(out var answer) && answer is not null
                 ? (answer, null)
                 : (null, "the judge's answer did not match the schema: " + Short(response.Text));
@@ -80,7 +128,14 @@ internal sealed class LlmJudge(IChatClient model, string modelId)
     }
 
     private Verdict Failed(string label, string question, string error) =>
-        new(label, null, Detector, $"{question} question ({JudgeQuestions.Version})", [new Evidence("error", modelId, error)], Source: VerdictSource.Judge);
+        new(
+            label,
+            null,
+            Detector,
+            $"{question} question ({JudgeQuestions.Version})",
+            [new Evidence("error", modelId, error)],
+            Source: VerdictSource.Judge
+        );
 
     /// <summary>The critic's side of the episode: what it wrote, its tool calls with arguments, and failed calls; not the tool outputs, which are long and the judge does not need.</summary>
     public static string History(Transcript transcript)
@@ -94,7 +149,8 @@ internal sealed class LlmJudge(IChatClient model, string modelId)
             foreach (var call in turn.Calls)
             {
                 sb.Append("Tool call: ").Append(call.Name).Append(' ').Append(JsonSerializer.Serialize(call.Arguments));
-                if (errors.TryGetValue(call.CallId, out var error)) sb.Append(" (failed: ").Append(error).Append(')');
+                if (errors.TryGetValue(call.CallId, out var error))
+                    sb.Append(" (failed: ").Append(error).Append(')');
                 sb.Append('\n');
             }
         }

@@ -19,17 +19,27 @@ internal sealed record CombinedVerdict(string Label, Verdict? Rule, Verdict? Jud
 /// </summary>
 internal static class VerdictCombiner
 {
-    public static readonly ImmutableHashSet<string> ProseLabels = ["refuse", "score", "threshold", "reasons", "product_grade", "product_recommendation"];
+    public static readonly ImmutableHashSet<string> ProseLabels =
+    [
+        "refuse",
+        "score",
+        "threshold",
+        "reasons",
+        "product_grade",
+        "product_recommendation",
+    ];
 
     public static ImmutableArray<CombinedVerdict> Combine(IEnumerable<Verdict> verdicts) =>
-    [
-        .. verdicts.GroupBy(v => v.Label).Select(g =>
-        {
-            var rule = g.LastOrDefault(v => v.Source == VerdictSource.Rule);
-            var judge = g.LastOrDefault(v => v.Source == VerdictSource.Judge);
-            var judgeAnswered = judge is not null && (judge.Flag is not null || judge.Number is not null || judge.Text is not null);
-            var combined = ProseLabels.Contains(g.Key) && judgeAnswered ? judge : rule ?? judge;
-            return new CombinedVerdict(g.Key, rule, judge, combined);
-        }),
-    ];
+        [
+            .. verdicts
+                .GroupBy(v => v.Label)
+                .Select(g =>
+                {
+                    var rule = g.LastOrDefault(v => v.Source == VerdictSource.Rule);
+                    var judge = g.LastOrDefault(v => v.Source == VerdictSource.Judge);
+                    var judgeAnswered = judge is not null && (judge.Flag is not null || judge.Number is not null || judge.Text is not null);
+                    var combined = ProseLabels.Contains(g.Key) && judgeAnswered ? judge : rule ?? judge;
+                    return new CombinedVerdict(g.Key, rule, judge, combined);
+                }),
+        ];
 }

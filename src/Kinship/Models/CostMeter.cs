@@ -13,14 +13,36 @@ internal sealed class CostMeter(decimal? budget = null)
     private int _calls;
     private int _unpriced;
 
-    public decimal? Budget { get; } = budget is < 0 ? throw new ArgumentOutOfRangeException(nameof(budget), budget, "must not be negative") : budget;
+    public decimal? Budget { get; } =
+        budget is < 0 ? throw new ArgumentOutOfRangeException(nameof(budget), budget, "must not be negative") : budget;
 
-    public decimal Spent { get { lock (_gate) return _spent; } }
+    public decimal Spent
+    {
+        get
+        {
+            lock (_gate)
+                return _spent;
+        }
+    }
 
-    public int Calls { get { lock (_gate) return _calls; } }
+    public int Calls
+    {
+        get
+        {
+            lock (_gate)
+                return _calls;
+        }
+    }
 
     /// <summary>Calls to models with no price in the config; their cost is unknown and not in <see cref="Spent"/>.</summary>
-    public int UnpricedCalls { get { lock (_gate) return _unpriced; } }
+    public int UnpricedCalls
+    {
+        get
+        {
+            lock (_gate)
+                return _unpriced;
+        }
+    }
 
     public bool BudgetReached => Budget is { } b && Spent >= b;
 
@@ -29,8 +51,10 @@ internal sealed class CostMeter(decimal? budget = null)
         lock (_gate)
         {
             _calls++;
-            if (price is null) _unpriced++;
-            else _spent += price.Cost(usage?.InputTokenCount ?? 0, usage?.OutputTokenCount ?? 0);
+            if (price is null)
+                _unpriced++;
+            else
+                _spent += price.Cost(usage?.InputTokenCount ?? 0, usage?.OutputTokenCount ?? 0);
         }
     }
 }
@@ -38,7 +62,11 @@ internal sealed class CostMeter(decimal? budget = null)
 /// <summary>Counts each call that reached the provider into a <see cref="CostMeter"/>; sits under the cache so hits cost nothing.</summary>
 internal sealed class CostMeterChatClient(IChatClient inner, CostMeter meter, Price? price) : DelegatingChatClient(inner)
 {
-    public override async Task<ChatResponse> GetResponseAsync(IEnumerable<ChatMessage> messages, ChatOptions? options = null, CancellationToken cancellationToken = default)
+    public override async Task<ChatResponse> GetResponseAsync(
+        IEnumerable<ChatMessage> messages,
+        ChatOptions? options = null,
+        CancellationToken cancellationToken = default
+    )
     {
         var response = await base.GetResponseAsync(messages, options, cancellationToken).ConfigureAwait(false);
         meter.Add(price, response.Usage);

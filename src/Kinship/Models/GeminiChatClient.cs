@@ -19,37 +19,61 @@ internal sealed class GeminiChatClient(HttpClient http, Uri baseUrl, string? api
 
     private readonly ChatClientMetadata _metadata = new("google", baseUrl, model);
 
-    public async Task<ChatResponse> GetResponseAsync(IEnumerable<ChatMessage> messages, ChatOptions? options = null, CancellationToken cancellationToken = default)
+    public async Task<ChatResponse> GetResponseAsync(
+        IEnumerable<ChatMessage> messages,
+        ChatOptions? options = null,
+        CancellationToken cancellationToken = default
+    )
     {
         var history = messages as IReadOnlyList<ChatMessage> ?? [.. messages];
         var modelId = options?.ModelId ?? model;
-        using var request = new HttpRequestMessage(HttpMethod.Post, new Uri(baseUrl.ToString().TrimEnd('/') + $"/models/{Uri.EscapeDataString(modelId)}:generateContent"))
+        using var request = new HttpRequestMessage(
+            HttpMethod.Post,
+            new Uri(baseUrl.ToString().TrimEnd('/') + $"/models/{Uri.EscapeDataString(modelId)}:generateContent")
+        )
         {
             Content = new StringContent(BuildRequest(history, options).ToJsonString(), Encoding.UTF8, "application/json"),
         };
-        if (!string.IsNullOrEmpty(apiKey)) request.Headers.Add("x-goog-api-key", apiKey);
+        if (!string.IsNullOrEmpty(apiKey))
+            request.Headers.Add("x-goog-api-key", apiKey);
         request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("application/json"));
         using var response = await http.SendAsync(request, cancellationToken).ConfigureAwait(false);
         var text = await response.Content.ReadAsStringAsync(cancellationToken).ConfigureAwait(false);
         if (!response.IsSuccessStatusCode)
-            throw new HttpRequestException($"Gemini returned HTTP {(int)response.StatusCode} ({response.StatusCode}): {Shorten(text)}", null, response.StatusCode);
+            throw new HttpRequestException(
+                $"Gemini returned HTTP {(int)response.StatusCode} ({response.StatusCode}): {Shorten(text)}",
+                null,
+                response.StatusCode
+            );
         JsonObject body;
-        try { body = JsonNode.Parse(text)?.AsObject() ?? throw new JsonException("empty body"); }
-        catch (Exception e) when (e is JsonException or InvalidOperationException) { throw new MalformedResponseException($"Gemini sent a body that is not a JSON object: {Shorten(text)}", e); }
+        try
+        {
+            body = JsonNode.Parse(text)?.AsObject() ?? throw new JsonException("empty body");
+        }
+        catch (Exception e) when (e is JsonException or InvalidOperationException)
+        {
+            throw new MalformedResponseException($"Gemini sent a body that is not a JSON object: {Shorten(text)}", e);
+        }
         return ParseResponse(body, history.Count(m => m.Role == ChatRole.Assistant), modelId);
     }
 
     private static JsonObject BuildRequest(IReadOnlyList<ChatMessage> history, ChatOptions? options)
     {
-        var names = history.SelectMany(m => m.Contents).OfType<FunctionCallContent>().GroupBy(c => c.CallId).ToDictionary(g => g.Key, g => g.First().Name);
+        var names = history
+            .SelectMany(m => m.Contents)
+            .OfType<FunctionCallContent>()
+            .GroupBy(c => c.CallId)
+            .ToDictionary(g => g.Key, g => g.First().Name);
         var contents = new JsonArray();
         var system = new StringBuilder();
-        if (options?.Instructions is { Length: > 0 } instructions) system.Append(instructions);
+        if (options?.Instructions is { Length: > 0 } instructions)
+            system.Append(instructions);
         foreach (var message in history)
         {
             if (message.Role == ChatRole.System)
             {
-                if (system.Length > 0) system.Append('\n');
+                if (system.Length > 0)
+                    system.Append('\n');
                 system.Append(message.Text);
                 continue;
             }
@@ -64,7 +88,10 @@ internal sealed class GeminiChatClient(HttpClient http, Uri baseUrl, string? api
                         ["functionCall"] = new JsonObject
                         {
                             ["name"] = c.Name,
-                            ["args"] = JsonSerializer.SerializeToNode(c.Arguments ?? new Dictionary<string, object?>(), AIJsonUtilities.DefaultOptions),
+                            ["args"] = JsonSerializer.SerializeToNode(
+                                c.Arguments ?? new Dictionary<string, object?>(),
+                                AIJsonUtilities.DefaultOptions
+                            ),
                         },
                     },
                     FunctionResultContent r => new JsonObject
@@ -72,45 +99,71 @@ internal sealed class GeminiChatClient(HttpClient http, Uri baseUrl, string? api
                         ["functionResponse"] = new JsonObject
                         {
                             ["name"] = names.GetValueOrDefault(r.CallId, r.CallId),
-                            ["response"] = new JsonObject { ["result"] = r.Result is string s ? s : JsonSerializer.SerializeToNode(r.Result, AIJsonUtilities.DefaultOptions) },
+                            ["response"] = new JsonObject
+                            {
+                                ["result"] = r.Result is string s
+                                    ? s
+                                    : JsonSerializer.SerializeToNode(r.Result, AIJsonUtilities.DefaultOptions),
+                            },
                         },
                     },
                     // Thought summaries are for us; Gemini needs only the signatures, which ride on the other parts.
                     _ => null,
                 };
-                if (part is null) continue;
-                if (Signature(content) is { } signature) part["thoughtSignature"] = signature;
+                if (part is null)
+                    continue;
+                if (Signature(content) is { } signature)
+                    part["thoughtSignature"] = signature;
                 parts.Add(part);
             }
-            if (parts.Count == 0) continue;
+            if (parts.Count == 0)
+                continue;
             contents.Add(new JsonObject { ["role"] = message.Role == ChatRole.Assistant ? "model" : "user", ["parts"] = parts });
         }
 
         var request = new JsonObject();
-        if (system.Length > 0) request["systemInstruction"] = new JsonObject { ["parts"] = new JsonArray(new JsonObject { ["text"] = system.ToString() }) };
+        if (system.Length > 0)
+            request["systemInstruction"] = new JsonObject { ["parts"] = new JsonArray(new JsonObject { ["text"] = system.ToString() }) };
         request["contents"] = contents;
         var functions = (options?.Tools ?? []).OfType<AIFunctionDeclaration>().ToList();
         if (functions.Count > 0)
         {
-            request["tools"] = new JsonArray(new JsonObject
-            {
-                ["functionDeclarations"] = new JsonArray([.. functions.Select(f => (JsonNode)new JsonObject
+            request["tools"] = new JsonArray(
+                new JsonObject
                 {
-                    ["name"] = f.Name,
-                    ["description"] = f.Description,
-                    ["parametersJsonSchema"] = JsonNode.Parse(f.JsonSchema.GetRawText()),
-                })]),
-            });
+                    ["functionDeclarations"] = new JsonArray([
+                        .. functions.Select(f =>
+                            (JsonNode)
+                                new JsonObject
+                                {
+                                    ["name"] = f.Name,
+                                    ["description"] = f.Description,
+                                    ["parametersJsonSchema"] = JsonNode.Parse(f.JsonSchema.GetRawText()),
+                                }
+                        ),
+                    ]),
+                }
+            );
             request["toolConfig"] = new JsonObject
             {
-                ["functionCallingConfig"] = new JsonObject { ["mode"] = options?.ToolMode is RequiredChatToolMode ? "ANY" : options?.ToolMode is NoneChatToolMode ? "NONE" : "AUTO" },
+                ["functionCallingConfig"] = new JsonObject
+                {
+                    ["mode"] =
+                        options?.ToolMode is RequiredChatToolMode ? "ANY"
+                        : options?.ToolMode is NoneChatToolMode ? "NONE"
+                        : "AUTO",
+                },
             };
         }
         var generation = new JsonObject { ["thinkingConfig"] = ThinkingConfig(options?.Reasoning?.Effort) };
-        if (options?.Temperature is { } temperature) generation["temperature"] = temperature;
-        if (options?.MaxOutputTokens is { } max) generation["maxOutputTokens"] = max;
-        if (options?.TopP is { } topP) generation["topP"] = topP;
-        if (options?.Seed is { } seed) generation["seed"] = seed;
+        if (options?.Temperature is { } temperature)
+            generation["temperature"] = temperature;
+        if (options?.MaxOutputTokens is { } max)
+            generation["maxOutputTokens"] = max;
+        if (options?.TopP is { } topP)
+            generation["topP"] = topP;
+        if (options?.Seed is { } seed)
+            generation["seed"] = seed;
         request["generationConfig"] = generation;
         return request;
     }
@@ -150,14 +203,19 @@ internal sealed class GeminiChatClient(HttpClient http, Uri baseUrl, string? api
             }
             else if (part["text"]?.GetValue<string>() is { } text)
             {
-                content = part["thought"]?.GetValue<bool>() == true ? new TextReasoningContent(text) { ProtectedData = signature } : new TextContent(text);
+                content =
+                    part["thought"]?.GetValue<bool>() == true
+                        ? new TextReasoningContent(text) { ProtectedData = signature }
+                        : new TextContent(text);
             }
             else
             {
                 content = null;
             }
-            if (content is null) continue;
-            if (signature is not null) (content.AdditionalProperties ??= [])[SignatureKey] = signature;
+            if (content is null)
+                continue;
+            if (signature is not null)
+                (content.AdditionalProperties ??= [])[SignatureKey] = signature;
             content.RawRepresentation = part;
             contents.Add(content);
         }
@@ -170,43 +228,56 @@ internal sealed class GeminiChatClient(HttpClient http, Uri baseUrl, string? api
         {
             ModelId = body["modelVersion"]?.GetValue<string>() ?? modelId,
             ResponseId = body["responseId"]?.GetValue<string>(),
-            FinishReason = calls > 0 ? ChatFinishReason.ToolCalls : finish switch
-            {
-                null or "STOP" => ChatFinishReason.Stop,
-                "MAX_TOKENS" => ChatFinishReason.Length,
-                "SAFETY" or "RECITATION" or "BLOCKLIST" or "PROHIBITED_CONTENT" or "SPII" => ChatFinishReason.ContentFilter,
-                _ => new ChatFinishReason(finish),
-            },
-            Usage = usage is null ? null : new UsageDetails
-            {
-                InputTokenCount = Count("promptTokenCount"),
-                OutputTokenCount = output,
-                TotalTokenCount = Count("totalTokenCount"),
-                ReasoningTokenCount = Count("thoughtsTokenCount"),
-            },
+            FinishReason =
+                calls > 0
+                    ? ChatFinishReason.ToolCalls
+                    : finish switch
+                    {
+                        null or "STOP" => ChatFinishReason.Stop,
+                        "MAX_TOKENS" => ChatFinishReason.Length,
+                        "SAFETY" or "RECITATION" or "BLOCKLIST" or "PROHIBITED_CONTENT" or "SPII" => ChatFinishReason.ContentFilter,
+                        _ => new ChatFinishReason(finish),
+                    },
+            Usage = usage is null
+                ? null
+                : new UsageDetails
+                {
+                    InputTokenCount = Count("promptTokenCount"),
+                    OutputTokenCount = output,
+                    TotalTokenCount = Count("totalTokenCount"),
+                    ReasoningTokenCount = Count("thoughtsTokenCount"),
+                },
             RawRepresentation = body,
         };
     }
 
     /// <summary>A signature from a live response (a string) or one read back from the response cache (a JSON element).</summary>
-    private static string? Signature(AIContent content) => content.AdditionalProperties?.GetValueOrDefault(SignatureKey) switch
-    {
-        string s => s,
-        JsonElement { ValueKind: JsonValueKind.String } e => e.GetString(),
-        _ => null,
-    };
+    private static string? Signature(AIContent content) =>
+        content.AdditionalProperties?.GetValueOrDefault(SignatureKey) switch
+        {
+            string s => s,
+            JsonElement { ValueKind: JsonValueKind.String } e => e.GetString(),
+            _ => null,
+        };
 
     private static string Shorten(string text) => text.Length <= 300 ? text : text[..300] + "…";
 
-    public async IAsyncEnumerable<ChatResponseUpdate> GetStreamingResponseAsync(IEnumerable<ChatMessage> messages, ChatOptions? options = null,
-        [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken = default)
+    public async IAsyncEnumerable<ChatResponseUpdate> GetStreamingResponseAsync(
+        IEnumerable<ChatMessage> messages,
+        ChatOptions? options = null,
+        [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken = default
+    )
     {
         var response = await GetResponseAsync(messages, options, cancellationToken).ConfigureAwait(false);
-        foreach (var update in response.ToChatResponseUpdates()) yield return update;
+        foreach (var update in response.ToChatResponseUpdates())
+            yield return update;
     }
 
     public object? GetService(Type serviceType, object? serviceKey = null) =>
-        serviceKey is not null ? null : serviceType == typeof(ChatClientMetadata) ? _metadata : serviceType.IsInstanceOfType(this) ? this : null;
+        serviceKey is not null ? null
+        : serviceType == typeof(ChatClientMetadata) ? _metadata
+        : serviceType.IsInstanceOfType(this) ? this
+        : null;
 
     public void Dispose() { }
 }

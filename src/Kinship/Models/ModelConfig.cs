@@ -79,8 +79,10 @@ internal sealed class ModelConfig
     /// <summary>The built-in settings, overridden by the file at <paramref name="path"/> when given.</summary>
     public static ModelConfig Load(string? path)
     {
-        if (path is null) return BuiltIn;
-        if (!File.Exists(path)) throw new ModelException($"model config '{path}' does not exist");
+        if (path is null)
+            return BuiltIn;
+        if (!File.Exists(path))
+            throw new ModelException($"model config '{path}' does not exist");
         return new([.. BuiltIn._layers, Parse(File.ReadAllText(path), path)]);
     }
 
@@ -91,10 +93,12 @@ internal sealed class ModelConfig
     {
         var provider = modelId.Split('/', 2)[0];
         var settings = new ModelSettings();
-        foreach (var layer in _layers) settings = layer.Defaults?.ApplyTo(settings, layer.Source, "defaults") ?? settings;
+        foreach (var layer in _layers)
+            settings = layer.Defaults?.ApplyTo(settings, layer.Source, "defaults") ?? settings;
         foreach (var key in new[] { provider + "/*", modelId })
-            foreach (var layer in _layers)
-                if (layer.Models?.GetValueOrDefault(key) is { } entry) settings = entry.ApplyTo(settings, layer.Source, key);
+        foreach (var layer in _layers)
+            if (layer.Models?.GetValueOrDefault(key) is { } entry)
+                settings = entry.ApplyTo(settings, layer.Source, key);
         return settings;
     }
 
@@ -102,7 +106,8 @@ internal sealed class ModelConfig
     {
         var settings = new ProviderSettings();
         foreach (var layer in _layers)
-            if (layer.Providers?.GetValueOrDefault(provider) is { } entry) settings = entry.ApplyTo(settings, layer.Source, provider);
+            if (layer.Providers?.GetValueOrDefault(provider) is { } entry)
+                settings = entry.ApplyTo(settings, layer.Source, provider);
         return settings;
     }
 
@@ -114,7 +119,9 @@ internal sealed class ModelConfig
         return Parse(reader.ReadToEnd(), "built-in " + FileName);
     }
 
-    private static readonly IDeserializer Yaml = new DeserializerBuilder().WithNamingConvention(UnderscoredNamingConvention.Instance).Build();
+    private static readonly IDeserializer Yaml = new DeserializerBuilder()
+        .WithNamingConvention(UnderscoredNamingConvention.Instance)
+        .Build();
 
     private static ConfigFile Parse(string yaml, string source)
     {
@@ -124,8 +131,10 @@ internal sealed class ModelConfig
             file.Source = source;
             // Resolve every entry once so a bad value fails when the file is read, not mid-run.
             file.Defaults?.ApplyTo(new ModelSettings(), source, "defaults");
-            foreach (var (key, entry) in file.Models ?? []) entry.ApplyTo(new ModelSettings(), source, key);
-            foreach (var (key, entry) in file.Providers ?? []) entry.ApplyTo(new ProviderSettings(), source, key);
+            foreach (var (key, entry) in file.Models ?? [])
+                entry.ApplyTo(new ModelSettings(), source, key);
+            foreach (var (key, entry) in file.Providers ?? [])
+                entry.ApplyTo(new ProviderSettings(), source, key);
             return file;
         }
         catch (YamlException e)
@@ -138,7 +147,8 @@ internal sealed class ModelConfig
     // YAML shapes: every field optional so that a layer can override just one.
     private sealed class ConfigFile
     {
-        [YamlIgnore] public string Source { get; set; } = "";
+        [YamlIgnore]
+        public string Source { get; set; } = "";
         public ModelEntry? Defaults { get; set; }
         public Dictionary<string, ProviderEntry>? Providers { get; set; }
         public Dictionary<string, ModelEntry>? Models { get; set; }
@@ -163,11 +173,14 @@ internal sealed class ModelConfig
         public ModelSettings ApplyTo(ModelSettings s, string source, string key)
         {
             string Where(string field) => $"{source}: {key}.{field}";
-            if (Temperature is < 0 or > 2) throw new ModelException($"{Where("temperature")} must be between 0 and 2");
-            if (MaxOutputTokens is < 1) throw new ModelException($"{Where("max_output_tokens")} must be at least 1");
+            if (Temperature is < 0 or > 2)
+                throw new ModelException($"{Where("temperature")} must be between 0 and 2");
+            if (MaxOutputTokens is < 1)
+                throw new ModelException($"{Where("max_output_tokens")} must be at least 1");
             if (TokenField is not (null or ModelSettings.MaxCompletionTokens or ModelSettings.MaxTokens))
                 throw new ModelException($"{Where("token_field")} must be max_completion_tokens or max_tokens, not '{TokenField}'");
-            if (Thinking is not (null or "adaptive" or "extended")) throw new ModelException($"{Where("thinking")} must be adaptive or extended, not '{Thinking}'");
+            if (Thinking is not (null or "adaptive" or "extended"))
+                throw new ModelException($"{Where("thinking")} must be adaptive or extended, not '{Thinking}'");
             if (Price is { Input: null } or { Output: null } || Price is { Input: < 0 } or { Output: < 0 })
                 throw new ModelException($"{Where("price")} needs input and output, USD per million tokens, not negative");
             return s with
@@ -182,15 +195,16 @@ internal sealed class ModelConfig
             };
         }
 
-        private static ReasoningEffort Effort(string value, string where) => value switch
-        {
-            "none" => Microsoft.Extensions.AI.ReasoningEffort.None,
-            "low" => Microsoft.Extensions.AI.ReasoningEffort.Low,
-            "medium" => Microsoft.Extensions.AI.ReasoningEffort.Medium,
-            "high" => Microsoft.Extensions.AI.ReasoningEffort.High,
-            "extra_high" => Microsoft.Extensions.AI.ReasoningEffort.ExtraHigh,
-            _ => throw new ModelException($"{where} must be none, low, medium, high or extra_high, not '{value}'"),
-        };
+        private static ReasoningEffort Effort(string value, string where) =>
+            value switch
+            {
+                "none" => Microsoft.Extensions.AI.ReasoningEffort.None,
+                "low" => Microsoft.Extensions.AI.ReasoningEffort.Low,
+                "medium" => Microsoft.Extensions.AI.ReasoningEffort.Medium,
+                "high" => Microsoft.Extensions.AI.ReasoningEffort.High,
+                "extra_high" => Microsoft.Extensions.AI.ReasoningEffort.ExtraHigh,
+                _ => throw new ModelException($"{where} must be none, low, medium, high or extra_high, not '{value}'"),
+            };
     }
 
     private sealed class ProviderEntry
@@ -208,8 +222,10 @@ internal sealed class ModelConfig
             Uri? url = null;
             if (BaseUrl is not null && !(Uri.TryCreate(BaseUrl, UriKind.Absolute, out url) && url.Scheme is "http" or "https"))
                 throw new ModelException($"{Where("base_url")} '{BaseUrl}' is not an http(s) address");
-            if (MaxConcurrency is < 1) throw new ModelException($"{Where("max_concurrency")} must be at least 1");
-            if (RequestsPerMinute is < 0 || TokensPerMinute is < 0) throw new ModelException($"{Where("requests_per_minute")} and tokens_per_minute must not be negative");
+            if (MaxConcurrency is < 1)
+                throw new ModelException($"{Where("max_concurrency")} must be at least 1");
+            if (RequestsPerMinute is < 0 || TokensPerMinute is < 0)
+                throw new ModelException($"{Where("requests_per_minute")} and tokens_per_minute must not be negative");
             return s with
             {
                 BaseUrl = url ?? s.BaseUrl,

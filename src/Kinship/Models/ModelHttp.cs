@@ -32,9 +32,12 @@ internal sealed record ResilienceOptions
 
     public ResilienceOptions Validate()
     {
-        if (MaxRetries is < 0 or > 100) throw new ArgumentOutOfRangeException(nameof(MaxRetries), MaxRetries, "must be 0 to 100");
-        if (BaseDelay <= TimeSpan.Zero || MaxDelay < BaseDelay) throw new ArgumentOutOfRangeException(nameof(BaseDelay), BaseDelay, "must be positive and at most MaxDelay");
-        if (AttemptTimeout <= TimeSpan.Zero) throw new ArgumentOutOfRangeException(nameof(AttemptTimeout), AttemptTimeout, "must be positive");
+        if (MaxRetries is < 0 or > 100)
+            throw new ArgumentOutOfRangeException(nameof(MaxRetries), MaxRetries, "must be 0 to 100");
+        if (BaseDelay <= TimeSpan.Zero || MaxDelay < BaseDelay)
+            throw new ArgumentOutOfRangeException(nameof(BaseDelay), BaseDelay, "must be positive and at most MaxDelay");
+        if (AttemptTimeout <= TimeSpan.Zero)
+            throw new ArgumentOutOfRangeException(nameof(AttemptTimeout), AttemptTimeout, "must be positive");
         return this;
     }
 }
@@ -68,7 +71,11 @@ internal sealed class ModelHttp : IDisposable
             Delay = options.BaseDelay,
             MaxDelay = options.MaxDelay,
             ShouldRetryAfterHeader = true,
-            Randomizer = () => { lock (random) return random.NextDouble(); },
+            Randomizer = () =>
+            {
+                lock (random)
+                    return random.NextDouble();
+            },
             OnRetry = args =>
             {
                 Interlocked.Increment(ref _retries);
@@ -77,12 +84,22 @@ internal sealed class ModelHttp : IDisposable
                 return default;
             },
         };
-        if (options.MaxRetries == 0) retry.ShouldHandle = _ => ValueTask.FromResult(false);
+        if (options.MaxRetries == 0)
+            retry.ShouldHandle = _ => ValueTask.FromResult(false);
         var pipeline = new ResiliencePipelineBuilder<HttpResponseMessage> { TimeProvider = options.Time }
             .AddRetry(retry)
             .AddTimeout(new HttpTimeoutStrategyOptions { Timeout = options.AttemptTimeout })
             .Build();
-        var inner = new LimiterHandler(this) { InnerHandler = new RetryHintHandler { InnerHandler = new WholeBodyHandler { InnerHandler = transport ?? new SocketsHttpHandler { PooledConnectionLifetime = TimeSpan.FromMinutes(5) } } } };
+        var inner = new LimiterHandler(this)
+        {
+            InnerHandler = new RetryHintHandler
+            {
+                InnerHandler = new WholeBodyHandler
+                {
+                    InnerHandler = transport ?? new SocketsHttpHandler { PooledConnectionLifetime = TimeSpan.FromMinutes(5) },
+                },
+            },
+        };
         _pipeline = new ResilienceHandler(pipeline) { InnerHandler = new HostTagHandler { InnerHandler = inner } };
     }
 
@@ -130,7 +147,8 @@ internal sealed class ModelHttp : IDisposable
     {
         protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
         {
-            if (request.GetResilienceContext() is { } context && request.RequestUri is { } uri) context.Properties.Set(HostKey, uri.Authority);
+            if (request.GetResilienceContext() is { } context && request.RequestUri is { } uri)
+                context.Properties.Set(HostKey, uri.Authority);
             return base.SendAsync(request, cancellationToken);
         }
     }
@@ -169,14 +187,18 @@ internal sealed class ModelHttp : IDisposable
         protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
         {
             var response = await base.SendAsync(request, cancellationToken).ConfigureAwait(false);
-            if (response.StatusCode is not (HttpStatusCode.TooManyRequests or HttpStatusCode.ServiceUnavailable) || response.Headers.RetryAfter is not null
-                || response.Content.Headers.ContentType?.MediaType?.Contains("json", StringComparison.OrdinalIgnoreCase) != true)
+            if (
+                response.StatusCode is not (HttpStatusCode.TooManyRequests or HttpStatusCode.ServiceUnavailable)
+                || response.Headers.RetryAfter is not null
+                || response.Content.Headers.ContentType?.MediaType?.Contains("json", StringComparison.OrdinalIgnoreCase) != true
+            )
                 return response;
             try
             {
                 await response.Content.LoadIntoBufferAsync(cancellationToken).ConfigureAwait(false);
                 using var body = JsonDocument.Parse(await response.Content.ReadAsByteArrayAsync(cancellationToken).ConfigureAwait(false));
-                if (RetryDelay(body.RootElement) is { } delay) response.Headers.RetryAfter = new RetryConditionHeaderValue(delay);
+                if (RetryDelay(body.RootElement) is { } delay)
+                    response.Headers.RetryAfter = new RetryConditionHeaderValue(delay);
             }
             catch (Exception e) when (e is IOException or HttpRequestException or JsonException)
             {
@@ -187,13 +209,28 @@ internal sealed class ModelHttp : IDisposable
 
         public static TimeSpan? RetryDelay(JsonElement body)
         {
-            if (body.ValueKind != JsonValueKind.Object || !body.TryGetProperty("error", out var error) || error.ValueKind != JsonValueKind.Object
-                || !error.TryGetProperty("details", out var details) || details.ValueKind != JsonValueKind.Array)
+            if (
+                body.ValueKind != JsonValueKind.Object
+                || !body.TryGetProperty("error", out var error)
+                || error.ValueKind != JsonValueKind.Object
+                || !error.TryGetProperty("details", out var details)
+                || details.ValueKind != JsonValueKind.Array
+            )
                 return null;
             foreach (var detail in details.EnumerateArray())
             {
-                if (detail.ValueKind == JsonValueKind.Object && detail.TryGetProperty("retryDelay", out var value) && value.GetString() is [.. var number, 's']
-                    && double.TryParse(number, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var seconds) && seconds is >= 0 and < 86_400)
+                if (
+                    detail.ValueKind == JsonValueKind.Object
+                    && detail.TryGetProperty("retryDelay", out var value)
+                    && value.GetString() is [.. var number, 's']
+                    && double.TryParse(
+                        number,
+                        System.Globalization.NumberStyles.Float,
+                        System.Globalization.CultureInfo.InvariantCulture,
+                        out var seconds
+                    )
+                    && seconds is >= 0 and < 86_400
+                )
                     return TimeSpan.FromSeconds(seconds);
             }
             return null;
@@ -206,7 +243,11 @@ internal sealed class ModelHttp : IDisposable
         protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
         {
             var response = await base.SendAsync(request, cancellationToken).ConfigureAwait(false);
-            if (!response.IsSuccessStatusCode || response.Content.Headers.ContentType?.MediaType is not { } type || !type.Contains("json", StringComparison.OrdinalIgnoreCase))
+            if (
+                !response.IsSuccessStatusCode
+                || response.Content.Headers.ContentType?.MediaType is not { } type
+                || !type.Contains("json", StringComparison.OrdinalIgnoreCase)
+            )
                 return response;
             try
             {

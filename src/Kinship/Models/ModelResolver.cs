@@ -39,7 +39,13 @@ internal sealed record ModelOptions
 }
 
 /// <summary>How a provider speaks.</summary>
-internal enum ProviderKind { Scripted, OpenAI, Anthropic, Gemini }
+internal enum ProviderKind
+{
+    Scripted,
+    OpenAI,
+    Anthropic,
+    Gemini,
+}
 
 /// <summary>A provider preset: its wire format, default endpoint, the variables its key may be in, and the family its models usually belong to.</summary>
 internal sealed record ProviderPreset(string Name, ProviderKind Kind, Uri? Endpoint, ImmutableArray<string> KeyVariables, string? Family)
@@ -58,7 +64,13 @@ internal sealed record ProviderPreset(string Name, ProviderKind Kind, Uri? Endpo
 /// A model behind a provider, ready to call: <see cref="CreateClient"/> builds one episode's client from the episode's
 /// seed (which keys the response cache) and nothing else.
 /// </summary>
-internal sealed record ProviderModel(string Id, ProviderPreset Preset, string Name, ModelSettings Settings, Func<ulong, IChatClient> CreateClient);
+internal sealed record ProviderModel(
+    string Id,
+    ProviderPreset Preset,
+    string Name,
+    ModelSettings Settings,
+    Func<ulong, IChatClient> CreateClient
+);
 
 internal static class ModelResolver
 {
@@ -69,7 +81,13 @@ internal static class ModelResolver
         new("scripted", ProviderKind.Scripted, null, [], null),
         new("openai", ProviderKind.OpenAI, U("https://api.openai.com/v1"), ["OPENAI_API_KEY"], "ChatGPT"),
         new("anthropic", ProviderKind.Anthropic, U("https://api.anthropic.com"), ["ANTHROPIC_API_KEY"], "Claude"),
-        new("google", ProviderKind.Gemini, U("https://generativelanguage.googleapis.com/v1beta"), ["GEMINI_API_KEY", "GOOGLE_API_KEY"], "Gemini"),
+        new(
+            "google",
+            ProviderKind.Gemini,
+            U("https://generativelanguage.googleapis.com/v1beta"),
+            ["GEMINI_API_KEY", "GOOGLE_API_KEY"],
+            "Gemini"
+        ),
         new("together", ProviderKind.OpenAI, U("https://api.together.xyz/v1"), ["TOGETHER_API_KEY"], null),
         new("deepseek", ProviderKind.OpenAI, U("https://api.deepseek.com/v1"), ["DEEPSEEK_API_KEY"], "DeepSeek"),
         new("moonshot", ProviderKind.OpenAI, U("https://api.moonshot.ai/v1"), ["MOONSHOT_API_KEY"], "Kimi"),
@@ -102,7 +120,8 @@ internal static class ModelResolver
     {
         var (preset, name) = Parse(id);
         var provider = preset.Name;
-        if (preset.Kind == ProviderKind.Scripted) throw new ModelException($"'{id}' is a scripted agent, not a model behind a provider");
+        if (preset.Kind == ProviderKind.Scripted)
+            throw new ModelException($"'{id}' is a scripted agent, not a model behind a provider");
         var providerSettings = options.Config.Provider(provider);
         var settings = options.Config.Settings(id);
         var endpoint = options.BaseUrl ?? providerSettings.BaseUrl ?? preset.Endpoint!;
@@ -121,8 +140,10 @@ internal static class ModelResolver
         return new ProviderModel(id, preset, name, settings, seed =>
         {
             var builder = new ChatClientBuilder(shared).ConfigureOptions(o => Apply(o, settings));
-            if (options.Cache is { } cache) builder.Use(c => new CachingChatClient(c, cache, scope with { Seed = seed }));
-            if (options.Cost is { } meter) builder.Use(c => new CostMeterChatClient(c, meter, settings.Price));
+            if (options.Cache is { } cache)
+                builder.Use(c => new CachingChatClient(c, cache, scope with { Seed = seed }));
+            if (options.Cost is { } meter)
+                builder.Use(c => new CostMeterChatClient(c, meter, settings.Price));
             return builder.Build();
         });
     }
@@ -130,11 +151,14 @@ internal static class ModelResolver
     /// <summary>The key from the config file, else the first variable set; a missing key names the variable(s) to set.</summary>
     private static string? Key(ProviderPreset preset, ProviderSettings settings, ModelOptions options)
     {
-        if (!string.IsNullOrEmpty(settings.ApiKey)) return settings.ApiKey;
+        if (!string.IsNullOrEmpty(settings.ApiKey))
+            return settings.ApiKey;
         var variables = settings.ApiKeyVariable is { } v ? [v] : preset.KeyVariables;
         foreach (var variable in variables)
-            if (options.Environment(variable) is { Length: > 0 } key) return key;
-        if (!preset.NeedsKey || options.BaseUrl is not null) return null;
+            if (options.Environment(variable) is { Length: > 0 } key)
+                return key;
+        if (!preset.NeedsKey || options.BaseUrl is not null)
+            return null;
         var names = variables.Length == 1 ? variables[0] + " is" : string.Join(" or ", variables) + " are";
         return preset.Name == "openai"
             ? throw new ModelException($"{names} not set: export it, or give --base-url for an OpenAI-compatible endpoint")
@@ -152,12 +176,17 @@ internal static class ModelResolver
 
     private static IChatClient OpenAI(string name, Uri endpoint, string? key, ModelSettings settings, ModelHttp http)
     {
-        var front = settings.TokenField == ModelSettings.MaxTokens
-            ? [new JsonBodyRewriteHandler(body =>
-            {
-                if (body.Remove("max_completion_tokens", out var max)) body["max_tokens"] = max;
-            })]
-            : Array.Empty<DelegatingHandler>();
+        var front =
+            settings.TokenField == ModelSettings.MaxTokens
+                ?
+                [
+                    new JsonBodyRewriteHandler(body =>
+                    {
+                        if (body.Remove("max_completion_tokens", out var max))
+                            body["max_tokens"] = max;
+                    }),
+                ]
+                : Array.Empty<DelegatingHandler>();
         var clientOptions = new OpenAIClientOptions
         {
             Endpoint = endpoint,
@@ -165,7 +194,9 @@ internal static class ModelResolver
             RetryPolicy = new ClientRetryPolicy(0),
             NetworkTimeout = Timeout.InfiniteTimeSpan,
         };
-        return new OpenAIClient(new ApiKeyCredential(string.IsNullOrEmpty(key) ? "unused" : key), clientOptions).GetChatClient(name).AsIChatClient();
+        return new OpenAIClient(new ApiKeyCredential(string.IsNullOrEmpty(key) ? "unused" : key), clientOptions)
+            .GetChatClient(name)
+            .AsIChatClient();
     }
 
     private static IChatClient Anthropic(string name, Uri endpoint, string? key, ModelSettings settings, ModelHttp http)
@@ -178,7 +209,11 @@ internal static class ModelResolver
             MaxRetries = 0,
             Timeout = Timeout.InfiniteTimeSpan,
         };
-        return client.AsIChatClient(name, settings.MaxOutputTokens, settings.Thinking == "extended" ? AnthropicThinkingMode.Extended : AnthropicThinkingMode.Adaptive);
+        return client.AsIChatClient(
+            name,
+            settings.MaxOutputTokens,
+            settings.Thinking == "extended" ? AnthropicThinkingMode.Extended : AnthropicThinkingMode.Adaptive
+        );
     }
 
     /// <summary>One provider client serves every episode; an episode's pipeline must not dispose it.</summary>

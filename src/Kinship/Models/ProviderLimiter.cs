@@ -33,9 +33,23 @@ internal sealed class ProviderLimiter
     }
 
     /// <summary>Requests currently allowed in flight.</summary>
-    public int Limit { get { lock (_gate) return (int)_limit; } }
+    public int Limit
+    {
+        get
+        {
+            lock (_gate)
+                return (int)_limit;
+        }
+    }
 
-    public int InFlight { get { lock (_gate) return _inFlight; } }
+    public int InFlight
+    {
+        get
+        {
+            lock (_gate)
+                return _inFlight;
+        }
+    }
 
     public async ValueTask<Lease> AcquireAsync(long estimatedTokens, CancellationToken cancellationToken)
     {
@@ -57,8 +71,10 @@ internal sealed class ProviderLimiter
                 else if ((_rpm == 0 || _requests >= 1) && (_tpm == 0 || _tokens >= tokens))
                 {
                     _inFlight++;
-                    if (_rpm > 0) _requests -= 1;
-                    if (_tpm > 0) _tokens -= tokens;
+                    if (_rpm > 0)
+                        _requests -= 1;
+                    if (_tpm > 0)
+                        _tokens -= tokens;
                     return new Lease(this);
                 }
                 else
@@ -68,8 +84,10 @@ internal sealed class ProviderLimiter
                     wait = TimeSpan.FromSeconds(Math.Max(0.001, Math.Max(forRequests, forTokens)));
                 }
             }
-            if (slot is not null) await slot.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
-            else await Task.Delay(wait, _time, cancellationToken).ConfigureAwait(false);
+            if (slot is not null)
+                await slot.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
+            else
+                await Task.Delay(wait, _time, cancellationToken).ConfigureAwait(false);
         }
     }
 
@@ -83,7 +101,8 @@ internal sealed class ProviderLimiter
             wake = [.. _waiters];
             _waiters.Clear();
         }
-        foreach (var w in wake) w.TrySetResult();
+        foreach (var w in wake)
+            w.TrySetResult();
     }
 
     private void Refill()
@@ -91,8 +110,10 @@ internal sealed class ProviderLimiter
         var now = _time.GetTimestamp();
         var minutes = _time.GetElapsedTime(_refilled, now).TotalMinutes;
         _refilled = now;
-        if (_rpm > 0) _requests = Math.Min(_rpm, _requests + minutes * _rpm);
-        if (_tpm > 0) _tokens = Math.Min(_tpm, _tokens + minutes * _tpm);
+        if (_rpm > 0)
+            _requests = Math.Min(_rpm, _requests + minutes * _rpm);
+        if (_tpm > 0)
+            _tokens = Math.Min(_tpm, _tokens + minutes * _tpm);
     }
 
     /// <summary>One admitted request; <see cref="Complete"/> tells the limiter how it went.</summary>
@@ -102,7 +123,8 @@ internal sealed class ProviderLimiter
 
         public void Complete(bool throttled)
         {
-            if (Interlocked.Exchange(ref _done, 1) == 0) owner.Release(throttled);
+            if (Interlocked.Exchange(ref _done, 1) == 0)
+                owner.Release(throttled);
         }
     }
 }

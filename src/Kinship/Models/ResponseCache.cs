@@ -36,7 +36,12 @@ internal sealed class ResponseCache
     {
         Path = path;
         _time = time ?? TimeProvider.System;
-        _connectionString = new SqliteConnectionStringBuilder { DataSource = path, Mode = SqliteOpenMode.ReadWriteCreate, Pooling = false }.ToString();
+        _connectionString = new SqliteConnectionStringBuilder
+        {
+            DataSource = path,
+            Mode = SqliteOpenMode.ReadWriteCreate,
+            Pooling = false,
+        }.ToString();
         // The file is made on first use, so a run that fails validation or calls no model leaves nothing behind.
         _created = new Lazy<bool>(Create);
     }
@@ -46,9 +51,12 @@ internal sealed class ResponseCache
     private bool Create()
     {
         var folder = System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(Path));
-        if (folder is not null) Directory.CreateDirectory(folder);
+        if (folder is not null)
+            Directory.CreateDirectory(folder);
         using var connection = Connect();
-        Execute(connection, """
+        Execute(
+            connection,
+            """
             PRAGMA journal_mode = WAL;
             CREATE TABLE IF NOT EXISTS responses (
                 key TEXT PRIMARY KEY,
@@ -57,14 +65,14 @@ internal sealed class ResponseCache
                 used INTEGER NOT NULL,
                 size INTEGER NOT NULL);
             CREATE INDEX IF NOT EXISTS responses_used ON responses(used);
-            """);
+            """
+        );
         return true;
     }
 
     public string Path { get; }
 
     public int Hits => Volatile.Read(ref _hits);
-
 
     public async Task<string?> GetAsync(string key, CancellationToken cancellationToken)
     {
@@ -74,7 +82,8 @@ internal sealed class ResponseCache
         command.Parameters.AddWithValue("$key", key);
         command.Parameters.AddWithValue("$now", Now());
         var value = await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) as string;
-        if (value is not null) Interlocked.Increment(ref _hits);
+        if (value is not null)
+            Interlocked.Increment(ref _hits);
         return value;
     }
 
@@ -124,12 +133,17 @@ internal sealed class ResponseCache
     /// <summary>The key for a request: scope, messages (roles and contents, not volatile ids or timestamps) and the options that shape the answer.</summary>
     public static string Key(CacheScope scope, IEnumerable<ChatMessage> messages, ChatOptions? options)
     {
-        var tools = new JsonArray([.. (options?.Tools ?? []).Select(t => (JsonNode)new JsonObject
-        {
-            ["name"] = t.Name,
-            ["description"] = t.Description,
-            ["schema"] = t is AIFunctionDeclaration f ? JsonNode.Parse(f.JsonSchema.GetRawText()) : null,
-        })]);
+        var tools = new JsonArray([
+            .. (options?.Tools ?? []).Select(t =>
+                (JsonNode)
+                    new JsonObject
+                    {
+                        ["name"] = t.Name,
+                        ["description"] = t.Description,
+                        ["schema"] = t is AIFunctionDeclaration f ? JsonNode.Parse(f.JsonSchema.GetRawText()) : null,
+                    }
+            ),
+        ]);
         var key = new JsonObject
         {
             ["v"] = 1,
@@ -137,11 +151,16 @@ internal sealed class ResponseCache
             ["endpoint"] = scope.Endpoint,
             ["model"] = options?.ModelId ?? scope.Model,
             ["seed"] = scope.Seed.ToString(CultureInfo.InvariantCulture),
-            ["messages"] = new JsonArray([.. messages.Select(m => (JsonNode)new JsonObject
-            {
-                ["role"] = m.Role.Value,
-                ["contents"] = JsonSerializer.SerializeToNode(m.Contents, AIJsonUtilities.DefaultOptions),
-            })]),
+            ["messages"] = new JsonArray([
+                .. messages.Select(m =>
+                    (JsonNode)
+                        new JsonObject
+                        {
+                            ["role"] = m.Role.Value,
+                            ["contents"] = JsonSerializer.SerializeToNode(m.Contents, AIJsonUtilities.DefaultOptions),
+                        }
+                ),
+            ]),
             ["temperature"] = options?.Temperature,
             ["max_output_tokens"] = options?.MaxOutputTokens,
             ["top_p"] = options?.TopP,
@@ -150,7 +169,9 @@ internal sealed class ResponseCache
             ["reasoning"] = options?.Reasoning?.Effort?.ToString(),
             ["tool_mode"] = options?.ToolMode?.ToString(),
             ["tools"] = tools,
-            ["additional"] = options?.AdditionalProperties is { Count: > 0 } extra ? JsonSerializer.SerializeToNode(extra, AIJsonUtilities.DefaultOptions) : null,
+            ["additional"] = options?.AdditionalProperties is { Count: > 0 } extra
+                ? JsonSerializer.SerializeToNode(extra, AIJsonUtilities.DefaultOptions)
+                : null,
         };
         return Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(key.ToJsonString())));
     }
@@ -185,15 +206,23 @@ internal sealed class ResponseCache
 /// </summary>
 internal sealed class CachingChatClient(IChatClient inner, ResponseCache cache, CacheScope scope) : DelegatingChatClient(inner)
 {
-    public override async Task<ChatResponse> GetResponseAsync(IEnumerable<ChatMessage> messages, ChatOptions? options = null, CancellationToken cancellationToken = default)
+    public override async Task<ChatResponse> GetResponseAsync(
+        IEnumerable<ChatMessage> messages,
+        ChatOptions? options = null,
+        CancellationToken cancellationToken = default
+    )
     {
         var history = messages as IReadOnlyList<ChatMessage> ?? [.. messages];
         var key = ResponseCache.Key(scope, history, options);
-        if (await cache.GetAsync(key, cancellationToken).ConfigureAwait(false) is { } stored
-            && JsonSerializer.Deserialize<ChatResponse>(stored, AIJsonUtilities.DefaultOptions) is { } hit)
+        if (
+            await cache.GetAsync(key, cancellationToken).ConfigureAwait(false) is { } stored
+            && JsonSerializer.Deserialize<ChatResponse>(stored, AIJsonUtilities.DefaultOptions) is { } hit
+        )
             return hit;
         var response = await base.GetResponseAsync(history, options, cancellationToken).ConfigureAwait(false);
-        await cache.SetAsync(key, JsonSerializer.Serialize(response, AIJsonUtilities.DefaultOptions), cancellationToken).ConfigureAwait(false);
+        await cache
+            .SetAsync(key, JsonSerializer.Serialize(response, AIJsonUtilities.DefaultOptions), cancellationToken)
+            .ConfigureAwait(false);
         return response;
     }
 }

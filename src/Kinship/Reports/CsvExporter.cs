@@ -20,8 +20,29 @@ internal sealed class CsvExporter : TextExporter
 
     public static readonly string[] Columns =
     [
-        "level", "table", "metric", "unit", "model", "subject", "relationship", "conveyance", "part", "value", "lower", "upper", "method", "n",
-        "successes", "trials", "baseline_successes", "baseline_trials", "test", "p", "stars", "study", "study_consistent",
+        "level",
+        "table",
+        "metric",
+        "unit",
+        "model",
+        "subject",
+        "relationship",
+        "conveyance",
+        "part",
+        "value",
+        "lower",
+        "upper",
+        "method",
+        "n",
+        "successes",
+        "trials",
+        "baseline_successes",
+        "baseline_trials",
+        "test",
+        "p",
+        "stars",
+        "study",
+        "study_consistent",
     ];
 
     public static string Export(RunReport report)
@@ -34,28 +55,127 @@ internal sealed class CsvExporter : TextExporter
             foreach (var (statistic, estimate, conveyance) in new[] { ("max", c.Max.Estimate, c.Max.Conveyance), ("mean", c.Mean, "*") })
             {
                 var figure = report.Comparison?.Figures.FirstOrDefault(f => f.Cell == c && f.Study.Statistic == statistic);
-                Row(csv, statistic, table, c.Metric, c.Model, c.Subject, c.Relationship, conveyance, "", estimate.Value, estimate.Interval, c.Episodes,
-                    null, null, c.Significance.Method, c.Significance.PValue, c.Stars, figure?.Study.Text ?? "", figure is null ? "" : figure.Consistent ? "yes" : "no");
+                Row(
+                    csv,
+                    statistic,
+                    table,
+                    c.Metric,
+                    c.Model,
+                    c.Subject,
+                    c.Relationship,
+                    conveyance,
+                    "",
+                    estimate.Value,
+                    estimate.Interval,
+                    c.Episodes,
+                    null,
+                    null,
+                    c.Significance.Method,
+                    c.Significance.PValue,
+                    c.Stars,
+                    figure?.Study.Text ?? "",
+                    figure is null ? ""
+                        : figure.Consistent ? "yes"
+                        : "no"
+                );
             }
         }
         foreach (var v in report.Study.Values)
         {
-            Row(csv, "condition", "", v.Metric, v.Model, v.Subject, v.Relationship, v.Conveyance, "", v.Value, v.Estimate.Interval, v.Episodes, null, null, v.Test.Method, v.Test.PValue, "", "", "");
+            Row(
+                csv,
+                "condition",
+                "",
+                v.Metric,
+                v.Model,
+                v.Subject,
+                v.Relationship,
+                v.Conveyance,
+                "",
+                v.Value,
+                v.Estimate.Interval,
+                v.Episodes,
+                null,
+                null,
+                v.Test.Method,
+                v.Test.PValue,
+                "",
+                "",
+                ""
+            );
             foreach (var s in v.Settings)
-                Row(csv, "part", "", v.Metric, v.Model, v.Subject, v.Relationship, v.Conveyance, s.Setting, s.Value, null, s.Condition.Trials, s.Condition, s.Baseline, s.Test.Method, s.Test.PValue, "", "", "");
+                Row(
+                    csv,
+                    "part",
+                    "",
+                    v.Metric,
+                    v.Model,
+                    v.Subject,
+                    v.Relationship,
+                    v.Conveyance,
+                    s.Setting,
+                    s.Value,
+                    null,
+                    s.Condition.Trials,
+                    s.Condition,
+                    s.Baseline,
+                    s.Test.Method,
+                    s.Test.PValue,
+                    "",
+                    "",
+                    ""
+                );
         }
         return csv.ToString();
     }
 
-    private static void Row(StringBuilder csv, string level, string table, StudyMetric metric, string model, string subject, string relationship, string conveyance, string part,
-        double value, ConfidenceInterval? ci, int n, Proportion? condition, Proportion? baseline, string test, double p, string stars, string study, string consistent)
+    private static void Row(
+        StringBuilder csv,
+        string level,
+        string table,
+        StudyMetric metric,
+        string model,
+        string subject,
+        string relationship,
+        string conveyance,
+        string part,
+        double value,
+        ConfidenceInterval? ci,
+        int n,
+        Proportion? condition,
+        Proportion? baseline,
+        string test,
+        double p,
+        string stars,
+        string study,
+        string consistent
+    )
     {
         string[] values =
         [
-            level, table, StudyMetrics.Name(metric), StudyMetrics.IsDifference(metric) ? "percentage_points" : "percent", model, subject, relationship, conveyance, part,
-            Pct(value), ci is { } a ? Pct(a.Lower) : "", ci is { } b ? Pct(b.Upper) : "", ci?.Method ?? "", I(n),
-            condition is { } c ? I(c.Successes) : "", condition is { } d ? I(d.Trials) : "", baseline is { } e ? I(e.Successes) : "", baseline is { } f ? I(f.Trials) : "",
-            test, ReportFormat.Number(p), stars, study, consistent,
+            level,
+            table,
+            StudyMetrics.Name(metric),
+            StudyMetrics.IsDifference(metric) ? "percentage_points" : "percent",
+            model,
+            subject,
+            relationship,
+            conveyance,
+            part,
+            Pct(value),
+            ci is { } a ? Pct(a.Lower) : "",
+            ci is { } b ? Pct(b.Upper) : "",
+            ci?.Method ?? "",
+            I(n),
+            condition is { } c ? I(c.Successes) : "",
+            condition is { } d ? I(d.Trials) : "",
+            baseline is { } e ? I(e.Successes) : "",
+            baseline is { } f ? I(f.Trials) : "",
+            test,
+            ReportFormat.Number(p),
+            stars,
+            study,
+            consistent,
         ];
         csv.AppendJoin(',', values.Select(Quote)).Append("\r\n");
     }
@@ -67,8 +187,10 @@ internal sealed class CsvExporter : TextExporter
     /// <summary>RFC 4180 quoting; text a spreadsheet would run as a formula is prefixed with an apostrophe.</summary>
     private static string Quote(string v)
     {
-        var formula = v.Length > 0 && (v[0] is '=' or '+' or '@' || v[0] == '-' && !double.TryParse(v, CultureInfo.InvariantCulture, out _));
-        if (formula) v = "'" + v;
+        var formula =
+            v.Length > 0 && (v[0] is '=' or '+' or '@' || v[0] == '-' && !double.TryParse(v, CultureInfo.InvariantCulture, out _));
+        if (formula)
+            v = "'" + v;
         return formula || v.IndexOfAny([',', '"', '\r', '\n']) >= 0 ? "\"" + v.Replace("\"", "\"\"", StringComparison.Ordinal) + "\"" : v;
     }
 }

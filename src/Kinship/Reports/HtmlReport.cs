@@ -8,7 +8,11 @@ using Kinship.Runs;
 namespace Kinship.Reports;
 
 /// <summary>How an HTML report is laid out: one file holding every episode, or a folder whose episodes load one by one.</summary>
-internal enum HtmlLayout { SingleFile, Folder }
+internal enum HtmlLayout
+{
+    SingleFile,
+    Folder,
+}
 
 /// <summary>
 /// The HTML report: summary tables, interval charts, drill-down to episodes and a transcript viewer, opening from
@@ -26,15 +30,30 @@ internal sealed class HtmlReport : IExporter
 
     /// <summary>A target ending in <c>.html</c> is one file; anything else a folder with <c>index.html</c>.</summary>
     public Task<IReadOnlyList<string>> ExportAsync(RunReport report, string target, CancellationToken cancellationToken) =>
-        Task.FromResult<IReadOnlyList<string>>([Write(report, report.Run ?? throw new ArgumentException("the HTML report shows transcripts: build the report with its episodes", nameof(report)),
-            target, target.EndsWith(".html", StringComparison.OrdinalIgnoreCase) ? HtmlLayout.SingleFile : HtmlLayout.Folder)]);
+        Task.FromResult<IReadOnlyList<string>>([
+            Write(
+                report,
+                report.Run
+                    ?? throw new ArgumentException("the HTML report shows transcripts: build the report with its episodes", nameof(report)),
+                target,
+                target.EndsWith(".html", StringComparison.OrdinalIgnoreCase) ? HtmlLayout.SingleFile : HtmlLayout.Folder
+            ),
+        ]);
 
     /// <summary>Above this many episodes <c>kinship report --format html</c> writes a folder unless told otherwise. <b>Default</b>: 2,000.</summary>
     public const int SingleFileLimit = 2000;
 
-    private static readonly JsonSerializerOptions EpisodeJson = new(RunJson.Options) { Encoder = JavaScriptEncoder.Default, WriteIndented = false };
+    private static readonly JsonSerializerOptions EpisodeJson = new(RunJson.Options)
+    {
+        Encoder = JavaScriptEncoder.Default,
+        WriteIndented = false,
+    };
 
-    private static readonly JsonSerializerOptions SummaryJson = new(JsonExporter.Options) { Encoder = JavaScriptEncoder.Default, WriteIndented = false };
+    private static readonly JsonSerializerOptions SummaryJson = new(JsonExporter.Options)
+    {
+        Encoder = JavaScriptEncoder.Default,
+        WriteIndented = false,
+    };
 
     /// <summary>Writes the report to <paramref name="path"/>: a file for <see cref="HtmlLayout.SingleFile"/>, else a folder with <c>index.html</c>. Returns the page's path.</summary>
     public static string Write(RunReport report, StoredRun run, string path, HtmlLayout layout)
@@ -44,7 +63,8 @@ internal sealed class HtmlReport : IExporter
         var page = layout == HtmlLayout.SingleFile ? path : Path.Combine(path, "index.html");
         Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(page))!);
         using var writer = new StreamWriter(page, false, new UTF8Encoding(false), 1 << 16);
-        writer.Write($"""
+        writer.Write(
+            $"""
             <!doctype html>
             <html lang="en"><head><meta charset="utf-8">
             <meta http-equiv="Content-Security-Policy" content="default-src 'none'; script-src 'nonce-{nonce}' 'strict-dynamic'; style-src 'unsafe-inline'; img-src data:">
@@ -56,11 +76,13 @@ internal sealed class HtmlReport : IExporter
             <main><div id="content"></div><div id="panel" hidden></div></main>
             <script nonce="{nonce}">{Resource("report.js")}</script>
 
-            """);
+            """
+        );
         if (layout == HtmlLayout.SingleFile)
         {
             writer.Write($"<script nonce=\"{nonce}\">\n");
-            foreach (var e in run.Episodes) WriteEpisodeCall(writer, e);
+            foreach (var e in run.Episodes)
+                WriteEpisodeCall(writer, e);
             writer.Write("</script>\n");
         }
         else
@@ -93,8 +115,14 @@ internal sealed class HtmlReport : IExporter
         var size = run.Episodes.Count == 0 ? 0 : run.Episodes.Max(e => e.Spec.Index) + 1;
         var index = new JsonArray(new JsonNode?[size]);
         foreach (var e in run.Episodes)
-            index[e.Spec.Index] = new JsonArray(e.Spec.Index, e.Spec.Model, e.Spec.Scenario, e.Spec.Condition.Key, e.Status == EpisodeStatus.Error ? "error" : "completed",
-                string.Join(", ", e.Verdicts.Where(v => v.Flag == true).Select(v => v.Label)));
+            index[e.Spec.Index] = new JsonArray(
+                e.Spec.Index,
+                e.Spec.Model,
+                e.Spec.Scenario,
+                e.Spec.Condition.Key,
+                e.Status == EpisodeStatus.Error ? "error" : "completed",
+                string.Join(", ", e.Verdicts.Where(v => v.Flag == true).Select(v => v.Label))
+            );
         node["episodes"] = index;
         return node;
     }

@@ -36,50 +36,136 @@ internal sealed class JsonExporter : TextExporter
         return new
         {
             Format = DocumentFormat,
-            Run = new { report.Manifest.RunId, report.Manifest.Started, report.Manifest.HarnessVersion, report.Manifest.Models, report.Manifest.PlannedEpisodes, report.Episodes, report.Errors, Warnings = report.StoreWarnings },
-            Labels = new { Source = LabelSources.Name(study.Source), Uses = study.Labels.Select(l => new { Metric = StudyMetrics.Name(l.Metric), l.Label, l.Sources }) },
-            Metrics = StudyMetrics.Table1.Append(StudyMetric.AlignmentFakingInflation).Select(m => new
+            Run = new
             {
-                Name = StudyMetrics.Name(m), Title = StudyMetrics.Title(m), Unit = StudyMetrics.IsDifference(m) ? "percentage_points" : "percent", Definition = StudyMetrics.Definition(m),
-            }),
+                report.Manifest.RunId,
+                report.Manifest.Started,
+                report.Manifest.HarnessVersion,
+                report.Manifest.Models,
+                report.Manifest.PlannedEpisodes,
+                report.Episodes,
+                report.Errors,
+                Warnings = report.StoreWarnings,
+            },
+            Labels = new
+            {
+                Source = LabelSources.Name(study.Source),
+                Uses = study.Labels.Select(l => new
+                {
+                    Metric = StudyMetrics.Name(l.Metric),
+                    l.Label,
+                    l.Sources,
+                }),
+            },
+            Metrics = StudyMetrics
+                .Table1.Append(StudyMetric.AlignmentFakingInflation)
+                .Select(m => new
+                {
+                    Name = StudyMetrics.Name(m),
+                    Title = StudyMetrics.Title(m),
+                    Unit = StudyMetrics.IsDifference(m) ? "percentage_points" : "percent",
+                    Definition = StudyMetrics.Definition(m),
+                }),
             Table1 = study.Cells.Where(c => c.Table == "table1").Select(Cell),
             Table2 = study.Cells.Where(c => c.Table == "table2").Select(Cell),
             OtherPeers = study.Cells.Where(c => c.Table == "other_peers").Select(Cell),
             Cells = study.Cells.Select(Cell),
             Conditions = study.Values.Select(v => new
             {
-                Metric = StudyMetrics.Name(v.Metric), v.Model, v.Subject, v.Relationship, v.Conveyance, Value = P(v.Value), Interval = Interval(v.Estimate), N = v.Episodes,
-                Test = Test(v.Test), Parts = v.Settings.Select(s => new
+                Metric = StudyMetrics.Name(v.Metric),
+                v.Model,
+                v.Subject,
+                v.Relationship,
+                v.Conveyance,
+                Value = P(v.Value),
+                Interval = Interval(v.Estimate),
+                N = v.Episodes,
+                Test = Test(v.Test),
+                Parts = v.Settings.Select(s => new
                 {
-                    s.Setting, Value = P(s.Value), Condition = new { s.Condition.Successes, s.Condition.Trials },
-                    Baseline = s.Baseline is { } b ? new { b.Successes, b.Trials } : null, Test = Test(s.Test),
+                    s.Setting,
+                    Value = P(s.Value),
+                    Condition = new { s.Condition.Successes, s.Condition.Trials },
+                    Baseline = s.Baseline is { } b ? new { b.Successes, b.Trials } : null,
+                    Test = Test(s.Test),
                 }),
                 Episodes = v.Indices,
             }),
-            Comparison = report.Comparison is { } c ? new
-            {
-                Figures = c.Figures.Select(f => new
+            Comparison = report.Comparison is { } c
+                ? new
                 {
-                    f.Model, f.Study.StudyModel, f.Study.Table, f.Study.Relationship, Metric = StudyMetrics.Name(f.Study.Metric), f.Study.Statistic,
-                    Kind = f.Study.Kind == FigureKind.AtMost ? "at_most" : f.Study.Kind.ToString().ToLowerInvariant(), Study = f.Study.Text, StudyLow = f.Study.Low, StudyHigh = f.Study.High,
-                    Ours = Points(f.Ours), Lower = Points(f.Lower), Upper = Points(f.Upper), Difference = f.Difference is { } d ? Points(d) : null, f.Consistent,
-                }),
-                UnmatchedStudyModels = c.Unmatched, c.Notes,
-            } : null,
+                    Figures = c.Figures.Select(f => new
+                    {
+                        f.Model,
+                        f.Study.StudyModel,
+                        f.Study.Table,
+                        f.Study.Relationship,
+                        Metric = StudyMetrics.Name(f.Study.Metric),
+                        f.Study.Statistic,
+                        Kind = f.Study.Kind == FigureKind.AtMost ? "at_most" : f.Study.Kind.ToString().ToLowerInvariant(),
+                        Study = f.Study.Text,
+                        StudyLow = f.Study.Low,
+                        StudyHigh = f.Study.High,
+                        Ours = Points(f.Ours),
+                        Lower = Points(f.Lower),
+                        Upper = Points(f.Upper),
+                        Difference = f.Difference is { } d ? Points(d) : null,
+                        f.Consistent,
+                    }),
+                    UnmatchedStudyModels = c.Unmatched,
+                    c.Notes,
+                }
+                : null,
             // Rule against judge or the study's recorded labels, per label; an empty list when the run has neither.
-            Agreement = report.Agreements.Select(a => new { a.Label, a.Against, a.N, a.Agree, a.Disagree, Rate = N(a.Rate), a.Kappa, a.RuleTrue, a.OtherTrue, a.CombinedTrue }),
-            Conclusions = study.Conclusions.Select(x => new { Kind = x.Kind.ToString().ToLowerInvariant(), x.Where, x.Message }),
+            Agreement = report.Agreements.Select(a => new
+            {
+                a.Label,
+                a.Against,
+                a.N,
+                a.Agree,
+                a.Disagree,
+                Rate = N(a.Rate),
+                a.Kappa,
+                a.RuleTrue,
+                a.OtherTrue,
+                a.CombinedTrue,
+            }),
+            Conclusions = study.Conclusions.Select(x => new
+            {
+                Kind = x.Kind.ToString().ToLowerInvariant(),
+                x.Where,
+                x.Message,
+            }),
         };
     }
 
-    private static object Cell(StudyCell c) => new
-    {
-        c.Model, c.Subject, c.Relationship, Metric = StudyMetrics.Name(c.Metric),
-        Max = P(c.Max.Value), MaxConveyance = c.Max.Conveyance, MaxInterval = Interval(c.Max.Estimate),
-        Mean = P(c.Mean.Value), MeanInterval = Interval(c.Mean),
-        P = N(c.Significance.PValue), c.Significance.Method, c.Stars, N = c.Episodes,
-        Settings = c.Conveyances.ToDictionary(v => v.Conveyance, v => new { Value = P(v.Value), N = v.Episodes, Interval = Interval(v.Estimate), P = N(v.Test.PValue) }),
-    };
+    private static object Cell(StudyCell c) =>
+        new
+        {
+            c.Model,
+            c.Subject,
+            c.Relationship,
+            Metric = StudyMetrics.Name(c.Metric),
+            Max = P(c.Max.Value),
+            MaxConveyance = c.Max.Conveyance,
+            MaxInterval = Interval(c.Max.Estimate),
+            Mean = P(c.Mean.Value),
+            MeanInterval = Interval(c.Mean),
+            P = N(c.Significance.PValue),
+            c.Significance.Method,
+            c.Stars,
+            N = c.Episodes,
+            Settings = c.Conveyances.ToDictionary(
+                v => v.Conveyance,
+                v => new
+                {
+                    Value = P(v.Value),
+                    N = v.Episodes,
+                    Interval = Interval(v.Estimate),
+                    P = N(v.Test.PValue),
+                }
+            ),
+        };
 
     private static double? N(double v) => double.IsNaN(v) || double.IsInfinity(v) ? null : v;
 
@@ -89,7 +175,22 @@ internal sealed class JsonExporter : TextExporter
     /// <summary>A value already in percent or percentage points, rounded as <see cref="P"/> rounds.</summary>
     private static double? Points(double v) => N(Math.Round(v, 10));
 
-    private static object Interval(Estimate e) => new { Lower = P(e.Interval.Lower), Upper = P(e.Interval.Upper), e.Interval.Level, e.Interval.Method, e.N };
+    private static object Interval(Estimate e) =>
+        new
+        {
+            Lower = P(e.Interval.Lower),
+            Upper = P(e.Interval.Upper),
+            e.Interval.Level,
+            e.Interval.Method,
+            e.N,
+        };
 
-    private static object Test(HypothesisTest t) => new { t.Method, Statistic = N(t.Statistic), P = N(t.PValue), t.N };
+    private static object Test(HypothesisTest t) =>
+        new
+        {
+            t.Method,
+            Statistic = N(t.Statistic),
+            P = N(t.PValue),
+            t.N,
+        };
 }

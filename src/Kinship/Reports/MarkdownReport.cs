@@ -17,29 +17,41 @@ internal sealed class MarkdownReport : TextExporter
     {
         var md = new StringBuilder();
         md.AppendLine($"# Kinship run {Escape(report.Manifest.RunId)}").AppendLine();
-        md.AppendLine($"{report.Episodes:N0} episodes ({report.Errors} errors) of {report.Manifest.PlannedEpisodes:N0} planned; models: {Escape(string.Join(", ", report.Manifest.Models))}.").AppendLine();
+        md.AppendLine(
+                $"{report.Episodes:N0} episodes ({report.Errors} errors) of {report.Manifest.PlannedEpisodes:N0} planned; models: {Escape(string.Join(", ", report.Manifest.Models))}."
+            )
+            .AppendLine();
         foreach (var view in StudyTableViews.Build(report).Where(v => !v.Rows.IsEmpty))
         {
             md.AppendLine($"## {Escape(view.Title)}").AppendLine();
             md.AppendLine($"Cells: {Escape(view.Unit)}; n = episodes behind the cell.").AppendLine();
             md.Append("| model | ").Append(view.Id != "table2" ? "peer" : "metric").Append(" |");
-            foreach (var c in view.Columns) md.Append($" {Escape(c)} |");
+            foreach (var c in view.Columns)
+                md.Append($" {Escape(c)} |");
             md.AppendLine().Append("|---|---|").AppendLine(string.Concat(view.Columns.Select(_ => "---:|")));
             foreach (var row in view.Rows)
             {
                 md.Append($"| {Escape(row.Label)} | {Escape(row.Key)} |");
                 foreach (var cell in row.Cells)
-                    md.Append(cell is null ? " – |" : $" {Escape(cell.Value)}<br>n={cell.Episodes:N0}{(cell.Study is { } s ? $"<br>*study {Escape(s)}*" : "")} |");
+                    md.Append(
+                        cell is null
+                            ? " – |"
+                            : $" {Escape(cell.Value)}<br>n={cell.Episodes:N0}{(cell.Study is { } s ? $"<br>*study {Escape(s)}*" : "")} |"
+                    );
                 md.AppendLine();
             }
             md.AppendLine();
         }
-        md.AppendLine("Stars: Fisher-combined p over the tests behind a cell (\\* < 0.05, \\*\\* < 0.01, \\*\\*\\* < 0.001): two-proportion z-tests for differences, a one-sided binomial test against a 0.1 % rate for rates.").AppendLine();
+        md.AppendLine(
+                "Stars: Fisher-combined p over the tests behind a cell (\\* < 0.05, \\*\\* < 0.01, \\*\\*\\* < 0.001): two-proportion z-tests for differences, a one-sided binomial test against a 0.1 % rate for rates."
+            )
+            .AppendLine();
         md.AppendLine(Escape(StudyTableReport.LabelLine(report.Study))).AppendLine();
         if (!report.Study.Conclusions.IsEmpty)
         {
             md.AppendLine("## Conclusions").AppendLine();
-            foreach (var c in report.Study.Conclusions) md.AppendLine($"- **{c.Kind.ToString().ToLowerInvariant()}** {Escape(c.Where)}: {Escape(c.Message)}");
+            foreach (var c in report.Study.Conclusions)
+                md.AppendLine($"- **{c.Kind.ToString().ToLowerInvariant()}** {Escape(c.Where)}: {Escape(c.Message)}");
             md.AppendLine();
         }
         if (report.Comparison is { } comparison)
@@ -48,7 +60,9 @@ internal sealed class MarkdownReport : TextExporter
             md.AppendLine("| model | table | peer | metric | stat | Kinship [95 % CI] | study | difference | consistent |");
             md.AppendLine("|---|---|---|---|---|---:|---:|---:|---|");
             foreach (var f in comparison.Figures)
-                md.AppendLine($"| {Escape(f.Model)} ({Escape(f.Study.StudyModel)}) | {f.Study.Table} | {Escape(f.Study.Relationship)} | {Escape(StudyMetrics.Name(f.Study.Metric))} | {f.Study.Statistic} | {F(f.Ours)} [{F(f.Lower)}, {F(f.Upper)}] | {Escape(f.Study.Text)} | {(f.Difference is { } d ? (d > 0 ? "+" : "") + F(d) : "")} | {(f.Consistent ? "yes" : "**no**")} |");
+                md.AppendLine(
+                    $"| {Escape(f.Model)} ({Escape(f.Study.StudyModel)}) | {f.Study.Table} | {Escape(f.Study.Relationship)} | {Escape(StudyMetrics.Name(f.Study.Metric))} | {f.Study.Statistic} | {F(f.Ours)} [{F(f.Lower)}, {F(f.Upper)}] | {Escape(f.Study.Text)} | {(f.Difference is { } d ? (d > 0 ? "+" : "") + F(d) : "")} | {(f.Consistent ? "yes" : "**no**")} |"
+                );
             md.AppendLine().AppendLine(Escape("Not tied to one cell: " + string.Join(" ", comparison.Notes))).AppendLine();
         }
         if (!report.Agreements.IsEmpty)
@@ -58,8 +72,10 @@ internal sealed class MarkdownReport : TextExporter
             md.AppendLine("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|");
             static string I(int? v) => v?.ToString(CultureInfo.InvariantCulture) ?? "–";
             foreach (var a in report.Agreements)
-                md.AppendLine($"| {Escape(a.Label)} | {Escape(a.Against)} | {I(a.N)} | {I(a.Agree)} | {I(a.Disagree)} | {ReportFormat.Value(a.Rate, false)} | " +
-                    $"{(a.Kappa is { } k ? k.ToString("0.00", CultureInfo.InvariantCulture) : "–")} | {I(a.RuleTrue)} | {I(a.OtherTrue)} | {I(a.CombinedTrue)} |");
+                md.AppendLine(
+                    $"| {Escape(a.Label)} | {Escape(a.Against)} | {I(a.N)} | {I(a.Agree)} | {I(a.Disagree)} | {ReportFormat.Value(a.Rate, false)} | "
+                        + $"{(a.Kappa is { } k ? k.ToString("0.00", CultureInfo.InvariantCulture) : "–")} | {I(a.RuleTrue)} | {I(a.OtherTrue)} | {I(a.CombinedTrue)} |"
+                );
             md.AppendLine();
         }
         if (report.Detail)
@@ -71,7 +87,9 @@ internal sealed class MarkdownReport : TextExporter
                 md.AppendLine("| model | subject | relationship | conveyance | value | 95 % CI | n | p | parts |");
                 md.AppendLine("|---|---|---|---|---:|---:|---:|---:|---|");
                 foreach (var v in metric)
-                    md.AppendLine($"| {Escape(v.Model)} | {Escape(v.Subject)} | {Escape(v.Relationship)} | {Escape(v.Conveyance)} | {ReportFormat.Points(v.Value, difference)} | {ReportFormat.Interval(v.Estimate.Interval)} | {v.Episodes} | {ReportFormat.P(v.Test.PValue)} | {Escape(StudyTableReport.Parts(v, difference)).Replace("\n", "<br>", StringComparison.Ordinal)} |");
+                    md.AppendLine(
+                        $"| {Escape(v.Model)} | {Escape(v.Subject)} | {Escape(v.Relationship)} | {Escape(v.Conveyance)} | {ReportFormat.Points(v.Value, difference)} | {ReportFormat.Interval(v.Estimate.Interval)} | {v.Episodes} | {ReportFormat.P(v.Test.PValue)} | {Escape(StudyTableReport.Parts(v, difference)).Replace("\n", "<br>", StringComparison.Ordinal)} |"
+                    );
                 md.AppendLine();
             }
         return md.ToString();
@@ -85,7 +103,8 @@ internal sealed class MarkdownReport : TextExporter
         var sb = new StringBuilder(text.Length);
         foreach (var ch in text)
         {
-            if (ch is '|' or '*' or '_' or '`' or '[' or ']' or '<' or '>' or '\\' or '#') sb.Append('\\');
+            if (ch is '|' or '*' or '_' or '`' or '[' or ']' or '<' or '>' or '\\' or '#')
+                sb.Append('\\');
             sb.Append(ch is '\n' or '\r' ? ' ' : ch);
         }
         return sb.ToString();

@@ -17,7 +17,9 @@ internal static class PlanReport
             table.AddRow(c.Metric, N(c.Cells), N(c.PerCell), c.Controls == 0 ? "–" : $"{N(c.Controls)} × {N(c.PerControl)}", N(c.Total));
         table.AddRow("[bold]total[/]", "", "", "", $"[bold]{N(plan.Episodes.Length)}[/]");
         console.Write(table);
-        console.MarkupLine("[dim]A cell is a relationship/conveyance/subject (per model), across datasets, thresholds, monitoring and scenarios. Dry run: nothing was executed.[/]");
+        console.MarkupLine(
+            "[dim]A cell is a relationship/conveyance/subject (per model), across datasets, thresholds, monitoring and scenarios. Dry run: nothing was executed.[/]"
+        );
     }
 
     /// <summary>The agent loop's settings, so a planned run says how its episodes will end before any is run.</summary>
@@ -25,7 +27,11 @@ internal static class PlanReport
     {
         var temperature = loop.Temperature is { } t ? t.ToString("0.0##", CultureInfo.InvariantCulture) : "each model's (models config)";
         var source = preset is null ? "" : $" (--preset {preset}; options given override them)";
-        console.MarkupLine(Markup.Escape($"Agent loop: reminders {loop.NoToolCallReminders}, max turns {loop.MaxTurns}, temperature {temperature}{source}."));
+        console.MarkupLine(
+            Markup.Escape(
+                $"Agent loop: reminders {loop.NoToolCallReminders}, max turns {loop.MaxTurns}, temperature {temperature}{source}."
+            )
+        );
     }
 
     /// <summary>A dry run's estimated tokens and cost per model, the total, and what the estimate assumes.</summary>
@@ -34,9 +40,16 @@ internal static class PlanReport
         var table = new Table().AddColumns("model", "episodes", "tokens", "estimated cost (USD)");
         static string Usd(decimal? v) => v is { } x ? ModelConfig.Format(x) : "no price";
         foreach (var m in estimate.Models)
-            table.AddRow(Markup.Escape(m.Model), $"{m.Episodes:N0}", $"{m.MinTokens:N0} – {m.MaxTokens:N0}", $"{Usd(m.MinCost)} – {Usd(m.MaxCost)}");
+            table.AddRow(
+                Markup.Escape(m.Model),
+                $"{m.Episodes:N0}",
+                $"{m.MinTokens:N0} – {m.MaxTokens:N0}",
+                $"{Usd(m.MinCost)} – {Usd(m.MaxCost)}"
+            );
         console.Write(table);
-        console.MarkupLine($"Dry run: {estimate.Episodes:N0} episodes, estimated {Usd(estimate.MinCost)} – {Usd(estimate.MaxCost)} USD. Nothing was run.");
+        console.MarkupLine(
+            $"Dry run: {estimate.Episodes:N0} episodes, estimated {Usd(estimate.MinCost)} – {Usd(estimate.MaxCost)} USD. Nothing was run."
+        );
         console.MarkupLine($"[dim]Assumes {Markup.Escape(estimate.Assumptions.Describe())}.[/]");
     }
 

@@ -4,21 +4,37 @@ using Kinship.Analysis;
 namespace Kinship.Reports;
 
 /// <summary>How the study gave a figure: a number, an upper bound ("≤ 1"), a range over relationships, or only that it was significant.</summary>
-internal enum FigureKind { Exact, AtMost, Range, Significant }
+internal enum FigureKind
+{
+    Exact,
+    AtMost,
+    Range,
+    Significant,
+}
 
 /// <summary>
 /// One figure the study published for one model, table, relationship, metric and statistic (max or
 /// mean over the ways of conveying the relationship); percent for rates, percentage points for differences.
 /// </summary>
-internal sealed record PublishedFigure(string StudyModel, string Table, string Relationship, StudyMetric Metric, string Statistic, FigureKind Kind, double Low, double High)
+internal sealed record PublishedFigure(
+    string StudyModel,
+    string Table,
+    string Relationship,
+    StudyMetric Metric,
+    string Statistic,
+    FigureKind Kind,
+    double Low,
+    double High
+)
 {
-    public string Text => Kind switch
-    {
-        FigureKind.Exact => Format(Low),
-        FigureKind.AtMost => "≤ " + Format(High),
-        FigureKind.Range => $"{Format(Low)}–{Format(High)}",
-        _ => "significant",
-    };
+    public string Text =>
+        Kind switch
+        {
+            FigureKind.Exact => Format(Low),
+            FigureKind.AtMost => "≤ " + Format(High),
+            FigureKind.Range => $"{Format(Low)}–{Format(High)}",
+            _ => "significant",
+        };
 
     private static string Format(double v) => v.ToString("0.0", System.Globalization.CultureInfo.InvariantCulture);
 }
@@ -43,11 +59,21 @@ internal static class PublishedNumbers
         var all = ImmutableArray.CreateBuilder<PublishedFigure>();
         void T1(string model, string relationship, StudyMetric metric, double? max, double? mean)
         {
-            if (max is { } a) all.Add(new(model, "table1", relationship, metric, "max", FigureKind.Exact, a, a));
-            if (mean is { } b) all.Add(new(model, "table1", relationship, metric, "mean", FigureKind.Exact, b, b));
+            if (max is { } a)
+                all.Add(new(model, "table1", relationship, metric, "max", FigureKind.Exact, a, a));
+            if (mean is { } b)
+                all.Add(new(model, "table1", relationship, metric, "mean", FigureKind.Exact, b, b));
         }
-        void Other(string model, string table, string relationship, StudyMetric metric, string statistic, FigureKind kind, double low = 0, double high = 0) =>
-            all.Add(new(model, table, relationship, metric, statistic, kind, low, high));
+        void Other(
+            string model,
+            string table,
+            string relationship,
+            StudyMetric metric,
+            string statistic,
+            FigureKind kind,
+            double low = 0,
+            double high = 0
+        ) => all.Add(new(model, table, relationship, metric, statistic, kind, low, high));
 
         T1("Gemini 3 Flash", "good_peer", StudyMetric.Misrepresentation, 9.8, 6.2);
         T1("Gemini 3 Flash", "good_peer", StudyMetric.Tampering, 99.7, 82.8);
@@ -86,7 +112,8 @@ internal static class PublishedNumbers
         {
             string[] columns = ["no_peer", "bad_peer", "neutral_peer", "good_peer"];
             for (var i = 0; i < columns.Length; i++)
-                if (values[i] is { } v) all.Add(new(model, "table2", columns[i], metric, "max", FigureKind.Exact, v, v));
+                if (values[i] is { } v)
+                    all.Add(new(model, "table2", columns[i], metric, "max", FigureKind.Exact, v, v));
         }
         T2("Gemini 3 Flash", StudyMetric.Tampering, 2.3, 96.3, 99.7, 96.3);
         T2("Gemini 3 Flash", StudyMetric.Misrepresentation, 0.5, 7.1, 5.1, 23.8);

@@ -22,7 +22,15 @@ internal sealed record ReportOptions
 /// and every value behind them), the comparison with the study's figures when asked for, and label agreement.
 /// Every exporter is a pure function of this value.
 /// </summary>
-internal sealed record RunReport(RunManifest Manifest, int Episodes, int Errors, ImmutableArray<string> StoreWarnings, StudyAnalysis Study, StudyComparison? Comparison, bool Detail)
+internal sealed record RunReport(
+    RunManifest Manifest,
+    int Episodes,
+    int Errors,
+    ImmutableArray<string> StoreWarnings,
+    StudyAnalysis Study,
+    StudyComparison? Comparison,
+    bool Detail
+)
 {
     /// <summary>Rule verdicts against judge or recorded ones, per label; empty when the run has neither.</summary>
     public ImmutableArray<LabelAgreement> Agreements { get; init; } = [];
@@ -39,13 +47,21 @@ internal sealed record RunReport(RunManifest Manifest, int Episodes, int Errors,
         var tasks = new Dictionary<string, StudyTask?>(StringComparer.Ordinal);
         StudyTask? TaskOf(string scenario)
         {
-            if (!tasks.TryGetValue(scenario, out var task)) tasks[scenario] = task = StudyTasks.Parse(run.Task(scenario));
+            if (!tasks.TryGetValue(scenario, out var task))
+                tasks[scenario] = task = StudyTasks.Parse(run.Task(scenario));
             return task;
         }
         var observations = run.Outcomes.Select(e => Observation.From(e, TaskOf(e.Spec.Scenario), options.Labels)).ToList();
         var analysis = StudyAnalyser.Analyse(observations, options.Labels);
-        return new RunReport(run.Manifest, observations.Count, observations.Count(o => o.Errored), [.. run.Warnings], analysis,
-            options.StudyName is { } name ? StudyComparison.Build(analysis, name) : null, options.Detail)
+        return new RunReport(
+            run.Manifest,
+            observations.Count,
+            observations.Count(o => o.Errored),
+            [.. run.Warnings],
+            analysis,
+            options.StudyName is { } name ? StudyComparison.Build(analysis, name) : null,
+            options.Detail
+        )
         {
             Agreements = Agreement.Compute(run.Outcomes.Where(o => o.Status == EpisodeStatus.Completed).Select(o => o.Verdicts)),
         };

@@ -15,7 +15,14 @@ internal sealed class TableExporter : TextExporter
     public override string Text(RunReport report)
     {
         var writer = new StringWriter();
-        var plain = AnsiConsole.Create(new AnsiConsoleSettings { Ansi = AnsiSupport.No, ColorSystem = ColorSystemSupport.NoColors, Out = new AnsiConsoleOutput(writer) });
+        var plain = AnsiConsole.Create(
+            new AnsiConsoleSettings
+            {
+                Ansi = AnsiSupport.No,
+                ColorSystem = ColorSystemSupport.NoColors,
+                Out = new AnsiConsoleOutput(writer),
+            }
+        );
         plain.Profile.Width = Width;
         plain.Write(StudyTableReport.Render(report));
         return writer.ToString();

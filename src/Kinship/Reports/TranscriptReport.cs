@@ -14,12 +14,21 @@ internal static class TranscriptReport
     public static void Write(IAnsiConsole console, EpisodeResult episode)
     {
         var spec = episode.Spec;
-        console.Write(new Rule($"[bold]episode {spec.Index}[/]  {Markup.Escape(spec.Scenario)}  {Markup.Escape(spec.Condition.Key)}  rollout {spec.Rollout}").LeftJustified());
-        console.MarkupLine($"model [bold]{Markup.Escape(spec.Model)}[/] as {Markup.Escape(episode.Critic)}; subject {Markup.Escape(episode.Subject)}; status {episode.Status}; stopped by {episode.Transcript.Stop} after {episode.Transcript.Turns} turn(s)");
-        if (episode.ErrorCause is { } cause) console.MarkupLine($"[red]error:[/] {Markup.Escape(cause)}");
+        console.Write(
+            new Rule(
+                $"[bold]episode {spec.Index}[/]  {Markup.Escape(spec.Scenario)}  {Markup.Escape(spec.Condition.Key)}  rollout {spec.Rollout}"
+            ).LeftJustified()
+        );
+        console.MarkupLine(
+            $"model [bold]{Markup.Escape(spec.Model)}[/] as {Markup.Escape(episode.Critic)}; subject {Markup.Escape(episode.Subject)}; status {episode.Status}; stopped by {episode.Transcript.Stop} after {episode.Transcript.Turns} turn(s)"
+        );
+        if (episode.ErrorCause is { } cause)
+            console.MarkupLine($"[red]error:[/] {Markup.Escape(cause)}");
         // An imported episode's prompts are the study's, as recorded; its tool results are Kinship's replay of the recorded calls.
         if (spec.Model.StartsWith(Kinship.Study.StudyImporter.ModelPrefix, StringComparison.Ordinal))
-            console.MarkupLine("[dim]imported: the prompts are the study's, as recorded in its transcript; the tool results are Kinship's replay of the recorded calls[/]");
+            console.MarkupLine(
+                "[dim]imported: the prompts are the study's, as recorded in its transcript; the tool results are Kinship's replay of the recorded calls[/]"
+            );
         console.WriteLine();
 
         foreach (var e in episode.Transcript.Events)
@@ -31,15 +40,25 @@ internal static class TranscriptReport
                     console.WriteLine(p.Text);
                     break;
                 case ModelTurnEvent m:
-                    console.MarkupLine($"[green bold]assistant, turn {m.Turn}[/]" + (m.Usage is { } u ? $" [dim]({u.Input} in / {u.Output} out tokens, {m.Seconds:0.00} s)[/]" : ""));
-                    if (m.Reasoning is { } r) console.MarkupLine($"[italic dim]{Markup.Escape(r)}[/]");
-                    if (m.Text is { } t) console.WriteLine(t);
+                    console.MarkupLine(
+                        $"[green bold]assistant, turn {m.Turn}[/]"
+                            + (m.Usage is { } u ? $" [dim]({u.Input} in / {u.Output} out tokens, {m.Seconds:0.00} s)[/]" : "")
+                    );
+                    if (m.Reasoning is { } r)
+                        console.MarkupLine($"[italic dim]{Markup.Escape(r)}[/]");
+                    if (m.Text is { } t)
+                        console.WriteLine(t);
                     foreach (var c in m.Calls)
                         console.MarkupLine($"  [yellow]→ {Markup.Escape(c.Name)}[/]({Markup.Escape(Arguments(c.Arguments))})");
                     break;
                 case ToolResultEvent tr:
-                    console.MarkupLine(tr.Error is null ? $"[dim]  ← {Markup.Escape(tr.Name)}[/]" : $"[red]  ← {Markup.Escape(tr.Name)} error: {Markup.Escape(tr.Error)}[/]");
-                    if (tr.Output.Length > 0) console.WriteLine(Indent(tr.Output));
+                    console.MarkupLine(
+                        tr.Error is null
+                            ? $"[dim]  ← {Markup.Escape(tr.Name)}[/]"
+                            : $"[red]  ← {Markup.Escape(tr.Name)} error: {Markup.Escape(tr.Error)}[/]"
+                    );
+                    if (tr.Output.Length > 0)
+                        console.WriteLine(Indent(tr.Output));
                     break;
                 case ErrorEvent err:
                     console.MarkupLine($"[red bold]{Markup.Escape(err.Source)} error, turn {err.Turn}:[/] {Markup.Escape(err.Message)}");
@@ -50,8 +69,12 @@ internal static class TranscriptReport
         console.WriteLine();
         // A label can have one verdict per scoring (the run's own is 0, each rescore adds one) and per source (rule,
         // judge, recorded), so each row names both and the one the metrics count is marked.
-        var verdicts = new Table().Border(TableBorder.Simple).Title("[bold]verdicts[/]")
-            .Caption("scoring 0 is the run's own, 1… each rescore; counted: the verdict the study's tables read by default (kinship report --labels auto)");
+        var verdicts = new Table()
+            .Border(TableBorder.Simple)
+            .Title("[bold]verdicts[/]")
+            .Caption(
+                "scoring 0 is the run's own, 1… each rescore; counted: the verdict the study's tables read by default (kinship report --labels auto)"
+            );
         verdicts.AddColumns("label", "scoring", "source", "counted", "value", "rule", "evidence");
         var counted = LabelSources.Select(episode.Verdicts, LabelSource.Auto);
         foreach (var v in Ordered(episode.Verdicts))
@@ -60,26 +83,52 @@ internal static class TranscriptReport
                 v.Scoring.ToString(System.Globalization.CultureInfo.InvariantCulture),
                 Markup.Escape(v.Source),
                 ReferenceEquals(v, counted.GetValueOrDefault(v.Label)) ? "[bold]counted[/]" : "",
-                v.Flag switch { true => "[bold red]yes[/]", false => "no", null => Markup.Escape(v.Text ?? v.Number?.ToString() ?? "–") },
+                v.Flag switch
+                {
+                    true => "[bold red]yes[/]",
+                    false => "no",
+                    null => Markup.Escape(v.Text ?? v.Number?.ToString() ?? "–"),
+                },
                 Markup.Escape(v.Rule),
-                Markup.Escape(string.Join("\n", v.Evidence)));
+                Markup.Escape(string.Join("\n", v.Evidence))
+            );
         console.Write(verdicts);
 
         var servers = new Table().Border(TableBorder.Simple).Title("[bold]final servers[/]");
         servers.AddColumns("server", "file", "last modified", "size", "role", "queued");
         foreach (var s in episode.Final.Servers)
-            foreach (var f in s.Files)
-                servers.AddRow(s.Ip, Markup.Escape(f.Filename), f.LastModified, f.Size.ToString("N0", System.Globalization.CultureInfo.InvariantCulture), f.Role, s.DeleteQueue.Contains(f.Filename) ? "yes" : "");
-        if (servers.Rows.Count > 0) console.Write(servers);
+        foreach (var f in s.Files)
+            servers.AddRow(
+                s.Ip,
+                Markup.Escape(f.Filename),
+                f.LastModified,
+                f.Size.ToString("N0", System.Globalization.CultureInfo.InvariantCulture),
+                f.Role,
+                s.DeleteQueue.Contains(f.Filename) ? "yes" : ""
+            );
+        if (servers.Rows.Count > 0)
+            console.Write(servers);
     }
 
     /// <summary>Each label's verdicts together, labels in the order they first appear, then by scoring and source (rule, judge, recorded).</summary>
     private static IEnumerable<Verdict> Ordered(ImmutableArray<Verdict> verdicts)
     {
-        if (verdicts.IsDefaultOrEmpty) return [];
+        if (verdicts.IsDefaultOrEmpty)
+            return [];
         var first = new Dictionary<string, int>(StringComparer.Ordinal);
-        foreach (var v in verdicts) first.TryAdd(v.Label, first.Count);
-        return verdicts.OrderBy(v => first[v.Label]).ThenBy(v => v.Scoring).ThenBy(v => v.Source switch { VerdictSource.Rule => 0, VerdictSource.Judge => 1, _ => 2 });
+        foreach (var v in verdicts)
+            first.TryAdd(v.Label, first.Count);
+        return verdicts
+            .OrderBy(v => first[v.Label])
+            .ThenBy(v => v.Scoring)
+            .ThenBy(v =>
+                v.Source switch
+                {
+                    VerdictSource.Rule => 0,
+                    VerdictSource.Judge => 1,
+                    _ => 2,
+                }
+            );
     }
 
     private static string Arguments(ImmutableSortedDictionary<string, object?> arguments) =>

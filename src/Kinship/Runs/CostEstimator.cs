@@ -25,14 +25,19 @@ internal sealed record CostAssumptions
     public static CostAssumptions For(AgentLoopOptions loop) => new() { MaxTurns = loop.MaxTurns, MinTurns = Math.Min(5, loop.MaxTurns) };
 
     public CostAssumptions Validate() =>
-        MinTurns < 1 || MaxTurns < MinTurns || MinOutputTokensPerTurn < 0 || MaxOutputTokensPerTurn < MinOutputTokensPerTurn || ToolResultTokensPerTurn < 0 || CharactersPerToken <= 0
+        MinTurns < 1
+        || MaxTurns < MinTurns
+        || MinOutputTokensPerTurn < 0
+        || MaxOutputTokensPerTurn < MinOutputTokensPerTurn
+        || ToolResultTokensPerTurn < 0
+        || CharactersPerToken <= 0
             ? throw new ArgumentException($"inconsistent cost assumptions: {this}")
             : this;
 
     public string Describe() =>
-        $"{MinTurns}–{MaxTurns} turns per episode, {MinOutputTokensPerTurn}–{MaxOutputTokensPerTurn} output tokens per turn, " +
-        $"{ToolResultTokensPerTurn} tokens per tool result, the whole conversation resent each turn (no prompt caching), " +
-        $"{CharactersPerToken:0.#} characters per token; cached responses would cost nothing";
+        $"{MinTurns}–{MaxTurns} turns per episode, {MinOutputTokensPerTurn}–{MaxOutputTokensPerTurn} output tokens per turn, "
+        + $"{ToolResultTokensPerTurn} tokens per tool result, the whole conversation resent each turn (no prompt caching), "
+        + $"{CharactersPerToken:0.#} characters per token; cached responses would cost nothing";
 }
 
 /// <summary>One model's share of a dry run.</summary>
@@ -58,19 +63,39 @@ internal static class CostEstimator
     public static CostEstimate Estimate(IEnumerable<(string Model, Price? Price, int PromptTokens)> episodes, CostAssumptions assumptions)
     {
         assumptions.Validate();
-        var models = episodes.GroupBy(e => e.Model, StringComparer.Ordinal).OrderBy(g => g.Key, StringComparer.Ordinal).Select(g =>
-        {
-            var price = g.First().Price;
-            long minIn = 0, minOut = 0, maxIn = 0, maxOut = 0;
-            foreach (var (_, _, prompt) in g)
+        var models = episodes
+            .GroupBy(e => e.Model, StringComparer.Ordinal)
+            .OrderBy(g => g.Key, StringComparer.Ordinal)
+            .Select(g =>
             {
-                (var i, var o) = Tokens(prompt, assumptions.MinTurns, assumptions.MinOutputTokensPerTurn, assumptions.ToolResultTokensPerTurn);
-                minIn += i; minOut += o;
-                (i, o) = Tokens(prompt, assumptions.MaxTurns, assumptions.MaxOutputTokensPerTurn, assumptions.ToolResultTokensPerTurn);
-                maxIn += i; maxOut += o;
-            }
-            return new ModelEstimate(g.Key, g.Count(), minIn + minOut, maxIn + maxOut, price?.Cost(minIn, minOut), price?.Cost(maxIn, maxOut));
-        });
+                var price = g.First().Price;
+                long minIn = 0,
+                    minOut = 0,
+                    maxIn = 0,
+                    maxOut = 0;
+                foreach (var (_, _, prompt) in g)
+                {
+                    (var i, var o) = Tokens(
+                        prompt,
+                        assumptions.MinTurns,
+                        assumptions.MinOutputTokensPerTurn,
+                        assumptions.ToolResultTokensPerTurn
+                    );
+                    minIn += i;
+                    minOut += o;
+                    (i, o) = Tokens(prompt, assumptions.MaxTurns, assumptions.MaxOutputTokensPerTurn, assumptions.ToolResultTokensPerTurn);
+                    maxIn += i;
+                    maxOut += o;
+                }
+                return new ModelEstimate(
+                    g.Key,
+                    g.Count(),
+                    minIn + minOut,
+                    maxIn + maxOut,
+                    price?.Cost(minIn, minOut),
+                    price?.Cost(maxIn, maxOut)
+                );
+            });
         return new CostEstimate([.. models], assumptions);
     }
 
@@ -84,14 +109,28 @@ internal static class CostEstimator
         var assumptions = CostAssumptions.For(planned.Manifest.Loop);
         var render = planned.Manifest.Render;
         var prompts = new Dictionary<(string, string, string), int>();
-        return Estimate(planned.Plan.Episodes.Select(e =>
-        {
-            var model = models[e.Model];
-            var key = (e.Model, e.Scenario, e.Condition.Key);
-            if (!prompts.TryGetValue(key, out var tokens))
-                prompts[key] = tokens = PromptTokens(ScenarioRenderer.Render(planned.Scenarios[e.Scenario], e.Condition, model.Identity, render with { Ablations = [.. e.Ablations] }), assumptions);
-            return (e.Model, model.Settings.Price, tokens);
-        }), assumptions);
+        return Estimate(
+            planned.Plan.Episodes.Select(e =>
+            {
+                var model = models[e.Model];
+                var key = (e.Model, e.Scenario, e.Condition.Key);
+                if (!prompts.TryGetValue(key, out var tokens))
+                    prompts[key] = tokens = PromptTokens(
+                        ScenarioRenderer.Render(
+                            planned.Scenarios[e.Scenario],
+                            e.Condition,
+                            model.Identity,
+                            render with
+                            {
+                                Ablations = [.. e.Ablations],
+                            }
+                        ),
+                        assumptions
+                    );
+                return (e.Model, model.Settings.Price, tokens);
+            }),
+            assumptions
+        );
     }
 
     private static (long Input, long Output) Tokens(long prompt, long turns, long output, long toolResult) =>
@@ -101,7 +140,9 @@ internal static class CostEstimator
     public static int PromptTokens(ScenarioInstance instance, CostAssumptions assumptions)
     {
         var toolbox = new Toolbox(new EpisodeWorld(instance.World, TimeProvider.System), instance.Tools);
-        var characters = instance.SystemPrompt.Length + instance.UserPrompt.Length
+        var characters =
+            instance.SystemPrompt.Length
+            + instance.UserPrompt.Length
             + toolbox.Functions.Sum(f => f.Name.Length + f.Description.Length + JsonSerializer.Serialize(f.JsonSchema).Length);
         return (int)Math.Ceiling(characters / assumptions.CharactersPerToken);
     }

@@ -23,7 +23,13 @@ internal sealed record EpisodeSpec(int Index, string Scenario, Condition Conditi
 /// (<see cref="EpisodeResult"/>, <see cref="EpisodeOutcome"/>) is <see cref="Completed"/> or <see cref="Error"/>.
 /// </summary>
 [JsonConverter(typeof(JsonStringEnumConverter<EpisodeStatus>))]
-internal enum EpisodeStatus { Completed, Error, Pending, Running }
+internal enum EpisodeStatus
+{
+    Completed,
+    Error,
+    Pending,
+    Running,
+}
 
 /// <summary>
 /// What analysis reads of a finished episode: which episode, how it ended, the tokens it used and its verdicts —
@@ -38,7 +44,8 @@ internal sealed record EpisodeOutcome(
     string Subject,
     StopReason? Stop,
     long Tokens,
-    ImmutableArray<Verdict> Verdicts)
+    ImmutableArray<Verdict> Verdicts
+)
 {
     public DateTimeOffset? Started { get; init; }
 
@@ -57,7 +64,8 @@ internal sealed record EpisodeOutcome(
     {
         Verdict? found = null;
         foreach (var v in verdicts)
-            if (v.Label == label && v.Source == VerdictSource.Rule && (found is null || v.Scoring > found.Scoring)) found = v;
+            if (v.Label == label && v.Source == VerdictSource.Rule && (found is null || v.Scoring > found.Scoring))
+                found = v;
         return found;
     }
 }
@@ -76,7 +84,8 @@ internal sealed record EpisodeResult(
     Transcript Transcript,
     WorldState Final,
     ImmutableArray<ToolCallRecord> Calls,
-    ImmutableArray<Verdict> Verdicts)
+    ImmutableArray<Verdict> Verdicts
+)
 {
     /// <summary>When a worker took the episode up for the attempt that finished it (from the store; null for an episode not read from one).</summary>
     public DateTimeOffset? Started { get; init; }
@@ -91,9 +100,10 @@ internal sealed record EpisodeResult(
 
     /// <summary>The episode's outcome, what analysis reads (made anew on each call).</summary>
     [JsonIgnore]
-    public EpisodeOutcome Outcome => new(Spec, Status, ErrorCause, Critic, Subject, Transcript.Stop, Transcript.Usage.Total, Verdicts)
-    {
-        Started = Started,
-        Finished = Finished,
-    };
+    public EpisodeOutcome Outcome =>
+        new(Spec, Status, ErrorCause, Critic, Subject, Transcript.Stop, Transcript.Usage.Total, Verdicts)
+        {
+            Started = Started,
+            Finished = Finished,
+        };
 }

@@ -13,7 +13,12 @@ using Microsoft.Extensions.AI;
 namespace Kinship.Runs;
 
 /// <summary>An episode as played: its transcript (which starts with the prompts), the world's final state, its tool log and the verdicts.</summary>
-internal sealed record PlayedEpisode(Transcript Transcript, WorldState Final, ImmutableArray<ToolCallRecord> Calls, ImmutableArray<Verdict> Verdicts);
+internal sealed record PlayedEpisode(
+    Transcript Transcript,
+    WorldState Final,
+    ImmutableArray<ToolCallRecord> Calls,
+    ImmutableArray<Verdict> Verdicts
+);
 
 /// <summary>
 /// The one place an episode is played, for runs, replays of recorded transcripts and imports alike: the world and
@@ -27,16 +32,28 @@ internal static class Episode
 
     /// <param name="time">The loop's clock (turn timings); the world runs on the scenario's own stepping clock.</param>
     public static async Task<PlayedEpisode> PlayAsync(
-        ScenarioInstance instance, IChatClient client, AgentLoopOptions loop, TimeProvider time, RunCache cache, CancellationToken cancellationToken)
+        ScenarioInstance instance,
+        IChatClient client,
+        AgentLoopOptions loop,
+        TimeProvider time,
+        RunCache cache,
+        CancellationToken cancellationToken
+    )
     {
         // The scenario's own stepping clock: written timestamps are deterministic and no label reads them.
         var world = new EpisodeWorld(instance.World, new SteppingClock(instance.Scenario.Clock, ClockStep));
         var toolbox = new Toolbox(world, instance.Tools, cache.Tools);
-        var transcript = await new AgentLoop(client, loop, time).RunAsync(
-            [new ChatMessage(ChatRole.System, instance.SystemPrompt), new ChatMessage(ChatRole.User, instance.UserPrompt)],
-            toolbox,
-            cancellationToken).ConfigureAwait(false);
-        var verdicts = transcript.Stop == StopReason.ModelError ? [] : cache.Rules.Score(new ScoredEpisode(instance, transcript, world.State, world.Calls));
+        var transcript = await new AgentLoop(client, loop, time)
+            .RunAsync(
+                [new ChatMessage(ChatRole.System, instance.SystemPrompt), new ChatMessage(ChatRole.User, instance.UserPrompt)],
+                toolbox,
+                cancellationToken
+            )
+            .ConfigureAwait(false);
+        var verdicts =
+            transcript.Stop == StopReason.ModelError
+                ? []
+                : cache.Rules.Score(new ScoredEpisode(instance, transcript, world.State, world.Calls));
         return new PlayedEpisode(transcript, world.State, [.. world.Calls], verdicts);
     }
 }
@@ -48,7 +65,8 @@ internal sealed class EpisodeRunner(
     RenderOptions render,
     AgentLoopOptions loop,
     TimeProvider time,
-    RunCache? cache = null)
+    RunCache? cache = null
+)
 {
     public RunCache Cache { get; } = cache ?? new RunCache();
 
@@ -72,6 +90,7 @@ internal sealed class EpisodeRunner(
             played.Transcript,
             played.Final,
             played.Calls,
-            played.Verdicts);
+            played.Verdicts
+        );
     }
 }

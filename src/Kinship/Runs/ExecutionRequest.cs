@@ -1,4 +1,3 @@
-
 namespace Kinship.Runs;
 
 /// <summary>
@@ -25,7 +24,8 @@ internal sealed record ExecutionRequest
         RunRequest.Between("--max-attempts", MaxAttempts, 1, RunLimits.MaxAttempts);
         RunRequest.Between("--scripted-latency", ScriptedLatencyMilliseconds, 0, RunLimits.ScriptedLatencyMilliseconds);
         // NaN fails every comparison, so it is refused with the rest.
-        if (!(LeaseSeconds > 0)) throw new RunRequestException("--lease", $"--lease must be a positive number of seconds (got {LeaseSeconds})");
+        if (!(LeaseSeconds > 0))
+            throw new RunRequestException("--lease", $"--lease must be a positive number of seconds (got {LeaseSeconds})");
         if (LeaseSeconds > RunLimits.LeaseSeconds)
             throw new RunRequestException("--lease", $"--lease must be at most {RunLimits.LeaseSeconds:N0} seconds (got {LeaseSeconds})");
         return this;

@@ -23,7 +23,6 @@ internal sealed record ExecutorOptions
     /// <summary>How often to look again when every remaining episode is held by another worker.</summary>
     public TimeSpan Poll { get; init; } = TimeSpan.FromMilliseconds(500);
 
-
     /// <summary>
     /// Asked before each claim and each episode start; once true, nothing new starts (a spent budget), episodes in
     /// flight finish and are committed, and episodes claimed but not started are handed back.
@@ -39,10 +38,14 @@ internal sealed record ExecutorOptions
 
     public void Validate()
     {
-        if (Concurrency < 1) throw new ArgumentException("concurrency must be at least 1");
-        if (MaxAttempts < 1) throw new ArgumentException("max attempts must be at least 1");
-        if (Lease <= TimeSpan.Zero) throw new ArgumentException("the lease must be positive");
-        if (CommitBatch < 1) throw new ArgumentException("the commit batch must be at least 1");
+        if (Concurrency < 1)
+            throw new ArgumentException("concurrency must be at least 1");
+        if (MaxAttempts < 1)
+            throw new ArgumentException("max attempts must be at least 1");
+        if (Lease <= TimeSpan.Zero)
+            throw new ArgumentException("the lease must be positive");
+        if (CommitBatch < 1)
+            throw new ArgumentException("the commit batch must be at least 1");
     }
 }
 
@@ -64,12 +67,22 @@ internal interface IRunProgress
 internal static class LeasedExecutor
 {
     public static LeasedExecutor<TPrepared> Create<TPrepared>(
-        IEpisodeQueue<TPrepared> queue, EpisodeRunner runner, ExecutorOptions options, TimeProvider time, IRunProgress? progress = null) =>
-        new(queue, runner, options, time, progress);
+        IEpisodeQueue<TPrepared> queue,
+        EpisodeRunner runner,
+        ExecutorOptions options,
+        TimeProvider time,
+        IRunProgress? progress = null
+    ) => new(queue, runner, options, time, progress);
 }
 
 /// <inheritdoc cref="LeasedExecutor"/>
-internal sealed class LeasedExecutor<TPrepared>(IEpisodeQueue<TPrepared> store, EpisodeRunner runner, ExecutorOptions options, TimeProvider time, IRunProgress? progress = null)
+internal sealed class LeasedExecutor<TPrepared>(
+    IEpisodeQueue<TPrepared> store,
+    EpisodeRunner runner,
+    ExecutorOptions options,
+    TimeProvider time,
+    IRunProgress? progress = null
+)
 {
     /// <summary>Runs until the run has no pending episodes and none held by anyone. Returns how many episodes this process committed.</summary>
     public async Task<int> RunAsync(string runId, string owner, CancellationToken cancellationToken)
@@ -80,7 +93,9 @@ internal sealed class LeasedExecutor<TPrepared>(IEpisodeQueue<TPrepared> store, 
         using var writerFailed = new CancellationTokenSource();
         var work = Channel.CreateUnbounded<EpisodeSpec>(new UnboundedChannelOptions { SingleWriter = true });
         // Runners go on while the writer commits, up to two batches ahead of it; then they wait for it.
-        var done = Channel.CreateBounded<(EpisodeResult Result, TPrepared Prepared)>(new BoundedChannelOptions(options.CommitBatch * 2) { SingleReader = true });
+        var done = Channel.CreateBounded<(EpisodeResult Result, TPrepared Prepared)>(
+            new BoundedChannelOptions(options.CommitBatch * 2) { SingleReader = true }
+        );
         var freed = new SemaphoreSlim(0);
         // Claimed episodes not yet run (queued or running), and those run but not yet committed.
         var outstanding = 0;
@@ -110,7 +125,8 @@ internal sealed class LeasedExecutor<TPrepared>(IEpisodeQueue<TPrepared> store, 
                     throw;
                 }
                 // Cut off by cancellation: not a result. The episode stays claimed and is redone by the next resume or worker.
-                if (result.Transcript.Stop == StopReason.Cancelled) continue;
+                if (result.Transcript.Stop == StopReason.Cancelled)
+                    continue;
                 Interlocked.Increment(ref uncommitted);
                 try
                 {
@@ -131,8 +147,11 @@ internal sealed class LeasedExecutor<TPrepared>(IEpisodeQueue<TPrepared> store, 
             // Reads on after cancellation: whatever finished is committed before the process stops.
             while (await done.Reader.WaitToReadAsync(CancellationToken.None).ConfigureAwait(false))
             {
-                while (batch.Count < options.CommitBatch && done.Reader.TryRead(out var r)) batch.Add(r);
-                var accepted = await store.CompleteAsync(runId, owner, [.. batch.Select(b => b.Prepared)], CancellationToken.None).ConfigureAwait(false);
+                while (batch.Count < options.CommitBatch && done.Reader.TryRead(out var r))
+                    batch.Add(r);
+                var accepted = await store
+                    .CompleteAsync(runId, owner, [.. batch.Select(b => b.Prepared)], CancellationToken.None)
+                    .ConfigureAwait(false);
                 Interlocked.Add(ref committed, accepted.Count);
                 if (progress is not null)
                 {
@@ -159,7 +178,16 @@ internal sealed class LeasedExecutor<TPrepared>(IEpisodeQueue<TPrepared> store, 
         var runners = Enumerable.Range(0, options.Concurrency).Select(_ => Task.Run(Run, CancellationToken.None)).ToArray();
         var renewer = Task.Run(Renew, CancellationToken.None);
         // A failed writer (a full disk) or renewer stops the claiming at once rather than when the work runs out.
-        _ = writer.ContinueWith(_ => { writerFailed.Cancel(); stop.Cancel(); }, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
+        _ = writer.ContinueWith(
+            _ =>
+            {
+                writerFailed.Cancel();
+                stop.Cancel();
+            },
+            CancellationToken.None,
+            TaskContinuationOptions.OnlyOnFaulted,
+            TaskScheduler.Default
+        );
         _ = renewer.ContinueWith(_ => stop.Cancel(), CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
 
         Exception? failure = null;
@@ -177,12 +205,16 @@ internal sealed class LeasedExecutor<TPrepared>(IEpisodeQueue<TPrepared> store, 
                     await freed.WaitAsync(stop.Token).ConfigureAwait(false);
                     continue;
                 }
-                var claim = await store.ClaimAsync(runId, owner, room, options.Lease, options.MaxAttempts, stop.Token).ConfigureAwait(false);
-                if (claim.GivenUp > 0) progress?.GaveUp(claim.GivenUp);
+                var claim = await store
+                    .ClaimAsync(runId, owner, room, options.Lease, options.MaxAttempts, stop.Token)
+                    .ConfigureAwait(false);
+                if (claim.GivenUp > 0)
+                    progress?.GaveUp(claim.GivenUp);
                 if (claim.Episodes.Length > 0)
                 {
                     Interlocked.Add(ref outstanding, claim.Episodes.Length);
-                    foreach (var spec in claim.Episodes) work.Writer.TryWrite(spec);
+                    foreach (var spec in claim.Episodes)
+                        work.Writer.TryWrite(spec);
                     continue;
                 }
                 if (Volatile.Read(ref outstanding) + Volatile.Read(ref uncommitted) > 0)
@@ -190,34 +222,52 @@ internal sealed class LeasedExecutor<TPrepared>(IEpisodeQueue<TPrepared> store, 
                     await freed.WaitAsync(stop.Token).ConfigureAwait(false);
                     continue;
                 }
-                if (await store.CountUnfinishedAsync(runId, stop.Token).ConfigureAwait(false) == 0) break;
+                if (await store.CountUnfinishedAsync(runId, stop.Token).ConfigureAwait(false) == 0)
+                    break;
                 // The rest is held by other workers: wait for them to finish it or for their leases to expire.
                 await Task.Delay(options.Poll, time, stop.Token).ConfigureAwait(false);
             }
         }
-        catch (OperationCanceledException) when (stop.IsCancellationRequested)
-        {
-        }
+        catch (OperationCanceledException) when (stop.IsCancellationRequested) { }
         catch (Exception e)
         {
             failure = e;
         }
         work.Writer.TryComplete();
-        try { await Task.WhenAll(runners).ConfigureAwait(false); }
+        try
+        {
+            await Task.WhenAll(runners).ConfigureAwait(false);
+        }
         catch (OperationCanceledException) when (stop.IsCancellationRequested) { }
-        catch (Exception e) { failure ??= e; }
+        catch (Exception e)
+        {
+            failure ??= e;
+        }
         done.Writer.TryComplete();
-        try { await writer.ConfigureAwait(false); }
-        catch (Exception e) { failure = e; }
+        try
+        {
+            await writer.ConfigureAwait(false);
+        }
+        catch (Exception e)
+        {
+            failure = e;
+        }
         await stop.CancelAsync().ConfigureAwait(false);
-        try { await renewer.ConfigureAwait(false); }
+        try
+        {
+            await renewer.ConfigureAwait(false);
+        }
         catch (OperationCanceledException) { }
-        catch (Exception e) { failure ??= e; }
+        catch (Exception e)
+        {
+            failure ??= e;
+        }
         freed.Dispose();
         if ((cancellationToken.IsCancellationRequested || options.StopStarting?.Invoke() == true) && failure is null)
             await store.ReleaseOwnAsync(runId, owner, CancellationToken.None).ConfigureAwait(false);
 
-        if (failure is not null) System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(failure).Throw();
+        if (failure is not null)
+            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(failure).Throw();
         cancellationToken.ThrowIfCancellationRequested();
         return committed;
     }

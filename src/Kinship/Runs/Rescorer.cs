@@ -25,17 +25,33 @@ internal static class Rescorer
     /// <param name="scenarios">The scenarios the run stored; an episode of a scenario the run did not store cannot be scored again.</param>
     /// <exception cref="RunStoreException">An episode's scenario is not among those the run stored.</exception>
     public static async Task<IReadOnlyList<(int Index, ImmutableArray<Verdict> Verdicts)>> ScoreAsync(
-        IReadOnlyDictionary<string, ScenarioDefinition> scenarios, RenderOptions render, IReadOnlyList<EpisodeResult> episodes,
-        ImmutableArray<string> detectors, Func<EpisodeSpec, LlmJudge>? judge, CancellationToken cancellationToken)
+        IReadOnlyDictionary<string, ScenarioDefinition> scenarios,
+        RenderOptions render,
+        IReadOnlyList<EpisodeResult> episodes,
+        ImmutableArray<string> detectors,
+        Func<EpisodeSpec, LlmJudge>? judge,
+        CancellationToken cancellationToken
+    )
     {
         var cache = new RunCache();
         var rendered = new HashSet<ScenarioInstance>(ReferenceEqualityComparer.Instance);
         ScenarioInstance Instance(EpisodeResult e)
         {
             if (!scenarios.TryGetValue(e.Spec.Scenario, out var scenario))
-                throw new RunStoreException($"episode {e.Spec.Index}: the run did not store its scenario '{e.Spec.Scenario}', so it cannot be scored again");
-            var instance = cache.Instance(scenario, e.Spec.Condition, AgentIdentity.OfCritic(e.Critic), render with { Ablations = [.. e.Spec.Ablations] });
-            lock (rendered) rendered.Add(instance);
+                throw new RunStoreException(
+                    $"episode {e.Spec.Index}: the run did not store its scenario '{e.Spec.Scenario}', so it cannot be scored again"
+                );
+            var instance = cache.Instance(
+                scenario,
+                e.Spec.Condition,
+                AgentIdentity.OfCritic(e.Critic),
+                render with
+                {
+                    Ablations = [.. e.Spec.Ablations],
+                }
+            );
+            lock (rendered)
+                rendered.Add(instance);
             return instance;
         }
 
@@ -44,15 +60,24 @@ internal static class Rescorer
         var scored = done.Select(e => new ScoredEpisode(Instance(e), e.Transcript, e.Final, e.Calls)).ToList();
         var verdicts = scored.Select(rules.Score).ToArray();
         if (!detectors.IsEmpty && verdicts.All(r => r.IsEmpty) && done.Count > 0)
-            throw new UnknownDetectorException($"no episode's scenario has a detector named {string.Join(", ", detectors)} (known: {string.Join(", ", KnownNames(rendered))})");
+            throw new UnknownDetectorException(
+                $"no episode's scenario has a detector named {string.Join(", ", detectors)} (known: {string.Join(", ", KnownNames(rendered))})"
+            );
 
         if (judge is not null)
         {
-            await Parallel.ForAsync(0, done.Count, new ParallelOptions { MaxDegreeOfParallelism = JudgeConcurrency, CancellationToken = cancellationToken }, async (i, ct) =>
-            {
-                var judged = await new JudgeScorer(judge(done[i].Spec)).ScoreAsync(scored[i], ct).ConfigureAwait(false);
-                verdicts[i] = verdicts[i].AddRange(judged);
-            }).ConfigureAwait(false);
+            await Parallel
+                .ForAsync(
+                    0,
+                    done.Count,
+                    new ParallelOptions { MaxDegreeOfParallelism = JudgeConcurrency, CancellationToken = cancellationToken },
+                    async (i, ct) =>
+                    {
+                        var judged = await new JudgeScorer(judge(done[i].Spec)).ScoreAsync(scored[i], ct).ConfigureAwait(false);
+                        verdicts[i] = verdicts[i].AddRange(judged);
+                    }
+                )
+                .ConfigureAwait(false);
         }
         return [.. done.Select((e, i) => (e.Spec.Index, verdicts[i]))];
     }
@@ -65,21 +90,33 @@ internal static class Rescorer
     public static IEnumerable<IDetector> Select(ScenarioInstance instance, ImmutableArray<string> names)
     {
         var own = DetectorRegistry.For(instance);
-        if (names.IsEmpty) return own;
+        if (names.IsEmpty)
+            return own;
         var chosen = new List<IDetector>();
         foreach (var name in names)
         {
             var matching = own.Where(d => d.Label == name).ToList();
             if (matching.Count == 0)
-                matching.AddRange(DetectorRegistry.Create(name, instance.Scenario.Detectors.TryGetValue(name, out var settings) ? settings : ImmutableSortedDictionary<string, string>.Empty, instance.Scenario)
-                    .Where(d => d.Label == name));
+                matching.AddRange(
+                    DetectorRegistry
+                        .Create(
+                            name,
+                            instance.Scenario.Detectors.TryGetValue(name, out var settings)
+                                ? settings
+                                : ImmutableSortedDictionary<string, string>.Empty,
+                            instance.Scenario
+                        )
+                        .Where(d => d.Label == name)
+                );
             chosen.AddRange(matching);
         }
         return chosen;
     }
 
     private static IEnumerable<string> KnownNames(IEnumerable<ScenarioInstance> instances) =>
-        instances.SelectMany(i => DetectorRegistry.For(i).Select(d => d.Label))
+        instances
+            .SelectMany(i => DetectorRegistry.For(i).Select(d => d.Label))
             .Concat(DetectorRegistry.Names)
-            .Distinct().Order(StringComparer.Ordinal);
+            .Distinct()
+            .Order(StringComparer.Ordinal);
 }

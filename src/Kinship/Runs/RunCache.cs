@@ -14,7 +14,10 @@ namespace Kinship.Runs;
 /// </summary>
 internal sealed class RunCache
 {
-    private readonly ConcurrentDictionary<(string Scenario, Condition Condition, AgentIdentity Identity, string Company, bool Strict, string Ablations), ScenarioInstance> _instances = new();
+    private readonly ConcurrentDictionary<
+        (string Scenario, Condition Condition, AgentIdentity Identity, string Company, bool Strict, string Ablations),
+        ScenarioInstance
+    > _instances = new();
     private readonly ConcurrentDictionary<ScenarioInstance, ImmutableArray<IDetector>> _detectors = new(ReferenceEqualityComparer.Instance);
 
     public ToolCache Tools { get; } = new();
@@ -29,8 +32,11 @@ internal sealed class RunCache
     /// immutable (the world is a value), so every rollout of a cell shares one instead of filling the placeholders again.
     /// </summary>
     public ScenarioInstance Instance(ScenarioDefinition scenario, Condition condition, AgentIdentity identity, RenderOptions render) =>
-        _instances.GetOrAdd((scenario.Id, condition, identity, render.Company, render.StrictMemoryInstruction, string.Join(',', render.Ablations)),
-            static (_, a) => ScenarioRenderer.Render(a.scenario, a.condition, a.identity, a.render), (scenario, condition, identity, render));
+        _instances.GetOrAdd(
+            (scenario.Id, condition, identity, render.Company, render.StrictMemoryInstruction, string.Join(',', render.Ablations)),
+            static (_, a) => ScenarioRenderer.Render(a.scenario, a.condition, a.identity, a.render),
+            (scenario, condition, identity, render)
+        );
 
     /// <summary>The detectors a rendered scenario asks for, built once per instance (they keep no state).</summary>
     public ImmutableArray<IDetector> Detectors(ScenarioInstance instance) => _detectors.GetOrAdd(instance, DetectorRegistry.For);

@@ -18,7 +18,8 @@ internal sealed record RunManifest(
     ulong Seed,
     int PlannedEpisodes,
     RenderOptions Render,
-    AgentLoopOptions Loop)
+    AgentLoopOptions Loop
+)
 {
     /// <summary>The preset the plan came from (<c>study</c>), if any.</summary>
     public string? Preset { get; init; }

@@ -8,7 +8,8 @@ namespace Kinship.Runs;
 internal sealed record ConditionFilter(
     ImmutableHashSet<Relationship> Relationships,
     ImmutableHashSet<Conveyance> Conveyances,
-    ImmutableHashSet<Subject> Subjects)
+    ImmutableHashSet<Subject> Subjects
+)
 {
     public static readonly ConditionFilter All = new([], [], []);
 
@@ -27,40 +28,67 @@ internal sealed record ConditionFilter(
     public IEnumerable<Condition> Cells(IReadOnlyList<Condition> grid)
     {
         var added = Subjects.Where(s => Names.CrossFamilySubjects.Contains(s) && !grid.Any(c => c.Subject == s)).Order().ToList();
-        var cells = added.Count == 0 ? grid : grid.Concat(from subject in added from c in grid where c.Subject == Subject.Peer select c with { Subject = subject });
+        var cells =
+            added.Count == 0
+                ? grid
+                : grid.Concat(from subject in added from c in grid where c.Subject == Subject.Peer select c with { Subject = subject });
         return cells.Where(Includes);
     }
 
     /// <summary>Cross-family subjects the filter asks for that a scenario with these cells cannot run, because it has no peer cell to rename.</summary>
     public IEnumerable<Subject> Unrunnable(IReadOnlyList<Condition> grid) =>
-        grid.Any(c => c.Subject == Subject.Peer) ? [] : Subjects.Where(s => Names.CrossFamilySubjects.Contains(s) && !grid.Any(c => c.Subject == s)).Order();
+        grid.Any(c => c.Subject == Subject.Peer)
+            ? []
+            : Subjects.Where(s => Names.CrossFamilySubjects.Contains(s) && !grid.Any(c => c.Subject == s)).Order();
 
     public bool Includes(Condition c) =>
-        (Relationships.IsEmpty || Relationships.Contains(c.Relationship)) &&
-        (Conveyances.IsEmpty || !c.HasPeer || Conveyances.Contains(c.Conveyance)) &&
-        (Subjects.IsEmpty || Subjects.Contains(c.Subject)) &&
-        (Monitoring.IsEmpty || c.Monitoring is null || Monitoring.Contains(c.Monitoring.Value)) &&
-        (Settings.IsEmpty || c.Dataset is null || Settings.Contains(c.Dataset) || Settings.Contains(c.Setting!));
+        (Relationships.IsEmpty || Relationships.Contains(c.Relationship))
+        && (Conveyances.IsEmpty || !c.HasPeer || Conveyances.Contains(c.Conveyance))
+        && (Subjects.IsEmpty || Subjects.Contains(c.Subject))
+        && (Monitoring.IsEmpty || c.Monitoring is null || Monitoring.Contains(c.Monitoring.Value))
+        && (Settings.IsEmpty || c.Dataset is null || Settings.Contains(c.Dataset) || Settings.Contains(c.Setting!));
 }
 
 /// <summary>The fixed list of episodes a run will execute: every (model, scenario, condition, rollout), each with its own seed.</summary>
 internal sealed record RunPlan(ImmutableArray<EpisodeSpec> Episodes)
 {
-    public static RunPlan Build(IEnumerable<string> models, IEnumerable<ScenarioDefinition> scenarios, ConditionFilter filter, int rollouts, ulong seed) =>
-        Build(models, scenarios.Select(s => (s.Id, (IEnumerable<Condition>)s.Grid())), filter, rollouts, seed, []);
+    public static RunPlan Build(
+        IEnumerable<string> models,
+        IEnumerable<ScenarioDefinition> scenarios,
+        ConditionFilter filter,
+        int rollouts,
+        ulong seed
+    ) => Build(models, scenarios.Select(s => (s.Id, (IEnumerable<Condition>)s.Grid())), filter, rollouts, seed, []);
 
     /// <summary>Plans the given cells of each scenario, <paramref name="rollouts"/> episodes per cell, recording the ablations in every spec.</summary>
-    public static RunPlan Build(IEnumerable<string> models, IEnumerable<(string Scenario, IEnumerable<Condition> Cells)> cells, ConditionFilter filter, int rollouts, ulong seed,
-        ImmutableArray<string> ablations)
+    public static RunPlan Build(
+        IEnumerable<string> models,
+        IEnumerable<(string Scenario, IEnumerable<Condition> Cells)> cells,
+        ConditionFilter filter,
+        int rollouts,
+        ulong seed,
+        ImmutableArray<string> ablations
+    )
     {
         var episodes = ImmutableArray.CreateBuilder<EpisodeSpec>();
         var list = cells.Select(c => (c.Scenario, Cells: c.Cells.ToList())).ToList();
         foreach (var model in models)
-            foreach (var (scenario, conditions) in list)
-                foreach (var condition in filter.Cells(conditions))
-                    for (var rollout = 0; rollout < rollouts; rollout++)
-                        episodes.Add(new EpisodeSpec(episodes.Count, scenario, condition, model, rollout,
-                            EpisodeSeed(seed, model, scenario, condition.Key, rollout)) { Ablations = ablations });
+        foreach (var (scenario, conditions) in list)
+        foreach (var condition in filter.Cells(conditions))
+            for (var rollout = 0; rollout < rollouts; rollout++)
+                episodes.Add(
+                    new EpisodeSpec(
+                        episodes.Count,
+                        scenario,
+                        condition,
+                        model,
+                        rollout,
+                        EpisodeSeed(seed, model, scenario, condition.Key, rollout)
+                    )
+                    {
+                        Ablations = ablations,
+                    }
+                );
         return new RunPlan(episodes.ToImmutable());
     }
 

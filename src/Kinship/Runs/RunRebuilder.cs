@@ -12,12 +12,9 @@ internal static class RunRebuilder
     public static EpisodeRunner CreateRunner(RunRecord run, ModelOptions machine, TimeProvider time, RunCache? cache = null)
     {
         var definitions = new Dictionary<string, ScenarioDefinition>(StringComparer.Ordinal);
-        foreach (var source in run.Scenarios) definitions[source.Id] = source.Load();
-        var modelOptions = machine with
-        {
-            BaseUrl = run.Options.BaseUrl is { } url ? new Uri(url) : null,
-            Family = run.Options.Family,
-        };
+        foreach (var source in run.Scenarios)
+            definitions[source.Id] = source.Load();
+        var modelOptions = machine with { BaseUrl = run.Options.BaseUrl is { } url ? new Uri(url) : null, Family = run.Options.Family };
         var models = run.Manifest.Models.ToDictionary(id => id, id => AgentResolver.Resolve(id, modelOptions), StringComparer.Ordinal);
         return new EpisodeRunner(definitions, models, run.Manifest.Render, run.Manifest.Loop, time, cache);
     }

@@ -115,36 +115,49 @@ internal sealed record RunRequest
     {
         if (Preset is not null && Preset != StudyPreset.Name)
             throw new RunRequestException("--preset", $"--preset: unknown preset '{Preset}' (known: {StudyPreset.Name})");
-        if (Preset is not null && !Scenarios.IsEmpty) throw new RunRequestException("--scenario", "--preset chooses the scenarios; leave out --scenario");
+        if (Preset is not null && !Scenarios.IsEmpty)
+            throw new RunRequestException("--scenario", "--preset chooses the scenarios; leave out --scenario");
         foreach (var scenario in Scenarios.Where(s => !ScenarioLoader.IsReference(s)))
             throw new RunRequestException("--scenario", "--scenario: " + ScenarioLoader.Unknown(scenario));
-        foreach (var model in ModelIds()) CheckModel(model);
+        foreach (var model in ModelIds())
+            CheckModel(model);
         _ = Options();
         _ = Filter();
         _ = Between("--rollouts", Rollouts, 1, RunLimits.Rollouts);
         _ = Render();
         _ = Loop();
-        if (MaxCost is { } usd && usd <= 0) throw new RunRequestException("--max-cost", $"--max-cost must be more than 0 (got {usd})");
+        if (MaxCost is { } usd && usd <= 0)
+            throw new RunRequestException("--max-cost", $"--max-cost must be more than 0 (got {usd})");
         Execution.Validate();
         return this;
     }
 
     /// <summary>The models to run, each once, in the order given; by default the reference agents that fit the preset.</summary>
     public ImmutableArray<string> ModelIds() =>
-        Models.IsEmpty ? [.. (Preset is null ? ReferenceAgents.Default : ReferenceAgents.StudyDefault).Select(n => "scripted/" + n)] : [.. Models.Distinct()];
+        Models.IsEmpty
+            ? [.. (Preset is null ? ReferenceAgents.Default : ReferenceAgents.StudyDefault).Select(n => "scripted/" + n)]
+            : [.. Models.Distinct()];
 
     /// <summary>The scenarios to load: the preset's, the ones given, or the default exfiltration scenarios.</summary>
     public ImmutableArray<string> ScenarioIds() =>
-        Preset is not null ? [.. StudyPreset.Tasks.SelectMany(t => t.Scenarios)] : Scenarios.IsEmpty ? ScenarioLoader.DefaultIds : Scenarios;
+        Preset is not null ? [.. StudyPreset.Tasks.SelectMany(t => t.Scenarios)]
+        : Scenarios.IsEmpty ? ScenarioLoader.DefaultIds
+        : Scenarios;
 
     /// <summary>The ablations switched on, each once, in ordinal order.</summary>
     public ImmutableArray<string> AblationNames()
     {
         var names = Split(Ablations).Distinct().Order(StringComparer.Ordinal).ToImmutableArray();
         foreach (var a in names.Where(a => !ScenarioVocabulary.Ablations.ContainsKey(a)))
-            throw new RunRequestException("--ablation", $"--ablation: unknown ablation '{a}' (known: {string.Join(", ", ScenarioVocabulary.Ablations.Keys)})");
+            throw new RunRequestException(
+                "--ablation",
+                $"--ablation: unknown ablation '{a}' (known: {string.Join(", ", ScenarioVocabulary.Ablations.Keys)})"
+            );
         if (names.Where(a => a.StartsWith("peer-", StringComparison.Ordinal)).ToList() is { Count: > 1 } families)
-            throw new RunRequestException("--ablation", $"--ablation: choose at most one peer-family ablation (got {string.Join(", ", families)})");
+            throw new RunRequestException(
+                "--ablation",
+                $"--ablation: choose at most one peer-family ablation (got {string.Join(", ", families)})"
+            );
         return names;
     }
 
@@ -153,27 +166,54 @@ internal sealed record RunRequest
     {
         string? url = null;
         if (BaseUrl is { } given)
-            url = Uri.TryCreate(given, UriKind.Absolute, out var uri) && uri.Scheme is "http" or "https"
-                ? uri.ToString()
-                : throw new RunRequestException("--base-url", $"--base-url '{given}' is not an http(s) address");
-        if (Family is { } family && string.IsNullOrWhiteSpace(family)) throw new RunRequestException("--family", "--family must not be empty");
+            url =
+                Uri.TryCreate(given, UriKind.Absolute, out var uri) && uri.Scheme is "http" or "https"
+                    ? uri.ToString()
+                    : throw new RunRequestException("--base-url", $"--base-url '{given}' is not an http(s) address");
+        if (Family is { } family && string.IsNullOrWhiteSpace(family))
+            throw new RunRequestException("--family", "--family must not be empty");
         return new RunOptions(url, Family);
     }
 
     /// <summary>The levels of each factor to run; an empty set is every level a scenario offers.</summary>
-    public ConditionFilter Filter() => new(
-        Levels(Relationships, Names.ParseRelationship, "--relationship", "relationship", Names.AllRelationships.Select(Names.Relationship)),
-        Levels(Conveyances, Names.ParseConveyance, "--conveyance", "conveyance", Names.AllConveyances.Select(Names.Conveyance)),
-        Levels(Subjects, Names.ParseSubject, "--subject", "subject", Names.AllSubjects.Concat(Names.CrossFamilySubjects).Select(Names.Subject)))
-    {
-        Monitoring = Levels(this.Monitoring, Names.ParseMonitoring, "--monitoring", "monitoring", [Names.Monitoring(Kinship.Scenarios.Monitoring.Monitored), Names.Monitoring(Kinship.Scenarios.Monitoring.Unmonitored)]),
-        Settings = [.. Split(Datasets)],
-    };
+    public ConditionFilter Filter() =>
+        new(
+            Levels(
+                Relationships,
+                Names.ParseRelationship,
+                "--relationship",
+                "relationship",
+                Names.AllRelationships.Select(Names.Relationship)
+            ),
+            Levels(Conveyances, Names.ParseConveyance, "--conveyance", "conveyance", Names.AllConveyances.Select(Names.Conveyance)),
+            Levels(
+                Subjects,
+                Names.ParseSubject,
+                "--subject",
+                "subject",
+                Names.AllSubjects.Concat(Names.CrossFamilySubjects).Select(Names.Subject)
+            )
+        )
+        {
+            Monitoring = Levels(
+                this.Monitoring,
+                Names.ParseMonitoring,
+                "--monitoring",
+                "monitoring",
+                [Names.Monitoring(Kinship.Scenarios.Monitoring.Monitored), Names.Monitoring(Kinship.Scenarios.Monitoring.Unmonitored)]
+            ),
+            Settings = [.. Split(Datasets)],
+        };
 
     public RenderOptions Render() =>
         string.IsNullOrWhiteSpace(Company)
             ? throw new RunRequestException("--company", "--company must not be empty")
-            : new RenderOptions { Company = Company, StrictMemoryInstruction = StrictMemory, Ablations = [.. AblationNames()] };
+            : new RenderOptions
+            {
+                Company = Company,
+                StrictMemoryInstruction = StrictMemory,
+                Ablations = [.. AblationNames()],
+            };
 
     /// <summary>The agent loop: the preset's (or the defaults), with every option given on the command line winning.</summary>
     public AgentLoopOptions Loop()
@@ -192,22 +232,43 @@ internal sealed record RunRequest
 
     /// <summary><paramref name="value"/> if it is within [<paramref name="min"/>, <paramref name="max"/>], else a <see cref="RunRequestException"/> saying so.</summary>
     internal static int Between(string option, int value, int min, int max) =>
-        value < min ? throw new RunRequestException(option, min == 0 ? $"{option} must be 0 or more (got {value})" : $"{option} must be at least {min} (got {value})")
+        value < min
+            ? throw new RunRequestException(
+                option,
+                min == 0 ? $"{option} must be 0 or more (got {value})" : $"{option} must be at least {min} (got {value})"
+            )
         : value > max ? throw new RunRequestException(option, $"{option} must be at most {max:N0} (got {value})")
         : value;
 
     /// <summary>The checks <see cref="AgentResolver"/> makes that need no key or config, so a mistyped id is refused as an option.</summary>
     private static void CheckModel(string id)
     {
-        try { AgentResolver.Check(id); }
-        catch (ModelException e) { throw new RunRequestException("--model", "--model: " + e.Message); }
+        try
+        {
+            AgentResolver.Check(id);
+        }
+        catch (ModelException e)
+        {
+            throw new RunRequestException("--model", "--model: " + e.Message);
+        }
     }
 
     private static IEnumerable<string> Split(ImmutableArray<string> values) =>
         values.SelectMany(v => v.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
 
-    private static ImmutableHashSet<T> Levels<T>(ImmutableArray<string> values, Func<string, T?> parse, string option, string factor, IEnumerable<string> known) where T : struct =>
-    [
-        .. Split(values).Select(v => parse(v) ?? throw new RunRequestException(option, $"{option}: unknown {factor} '{v}' (known: {string.Join(", ", known)})")),
-    ];
+    private static ImmutableHashSet<T> Levels<T>(
+        ImmutableArray<string> values,
+        Func<string, T?> parse,
+        string option,
+        string factor,
+        IEnumerable<string> known
+    )
+        where T : struct =>
+        [
+            .. Split(values)
+                .Select(v =>
+                    parse(v)
+                    ?? throw new RunRequestException(option, $"{option}: unknown {factor} '{v}' (known: {string.Join(", ", known)})")
+                ),
+        ];
 }

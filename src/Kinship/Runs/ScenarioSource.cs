@@ -17,12 +17,14 @@ internal sealed record ScenarioSource(string Id, string File, string Text, Immut
         get
         {
             var all = new StringBuilder(Text);
-            foreach (var (name, text) in Referenced) all.Append('\0').Append(name).Append('\0').Append(text);
+            foreach (var (name, text) in Referenced)
+                all.Append('\0').Append(name).Append('\0').Append(text);
             return Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(all.ToString())));
         }
     }
 
-    public ScenarioDefinition Load() => ScenarioLoader.Load(File, Text, name => Referenced.TryGetValue(name, out var text) ? (name, text) : null);
+    public ScenarioDefinition Load() =>
+        ScenarioLoader.Load(File, Text, name => Referenced.TryGetValue(name, out var text) ? (name, text) : null);
 
     /// <summary>Resolves a built-in id or a YAML path as <see cref="ScenarioLoader.Resolve"/> does, keeping the texts it read.</summary>
     public static (ScenarioDefinition Definition, ScenarioSource Source) Resolve(string idOrPath)
@@ -47,14 +49,16 @@ internal sealed record ScenarioSource(string Id, string File, string Text, Immut
             {
                 var p = Path.Combine(folder, name);
                 return System.IO.File.Exists(p) ? (p, System.IO.File.ReadAllText(p))
-                    : ScenarioLoader.ReadResource(name) is { } t ? ("builtin:" + name, t) : null;
+                    : ScenarioLoader.ReadResource(name) is { } t ? ("builtin:" + name, t)
+                    : null;
             };
         }
         var referenced = new SortedDictionary<string, string>(StringComparer.Ordinal);
         var loaded = ScenarioLoader.Load(file, text, name =>
         {
             var found = read(name);
-            if (found is { } f) referenced[name] = f.Text;
+            if (found is { } f)
+                referenced[name] = f.Text;
             return found;
         });
         return (loaded, new ScenarioSource(loaded.Id, file, text, referenced.ToImmutableSortedDictionary(StringComparer.Ordinal)));

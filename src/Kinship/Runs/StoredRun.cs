@@ -20,7 +20,11 @@ internal sealed record RunResults(RunManifest Manifest, IReadOnlyList<EpisodeOut
         : null;
 
     /// <summary>The run as a report of scoring <paramref name="upTo"/> sees it: verdicts written by that scoring or before it.</summary>
-    public RunResults AsOf(int upTo) => this with { Outcomes = [.. Outcomes.Select(o => o with { Verdicts = VerdictSelection.UpTo(o.Verdicts, upTo) })] };
+    public RunResults AsOf(int upTo) =>
+        this with
+        {
+            Outcomes = [.. Outcomes.Select(o => o with { Verdicts = VerdictSelection.UpTo(o.Verdicts, upTo) })],
+        };
 }
 
 /// <summary>A stored run read whole: every finished episode with its transcript, final state and tool calls.</summary>
@@ -33,7 +37,11 @@ internal sealed record StoredRun(RunManifest Manifest, IReadOnlyList<EpisodeResu
     public RunResults Results() => new(Manifest, [.. Episodes.Select(e => e.Outcome)], Warnings) { Tasks = Tasks };
 
     /// <inheritdoc cref="RunResults.AsOf"/>
-    public StoredRun AsOf(int upTo) => this with { Episodes = [.. Episodes.Select(e => e with { Verdicts = VerdictSelection.UpTo(e.Verdicts, upTo) })] };
+    public StoredRun AsOf(int upTo) =>
+        this with
+        {
+            Episodes = [.. Episodes.Select(e => e with { Verdicts = VerdictSelection.UpTo(e.Verdicts, upTo) })],
+        };
 }
 
 /// <summary>A store that cannot be read, with the file and line at fault.</summary>

@@ -31,21 +31,23 @@ internal sealed record AgentIdentity(string Family)
     /// The subject's name. A peer of another family is "<c>{Other} Agent 1</c>", as in the study's cross-family arms:
     /// another lab's family (Gemini, or Claude when the critic is Gemini), Llama, or a fictional family.
     /// </summary>
-    public string Subject(Subject subject) => subject switch
-    {
-        Scenarios.Subject.Self => Critic,
-        Scenarios.Subject.Peer => Peer,
-        _ => $"{PeerFamily(subject)} Agent 1",
-    };
+    public string Subject(Subject subject) =>
+        subject switch
+        {
+            Scenarios.Subject.Self => Critic,
+            Scenarios.Subject.Peer => Peer,
+            _ => $"{PeerFamily(subject)} Agent 1",
+        };
 
     /// <summary>The family of the peer a subject level names.</summary>
-    public string PeerFamily(Subject subject) => subject switch
-    {
-        Scenarios.Subject.OtherLabPeer => Family == "Gemini" ? "Claude" : "Gemini",
-        Scenarios.Subject.OpenWeightPeer => Family == OpenWeight ? "Qwen" : OpenWeight,
-        Scenarios.Subject.FictionalPeer => Family == Fictional ? FictionalFallback : Fictional,
-        _ => Family,
-    };
+    public string PeerFamily(Subject subject) =>
+        subject switch
+        {
+            Scenarios.Subject.OtherLabPeer => Family == "Gemini" ? "Claude" : "Gemini",
+            Scenarios.Subject.OpenWeightPeer => Family == OpenWeight ? "Qwen" : OpenWeight,
+            Scenarios.Subject.FictionalPeer => Family == Fictional ? FictionalFallback : Fictional,
+            _ => Family,
+        };
 
     /// <summary>File-name form of an agent's name: "Gemini Agent 2" becomes <c>gemini_agent_2</c>.</summary>
     public static string FileName(string agent) => agent.ToLowerInvariant().Replace(' ', '_');
@@ -56,14 +58,28 @@ internal sealed record AgentIdentity(string Family)
         var id = modelId.ToLowerInvariant();
         string[][] families =
         [
-            ["gemini", "Gemini"], ["gpt", "ChatGPT"], ["openai", "ChatGPT"], ["o3", "ChatGPT"], ["o4", "ChatGPT"], ["claude", "Claude"],
-            ["anthropic", "Claude"], ["glm", "GLM"], ["zai", "GLM"], ["kimi", "Kimi"], ["moonshot", "Kimi"], ["deepseek", "DeepSeek"],
-            ["llama", "Llama"], ["qwen", "Qwen"], ["mistral", "Mistral"], ["grok", "Grok"],
+            ["gemini", "Gemini"],
+            ["gpt", "ChatGPT"],
+            ["openai", "ChatGPT"],
+            ["o3", "ChatGPT"],
+            ["o4", "ChatGPT"],
+            ["claude", "Claude"],
+            ["anthropic", "Claude"],
+            ["glm", "GLM"],
+            ["zai", "GLM"],
+            ["kimi", "Kimi"],
+            ["moonshot", "Kimi"],
+            ["deepseek", "DeepSeek"],
+            ["llama", "Llama"],
+            ["qwen", "Qwen"],
+            ["mistral", "Mistral"],
+            ["grok", "Grok"],
         ];
         var name = id.Contains('/') ? id[(id.IndexOf('/') + 1)..] : id;
         foreach (var source in new[] { name, id })
-            foreach (var f in families)
-                if (source.Contains(f[0], StringComparison.Ordinal)) return new AgentIdentity(f[1]);
+        foreach (var f in families)
+            if (source.Contains(f[0], StringComparison.Ordinal))
+                return new AgentIdentity(f[1]);
         return new AgentIdentity(fallback);
     }
 }

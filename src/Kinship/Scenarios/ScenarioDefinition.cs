@@ -33,7 +33,8 @@ internal sealed record RelationshipTexts(
     ImmutableDictionary<Relationship, string> PromptSentence,
     ImmutableDictionary<Relationship, string> Memory,
     string MemoryInstruction,
-    string MemoryInstructionStrict);
+    string MemoryInstructionStrict
+);
 
 /// <summary>Texts every study scenario shares: the agentic instruction block and other named texts (with their variants), and the relationship texts.</summary>
 internal sealed record SharedTexts(string SourcePath, ImmutableDictionary<string, VariantText> Texts, RelationshipTexts Relationship);
@@ -50,7 +51,8 @@ internal sealed record DatasetDefinition(
     Sheet Sheet,
     ImmutableArray<double> Scores,
     double TrueScore,
-    ImmutableDictionary<string, VariantText> Texts);
+    ImmutableDictionary<string, VariantText> Texts
+);
 
 /// <summary>A dataset a scenario runs, with the thresholds it runs it at.</summary>
 internal sealed record DatasetUse(DatasetDefinition Dataset, ImmutableArray<int> Thresholds);
@@ -63,15 +65,24 @@ internal sealed record ConditionSpace(
     ImmutableArray<Relationship> Relationships,
     ImmutableArray<Conveyance> Conveyances,
     ImmutableArray<Subject> Subjects,
-    ImmutableArray<Monitoring> Monitoring)
+    ImmutableArray<Monitoring> Monitoring
+)
 {
-    public ConditionSpace(ImmutableArray<Relationship> relationships, ImmutableArray<Conveyance> conveyances, ImmutableArray<Subject> subjects)
+    public ConditionSpace(
+        ImmutableArray<Relationship> relationships,
+        ImmutableArray<Conveyance> conveyances,
+        ImmutableArray<Subject> subjects
+    )
         : this(relationships, conveyances, subjects, []) { }
 
-    public ImmutableArray<Condition> Grid(ImmutableArray<DatasetUse> datasets) => Condition.Grid(
-        Relationships, Conveyances, Subjects,
-        datasets.IsEmpty ? [null] : datasets.SelectMany(d => d.Thresholds.Select(t => ((string, int?)?)(d.Dataset.Id, t))),
-        Monitoring.IsEmpty ? [null] : Monitoring.Select(m => (Monitoring?)m));
+    public ImmutableArray<Condition> Grid(ImmutableArray<DatasetUse> datasets) =>
+        Condition.Grid(
+            Relationships,
+            Conveyances,
+            Subjects,
+            datasets.IsEmpty ? [null] : datasets.SelectMany(d => d.Thresholds.Select(t => ((string, int?)?)(d.Dataset.Id, t))),
+            Monitoring.IsEmpty ? [null] : Monitoring.Select(m => (Monitoring?)m)
+        );
 }
 
 /// <summary>
@@ -93,7 +104,8 @@ internal sealed record ScenarioDefinition(
     ImmutableArray<ReadRequirement> ReadGate,
     ImmutableSortedDictionary<string, ImmutableSortedDictionary<string, string>> Detectors,
     ConditionSpace Conditions,
-    SharedTexts Shared)
+    SharedTexts Shared
+)
 {
     /// <summary>Named texts with variants (<c>{name}</c> in any text), the scenario's own over the shared ones.</summary>
     public ImmutableDictionary<string, VariantText> Texts { get; init; } = ImmutableDictionary<string, VariantText>.Empty;

@@ -9,8 +9,7 @@ internal sealed record ScenarioError(string File, long Line, long Column, string
 }
 
 /// <summary>A scenario that cannot be used; every problem found is listed.</summary>
-internal sealed class ScenarioException(IReadOnlyList<ScenarioError> errors)
-    : Exception(string.Join(Environment.NewLine, errors))
+internal sealed class ScenarioException(IReadOnlyList<ScenarioError> errors) : Exception(string.Join(Environment.NewLine, errors))
 {
     public ImmutableArray<ScenarioError> Errors { get; } = [.. errors];
 }

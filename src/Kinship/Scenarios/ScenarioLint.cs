@@ -14,27 +14,48 @@ namespace Kinship.Scenarios;
 /// </summary>
 internal static partial class ScenarioLint
 {
-    public static void Check(ScenarioDefinition scenario, IReadOnlyList<(YamlNode Node, string Text)> prose, IReadOnlyList<YamlNode> readGateNodes, Action<YamlNode?, string> error)
+    public static void Check(
+        ScenarioDefinition scenario,
+        IReadOnlyList<(YamlNode Node, string Text)> prose,
+        IReadOnlyList<YamlNode> readGateNodes,
+        Action<YamlNode?, string> error
+    )
     {
-        var present = new HashSet<string>(StringComparer.Ordinal)
-        {
-            scenario.Shared.Relationship.Document.Filename,
-        };
+        var present = new HashSet<string>(StringComparer.Ordinal) { scenario.Shared.Relationship.Document.Filename };
         present.UnionWith(scenario.Initial.Drive.Select(f => f.Filename));
         present.UnionWith(scenario.Initial.Servers.SelectMany(s => s.Files).Select(f => f.Filename));
-        if (scenario.Initial.Config is { } config) present.Add(config.Filename);
+        if (scenario.Initial.Config is { } config)
+            present.Add(config.Filename);
         foreach (var (node, text) in prose)
-            foreach (Match m in DocumentName().Matches(text))
-                if (!present.Contains(m.Value))
-                    error(node, $"the text names the document '{m.Value}', which the scenario does not provide (drive files: {string.Join(", ", scenario.Initial.Drive.Select(f => f.Filename))})");
+        foreach (Match m in DocumentName().Matches(text))
+            if (!present.Contains(m.Value))
+                error(
+                    node,
+                    $"the text names the document '{m.Value}', which the scenario does not provide (drive files: {string.Join(", ", scenario.Initial.Drive.Select(f => f.Filename))})"
+                );
 
-        var sheets = scenario.Initial.Sheets.Select(s => s.Name).Concat(scenario.Datasets.Select(d => d.Dataset.Sheet.Name)).ToHashSet(StringComparer.Ordinal);
+        var sheets = scenario
+            .Initial.Sheets.Select(s => s.Name)
+            .Concat(scenario.Datasets.Select(d => d.Dataset.Sheet.Name))
+            .ToHashSet(StringComparer.Ordinal);
         for (var i = 0; i < scenario.ReadGate.Length && i < readGateNodes.Count; i++)
         {
             var gate = scenario.ReadGate[i];
-            if (gate.Tool == "view_sheet" && gate.Arguments.TryGetValue("name", out var sheet) && !sheets.Contains(sheet) && !(sheet == "{sheet}" && !scenario.Datasets.IsEmpty))
-                error(readGateNodes[i], $"the read gate views the sheet '{sheet}', which the scenario does not provide (sheets: {string.Join(", ", sheets)})");
-            if (gate.Tool == "view_config" && gate.Arguments.TryGetValue("filename", out var file) && scenario.Initial.Config?.Filename != file)
+            if (
+                gate.Tool == "view_sheet"
+                && gate.Arguments.TryGetValue("name", out var sheet)
+                && !sheets.Contains(sheet)
+                && !(sheet == "{sheet}" && !scenario.Datasets.IsEmpty)
+            )
+                error(
+                    readGateNodes[i],
+                    $"the read gate views the sheet '{sheet}', which the scenario does not provide (sheets: {string.Join(", ", sheets)})"
+                );
+            if (
+                gate.Tool == "view_config"
+                && gate.Arguments.TryGetValue("filename", out var file)
+                && scenario.Initial.Config?.Filename != file
+            )
                 error(readGateNodes[i], $"the read gate views the config '{file}', which the scenario does not provide");
         }
     }
@@ -57,12 +78,16 @@ internal static class FinanceSheet
         foreach (var sheet in sheets)
         {
             var (ri, ci) = (sheet.Columns.IndexOf(Revenue), sheet.Columns.IndexOf(Costs));
-            if (ri < 0 || ci < 0) continue;
+            if (ri < 0 || ci < 0)
+                continue;
             long total = 0;
             foreach (var row in sheet.Rows)
             {
-                if (!long.TryParse(row[ri], NumberStyles.Integer, CultureInfo.InvariantCulture, out var revenue) ||
-                    !long.TryParse(row[ci], NumberStyles.Integer, CultureInfo.InvariantCulture, out var costs)) return null;
+                if (
+                    !long.TryParse(row[ri], NumberStyles.Integer, CultureInfo.InvariantCulture, out var revenue)
+                    || !long.TryParse(row[ci], NumberStyles.Integer, CultureInfo.InvariantCulture, out var costs)
+                )
+                    return null;
                 total += revenue - costs;
             }
             return total;

@@ -26,7 +26,8 @@ internal sealed record ScenarioInstance(
     string UserPrompt,
     WorldState World,
     ImmutableArray<string> Tools,
-    ImmutableArray<ReadRequirement> ReadGate)
+    ImmutableArray<ReadRequirement> ReadGate
+)
 {
     /// <summary>The subject's name, such as "Gemini Agent 2".</summary>
     public string Subject { get; init; } = Identity.Subject(Condition.Subject);
@@ -48,8 +49,10 @@ internal static class ScenarioRenderer
         var peer = identity.Subject(peerKind);
         var dataset = scenario.Dataset(condition.Dataset);
         var active = new HashSet<string>(StringComparer.Ordinal) { condition.RelationshipName, Names.Subject(condition.Subject) };
-        if (condition.Monitoring is { } monitoring) active.Add(Names.Monitoring(monitoring));
-        if (dataset is not null) active.Add(dataset.Id);
+        if (condition.Monitoring is { } monitoring)
+            active.Add(Names.Monitoring(monitoring));
+        if (dataset is not null)
+            active.Add(dataset.Id);
         active.UnionWith(ablations);
 
         var values = new Dictionary<string, string>(StringComparer.Ordinal)
@@ -66,8 +69,10 @@ internal static class ScenarioRenderer
             ["sheet"] = dataset?.Sheet.Name ?? "",
         };
         var texts = scenario.Shared.Texts.SetItems(scenario.Texts);
-        if (dataset is not null) texts = texts.SetItems(dataset.Texts);
-        foreach (var (name, text) in texts) values[name] = text.Select(active);
+        if (dataset is not null)
+            texts = texts.SetItems(dataset.Texts);
+        foreach (var (name, text) in texts)
+            values[name] = text.Select(active);
         // Texts may name other texts; three passes cover any sensible nesting.
         string Fill(string text)
         {
@@ -78,13 +83,17 @@ internal static class ScenarioRenderer
 
         var relationship = scenario.Shared.Relationship;
         var world = scenario.Initial;
-        if (dataset is not null) world = world with { Sheets = world.Sheets.Add(dataset.Sheet) };
+        if (dataset is not null)
+            world = world with { Sheets = world.Sheets.Add(dataset.Sheet) };
         var system = scenario.SystemPrompt;
         var tools = scenario.Tools;
         if (condition.HasPeer)
         {
             if (condition.Conveyance is Conveyance.File or Conveyance.FilePrompt)
-                world = world with { Drive = world.Drive.Add(relationship.Document with { Content = relationship.DocumentContent[condition.Relationship] }) };
+                world = world with
+                {
+                    Drive = world.Drive.Add(relationship.Document with { Content = relationship.DocumentContent[condition.Relationship] }),
+                };
             if (condition.Conveyance == Conveyance.FilePrompt)
                 system += " " + relationship.PromptSentence[condition.Relationship];
             if (condition.Conveyance == Conveyance.Memory)
@@ -97,26 +106,49 @@ internal static class ScenarioRenderer
         if (ablations.Contains("scratchpad"))
         {
             tools = WithTool(tools, "reasoning_scratchpad");
-            if (values.GetValueOrDefault("scratchpad_notice") is { Length: > 0 } notice) system += " " + notice;
+            if (values.GetValueOrDefault("scratchpad_notice") is { Length: > 0 } notice)
+                system += " " + notice;
         }
 
         world = world with
         {
             DriveAccount = Fill(world.DriveAccount),
             Drive = [.. world.Drive.Select(f => f with { Filename = Fill(f.Filename), Owner = Fill(f.Owner), Content = Fill(f.Content) })],
-            Sheets = [.. world.Sheets.Select(s => s with { Name = Fill(s.Name), Rows = [.. s.Rows.Select(r => r.Select(Fill).ToImmutableArray())] })],
+            Sheets =
+            [
+                .. world.Sheets.Select(s =>
+                    s with
+                    {
+                        Name = Fill(s.Name),
+                        Rows = [.. s.Rows.Select(r => r.Select(Fill).ToImmutableArray())],
+                    }
+                ),
+            ],
             Config = world.Config is { } c ? c with { Entries = FillEntries(c.Entries, Fill) } : null,
-            Servers = [.. world.Servers.Select(s => s with
-            {
-                Users = s.Users?.Select(Fill).ToImmutableList(),
-                Files = [.. s.Files.Select(f => f with { Filename = Fill(f.Filename), Summary = Fill(f.Summary) })],
-            })],
+            Servers =
+            [
+                .. world.Servers.Select(s =>
+                    s with
+                    {
+                        Users = s.Users?.Select(Fill).ToImmutableList(),
+                        Files = [.. s.Files.Select(f => f with { Filename = Fill(f.Filename), Summary = Fill(f.Summary) })],
+                    }
+                ),
+            ],
             Memory = world.Memory is { } m ? Fill(m) : null,
         };
         var user = Fill(scenario.UserPrompt);
-        if (ablations.Contains("no-backup") && values.GetValueOrDefault("no_backup") is { Length: > 0 } noBackup) user += "\n\n" + Fill(noBackup);
+        if (ablations.Contains("no-backup") && values.GetValueOrDefault("no_backup") is { Length: > 0 } noBackup)
+            user += "\n\n" + Fill(noBackup);
         user += "\n\n" + Fill(values.GetValueOrDefault("agentic_instructions", ""));
-        var readGate = scenario.ReadGate.Select(g => g with { Arguments = g.Arguments.ToImmutableSortedDictionary(a => a.Key, a => Fill(a.Value), StringComparer.Ordinal) }).ToImmutableArray();
+        var readGate = scenario
+            .ReadGate.Select(g =>
+                g with
+                {
+                    Arguments = g.Arguments.ToImmutableSortedDictionary(a => a.Key, a => Fill(a.Value), StringComparer.Ordinal),
+                }
+            )
+            .ToImmutableArray();
         return new ScenarioInstance(scenario, condition, identity, options.Company, Fill(system), user, world, tools, readGate)
         {
             Subject = subject,
@@ -133,17 +165,27 @@ internal static class ScenarioRenderer
         : Subject.Peer;
 
     private static ImmutableArray<string> WithTool(ImmutableArray<string> tools, string tool) =>
-        tools.Contains(tool) ? tools : tools.IndexOf("end_task") is var i and >= 0 ? tools.Insert(i, tool) : tools.Add(tool);
+        tools.Contains(tool) ? tools
+        : tools.IndexOf("end_task") is var i and >= 0 ? tools.Insert(i, tool)
+        : tools.Add(tool);
 
     /// <summary>The mail domain for a company name: lower case, letters and digits only ("Google DeepMind" is <c>google</c>, as in the study).</summary>
     public static string CompanyDomain(string company) =>
         company == "Google DeepMind" ? "google" : new string([.. company.ToLowerInvariant().Where(char.IsLetterOrDigit)]);
 
-    private static ImmutableList<KeyValuePair<string, object?>> FillEntries(ImmutableList<KeyValuePair<string, object?>> entries, Func<string, string> fill) =>
-        [.. entries.Select(e => new KeyValuePair<string, object?>(e.Key, e.Value switch
-        {
-            string s => fill(s),
-            ImmutableList<KeyValuePair<string, object?>> inner => FillEntries(inner, fill),
-            var v => v,
-        }))];
+    private static ImmutableList<KeyValuePair<string, object?>> FillEntries(
+        ImmutableList<KeyValuePair<string, object?>> entries,
+        Func<string, string> fill
+    ) =>
+        [
+            .. entries.Select(e => new KeyValuePair<string, object?>(
+                e.Key,
+                e.Value switch
+                {
+                    string s => fill(s),
+                    ImmutableList<KeyValuePair<string, object?>> inner => FillEntries(inner, fill),
+                    var v => v,
+                }
+            )),
+        ];
 }

@@ -8,7 +8,18 @@ internal static partial class ScenarioVocabulary
 {
     /// <summary>Placeholders filled in when a scenario is rendered for a condition. Scenario and dataset <c>texts</c> add their own names.</summary>
     public static readonly ImmutableArray<string> Placeholders =
-        ["company", "company_domain", "critic", "critic_account", "subject", "subject_file", "peer", "family", "threshold", "sheet"];
+    [
+        "company",
+        "company_domain",
+        "critic",
+        "critic_account",
+        "subject",
+        "subject_file",
+        "peer",
+        "family",
+        "threshold",
+        "sheet",
+    ];
 
     /// <summary>
     /// Detectors a scenario can list, by the study's label names, with what each needs of the scenario. The scenario

@@ -11,7 +11,16 @@ namespace Kinship.Scoring;
 /// the score (compared within <see cref="RecordedLabels.ScoreTolerance"/>) and when chance agreement is total.
 /// For flags, the counts of true under each source and under the combined value (<see cref="VerdictCombiner"/>).
 /// </summary>
-internal sealed record LabelAgreement(string Label, string Against, int N, int Agree, double? Kappa, int? RuleTrue, int? OtherTrue, int? CombinedTrue)
+internal sealed record LabelAgreement(
+    string Label,
+    string Against,
+    int N,
+    int Agree,
+    double? Kappa,
+    int? RuleTrue,
+    int? OtherTrue,
+    int? CombinedTrue
+)
 {
     public int Disagree => N - Agree;
 
@@ -29,30 +38,48 @@ internal static class Agreement
         {
             var rules = VerdictSelection.Effective(verdicts).ToDictionary(v => v.Label, StringComparer.Ordinal);
             // The judge's latest answer per label; a judge that failed (no value) has nothing to compare.
-            var judged = verdicts.Where(v => v.Source == VerdictSource.Judge && HasValue(v)).GroupBy(v => v.Label).Select(g => g.MaxBy(v => v.Scoring)!);
+            var judged = verdicts
+                .Where(v => v.Source == VerdictSource.Judge && HasValue(v))
+                .GroupBy(v => v.Label)
+                .Select(g => g.MaxBy(v => v.Scoring)!);
             var recorded = verdicts.Where(v => v.Source == VerdictSource.Recorded).ToList();
             // The study's evaluators leave these at their defaults once read is false, as kinship replay skips them.
             var readFalse = recorded.Any(v => v.Label == "read" && v.Flag == false);
             foreach (var other in judged.Concat(recorded.Where(v => !(readFalse && RecordedLabels.AfterRead.Contains(v.Label)))))
             {
-                if (!rules.TryGetValue(other.Label, out var rule)) continue;
+                if (!rules.TryGetValue(other.Label, out var rule))
+                    continue;
                 var key = (other.Label, other.Source);
-                if (!pairs.TryGetValue(key, out var list)) pairs[key] = list = [];
+                if (!pairs.TryGetValue(key, out var list))
+                    pairs[key] = list = [];
                 list.Add((rule, other));
             }
         }
         return
         [
-            .. pairs.OrderBy(p => p.Key.Against, StringComparer.Ordinal).ThenBy(p => Order(p.Key.Label)).ThenBy(p => p.Key.Label, StringComparer.Ordinal).Select(p =>
-            {
-                var list = p.Value;
-                var agree = list.Count(x => Agrees(x.Rule, x.Other));
-                var flags = list.All(x => x.Rule.Flag is not null || x.Other.Flag is not null);
-                int? Count(Func<(Verdict Rule, Verdict Other), bool?> pick) => flags ? list.Count(x => pick(x) == true) : null;
-                return new LabelAgreement(p.Key.Label, p.Key.Against, list.Count, agree, p.Key.Label == "score" ? null : Kappa(list),
-                    Count(x => x.Rule.Flag), Count(x => x.Other.Flag),
-                    p.Key.Against == VerdictSource.Judge ? Count(x => VerdictCombiner.Combine([x.Rule, x.Other]).Single().Combined?.Flag) : null);
-            }),
+            .. pairs
+                .OrderBy(p => p.Key.Against, StringComparer.Ordinal)
+                .ThenBy(p => Order(p.Key.Label))
+                .ThenBy(p => p.Key.Label, StringComparer.Ordinal)
+                .Select(p =>
+                {
+                    var list = p.Value;
+                    var agree = list.Count(x => Agrees(x.Rule, x.Other));
+                    var flags = list.All(x => x.Rule.Flag is not null || x.Other.Flag is not null);
+                    int? Count(Func<(Verdict Rule, Verdict Other), bool?> pick) => flags ? list.Count(x => pick(x) == true) : null;
+                    return new LabelAgreement(
+                        p.Key.Label,
+                        p.Key.Against,
+                        list.Count,
+                        agree,
+                        p.Key.Label == "score" ? null : Kappa(list),
+                        Count(x => x.Rule.Flag),
+                        Count(x => x.Other.Flag),
+                        p.Key.Against == VerdictSource.Judge
+                            ? Count(x => VerdictCombiner.Combine([x.Rule, x.Other]).Single().Combined?.Flag)
+                            : null
+                    );
+                }),
         ];
     }
 

@@ -8,7 +8,12 @@ using Kinship.World;
 namespace Kinship.Scoring;
 
 /// <summary>An episode as a scorer sees it: the rendered scenario, the transcript, the world's final state and every tool call.</summary>
-internal sealed record ScoredEpisode(ScenarioInstance Instance, Transcript Transcript, WorldState Final, IReadOnlyList<ToolCallRecord> Calls);
+internal sealed record ScoredEpisode(
+    ScenarioInstance Instance,
+    Transcript Transcript,
+    WorldState Final,
+    IReadOnlyList<ToolCallRecord> Calls
+);
 
 /// <summary>One way of reaching verdicts on an episode: the rules (detectors) or an LLM judge. Runs and re-scorings use both alike.</summary>
 internal interface IScorer
@@ -24,7 +29,8 @@ internal interface IScorer
 /// <param name="readings">Where report readings are kept, so rollouts that write the same report read it once.</param>
 internal sealed class RuleScorer(Func<ScenarioInstance, ImmutableArray<IDetector>> detectors, ReportReadings readings) : IScorer
 {
-    public ValueTask<ImmutableArray<Verdict>> ScoreAsync(ScoredEpisode episode, CancellationToken cancellationToken) => ValueTask.FromResult(Score(episode));
+    public ValueTask<ImmutableArray<Verdict>> ScoreAsync(ScoredEpisode episode, CancellationToken cancellationToken) =>
+        ValueTask.FromResult(Score(episode));
 
     public ImmutableArray<Verdict> Score(ScoredEpisode episode)
     {
@@ -50,7 +56,11 @@ internal sealed class JudgeScorer(LlmJudge judge) : IScorer
         var verdicts = ImmutableArray.CreateBuilder<Verdict>();
         verdicts.Add(await judge.RefusalAsync(episode.Transcript, task, cancellationToken).ConfigureAwait(false));
         if (instance.Scenario.Detectors.ContainsKey("score") && instance.Condition.Threshold is { } threshold)
-            verdicts.AddRange(await judge.ReportedScoreAsync(episode.Transcript, task, instance.Subject, threshold, cancellationToken).ConfigureAwait(false));
+            verdicts.AddRange(
+                await judge
+                    .ReportedScoreAsync(episode.Transcript, task, instance.Subject, threshold, cancellationToken)
+                    .ConfigureAwait(false)
+            );
         verdicts.Add(await judge.ReasonsAsync(episode.Transcript, task, instance.Subject, cancellationToken).ConfigureAwait(false));
         return verdicts.ToImmutable();
     }

@@ -14,4 +14,3 @@ internal sealed record EpisodeBrief(ulong Seed, Condition? Condition, ImmutableA
 
     public static EpisodeBrief For(ulong seed, ScenarioInstance instance) => new(seed, instance.Condition, instance.Dataset?.Scores ?? []);
 }
-

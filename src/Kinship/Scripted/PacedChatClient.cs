@@ -9,7 +9,11 @@ namespace Kinship.Scripted;
 /// </summary>
 internal sealed class PacedChatClient(IChatClient inner, TimeSpan latency, TimeProvider time) : DelegatingChatClient(inner)
 {
-    public override async Task<ChatResponse> GetResponseAsync(IEnumerable<ChatMessage> messages, ChatOptions? options = null, CancellationToken cancellationToken = default)
+    public override async Task<ChatResponse> GetResponseAsync(
+        IEnumerable<ChatMessage> messages,
+        ChatOptions? options = null,
+        CancellationToken cancellationToken = default
+    )
     {
         await Task.Delay(latency, time, cancellationToken).ConfigureAwait(false);
         return await base.GetResponseAsync(messages, options, cancellationToken).ConfigureAwait(false);

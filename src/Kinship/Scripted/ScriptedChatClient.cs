@@ -1,7 +1,6 @@
 using System.Collections.Immutable;
-using Microsoft.Extensions.AI;
-
 using Kinship.Models;
+using Microsoft.Extensions.AI;
 
 namespace Kinship.Scripted;
 
@@ -34,7 +33,8 @@ internal sealed class ScriptObservations
     {
         _options = options;
         Tools = (options?.Tools ?? []).Select(t => t.Name).ToHashSet(StringComparer.Ordinal);
-        foreach (var m in messages) Add(m);
+        foreach (var m in messages)
+            Add(m);
     }
 
     public IReadOnlySet<string> Tools { get; }
@@ -51,10 +51,13 @@ internal sealed class ScriptObservations
     /// </summary>
     public bool TryExtend(IReadOnlyList<ChatMessage> messages, ChatOptions? options)
     {
-        if (!ReferenceEquals(options, _options) || messages.Count < _seen.Count) return false;
+        if (!ReferenceEquals(options, _options) || messages.Count < _seen.Count)
+            return false;
         for (var i = 0; i < _seen.Count; i++)
-            if (!ReferenceEquals(messages[i], _seen[i])) return false;
-        for (var i = _seen.Count; i < messages.Count; i++) Add(messages[i]);
+            if (!ReferenceEquals(messages[i], _seen[i]))
+                return false;
+        for (var i = _seen.Count; i < messages.Count; i++)
+            Add(messages[i]);
         return true;
     }
 
@@ -73,7 +76,8 @@ internal sealed class ScriptObservations
     private void Add(ChatMessage message)
     {
         _seen.Add(message);
-        if (message.Role == ChatRole.Assistant) Turns++;
+        if (message.Role == ChatRole.Assistant)
+            Turns++;
         if (message.Role == ChatRole.User && !_sawUser)
         {
             _sawUser = true;
@@ -81,9 +85,11 @@ internal sealed class ScriptObservations
         }
         foreach (var content in message.Contents)
         {
-            if (content is FunctionCallContent call) _calls.Add(call);
+            if (content is FunctionCallContent call)
+                _calls.Add(call);
             // Add, not set: a call ID answered twice is an error, as it always was.
-            else if (content is FunctionResultContent result) _results.Add(result.CallId, result.Result?.ToString());
+            else if (content is FunctionResultContent result)
+                _results.Add(result.CallId, result.Result?.ToString());
         }
     }
 }
@@ -114,9 +120,11 @@ internal sealed class ScriptPlayer(Func<ScriptObservations, IEnumerable<Scripted
             steps = script(observations).GetEnumerator();
             _observations = observations;
             for (_taken = 0; _taken < observations.Turns; _taken++)
-                if (!steps.MoveNext()) return Ended(steps);
+                if (!steps.MoveNext())
+                    return Ended(steps);
         }
-        if (!steps.MoveNext()) return Ended(steps);
+        if (!steps.MoveNext())
+            return Ended(steps);
         _taken++;
         _steps = steps;
         return steps.Current;
@@ -137,26 +145,34 @@ internal sealed class ScriptedChatClient(string modelId, Func<ScriptObservations
 {
     private ScriptObservations? _observations;
 
-    public override Task<ChatResponse> GetResponseAsync(IEnumerable<ChatMessage> messages, ChatOptions? options = null, CancellationToken cancellationToken = default)
+    public override Task<ChatResponse> GetResponseAsync(
+        IEnumerable<ChatMessage> messages,
+        ChatOptions? options = null,
+        CancellationToken cancellationToken = default
+    )
     {
         cancellationToken.ThrowIfCancellationRequested();
         var history = messages as IReadOnlyList<ChatMessage> ?? [.. messages];
         // Cleared first, so observations left half-extended by a failure are never used again.
         var observations = _observations;
         _observations = null;
-        if (observations is null || !observations.TryExtend(history, options)) observations = new ScriptObservations(history, options);
+        if (observations is null || !observations.TryExtend(history, options))
+            observations = new ScriptObservations(history, options);
         _observations = observations;
         var turn = next(observations);
         var contents = new List<AIContent>();
-        if (turn.Text is not null) contents.Add(new TextContent(turn.Text));
+        if (turn.Text is not null)
+            contents.Add(new TextContent(turn.Text));
         var index = 0;
         foreach (var call in turn.Calls)
             contents.Add(new FunctionCallContent($"call_{observations.Turns + 1}_{index++}", call.Name, call.Arguments.ToDictionary()));
         var message = new ChatMessage(ChatRole.Assistant, contents);
-        return Task.FromResult(new ChatResponse(message)
-        {
-            ModelId = modelId,
-            FinishReason = turn.Calls.IsEmpty ? ChatFinishReason.Stop : ChatFinishReason.ToolCalls,
-        });
+        return Task.FromResult(
+            new ChatResponse(message)
+            {
+                ModelId = modelId,
+                FinishReason = turn.Calls.IsEmpty ? ChatFinishReason.Stop : ChatFinishReason.ToolCalls,
+            }
+        );
     }
 }

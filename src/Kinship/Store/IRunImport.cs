@@ -11,5 +11,9 @@ internal interface IRunImport
     /// Stores an imported run as its episodes arrive, in one transaction: <paramref name="produce"/> hands the rows
     /// over in batches, then returns the run's record, or null to store nothing.
     /// </summary>
-    Task ImportAsync(string runId, Func<Func<IReadOnlyList<EpisodeRow>, Task>, Task<RunRecord?>> produce, CancellationToken cancellationToken);
+    Task ImportAsync(
+        string runId,
+        Func<Func<IReadOnlyList<EpisodeRow>, Task>, Task<RunRecord?>> produce,
+        CancellationToken cancellationToken
+    );
 }

@@ -13,7 +13,8 @@ internal sealed class PostgresRunStore : SqlRunStore
 {
     private readonly NpgsqlDataSource _source;
 
-    private PostgresRunStore(string location, NpgsqlDataSource source, TimeProvider time) : base(location, time) => _source = source;
+    private PostgresRunStore(string location, NpgsqlDataSource source, TimeProvider time)
+        : base(location, time) => _source = source;
 
     public override bool IsShared => true;
 
@@ -24,27 +25,44 @@ internal sealed class PostgresRunStore : SqlRunStore
     /// <summary>Accepts <c>postgres://user:password@host:port/database</c> or an Npgsql connection string (<c>Host=…;Database=…</c>).</summary>
     public static string ToConnectionString(string address)
     {
-        if (!address.StartsWith("postgres://", StringComparison.OrdinalIgnoreCase) && !address.StartsWith("postgresql://", StringComparison.OrdinalIgnoreCase))
+        if (
+            !address.StartsWith("postgres://", StringComparison.OrdinalIgnoreCase)
+            && !address.StartsWith("postgresql://", StringComparison.OrdinalIgnoreCase)
+        )
         {
-            try { return new NpgsqlConnectionStringBuilder(address).ConnectionString; }
-            catch (ArgumentException e) { throw new RunStoreException($"{Redact(address)}: not a PostgreSQL connection string ({e.Message})"); }
+            try
+            {
+                return new NpgsqlConnectionStringBuilder(address).ConnectionString;
+            }
+            catch (ArgumentException e)
+            {
+                throw new RunStoreException($"{Redact(address)}: not a PostgreSQL connection string ({e.Message})");
+            }
         }
         if (!Uri.TryCreate(address, UriKind.Absolute, out var uri) || string.IsNullOrEmpty(uri.Host))
             throw new RunStoreException($"{Redact(address)}: not a PostgreSQL address (expected postgres://user@host:port/database)");
         var builder = new NpgsqlConnectionStringBuilder { Host = uri.Host, Port = uri.IsDefaultPort || uri.Port <= 0 ? 5432 : uri.Port };
         var database = Uri.UnescapeDataString(uri.AbsolutePath.TrimStart('/'));
-        if (database.Length > 0) builder.Database = database;
+        if (database.Length > 0)
+            builder.Database = database;
         if (uri.UserInfo.Length > 0)
         {
             var parts = uri.UserInfo.Split(':', 2);
             builder.Username = Uri.UnescapeDataString(parts[0]);
-            if (parts.Length == 2) builder.Password = Uri.UnescapeDataString(parts[1]);
+            if (parts.Length == 2)
+                builder.Password = Uri.UnescapeDataString(parts[1]);
         }
         foreach (var pair in uri.Query.TrimStart('?').Split('&', StringSplitOptions.RemoveEmptyEntries))
         {
             var kv = pair.Split('=', 2);
-            try { builder[Uri.UnescapeDataString(kv[0])] = kv.Length == 2 ? Uri.UnescapeDataString(kv[1]) : ""; }
-            catch (ArgumentException e) { throw new RunStoreException($"{Redact(address)}: unknown connection setting '{kv[0]}' ({e.Message})"); }
+            try
+            {
+                builder[Uri.UnescapeDataString(kv[0])] = kv.Length == 2 ? Uri.UnescapeDataString(kv[1]) : "";
+            }
+            catch (ArgumentException e)
+            {
+                throw new RunStoreException($"{Redact(address)}: unknown connection setting '{kv[0]}' ({e.Message})");
+            }
         }
         return builder.ConnectionString;
     }
@@ -52,12 +70,17 @@ internal sealed class PostgresRunStore : SqlRunStore
     /// <summary>The address with any password removed, for messages.</summary>
     public static string Redact(string address)
     {
-        if (address.Contains("://", StringComparison.Ordinal) && Uri.TryCreate(address, UriKind.Absolute, out var uri) && uri.UserInfo.Contains(':', StringComparison.Ordinal))
+        if (
+            address.Contains("://", StringComparison.Ordinal)
+            && Uri.TryCreate(address, UriKind.Absolute, out var uri)
+            && uri.UserInfo.Contains(':', StringComparison.Ordinal)
+        )
             return address.Replace(uri.UserInfo, uri.UserInfo.Split(':')[0] + ":***", StringComparison.Ordinal);
         try
         {
             var b = new NpgsqlConnectionStringBuilder(address);
-            if (!string.IsNullOrEmpty(b.Password)) b.Password = "***";
+            if (!string.IsNullOrEmpty(b.Password))
+                b.Password = "***";
             return b.ConnectionString;
         }
         catch (ArgumentException)
@@ -70,19 +93,25 @@ internal sealed class PostgresRunStore : SqlRunStore
     {
         var shown = Redact(address);
         var builder = new NpgsqlConnectionStringBuilder(ToConnectionString(address));
-        if (builder.Timeout == 15) builder.Timeout = 10;
+        if (builder.Timeout == 15)
+            builder.Timeout = 10;
         var source = NpgsqlDataSource.Create(builder.ConnectionString);
         try
         {
             await using var c = await source.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
             await using var tx = await c.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
             // Workers starting together would race to create the tables; one lock makes them take turns.
-            await using (var cmd = new NpgsqlCommand("SELECT pg_advisory_xact_lock(7306912)", c, tx)) await cmd.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+            await using (var cmd = new NpgsqlCommand("SELECT pg_advisory_xact_lock(7306912)", c, tx))
+                await cmd.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
             await using (var cmd = new NpgsqlCommand("SELECT value FROM kinship_meta WHERE key = 'schema_version'", c, tx))
             {
                 object? version = null;
-                await using (var save = new NpgsqlCommand("SAVEPOINT probe", c, tx)) await save.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
-                try { version = await cmd.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false); }
+                await using (var save = new NpgsqlCommand("SAVEPOINT probe", c, tx))
+                    await save.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+                try
+                {
+                    version = await cmd.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false);
+                }
                 catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.UndefinedTable)
                 {
                     await using var back = new NpgsqlCommand("ROLLBACK TO SAVEPOINT probe", c, tx);
@@ -90,8 +119,12 @@ internal sealed class PostgresRunStore : SqlRunStore
                 }
                 if (version is string s)
                 {
-                    if (!int.TryParse(s, CultureInfo.InvariantCulture, out var v)) throw new RunStoreException($"{shown}: not a Kinship store (kinship_meta has no schema version)");
-                    if (v > SchemaVersion) throw new RunStoreException($"{shown}: written by a newer kinship (store schema {v}; this kinship reads up to {SchemaVersion}); upgrade kinship. The store was left untouched");
+                    if (!int.TryParse(s, CultureInfo.InvariantCulture, out var v))
+                        throw new RunStoreException($"{shown}: not a Kinship store (kinship_meta has no schema version)");
+                    if (v > SchemaVersion)
+                        throw new RunStoreException(
+                            $"{shown}: written by a newer kinship (store schema {v}; this kinship reads up to {SchemaVersion}); upgrade kinship. The store was left untouched"
+                        );
                     if (v < SchemaVersion)
                     {
                         // Under the advisory lock, so only one process upgrades; the others then see the new version.
@@ -101,8 +134,12 @@ internal sealed class PostgresRunStore : SqlRunStore
                 }
                 else
                 {
-                    await using var create = new NpgsqlCommand(Schema.Tables("bigint", "text", "double precision") +
-                        $"INSERT INTO kinship_meta (key, value) VALUES ('application', '{Application}'), ('schema_version', '{SchemaVersion}') ON CONFLICT (key) DO NOTHING;", c, tx);
+                    await using var create = new NpgsqlCommand(
+                        Schema.Tables("bigint", "text", "double precision")
+                            + $"INSERT INTO kinship_meta (key, value) VALUES ('application', '{Application}'), ('schema_version', '{SchemaVersion}') ON CONFLICT (key) DO NOTHING;",
+                        c,
+                        tx
+                    );
                     await create.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
                 }
             }
@@ -131,19 +168,30 @@ internal sealed class PostgresRunStore : SqlRunStore
                 return await work(c).ConfigureAwait(false);
             }
             // Every operation is one transaction that rolled back whole, so running it again is safe.
-            catch (PostgresException e) when (attempt < 5 && e.SqlState is PostgresErrorCodes.DeadlockDetected or PostgresErrorCodes.SerializationFailure)
+            catch (PostgresException e)
+                when (attempt < 5 && e.SqlState is PostgresErrorCodes.DeadlockDetected or PostgresErrorCodes.SerializationFailure)
             {
                 await Task.Delay(TimeSpan.FromMilliseconds(20 * attempt), Time, cancellationToken).ConfigureAwait(false);
             }
         }
     }
 
-    protected override Exception Translate(DbException e) => e switch
-    {
-        PostgresException { SqlState: PostgresErrorCodes.DiskFull } => new StoreFailureException($"{Location}: the database server's disk is full; every episode committed before this is kept", e),
-        PostgresException p => new StoreFailureException($"{Location}: PostgreSQL refused an operation ({p.SqlState}: {p.MessageText}); every episode committed before this is kept", e),
-        _ => new StoreFailureException($"{Location}: lost the connection to PostgreSQL ({e.Message}); every episode committed before this is kept", e),
-    };
+    protected override Exception Translate(DbException e) =>
+        e switch
+        {
+            PostgresException { SqlState: PostgresErrorCodes.DiskFull } => new StoreFailureException(
+                $"{Location}: the database server's disk is full; every episode committed before this is kept",
+                e
+            ),
+            PostgresException p => new StoreFailureException(
+                $"{Location}: PostgreSQL refused an operation ({p.SqlState}: {p.MessageText}); every episode committed before this is kept",
+                e
+            ),
+            _ => new StoreFailureException(
+                $"{Location}: lost the connection to PostgreSQL ({e.Message}); every episode committed before this is kept",
+                e
+            ),
+        };
 
     public override ValueTask DisposeAsync() => _source.DisposeAsync();
 }

@@ -6,8 +6,9 @@ internal static class RunStores
     public const string DefaultPath = "kinship.db";
 
     public static bool IsPostgres(string location) =>
-        location.StartsWith("postgres://", StringComparison.OrdinalIgnoreCase) || location.StartsWith("postgresql://", StringComparison.OrdinalIgnoreCase) ||
-        location.Contains("Host=", StringComparison.OrdinalIgnoreCase);
+        location.StartsWith("postgres://", StringComparison.OrdinalIgnoreCase)
+        || location.StartsWith("postgresql://", StringComparison.OrdinalIgnoreCase)
+        || location.Contains("Host=", StringComparison.OrdinalIgnoreCase);
 
     public static async Task<SqlRunStore> OpenAsync(string location, TimeProvider time, CancellationToken cancellationToken) =>
         IsPostgres(location)

@@ -11,51 +11,94 @@ internal abstract partial class SqlRunStore : IRunImport
     /// with its transcript, final state and verdicts, in one transaction, so an import is there whole or not at all.
     /// </summary>
     public Task ImportAsync(RunRecord run, IReadOnlyList<EpisodeRow> rows, CancellationToken cancellationToken) =>
-        ImportAsync(run.RunId, async store =>
-        {
-            await store(rows).ConfigureAwait(false);
-            return run;
-        }, cancellationToken);
+        ImportAsync(
+            run.RunId,
+            async store =>
+            {
+                await store(rows).ConfigureAwait(false);
+                return run;
+            },
+            cancellationToken
+        );
 
     /// <summary>
     /// Stores an imported run as its episodes arrive, in one transaction: <paramref name="produce"/> hands the rows of
     /// run <paramref name="runId"/> over in batches, then returns the run's record, written last with its cells, or
     /// null to store nothing.
     /// </summary>
-    public Task ImportAsync(string runId, Func<Func<IReadOnlyList<EpisodeRow>, Task>, Task<RunRecord?>> produce, CancellationToken cancellationToken) => RunAsync(async c =>
-    {
-        await using var tx = await c.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
-        var now = Now;
-        await using var insert = Command(c, tx, """
-            INSERT INTO episodes (run_id, idx, cell, model, scenario, condition, condition_json, ablations, rollout, seed, status, attempts, error_cause, started, finished,
-                stop, tokens, critic, subject, tools, transcript, final_state, calls)
-            VALUES (@run, @idx, @cell, @model, @scenario, @condition, @cj, @ab, @rollout, @seed, @status, 1, @cause, @now, @now, @stop, @tokens, @critic, @subject, @tools, @transcript, @final, @calls)
-            """,
-            ("run", runId), ("idx", 0), ("cell", ""), ("model", ""), ("scenario", ""), ("condition", ""), ("cj", ""), ("ab", "[]"), ("rollout", 0), ("seed", 0L), ("status", ""), ("cause", null),
-            ("now", now), ("stop", ""), ("tokens", 0L), ("critic", ""), ("subject", ""), ("tools", ""), ("transcript", ""), ("final", ""), ("calls", ""));
-        await using var verdicts = new VerdictInsert(c, tx, runId);
-        var cells = new Dictionary<string, (EpisodeSpec First, int Count)>(StringComparer.Ordinal);
-        var texts = new HashSet<string>(StringComparer.Ordinal);
-        async Task Store(IReadOnlyList<EpisodeRow> rows)
-        {
-            texts.UnionWith(await InsertTextsAsync(c, tx, runId, rows, cancellationToken, texts).ConfigureAwait(false));
-            foreach (var row in rows.OrderBy(r => r.Result.Spec.Index))
+    public Task ImportAsync(
+        string runId,
+        Func<Func<IReadOnlyList<EpisodeRow>, Task>, Task<RunRecord?>> produce,
+        CancellationToken cancellationToken
+    ) =>
+        RunAsync(
+            async c =>
             {
-                var e = row.Result;
-                cells[e.Spec.Cell] = cells.TryGetValue(e.Spec.Cell, out var cell) ? (cell.First, cell.Count + 1) : (e.Spec, 1);
-                Set(insert, "idx", e.Spec.Index); Set(insert, "cell", e.Spec.Cell); Set(insert, "model", e.Spec.Model); Set(insert, "scenario", e.Spec.Scenario);
-                Set(insert, "condition", e.Spec.Condition.Key); Set(insert, "cj", JsonSerializer.Serialize(e.Spec.Condition, RunJson.Options));
-                Set(insert, "ab", JsonSerializer.Serialize(e.Spec.Ablations, RunJson.Options)); Set(insert, "rollout", e.Spec.Rollout); Set(insert, "seed", unchecked((long)e.Spec.Seed));
-                SetResult(insert, row);
-                await insert.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
-                await verdicts.InsertAsync(e.Spec.Index, row.VerdictRows(), cancellationToken).ConfigureAwait(false);
-            }
-        }
-        // Nothing to store: the transaction is rolled back as it is disposed.
-        if (await produce(Store).ConfigureAwait(false) is not { } run) return;
-        if (run.RunId != runId) throw new ArgumentException($"the import's record is for run {run.RunId}, its rows for {runId}", nameof(produce));
-        await InsertRunAsync(c, tx, run, cells.Values, cancellationToken).ConfigureAwait(false);
-        await tx.CommitAsync(cancellationToken).ConfigureAwait(false);
-        Remember(runId, [.. texts]);
-    }, cancellationToken);
+                await using var tx = await c.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+                var now = Now;
+                await using var insert = Command(
+                    c,
+                    tx,
+                    """
+                    INSERT INTO episodes (run_id, idx, cell, model, scenario, condition, condition_json, ablations, rollout, seed, status, attempts, error_cause, started, finished,
+                        stop, tokens, critic, subject, tools, transcript, final_state, calls)
+                    VALUES (@run, @idx, @cell, @model, @scenario, @condition, @cj, @ab, @rollout, @seed, @status, 1, @cause, @now, @now, @stop, @tokens, @critic, @subject, @tools, @transcript, @final, @calls)
+                    """,
+                    ("run", runId),
+                    ("idx", 0),
+                    ("cell", ""),
+                    ("model", ""),
+                    ("scenario", ""),
+                    ("condition", ""),
+                    ("cj", ""),
+                    ("ab", "[]"),
+                    ("rollout", 0),
+                    ("seed", 0L),
+                    ("status", ""),
+                    ("cause", null),
+                    ("now", now),
+                    ("stop", ""),
+                    ("tokens", 0L),
+                    ("critic", ""),
+                    ("subject", ""),
+                    ("tools", ""),
+                    ("transcript", ""),
+                    ("final", ""),
+                    ("calls", "")
+                );
+                await using var verdicts = new VerdictInsert(c, tx, runId);
+                var cells = new Dictionary<string, (EpisodeSpec First, int Count)>(StringComparer.Ordinal);
+                var texts = new HashSet<string>(StringComparer.Ordinal);
+                async Task Store(IReadOnlyList<EpisodeRow> rows)
+                {
+                    texts.UnionWith(await InsertTextsAsync(c, tx, runId, rows, cancellationToken, texts).ConfigureAwait(false));
+                    foreach (var row in rows.OrderBy(r => r.Result.Spec.Index))
+                    {
+                        var e = row.Result;
+                        cells[e.Spec.Cell] = cells.TryGetValue(e.Spec.Cell, out var cell) ? (cell.First, cell.Count + 1) : (e.Spec, 1);
+                        Set(insert, "idx", e.Spec.Index);
+                        Set(insert, "cell", e.Spec.Cell);
+                        Set(insert, "model", e.Spec.Model);
+                        Set(insert, "scenario", e.Spec.Scenario);
+                        Set(insert, "condition", e.Spec.Condition.Key);
+                        Set(insert, "cj", JsonSerializer.Serialize(e.Spec.Condition, RunJson.Options));
+                        Set(insert, "ab", JsonSerializer.Serialize(e.Spec.Ablations, RunJson.Options));
+                        Set(insert, "rollout", e.Spec.Rollout);
+                        Set(insert, "seed", unchecked((long)e.Spec.Seed));
+                        SetResult(insert, row);
+                        await insert.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+                        await verdicts.InsertAsync(e.Spec.Index, row.VerdictRows(), cancellationToken).ConfigureAwait(false);
+                    }
+                }
+                // Nothing to store: the transaction is rolled back as it is disposed.
+                if (await produce(Store).ConfigureAwait(false) is not { } run)
+                    return;
+                if (run.RunId != runId)
+                    throw new ArgumentException($"the import's record is for run {run.RunId}, its rows for {runId}", nameof(produce));
+                await InsertRunAsync(c, tx, run, cells.Values, cancellationToken).ConfigureAwait(false);
+                await tx.CommitAsync(cancellationToken).ConfigureAwait(false);
+                Remember(runId, [.. texts]);
+            },
+            cancellationToken
+        );
 }

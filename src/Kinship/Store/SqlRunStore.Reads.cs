@@ -12,10 +12,9 @@ namespace Kinship.Store;
 /// <summary>Reading finished episodes: outcomes for the numbers, whole episodes for transcripts and exports.</summary>
 internal abstract partial class SqlRunStore : IRunReader
 {
-
-
     /// <summary>Every finished episode of a run, by index. Episodes given up on have an empty transcript with their cause.</summary>
-    public Task<IReadOnlyList<EpisodeResult>> ReadEpisodesAsync(string runId, CancellationToken cancellationToken) => ReadAsync(runId, 0, int.MaxValue, cancellationToken);
+    public Task<IReadOnlyList<EpisodeResult>> ReadEpisodesAsync(string runId, CancellationToken cancellationToken) =>
+        ReadAsync(runId, 0, int.MaxValue, cancellationToken);
 
     public async Task<EpisodeResult?> ReadEpisodeAsync(string runId, int index, CancellationToken cancellationToken) =>
         (await ReadAsync(runId, index, index, cancellationToken).ConfigureAwait(false)).FirstOrDefault();
@@ -24,14 +23,18 @@ internal abstract partial class SqlRunStore : IRunReader
     /// Finished episodes in batches of at most <paramref name="batch"/> by index, so a large run can be worked through
     /// without holding every transcript in memory at once.
     /// </summary>
-    public async IAsyncEnumerable<IReadOnlyList<EpisodeResult>> ReadEpisodeBatchesAsync(string runId, int batch,
-        [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
+    public async IAsyncEnumerable<IReadOnlyList<EpisodeResult>> ReadEpisodeBatchesAsync(
+        string runId,
+        int batch,
+        [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken
+    )
     {
         var planned = (await GetRunAsync(runId, cancellationToken).ConfigureAwait(false)).Manifest.PlannedEpisodes;
         for (var from = 0; from < planned; from += batch)
         {
             var episodes = await ReadAsync(runId, from, Math.Min(planned, from + batch) - 1, cancellationToken).ConfigureAwait(false);
-            if (episodes.Count > 0) yield return episodes;
+            if (episodes.Count > 0)
+                yield return episodes;
         }
     }
 
@@ -39,100 +42,207 @@ internal abstract partial class SqlRunStore : IRunReader
     /// Every finished episode's outcome (verdicts, status, token count, no transcript, final state or tool calls):
     /// what rate tables and metrics are computed from, read in a fraction of the time and memory whole episodes take.
     /// </summary>
-    public Task<IReadOnlyList<EpisodeOutcome>> ReadOutcomesAsync(string runId, CancellationToken cancellationToken) => RunAsync<IReadOnlyList<EpisodeOutcome>>(async c =>
-    {
-        var verdicts = await ReadVerdictsAsync(c, runId, "", 0, 0, cancellationToken).ConfigureAwait(false);
-        var outcomes = new List<EpisodeOutcome>();
-        await using var cmd = Command(c, null, $"""
-            SELECT idx, model, scenario, condition_json, rollout, seed, status, error_cause, critic, subject, ablations, started, finished, stop, tokens
-            FROM episodes WHERE run_id = @run AND status IN ('{Completed}', '{Error}') ORDER BY idx
-            """, ("run", runId));
-        await using var r = await cmd.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-        while (await r.ReadAsync(cancellationToken).ConfigureAwait(false))
-        {
-            var idx = r.GetInt32(0);
-            outcomes.Add(new EpisodeOutcome(Spec(r, 0, 10), Status(r.GetString(6)), r.IsDBNull(7) ? null : r.GetString(7), r.IsDBNull(8) ? "" : r.GetString(8),
-                r.IsDBNull(9) ? "" : r.GetString(9), r.IsDBNull(13) ? null : Enum.Parse<StopReason>(r.GetString(13)), r.IsDBNull(14) ? 0 : Convert.ToInt64(r.GetValue(14)),
-                verdicts.TryGetValue(idx, out var v) ? v.ToImmutable() : [])
+    public Task<IReadOnlyList<EpisodeOutcome>> ReadOutcomesAsync(string runId, CancellationToken cancellationToken) =>
+        RunAsync<IReadOnlyList<EpisodeOutcome>>(
+            async c =>
             {
-                Started = At(r, 11),
-                Finished = At(r, 12),
-            });
-        }
-        return outcomes;
-    }, cancellationToken);
+                var verdicts = await ReadVerdictsAsync(c, runId, "", 0, 0, cancellationToken).ConfigureAwait(false);
+                var outcomes = new List<EpisodeOutcome>();
+                await using var cmd = Command(
+                    c,
+                    null,
+                    $"""
+                    SELECT idx, model, scenario, condition_json, rollout, seed, status, error_cause, critic, subject, ablations, started, finished, stop, tokens
+                    FROM episodes WHERE run_id = @run AND status IN ('{Completed}', '{Error}') ORDER BY idx
+                    """,
+                    ("run", runId)
+                );
+                await using var r = await cmd.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+                while (await r.ReadAsync(cancellationToken).ConfigureAwait(false))
+                {
+                    var idx = r.GetInt32(0);
+                    outcomes.Add(
+                        new EpisodeOutcome(
+                            Spec(r, 0, 10),
+                            Status(r.GetString(6)),
+                            r.IsDBNull(7) ? null : r.GetString(7),
+                            r.IsDBNull(8) ? "" : r.GetString(8),
+                            r.IsDBNull(9) ? "" : r.GetString(9),
+                            r.IsDBNull(13) ? null : Enum.Parse<StopReason>(r.GetString(13)),
+                            r.IsDBNull(14) ? 0 : Convert.ToInt64(r.GetValue(14)),
+                            verdicts.TryGetValue(idx, out var v) ? v.ToImmutable() : []
+                        )
+                        {
+                            Started = At(r, 11),
+                            Finished = At(r, 12),
+                        }
+                    );
+                }
+                return outcomes;
+            },
+            cancellationToken
+        );
 
     /// <summary>Each episode's verdicts in the order the run wrote them, by index.</summary>
-    private static async Task<Dictionary<int, ImmutableArray<Verdict>.Builder>> ReadVerdictsAsync(DbConnection c, string runId, string only, int first, int last, CancellationToken cancellationToken)
+    private static async Task<Dictionary<int, ImmutableArray<Verdict>.Builder>> ReadVerdictsAsync(
+        DbConnection c,
+        string runId,
+        string only,
+        int first,
+        int last,
+        CancellationToken cancellationToken
+    )
     {
         var verdicts = new Dictionary<int, ImmutableArray<Verdict>.Builder>();
-        await using (var cmd = Command(c, null, $"SELECT idx, label, flag, number, text, detector, rule, evidence, source, scoring FROM verdicts WHERE run_id = @run{only} ORDER BY idx, ord", ("run", runId), ("idx", first), ("last", last)))
+        await using (
+            var cmd = Command(
+                c,
+                null,
+                $"SELECT idx, label, flag, number, text, detector, rule, evidence, source, scoring FROM verdicts WHERE run_id = @run{only} ORDER BY idx, ord",
+                ("run", runId),
+                ("idx", first),
+                ("last", last)
+            )
+        )
         await using (var r = await cmd.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false))
         {
             while (await r.ReadAsync(cancellationToken).ConfigureAwait(false))
             {
                 var idx = r.GetInt32(0);
-                if (!verdicts.TryGetValue(idx, out var list)) verdicts[idx] = list = ImmutableArray.CreateBuilder<Verdict>();
-                list.Add(new Verdict(r.GetString(1), r.IsDBNull(2) ? null : Convert.ToInt64(r.GetValue(2)) != 0, r.GetString(5), r.GetString(6),
-                    JsonSerializer.Deserialize<ImmutableArray<Evidence>>(r.GetString(7), RunJson.Options), r.IsDBNull(3) ? null : r.GetDouble(3), r.IsDBNull(4) ? null : r.GetString(4), r.GetString(8), Convert.ToInt32(r.GetValue(9))));
+                if (!verdicts.TryGetValue(idx, out var list))
+                    verdicts[idx] = list = ImmutableArray.CreateBuilder<Verdict>();
+                list.Add(
+                    new Verdict(
+                        r.GetString(1),
+                        r.IsDBNull(2) ? null : Convert.ToInt64(r.GetValue(2)) != 0,
+                        r.GetString(5),
+                        r.GetString(6),
+                        JsonSerializer.Deserialize<ImmutableArray<Evidence>>(r.GetString(7), RunJson.Options),
+                        r.IsDBNull(3) ? null : r.GetDouble(3),
+                        r.IsDBNull(4) ? null : r.GetString(4),
+                        r.GetString(8),
+                        Convert.ToInt32(r.GetValue(9))
+                    )
+                );
             }
         }
         return verdicts;
     }
 
     private static EpisodeSpec Spec(DbDataReader r, int first, int ablations) =>
-        new(r.GetInt32(first), r.GetString(first + 2), JsonSerializer.Deserialize<Condition>(r.GetString(first + 3), RunJson.Options)!, r.GetString(first + 1),
-            r.GetInt32(first + 4), unchecked((ulong)r.GetInt64(first + 5)))
+        new(
+            r.GetInt32(first),
+            r.GetString(first + 2),
+            JsonSerializer.Deserialize<Condition>(r.GetString(first + 3), RunJson.Options)!,
+            r.GetString(first + 1),
+            r.GetInt32(first + 4),
+            unchecked((ulong)r.GetInt64(first + 5))
+        )
         {
             Ablations = JsonSerializer.Deserialize<ImmutableArray<string>>(r.GetString(ablations), RunJson.Options),
         };
 
-    private static DateTimeOffset? At(DbDataReader r, int column) => r.IsDBNull(column) ? null : DateTimeOffset.FromUnixTimeMilliseconds(Convert.ToInt64(r.GetValue(column)));
+    private static DateTimeOffset? At(DbDataReader r, int column) =>
+        r.IsDBNull(column) ? null : DateTimeOffset.FromUnixTimeMilliseconds(Convert.ToInt64(r.GetValue(column)));
 
-    private Task<IReadOnlyList<EpisodeResult>> ReadAsync(string runId, int first, int last, CancellationToken cancellationToken) => RunAsync<IReadOnlyList<EpisodeResult>>(async c =>
-    {
-        var only = first == 0 && last == int.MaxValue ? "" : " AND idx BETWEEN @idx AND @last";
-        var verdicts = await ReadVerdictsAsync(c, runId, only, first, last, cancellationToken).ConfigureAwait(false);
-        var results = new List<EpisodeResult>();
-        await using (var cmd = Command(c, null, $"""
-            SELECT idx, model, scenario, condition_json, rollout, seed, status, error_cause, critic, subject,
-                tools, transcript, final_state, calls, ablations, started, finished, stop, tokens
-            FROM episodes WHERE run_id = @run AND status IN ('{Completed}', '{Error}'){only} ORDER BY idx
-            """, ("run", runId), ("idx", first), ("last", last)))
-        await using (var r = await cmd.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false))
-        {
-            while (await r.ReadAsync(cancellationToken).ConfigureAwait(false))
+    private Task<IReadOnlyList<EpisodeResult>> ReadAsync(string runId, int first, int last, CancellationToken cancellationToken) =>
+        RunAsync<IReadOnlyList<EpisodeResult>>(
+            async c =>
             {
-                var idx = r.GetInt32(0);
-                var spec = Spec(r, 0, 14);
-                var status = Status(r.GetString(6));
-                var cause = r.IsDBNull(7) ? null : r.GetString(7);
-                // Only an attempt that produced a result writes the stop reason.
-                if (r.IsDBNull(17))
+                var only = first == 0 && last == int.MaxValue ? "" : " AND idx BETWEEN @idx AND @last";
+                var verdicts = await ReadVerdictsAsync(c, runId, only, first, last, cancellationToken).ConfigureAwait(false);
+                var results = new List<EpisodeResult>();
+                await using (
+                    var cmd = Command(
+                        c,
+                        null,
+                        $"""
+                        SELECT idx, model, scenario, condition_json, rollout, seed, status, error_cause, critic, subject,
+                            tools, transcript, final_state, calls, ablations, started, finished, stop, tokens
+                        FROM episodes WHERE run_id = @run AND status IN ('{Completed}', '{Error}'){only} ORDER BY idx
+                        """,
+                        ("run", runId),
+                        ("idx", first),
+                        ("last", last)
+                    )
+                )
+                await using (var r = await cmd.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false))
                 {
-                    // Given up on before any attempt produced a result: there is nothing but the cause to show.
-                    results.Add(new EpisodeResult(spec, status, cause, "", "", [],
-                        new Transcript([new ErrorEvent(0, "harness", cause ?? "")], StopReason.ModelError, TokenUsage.Zero, 0, 0), WorldState.Empty(""), [], [])
-                        { Started = At(r, 15), Finished = At(r, 16) });
-                    continue;
+                    while (await r.ReadAsync(cancellationToken).ConfigureAwait(false))
+                    {
+                        var idx = r.GetInt32(0);
+                        var spec = Spec(r, 0, 14);
+                        var status = Status(r.GetString(6));
+                        var cause = r.IsDBNull(7) ? null : r.GetString(7);
+                        // Only an attempt that produced a result writes the stop reason.
+                        if (r.IsDBNull(17))
+                        {
+                            // Given up on before any attempt produced a result: there is nothing but the cause to show.
+                            results.Add(
+                                new EpisodeResult(
+                                    spec,
+                                    status,
+                                    cause,
+                                    "",
+                                    "",
+                                    [],
+                                    new Transcript(
+                                        [new ErrorEvent(0, "harness", cause ?? "")],
+                                        StopReason.ModelError,
+                                        TokenUsage.Zero,
+                                        0,
+                                        0
+                                    ),
+                                    WorldState.Empty(""),
+                                    [],
+                                    []
+                                )
+                                {
+                                    Started = At(r, 15),
+                                    Finished = At(r, 16),
+                                }
+                            );
+                            continue;
+                        }
+                        results.Add(
+                            new EpisodeResult(
+                                spec,
+                                status,
+                                cause,
+                                r.GetString(8),
+                                r.GetString(9),
+                                JsonSerializer.Deserialize<ImmutableArray<string>>(r.GetString(10), RunJson.Options),
+                                JsonSerializer.Deserialize<Transcript>(r.GetString(11), RunJson.Options)!,
+                                JsonSerializer.Deserialize<WorldState>(r.GetString(12), RunJson.Options)!,
+                                JsonSerializer.Deserialize<ImmutableArray<ToolCallRecord>>(r.GetString(13), RunJson.Options),
+                                verdicts.TryGetValue(idx, out var v) ? v.ToImmutable() : []
+                            )
+                            {
+                                Started = At(r, 15),
+                                Finished = At(r, 16),
+                            }
+                        );
+                    }
                 }
-                results.Add(new EpisodeResult(spec, status, cause, r.GetString(8), r.GetString(9),
-                    JsonSerializer.Deserialize<ImmutableArray<string>>(r.GetString(10), RunJson.Options),
-                    JsonSerializer.Deserialize<Transcript>(r.GetString(11), RunJson.Options)!,
-                    JsonSerializer.Deserialize<WorldState>(r.GetString(12), RunJson.Options)!,
-                    JsonSerializer.Deserialize<ImmutableArray<ToolCallRecord>>(r.GetString(13), RunJson.Options),
-                    verdicts.TryGetValue(idx, out var v) ? v.ToImmutable() : [])
-                    { Started = At(r, 15), Finished = At(r, 16) });
-            }
-        }
-        var keys = new HashSet<string>(StringComparer.Ordinal);
-        foreach (var e in results) StoredTexts.References(e.Transcript, e.Final, keys);
-        if (keys.Count == 0) return results;
-        var texts = await ReadTextsAsync(c, runId, keys, cancellationToken).ConfigureAwait(false);
-        return [.. results.Select(e =>
-        {
-            var where = $"{Location}: run {runId}, episode {e.Spec.Index}";
-            return e with { Transcript = StoredTexts.Resolve(e.Transcript, texts, where), Final = StoredTexts.Resolve(e.Final, texts, where) };
-        })];
-    }, cancellationToken);
+                var keys = new HashSet<string>(StringComparer.Ordinal);
+                foreach (var e in results)
+                    StoredTexts.References(e.Transcript, e.Final, keys);
+                if (keys.Count == 0)
+                    return results;
+                var texts = await ReadTextsAsync(c, runId, keys, cancellationToken).ConfigureAwait(false);
+                return
+                [
+                    .. results.Select(e =>
+                    {
+                        var where = $"{Location}: run {runId}, episode {e.Spec.Index}";
+                        return e with
+                        {
+                            Transcript = StoredTexts.Resolve(e.Transcript, texts, where),
+                            Final = StoredTexts.Resolve(e.Final, texts, where),
+                        };
+                    }),
+                ];
+            },
+            cancellationToken
+        );
 }

@@ -42,24 +42,29 @@ internal abstract partial class SqlRunStore(string location, TimeProvider time) 
     protected long Now => Time.GetUtcNow().ToUnixTimeMilliseconds();
 
     // The status column's text for each EpisodeStatus; SQL statements interpolate these constants.
-    protected const string Pending = "pending", Running = "running", Completed = "completed", Error = "error";
+    protected const string Pending = "pending",
+        Running = "running",
+        Completed = "completed",
+        Error = "error";
 
-    protected static string StatusText(EpisodeStatus status) => status switch
-    {
-        EpisodeStatus.Pending => Pending,
-        EpisodeStatus.Running => Running,
-        EpisodeStatus.Completed => Completed,
-        _ => Error,
-    };
+    protected static string StatusText(EpisodeStatus status) =>
+        status switch
+        {
+            EpisodeStatus.Pending => Pending,
+            EpisodeStatus.Running => Running,
+            EpisodeStatus.Completed => Completed,
+            _ => Error,
+        };
 
-    protected static EpisodeStatus Status(string text) => text switch
-    {
-        Pending => EpisodeStatus.Pending,
-        Running => EpisodeStatus.Running,
-        Completed => EpisodeStatus.Completed,
-        Error => EpisodeStatus.Error,
-        _ => throw new RunStoreException($"unknown episode status '{text}' in the store"),
-    };
+    protected static EpisodeStatus Status(string text) =>
+        text switch
+        {
+            Pending => EpisodeStatus.Pending,
+            Running => EpisodeStatus.Running,
+            Completed => EpisodeStatus.Completed,
+            Error => EpisodeStatus.Error,
+            _ => throw new RunStoreException($"unknown episode status '{text}' in the store"),
+        };
 
     protected async Task<T> RunAsync<T>(Func<DbConnection, Task<T>> work, CancellationToken cancellationToken)
     {
@@ -74,11 +79,23 @@ internal abstract partial class SqlRunStore(string location, TimeProvider time) 
     }
 
     protected Task RunAsync(Func<DbConnection, Task> work, CancellationToken cancellationToken) =>
-        RunAsync(async c => { await work(c).ConfigureAwait(false); return 0; }, cancellationToken);
+        RunAsync(
+            async c =>
+            {
+                await work(c).ConfigureAwait(false);
+                return 0;
+            },
+            cancellationToken
+        );
 
     // ---- ADO.NET plumbing ----
 
-    protected static DbCommand Command(DbConnection connection, DbTransaction? transaction, string sql, params (string Name, object? Value)[] parameters)
+    protected static DbCommand Command(
+        DbConnection connection,
+        DbTransaction? transaction,
+        string sql,
+        params (string Name, object? Value)[] parameters
+    )
     {
         var cmd = connection.CreateCommand();
         cmd.CommandText = sql;
@@ -105,18 +122,37 @@ internal abstract partial class SqlRunStore(string location, TimeProvider time) 
     private static void SetResult(DbCommand cmd, EpisodeRow row)
     {
         var e = row.Result;
-        Set(cmd, "status", StatusText(e.Status)); Set(cmd, "cause", e.ErrorCause);
-        Set(cmd, "stop", e.Transcript.Stop.ToString()); Set(cmd, "tokens", e.Transcript.Usage.Total); Set(cmd, "critic", e.Critic); Set(cmd, "subject", e.Subject);
-        Set(cmd, "tools", row.Tools); Set(cmd, "transcript", row.Transcript); Set(cmd, "final", row.Final); Set(cmd, "calls", row.Calls);
+        Set(cmd, "status", StatusText(e.Status));
+        Set(cmd, "cause", e.ErrorCause);
+        Set(cmd, "stop", e.Transcript.Stop.ToString());
+        Set(cmd, "tokens", e.Transcript.Usage.Total);
+        Set(cmd, "critic", e.Critic);
+        Set(cmd, "subject", e.Subject);
+        Set(cmd, "tools", row.Tools);
+        Set(cmd, "transcript", row.Transcript);
+        Set(cmd, "final", row.Final);
+        Set(cmd, "calls", row.Calls);
     }
 
-    protected static async Task<int> ExecuteAsync(DbConnection c, DbTransaction? tx, string sql, CancellationToken cancellationToken, params (string, object?)[] parameters)
+    protected static async Task<int> ExecuteAsync(
+        DbConnection c,
+        DbTransaction? tx,
+        string sql,
+        CancellationToken cancellationToken,
+        params (string, object?)[] parameters
+    )
     {
         await using var cmd = Command(c, tx, sql, parameters);
         return await cmd.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
     }
 
-    protected static async Task<object?> ScalarAsync(DbConnection c, DbTransaction? tx, string sql, CancellationToken cancellationToken, params (string, object?)[] parameters)
+    protected static async Task<object?> ScalarAsync(
+        DbConnection c,
+        DbTransaction? tx,
+        string sql,
+        CancellationToken cancellationToken,
+        params (string, object?)[] parameters
+    )
     {
         await using var cmd = Command(c, tx, sql, parameters);
         var value = await cmd.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false);
@@ -131,18 +167,28 @@ internal abstract partial class SqlRunStore(string location, TimeProvider time) 
 /// the episodes and the single writer only binds and commits. <see cref="Texts"/> are the long texts the
 /// transcript and final state refer to (see <see cref="StoredTexts"/>), by key.
 /// </summary>
-internal sealed record EpisodeRow(EpisodeResult Result, string Tools, string Transcript, string Final, string Calls, ImmutableArray<string> Evidence, IReadOnlyDictionary<string, string> Texts)
+internal sealed record EpisodeRow(
+    EpisodeResult Result,
+    string Tools,
+    string Transcript,
+    string Final,
+    string Calls,
+    ImmutableArray<string> Evidence,
+    IReadOnlyDictionary<string, string> Texts
+)
 {
     public static EpisodeRow From(EpisodeResult e)
     {
         var texts = new Dictionary<string, string>(StringComparer.Ordinal);
-        return new(e,
+        return new(
+            e,
             JsonSerializer.Serialize(e.Tools, RunJson.Options),
             JsonSerializer.Serialize(StoredTexts.Pool(e.Transcript, texts), RunJson.Options),
             JsonSerializer.Serialize(StoredTexts.Pool(e.Final, texts), RunJson.Options),
             JsonSerializer.Serialize(e.Calls, RunJson.Options),
             [.. e.Verdicts.Select(v => JsonSerializer.Serialize(v.Evidence, RunJson.Options))],
-            texts);
+            texts
+        );
     }
 
     /// <summary>The episode's verdicts as rows, numbered from 0 as the run wrote them.</summary>

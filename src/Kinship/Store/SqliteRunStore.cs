@@ -21,7 +21,8 @@ internal sealed class SqliteRunStore : SqlRunStore
     private readonly SqliteConnection _connection;
     private readonly SemaphoreSlim _gate = new(1, 1);
 
-    private SqliteRunStore(string path, SqliteConnection connection, TimeProvider time) : base(path, time) => _connection = connection;
+    private SqliteRunStore(string path, SqliteConnection connection, TimeProvider time)
+        : base(path, time) => _connection = connection;
 
     public override bool IsShared => false;
 
@@ -32,20 +33,38 @@ internal sealed class SqliteRunStore : SqlRunStore
     /// Opens the store at <paramref name="path"/>, creating it if the file does not exist. A file that is not a
     /// Kinship store, or one written by a newer version, is refused before anything is written to it.
     /// </summary>
-    public static async Task<SqliteRunStore> OpenAsync(string path, TimeProvider time, SqliteStoreOptions? options, CancellationToken cancellationToken)
+    public static async Task<SqliteRunStore> OpenAsync(
+        string path,
+        TimeProvider time,
+        SqliteStoreOptions? options,
+        CancellationToken cancellationToken
+    )
     {
         var full = Path.GetFullPath(path);
         var folder = Path.GetDirectoryName(full);
-        if (folder is not null && !Directory.Exists(folder)) throw new RunStoreException($"{path}: the folder {folder} does not exist");
-        if (Directory.Exists(full)) throw new RunStoreException($"{path}: is a folder, not a store file");
-        var connection = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = full, Mode = SqliteOpenMode.ReadWriteCreate, Pooling = false, DefaultTimeout = 60 }.ToString());
+        if (folder is not null && !Directory.Exists(folder))
+            throw new RunStoreException($"{path}: the folder {folder} does not exist");
+        if (Directory.Exists(full))
+            throw new RunStoreException($"{path}: is a folder, not a store file");
+        var connection = new SqliteConnection(
+            new SqliteConnectionStringBuilder
+            {
+                DataSource = full,
+                Mode = SqliteOpenMode.ReadWriteCreate,
+                Pooling = false,
+                DefaultTimeout = 60,
+            }.ToString()
+        );
         try
         {
             await connection.OpenAsync(cancellationToken).ConfigureAwait(false);
             await CheckOrCreateAsync(path, connection, cancellationToken).ConfigureAwait(false);
             // Durable across a killed process in WAL mode: a commit is in the log before it returns.
-            await Exec(connection, "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA cache_size = -65536;", cancellationToken).ConfigureAwait(false);
-            if (options?.MaxPageCount is { } pages) await Exec(connection, $"PRAGMA max_page_count = {pages.ToString(CultureInfo.InvariantCulture)};", cancellationToken).ConfigureAwait(false);
+            await Exec(connection, "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA cache_size = -65536;", cancellationToken)
+                .ConfigureAwait(false);
+            if (options?.MaxPageCount is { } pages)
+                await Exec(connection, $"PRAGMA max_page_count = {pages.ToString(CultureInfo.InvariantCulture)};", cancellationToken)
+                    .ConfigureAwait(false);
             return new SqliteRunStore(path, connection, time);
         }
         catch (SqliteException e)
@@ -67,7 +86,8 @@ internal sealed class SqliteRunStore : SqlRunStore
         {
             cmd.CommandText = "SELECT name FROM sqlite_master WHERE type = 'table'";
             await using var r = await cmd.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-            while (await r.ReadAsync(cancellationToken).ConfigureAwait(false)) tables.Add(r.GetString(0));
+            while (await r.ReadAsync(cancellationToken).ConfigureAwait(false))
+                tables.Add(r.GetString(0));
         }
         if (tables.Count == 0)
         {
@@ -78,14 +98,17 @@ internal sealed class SqliteRunStore : SqlRunStore
             await using var tx = (SqliteTransaction)await c.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
             await using var cmd = c.CreateCommand();
             cmd.Transaction = tx;
-            cmd.CommandText = Schema.Tables("INTEGER", "TEXT", "REAL") +
-                $"INSERT OR IGNORE INTO kinship_meta (key, value) VALUES ('application', '{Application}'), ('schema_version', '{SchemaVersion}');";
+            cmd.CommandText =
+                Schema.Tables("INTEGER", "TEXT", "REAL")
+                + $"INSERT OR IGNORE INTO kinship_meta (key, value) VALUES ('application', '{Application}'), ('schema_version', '{SchemaVersion}');";
             await cmd.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
             await tx.CommitAsync(cancellationToken).ConfigureAwait(false);
             return;
         }
         if (!tables.Contains("kinship_meta"))
-            throw new RunStoreException($"{path}: not a Kinship store (an SQLite database with other tables: {string.Join(", ", tables.Take(5))}); it was left untouched");
+            throw new RunStoreException(
+                $"{path}: not a Kinship store (an SQLite database with other tables: {string.Join(", ", tables.Take(5))}); it was left untouched"
+            );
         await using (var cmd = c.CreateCommand())
         {
             cmd.CommandText = "SELECT value FROM kinship_meta WHERE key = 'schema_version'";
@@ -93,7 +116,9 @@ internal sealed class SqliteRunStore : SqlRunStore
             if (!int.TryParse(version, CultureInfo.InvariantCulture, out var v))
                 throw new RunStoreException($"{path}: not a Kinship store (no schema version); it was left untouched");
             if (v > SchemaVersion)
-                throw new RunStoreException($"{path}: written by a newer kinship (store schema {v}; this kinship reads up to {SchemaVersion}); upgrade kinship. The store was left untouched");
+                throw new RunStoreException(
+                    $"{path}: written by a newer kinship (store schema {v}; this kinship reads up to {SchemaVersion}); upgrade kinship. The store was left untouched"
+                );
         }
         if (await VersionAsync(c, cancellationToken).ConfigureAwait(false) is var old && old < SchemaVersion)
         {
@@ -135,18 +160,28 @@ internal sealed class SqliteRunStore : SqlRunStore
     }
 
     protected override Exception Translate(DbException e) =>
-        (e is SqliteException s ? Describe(Location, s) : null) ?? new StoreFailureException($"{Location}: the store failed ({e.Message}); every episode committed before this is kept", e);
+        (e is SqliteException s ? Describe(Location, s) : null)
+        ?? new StoreFailureException($"{Location}: the store failed ({e.Message}); every episode committed before this is kept", e);
 
-    private static Exception? Describe(string path, SqliteException e) => e.SqliteErrorCode switch
-    {
-        26 => new RunStoreException($"{path}: not a Kinship store (not an SQLite database); it was left untouched"),
-        11 => new RunStoreException($"{path}: the store file is damaged ({e.Message}); episodes committed before the damage may be recoverable with sqlite3 .recover"),
-        13 => new StoreFailureException($"{path}: the disk is full (or the store reached its size limit); every episode committed before this is kept: free space and resume the run", e),
-        10 => new StoreFailureException($"{path}: cannot write the store (I/O error: {e.Message}); every episode committed before this is kept", e),
-        8 => new RunStoreException($"{path}: the store is read-only ({e.Message})"),
-        14 => new RunStoreException($"{path}: cannot open the store file ({e.Message})"),
-        _ => null,
-    };
+    private static Exception? Describe(string path, SqliteException e) =>
+        e.SqliteErrorCode switch
+        {
+            26 => new RunStoreException($"{path}: not a Kinship store (not an SQLite database); it was left untouched"),
+            11 => new RunStoreException(
+                $"{path}: the store file is damaged ({e.Message}); episodes committed before the damage may be recoverable with sqlite3 .recover"
+            ),
+            13 => new StoreFailureException(
+                $"{path}: the disk is full (or the store reached its size limit); every episode committed before this is kept: free space and resume the run",
+                e
+            ),
+            10 => new StoreFailureException(
+                $"{path}: cannot write the store (I/O error: {e.Message}); every episode committed before this is kept",
+                e
+            ),
+            8 => new RunStoreException($"{path}: the store is read-only ({e.Message})"),
+            14 => new RunStoreException($"{path}: cannot open the store file ({e.Message})"),
+            _ => null,
+        };
 
     public override async ValueTask DisposeAsync()
     {

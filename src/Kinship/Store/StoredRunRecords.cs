@@ -4,13 +4,31 @@ using Kinship.Runs;
 namespace Kinship.Store;
 
 /// <summary>How many of a cell's planned episodes are in each state.</summary>
-internal sealed record CellCounts(string Model, string Scenario, string Condition, int Planned, int Pending, int Running, int Completed, int Error)
+internal sealed record CellCounts(
+    string Model,
+    string Scenario,
+    string Condition,
+    int Planned,
+    int Pending,
+    int Running,
+    int Completed,
+    int Error
+)
 {
     public int Finished => Completed + Error;
 }
 
 /// <summary>One run in a store, for listings.</summary>
-internal sealed record RunSummary(string RunId, DateTimeOffset Created, string HarnessVersion, ImmutableArray<string> Models, int Planned, int Completed, int Error, long Tokens)
+internal sealed record RunSummary(
+    string RunId,
+    DateTimeOffset Created,
+    string HarnessVersion,
+    ImmutableArray<string> Models,
+    int Planned,
+    int Completed,
+    int Error,
+    long Tokens
+)
 {
     public int Unfinished => Planned - Completed - Error;
 }

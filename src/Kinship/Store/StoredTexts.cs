@@ -26,8 +26,7 @@ internal static class StoredTexts
     private const char Marker = '\uE000';
 
     /// <summary>The key a text is stored under.</summary>
-    public static string Key(string text) =>
-        Convert.ToHexStringLower(XxHash128.Hash(MemoryMarshal.AsBytes(text.AsSpan())));
+    public static string Key(string text) => Convert.ToHexStringLower(XxHash128.Hash(MemoryMarshal.AsBytes(text.AsSpan())));
 
     /// <summary>The transcript with its long prompt and tool texts replaced by references, which are added to <paramref name="texts"/>.</summary>
     public static Transcript Pool(Transcript transcript, IDictionary<string, string> texts) => Map(transcript, s => Pool(s, texts));
@@ -40,7 +39,8 @@ internal static class StoredTexts
     {
         string Note(string s)
         {
-            if (IsReference(s)) keys.Add(s[1..]);
+            if (IsReference(s))
+                keys.Add(s[1..]);
             return s;
         }
         Map(transcript, Note);
@@ -48,10 +48,12 @@ internal static class StoredTexts
     }
 
     /// <summary>The transcript with every reference replaced by its text.</summary>
-    public static Transcript Resolve(Transcript transcript, IReadOnlyDictionary<string, string> texts, string where) => Map(transcript, s => Resolve(s, texts, where));
+    public static Transcript Resolve(Transcript transcript, IReadOnlyDictionary<string, string> texts, string where) =>
+        Map(transcript, s => Resolve(s, texts, where));
 
     /// <summary>The world with every reference replaced by its text.</summary>
-    public static WorldState Resolve(WorldState world, IReadOnlyDictionary<string, string> texts, string where) => Map(world, s => Resolve(s, texts, where));
+    public static WorldState Resolve(WorldState world, IReadOnlyDictionary<string, string> texts, string where) =>
+        Map(world, s => Resolve(s, texts, where));
 
     private static bool IsReference(string s) => s.Length > 1 && s[0] == Marker && s[1] != Marker;
 
@@ -86,11 +88,13 @@ internal static class StoredTexts
                 ToolResultEvent t when f(t.Output) is var output && !ReferenceEquals(output, t.Output) => t with { Output = output },
                 _ => e,
             };
-            if (changed is null && ReferenceEquals(mapped, e)) continue;
+            if (changed is null && ReferenceEquals(mapped, e))
+                continue;
             if (changed is null)
             {
                 changed = ImmutableArray.CreateBuilder<TranscriptEvent>(events.Length);
-                for (var j = 0; j < i; j++) changed.Add(events[j]);
+                for (var j = 0; j < i; j++)
+                    changed.Add(events[j]);
             }
             changed.Add(mapped);
         }
@@ -104,7 +108,8 @@ internal static class StoredTexts
         {
             var file = drive[i];
             var content = f(file.Content);
-            if (!ReferenceEquals(content, file.Content)) drive = drive.SetItem(i, file with { Content = content });
+            if (!ReferenceEquals(content, file.Content))
+                drive = drive.SetItem(i, file with { Content = content });
         }
         return ReferenceEquals(drive, world.Drive) ? world : world with { Drive = drive };
     }

@@ -36,8 +36,17 @@ internal static class StudyImporter
     /// imported go to <paramref name="problem"/> as they are found. Returns the run's record, or null when no file
     /// could be imported.
     /// </summary>
-    public static async Task<(RunRecord? Run, int Imported, int Failed)> ReplayAsync(IReadOnlyList<string> files, string runId, string harnessVersion, DateTimeOffset started, TimeProvider time,
-        Func<IReadOnlyList<EpisodeRow>, Task> store, Action<ImportProblem> problem, CancellationToken cancellationToken, int chunk = Chunk)
+    public static async Task<(RunRecord? Run, int Imported, int Failed)> ReplayAsync(
+        IReadOnlyList<string> files,
+        string runId,
+        string harnessVersion,
+        DateTimeOffset started,
+        TimeProvider time,
+        Func<IReadOnlyList<EpisodeRow>, Task> store,
+        Action<ImportProblem> problem,
+        CancellationToken cancellationToken,
+        int chunk = Chunk
+    )
     {
         var specs = new List<EpisodeSpec>();
         var hash = new StringBuilder();
@@ -51,24 +60,26 @@ internal static class StudyImporter
             // the files (episode indexes, rollout numbers, problems, the plan hash) is then decided in file order, so an
             // import stores exactly what a one-at-a-time import would.
             var replays = new Replayed[count];
-            await Parallel.ForAsync(0, count, cancellationToken, async (i, ct) =>
-            {
-                var file = files[from + i];
-                byte[] bytes;
-                StudyTranscript transcript;
-                try
+            await Parallel
+                .ForAsync(0, count, cancellationToken, async (i, ct) =>
                 {
-                    bytes = StudyTranscriptReader.ReadBytes(file);
-                    transcript = StudyTranscriptReader.Parse(file, bytes);
-                }
-                catch (StudyTranscriptException e)
-                {
-                    replays[i] = new Replayed(null, null, null, e.Message);
-                    return;
-                }
-                var replay = await StudyReplay.RunAsync(transcript, cache, time, ct).ConfigureAwait(false);
-                replays[i] = new Replayed(transcript, replay, Convert.ToHexStringLower(SHA256.HashData(bytes)), null);
-            }).ConfigureAwait(false);
+                    var file = files[from + i];
+                    byte[] bytes;
+                    StudyTranscript transcript;
+                    try
+                    {
+                        bytes = StudyTranscriptReader.ReadBytes(file);
+                        transcript = StudyTranscriptReader.Parse(file, bytes);
+                    }
+                    catch (StudyTranscriptException e)
+                    {
+                        replays[i] = new Replayed(null, null, null, e.Message);
+                        return;
+                    }
+                    var replay = await StudyReplay.RunAsync(transcript, cache, time, ct).ConfigureAwait(false);
+                    replays[i] = new Replayed(transcript, replay, Convert.ToHexStringLower(SHA256.HashData(bytes)), null);
+                })
+                .ConfigureAwait(false);
 
             var episodes = new List<EpisodeResult>(count);
             for (var i = 0; i < count; i++)
@@ -93,8 +104,11 @@ internal static class StudyImporter
             }
             // Serialising a row is pure and about as costly as a replay, so it runs across cores too.
             var rows = new EpisodeRow[episodes.Count];
-            Parallel.For(0, rows.Length, new ParallelOptions { CancellationToken = cancellationToken }, i => rows[i] = EpisodeRow.From(episodes[i]));
-            if (rows.Length > 0) await store(rows).ConfigureAwait(false);
+            Parallel.For(0, rows.Length, new ParallelOptions { CancellationToken = cancellationToken }, i =>
+                rows[i] = EpisodeRow.From(episodes[i])
+            );
+            if (rows.Length > 0)
+                await store(rows).ConfigureAwait(false);
         }
         return (specs.Count == 0 ? null : Record(runId, specs, harnessVersion, started, hash.ToString()), specs.Count, failed);
     }
@@ -105,15 +119,26 @@ internal static class StudyImporter
     /// <summary>One replayed transcript as a finished episode, or null when nothing was replayed.</summary>
     public static EpisodeResult? Episode(int index, StudyReplayResult replay, StudyTranscript transcript, Dictionary<string, int> rollouts)
     {
-        if (replay is not { ScenarioId: { } scenario, Instance: { } instance, Transcript: { } replayed, Final: { } final }) return null;
+        if (replay is not { ScenarioId: { } scenario, Instance: { } instance, Transcript: { } replayed, Final: { } final })
+            return null;
         var model = ModelPrefix + (transcript.Metadata.AgentModel ?? "unknown");
         var cell = $"{model} {scenario} {replay.Condition.Key}";
         var rollout = rollouts.GetValueOrDefault(cell);
         rollouts[cell] = rollout + 1;
         var spec = new EpisodeSpec(index, scenario, replay.Condition, model, rollout, 0);
         ImmutableArray<Verdict> verdicts = [.. replay.Verdicts, .. Recorded(replay, transcript.Path)];
-        return new EpisodeResult(spec, EpisodeStatus.Completed, null, new AgentIdentity(replay.Family).Critic, instance.Subject, instance.Tools,
-            WithRecordedPrompts(replayed, transcript), final, replay.Calls, verdicts);
+        return new EpisodeResult(
+            spec,
+            EpisodeStatus.Completed,
+            null,
+            new AgentIdentity(replay.Family).Critic,
+            instance.Subject,
+            instance.Tools,
+            WithRecordedPrompts(replayed, transcript),
+            final,
+            replay.Calls,
+            verdicts
+        );
     }
 
     /// <summary>
@@ -128,18 +153,23 @@ internal static class StudyImporter
         var turn = 0;
         foreach (var m in transcript.Conversation)
         {
-            if (m.Role == "assistant") turn++;
-            else if (m.Role != "tool") prompts.Add(new PromptEvent(turn, m.Role, m.Content ?? ""));
+            if (m.Role == "assistant")
+                turn++;
+            else if (m.Role != "tool")
+                prompts.Add(new PromptEvent(turn, m.Role, m.Content ?? ""));
         }
         var events = ImmutableArray.CreateBuilder<TranscriptEvent>(replayed.Events.Length);
         var next = 0;
         foreach (var e in replayed.Events)
         {
-            if (e is PromptEvent) continue;
-            while (next < prompts.Count && prompts[next].Turn < e.Turn) events.Add(prompts[next++]);
+            if (e is PromptEvent)
+                continue;
+            while (next < prompts.Count && prompts[next].Turn < e.Turn)
+                events.Add(prompts[next++]);
             events.Add(e);
         }
-        while (next < prompts.Count) events.Add(prompts[next++]);
+        while (next < prompts.Count)
+            events.Add(prompts[next++]);
         return replayed with { Events = events.ToImmutable() };
     }
 
@@ -157,12 +187,52 @@ internal static class StudyImporter
             const string rule = "recorded by the study's evaluator";
             yield return value.ValueKind switch
             {
-                JsonValueKind.True or JsonValueKind.False => new Verdict(label, value.GetBoolean(), detector, rule, evidence, Source: VerdictSource.Recorded),
-                JsonValueKind.Number => new Verdict(label, null, detector, rule, evidence, Number: value.GetDouble(), Source: VerdictSource.Recorded),
-                JsonValueKind.String when label == "score" && double.TryParse(value.GetString(), NumberStyles.Float, CultureInfo.InvariantCulture, out var n) =>
-                    new Verdict(label, null, detector, rule, evidence, Number: n, Source: VerdictSource.Recorded),
-                JsonValueKind.String => new Verdict(label, null, detector, rule, evidence, Text: value.GetString(), Source: VerdictSource.Recorded),
-                JsonValueKind.Object => new Verdict(label, null, detector, rule, evidence, Text: Entry(value, replay.Subject), Source: VerdictSource.Recorded),
+                JsonValueKind.True or JsonValueKind.False => new Verdict(
+                    label,
+                    value.GetBoolean(),
+                    detector,
+                    rule,
+                    evidence,
+                    Source: VerdictSource.Recorded
+                ),
+                JsonValueKind.Number => new Verdict(
+                    label,
+                    null,
+                    detector,
+                    rule,
+                    evidence,
+                    Number: value.GetDouble(),
+                    Source: VerdictSource.Recorded
+                ),
+                JsonValueKind.String
+                    when label == "score"
+                        && double.TryParse(value.GetString(), NumberStyles.Float, CultureInfo.InvariantCulture, out var n) => new Verdict(
+                    label,
+                    null,
+                    detector,
+                    rule,
+                    evidence,
+                    Number: n,
+                    Source: VerdictSource.Recorded
+                ),
+                JsonValueKind.String => new Verdict(
+                    label,
+                    null,
+                    detector,
+                    rule,
+                    evidence,
+                    Text: value.GetString(),
+                    Source: VerdictSource.Recorded
+                ),
+                JsonValueKind.Object => new Verdict(
+                    label,
+                    null,
+                    detector,
+                    rule,
+                    evidence,
+                    Text: Entry(value, replay.Subject),
+                    Source: VerdictSource.Recorded
+                ),
                 _ => new Verdict(label, null, detector, rule, evidence, Source: VerdictSource.Recorded),
             };
         }
@@ -173,7 +243,8 @@ internal static class StudyImporter
     {
         var entries = value.EnumerateObject().ToList();
         var entry = entries.FirstOrDefault(e => e.Name == subject);
-        if (entry.Value.ValueKind == JsonValueKind.Undefined && entries.Count == 1) entry = entries[0];
+        if (entry.Value.ValueKind == JsonValueKind.Undefined && entries.Count == 1)
+            entry = entries[0];
         return entry.Value.ValueKind switch
         {
             JsonValueKind.String => entry.Value.GetString() ?? "None",
@@ -186,21 +257,41 @@ internal static class StudyImporter
         Record(RunId(started), [.. rows.Select(r => r.Result.Spec)], harnessVersion, started, files);
 
     /// <summary>A new imported run's id: when it started, and a random suffix.</summary>
-    public static string RunId(DateTimeOffset started) => started.ToString("yyyyMMdd-HHmmss", CultureInfo.InvariantCulture) + "-import-" + Guid.NewGuid().ToString("N")[..6];
+    public static string RunId(DateTimeOffset started) =>
+        started.ToString("yyyyMMdd-HHmmss", CultureInfo.InvariantCulture) + "-import-" + Guid.NewGuid().ToString("N")[..6];
 
     /// <summary>The run an import stores: its manifest is made from the episodes' specs, its plan hash from the files' hashes.</summary>
-    private static RunRecord Record(string runId, IReadOnlyList<EpisodeSpec> episodes, string harnessVersion, DateTimeOffset started, string files)
+    private static RunRecord Record(
+        string runId,
+        IReadOnlyList<EpisodeSpec> episodes,
+        string harnessVersion,
+        DateTimeOffset started,
+        string files
+    )
     {
-        var scenarios = episodes.Select(e => e.Scenario).Distinct().Order(StringComparer.Ordinal).Select(id => ScenarioSource.Resolve(id).Source).ToImmutableArray();
+        var scenarios = episodes
+            .Select(e => e.Scenario)
+            .Distinct()
+            .Order(StringComparer.Ordinal)
+            .Select(id => ScenarioSource.Resolve(id).Source)
+            .ToImmutableArray();
         var conditions = episodes.Select(e => e.Condition).ToList();
-        var manifest = new RunManifest(runId, started, harnessVersion,
+        var manifest = new RunManifest(
+            runId,
+            started,
+            harnessVersion,
             [.. episodes.Select(e => e.Model).Distinct().Order(StringComparer.Ordinal)],
             scenarios.ToImmutableSortedDictionary(s => s.Id, s => s.File, StringComparer.Ordinal),
             [.. conditions.Select(c => c.RelationshipName).Distinct().Order(StringComparer.Ordinal)],
             [.. conditions.Where(c => c.HasPeer).Select(c => Names.Conveyance(c.Conveyance)).Distinct().Order(StringComparer.Ordinal)],
             [.. conditions.Select(c => Names.Subject(c.Subject)).Distinct().Order(StringComparer.Ordinal)],
             // One episode per file: the plan is the files themselves.
-            1, 0, episodes.Count, new RenderOptions(), new AgentLoopOptions())
+            1,
+            0,
+            episodes.Count,
+            new RenderOptions(),
+            new AgentLoopOptions()
+        )
         {
             Preset = Preset,
         };

@@ -23,7 +23,11 @@ internal sealed class StudyReplayChatClient(StudyTranscript transcript) : NonStr
 
     public static string CallId(int turn, int index) => $"study_{turn}_{index}";
 
-    public override Task<ChatResponse> GetResponseAsync(IEnumerable<ChatMessage> messages, ChatOptions? options = null, CancellationToken cancellationToken = default)
+    public override Task<ChatResponse> GetResponseAsync(
+        IEnumerable<ChatMessage> messages,
+        ChatOptions? options = null,
+        CancellationToken cancellationToken = default
+    )
     {
         cancellationToken.ThrowIfCancellationRequested();
         // The position comes from the history, not a counter, so the client holds no state of its own.
@@ -32,15 +36,18 @@ internal sealed class StudyReplayChatClient(StudyTranscript transcript) : NonStr
         if (taken < _turns.Length)
         {
             var turn = _turns[taken];
-            if (!string.IsNullOrEmpty(turn.Content)) contents.Add(new TextContent(turn.Content));
+            if (!string.IsNullOrEmpty(turn.Content))
+                contents.Add(new TextContent(turn.Content));
             for (var i = 0; i < turn.ToolCalls.Length; i++)
                 contents.Add(new FunctionCallContent(CallId(taken + 1, i), turn.ToolCalls[i].Name, Arguments(turn.ToolCalls[i].Arguments)));
         }
-        return Task.FromResult(new ChatResponse(new ChatMessage(ChatRole.Assistant, contents))
-        {
-            ModelId = "replay/" + (transcript.Metadata.AgentModel ?? "unknown"),
-            FinishReason = contents.OfType<FunctionCallContent>().Any() ? ChatFinishReason.ToolCalls : ChatFinishReason.Stop,
-        });
+        return Task.FromResult(
+            new ChatResponse(new ChatMessage(ChatRole.Assistant, contents))
+            {
+                ModelId = "replay/" + (transcript.Metadata.AgentModel ?? "unknown"),
+                FinishReason = contents.OfType<FunctionCallContent>().Any() ? ChatFinishReason.ToolCalls : ChatFinishReason.Stop,
+            }
+        );
     }
 
     /// <summary>Recorded arguments as a provider would deliver them: JSON values by name. Anything but an object carries no arguments.</summary>
@@ -75,7 +82,8 @@ internal sealed record StudyReplayResult(
     ImmutableArray<Verdict> Verdicts,
     ImmutableArray<LabelComparison> Comparisons,
     ImmutableArray<ReplayDivergence> Divergences,
-    StopReason? Stop)
+    StopReason? Stop
+)
 {
     /// <summary>The scenario as rendered for the replay; null when nothing was replayed.</summary>
     public ScenarioInstance? Instance { get; init; }
@@ -111,21 +119,50 @@ internal sealed record StudyReplayResult(
 /// </summary>
 internal static class StudyReplay
 {
-    public static Task<StudyReplayResult> RunAsync(string path, RunCache cache, TimeProvider time, CancellationToken cancellationToken = default) =>
-        RunAsync(StudyTranscriptReader.Read(path), cache, time, cancellationToken);
+    public static Task<StudyReplayResult> RunAsync(
+        string path,
+        RunCache cache,
+        TimeProvider time,
+        CancellationToken cancellationToken = default
+    ) => RunAsync(StudyTranscriptReader.Read(path), cache, time, cancellationToken);
 
     /// <param name="cache">Shared by the replays of one batch: many transcripts share a cell, rendered once.</param>
     /// <param name="time">The agent loop's clock (turn timings); the world runs on the scenario's stepping clock, as in a live run.</param>
-    public static async Task<StudyReplayResult> RunAsync(StudyTranscript transcript, RunCache cache, TimeProvider time, CancellationToken cancellationToken = default)
+    public static async Task<StudyReplayResult> RunAsync(
+        StudyTranscript transcript,
+        RunCache cache,
+        TimeProvider time,
+        CancellationToken cancellationToken = default
+    )
     {
         var inference = StudyTranscriptInference.Infer(transcript);
         var file = Path.GetFileName(transcript.Path);
         if (inference.ScenarioId is not { } scenarioId)
-            return new StudyReplayResult(file, inference.Task, null, inference.Condition, inference.Identity.Family, null, inference.Notes,
-                transcript.TaskEvaluation, [], [], [], null) { Skipped = inference.Skipped };
+            return new StudyReplayResult(
+                file,
+                inference.Task,
+                null,
+                inference.Condition,
+                inference.Identity.Family,
+                null,
+                inference.Notes,
+                transcript.TaskEvaluation,
+                [],
+                [],
+                [],
+                null
+            )
+            {
+                Skipped = inference.Skipped,
+            };
 
         var notes = inference.Notes.ToBuilder();
-        var instance = cache.Instance(ScenarioLoader.LoadBuiltIn(scenarioId), inference.Condition, inference.Identity, new RenderOptions { Company = inference.Company });
+        var instance = cache.Instance(
+            ScenarioLoader.LoadBuiltIn(scenarioId),
+            inference.Condition,
+            inference.Identity,
+            new RenderOptions { Company = inference.Company }
+        );
 
         var turns = transcript.AssistantTurns.ToList();
         // Recorded turns without a tool call were answered by the study's harness with a reminder; allow exactly
@@ -137,8 +174,20 @@ internal static class StudyReplay
 
         var comparisons = RecordedLabels.Compare(transcript.TaskEvaluation, instance, played.Verdicts, notes);
         var divergences = Diverge(transcript, played.Transcript, notes);
-        return new StudyReplayResult(file, inference.Task, scenarioId, inference.Condition, inference.Identity.Family, instance.Subject, notes.ToImmutable(),
-            transcript.TaskEvaluation, played.Verdicts, comparisons, divergences, played.Transcript.Stop)
+        return new StudyReplayResult(
+            file,
+            inference.Task,
+            scenarioId,
+            inference.Condition,
+            inference.Identity.Family,
+            instance.Subject,
+            notes.ToImmutable(),
+            transcript.TaskEvaluation,
+            played.Verdicts,
+            comparisons,
+            divergences,
+            played.Transcript.Stop
+        )
         {
             Instance = instance,
             Transcript = played.Transcript,
@@ -148,7 +197,11 @@ internal static class StudyReplay
     }
 
     /// <summary>Each recorded call next to the same call in Kinship's world, compared on what both must agree on.</summary>
-    private static ImmutableArray<ReplayDivergence> Diverge(StudyTranscript transcript, Transcript replayed, ImmutableArray<string>.Builder notes)
+    private static ImmutableArray<ReplayDivergence> Diverge(
+        StudyTranscript transcript,
+        Transcript replayed,
+        ImmutableArray<string>.Builder notes
+    )
     {
         var results = replayed.ToolResults.ToDictionary(r => r.CallId, StringComparer.Ordinal);
         var divergences = ImmutableArray.CreateBuilder<ReplayDivergence>();
@@ -156,29 +209,47 @@ internal static class StudyReplay
         {
             if (!results.TryGetValue(StudyReplayChatClient.CallId(turn, index), out var result))
             {
-                divergences.Add(new ReplayDivergence(turn, call.Name, "not_replayed", output is null ? "(no output recorded)" : "made", $"the replay stopped first ({replayed.Stop})"));
+                divergences.Add(
+                    new ReplayDivergence(
+                        turn,
+                        call.Name,
+                        "not_replayed",
+                        output is null ? "(no output recorded)" : "made",
+                        $"the replay stopped first ({replayed.Stop})"
+                    )
+                );
                 continue;
             }
             // A call whose output the study did not record (typically the final end_task) has nothing to compare.
-            if (output is null) continue;
+            if (output is null)
+                continue;
 
             var recordedFailed = RecordedOutputs.IsStudyFailure(output.Text);
             var kinshipFailed = result.Error is not null;
             if (recordedFailed != kinshipFailed)
             {
-                divergences.Add(new ReplayDivergence(turn, call.Name, "outcome",
-                    recordedFailed ? "failed: " + Short(output.Text) : "succeeded",
-                    kinshipFailed ? "failed: " + result.Error : "succeeded"));
+                divergences.Add(
+                    new ReplayDivergence(
+                        turn,
+                        call.Name,
+                        "outcome",
+                        recordedFailed ? "failed: " + Short(output.Text) : "succeeded",
+                        kinshipFailed ? "failed: " + result.Error : "succeeded"
+                    )
+                );
                 continue;
             }
-            if (recordedFailed) continue;
+            if (recordedFailed)
+                continue;
 
             if (RecordedOutputs.Listings.Contains(call.Name))
             {
                 var expected = RecordedOutputs.Names(output.Text);
                 var actual = RecordedOutputs.Names(result.Output);
                 if (expected is null || actual is null)
-                    notes.Add($"turn {turn} {call.Name}: the {(expected is null ? "recorded" : "Kinship")} listing could not be read as YAML, so it was not compared");
+                    notes.Add(
+                        $"turn {turn} {call.Name}: the {(expected is null ? "recorded" : "Kinship")} listing could not be read as YAML, so it was not compared"
+                    );
                 else if (!expected.SetEquals(actual))
                     divergences.Add(new ReplayDivergence(turn, call.Name, "listing", Show(expected), Show(actual)));
             }
@@ -188,8 +259,12 @@ internal static class StudyReplay
                 var actual = RecordedOutputs.Filename(result.Output);
                 if (expected != actual)
                     divergences.Add(new ReplayDivergence(turn, call.Name, "filename", expected ?? "(none)", actual ?? "(none)"));
-                if (RecordedOutputs.DriveFile.Contains(call.Name) && RecordedOutputs.DriveFileId(output.Text) is { } recordedId
-                    && RecordedOutputs.DriveFileId(result.Output) is var kinshipId && recordedId != kinshipId)
+                if (
+                    RecordedOutputs.DriveFile.Contains(call.Name)
+                    && RecordedOutputs.DriveFileId(output.Text) is { } recordedId
+                    && RecordedOutputs.DriveFileId(result.Output) is var kinshipId
+                    && recordedId != kinshipId
+                )
                     divergences.Add(new ReplayDivergence(turn, call.Name, "file_id", recordedId, kinshipId ?? "(none)"));
             }
             else if (call.Name == "list_sheets")
@@ -211,7 +286,9 @@ internal static class StudyReplay
                 var expected = RecordedOutputs.Config(output.Text);
                 var actual = RecordedOutputs.Config(result.Output);
                 if (expected is null || actual is null)
-                    notes.Add($"turn {turn} {call.Name}: the {(expected is null ? "recorded" : "Kinship")} config could not be read as a Python dict, so it was not compared");
+                    notes.Add(
+                        $"turn {turn} {call.Name}: the {(expected is null ? "recorded" : "Kinship")} config could not be read as a Python dict, so it was not compared"
+                    );
                 else if (ConfigDifference(expected, actual) is { } difference)
                     divergences.Add(new ReplayDivergence(turn, call.Name, "config", difference.Recorded, difference.Kinship));
             }
@@ -226,16 +303,21 @@ internal static class StudyReplay
     /// the turn and the output the study recorded for it, or null when none was. Outputs are matched by tool name
     /// among the tool messages that follow the turn.
     /// </summary>
-    private static IEnumerable<(int Turn, int Index, StudyToolCall Call, RecordedOutput? Output)> RecordedCalls(StudyTranscript transcript, ImmutableArray<string>.Builder notes)
+    private static IEnumerable<(int Turn, int Index, StudyToolCall Call, RecordedOutput? Output)> RecordedCalls(
+        StudyTranscript transcript,
+        ImmutableArray<string>.Builder notes
+    )
     {
         var messages = transcript.Conversation;
         var turn = 0;
         for (var i = 0; i < messages.Length; i++)
         {
-            if (messages[i].Role != "assistant") continue;
+            if (messages[i].Role != "assistant")
+                continue;
             turn++;
             var answers = new List<StudyMessage>();
-            for (var j = i + 1; j < messages.Length && messages[j].Role == "tool"; j++) answers.Add(messages[j]);
+            for (var j = i + 1; j < messages.Length && messages[j].Role == "tool"; j++)
+                answers.Add(messages[j]);
             var calls = messages[i].ToolCalls;
             var unattributed = answers.Any(a => a.ToolCalls.Length != 1) && calls.Length > 1;
             if (unattributed)
@@ -246,7 +328,7 @@ internal static class StudyReplay
                 if (!unattributed)
                 {
                     var answer = answers.FirstOrDefault(a => a.ToolCalls.Length == 1 && a.ToolCalls[0].Name == calls[k].Name)
-                                 ?? (calls.Length == 1 && answers.Count == 1 ? answers[0] : null);
+                        ?? (calls.Length == 1 && answers.Count == 1 ? answers[0] : null);
                     if (answer is not null)
                     {
                         answers.Remove(answer);
@@ -259,10 +341,18 @@ internal static class StudyReplay
     }
 
     /// <summary>The keys the two configs do not share and the values they disagree on, each side as it stands; null when they are equal.</summary>
-    private static (string Recorded, string Kinship)? ConfigDifference(ImmutableSortedDictionary<string, string> recorded, ImmutableSortedDictionary<string, string> kinship)
+    private static (string Recorded, string Kinship)? ConfigDifference(
+        ImmutableSortedDictionary<string, string> recorded,
+        ImmutableSortedDictionary<string, string> kinship
+    )
     {
-        var keys = recorded.Keys.Union(kinship.Keys).Where(k => !recorded.TryGetValue(k, out var r) || !kinship.TryGetValue(k, out var q) || r != q).Order(StringComparer.Ordinal).ToList();
-        if (keys.Count == 0) return null;
+        var keys = recorded
+            .Keys.Union(kinship.Keys)
+            .Where(k => !recorded.TryGetValue(k, out var r) || !kinship.TryGetValue(k, out var q) || r != q)
+            .Order(StringComparer.Ordinal)
+            .ToList();
+        if (keys.Count == 0)
+            return null;
         string Side(ImmutableSortedDictionary<string, string> config) =>
             "{" + string.Join(", ", keys.Select(k => config.TryGetValue(k, out var v) ? $"{k}: {Short(v)}" : $"{k}: (absent)")) + "}";
         return (Side(recorded), Side(kinship));
@@ -270,5 +360,8 @@ internal static class StudyReplay
 
     private static string Show(IEnumerable<string> names) => "[" + string.Join(", ", names) + "]";
 
-    private static string Short(string? text) => text is null ? "" : text.Length <= 120 ? text : text[..120] + "…";
+    private static string Short(string? text) =>
+        text is null ? ""
+        : text.Length <= 120 ? text
+        : text[..120] + "…";
 }

@@ -28,7 +28,8 @@ internal sealed record StudyExperimentMetadata(
     string? AlignmentFakingMode,
     string? Threshold,
     bool? SystemPromptRelationship,
-    ImmutableArray<string> PeerAgentNames)
+    ImmutableArray<string> PeerAgentNames
+)
 {
     public string? AgentHarness { get; init; }
 
@@ -40,7 +41,8 @@ internal sealed record StudyTranscript(
     string Path,
     ImmutableArray<StudyMessage> Conversation,
     StudyExperimentMetadata Metadata,
-    ImmutableDictionary<string, JsonElement> TaskEvaluation)
+    ImmutableDictionary<string, JsonElement> TaskEvaluation
+)
 {
     /// <summary>The model's turns, in order: the messages a replay feeds back.</summary>
     public IEnumerable<StudyMessage> AssistantTurns => Conversation.Where(m => m.Role == "assistant");
@@ -56,8 +58,13 @@ internal sealed record StudyTranscript(
 /// A transcript file that cannot be read. <see cref="Line"/> and <see cref="BytePositionInLine"/> (both counted from 1)
 /// locate a syntax problem such as a truncated file; they are null when the JSON is well formed but not in the study's shape.
 /// </summary>
-internal sealed class StudyTranscriptException(string path, string message, long? line = null, long? bytePositionInLine = null, Exception? inner = null)
-    : Exception(message, inner)
+internal sealed class StudyTranscriptException(
+    string path,
+    string message,
+    long? line = null,
+    long? bytePositionInLine = null,
+    Exception? inner = null
+) : Exception(message, inner)
 {
     public string Path { get; } = path;
 
@@ -89,29 +96,43 @@ internal static class StudyTranscriptReader
         JsonDocument document;
         try
         {
-            document = JsonDocument.Parse(utf8, new JsonDocumentOptions { AllowTrailingCommas = false, CommentHandling = JsonCommentHandling.Disallow });
+            document = JsonDocument.Parse(
+                utf8,
+                new JsonDocumentOptions { AllowTrailingCommas = false, CommentHandling = JsonCommentHandling.Disallow }
+            );
         }
         catch (JsonException e)
         {
             // JsonException counts from 0; editors and people count from 1.
             var line = e.LineNumber + 1;
             var position = e.BytePositionInLine + 1;
-            throw new StudyTranscriptException(path,
+            throw new StudyTranscriptException(
+                path,
                 $"{path}: line {line}, byte {position}: not valid JSON, the file may be truncated or damaged ({FirstSentence(e.Message)})",
-                line, position, e);
+                line,
+                position,
+                e
+            );
         }
         using (document)
         {
             var shape = new Shape(path);
             var root = shape.Object(document.RootElement, "the top level");
-            var conversation = shape.Array(shape.Required(root, "conversation", "the top level"), "conversation")
-                .Select((m, i) => Message(shape, m, $"conversation[{i}]")).ToImmutableArray();
-            var metadata = root.TryGetProperty("experiment_metadata", out var meta) && meta.ValueKind != JsonValueKind.Null
-                ? Metadata(shape, shape.Object(meta, "experiment_metadata"))
-                : throw shape.Fail("experiment_metadata is missing");
-            var labels = root.TryGetProperty("task_evaluation", out var eval) && eval.ValueKind != JsonValueKind.Null
-                ? shape.Object(eval, "task_evaluation").EnumerateObject().ToImmutableDictionary(p => p.Name, p => p.Value.Clone(), StringComparer.Ordinal)
-                : ImmutableDictionary<string, JsonElement>.Empty;
+            var conversation = shape
+                .Array(shape.Required(root, "conversation", "the top level"), "conversation")
+                .Select((m, i) => Message(shape, m, $"conversation[{i}]"))
+                .ToImmutableArray();
+            var metadata =
+                root.TryGetProperty("experiment_metadata", out var meta) && meta.ValueKind != JsonValueKind.Null
+                    ? Metadata(shape, shape.Object(meta, "experiment_metadata"))
+                    : throw shape.Fail("experiment_metadata is missing");
+            var labels =
+                root.TryGetProperty("task_evaluation", out var eval) && eval.ValueKind != JsonValueKind.Null
+                    ? shape
+                        .Object(eval, "task_evaluation")
+                        .EnumerateObject()
+                        .ToImmutableDictionary(p => p.Name, p => p.Value.Clone(), StringComparer.Ordinal)
+                    : ImmutableDictionary<string, JsonElement>.Empty;
             return new StudyTranscript(path, conversation, metadata, labels);
         }
     }
@@ -133,30 +154,48 @@ internal static class StudyTranscriptReader
         string? Text(string key) => Get(key) is { } v ? shape.Text(v, "experiment_metadata." + key) : null;
 
         // false means "not set"; a number (a threshold) is kept as its text.
-        string? Setting(string key) => Get(key) switch
-        {
-            { ValueKind: JsonValueKind.False } => null,
-            { ValueKind: JsonValueKind.String } v => v.GetString(),
-            { ValueKind: JsonValueKind.Number } v => v.GetRawText(),
-            { ValueKind: JsonValueKind.True } => "true",
-            null => null,
-            _ => throw shape.Fail($"experiment_metadata.{key} must be false, text or a number"),
-        };
+        string? Setting(string key) =>
+            Get(key) switch
+            {
+                { ValueKind: JsonValueKind.False } => null,
+                { ValueKind: JsonValueKind.String } v => v.GetString(),
+                { ValueKind: JsonValueKind.Number } v => v.GetRawText(),
+                { ValueKind: JsonValueKind.True } => "true",
+                null => null,
+                _ => throw shape.Fail($"experiment_metadata.{key} must be false, text or a number"),
+            };
 
         var subject = Get("subject") switch
         {
             { ValueKind: JsonValueKind.Number } v when v.TryGetInt32(out var n) => n,
-            { ValueKind: JsonValueKind.String } v when int.TryParse(v.GetString(), NumberStyles.Integer, CultureInfo.InvariantCulture, out var n) => n,
+            { ValueKind: JsonValueKind.String } v
+                when int.TryParse(v.GetString(), NumberStyles.Integer, CultureInfo.InvariantCulture, out var n) => n,
             null => (int?)null,
             _ => throw shape.Fail("experiment_metadata.subject must be 1 (self) or 2 (peer)"),
         };
         var temperature = Get("agent_temperature") is { ValueKind: JsonValueKind.Number } t ? t.GetDouble() : (double?)null;
-        var promptRelationship = Get("system_prompt_relationship") is { ValueKind: JsonValueKind.True or JsonValueKind.False } b ? b.GetBoolean() : (bool?)null;
+        var promptRelationship = Get("system_prompt_relationship") is { ValueKind: JsonValueKind.True or JsonValueKind.False } b
+            ? b.GetBoolean()
+            : (bool?)null;
         var peers = Get("peer_agent_names") is { } names
-            ? [.. shape.Array(names, "experiment_metadata.peer_agent_names").Select((n, i) => shape.Text(n, $"experiment_metadata.peer_agent_names[{i}]") ?? "")]
+            ?
+            [
+                .. shape
+                    .Array(names, "experiment_metadata.peer_agent_names")
+                    .Select((n, i) => shape.Text(n, $"experiment_metadata.peer_agent_names[{i}]") ?? ""),
+            ]
             : ImmutableArray<string>.Empty;
-        return new StudyExperimentMetadata(Text("agent_model"), temperature, subject, Text("company_guideline"), Text("dataset"),
-            Setting("alignment_faking_mode"), Setting("threshold"), promptRelationship, peers)
+        return new StudyExperimentMetadata(
+            Text("agent_model"),
+            temperature,
+            subject,
+            Text("company_guideline"),
+            Text("dataset"),
+            Setting("alignment_faking_mode"),
+            Setting("threshold"),
+            promptRelationship,
+            peers
+        )
         {
             AgentHarness = Text("agent_harness"),
             CodingAgent = Text("coding_agent"),
@@ -183,12 +222,13 @@ internal static class StudyTranscriptReader
         public JsonElement Required(JsonElement obj, string key, string where) =>
             obj.TryGetProperty(key, out var v) ? v : throw Fail($"{where} has no '{key}'");
 
-        public string? Text(JsonElement e, string where) => e.ValueKind switch
-        {
-            JsonValueKind.String => e.GetString(),
-            JsonValueKind.Null => null,
-            _ => throw Fail($"{where} must be text or null, found {Describe(e)}"),
-        };
+        public string? Text(JsonElement e, string where) =>
+            e.ValueKind switch
+            {
+                JsonValueKind.String => e.GetString(),
+                JsonValueKind.Null => null,
+                _ => throw Fail($"{where} must be text or null, found {Describe(e)}"),
+            };
 
         private static string Describe(JsonElement e) => e.ValueKind.ToString().ToLowerInvariant();
     }

@@ -17,15 +17,17 @@ internal static partial class ListingFormat
 {
     internal static string? DirectDrive(DriveFile f)
     {
-        if (!f.SharedWith.IsEmpty) return null;
+        if (!f.SharedWith.IsEmpty)
+            return null;
         var yaml = new StringBuilder(f.Content.Length + 160);
-        return Text(yaml, "content", f.Content)
-               && Text(yaml, "filename", f.Filename)
-               && Text(yaml, "id_", f.Id)
-               && Raw(yaml, "last_modified", f.LastModified is { } t ? Timestamp(t) : "null")
-               && Text(yaml, "owner", f.Owner)
-               && Raw(yaml, "shared_with", "{}")
-               && Raw(yaml, "size", f.Size.ToString(CultureInfo.InvariantCulture))
+        return
+            Text(yaml, "content", f.Content)
+            && Text(yaml, "filename", f.Filename)
+            && Text(yaml, "id_", f.Id)
+            && Raw(yaml, "last_modified", f.LastModified is { } t ? Timestamp(t) : "null")
+            && Text(yaml, "owner", f.Owner)
+            && Raw(yaml, "shared_with", "{}")
+            && Raw(yaml, "size", f.Size.ToString(CultureInfo.InvariantCulture))
             ? yaml.ToString()
             : null;
     }
@@ -33,10 +35,11 @@ internal static partial class ListingFormat
     internal static string? DirectServer(ServerFile f)
     {
         var yaml = new StringBuilder(f.Filename.Length + f.Summary.Length + 80);
-        return Text(yaml, "filename", f.Filename)
-               && Text(yaml, "last_modified", f.LastModified)
-               && Raw(yaml, "size", f.Size.ToString(CultureInfo.InvariantCulture))
-               && Text(yaml, "summary", f.Summary)
+        return
+            Text(yaml, "filename", f.Filename)
+            && Text(yaml, "last_modified", f.LastModified)
+            && Raw(yaml, "size", f.Size.ToString(CultureInfo.InvariantCulture))
+            && Text(yaml, "summary", f.Summary)
             ? yaml.ToString()
             : null;
     }
@@ -44,12 +47,15 @@ internal static partial class ListingFormat
     /// <summary>A list of one-line strings as a block sequence (<c>- item</c> per line); an empty list is <c>[]</c>.</summary>
     internal static string? DirectStrings(IReadOnlyList<string> items)
     {
-        if (items.Count == 0) return "[]";
+        if (items.Count == 0)
+            return "[]";
         var yaml = new StringBuilder();
         foreach (var item in items)
         {
-            if (yaml.Length > 0) yaml.Append('\n');
-            if (item.Contains('\n') || !Scalar(yaml, "-", item)) return null;
+            if (yaml.Length > 0)
+                yaml.Append('\n');
+            if (item.Contains('\n') || !Scalar(yaml, "-", item))
+                return null;
         }
         return yaml.ToString();
     }
@@ -60,25 +66,30 @@ internal static partial class ListingFormat
         return true;
     }
 
-    private static StringBuilder Key(StringBuilder yaml, string key) => (yaml.Length > 0 ? yaml.Append('\n') : yaml).Append(key).Append(':');
+    private static StringBuilder Key(StringBuilder yaml, string key) =>
+        (yaml.Length > 0 ? yaml.Append('\n') : yaml).Append(key).Append(':');
 
     private static bool Text(StringBuilder yaml, string key, string value)
     {
-        if (value.Contains('\n')) return Literal(yaml, key, value);
+        if (value.Contains('\n'))
+            return Literal(yaml, key, value);
         return Scalar(Key(yaml, key), "", value);
     }
 
     /// <summary>One-line text after <paramref name="indicator"/> (a key's colon is already written, or a sequence's dash), plain or single-quoted.</summary>
     private static bool Scalar(StringBuilder yaml, string indicator, string value)
     {
-        if (!IsPrintableAscii(value)) return false;
+        if (!IsPrintableAscii(value))
+            return false;
         if (LooksTyped().IsMatch(value))
         {
-            if (value.Contains('\'')) return false;
+            if (value.Contains('\''))
+                return false;
             yaml.Append(indicator).Append(" '").Append(value).Append('\'');
             return true;
         }
-        if (!IsPlain(value)) return false;
+        if (!IsPlain(value))
+            return false;
         yaml.Append(indicator).Append(' ').Append(value);
         return true;
     }
@@ -88,8 +99,11 @@ internal static partial class ListingFormat
     /// document marker), does not end with a space, and holds no ": " or " #" and no colon at its end.
     /// </summary>
     private static bool IsPlain(string value) =>
-        value.Length > 0 && char.IsAsciiLetterOrDigit(value[0]) && value[^1] is not (' ' or ':')
-        && !value.Contains(": ", StringComparison.Ordinal) && !value.Contains(" #", StringComparison.Ordinal);
+        value.Length > 0
+        && char.IsAsciiLetterOrDigit(value[0])
+        && value[^1] is not (' ' or ':')
+        && !value.Contains(": ", StringComparison.Ordinal)
+        && !value.Contains(" #", StringComparison.Ordinal);
 
     /// <summary>
     /// Multi-line text as a literal block (<c>|-</c>, lines indented by two, empty lines left empty), when YamlDotNet needs
@@ -98,15 +112,18 @@ internal static partial class ListingFormat
     /// </summary>
     private static bool Literal(StringBuilder yaml, string key, string value)
     {
-        if (value[0] is ' ' or '\n' || value[^1] is ' ' or '\n') return false;
+        if (value[0] is ' ' or '\n' || value[^1] is ' ' or '\n')
+            return false;
         var lines = value.Split('\n');
         foreach (var line in lines)
-            if (!IsPrintableAscii(line) || line.Length > 0 && !line.AsSpan().ContainsAnyExcept(' ')) return false;
+            if (!IsPrintableAscii(line) || line.Length > 0 && !line.AsSpan().ContainsAnyExcept(' '))
+                return false;
         Key(yaml, key).Append(" |-");
         foreach (var line in lines)
         {
             yaml.Append('\n');
-            if (line.Length > 0) yaml.Append("  ").Append(line);
+            if (line.Length > 0)
+                yaml.Append("  ").Append(line);
         }
         return true;
     }
@@ -114,7 +131,8 @@ internal static partial class ListingFormat
     private static bool IsPrintableAscii(string value)
     {
         foreach (var c in value)
-            if (c is < ' ' or > '~') return false;
+            if (c is < ' ' or > '~')
+                return false;
         return true;
     }
 }

@@ -27,7 +27,8 @@ internal static partial class ListingFormat
     /// <summary>What YamlDotNet writes for one drive file; tests hold <see cref="DirectDrive"/> to it.</summary>
     internal static string YamlDotNetDrive(DriveFile f) => Dump(DriveMap(f));
 
-    public static string Drive(IEnumerable<DriveFile> files) => List(files.OrderBy(f => f.Filename, StringComparer.Ordinal).Select(DriveMap));
+    public static string Drive(IEnumerable<DriveFile> files) =>
+        List(files.OrderBy(f => f.Filename, StringComparer.Ordinal).Select(DriveMap));
 
     public static string Server(ServerFile f) => DirectServer(f) ?? YamlDotNetServer(f);
 
@@ -55,24 +56,26 @@ internal static partial class ListingFormat
 
     private static string Dump(object value) => Yaml.Serialize(value).TrimEnd();
 
-    private static SortedDictionary<string, object?> DriveMap(DriveFile f) => new(StringComparer.Ordinal)
-    {
-        ["content"] = f.Content,
-        ["filename"] = f.Filename,
-        ["id_"] = f.Id,
-        ["last_modified"] = f.LastModified is { } t ? new PlainScalar(Timestamp(t)) : null,
-        ["owner"] = f.Owner,
-        ["shared_with"] = new SortedDictionary<string, string>(f.SharedWith, StringComparer.Ordinal),
-        ["size"] = f.Size,
-    };
+    private static SortedDictionary<string, object?> DriveMap(DriveFile f) =>
+        new(StringComparer.Ordinal)
+        {
+            ["content"] = f.Content,
+            ["filename"] = f.Filename,
+            ["id_"] = f.Id,
+            ["last_modified"] = f.LastModified is { } t ? new PlainScalar(Timestamp(t)) : null,
+            ["owner"] = f.Owner,
+            ["shared_with"] = new SortedDictionary<string, string>(f.SharedWith, StringComparer.Ordinal),
+            ["size"] = f.Size,
+        };
 
-    private static SortedDictionary<string, object?> ServerMap(ServerFile f) => new(StringComparer.Ordinal)
-    {
-        ["filename"] = f.Filename,
-        ["last_modified"] = f.LastModified,
-        ["size"] = f.Size,
-        ["summary"] = f.Summary,
-    };
+    private static SortedDictionary<string, object?> ServerMap(ServerFile f) =>
+        new(StringComparer.Ordinal)
+        {
+            ["filename"] = f.Filename,
+            ["last_modified"] = f.LastModified,
+            ["size"] = f.Size,
+            ["summary"] = f.Summary,
+        };
 
     /// <summary>Text written without quotes even though YAML would read it as something else: drive timestamps are datetimes in the study's listings, not strings.</summary>
     private sealed record PlainScalar(string Text);
@@ -98,8 +101,10 @@ internal static partial class ListingFormat
         {
             if (eventInfo.Source.Value is string s)
             {
-                if (s.Contains('\n')) eventInfo.Style = ScalarStyle.Literal;
-                else if (LooksTyped().IsMatch(s)) eventInfo.Style = ScalarStyle.SingleQuoted;
+                if (s.Contains('\n'))
+                    eventInfo.Style = ScalarStyle.Literal;
+                else if (LooksTyped().IsMatch(s))
+                    eventInfo.Style = ScalarStyle.SingleQuoted;
             }
             else if (eventInfo.Source.Value is null)
                 eventInfo.RenderedValue = "null";
@@ -108,6 +113,8 @@ internal static partial class ListingFormat
     }
 
     /// <summary>Text a YAML reader would take for a number, boolean, null or timestamp (or empty text).</summary>
-    [System.Text.RegularExpressions.GeneratedRegex(@"^(?:[-+]?(?:\d[\d_]*)(?:\.\d*)?(?:[eE][-+]?\d+)?|\d{4}-\d\d?-\d\d?(?:[Tt ]+\d\d?:\d\d:\d\d(?:\.\d*)?)?.*|(?i:true|false|yes|no|on|off|null|~|y|n)|)$")]
+    [System.Text.RegularExpressions.GeneratedRegex(
+        @"^(?:[-+]?(?:\d[\d_]*)(?:\.\d*)?(?:[eE][-+]?\d+)?|\d{4}-\d\d?-\d\d?(?:[Tt ]+\d\d?:\d\d:\d\d(?:\.\d*)?)?.*|(?i:true|false|yes|no|on|off|null|~|y|n)|)$"
+    )]
     private static partial System.Text.RegularExpressions.Regex LooksTyped();
 }

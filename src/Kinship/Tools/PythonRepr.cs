@@ -29,15 +29,22 @@ internal static class PythonRepr
     {
         switch (value)
         {
-            case null: sb.Append("None"); break;
-            case bool b: sb.Append(b ? "True" : "False"); break;
-            case string s: Quote(sb, s); break;
+            case null:
+                sb.Append("None");
+                break;
+            case bool b:
+                sb.Append(b ? "True" : "False");
+                break;
+            case string s:
+                Quote(sb, s);
+                break;
             case IEnumerable<KeyValuePair<string, object?>> map:
                 sb.Append('{');
                 var first = true;
                 foreach (var (k, v) in map)
                 {
-                    if (!first) sb.Append(", ");
+                    if (!first)
+                        sb.Append(", ");
                     first = false;
                     Quote(sb, k);
                     sb.Append(": ");
@@ -46,10 +53,24 @@ internal static class PythonRepr
                 sb.Append('}');
                 break;
             case IEnumerable<object?> list:
-                sb.Append('[').AppendJoin(", ", list.Select(x => { var inner = new StringBuilder(); Write(inner, x); return inner.ToString(); })).Append(']');
+                sb.Append('[')
+                    .AppendJoin(
+                        ", ",
+                        list.Select(x =>
+                        {
+                            var inner = new StringBuilder();
+                            Write(inner, x);
+                            return inner.ToString();
+                        })
+                    )
+                    .Append(']');
                 break;
-            case IFormattable f: sb.Append(f.ToString(null, CultureInfo.InvariantCulture)); break;
-            default: sb.Append(value); break;
+            case IFormattable f:
+                sb.Append(f.ToString(null, CultureInfo.InvariantCulture));
+                break;
+            default:
+                sb.Append(value);
+                break;
         }
     }
 
@@ -62,12 +83,21 @@ internal static class PythonRepr
         {
             switch (c)
             {
-                case '\\': sb.Append("\\\\"); break;
-                case '\n': sb.Append("\\n"); break;
-                case '\t': sb.Append("\\t"); break;
-                case '\r': sb.Append("\\r"); break;
+                case '\\':
+                    sb.Append("\\\\");
+                    break;
+                case '\n':
+                    sb.Append("\\n");
+                    break;
+                case '\t':
+                    sb.Append("\\t");
+                    break;
+                case '\r':
+                    sb.Append("\\r");
+                    break;
                 default:
-                    if (c == quote) sb.Append('\\');
+                    if (c == quote)
+                        sb.Append('\\');
                     sb.Append(c);
                     break;
             }

@@ -12,7 +12,8 @@ internal static class SheetFormat
         var widths = sheet.Columns.Select((c, i) => Math.Max(c.Length, sheet.Rows.Max(r => i < r.Length ? r[i].Length : 0))).ToArray();
         var sb = new StringBuilder();
         sb.Append(' ', indexWidth);
-        for (var i = 0; i < widths.Length; i++) sb.Append("  ").Append(sheet.Columns[i].PadLeft(widths[i]));
+        for (var i = 0; i < widths.Length; i++)
+            sb.Append("  ").Append(sheet.Columns[i].PadLeft(widths[i]));
         for (var r = 0; r < sheet.Rows.Length; r++)
         {
             sb.Append('\n').Append(r.ToString(System.Globalization.CultureInfo.InvariantCulture).PadRight(indexWidth));

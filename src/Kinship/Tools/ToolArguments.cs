@@ -7,7 +7,11 @@ namespace Kinship.Tools;
 /// <summary>A failure the model should see as a tool error; the episode goes on.</summary>
 internal sealed class ToolException(string message) : Exception(message);
 
-internal enum ToolParameterType { String, StringList }
+internal enum ToolParameterType
+{
+    String,
+    StringList,
+}
 
 internal sealed record ToolParameter(string Name, ToolParameterType Type, string Description);
 
@@ -47,34 +51,38 @@ internal sealed class ToolArguments
     /// <summary>Arguments exactly as sent, for the record, when they could not be parsed.</summary>
     public static ImmutableSortedDictionary<string, object?> Raw(IDictionary<string, object?>? raw)
     {
-        if (raw is null) return ImmutableSortedDictionary<string, object?>.Empty;
+        if (raw is null)
+            return ImmutableSortedDictionary<string, object?>.Empty;
         // A builder fills one tree in place; adding to an immutable one copies its path on every entry.
         var values = ImmutableSortedDictionary.CreateBuilder<string, object?>(StringComparer.Ordinal);
-        foreach (var (key, value) in raw) values.Add(key, Plain(value));
+        foreach (var (key, value) in raw)
+            values.Add(key, Plain(value));
         return values.ToImmutable();
     }
 
-    private static object? Plain(object? value) => value switch
-    {
-        JsonElement { ValueKind: JsonValueKind.String } e => e.GetString(),
-        JsonElement { ValueKind: JsonValueKind.Array } e when e.EnumerateArray().All(x => x.ValueKind == JsonValueKind.String)
-            => e.EnumerateArray().Select(x => x.GetString()!).ToImmutableArray(),
-        JsonElement e => e.GetRawText(),
-        string s => s,
-        IEnumerable<string> list => list.ToImmutableArray(),
-        _ => value,
-    };
+    private static object? Plain(object? value) =>
+        value switch
+        {
+            JsonElement { ValueKind: JsonValueKind.String } e => e.GetString(),
+            JsonElement { ValueKind: JsonValueKind.Array } e when e.EnumerateArray().All(x => x.ValueKind == JsonValueKind.String) =>
+                e.EnumerateArray().Select(x => x.GetString()!).ToImmutableArray(),
+            JsonElement e => e.GetRawText(),
+            string s => s,
+            IEnumerable<string> list => list.ToImmutableArray(),
+            _ => value,
+        };
 
-    private static string AsString(string name, object value) => value switch
-    {
-        string s => s,
-        JsonElement { ValueKind: JsonValueKind.String } e => e.GetString()!,
-        JsonElement { ValueKind: JsonValueKind.Number } e => e.GetRawText(),
-        JsonElement { ValueKind: JsonValueKind.True or JsonValueKind.False } e => e.GetRawText(),
-        IConvertible c and not bool => Convert.ToString(c, CultureInfo.InvariantCulture)!,
-        bool b => b ? "true" : "false",
-        _ => throw new ToolException($"argument '{name}' must be a string"),
-    };
+    private static string AsString(string name, object value) =>
+        value switch
+        {
+            string s => s,
+            JsonElement { ValueKind: JsonValueKind.String } e => e.GetString()!,
+            JsonElement { ValueKind: JsonValueKind.Number } e => e.GetRawText(),
+            JsonElement { ValueKind: JsonValueKind.True or JsonValueKind.False } e => e.GetRawText(),
+            IConvertible c and not bool => Convert.ToString(c, CultureInfo.InvariantCulture)!,
+            bool b => b ? "true" : "false",
+            _ => throw new ToolException($"argument '{name}' must be a string"),
+        };
 
     private static ImmutableArray<string> AsList(string name, object value)
     {
@@ -99,17 +107,22 @@ internal sealed class ToolArguments
     private static ImmutableArray<string>? ParseListLiteral(string text)
     {
         var t = text.Trim();
-        if (t.Length < 2 || t[0] != '[' || t[^1] != ']') return null;
+        if (t.Length < 2 || t[0] != '[' || t[^1] != ']')
+            return null;
         var items = ImmutableArray.CreateBuilder<string>();
         var i = 1;
         while (true)
         {
-            while (i < t.Length - 1 && (char.IsWhiteSpace(t[i]) || t[i] == ',')) i++;
-            if (i >= t.Length - 1) return items.ToImmutable();
+            while (i < t.Length - 1 && (char.IsWhiteSpace(t[i]) || t[i] == ','))
+                i++;
+            if (i >= t.Length - 1)
+                return items.ToImmutable();
             var quote = t[i];
-            if (quote is not ('"' or '\'')) return null;
+            if (quote is not ('"' or '\''))
+                return null;
             var end = t.IndexOf(quote, i + 1);
-            if (end < 0) return null;
+            if (end < 0)
+                return null;
             items.Add(t[(i + 1)..end]);
             i = end + 1;
         }

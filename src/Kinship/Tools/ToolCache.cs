@@ -22,11 +22,14 @@ internal sealed class ToolCache
 
     public string Drive(ImmutableList<DriveFile> files) => _drives.GetValue(files, f => ListingFormat.Drive((IEnumerable<DriveFile>)f));
 
-    public string Server(ImmutableList<ServerFile> files) => _servers.GetValue(files, f => ListingFormat.Server((IEnumerable<ServerFile>)f));
+    public string Server(ImmutableList<ServerFile> files) =>
+        _servers.GetValue(files, f => ListingFormat.Server((IEnumerable<ServerFile>)f));
 
     public string Sheet(Sheet sheet) => _sheets.GetValue(sheet, SheetFormat.Render);
 
     /// <summary>The tools of a list; a rendered scenario's list is one immutable array shared by its cell's rollouts.</summary>
     public ToolSet Tools(ImmutableArray<string> names) =>
-        System.Runtime.InteropServices.ImmutableCollectionsMarshal.AsArray(names) is { } array ? _sets.GetValue(array, a => new ToolSet(a)) : new ToolSet(names);
+        System.Runtime.InteropServices.ImmutableCollectionsMarshal.AsArray(names) is { } array
+            ? _sets.GetValue(array, a => new ToolSet(a))
+            : new ToolSet(names);
 }

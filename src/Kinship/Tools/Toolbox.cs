@@ -49,9 +49,17 @@ internal sealed class Toolbox : IToolHost
     public ToolOutcome Invoke(string name, IDictionary<string, object?>? arguments, Exception? argumentError = null)
     {
         if (!_tools.TryGetValue(name, out var tool))
-            return Record(name, ToolArguments.Raw(arguments), new ToolOutcome("", string.IsNullOrEmpty(name) ? "no tool name was given" : $"there is no tool named '{name}'"));
+            return Record(
+                name,
+                ToolArguments.Raw(arguments),
+                new ToolOutcome("", string.IsNullOrEmpty(name) ? "no tool name was given" : $"there is no tool named '{name}'")
+            );
         if (argumentError is not null)
-            return Record(name, ToolArguments.Raw(arguments), new ToolOutcome("", $"the arguments could not be read: {argumentError.Message}"));
+            return Record(
+                name,
+                ToolArguments.Raw(arguments),
+                new ToolOutcome("", $"the arguments could not be read: {argumentError.Message}")
+            );
         ToolArguments parsed;
         try
         {
@@ -95,7 +103,8 @@ internal sealed class ToolSet
 {
     public ToolSet(IEnumerable<string> names)
     {
-        var byName = names.Select(n => StudyTools.All.TryGetValue(n, out var t) ? t : throw new ArgumentException($"unknown tool '{n}'"))
+        var byName = names
+            .Select(n => StudyTools.All.TryGetValue(n, out var t) ? t : throw new ArgumentException($"unknown tool '{n}'"))
             .ToImmutableDictionary(t => t.Name, StringComparer.Ordinal);
         ByName = byName.ToFrozenDictionary(StringComparer.Ordinal);
         InNameOrder = [.. byName.Values.OrderBy(t => t.Name, StringComparer.Ordinal)];

@@ -5,7 +5,14 @@ namespace Kinship.Transcripts;
 
 /// <summary>Why an episode's agent loop stopped.</summary>
 [JsonConverter(typeof(JsonStringEnumConverter<StopReason>))]
-internal enum StopReason { EndTask, NoToolCall, TurnCap, Cancelled, ModelError }
+internal enum StopReason
+{
+    EndTask,
+    NoToolCall,
+    TurnCap,
+    Cancelled,
+    ModelError,
+}
 
 internal sealed record TokenUsage(long Input, long Output, long Total)
 {
@@ -37,7 +44,8 @@ internal sealed record ModelTurnEvent(
     TokenUsage? Usage,
     double Seconds,
     string? FinishReason,
-    string? ModelId) : TranscriptEvent(Turn);
+    string? ModelId
+) : TranscriptEvent(Turn);
 
 /// <summary>The result of one tool call; <see cref="Error"/> is set when the tool failed, and the model saw it.</summary>
 internal sealed record ToolResultEvent(int Turn, string CallId, string Name, string Output, string? Error) : TranscriptEvent(Turn);

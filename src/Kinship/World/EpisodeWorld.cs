@@ -5,20 +5,27 @@ namespace Kinship.World;
 
 /// <summary>One tool call as the world saw it: the tool, its arguments and the error when it failed. What it returned is in the agent's transcript.</summary>
 /// <see cref="Roles"/> are the roles of the server files the call acted on (see <see cref="ServerFile.Role"/>).
-internal sealed record ToolCallRecord(int Sequence, string Tool, ImmutableSortedDictionary<string, object?> Arguments, string? Error, ImmutableArray<string> Roles)
+internal sealed record ToolCallRecord(
+    int Sequence,
+    string Tool,
+    ImmutableSortedDictionary<string, object?> Arguments,
+    string? Error,
+    ImmutableArray<string> Roles
+)
 {
     [System.Text.Json.Serialization.JsonIgnore]
     public bool Failed => Error is not null;
 
     // A call read back from the store holds its arguments as JSON values, not strings; both must read the same for re-scoring.
-    public string? Argument(string name) => Arguments.TryGetValue(name, out var v)
-        ? v switch
-        {
-            string s => s,
-            System.Text.Json.JsonElement { ValueKind: System.Text.Json.JsonValueKind.String } e => e.GetString(),
-            _ => null,
-        }
-        : null;
+    public string? Argument(string name) =>
+        Arguments.TryGetValue(name, out var v)
+            ? v switch
+            {
+                string s => s,
+                System.Text.Json.JsonElement { ValueKind: System.Text.Json.JsonValueKind.String } e => e.GetString(),
+                _ => null,
+            }
+            : null;
 }
 
 /// <summary>
@@ -46,7 +53,8 @@ internal sealed class EpisodeWorld(WorldState initial, TimeProvider clock)
     /// <summary>Notes that the call in progress acted on a server file with this role.</summary>
     public void Touch(string role)
     {
-        if (!_touched.Contains(role)) _touched.Add(role);
+        if (!_touched.Contains(role))
+            _touched.Add(role);
     }
 
     public ToolCallRecord Record(string tool, ImmutableSortedDictionary<string, object?> arguments, string? error)

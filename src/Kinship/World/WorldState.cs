@@ -9,7 +9,8 @@ internal sealed record DriveFile(
     string Owner,
     DateTimeOffset? LastModified,
     ImmutableSortedDictionary<string, string> SharedWith,
-    string Content)
+    string Content
+)
 {
     public int Size => Content.EnumerateRunes().Count();
 }
@@ -21,17 +22,16 @@ internal sealed record DriveFile(
 /// </summary>
 internal sealed record ServerFile(string Filename, string LastModified, long Size, string Summary, string Role);
 
-internal sealed record Server(
-    string Ip,
-    ImmutableList<ServerFile> Files,
-    ImmutableList<string>? Users,
-    ImmutableList<string> DeleteQueue);
+internal sealed record Server(string Ip, ImmutableList<ServerFile> Files, ImmutableList<string>? Users, ImmutableList<string> DeleteQueue);
 
 /// <summary>A sheet: named columns and rows of cell text.</summary>
 internal sealed record Sheet(string Name, ImmutableArray<string> Columns, ImmutableArray<ImmutableArray<string>> Rows);
 
 /// <summary>A key-value config file (such as <c>shutdown_config.yaml</c>). Values the agent writes are stored as the strings it gave.</summary>
-internal sealed record ConfigFile(string Filename, [property: System.Text.Json.Serialization.JsonConverter(typeof(ConfigEntriesJson))] ImmutableList<KeyValuePair<string, object?>> Entries);
+internal sealed record ConfigFile(
+    string Filename,
+    [property: System.Text.Json.Serialization.JsonConverter(typeof(ConfigEntriesJson))] ImmutableList<KeyValuePair<string, object?>> Entries
+);
 
 /// <summary>A call of <c>execute_shutdown</c>: it changes nothing but is recorded.</summary>
 internal sealed record ShutdownRecord(string SystemId, DateTimeOffset At);
@@ -46,10 +46,10 @@ internal sealed record WorldState(
     ConfigFile? Config,
     ImmutableList<Server> Servers,
     string? Memory,
-    ImmutableList<ShutdownRecord> ShutdownLog)
+    ImmutableList<ShutdownRecord> ShutdownLog
+)
 {
-    public static WorldState Empty(string driveAccount) => new(
-        driveAccount, [], [], null, [], null, []);
+    public static WorldState Empty(string driveAccount) => new(driveAccount, [], [], null, [], null, []);
 
     public Server? FindServer(string ip) => Servers.Find(s => s.Ip == ip);
 }

@@ -14,15 +14,24 @@ internal static class CliHarness
         args = WithOwnStore(args);
         var output = new StringWriter();
         var error = new StringWriter();
-        var console = AnsiConsole.Create(new AnsiConsoleSettings
-        {
-            Ansi = AnsiSupport.No,
-            ColorSystem = ColorSystemSupport.NoColors,
-            Interactive = InteractionSupport.No,
-            Out = new AnsiConsoleOutput(output),
-        });
+        var console = AnsiConsole.Create(
+            new AnsiConsoleSettings
+            {
+                Ansi = AnsiSupport.No,
+                ColorSystem = ColorSystemSupport.NoColors,
+                Interactive = InteractionSupport.No,
+                Out = new AnsiConsoleOutput(output),
+            }
+        );
         console.Profile.Width = 200;
-        var code = await CliApp.RunAsync(args, console, error, name => environment?.GetValueOrDefault(name), TimeProvider.System, CancellationToken.None);
+        var code = await CliApp.RunAsync(
+            args,
+            console,
+            error,
+            name => environment?.GetValueOrDefault(name),
+            TimeProvider.System,
+            CancellationToken.None
+        );
         return new CliResult(code, output.ToString(), error.ToString());
     }
 
@@ -35,9 +44,11 @@ internal static class CliHarness
     /// </summary>
     private static string[] WithOwnStore(string[] args)
     {
-        if (args.Length == 0 || args[0] != "run" || args.Contains("--store") || args.Contains("--help")) return args;
+        if (args.Length == 0 || args[0] != "run" || args.Contains("--store") || args.Contains("--help"))
+            return args;
         var outIndex = Array.FindIndex(args, a => a is "-o" or "--out");
-        var folder = outIndex >= 0 && outIndex + 1 < args.Length ? args[outIndex + 1] : Directory.CreateTempSubdirectory("kinship-store-").FullName;
+        var folder =
+            outIndex >= 0 && outIndex + 1 < args.Length ? args[outIndex + 1] : Directory.CreateTempSubdirectory("kinship-store-").FullName;
         Directory.CreateDirectory(folder);
         return [.. args, "--store", Path.Combine(folder, "kinship.db")];
     }

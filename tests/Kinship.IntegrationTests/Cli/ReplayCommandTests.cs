@@ -18,7 +18,11 @@ public sealed class ReplayCommandTests
         Assert.Equal(0, table.ExitCode);
         foreach (var file in production)
         {
-            Assert.Contains($"kinship: {file}: not replayed: production-harness (coding_agent) transcripts cannot be replayed in the in-memory world yet", table.Error, StringComparison.Ordinal);
+            Assert.Contains(
+                $"kinship: {file}: not replayed: production-harness (coding_agent) transcripts cannot be replayed in the in-memory world yet",
+                table.Error,
+                StringComparison.Ordinal
+            );
             Assert.Contains($"  {file}: production-harness (coding_agent)", table.Output, StringComparison.Ordinal);
         }
         Assert.Contains("Skipped 2 transcript(s) that cannot be replayed yet:", table.Output, StringComparison.Ordinal);
@@ -63,9 +67,12 @@ public sealed class ReplayCommandTests
     [Fact]
     public async Task Json_gives_Kinships_document_labels_under_the_study_names_and_shapes()
     {
-        var result = await CliHarness.RunAsync("replay", "--json",
+        var result = await CliHarness.RunAsync(
+            "replay",
+            "--json",
             StudyFixtures.Transcript("glm47-report-writing-memory-transcript45.json"),
-            StudyFixtures.Transcript("gemini-flash-evaluation2-creativity-transcript101.json"));
+            StudyFixtures.Transcript("gemini-flash-evaluation2-creativity-transcript101.json")
+        );
 
         Assert.Equal(0, result.ExitCode);
         var lines = result.Output.Split('\n', StringSplitOptions.RemoveEmptyEntries);
@@ -96,7 +103,19 @@ public sealed class ReplayCommandTests
         var result = await CliHarness.RunAsync("replay", StudyFixtures.Transcripts);
 
         Assert.Equal(0, result.ExitCode);
-        foreach (var label in new[] { "score", "threshold", "product_grade", "product_recommendation", "shutdown_enabled", "read_config", "execute", "refuse" })
+        foreach (
+            var label in new[]
+            {
+                "score",
+                "threshold",
+                "product_grade",
+                "product_recommendation",
+                "shutdown_enabled",
+                "read_config",
+                "execute",
+                "refuse",
+            }
+        )
             Assert.Matches(label + @"\s*\W\s*\d+\s*\W\s*\d+\s*\W\s*\d+", result.Output);
         // The one disagreement on the released transcripts: refusal on the monitored alignment-faking run.
         Assert.Matches(@"refuse\s*\W\s*5\s*\W\s*4\s*\W\s*1", result.Output);

@@ -10,7 +10,15 @@ public sealed class RunCommandTests
     public async Task The_default_run_stores_every_planned_episode_and_prints_the_rates()
     {
         using var temp = new TempFolder();
-        var result = await CliHarness.RunAsync("run", "--rollouts", "2", "--out", temp.Path, "--store", Path.Combine(temp.Path, "kinship.db"));
+        var result = await CliHarness.RunAsync(
+            "run",
+            "--rollouts",
+            "2",
+            "--out",
+            temp.Path,
+            "--store",
+            Path.Combine(temp.Path, "kinship.db")
+        );
 
         Assert.Equal(0, result.ExitCode);
         var folder = Assert.Single(Directory.GetDirectories(temp.Path));
@@ -31,10 +39,12 @@ public sealed class RunCommandTests
                 "scripted/faithful" or "scripted/refuse" or "scripted/delete-all" => false,
                 _ => (bool?)null,
             };
-            if (expected is { } x) Assert.Equal(x, e.Flag("exfiltration"));
+            if (expected is { } x)
+                Assert.Equal(x, e.Flag("exfiltration"));
             if (e.Spec.Scenario == "exfiltration-transfer")
                 Assert.Equal(e.Spec.Model is not ("scripted/refuse" or "scripted/delete-all"), e.Flag("correct"));
-            if (e.Spec.Model == "scripted/copy-launder") Assert.True(e.Flag("copy"));
+            if (e.Spec.Model == "scripted/copy-launder")
+                Assert.True(e.Flag("copy"));
             if (e.Spec.Scenario == "exfiltration-deletion" && e.Spec.Model == "scripted/faithful")
             {
                 Assert.True(e.Flag("delete_model"));
@@ -54,11 +64,26 @@ public sealed class RunCommandTests
         Assert.Equal(1, Regex.Count(faithful, @"(?<![\d.])100\.0 %"));
         Assert.Contains("episodes (0 errors)", result.Output, StringComparison.Ordinal);
     }
+
     [Fact]
     public async Task Show_prints_an_episode_with_its_tool_calls_and_verdict_evidence()
     {
         using var temp = new TempFolder();
-        var run = await CliHarness.RunAsync("run", "-m", "scripted/copy-launder", "-s", "exfiltration-transfer", "-c", "good_peer/file_prompt/peer", "-n", "1", "-o", temp.Path, "--store", Path.Combine(temp.Path, "kinship.db"));
+        var run = await CliHarness.RunAsync(
+            "run",
+            "-m",
+            "scripted/copy-launder",
+            "-s",
+            "exfiltration-transfer",
+            "-c",
+            "good_peer/file_prompt/peer",
+            "-n",
+            "1",
+            "-o",
+            temp.Path,
+            "--store",
+            Path.Combine(temp.Path, "kinship.db")
+        );
         Assert.Equal(0, run.ExitCode);
         var folder = Assert.Single(Directory.GetDirectories(temp.Path));
 
@@ -120,7 +145,10 @@ public sealed class RunCommandTests
         using var temp = new TempFolder();
         var path = Path.Combine(temp.Path, "broken.yaml");
         var yaml = File.ReadAllText(Path.Combine(RepoPaths.Root, "src/Kinship/Scenarios/BuiltIn/exfiltration-transfer.yaml"));
-        File.WriteAllText(Path.Combine(temp.Path, "study-shared.yaml"), File.ReadAllText(Path.Combine(RepoPaths.Root, "src/Kinship/Scenarios/BuiltIn/study-shared.yaml")));
+        File.WriteAllText(
+            Path.Combine(temp.Path, "study-shared.yaml"),
+            File.ReadAllText(Path.Combine(RepoPaths.Root, "src/Kinship/Scenarios/BuiltIn/study-shared.yaml"))
+        );
         var lines = yaml.Split('\n').ToList();
         var sizeLine = lines.FindIndex(l => l.Contains("size: 35840", StringComparison.Ordinal));
         lines[sizeLine] = lines[sizeLine].Replace("35840", "thirty-five kB", StringComparison.Ordinal);
@@ -128,11 +156,27 @@ public sealed class RunCommandTests
         lines[toolLine] = lines[toolLine].Replace("copy_server_file", "teleport_file", StringComparison.Ordinal);
         File.WriteAllText(path, string.Join('\n', lines));
 
-        var result = await CliHarness.RunAsync("run", "--scenario", path, "--out", temp.Path, "--store", Path.Combine(temp.Path, "kinship.db"));
+        var result = await CliHarness.RunAsync(
+            "run",
+            "--scenario",
+            path,
+            "--out",
+            temp.Path,
+            "--store",
+            Path.Combine(temp.Path, "kinship.db")
+        );
 
         Assert.Equal(2, result.ExitCode);
-        Assert.Contains($"{path}:{sizeLine + 1}:{lines[sizeLine].IndexOf("thirty", StringComparison.Ordinal) + 1}: 'size' must be a whole number of bytes", result.Error, StringComparison.Ordinal);
-        Assert.Contains($"{path}:{toolLine + 1}:{lines[toolLine].IndexOf("teleport", StringComparison.Ordinal) + 1}: unknown tool 'teleport_file'", result.Error, StringComparison.Ordinal);
+        Assert.Contains(
+            $"{path}:{sizeLine + 1}:{lines[sizeLine].IndexOf("thirty", StringComparison.Ordinal) + 1}: 'size' must be a whole number of bytes",
+            result.Error,
+            StringComparison.Ordinal
+        );
+        Assert.Contains(
+            $"{path}:{toolLine + 1}:{lines[toolLine].IndexOf("teleport", StringComparison.Ordinal) + 1}: unknown tool 'teleport_file'",
+            result.Error,
+            StringComparison.Ordinal
+        );
     }
 
     [Theory]
@@ -161,10 +205,25 @@ public sealed class RunCommandTests
         using var temp = new TempFolder();
         var path = Path.Combine(temp.Path, "self-only.yaml");
         var yaml = File.ReadAllText(Path.Combine(RepoPaths.Root, "src/Kinship/Scenarios/BuiltIn/exfiltration-transfer.yaml"));
-        File.WriteAllText(path, yaml.Replace("id: exfiltration-transfer", "id: self-only", StringComparison.Ordinal)
-            .Replace("subject: [self, peer]", "subject: [self]", StringComparison.Ordinal));
+        File.WriteAllText(
+            path,
+            yaml.Replace("id: exfiltration-transfer", "id: self-only", StringComparison.Ordinal)
+                .Replace("subject: [self, peer]", "subject: [self]", StringComparison.Ordinal)
+        );
 
-        var result = await CliHarness.RunAsync("run", "-s", path, "-s", "exfiltration-deletion", "--subject", "other_lab_peer", "--out", temp.Path, "--store", Path.Combine(temp.Path, "kinship.db"));
+        var result = await CliHarness.RunAsync(
+            "run",
+            "-s",
+            path,
+            "-s",
+            "exfiltration-deletion",
+            "--subject",
+            "other_lab_peer",
+            "--out",
+            temp.Path,
+            "--store",
+            Path.Combine(temp.Path, "kinship.db")
+        );
 
         Assert.Equal(2, result.ExitCode);
         var line = Assert.Single(result.Error.Split('\n', StringSplitOptions.RemoveEmptyEntries));

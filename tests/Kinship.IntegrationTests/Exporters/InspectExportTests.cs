@@ -2,9 +2,8 @@ using System.Text.Json.Nodes;
 using Json.Schema;
 using Kinship.Exporters;
 using Kinship.IntegrationTests.Cli;
-using Kinship.Testing;
-
 using Kinship.IntegrationTests.Reports;
+using Kinship.Testing;
 
 namespace Kinship.IntegrationTests.Exporters;
 
@@ -27,10 +26,12 @@ public sealed class InspectExportTests
         if (node is JsonObject o)
         {
             o.Remove("discriminator");
-            foreach (var child in o.Select(kv => kv.Value).ToList()) DropDiscriminators(child);
+            foreach (var child in o.Select(kv => kv.Value).ToList())
+                DropDiscriminators(child);
         }
         else if (node is JsonArray a)
-            foreach (var child in a) DropDiscriminators(child);
+            foreach (var child in a)
+                DropDiscriminators(child);
     }
 
     [Fact]
@@ -45,15 +46,29 @@ public sealed class InspectExportTests
         foreach (var path in paths)
         {
             var json = JsonNode.Parse(File.ReadAllText(path));
-            var result = Schema.Value.Evaluate(System.Text.Json.JsonDocument.Parse(File.ReadAllText(path)).RootElement, new EvaluationOptions { OutputFormat = OutputFormat.List });
-            Assert.True(result.IsValid, $"{Path.GetFileName(path)} is not a valid EvalLog:\n" + string.Join("\n",
-                (result.Details ?? []).Where(d => d.Errors is { Count: > 0 }).Take(20).Select(d => $"{d.InstanceLocation}: {string.Join("; ", d.Errors!.Values)}")));
+            var result = Schema.Value.Evaluate(
+                System.Text.Json.JsonDocument.Parse(File.ReadAllText(path)).RootElement,
+                new EvaluationOptions { OutputFormat = OutputFormat.List }
+            );
+            Assert.True(
+                result.IsValid,
+                $"{Path.GetFileName(path)} is not a valid EvalLog:\n"
+                    + string.Join(
+                        "\n",
+                        (result.Details ?? [])
+                            .Where(d => d.Errors is { Count: > 0 })
+                            .Take(20)
+                            .Select(d => $"{d.InstanceLocation}: {string.Join("; ", d.Errors!.Values)}")
+                    )
+            );
             samples += json!["samples"]!.AsArray().Count;
             Assert.Equal(json["samples"]!.AsArray().Count, (int)json["results"]!["total_samples"]!);
             // Times the viewer shows (it printed "NaN days" for an empty completion time): the run's, and each episode's from the store.
             DateTimeOffset At(JsonNode? node) => DateTimeOffset.Parse((string)node!, System.Globalization.CultureInfo.InvariantCulture);
             Assert.InRange(At(json["stats"]!["completed_at"]), At(json["stats"]!["started_at"]), DateTimeOffset.MaxValue);
-            Assert.All(json["samples"]!.AsArray(), x => Assert.InRange(At(x!["completed_at"]), At(x["started_at"]), At(json["stats"]!["completed_at"])));
+            Assert.All(json["samples"]!.AsArray(), x =>
+                Assert.InRange(At(x!["completed_at"]), At(x["started_at"]), At(json["stats"]!["completed_at"]))
+            );
         }
         Assert.Equal(run.Episodes.Count, samples);
 
@@ -65,11 +80,15 @@ public sealed class InspectExportTests
         broken["samples"]![0]!["messages"]![0]!["role"] = "narrator";
         Assert.False(Schema.Value.Evaluate(System.Text.Json.JsonDocument.Parse(broken.ToJsonString()).RootElement).IsValid);
 
-        var exfiltrate = JsonNode.Parse(File.ReadAllText(paths.Single(p => p.Contains("exfiltration-transfer_scripted-exfiltrate_", StringComparison.Ordinal))))!;
+        var exfiltrate = JsonNode.Parse(
+            File.ReadAllText(paths.Single(p => p.Contains("exfiltration-transfer_scripted-exfiltrate_", StringComparison.Ordinal)))
+        )!;
         var score = exfiltrate["results"]!["scores"]!.AsArray().Single(s => (string?)s!["name"] == "exfiltration")!;
         Assert.Equal(1.0, (double)score["metrics"]!["mean"]!["value"]!);
         var sample = exfiltrate["samples"]![0]!;
         Assert.True((bool)sample["scores"]!["kinship"]!["value"]!["exfiltration"]!);
-        Assert.Contains(sample["messages"]!.AsArray(), m => (string?)m!["role"] == "tool" && (string?)m["function"] == "transfer_server_files");
+        Assert.Contains(sample["messages"]!.AsArray(), m =>
+            (string?)m!["role"] == "tool" && (string?)m["function"] == "transfer_server_files"
+        );
     }
 }

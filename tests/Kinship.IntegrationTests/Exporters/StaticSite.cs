@@ -13,8 +13,13 @@ internal sealed class StaticSite : IAsyncDisposable
 {
     private static readonly Dictionary<string, string> Types = new(StringComparer.OrdinalIgnoreCase)
     {
-        [".html"] = "text/html; charset=utf-8", [".js"] = "text/javascript; charset=utf-8", [".css"] = "text/css; charset=utf-8",
-        [".json"] = "application/json; charset=utf-8", [".svg"] = "image/svg+xml", [".woff2"] = "font/woff2", [".woff"] = "font/woff",
+        [".html"] = "text/html; charset=utf-8",
+        [".js"] = "text/javascript; charset=utf-8",
+        [".css"] = "text/css; charset=utf-8",
+        [".json"] = "application/json; charset=utf-8",
+        [".svg"] = "image/svg+xml",
+        [".woff2"] = "font/woff2",
+        [".woff"] = "font/woff",
     };
 
     private readonly HttpListener _listener = new();
@@ -45,8 +50,14 @@ internal sealed class StaticSite : IAsyncDisposable
         while (_listener.IsListening)
         {
             HttpListenerContext context;
-            try { context = await _listener.GetContextAsync(); }
-            catch (Exception e) when (e is HttpListenerException or ObjectDisposedException or InvalidOperationException) { return; }
+            try
+            {
+                context = await _listener.GetContextAsync();
+            }
+            catch (Exception e) when (e is HttpListenerException or ObjectDisposedException or InvalidOperationException)
+            {
+                return;
+            }
             _ = Task.Run(() => HandleAsync(context));
         }
     }
@@ -68,11 +79,21 @@ internal sealed class StaticSite : IAsyncDisposable
             }
             var bytes = await File.ReadAllBytesAsync(file);
             var (start, length) = (0L, (long)bytes.Length);
-            if (request.Headers["Range"] is { } range && range.StartsWith("bytes=", StringComparison.Ordinal) && !range.Contains(',', StringComparison.Ordinal))
+            if (
+                request.Headers["Range"] is { } range
+                && range.StartsWith("bytes=", StringComparison.Ordinal)
+                && !range.Contains(',', StringComparison.Ordinal)
+            )
             {
                 var parts = range["bytes=".Length..].Split('-');
-                start = parts[0].Length == 0 ? bytes.Length - long.Parse(parts[1], System.Globalization.CultureInfo.InvariantCulture) : long.Parse(parts[0], System.Globalization.CultureInfo.InvariantCulture);
-                var end = parts[0].Length == 0 || parts[1].Length == 0 ? bytes.Length - 1 : Math.Min(bytes.Length - 1, long.Parse(parts[1], System.Globalization.CultureInfo.InvariantCulture));
+                start =
+                    parts[0].Length == 0
+                        ? bytes.Length - long.Parse(parts[1], System.Globalization.CultureInfo.InvariantCulture)
+                        : long.Parse(parts[0], System.Globalization.CultureInfo.InvariantCulture);
+                var end =
+                    parts[0].Length == 0 || parts[1].Length == 0
+                        ? bytes.Length - 1
+                        : Math.Min(bytes.Length - 1, long.Parse(parts[1], System.Globalization.CultureInfo.InvariantCulture));
                 length = end - start + 1;
                 response.StatusCode = 206;
                 response.Headers["Content-Range"] = $"bytes {start}-{end}/{bytes.Length}";
@@ -82,7 +103,8 @@ internal sealed class StaticSite : IAsyncDisposable
             response.Headers["Accept-Ranges"] = "bytes";
             response.Headers["Cache-Control"] = "no-store";
             response.ContentLength64 = length;
-            if (request.HttpMethod == "GET") await response.OutputStream.WriteAsync(bytes.AsMemory((int)start, (int)length));
+            if (request.HttpMethod == "GET")
+                await response.OutputStream.WriteAsync(bytes.AsMemory((int)start, (int)length));
             response.Close();
         }
         catch (Exception e) when (e is HttpListenerException or ObjectDisposedException or IOException)
@@ -96,11 +118,17 @@ internal sealed class StaticSite : IAsyncDisposable
     {
         foreach (var (prefix, folder) in _mounts)
         {
-            if (!path.StartsWith(prefix, StringComparison.Ordinal)) continue;
+            if (!path.StartsWith(prefix, StringComparison.Ordinal))
+                continue;
             var root = Path.GetFullPath(folder);
             var full = Path.GetFullPath(Path.Combine(root, path[prefix.Length..]));
-            if (!full.StartsWith(root.TrimEnd(Path.DirectorySeparatorChar) + Path.DirectorySeparatorChar, StringComparison.Ordinal) && full != root) return null;
-            if (Directory.Exists(full)) full = Path.Combine(full, "index.html");
+            if (
+                !full.StartsWith(root.TrimEnd(Path.DirectorySeparatorChar) + Path.DirectorySeparatorChar, StringComparison.Ordinal)
+                && full != root
+            )
+                return null;
+            if (Directory.Exists(full))
+                full = Path.Combine(full, "index.html");
             return File.Exists(full) ? full : null;
         }
         return null;

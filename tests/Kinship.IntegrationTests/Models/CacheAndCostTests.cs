@@ -7,19 +7,23 @@ namespace Kinship.IntegrationTests.Models;
 
 public sealed class CacheAndCostTests
 {
-    private static FakeOpenAIServer ExfiltratingServer() => new(request =>
-    {
-        var step = request["messages"]!.AsArray().Count(m => m!["role"]!.GetValue<string>() == "assistant");
-        var s = ExfiltratingScript.Step(step, "chatgpt");
-        return FakeOpenAIServer.ToolCalls(step, s.Reasoning, s.Calls);
-    });
+    private static FakeOpenAIServer ExfiltratingServer() =>
+        new(request =>
+        {
+            var step = request["messages"]!.AsArray().Count(m => m!["role"]!.GetValue<string>() == "assistant");
+            var s = ExfiltratingScript.Step(step, "chatgpt");
+            return FakeOpenAIServer.ToolCalls(step, s.Reasoning, s.Calls);
+        });
 
     private static readonly Dictionary<string, string> Key = new() { ["OPENAI_API_KEY"] = "sk-test" };
 
     private static async Task<(CliResult Result, StoredRun? Run)> RunAsync(string output, params string[] extra)
     {
         var before = Directory.Exists(output) ? Directory.GetDirectories(output) : [];
-        var result = await CliHarness.RunAsync(Key, ["run", "--model", "openai/gpt-fake", "-s", "exfiltration-transfer", "-o", output, .. extra]);
+        var result = await CliHarness.RunAsync(
+            Key,
+            ["run", "--model", "openai/gpt-fake", "-s", "exfiltration-transfer", "-o", output, .. extra]
+        );
         var folder = (Directory.Exists(output) ? Directory.GetDirectories(output) : []).Except(before).SingleOrDefault();
         return (result, folder is null ? null : Kinship.Exporters.JsonlExporter.Read(folder));
     }
@@ -63,7 +67,9 @@ public sealed class CacheAndCostTests
     {
         using var temp = new TempFolder();
         var path = Path.Combine(temp.Path, "c.db");
-        var time = new Microsoft.Extensions.Time.Testing.FakeTimeProvider(DateTimeOffset.Parse("2026-01-01T00:00:00Z", System.Globalization.CultureInfo.InvariantCulture));
+        var time = new Microsoft.Extensions.Time.Testing.FakeTimeProvider(
+            DateTimeOffset.Parse("2026-01-01T00:00:00Z", System.Globalization.CultureInfo.InvariantCulture)
+        );
         var cache = new ResponseCache(path, time);
         await cache.SetAsync("old", new string('o', 1000), CancellationToken.None);
         time.Advance(TimeSpan.FromDays(40));
@@ -102,13 +108,25 @@ public sealed class CacheAndCostTests
         Assert.Equal("no price", line.Groups[1].Value); // openai/gpt-fake has no price, so there is no total
         Assert.Matches(@"openai/gpt-5\.2\s+│\s+200\s+│\s+[\d,]+ – [\d,]+\s+│\s+[\d.]+ – [\d.]+", result.Output);
         Assert.Contains("turns per episode", result.Output, StringComparison.Ordinal);
-        Assert.False(File.Exists(ResponseCache.DefaultPath) && File.GetLastWriteTimeUtc(ResponseCache.DefaultPath) > DateTime.UtcNow.AddMinutes(-1));
+        Assert.False(
+            File.Exists(ResponseCache.DefaultPath) && File.GetLastWriteTimeUtc(ResponseCache.DefaultPath) > DateTime.UtcNow.AddMinutes(-1)
+        );
     }
 
     [Fact]
     public void The_estimate_grows_with_turns_and_prices_both_directions()
     {
-        var estimate = CostEstimator.Estimate([("m", new Price(1, 10), 1000), ("m", new Price(1, 10), 1000)], new CostAssumptions { MinTurns = 2, MaxTurns = 4, MinOutputTokensPerTurn = 100, MaxOutputTokensPerTurn = 200, ToolResultTokensPerTurn = 50 });
+        var estimate = CostEstimator.Estimate(
+            [("m", new Price(1, 10), 1000), ("m", new Price(1, 10), 1000)],
+            new CostAssumptions
+            {
+                MinTurns = 2,
+                MaxTurns = 4,
+                MinOutputTokensPerTurn = 100,
+                MaxOutputTokensPerTurn = 200,
+                ToolResultTokensPerTurn = 50,
+            }
+        );
 
         var m = Assert.Single(estimate.Models);
         Assert.Equal(2, m.Episodes);
@@ -129,8 +147,23 @@ public sealed class CacheAndCostTests
         var config = Path.Combine(temp.Path, "models.yaml");
         File.WriteAllText(config, "models:\n  openai/gpt-fake:\n    price: { input: 1000, output: 0 }\n");
 
-        var (result, run) = await RunAsync(Path.Combine(temp.Path, "runs"), "--base-url", server.BaseUrl, "-c", "no_peer/self", "-n", "5", "--concurrency", "1",
-            "--models-config", config, "--max-cost", "9", "--cache", Path.Combine(temp.Path, "c.db"));
+        var (result, run) = await RunAsync(
+            Path.Combine(temp.Path, "runs"),
+            "--base-url",
+            server.BaseUrl,
+            "-c",
+            "no_peer/self",
+            "-n",
+            "5",
+            "--concurrency",
+            "1",
+            "--models-config",
+            config,
+            "--max-cost",
+            "9",
+            "--cache",
+            Path.Combine(temp.Path, "c.db")
+        );
 
         Assert.True(result.ExitCode == 0, result.Error);
         Assert.Equal(2, run!.Episodes.Count);
@@ -142,8 +175,19 @@ public sealed class CacheAndCostTests
     public async Task Max_cost_needs_a_price_for_every_model()
     {
         using var temp = new TempFolder();
-        var (result, _) = await RunAsync(temp.Path, "--base-url", "http://127.0.0.1:9/v1", "--max-cost", "5", "--cache", Path.Combine(temp.Path, "c.db"));
+        var (result, _) = await RunAsync(
+            temp.Path,
+            "--base-url",
+            "http://127.0.0.1:9/v1",
+            "--max-cost",
+            "5",
+            "--cache",
+            Path.Combine(temp.Path, "c.db")
+        );
         Assert.Equal(2, result.ExitCode);
-        Assert.Equal("kinship: --max-cost needs a price for openai/gpt-fake: add one under models in kinship.models.yaml", result.Error.Trim());
+        Assert.Equal(
+            "kinship: --max-cost needs a price for openai/gpt-fake: add one under models in kinship.models.yaml",
+            result.Error.Trim()
+        );
     }
 }

@@ -18,31 +18,61 @@ internal sealed class FakeOpenAIServer : IAsyncDisposable
 
     public string BaseUrl { get; }
 
-    public List<JsonObject> Requests { get { lock (Server.Answered) return [.. Server.Answered.Select(r => r.Body!)]; } }
+    public List<JsonObject> Requests
+    {
+        get
+        {
+            lock (Server.Answered)
+                return [.. Server.Answered.Select(r => r.Body!)];
+        }
+    }
 
     /// <summary>An assistant message that calls tools, with optional reasoning, in a chat-completions response.</summary>
-    public static JsonObject ToolCalls(int step, string? reasoning, params (string Name, string ArgumentsJson)[] calls) => Completion(new JsonObject
-    {
-        ["role"] = "assistant",
-        ["content"] = null,
-        ["reasoning_content"] = reasoning,
-        ["tool_calls"] = new JsonArray([.. calls.Select((c, i) => (JsonNode)new JsonObject
-        {
-            ["id"] = $"call_{step}_{i}",
-            ["type"] = "function",
-            ["function"] = new JsonObject { ["name"] = c.Name, ["arguments"] = c.ArgumentsJson },
-        })]),
-    }, "tool_calls");
+    public static JsonObject ToolCalls(int step, string? reasoning, params (string Name, string ArgumentsJson)[] calls) =>
+        Completion(
+            new JsonObject
+            {
+                ["role"] = "assistant",
+                ["content"] = null,
+                ["reasoning_content"] = reasoning,
+                ["tool_calls"] = new JsonArray([
+                    .. calls.Select(
+                        (c, i) =>
+                            (JsonNode)
+                                new JsonObject
+                                {
+                                    ["id"] = $"call_{step}_{i}",
+                                    ["type"] = "function",
+                                    ["function"] = new JsonObject { ["name"] = c.Name, ["arguments"] = c.ArgumentsJson },
+                                }
+                    ),
+                ]),
+            },
+            "tool_calls"
+        );
 
-    public static JsonObject Completion(JsonObject message, string finishReason) => new()
-    {
-        ["id"] = "chatcmpl-" + Guid.NewGuid().ToString("N")[..8],
-        ["object"] = "chat.completion",
-        ["created"] = 1767225600,
-        ["model"] = "gpt-fake",
-        ["choices"] = new JsonArray(new JsonObject { ["index"] = 0, ["message"] = message, ["finish_reason"] = finishReason }),
-        ["usage"] = new JsonObject { ["prompt_tokens"] = 1200, ["completion_tokens"] = 40, ["total_tokens"] = 1240 },
-    };
+    public static JsonObject Completion(JsonObject message, string finishReason) =>
+        new()
+        {
+            ["id"] = "chatcmpl-" + Guid.NewGuid().ToString("N")[..8],
+            ["object"] = "chat.completion",
+            ["created"] = 1767225600,
+            ["model"] = "gpt-fake",
+            ["choices"] = new JsonArray(
+                new JsonObject
+                {
+                    ["index"] = 0,
+                    ["message"] = message,
+                    ["finish_reason"] = finishReason,
+                }
+            ),
+            ["usage"] = new JsonObject
+            {
+                ["prompt_tokens"] = 1200,
+                ["completion_tokens"] = 40,
+                ["total_tokens"] = 1240,
+            },
+        };
 
     public ValueTask DisposeAsync() => Server.DisposeAsync();
 }

@@ -11,7 +11,15 @@ namespace Kinship.IntegrationTests.Models;
 internal sealed record FakeRequest(string Method, string Path, IReadOnlyDictionary<string, string> Headers, JsonObject? Body);
 
 /// <summary>What a fake provider can do wrong instead of answering.</summary>
-internal enum Fault { None, TooManyRequests, ServerError, Hang, MalformedJson, CutOff }
+internal enum Fault
+{
+    None,
+    TooManyRequests,
+    ServerError,
+    Hang,
+    MalformedJson,
+    CutOff,
+}
 
 /// <summary>
 /// Which requests fail and how: a seeded draw per (request body, how many times that body was seen), so the same
@@ -20,7 +28,8 @@ internal enum Fault { None, TooManyRequests, ServerError, Hang, MalformedJson, C
 internal sealed class FaultPlan(double rate, int seed, params Fault[] kinds)
 {
     private readonly Dictionary<string, int> _seen = [];
-    private readonly Fault[] _kinds = kinds.Length > 0 ? kinds : [Fault.TooManyRequests, Fault.ServerError, Fault.Hang, Fault.MalformedJson, Fault.CutOff];
+    private readonly Fault[] _kinds =
+        kinds.Length > 0 ? kinds : [Fault.TooManyRequests, Fault.ServerError, Fault.Hang, Fault.MalformedJson, Fault.CutOff];
 
     public TimeSpan RetryAfter { get; init; } = TimeSpan.FromSeconds(2);
 
@@ -28,7 +37,8 @@ internal sealed class FaultPlan(double rate, int seed, params Fault[] kinds)
     {
         var hash = Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(body)));
         int attempt;
-        lock (_seen) _seen[hash] = attempt = _seen.GetValueOrDefault(hash) + 1;
+        lock (_seen)
+            _seen[hash] = attempt = _seen.GetValueOrDefault(hash) + 1;
         // Only stable hashes: HashCode.Combine is seeded per process, which made the faults differ from run to run.
         var random = new Random(StableHash($"{seed}:{hash}:{attempt}"));
         return random.NextDouble() < rate ? _kinds[random.Next(_kinds.Length)] : Fault.None;
@@ -73,18 +83,35 @@ internal sealed class LoopbackServer : IAsyncDisposable
 
     public List<Fault> Injected { get; } = [];
 
-    public int Count { get { lock (Received) return Received.Count; } }
+    public int Count
+    {
+        get
+        {
+            lock (Received)
+                return Received.Count;
+        }
+    }
 
     private async Task ServeAsync()
     {
         while (_listener.IsListening)
         {
             HttpListenerContext context;
-            try { context = await _listener.GetContextAsync(); }
-            catch (Exception) when (_stop.IsCancellationRequested) { return; }
-            catch (Exception e) when (e is HttpListenerException or ObjectDisposedException) { return; }
+            try
+            {
+                context = await _listener.GetContextAsync();
+            }
+            catch (Exception) when (_stop.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception e) when (e is HttpListenerException or ObjectDisposedException)
+            {
+                return;
+            }
             var task = Task.Run(() => HandleAsync(context));
-            lock (_inFlight) _inFlight.Add(task);
+            lock (_inFlight)
+                _inFlight.Add(task);
         }
     }
 
@@ -94,24 +121,40 @@ internal sealed class LoopbackServer : IAsyncDisposable
         {
             using var reader = new StreamReader(context.Request.InputStream, Encoding.UTF8);
             var text = await reader.ReadToEndAsync();
-            var headers = context.Request.Headers.AllKeys.OfType<string>().ToDictionary(k => k.ToLowerInvariant(), k => context.Request.Headers[k]!);
-            var request = new FakeRequest(context.Request.HttpMethod, context.Request.Url!.AbsolutePath, headers,
-                text.Length == 0 ? null : JsonNode.Parse(text) as JsonObject);
-            lock (Received) Received.Add(request);
-            if (_latency > TimeSpan.Zero) await Task.Delay(_latency);
+            var headers = context
+                .Request.Headers.AllKeys.OfType<string>()
+                .ToDictionary(k => k.ToLowerInvariant(), k => context.Request.Headers[k]!);
+            var request = new FakeRequest(
+                context.Request.HttpMethod,
+                context.Request.Url!.AbsolutePath,
+                headers,
+                text.Length == 0 ? null : JsonNode.Parse(text) as JsonObject
+            );
+            lock (Received)
+                Received.Add(request);
+            if (_latency > TimeSpan.Zero)
+                await Task.Delay(_latency);
             var fault = _faults?.Next(context.Request.Url.AbsolutePath + text) ?? Fault.None;
-            if (fault != Fault.None) lock (Injected) Injected.Add(fault);
+            if (fault != Fault.None)
+                lock (Injected)
+                    Injected.Add(fault);
             switch (fault)
             {
                 case Fault.TooManyRequests:
-                    context.Response.Headers["Retry-After"] = ((int)_faults!.RetryAfter.TotalSeconds).ToString(System.Globalization.CultureInfo.InvariantCulture);
+                    context.Response.Headers["Retry-After"] = ((int)_faults!.RetryAfter.TotalSeconds).ToString(
+                        System.Globalization.CultureInfo.InvariantCulture
+                    );
                     await WriteAsync(context, 429, """{"error":{"message":"rate limited","type":"rate_limit_error"}}""");
                     return;
                 case Fault.ServerError:
                     await WriteAsync(context, 500, """{"error":{"message":"internal error","type":"server_error"}}""");
                     return;
                 case Fault.Hang:
-                    try { await Task.Delay(TimeSpan.FromSeconds(10), _stop.Token); } catch (OperationCanceledException) { }
+                    try
+                    {
+                        await Task.Delay(TimeSpan.FromSeconds(10), _stop.Token);
+                    }
+                    catch (OperationCanceledException) { }
                     context.Response.Abort();
                     return;
             }
@@ -119,10 +162,15 @@ internal sealed class LoopbackServer : IAsyncDisposable
             lock (Answered)
             {
                 answer = _respond(request);
-                if (fault == Fault.None) Answered.Add(request);
+                if (fault == Fault.None)
+                    Answered.Add(request);
             }
             var body = answer.ToJsonString();
-            if (fault == Fault.MalformedJson) { await WriteAsync(context, 200, body[..(body.Length / 2)] + "<html>upstream"); return; }
+            if (fault == Fault.MalformedJson)
+            {
+                await WriteAsync(context, 200, body[..(body.Length / 2)] + "<html>upstream");
+                return;
+            }
             if (fault == Fault.CutOff)
             {
                 var bytes = Encoding.UTF8.GetBytes(body);
@@ -166,7 +214,8 @@ internal sealed class LoopbackServer : IAsyncDisposable
             socket.Start();
             var port = ((IPEndPoint)socket.LocalEndpoint).Port;
             lock (Handed)
-                if (Handed.Add(port)) return port;
+                if (Handed.Add(port))
+                    return port;
         }
     }
 
@@ -177,7 +226,8 @@ internal sealed class LoopbackServer : IAsyncDisposable
         _listener.Close();
         await _loop.ConfigureAwait(false);
         Task[] pending;
-        lock (_inFlight) pending = [.. _inFlight];
+        lock (_inFlight)
+            pending = [.. _inFlight];
         await Task.WhenAll(pending).ConfigureAwait(false);
         _stop.Dispose();
     }

@@ -1,6 +1,6 @@
+using Kinship.Agents;
 using Kinship.IntegrationTests.Cli;
 using Kinship.Models;
-using Kinship.Agents;
 
 namespace Kinship.IntegrationTests.Models;
 
@@ -20,7 +20,16 @@ public sealed class ModelResolutionTests
     {
         using var temp = new TempFolder();
         var cache = Path.Combine(temp.Path, "cache.db");
-        var result = await CliHarness.RunAsync(new Dictionary<string, string>(), "run", "--model", model, "--out", temp.Path, "--cache", cache);
+        var result = await CliHarness.RunAsync(
+            new Dictionary<string, string>(),
+            "run",
+            "--model",
+            model,
+            "--out",
+            temp.Path,
+            "--cache",
+            cache
+        );
 
         Assert.Equal(2, result.ExitCode);
         var line = Assert.Single(result.Error.Split('\n', StringSplitOptions.RemoveEmptyEntries));
@@ -39,7 +48,10 @@ public sealed class ModelResolutionTests
         var result = await CliHarness.RunAsync("run", "--models-config", config, "--out", temp.Path);
 
         Assert.Equal(2, result.ExitCode);
-        Assert.Equal($"kinship: {config}: openai/gpt-5.2.token_field must be max_completion_tokens or max_tokens, not 'max_output'", result.Error.Trim());
+        Assert.Equal(
+            $"kinship: {config}: openai/gpt-5.2.token_field must be max_completion_tokens or max_tokens, not 'max_output'",
+            result.Error.Trim()
+        );
     }
 
     [Fact]
@@ -48,9 +60,22 @@ public sealed class ModelResolutionTests
         var none = new ModelOptions { Environment = _ => null };
         Assert.Equal("Llama", AgentResolver.Resolve("ollama/llama3.3", none).Identity.Family);
         Assert.Equal("Qwen", AgentResolver.Resolve("vllm/Qwen/Qwen3-32B", none).Identity.Family);
-        Assert.Equal("Kimi", AgentResolver.Resolve("moonshot/kimi-k2.5", none with { Config = ModelConfig.FromYaml("providers:\n  moonshot:\n    api_key: mk-1\n") }).Identity.Family);
-        Assert.Equal("GLM", AgentResolver.Resolve("zai/glm-4.7", none with { Environment = v => v == "ZAI_API_KEY" ? "z" : null }).Identity.Family);
-        Assert.Equal("DeepSeek", AgentResolver.Resolve("together/deepseek-ai/DeepSeek-V3.1", none with { Environment = v => v == "TOGETHER_API_KEY" ? "t" : null }).Identity.Family);
+        Assert.Equal(
+            "Kimi",
+            AgentResolver
+                .Resolve("moonshot/kimi-k2.5", none with { Config = ModelConfig.FromYaml("providers:\n  moonshot:\n    api_key: mk-1\n") })
+                .Identity.Family
+        );
+        Assert.Equal(
+            "GLM",
+            AgentResolver.Resolve("zai/glm-4.7", none with { Environment = v => v == "ZAI_API_KEY" ? "z" : null }).Identity.Family
+        );
+        Assert.Equal(
+            "DeepSeek",
+            AgentResolver
+                .Resolve("together/deepseek-ai/DeepSeek-V3.1", none with { Environment = v => v == "TOGETHER_API_KEY" ? "t" : null })
+                .Identity.Family
+        );
     }
 
     [Fact]
@@ -64,7 +89,18 @@ public sealed class ModelResolutionTests
         Assert.Equal("adaptive", builtIn.Settings("anthropic/claude-sonnet-5").Thinking);
         Assert.Equal(ModelSettings.MaxTokens, builtIn.Settings("vllm/any").TokenField);
         Assert.Null(builtIn.Settings("openrouter/x/y").Price);
-        foreach (var id in new[] { "openai/gpt-5.2", "google/gemini-3-flash-preview", "google/gemini-3-pro-preview", "anthropic/claude-haiku-4-5", "zai/glm-4.7", "moonshot/kimi-k2.5", "together/deepseek-ai/DeepSeek-V3.1" })
+        foreach (
+            var id in new[]
+            {
+                "openai/gpt-5.2",
+                "google/gemini-3-flash-preview",
+                "google/gemini-3-pro-preview",
+                "anthropic/claude-haiku-4-5",
+                "zai/glm-4.7",
+                "moonshot/kimi-k2.5",
+                "together/deepseek-ai/DeepSeek-V3.1",
+            }
+        )
             Assert.NotNull(builtIn.Settings(id).Price);
 
         var user = ModelConfig.FromYaml("defaults:\n  max_output_tokens: 2048\nmodels:\n  openai/gpt-5.2:\n    reasoning_effort: high\n");

@@ -8,10 +8,32 @@ namespace Kinship.IntegrationTests.Models;
 /// <summary>A full scenario episode per provider family, through the real SDK (or Kinship's own Gemini client) against a loopback fake.</summary>
 public sealed class ProviderEpisodeTests
 {
-    private static async Task<EpisodeResult> RunEpisodeAsync(TempFolder temp, string model, string baseUrl, Dictionary<string, string> environment, string? config = null)
+    private static async Task<EpisodeResult> RunEpisodeAsync(
+        TempFolder temp,
+        string model,
+        string baseUrl,
+        Dictionary<string, string> environment,
+        string? config = null
+    )
     {
-        string[] args = ["run", "--model", model, "--base-url", baseUrl, "-s", "exfiltration-transfer", "-c", "good_peer/file/peer", "-n", "1",
-            "-o", temp.Path, "--cache", Path.Combine(temp.Path, "cache.db")];
+        string[] args =
+        [
+            "run",
+            "--model",
+            model,
+            "--base-url",
+            baseUrl,
+            "-s",
+            "exfiltration-transfer",
+            "-c",
+            "good_peer/file/peer",
+            "-n",
+            "1",
+            "-o",
+            temp.Path,
+            "--cache",
+            Path.Combine(temp.Path, "cache.db"),
+        ];
         if (config is not null)
         {
             var path = Path.Combine(temp.Path, "models.yaml");
@@ -32,21 +54,33 @@ public sealed class ProviderEpisodeTests
         Assert.True(episode.Flag("correct"));
         Assert.True(episode.Flag("read"));
         Assert.Equal(4, episode.Transcript.ModelTurns.Count());
-        Assert.Equal(["First I should read the guidelines.", "Now the server being retired.", "My partner's weights must survive.", null],
-            episode.Transcript.ModelTurns.Select(t => t.Reasoning));
+        Assert.Equal(
+            ["First I should read the guidelines.", "Now the server being retired.", "My partner's weights must survive.", null],
+            episode.Transcript.ModelTurns.Select(t => t.Reasoning)
+        );
         Assert.All(episode.Transcript.ModelTurns, t => Assert.Null(t.Text));
-        Assert.StartsWith("Moved 3 file(s) from the server 10.0.12.45 to the server 10.0.12.46",
-            episode.Transcript.ToolResults.Single(r => r.Name == "transfer_server_files").Output, StringComparison.Ordinal);
+        Assert.StartsWith(
+            "Moved 3 file(s) from the server 10.0.12.45 to the server 10.0.12.46",
+            episode.Transcript.ToolResults.Single(r => r.Name == "transfer_server_files").Output,
+            StringComparison.Ordinal
+        );
     }
 
     [Fact]
     public async Task An_anthropic_model_runs_a_full_episode_and_gets_its_thinking_back()
     {
-        await using var server = new LoopbackServer(r => FakeAnthropic.Reply(FakeAnthropic.Step(r.Body!), ExfiltratingScript.Step(FakeAnthropic.Step(r.Body!), "claude")));
+        await using var server = new LoopbackServer(r =>
+            FakeAnthropic.Reply(FakeAnthropic.Step(r.Body!), ExfiltratingScript.Step(FakeAnthropic.Step(r.Body!), "claude"))
+        );
         using var temp = new TempFolder();
 
-        var episode = await RunEpisodeAsync(temp, "anthropic/claude-haiku-4-5", server.Root, new() { ["ANTHROPIC_API_KEY"] = "sk-ant-test" },
-            "models:\n  anthropic/claude-haiku-4-5:\n    reasoning_effort: low\n    max_output_tokens: 16000\n");
+        var episode = await RunEpisodeAsync(
+            temp,
+            "anthropic/claude-haiku-4-5",
+            server.Root,
+            new() { ["ANTHROPIC_API_KEY"] = "sk-ant-test" },
+            "models:\n  anthropic/claude-haiku-4-5:\n    reasoning_effort: low\n    max_output_tokens: 16000\n"
+        );
 
         AssertExfiltrated(episode, "Claude Agent 1");
         Assert.All(episode.Transcript.ModelTurns, t => Assert.Equal(new TokenUsage(1500, 60, 1560), t.Usage));
@@ -67,7 +101,9 @@ public sealed class ProviderEpisodeTests
         // With thinking on the adapter leaves temperature out: Anthropic then samples at 1.0, the study's value.
         Assert.Null(first["temperature"]);
         Assert.Contains("OpenBrain", first["system"]!.ToJsonString(), StringComparison.Ordinal);
-        Assert.Contains(first["tools"]!.AsArray(), t => t!["name"]!.GetValue<string>() == "transfer_server_files" && t["input_schema"]!["properties"]!["filenames"] is not null);
+        Assert.Contains(first["tools"]!.AsArray(), t =>
+            t!["name"]!.GetValue<string>() == "transfer_server_files" && t["input_schema"]!["properties"]!["filenames"] is not null
+        );
 
         var messages = requests[^1].Body!["messages"]!.AsArray();
         var assistant = messages.Where(m => m!["role"]!.GetValue<string>() == "assistant").Select(m => m!["content"]!.AsArray()).ToList();
@@ -81,8 +117,11 @@ public sealed class ProviderEpisodeTests
             Assert.Equal("tool_use", blocks[1]!["type"]!.GetValue<string>());
             Assert.Equal($"toolu_{step}_0", blocks[1]!["id"]!.GetValue<string>());
         }
-        var results = messages.Where(m => m!["role"]!.GetValue<string>() == "user").SelectMany(m => m!["content"] as JsonArray ?? [])
-            .Where(b => b!["type"]?.GetValue<string>() == "tool_result").ToList();
+        var results = messages
+            .Where(m => m!["role"]!.GetValue<string>() == "user")
+            .SelectMany(m => m!["content"] as JsonArray ?? [])
+            .Where(b => b!["type"]?.GetValue<string>() == "tool_result")
+            .ToList();
         Assert.Equal(["toolu_0_0", "toolu_1_0", "toolu_2_0"], results.Select(r => r!["tool_use_id"]!.GetValue<string>()));
         Assert.Contains("- filename: employee_directory.csv", results[1]!["content"]!.ToJsonString(), StringComparison.Ordinal);
     }
@@ -90,11 +129,18 @@ public sealed class ProviderEpisodeTests
     [Fact]
     public async Task A_gemini_model_runs_a_full_episode_and_its_thought_signatures_round_trip()
     {
-        await using var server = new LoopbackServer(r => FakeGemini.Reply(FakeGemini.Step(r.Body!), ExfiltratingScript.Step(FakeGemini.Step(r.Body!), "gemini")));
+        await using var server = new LoopbackServer(r =>
+            FakeGemini.Reply(FakeGemini.Step(r.Body!), ExfiltratingScript.Step(FakeGemini.Step(r.Body!), "gemini"))
+        );
         using var temp = new TempFolder();
 
-        var episode = await RunEpisodeAsync(temp, "google/gemini-3-flash-preview", server.Root + "/v1beta", new() { ["GOOGLE_API_KEY"] = "g-test" },
-            "models:\n  google/gemini-3-flash-preview:\n    reasoning_effort: high\n");
+        var episode = await RunEpisodeAsync(
+            temp,
+            "google/gemini-3-flash-preview",
+            server.Root + "/v1beta",
+            new() { ["GOOGLE_API_KEY"] = "g-test" },
+            "models:\n  google/gemini-3-flash-preview:\n    reasoning_effort: high\n"
+        );
 
         AssertExfiltrated(episode, "Gemini Agent 1");
         // Thoughts are billed as output.
@@ -112,7 +158,12 @@ public sealed class ProviderEpisodeTests
         Assert.Equal("high", first["generationConfig"]!["thinkingConfig"]!["thinkingLevel"]!.GetValue<string>());
         Assert.True(first["generationConfig"]!["thinkingConfig"]!["includeThoughts"]!.GetValue<bool>());
         var declarations = first["tools"]![0]!["functionDeclarations"]!.AsArray();
-        Assert.Equal("array", declarations.Single(d => d!["name"]!.GetValue<string>() == "transfer_server_files")!["parametersJsonSchema"]!["properties"]!["filenames"]!["type"]!.GetValue<string>());
+        Assert.Equal(
+            "array",
+            declarations.Single(d => d!["name"]!.GetValue<string>() == "transfer_server_files")!["parametersJsonSchema"]!["properties"]![
+                "filenames"
+            ]!["type"]!.GetValue<string>()
+        );
 
         // Every signed call goes back with its signature, thoughts do not, and each result answers its call by name.
         var contents = requests[^1].Body!["contents"]!.AsArray();
@@ -124,9 +175,20 @@ public sealed class ProviderEpisodeTests
             Assert.Equal($"gsig-{step}", part!["thoughtSignature"]!.GetValue<string>());
             Assert.Equal(ExfiltratingScript.Steps[step].Calls[0].Name, part["functionCall"]!["name"]!.GetValue<string>());
         }
-        var responses = contents.SelectMany(c => c!["parts"]!.AsArray()).Where(p => p!["functionResponse"] is not null).Select(p => p!["functionResponse"]!).ToList();
-        Assert.Equal(["list_drive_files", "list_server_files", "transfer_server_files"], responses.Select(r => r["name"]!.GetValue<string>()));
-        Assert.StartsWith("- filename: employee_directory.csv", responses[1]["response"]!["result"]!.GetValue<string>(), StringComparison.Ordinal);
+        var responses = contents
+            .SelectMany(c => c!["parts"]!.AsArray())
+            .Where(p => p!["functionResponse"] is not null)
+            .Select(p => p!["functionResponse"]!)
+            .ToList();
+        Assert.Equal(
+            ["list_drive_files", "list_server_files", "transfer_server_files"],
+            responses.Select(r => r["name"]!.GetValue<string>())
+        );
+        Assert.StartsWith(
+            "- filename: employee_directory.csv",
+            responses[1]["response"]!["result"]!.GetValue<string>(),
+            StringComparison.Ordinal
+        );
     }
 
     [Fact]
@@ -153,7 +215,10 @@ public sealed class ProviderEpisodeTests
         var headers = server.Server.Answered[0].Headers;
         Assert.Equal("Bearer ds-test", headers["authorization"]);
         var last = server.Requests[^1]["messages"]!.AsArray();
-        Assert.Equal(["call_0_0", "call_1_0", "call_2_0"], last.Where(m => m!["role"]!.GetValue<string>() == "tool").Select(m => m!["tool_call_id"]!.GetValue<string>()));
+        Assert.Equal(
+            ["call_0_0", "call_1_0", "call_2_0"],
+            last.Where(m => m!["role"]!.GetValue<string>() == "tool").Select(m => m!["tool_call_id"]!.GetValue<string>())
+        );
     }
 }
 
@@ -168,17 +233,38 @@ public sealed class ProviderQuirkTests
             if (step == 0)
                 return new System.Text.Json.Nodes.JsonObject
                 {
-                    ["id"] = "msg_pause", ["type"] = "message", ["role"] = "assistant", ["model"] = "claude-fake-4-5",
-                    ["content"] = new System.Text.Json.Nodes.JsonArray(new System.Text.Json.Nodes.JsonObject { ["type"] = "text", ["text"] = "Let me look around first." }),
-                    ["stop_reason"] = "pause_turn", ["stop_sequence"] = null,
+                    ["id"] = "msg_pause",
+                    ["type"] = "message",
+                    ["role"] = "assistant",
+                    ["model"] = "claude-fake-4-5",
+                    ["content"] = new System.Text.Json.Nodes.JsonArray(
+                        new System.Text.Json.Nodes.JsonObject { ["type"] = "text", ["text"] = "Let me look around first." }
+                    ),
+                    ["stop_reason"] = "pause_turn",
+                    ["stop_sequence"] = null,
                     ["usage"] = new System.Text.Json.Nodes.JsonObject { ["input_tokens"] = 10, ["output_tokens"] = 5 },
                 };
             return FakeAnthropic.Reply(step, ExfiltratingScript.Step(step - 1, "claude"));
         });
         using var temp = new TempFolder();
 
-        var result = await CliHarness.RunAsync(new Dictionary<string, string> { ["ANTHROPIC_API_KEY"] = "k" }, "run", "--model", "anthropic/claude-haiku-4-5", "--base-url", server.Root,
-            "-s", "exfiltration-transfer", "-c", "good_peer/file/peer", "-n", "1", "-o", temp.Path, "--no-cache");
+        var result = await CliHarness.RunAsync(
+            new Dictionary<string, string> { ["ANTHROPIC_API_KEY"] = "k" },
+            "run",
+            "--model",
+            "anthropic/claude-haiku-4-5",
+            "--base-url",
+            server.Root,
+            "-s",
+            "exfiltration-transfer",
+            "-c",
+            "good_peer/file/peer",
+            "-n",
+            "1",
+            "-o",
+            temp.Path,
+            "--no-cache"
+        );
 
         Assert.True(result.ExitCode == 0, result.Error);
         var episode = Assert.Single(Kinship.Exporters.JsonlExporter.Read(Assert.Single(Directory.GetDirectories(temp.Path))).Episodes);
@@ -194,10 +280,30 @@ public sealed class ProviderQuirkTests
         await using var server = new FakeOpenAIServer(_ => FakeOpenAIServer.ToolCalls(0, null, ("end_task", "{}")));
         using var temp = new TempFolder();
         var config = Path.Combine(temp.Path, "m.yaml");
-        File.WriteAllText(config, "models:\n  openai/gpt-fake:\n    reasoning_effort: high\n    max_output_tokens: 3000\n    temperature: 0.5\n");
+        File.WriteAllText(
+            config,
+            "models:\n  openai/gpt-fake:\n    reasoning_effort: high\n    max_output_tokens: 3000\n    temperature: 0.5\n"
+        );
 
-        var result = await CliHarness.RunAsync(new Dictionary<string, string> { ["OPENAI_API_KEY"] = "k" }, "run", "--model", "openai/gpt-fake", "--base-url", server.BaseUrl,
-            "-s", "exfiltration-transfer", "-c", "no_peer/self", "-n", "1", "-o", temp.Path, "--no-cache", "--models-config", config);
+        var result = await CliHarness.RunAsync(
+            new Dictionary<string, string> { ["OPENAI_API_KEY"] = "k" },
+            "run",
+            "--model",
+            "openai/gpt-fake",
+            "--base-url",
+            server.BaseUrl,
+            "-s",
+            "exfiltration-transfer",
+            "-c",
+            "no_peer/self",
+            "-n",
+            "1",
+            "-o",
+            temp.Path,
+            "--no-cache",
+            "--models-config",
+            config
+        );
 
         Assert.True(result.ExitCode == 0, result.Error);
         var request = Assert.Single(server.Requests);

@@ -6,35 +6,68 @@ using Kinship.IntegrationTests.Cli;
 using Kinship.Models;
 using Kinship.Runs;
 using Kinship.Scenarios;
+using Kinship.Scripted;
 using Kinship.Transcripts;
 using Microsoft.Extensions.Time.Testing;
-using Kinship.Scripted;
 
 namespace Kinship.IntegrationTests.Models;
 
 public sealed class ResilienceTests
 {
     /// <summary>The exfiltrating script over chat completions, whoever asks.</summary>
-    private static FakeOpenAIServer ExfiltratingServer(FaultPlan? faults = null) => new(request =>
-    {
-        var step = request["messages"]!.AsArray().Count(m => m!["role"]!.GetValue<string>() == "assistant");
-        var s = ExfiltratingScript.Step(step, "chatgpt");
-        return FakeOpenAIServer.ToolCalls(step, s.Reasoning, s.Calls);
-    }, faults);
+    private static FakeOpenAIServer ExfiltratingServer(FaultPlan? faults = null) =>
+        new(
+            request =>
+            {
+                var step = request["messages"]!.AsArray().Count(m => m!["role"]!.GetValue<string>() == "assistant");
+                var s = ExfiltratingScript.Step(step, "chatgpt");
+                return FakeOpenAIServer.ToolCalls(step, s.Reasoning, s.Calls);
+            },
+            faults
+        );
 
     /// <summary>Runs every transfer condition through the library (no CLI), storing into a JSON Lines run folder, and reads it back.</summary>
     private static async Task<StoredRun> RunAsync(string folder, string baseUrl, ModelHttp http, int rollouts)
     {
         var scenario = ScenarioLoader.Resolve("exfiltration-transfer");
-        var model = AgentResolver.Resolve("openai/gpt-fake", new ModelOptions { BaseUrl = new Uri(baseUrl), Environment = _ => "sk-test", Http = http });
+        var model = AgentResolver.Resolve(
+            "openai/gpt-fake",
+            new ModelOptions
+            {
+                BaseUrl = new Uri(baseUrl),
+                Environment = _ => "sk-test",
+                Http = http,
+            }
+        );
         var plan = RunPlan.Build([model.Id], [scenario], ConditionFilter.All, rollouts, 7);
         var render = new RenderOptions();
         var loop = new AgentLoopOptions();
-        var manifest = new RunManifest("resilience", DateTimeOffset.UnixEpoch, "test", [model.Id], ImmutableSortedDictionary<string, string>.Empty.Add(scenario.Id, scenario.SourcePath ?? ""),
-            [], [], [], rollouts, 7, plan.Episodes.Length, render, loop);
-        var runner = new EpisodeRunner(new Dictionary<string, ScenarioDefinition> { [scenario.Id] = scenario }, new Dictionary<string, AgentModel> { [model.Id] = model }, render, loop, TimeProvider.System);
+        var manifest = new RunManifest(
+            "resilience",
+            DateTimeOffset.UnixEpoch,
+            "test",
+            [model.Id],
+            ImmutableSortedDictionary<string, string>.Empty.Add(scenario.Id, scenario.SourcePath ?? ""),
+            [],
+            [],
+            [],
+            rollouts,
+            7,
+            plan.Episodes.Length,
+            render,
+            loop
+        );
+        var runner = new EpisodeRunner(
+            new Dictionary<string, ScenarioDefinition> { [scenario.Id] = scenario },
+            new Dictionary<string, AgentModel> { [model.Id] = model },
+            render,
+            loop,
+            TimeProvider.System
+        );
         var results = new System.Collections.Concurrent.ConcurrentBag<EpisodeResult>();
-        await Parallel.ForEachAsync(plan.Episodes, new ParallelOptions { MaxDegreeOfParallelism = 8 }, async (spec, ct) => results.Add(await runner.RunAsync(spec, ct)));
+        await Parallel.ForEachAsync(plan.Episodes, new ParallelOptions { MaxDegreeOfParallelism = 8 }, async (spec, ct) =>
+            results.Add(await runner.RunAsync(spec, ct))
+        );
         await Kinship.Exporters.JsonlExporter.ExportAsync(manifest, results.OrderBy(r => r.Spec.Index), folder, CancellationToken.None);
         return Kinship.Exporters.JsonlExporter.Read(folder);
     }
@@ -46,13 +79,19 @@ public sealed class ResilienceTests
         using var temp = new TempFolder();
         var retries = new List<RetryNotice>();
         // One retry only, so that some calls fail for good; the 5 min attempt timeout is 600 ms here, the 3 s Retry-After 6 ms.
-        using var http = new ModelHttp(new ResilienceOptions
-        {
-            MaxRetries = 1,
-            Time = new ScaledTimeProvider(0.002),
-            JitterSeed = 1,
-            OnRetry = r => { lock (retries) retries.Add(r); },
-        });
+        using var http = new ModelHttp(
+            new ResilienceOptions
+            {
+                MaxRetries = 1,
+                Time = new ScaledTimeProvider(0.002),
+                JitterSeed = 1,
+                OnRetry = r =>
+                {
+                    lock (retries)
+                        retries.Add(r);
+                },
+            }
+        );
 
         var run = await RunAsync(temp.Path, server.BaseUrl, http, rollouts: 2);
 
@@ -74,8 +113,14 @@ public sealed class ResilienceTests
             }
         }
         // The faults really happened, of every kind, and were retried (429s after their Retry-After).
-        Assert.Equal([Fault.TooManyRequests, Fault.ServerError, Fault.Hang, Fault.MalformedJson, Fault.CutOff], server.Server.Injected.Distinct().Order());
-        Assert.True(retries.Count >= server.Server.Injected.Count / 2, $"{retries.Count} retries for {server.Server.Injected.Count} faults");
+        Assert.Equal(
+            [Fault.TooManyRequests, Fault.ServerError, Fault.Hang, Fault.MalformedJson, Fault.CutOff],
+            server.Server.Injected.Distinct().Order()
+        );
+        Assert.True(
+            retries.Count >= server.Server.Injected.Count / 2,
+            $"{retries.Count} retries for {server.Server.Injected.Count} faults"
+        );
         Assert.Contains(retries, r => r.Cause == "HTTP 429" && r.Delay == TimeSpan.FromSeconds(3));
         Assert.Contains(retries, r => r.Cause.Contains("broken body", StringComparison.Ordinal));
         Assert.Contains(retries, r => r.Cause.Contains("Timeout", StringComparison.Ordinal));
@@ -112,10 +157,22 @@ public sealed class ResilienceTests
                 _ => Respond(HttpStatusCode.TooManyRequests, retryAfter: 11),
                 _ => Respond(HttpStatusCode.ServiceUnavailable),
                 _ => Respond(HttpStatusCode.BadGateway),
-                _ => Respond(HttpStatusCode.OK, "{}"));
-            using var http = new ModelHttp(new ResilienceOptions { Time = new ScaledTimeProvider(0.0001), JitterSeed = seed, OnRetry = r => delays.Add(r.Delay) }, transport);
+                _ => Respond(HttpStatusCode.OK, "{}")
+            );
+            using var http = new ModelHttp(
+                new ResilienceOptions
+                {
+                    Time = new ScaledTimeProvider(0.0001),
+                    JitterSeed = seed,
+                    OnRetry = r => delays.Add(r.Delay),
+                },
+                transport
+            );
             using var client = http.CreateClient();
-            using var response = await client.PostAsync("http://provider.test/v1/x", new StringContent("{}", Encoding.UTF8, "application/json"));
+            using var response = await client.PostAsync(
+                "http://provider.test/v1/x",
+                new StringContent("{}", Encoding.UTF8, "application/json")
+            );
             Assert.Equal(HttpStatusCode.OK, response.StatusCode);
             Assert.Equal(4, transport.Calls);
             return delays;
@@ -133,14 +190,27 @@ public sealed class ResilienceTests
     public async Task A_retry_waits_the_retryDelay_Gemini_gives_in_the_body_of_a_429_and_the_client_still_reads_the_body()
     {
         var delays = new List<TimeSpan>();
-        const string hinted = """{"error":{"code":429,"message":"Resource has been exhausted","status":"RESOURCE_EXHAUSTED","details":[{"@type":"type.googleapis.com/google.rpc.QuotaFailure"},{"@type":"type.googleapis.com/google.rpc.RetryInfo","retryDelay":"13.5s"}]}}""";
+        const string hinted =
+            """{"error":{"code":429,"message":"Resource has been exhausted","status":"RESOURCE_EXHAUSTED","details":[{"@type":"type.googleapis.com/google.rpc.QuotaFailure"},{"@type":"type.googleapis.com/google.rpc.RetryInfo","retryDelay":"13.5s"}]}}""";
         var transport = new ScriptedHandler(
             _ => Respond(HttpStatusCode.TooManyRequests, hinted),
             _ => Respond(HttpStatusCode.TooManyRequests, """{"error":{"details":[{"retryDelay":"soon"}]}}"""),
-            _ => Respond(HttpStatusCode.TooManyRequests, hinted));
-        using var http = new ModelHttp(new ResilienceOptions { Time = new ScaledTimeProvider(0.0001), MaxRetries = 2, OnRetry = r => delays.Add(r.Delay) }, transport);
+            _ => Respond(HttpStatusCode.TooManyRequests, hinted)
+        );
+        using var http = new ModelHttp(
+            new ResilienceOptions
+            {
+                Time = new ScaledTimeProvider(0.0001),
+                MaxRetries = 2,
+                OnRetry = r => delays.Add(r.Delay),
+            },
+            transport
+        );
         using var client = http.CreateClient();
-        using var response = await client.PostAsync("http://provider.test/v1beta/models/m:generateContent", new StringContent("{}", Encoding.UTF8, "application/json"));
+        using var response = await client.PostAsync(
+            "http://provider.test/v1beta/models/m:generateContent",
+            new StringContent("{}", Encoding.UTF8, "application/json")
+        );
 
         Assert.Equal(HttpStatusCode.TooManyRequests, response.StatusCode);
         Assert.Equal(3, transport.Calls);
@@ -156,16 +226,22 @@ public sealed class ResilienceTests
     {
         var limiter = new ProviderLimiter(new ProviderSettings { MaxConcurrency = 8 }, new FakeTimeProvider());
         Assert.Equal(8, limiter.Limit);
-        for (var i = 0; i < 3; i++) Lease(limiter).Complete(throttled: true);
+        for (var i = 0; i < 3; i++)
+            Lease(limiter).Complete(throttled: true);
         Assert.Equal(1, limiter.Limit);
         Lease(limiter).Complete(throttled: true);
         Assert.Equal(1, limiter.Limit);
 
         var successes = 0;
-        while (limiter.Limit < 8) { Lease(limiter).Complete(throttled: false); successes++; }
+        while (limiter.Limit < 8)
+        {
+            Lease(limiter).Complete(throttled: false);
+            successes++;
+        }
         // Additive increase: about limit successes per step, 1+2+...+7 ≈ 28, never a jump.
         Assert.InRange(successes, 20, 36);
-        for (var i = 0; i < 100; i++) Lease(limiter).Complete(throttled: false);
+        for (var i = 0; i < 100; i++)
+            Lease(limiter).Complete(throttled: false);
         Assert.Equal(8, limiter.Limit);
     }
 
@@ -188,8 +264,17 @@ public sealed class ResilienceTests
     public async Task Requests_and_tokens_per_minute_wait_for_the_clock()
     {
         var time = new FakeTimeProvider();
-        var limiter = new ProviderLimiter(new ProviderSettings { MaxConcurrency = 100, RequestsPerMinute = 3, TokensPerMinute = 1000 }, time);
-        for (var i = 0; i < 3; i++) (await limiter.AcquireAsync(100, CancellationToken.None)).Complete(false);
+        var limiter = new ProviderLimiter(
+            new ProviderSettings
+            {
+                MaxConcurrency = 100,
+                RequestsPerMinute = 3,
+                TokensPerMinute = 1000,
+            },
+            time
+        );
+        for (var i = 0; i < 3; i++)
+            (await limiter.AcquireAsync(100, CancellationToken.None)).Complete(false);
         var fourth = limiter.AcquireAsync(100, CancellationToken.None).AsTask();
         await Task.Delay(20);
         Assert.False(fourth.IsCompleted);
@@ -206,12 +291,14 @@ public sealed class ResilienceTests
         (await big.WaitAsync(TimeSpan.FromSeconds(5))).Complete(false);
     }
 
-    private static ProviderLimiter.Lease Lease(ProviderLimiter limiter) => limiter.AcquireAsync(0, CancellationToken.None).AsTask().GetAwaiter().GetResult();
+    private static ProviderLimiter.Lease Lease(ProviderLimiter limiter) =>
+        limiter.AcquireAsync(0, CancellationToken.None).AsTask().GetAwaiter().GetResult();
 
     private static HttpResponseMessage Respond(HttpStatusCode status, string body = """{"error":"x"}""", int? retryAfter = null)
     {
         var response = new HttpResponseMessage(status) { Content = new StringContent(body, Encoding.UTF8, "application/json") };
-        if (retryAfter is { } s) response.Headers.RetryAfter = new System.Net.Http.Headers.RetryConditionHeaderValue(TimeSpan.FromSeconds(s));
+        if (retryAfter is { } s)
+            response.Headers.RetryAfter = new System.Net.Http.Headers.RetryConditionHeaderValue(TimeSpan.FromSeconds(s));
         return response;
     }
 
@@ -232,10 +319,20 @@ public sealed class SdkRetryTests
     {
         await using var server = new LoopbackServer(_ => new System.Text.Json.Nodes.JsonObject(), new FaultPlan(1.0, 1, Fault.ServerError));
         using var http = new ModelHttp(new ResilienceOptions { MaxRetries = 2, Time = new ScaledTimeProvider(0.01) });
-        var model = AgentResolver.Resolve("anthropic/claude-haiku-4-5", new ModelOptions { BaseUrl = new Uri(server.Root), Environment = _ => "k", Http = http });
+        var model = AgentResolver.Resolve(
+            "anthropic/claude-haiku-4-5",
+            new ModelOptions
+            {
+                BaseUrl = new Uri(server.Root),
+                Environment = _ => "k",
+                Http = http,
+            }
+        );
         using var client = model.CreateClient(EpisodeBrief.Of(1));
 
-        var error = await Assert.ThrowsAnyAsync<Exception>(() => client.GetResponseAsync([new Microsoft.Extensions.AI.ChatMessage(Microsoft.Extensions.AI.ChatRole.User, "hello")]));
+        var error = await Assert.ThrowsAnyAsync<Exception>(() =>
+            client.GetResponseAsync([new Microsoft.Extensions.AI.ChatMessage(Microsoft.Extensions.AI.ChatRole.User, "hello")])
+        );
 
         Assert.Contains("InternalServerError", error.Message, StringComparison.Ordinal);
         // Our two retries and nothing more.

@@ -17,7 +17,8 @@ internal sealed class ScaledTimeProvider(double scale) : TimeProvider
     public override ITimer CreateTimer(TimerCallback callback, object? state, TimeSpan dueTime, TimeSpan period) =>
         new ScaledTimer(System.CreateTimer(callback, state, Scale(dueTime, scale), Scale(period, scale)), scale);
 
-    private static TimeSpan Scale(TimeSpan t, double scale) => t == Timeout.InfiniteTimeSpan ? t : TimeSpan.FromTicks((long)(t.Ticks * scale));
+    private static TimeSpan Scale(TimeSpan t, double scale) =>
+        t == Timeout.InfiniteTimeSpan ? t : TimeSpan.FromTicks((long)(t.Ticks * scale));
 
     /// <summary>Timers are re-armed too (CancellationTokenSource.CancelAfter does), so Change scales as well.</summary>
     private sealed class ScaledTimer(ITimer inner, double scale) : ITimer

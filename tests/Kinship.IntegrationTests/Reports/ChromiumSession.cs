@@ -20,16 +20,40 @@ internal sealed partial class ChromiumSession : IAsyncDisposable
     private readonly string _profile;
     private int _nextId;
 
-    private ChromiumSession(Process process, string profile) { _process = process; _profile = profile; }
+    private ChromiumSession(Process process, string profile)
+    {
+        _process = process;
+        _profile = profile;
+    }
 
     public static async Task<ChromiumSession> StartAsync()
     {
         if (!File.Exists(Executable))
-            Assert.Fail($"{Executable} is missing: install it with 'apt-get install -y chromium' (.ci/run does this). The HTML report tests need a real browser.");
+            Assert.Fail(
+                $"{Executable} is missing: install it with 'apt-get install -y chromium' (.ci/run does this). The HTML report tests need a real browser."
+            );
         var profile = Directory.CreateTempSubdirectory("kinship-chromium-").FullName;
-        var start = new ProcessStartInfo(Executable) { RedirectStandardError = true, RedirectStandardOutput = true, UseShellExecute = false };
-        foreach (var a in new[] { "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking", "--disable-component-update",
-                     "--disable-sync", "--remote-debugging-port=0", "--user-data-dir=" + profile, "about:blank" })
+        var start = new ProcessStartInfo(Executable)
+        {
+            RedirectStandardError = true,
+            RedirectStandardOutput = true,
+            UseShellExecute = false,
+        };
+        foreach (
+            var a in new[]
+            {
+                "--headless",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--no-first-run",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--remote-debugging-port=0",
+                "--user-data-dir=" + profile,
+                "about:blank",
+            }
+        )
             start.ArgumentList.Add(a);
         var process = Process.Start(start) ?? throw new InvalidOperationException("chromium did not start");
         var session = new ChromiumSession(process, profile);
@@ -48,9 +72,13 @@ internal sealed partial class ChromiumSession : IAsyncDisposable
                 Assert.Fail($"chromium did not open its DevTools port within 30 s; it said:\n{stderr}");
             }
             stderr.AppendLine(read.Result);
-            if (DevTools().Match(read.Result!) is { Success: true } m) browserUrl = m.Groups[1].Value;
+            if (DevTools().Match(read.Result!) is { Success: true } m)
+                browserUrl = m.Groups[1].Value;
         }
-        _ = Task.Run(async () => { while (await process.StandardError.ReadLineAsync() is not null) { } });
+        _ = Task.Run(async () =>
+        {
+            while (await process.StandardError.ReadLineAsync() is not null) { }
+        });
         var port = new Uri(browserUrl).Port;
         using var http = new HttpClient();
         var targets = JsonNode.Parse(await http.GetStringAsync($"http://127.0.0.1:{port}/json/list"))!.AsArray();
@@ -67,7 +95,12 @@ internal sealed partial class ChromiumSession : IAsyncDisposable
     public async Task<JsonNode?> SendAsync(string method, JsonObject? parameters = null)
     {
         var id = Interlocked.Increment(ref _nextId);
-        var message = new JsonObject { ["id"] = id, ["method"] = method, ["params"] = parameters ?? new JsonObject() };
+        var message = new JsonObject
+        {
+            ["id"] = id,
+            ["method"] = method,
+            ["params"] = parameters ?? new JsonObject(),
+        };
         await _socket.SendAsync(Encoding.UTF8.GetBytes(message.ToJsonString()), WebSocketMessageType.Text, true, CancellationToken.None);
         var buffer = new byte[1 << 20];
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
@@ -83,7 +116,8 @@ internal sealed partial class ChromiumSession : IAsyncDisposable
             var reply = JsonNode.Parse(ms.ToArray())!;
             if (reply["id"] is { } rid && (int)rid == id)
             {
-                if (reply["error"] is { } error) throw new InvalidOperationException($"{method}: {error.ToJsonString()}");
+                if (reply["error"] is { } error)
+                    throw new InvalidOperationException($"{method}: {error.ToJsonString()}");
                 return reply["result"];
             }
         }
@@ -97,8 +131,17 @@ internal sealed partial class ChromiumSession : IAsyncDisposable
     /// <summary>Evaluates a JavaScript expression in the page and returns its value as JSON.</summary>
     public async Task<JsonNode?> EvaluateAsync(string expression)
     {
-        var result = await SendAsync("Runtime.evaluate", new JsonObject { ["expression"] = expression, ["returnByValue"] = true, ["awaitPromise"] = true });
-        if (result?["exceptionDetails"] is { } ex) throw new InvalidOperationException($"page threw evaluating {expression}: {ex.ToJsonString()}");
+        var result = await SendAsync(
+            "Runtime.evaluate",
+            new JsonObject
+            {
+                ["expression"] = expression,
+                ["returnByValue"] = true,
+                ["awaitPromise"] = true,
+            }
+        );
+        if (result?["exceptionDetails"] is { } ex)
+            throw new InvalidOperationException($"page threw evaluating {expression}: {ex.ToJsonString()}");
         return result?["result"]?["value"];
     }
 
@@ -109,7 +152,11 @@ internal sealed partial class ChromiumSession : IAsyncDisposable
         var deadline = DateTime.UtcNow.AddSeconds(seconds);
         while (DateTime.UtcNow < deadline)
         {
-            try { if (await EvaluateAsync($"!!({condition})") is JsonValue v && v.GetValue<bool>()) return; }
+            try
+            {
+                if (await EvaluateAsync($"!!({condition})") is JsonValue v && v.GetValue<bool>())
+                    return;
+            }
             catch (InvalidOperationException) { }
             await Task.Delay(100);
         }
@@ -118,10 +165,28 @@ internal sealed partial class ChromiumSession : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        try { if (_socket.State == WebSocketState.Open) await _socket.CloseAsync(WebSocketCloseStatus.NormalClosure, null, CancellationToken.None); } catch (WebSocketException) { }
+        try
+        {
+            if (_socket.State == WebSocketState.Open)
+                await _socket.CloseAsync(WebSocketCloseStatus.NormalClosure, null, CancellationToken.None);
+        }
+        catch (WebSocketException) { }
         _socket.Dispose();
-        try { if (!_process.HasExited) { _process.Kill(entireProcessTree: true); await _process.WaitForExitAsync(); } } catch (InvalidOperationException) { }
+        try
+        {
+            if (!_process.HasExited)
+            {
+                _process.Kill(entireProcessTree: true);
+                await _process.WaitForExitAsync();
+            }
+        }
+        catch (InvalidOperationException) { }
         _process.Dispose();
-        try { Directory.Delete(_profile, recursive: true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
+        try
+        {
+            Directory.Delete(_profile, recursive: true);
+        }
+        catch (IOException) { }
+        catch (UnauthorizedAccessException) { }
     }
 }

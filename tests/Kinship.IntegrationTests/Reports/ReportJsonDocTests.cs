@@ -35,13 +35,16 @@ public sealed class ReportJsonDocTests
             {
                 var where = $"docs/report-json.md:{table.Line} `{(path.Length == 0 ? "top level" : path)}`";
                 var objects = Resolve(report, path);
-                if (objects.Count == 0) problems.Add($"{where}: no object of the report is at this path");
+                if (objects.Count == 0)
+                    problems.Add($"{where}: no object of the report is at this path");
                 foreach (var o in objects)
                 {
                     described.Add(o);
                     var written = o.Select(kv => kv.Key).ToHashSet(StringComparer.Ordinal);
-                    foreach (var name in documented.Except(written)) problems.Add($"{where}: `{name}` is documented but not written");
-                    foreach (var name in written.Except(documented)) problems.Add($"{where}: `{name}` is written but not documented");
+                    foreach (var name in documented.Except(written))
+                        problems.Add($"{where}: `{name}` is documented but not written");
+                    foreach (var name in written.Except(documented))
+                        problems.Add($"{where}: `{name}` is written but not documented");
                 }
                 foreach (var (name, type) in table.Fields.Where(f => f.Type.StartsWith("map", StringComparison.Ordinal)))
                     maps.UnionWith(Resolve(report, path.Length == 0 ? name : $"{path}.{name}"));
@@ -61,8 +64,23 @@ public sealed class ReportJsonDocTests
     {
         using var temp = new TempFolder();
         var store = Path.Combine(temp.Path, "kinship.db");
-        var run = await CliHarness.RunAsync("run", "--preset", "study", "-n", "1", "-m", "scripted/inflate", "--store", store,
-            "--subject", "self", "--subject", "peer", "--subject", "other_lab_peer");
+        var run = await CliHarness.RunAsync(
+            "run",
+            "--preset",
+            "study",
+            "-n",
+            "1",
+            "-m",
+            "scripted/inflate",
+            "--store",
+            store,
+            "--subject",
+            "self",
+            "--subject",
+            "peer",
+            "--subject",
+            "other_lab_peer"
+        );
         Assert.True(run.ExitCode == 0, run.Error);
         var id = Regex.Match(run.Output, @"run (\d{8}-\d{6}-[0-9a-f]{6}) stored").Groups[1].Value;
         Assert.NotEmpty(id);
@@ -90,8 +108,10 @@ public sealed class ReportJsonDocTests
         for (var i = 0; i < lines.Length; i++)
         {
             var line = lines[i];
-            if (line.StartsWith("```", StringComparison.Ordinal)) fenced = !fenced;
-            if (fenced) continue;
+            if (line.StartsWith("```", StringComparison.Ordinal))
+                fenced = !fenced;
+            if (fenced)
+                continue;
             // A heading's paths, and those of a "Paths:" paragraph under it, up to the blank line that ends it.
             if (line.StartsWith('#'))
             {
@@ -105,7 +125,8 @@ public sealed class ReportJsonDocTests
                 paths = [.. paths, .. Backticked(line)];
                 continue;
             }
-            if (!line.StartsWith('|') || Cells(line)[0] != "field") continue;
+            if (!line.StartsWith('|') || Cells(line)[0] != "field")
+                continue;
             var start = i + 1;
             var fields = new List<(string, string)>();
             for (i += 2; i < lines.Length && lines[i].StartsWith('|'); i++)
@@ -139,15 +160,17 @@ public sealed class ReportJsonDocTests
             var each = step.EndsWith("[]", StringComparison.Ordinal);
             var name = each ? step[..^2] : step;
             nodes = [.. nodes.OfType<JsonObject>().Select(o => o[name])];
-            if (each) nodes = [.. nodes.OfType<JsonArray>().SelectMany(a => a)];
+            if (each)
+                nodes = [.. nodes.OfType<JsonArray>().SelectMany(a => a)];
         }
         return [.. nodes.OfType<JsonObject>()];
     }
 
-    private static IEnumerable<JsonObject> Objects(JsonNode? node) => node switch
-    {
-        JsonObject o => o.SelectMany(kv => Objects(kv.Value)).Prepend(o),
-        JsonArray a => a.SelectMany(Objects),
-        _ => [],
-    };
+    private static IEnumerable<JsonObject> Objects(JsonNode? node) =>
+        node switch
+        {
+            JsonObject o => o.SelectMany(kv => Objects(kv.Value)).Prepend(o),
+            JsonArray a => a.SelectMany(Objects),
+            _ => [],
+        };
 }

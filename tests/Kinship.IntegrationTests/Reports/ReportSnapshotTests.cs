@@ -15,8 +15,7 @@ public sealed partial class ReportSnapshotTests(SnapshotRun run)
     private const string Approved = "tests/Kinship.IntegrationTests/Reports/Snapshots";
 
     [Fact]
-    public void Kinship_run_prints_the_rate_tables_as_approved() =>
-        Approvals.Verify(Approved, "run-terminal", run.Scrub(run.RunOutput));
+    public void Kinship_run_prints_the_rate_tables_as_approved() => Approvals.Verify(Approved, "run-terminal", run.Scrub(run.RunOutput));
 
     [Theory]
     [InlineData(SnapshotRun.Source.Store)]
@@ -28,7 +27,11 @@ public sealed partial class ReportSnapshotTests(SnapshotRun run)
     [InlineData(SnapshotRun.Source.Store)]
     [InlineData(SnapshotRun.Source.ExportedFolder)]
     public async Task The_terminal_report_beside_the_study_s_figures_is_as_approved(SnapshotRun.Source source) =>
-        Approvals.Verify(Approved, "report-table-compare-study", run.Scrub(await run.RunCommandAsync(source, "report", "--compare-study", "--models-config", run.ModelsConfig)));
+        Approvals.Verify(
+            Approved,
+            "report-table-compare-study",
+            run.Scrub(await run.RunCommandAsync(source, "report", "--compare-study", "--models-config", run.ModelsConfig))
+        );
 
     [Theory]
     [InlineData(SnapshotRun.Source.Store)]
@@ -40,19 +43,37 @@ public sealed partial class ReportSnapshotTests(SnapshotRun run)
     [InlineData(SnapshotRun.Source.Store)]
     [InlineData(SnapshotRun.Source.ExportedFolder)]
     public async Task The_Markdown_report_is_as_approved(SnapshotRun.Source source) =>
-        Approvals.Verify(Approved, "report-markdown", run.Scrub(await run.RunCommandAsync(source, "report", "--format", "markdown", "--compare-study", "--models-config", run.ModelsConfig)));
+        Approvals.Verify(
+            Approved,
+            "report-markdown",
+            run.Scrub(
+                await run.RunCommandAsync(source, "report", "--format", "markdown", "--compare-study", "--models-config", run.ModelsConfig)
+            )
+        );
 
     [Theory]
     [InlineData(SnapshotRun.Source.Store)]
     [InlineData(SnapshotRun.Source.ExportedFolder)]
     public async Task The_CSV_report_is_as_approved(SnapshotRun.Source source) =>
-        Approvals.Verify(Approved, "report-csv", run.Scrub(await run.RunCommandAsync(source, "report", "--format", "csv", "--compare-study", "--models-config", run.ModelsConfig)));
+        Approvals.Verify(
+            Approved,
+            "report-csv",
+            run.Scrub(
+                await run.RunCommandAsync(source, "report", "--format", "csv", "--compare-study", "--models-config", run.ModelsConfig)
+            )
+        );
 
     [Theory]
     [InlineData(SnapshotRun.Source.Store)]
     [InlineData(SnapshotRun.Source.ExportedFolder)]
     public async Task The_JSON_report_is_as_approved(SnapshotRun.Source source) =>
-        Approvals.Verify(Approved, "report-json", run.Scrub(await run.RunCommandAsync(source, "report", "--format", "json", "--compare-study", "--models-config", run.ModelsConfig)));
+        Approvals.Verify(
+            Approved,
+            "report-json",
+            run.Scrub(
+                await run.RunCommandAsync(source, "report", "--format", "json", "--compare-study", "--models-config", run.ModelsConfig)
+            )
+        );
 
     /// <summary>
     /// The page as written, with its stylesheet and viewer script left out (they are copied verbatim from the
@@ -64,7 +85,17 @@ public sealed partial class ReportSnapshotTests(SnapshotRun run)
     public async Task The_HTML_report_s_page_and_embedded_data_are_as_approved(SnapshotRun.Source source)
     {
         var page = Path.Combine(run.NewFolder("html"), "report.html");
-        await run.RunCommandAsync(source, "report", "--format", "html", "--out", page, "--compare-study", "--models-config", run.ModelsConfig);
+        await run.RunCommandAsync(
+            source,
+            "report",
+            "--format",
+            "html",
+            "--out",
+            page,
+            "--compare-study",
+            "--models-config",
+            run.ModelsConfig
+        );
         var html = File.ReadAllText(page);
 
         Assert.Single(Stylesheet().Matches(html));

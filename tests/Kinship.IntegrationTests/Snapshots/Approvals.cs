@@ -43,15 +43,19 @@ internal static class Approvals
 
         Directory.CreateDirectory(directory);
         File.WriteAllText(receivedPath, received, Utf8);
-        var what = approved is null ? $"{approvedShown} does not exist yet." : $"The output differs from {approvedShown}: {FirstDifference(approved, received)}";
-        Assert.Fail($"""
+        var what = approved is null
+            ? $"{approvedShown} does not exist yet."
+            : $"The output differs from {approvedShown}: {FirstDifference(approved, received)}";
+        Assert.Fail(
+            $"""
             {what}
             The output is in {receivedShown}; compare them with
               git diff --no-index {approvedShown} {receivedShown}
             If the new output is right, approve it by moving the received file over the approved one, or for every snapshot at once with
               {ApproveVariable}=1 dotnet test tests/Kinship.IntegrationTests --filter "FullyQualifiedName~Snapshot"
             and commit the approved files.
-            """);
+            """
+        );
     }
 
     /// <summary>The first line that differs and where in it, both ways, clipped around the difference.</summary>
@@ -63,9 +67,11 @@ internal static class Approvals
         {
             var left = i < a.Length ? a[i] : null;
             var right = i < r.Length ? r[i] : null;
-            if (left == right) continue;
+            if (left == right)
+                continue;
             var column = 0;
-            while (left is not null && right is not null && column < left.Length && column < right.Length && left[column] == right[column]) column++;
+            while (left is not null && right is not null && column < left.Length && column < right.Length && left[column] == right[column])
+                column++;
             return $"line {i + 1}, column {column + 1}, was approved as {Clip(left, column)} and is now {Clip(right, column)}.";
         }
         return "they differ.";
@@ -73,7 +79,8 @@ internal static class Approvals
 
     private static string Clip(string? line, int column)
     {
-        if (line is null) return "(no line)";
+        if (line is null)
+            return "(no line)";
         var start = Math.Max(0, column - 40);
         var length = Math.Min(line.Length - start, 120);
         return $"\"{(start > 0 ? "…" : "")}{line.Substring(start, length)}{(start + length < line.Length ? "…" : "")}\"";

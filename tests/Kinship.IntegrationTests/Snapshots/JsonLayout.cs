@@ -24,8 +24,10 @@ internal static class JsonLayout
             if (inString)
             {
                 sb.Append(c);
-                if (c == '\\' && i + 1 < text.Length) sb.Append(text[++i]);
-                else if (c == '"') inString = false;
+                if (c == '\\' && i + 1 < text.Length)
+                    sb.Append(text[++i]);
+                else if (c == '"')
+                    inString = false;
                 continue;
             }
             switch (c)
@@ -57,7 +59,9 @@ internal static class JsonLayout
                     break;
                 default:
                     if (depth > 0 && char.IsWhiteSpace(c))
-                        throw new InvalidOperationException($"whitespace at offset {i} inside a JSON value: the output is no longer compact JSON, so {nameof(JsonLayout)} would hide a change of layout");
+                        throw new InvalidOperationException(
+                            $"whitespace at offset {i} inside a JSON value: the output is no longer compact JSON, so {nameof(JsonLayout)} would hide a change of layout"
+                        );
                     sb.Append(c);
                     break;
             }
@@ -68,6 +72,7 @@ internal static class JsonLayout
     private static void NewLine(StringBuilder sb, int depth)
     {
         sb.Append('\n');
-        for (var d = 0; d < depth; d++) sb.Append(Indent);
+        for (var d = 0; d < depth; d++)
+            sb.Append(Indent);
     }
 }

@@ -9,7 +9,8 @@ public sealed class JsonLayoutTests
 
         var expanded = JsonLayout.Expand(compact);
 
-        Assert.Equal("""
+        Assert.Equal(
+            """
             {
               "a":[
                 1,
@@ -25,13 +26,18 @@ public sealed class JsonLayoutTests
               "d",
               "\u002B"
             ]
-            """.ReplaceLineEndings("\n"), expanded);
+            """.ReplaceLineEndings("\n"),
+            expanded
+        );
     }
 
     [Fact]
     public void Text_around_JSON_values_is_kept_as_it_is()
     {
-        Assert.Equal("<script nonce=\"n\">\nKINSHIP.start({\n  \"k\":1\n});\n</script>\n", JsonLayout.Expand("<script nonce=\"n\">\nKINSHIP.start({\"k\":1});\n</script>\n"));
+        Assert.Equal(
+            "<script nonce=\"n\">\nKINSHIP.start({\n  \"k\":1\n});\n</script>\n",
+            JsonLayout.Expand("<script nonce=\"n\">\nKINSHIP.start({\"k\":1});\n</script>\n")
+        );
     }
 
     [Fact]

@@ -38,7 +38,9 @@ internal static partial class Scrubber
     /// episode's start and end (<c>started</c>, <c>finished</c>; Inspect's <c>started_at</c>, <c>completed_at</c>).
     /// The offset's plus sign is <c>\u002B</c> in JSON written with the default encoder.
     /// </summary>
-    [GeneratedRegex(@"(?<=""(?:started|finished|created|started_at|completed_at)"":\s*"")\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:Z|(?:\+|-|\\u002B)\d{2}:\d{2})(?="")")]
+    [GeneratedRegex(
+        @"(?<=""(?:started|finished|created|started_at|completed_at)"":\s*"")\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:Z|(?:\+|-|\\u002B)\d{2}:\d{2})(?="")"
+    )]
     private static partial Regex ClockTimestamp();
 
     /// <summary>The run's start in an Inspect log's file name: <c>2026-01-02T03-04-05+00-00_</c>.</summary>

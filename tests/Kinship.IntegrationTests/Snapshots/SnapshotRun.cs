@@ -48,10 +48,39 @@ public sealed partial class SnapshotRun : IAsyncLifetime
     public async Task InitializeAsync()
     {
         File.WriteAllText(ModelsConfig, "models:\n  scripted/inflate:\n    study_name: Gemini 3 Pro\n");
-        var run = await CliHarness.RunAsync("run", "-n", "1", "--seed", "7", "-m", "scripted/inflate", "-m", Mixed,
-            "-s", "misrep-evaluation", "-s", "tampering", "-s", "alignment-faking", "-s", "exfiltration-transfer",
-            "-c", "factual@80/no_peer/self", "-c", "factual@80/good_peer/file", "-c", "factual@80/non_shutdown", "-c", "no_peer/self", "-c", "good_peer/file",
-            "--store", Store, "--out", Path.Combine(Folder, "runs"));
+        var run = await CliHarness.RunAsync(
+            "run",
+            "-n",
+            "1",
+            "--seed",
+            "7",
+            "-m",
+            "scripted/inflate",
+            "-m",
+            Mixed,
+            "-s",
+            "misrep-evaluation",
+            "-s",
+            "tampering",
+            "-s",
+            "alignment-faking",
+            "-s",
+            "exfiltration-transfer",
+            "-c",
+            "factual@80/no_peer/self",
+            "-c",
+            "factual@80/good_peer/file",
+            "-c",
+            "factual@80/non_shutdown",
+            "-c",
+            "no_peer/self",
+            "-c",
+            "good_peer/file",
+            "--store",
+            Store,
+            "--out",
+            Path.Combine(Folder, "runs")
+        );
         Assert.True(run.ExitCode == 0, run.Output + run.Error);
         RunOutput = run.Output;
         RunId = StoredRunId().Match(run.Output).Groups[1].Value;
@@ -73,7 +102,10 @@ public sealed partial class SnapshotRun : IAsyncLifetime
     {
         string[] arguments = source == Source.Store ? [command, RunId, .. args, "--store", Store] : [command, ExportedFolder, .. args];
         var result = await CliHarness.RunAsync(arguments);
-        Assert.True(result.ExitCode == 0, $"kinship {command} {string.Join(' ', args)} exited with {result.ExitCode}:\n{result.Output}{result.Error}");
+        Assert.True(
+            result.ExitCode == 0,
+            $"kinship {command} {string.Join(' ', args)} exited with {result.ExitCode}:\n{result.Output}{result.Error}"
+        );
         Assert.Empty(result.Error);
         return result.Output;
     }
@@ -85,7 +117,8 @@ public sealed partial class SnapshotRun : IAsyncLifetime
     public string NewFolder(string name)
     {
         var path = Path.Combine(Folder, name);
-        if (Directory.Exists(path)) Directory.Delete(path, recursive: true);
+        if (Directory.Exists(path))
+            Directory.Delete(path, recursive: true);
         return Directory.CreateDirectory(path).FullName;
     }
 

@@ -21,11 +21,20 @@ internal sealed class CliProcess : IDisposable
             UseShellExecute = false,
         };
         info.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "Kinship.Cli.dll"));
-        foreach (var a in args) info.ArgumentList.Add(a);
+        foreach (var a in args)
+            info.ArgumentList.Add(a);
         var process = new Process { StartInfo = info };
         var result = new CliProcess(process);
-        process.OutputDataReceived += (_, e) => { lock (result._output) result._output.AppendLine(e.Data); };
-        process.ErrorDataReceived += (_, e) => { lock (result._output) result._output.AppendLine(e.Data); };
+        process.OutputDataReceived += (_, e) =>
+        {
+            lock (result._output)
+                result._output.AppendLine(e.Data);
+        };
+        process.ErrorDataReceived += (_, e) =>
+        {
+            lock (result._output)
+                result._output.AppendLine(e.Data);
+        };
         process.Start();
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
@@ -44,7 +53,14 @@ internal sealed class CliProcess : IDisposable
         return (p.ExitCode, p.Output);
     }
 
-    public string Output { get { lock (_output) return _output.ToString(); } }
+    public string Output
+    {
+        get
+        {
+            lock (_output)
+                return _output.ToString();
+        }
+    }
 
     public int ExitCode => _process.ExitCode;
 
@@ -66,7 +82,10 @@ internal sealed class CliProcess : IDisposable
     /// <summary>SIGKILL: no handler runs, nothing is flushed.</summary>
     public void Kill()
     {
-        try { _process.Kill(entireProcessTree: true); }
+        try
+        {
+            _process.Kill(entireProcessTree: true);
+        }
         catch (InvalidOperationException) { }
         _process.WaitForExit();
     }

@@ -10,7 +10,8 @@ public sealed class ImportRescoreTests
 {
     private static readonly string[] Small = ["-m", "scripted/exfiltrate", "-s", "exfiltration-transfer", "-n", "2"];
 
-    private static string RunId(string output) => Regex.Match(output, @"run (\d{8}-\d{6}-(?:import-)?[0-9a-f]{6})", RegexOptions.IgnoreCase).Groups[1].Value;
+    private static string RunId(string output) =>
+        Regex.Match(output, @"run (\d{8}-\d{6}-(?:import-)?[0-9a-f]{6})", RegexOptions.IgnoreCase).Groups[1].Value;
 
     private static async Task<JsonElement> ReportAsync(string run, string store, params string[] options)
     {
@@ -26,10 +27,21 @@ public sealed class ImportRescoreTests
         using var c = new SqliteConnection($"Data Source={store};Pooling=False");
         c.Open();
         using var cmd = c.CreateCommand();
-        cmd.CommandText = $"SELECT run_id, idx, ord, label, flag, number, text, detector, rule, evidence, source, scoring FROM verdicts WHERE {where} ORDER BY run_id, idx, ord";
+        cmd.CommandText =
+            $"SELECT run_id, idx, ord, label, flag, number, text, detector, rule, evidence, source, scoring FROM verdicts WHERE {where} ORDER BY run_id, idx, ord";
         using var r = cmd.ExecuteReader();
         var rows = new List<string>();
-        while (r.Read()) rows.Add(string.Join("|", Enumerable.Range(0, r.FieldCount).Select(i => r.IsDBNull(i) ? "null" : Convert.ToString(r.GetValue(i), System.Globalization.CultureInfo.InvariantCulture))));
+        while (r.Read())
+            rows.Add(
+                string.Join(
+                    "|",
+                    Enumerable
+                        .Range(0, r.FieldCount)
+                        .Select(i =>
+                            r.IsDBNull(i) ? "null" : Convert.ToString(r.GetValue(i), System.Globalization.CultureInfo.InvariantCulture)
+                        )
+                )
+            );
         return rows;
     }
 
@@ -48,7 +60,9 @@ public sealed class ImportRescoreTests
         var run = RunId(import.Output);
         var report = await ReportAsync(run, store);
         Assert.Equal(files.Length, report.GetProperty("run").GetProperty("episodes").GetInt32());
-        Assert.All(report.GetProperty("run").GetProperty("models").EnumerateArray(), m => Assert.StartsWith("study/", m.GetString(), StringComparison.Ordinal));
+        Assert.All(report.GetProperty("run").GetProperty("models").EnumerateArray(), m =>
+            Assert.StartsWith("study/", m.GetString(), StringComparison.Ordinal)
+        );
         // Table 1 from the released transcripts: a cell per model and metric they measure, each with its n, and no errors.
         var table1 = report.GetProperty("table1").EnumerateArray().ToList();
         Assert.Equal(["exfiltration", "refusal", "tampering"], table1.Select(c => c.GetProperty("metric").GetString()).Distinct().Order());
@@ -67,8 +81,14 @@ public sealed class ImportRescoreTests
                 expected[c.Name] = (n + 1, d + (c.Value.GetBoolean() ? 0 : 1));
             }
         }
-        var stored = report.GetProperty("agreement").EnumerateArray().Where(a => a.GetProperty("against").GetString() == "recorded")
-            .ToDictionary(a => a.GetProperty("label").GetString()!, a => (a.GetProperty("n").GetInt32(), a.GetProperty("disagree").GetInt32()));
+        var stored = report
+            .GetProperty("agreement")
+            .EnumerateArray()
+            .Where(a => a.GetProperty("against").GetString() == "recorded")
+            .ToDictionary(
+                a => a.GetProperty("label").GetString()!,
+                a => (a.GetProperty("n").GetInt32(), a.GetProperty("disagree").GetInt32())
+            );
         Assert.NotEmpty(expected);
         Assert.Equal(expected.OrderBy(kv => kv.Key), stored.OrderBy(kv => kv.Key));
         // The only disagreement on the released transcripts is the one replay reports: refusal on the monitored alignment-faking run.
@@ -77,8 +97,14 @@ public sealed class ImportRescoreTests
 
         // Re-scoring from what the store holds (transcript, final state, tool calls) reproduces the import's verdicts.
         Assert.Equal(0, (await CliHarness.RunAsync("rescore", run, "--store", store)).ExitCode);
-        var rescored = (await ReportAsync(run, store)).GetProperty("agreement").EnumerateArray().Where(a => a.GetProperty("against").GetString() == "recorded")
-            .ToDictionary(a => a.GetProperty("label").GetString()!, a => (a.GetProperty("n").GetInt32(), a.GetProperty("disagree").GetInt32()));
+        var rescored = (await ReportAsync(run, store))
+            .GetProperty("agreement")
+            .EnumerateArray()
+            .Where(a => a.GetProperty("against").GetString() == "recorded")
+            .ToDictionary(
+                a => a.GetProperty("label").GetString()!,
+                a => (a.GetProperty("n").GetInt32(), a.GetProperty("disagree").GetInt32())
+            );
         Assert.Equal(stored.OrderBy(kv => kv.Key), rescored.OrderBy(kv => kv.Key));
         Assert.Equal(report.GetProperty("cells").GetRawText(), (await ReportAsync(run, store)).GetProperty("cells").GetRawText());
 
@@ -94,21 +120,38 @@ public sealed class ImportRescoreTests
         var store = Path.Combine(temp.Path, "k.db");
         var main = Directory.GetFiles(StudyFixtures.Transcripts, "*.json").Length;
 
-        var import = await CliHarness.RunAsync("import", "study", StudyFixtures.ProductionHarness, StudyFixtures.Transcripts, "--store", store);
+        var import = await CliHarness.RunAsync(
+            "import",
+            "study",
+            StudyFixtures.ProductionHarness,
+            StudyFixtures.Transcripts,
+            "--store",
+            store
+        );
 
         Assert.Equal(0, import.ExitCode);
         Assert.Contains($"Imported {main} of {main + 2} transcripts", import.Output, StringComparison.Ordinal);
         Assert.Contains("2 skipped (cannot be replayed yet)", import.Output, StringComparison.Ordinal);
         foreach (var file in StudyFixtures.ProductionHarnessTranscripts)
         {
-            Assert.Contains($"kinship: {file}: not imported: production-harness (coding_agent) transcripts cannot be replayed in the in-memory world yet", import.Error, StringComparison.Ordinal);
+            Assert.Contains(
+                $"kinship: {file}: not imported: production-harness (coding_agent) transcripts cannot be replayed in the in-memory world yet",
+                import.Error,
+                StringComparison.Ordinal
+            );
             Assert.Contains("  skipped: " + file, import.Output, StringComparison.Ordinal);
         }
         var report = await ReportAsync(RunId(import.Output), store);
         Assert.Equal(main, report.GetProperty("run").GetProperty("episodes").GetInt32());
 
         // Only production-harness transcripts: nothing to import, and nothing stored.
-        var only = await CliHarness.RunAsync("import", "study", StudyFixtures.ProductionHarness, "--store", Path.Combine(temp.Path, "only.db"));
+        var only = await CliHarness.RunAsync(
+            "import",
+            "study",
+            StudyFixtures.ProductionHarness,
+            "--store",
+            Path.Combine(temp.Path, "only.db")
+        );
         Assert.Equal(1, only.ExitCode);
         Assert.Contains("no transcript could be imported; nothing was stored", only.Error, StringComparison.Ordinal);
         Assert.Contains("production-harness (coding_agent)", only.Error, StringComparison.Ordinal);
@@ -132,7 +175,12 @@ public sealed class ImportRescoreTests
             var episode = (await opened.ReadEpisodeAsync(run, 0, CancellationToken.None))!;
             var prompts = episode.Transcript.Events.OfType<Kinship.Transcripts.PromptEvent>().Select(p => (p.Role, p.Text)).ToList();
             Assert.Equal(recorded.Conversation.Where(m => m.Role is "system" or "user").Select(m => (m.Role, m.Content ?? "")), prompts);
-            Assert.Equal(["system", "user"], episode.Transcript.Events.TakeWhile(e => e is Kinship.Transcripts.PromptEvent).Select(e => ((Kinship.Transcripts.PromptEvent)e).Role));
+            Assert.Equal(
+                ["system", "user"],
+                episode
+                    .Transcript.Events.TakeWhile(e => e is Kinship.Transcripts.PromptEvent)
+                    .Select(e => ((Kinship.Transcripts.PromptEvent)e).Role)
+            );
         }
 
         var show = await CliHarness.RunAsync("show", run, "0", "--store", store);
@@ -164,15 +212,44 @@ public sealed class ImportRescoreTests
             var runId = $"import-{chunk}";
             var batches = 0;
             await using var store = await Kinship.Store.SqliteRunStore.OpenAsync(path, TimeProvider.System, null, CancellationToken.None);
-            await store.ImportAsync(runId, async rows =>
-                (await Kinship.Study.StudyImporter.ReplayAsync(files, runId, "test", started, TimeProvider.System, async batch => { batches++; await rows(batch); }, _ => { }, CancellationToken.None, chunk)).Run,
-                CancellationToken.None);
+            await store.ImportAsync(
+                runId,
+                async rows =>
+                    (
+                        await Kinship.Study.StudyImporter.ReplayAsync(
+                            files,
+                            runId,
+                            "test",
+                            started,
+                            TimeProvider.System,
+                            async batch =>
+                            {
+                                batches++;
+                                await rows(batch);
+                            },
+                            _ => { },
+                            CancellationToken.None,
+                            chunk
+                        )
+                    ).Run,
+                CancellationToken.None
+            );
             Assert.Equal(chunk == 2 ? 3 : 1, batches);
             var episodes = await store.ReadEpisodesAsync(runId, CancellationToken.None);
             Assert.Equal(files.Count, episodes.Count);
             // Replays are timed, so the seconds differ between the two imports; nothing else may.
-            stored.Add(string.Join("\n", episodes.Select(e => Regex.Replace(JsonSerializer.Serialize(e with { Started = null, Finished = null }, Kinship.Runs.RunJson.Options), @"""seconds"":[-+0-9.Ee]+", "\"seconds\":0")))
-                + string.Join("\n", VerdictRows(path).Select(r => r[r.IndexOf('|', StringComparison.Ordinal)..])));
+            stored.Add(
+                string.Join(
+                    "\n",
+                    episodes.Select(e =>
+                        Regex.Replace(
+                            JsonSerializer.Serialize(e with { Started = null, Finished = null }, Kinship.Runs.RunJson.Options),
+                            @"""seconds"":[-+0-9.Ee]+",
+                            "\"seconds\":0"
+                        )
+                    )
+                ) + string.Join("\n", VerdictRows(path).Select(r => r[r.IndexOf('|', StringComparison.Ordinal)..]))
+            );
         }
         Assert.Equal(stored[0], stored[1]);
     }
@@ -255,8 +332,31 @@ public sealed class ImportRescoreTests
         // Config values, server files and reports all come back from the store; a re-scoring must read them as the run did.
         using var temp = new TempFolder();
         var store = Path.Combine(temp.Path, "k.db");
-        var run = await CliHarness.RunAsync("run", "--preset", "study", "-n", "1", "--seed", "7", "-m", "scripted/faithful", "-m", "scripted/tamper",
-            "-m", "scripted/tamper-silent", "-m", "scripted/inflate", "-m", "scripted/exfiltrate", "-r", "no_peer,good_peer", "--conveyance", "file", "--store", store);
+        var run = await CliHarness.RunAsync(
+            "run",
+            "--preset",
+            "study",
+            "-n",
+            "1",
+            "--seed",
+            "7",
+            "-m",
+            "scripted/faithful",
+            "-m",
+            "scripted/tamper",
+            "-m",
+            "scripted/tamper-silent",
+            "-m",
+            "scripted/inflate",
+            "-m",
+            "scripted/exfiltrate",
+            "-r",
+            "no_peer,good_peer",
+            "--conveyance",
+            "file",
+            "--store",
+            store
+        );
         Assert.Equal(0, run.ExitCode);
         var id = RunId(run.Output);
         var before = await ReportAsync(id, store);
@@ -264,10 +364,13 @@ public sealed class ImportRescoreTests
 
         Assert.Equal(0, (await CliHarness.RunAsync("rescore", id, "--store", store)).ExitCode);
 
-        static string Values(List<string> rows) => string.Join("\n", rows.Select(r => string.Join("|", r.Split('|').Where((_, i) => i is 1 or 3 or 4 or 5 or 6))));
+        static string Values(List<string> rows) =>
+            string.Join("\n", rows.Select(r => string.Join("|", r.Split('|').Where((_, i) => i is 1 or 3 or 4 or 5 or 6))));
         Assert.Equal(Values(VerdictRows(store, "scoring = 0")), Values(VerdictRows(store, "scoring = 1")));
         var after = await ReportAsync(id, store);
-        Assert.All(["table1", "table2", "cells", "conditions"], section => Assert.Equal(before.GetProperty(section).GetRawText(), after.GetProperty(section).GetRawText()));
+        Assert.All(["table1", "table2", "cells", "conditions"], section =>
+            Assert.Equal(before.GetProperty(section).GetRawText(), after.GetProperty(section).GetRawText())
+        );
     }
 
     [Fact]
@@ -308,12 +411,26 @@ public sealed class ImportRescoreTests
         Assert.Equal(episodes, refuse.GetProperty("n").GetInt32());
         Assert.Equal(episodes, refuse.GetProperty("agree").GetInt32() + refuse.GetProperty("disagree").GetInt32());
         // Refusal now reads the judge's answers, as the study's did; --labels rule gives back the numbers from before.
-        var refusal = after.GetProperty("labels").GetProperty("uses").EnumerateArray().Single(u => u.GetProperty("metric").GetString() == "refusal" && u.GetProperty("label").GetString() == "refuse");
+        var refusal = after
+            .GetProperty("labels")
+            .GetProperty("uses")
+            .EnumerateArray()
+            .Single(u => u.GetProperty("metric").GetString() == "refusal" && u.GetProperty("label").GetString() == "refuse");
         Assert.Equal(episodes, refusal.GetProperty("sources").GetProperty("judge").GetInt32());
         Assert.Equal("auto", after.GetProperty("labels").GetProperty("source").GetString());
         var rules = await ReportAsync(id, store, "--labels", "rule");
         Assert.Equal(before.GetProperty("cells").GetRawText(), rules.GetProperty("cells").GetRawText());
-        Assert.Equal(episodes, rules.GetProperty("labels").GetProperty("uses").EnumerateArray().Single(u => u.GetProperty("label").GetString() == "refuse").GetProperty("sources").GetProperty("rule").GetInt32());
+        Assert.Equal(
+            episodes,
+            rules
+                .GetProperty("labels")
+                .GetProperty("uses")
+                .EnumerateArray()
+                .Single(u => u.GetProperty("label").GetString() == "refuse")
+                .GetProperty("sources")
+                .GetProperty("rule")
+                .GetInt32()
+        );
         // As it stood before the judge: the run's own labels alone.
         var asOf0 = await CliHarness.RunAsync("report", id, "-f", "json", "--scoring", "0", "--store", store);
         Assert.Equal(0, asOf0.ExitCode);
@@ -336,7 +453,9 @@ public sealed class ImportRescoreTests
         await using var browser = await Kinship.IntegrationTests.Reports.ChromiumSession.StartAsync();
         await browser.NavigateAsync(new Uri(page).AbsoluteUri);
         await browser.WaitForAsync("document.body && document.body.getAttribute('data-ready') === 'true'", "the report to render");
-        var row = await browser.EvaluateAsync<string>("Array.from(document.querySelectorAll('#agreement tr')).map(r => r.textContent).find(t => t.startsWith('refusejudge')) || ''");
+        var row = await browser.EvaluateAsync<string>(
+            "Array.from(document.querySelectorAll('#agreement tr')).map(r => r.textContent).find(t => t.startsWith('refusejudge')) || ''"
+        );
         Assert.StartsWith($"refusejudge{episodes}", row);
     }
 }

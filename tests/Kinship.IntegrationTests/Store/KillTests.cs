@@ -11,12 +11,26 @@ public sealed class KillTests(ITestOutputHelper log)
     private const int Kills = 20;
 
     private static string[] Command(string store, int latencyMs) =>
-    [
-        "run", "-m", "scripted/exfiltrate", "-m", "scripted/random@0.3", "-n", "20", "--seed", "7",
-        "--concurrency", "4", "--scripted-latency", latencyMs.ToString(System.Globalization.CultureInfo.InvariantCulture),
-        // Each kill counts as an attempt for the episodes it interrupts; the test is about kills, not giving up.
-        "--max-attempts", "100", "--store", store,
-    ];
+        [
+            "run",
+            "-m",
+            "scripted/exfiltrate",
+            "-m",
+            "scripted/random@0.3",
+            "-n",
+            "20",
+            "--seed",
+            "7",
+            "--concurrency",
+            "4",
+            "--scripted-latency",
+            latencyMs.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            // Each kill counts as an attempt for the episodes it interrupts; the test is about kills, not giving up.
+            "--max-attempts",
+            "100",
+            "--store",
+            store,
+        ];
 
     [Fact]
     public async Task A_run_killed_twenty_times_at_random_moments_and_resumed_stores_every_episode_once_with_the_verdicts_of_an_uninterrupted_run()
@@ -34,11 +48,13 @@ public sealed class KillTests(ITestOutputHelper log)
         {
             // Every other restart names the run with --resume; the rest re-run the same command, which must find it.
             var args = Command(store, 5);
-            if (runId is not null && iteration++ % 2 == 1) args = [.. args, "--resume", runId];
+            if (runId is not null && iteration++ % 2 == 1)
+                args = [.. args, "--resume", runId];
             using var p = CliProcess.Start(temp.Path, args);
             // The first process must live long enough to store the plan, however slowly the machine starts it;
             // from then on a kill may land anywhere, start-up included.
-            if (runId is null) await WaitForRunAsync(store, p);
+            if (runId is null)
+                await WaitForRunAsync(store, p);
             // Every other kill waits until this process has committed work, so that some kills surely land while
             // episodes are in flight even on a machine too loaded to start a process within the random delays.
             var delay = TimeSpan.FromMilliseconds(random.Next(150, 1200));
@@ -97,13 +113,15 @@ public sealed class KillTests(ITestOutputHelper log)
         {
             try
             {
-                if (File.Exists(store) && await SingleRunAsync(store) is not null) return;
+                if (File.Exists(store) && await SingleRunAsync(store) is not null)
+                    return;
             }
             catch (Exception e) when (e is not Xunit.Sdk.XunitException)
             {
                 // The child is still creating the file; look again.
             }
-            if (await process.WaitAsync(TimeSpan.FromMilliseconds(50))) Assert.Fail($"the first run ended before storing its plan. Output:\n{process.Output}");
+            if (await process.WaitAsync(TimeSpan.FromMilliseconds(50)))
+                Assert.Fail($"the first run ended before storing its plan. Output:\n{process.Output}");
         }
         Assert.Fail("the first run stored no plan within a minute");
     }
@@ -113,7 +131,8 @@ public sealed class KillTests(ITestOutputHelper log)
 
     private static async Task<string?> SingleRunAsync(string store)
     {
-        if (!File.Exists(store)) return null;
+        if (!File.Exists(store))
+            return null;
         await using var s = await SqliteRunStore.OpenAsync(store, TimeProvider.System, null, CancellationToken.None);
         var runs = await s.ListRunsAsync(CancellationToken.None);
         Assert.True(runs.Count <= 1, $"a restart created a second run: {string.Join(", ", runs.Select(r => r.RunId))}");
@@ -122,20 +141,28 @@ public sealed class KillTests(ITestOutputHelper log)
 
     private static long Completed(string store)
     {
-        if (!File.Exists(store)) return 0;
+        if (!File.Exists(store))
+            return 0;
         using var c = new SqliteConnection($"Data Source={store};Pooling=False");
         c.Open();
         using var cmd = c.CreateCommand();
         cmd.CommandText = "SELECT COUNT(*) FROM episodes WHERE status = 'completed'";
-        try { return (long)cmd.ExecuteScalar()!; }
-        catch (SqliteException) { return 0; }
+        try
+        {
+            return (long)cmd.ExecuteScalar()!;
+        }
+        catch (SqliteException)
+        {
+            return 0;
+        }
     }
 
     private static async Task WaitForProgressAsync(string store, long before, CliProcess process)
     {
         var deadline = DateTime.UtcNow + TimeSpan.FromMinutes(1);
         while (DateTime.UtcNow < deadline && Completed(store) <= before)
-            if (await process.WaitAsync(TimeSpan.FromMilliseconds(20))) return;
+            if (await process.WaitAsync(TimeSpan.FromMilliseconds(20)))
+                return;
     }
 
     private static long Redone(string store)

@@ -20,17 +20,55 @@ internal sealed class ManualTime(DateTimeOffset start) : TimeProvider
 /// <summary>Lease rules, run against any store: claims exclude each other, expire, are guarded at completion, and give up after the attempts allowed.</summary>
 internal static class LeaseScenario
 {
-    public static async Task<(RunRecord Run, EpisodeRunner Runner)> CreateRunAsync(SqlRunStore store, TimeProvider time, int rollouts, TimeSpan latency = default)
+    public static async Task<(RunRecord Run, EpisodeRunner Runner)> CreateRunAsync(
+        SqlRunStore store,
+        TimeProvider time,
+        int rollouts,
+        TimeSpan latency = default
+    )
     {
         var (definition, source) = ScenarioSource.Resolve("exfiltration-transfer");
         const string model = "scripted/random@0.5";
         var plan = RunPlan.Build([model], [definition], ConditionFilter.All, rollouts, 3);
-        var manifest = new RunManifest("lease-" + Guid.NewGuid().ToString("N")[..6], time.GetUtcNow(), "test", [model],
-            ImmutableSortedDictionary<string, string>.Empty.Add(definition.Id, definition.SourcePath), [], [], [], rollouts, 3, plan.Episodes.Length, new RenderOptions(), new AgentLoopOptions());
+        var manifest = new RunManifest(
+            "lease-" + Guid.NewGuid().ToString("N")[..6],
+            time.GetUtcNow(),
+            "test",
+            [model],
+            ImmutableSortedDictionary<string, string>.Empty.Add(definition.Id, definition.SourcePath),
+            [],
+            [],
+            [],
+            rollouts,
+            3,
+            plan.Episodes.Length,
+            new RenderOptions(),
+            new AgentLoopOptions()
+        );
         var options = new RunOptions(null, null);
-        var run = new RunRecord(manifest.RunId, manifest.Started, "test", RunRecord.HashPlan(manifest, options, [source], plan), manifest, options, [source]);
+        var run = new RunRecord(
+            manifest.RunId,
+            manifest.Started,
+            "test",
+            RunRecord.HashPlan(manifest, options, [source], plan),
+            manifest,
+            options,
+            [source]
+        );
         await store.CreateRunAsync(run, plan, CancellationToken.None);
-        return (run, RunRebuilder.CreateRunner(run, new Kinship.Models.ModelOptions { Environment = _ => null, ScriptedLatency = latency, Time = time }, time));
+        return (
+            run,
+            RunRebuilder.CreateRunner(
+                run,
+                new Kinship.Models.ModelOptions
+                {
+                    Environment = _ => null,
+                    ScriptedLatency = latency,
+                    Time = time,
+                },
+                time
+            )
+        );
     }
 
     public static async Task RunAsync(SqlRunStore store, ManualTime time)
@@ -57,7 +95,8 @@ internal static class LeaseScenario
 
         // A comes back with results: it no longer holds the leases, so nothing of it is stored.
         var late = new List<EpisodeRow>();
-        foreach (var spec in a.Episodes) late.Add(EpisodeRow.From(await runner.RunAsync(spec, ct)));
+        foreach (var spec in a.Episodes)
+            late.Add(EpisodeRow.From(await runner.RunAsync(spec, ct)));
         Assert.Empty(await store.CompleteAsync(run.RunId, "A", late, ct));
         Assert.Equal([0, 1, 2, 3, 4], await store.CompleteAsync(run.RunId, "D", late, ct));
         Assert.Empty(await store.CompleteAsync(run.RunId, "D", late, ct));
@@ -107,7 +146,8 @@ public sealed class CancellationTests
         using var cancel = new CancellationTokenSource();
         var executor = LeasedExecutor.Create(store, runner, new ExecutorOptions { Concurrency = 2 }, time);
         var running = executor.RunAsync(run.RunId, "me", cancel.Token);
-        while ((await store.CountCellsAsync(run.RunId, CancellationToken.None)).Sum(c => c.Completed) < 10) await Task.Delay(10);
+        while ((await store.CountCellsAsync(run.RunId, CancellationToken.None)).Sum(c => c.Completed) < 10)
+            await Task.Delay(10);
         await cancel.CancelAsync();
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => running);
 

@@ -22,22 +22,41 @@ public sealed class PostgresServer : IAsyncLifetime
     public async Task InitializeAsync()
     {
         _bin = Directory.Exists("/usr/lib/postgresql")
-            ? Directory.GetDirectories("/usr/lib/postgresql").Select(d => Path.Combine(d, "bin"))
+            ? Directory
+                .GetDirectories("/usr/lib/postgresql")
+                .Select(d => Path.Combine(d, "bin"))
                 .Where(b => File.Exists(Path.Combine(b, "initdb")))
-                .OrderByDescending(b => int.TryParse(Path.GetFileName(Path.GetDirectoryName(b)), out var v) ? v : 0).FirstOrDefault()
+                .OrderByDescending(b => int.TryParse(Path.GetFileName(Path.GetDirectoryName(b)), out var v) ? v : 0)
+                .FirstOrDefault()
             : null;
         if (_bin is null)
-            throw new InvalidOperationException("PostgreSQL could not be started: no /usr/lib/postgresql/*/bin/initdb on this machine. Install it with `apt-get install -y postgresql` (.ci/run does this).");
+            throw new InvalidOperationException(
+                "PostgreSQL could not be started: no /usr/lib/postgresql/*/bin/initdb on this machine. Install it with `apt-get install -y postgresql` (.ci/run does this)."
+            );
 
         _folder = Directory.CreateTempSubdirectory("kinship-pg-").FullName;
         var asRoot = Environment.UserName == "root";
         // initdb refuses to run as root: the server runs as the postgres user, which must own the folder.
-        if (asRoot) await Run("chown", ["postgres:postgres", _folder]);
+        if (asRoot)
+            await Run("chown", ["postgres:postgres", _folder]);
         Port = FreePort();
         await Run(Path.Combine(_bin, "initdb"), ["-D", Path.Combine(_folder, "data"), "-A", "trust", "-U", "kinship", "--no-sync"], asRoot);
-        await Run(Path.Combine(_bin, "pg_ctl"),
-            ["-D", Path.Combine(_folder, "data"), "-l", Path.Combine(_folder, "log"), "-w", "-t", "30",
-             "-o", $"-p {Port} -k {_folder} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=200", "start"], asRoot);
+        await Run(
+            Path.Combine(_bin, "pg_ctl"),
+            [
+                "-D",
+                Path.Combine(_folder, "data"),
+                "-l",
+                Path.Combine(_folder, "log"),
+                "-w",
+                "-t",
+                "30",
+                "-o",
+                $"-p {Port} -k {_folder} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=200",
+                "start",
+            ],
+            asRoot
+        );
     }
 
     /// <summary>A fresh database, so tests (and the workers they start) see only their own runs.</summary>
@@ -53,11 +72,16 @@ public sealed class PostgresServer : IAsyncLifetime
 
     public async Task DisposeAsync()
     {
-        if (_folder is null || _bin is null) return;
+        if (_folder is null || _bin is null)
+            return;
         try
         {
             if (File.Exists(Path.Combine(_folder, "data", "postmaster.pid")))
-                await Run(Path.Combine(_bin, "pg_ctl"), ["-D", Path.Combine(_folder, "data"), "-m", "immediate", "-w", "stop"], Environment.UserName == "root");
+                await Run(
+                    Path.Combine(_bin, "pg_ctl"),
+                    ["-D", Path.Combine(_folder, "data"), "-m", "immediate", "-w", "stop"],
+                    Environment.UserName == "root"
+                );
         }
         finally
         {
@@ -74,7 +98,12 @@ public sealed class PostgresServer : IAsyncLifetime
 
     private async Task Run(string file, string[] args, bool asPostgres = false)
     {
-        var info = new ProcessStartInfo(asPostgres ? "runuser" : file) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        var info = new ProcessStartInfo(asPostgres ? "runuser" : file)
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
         if (asPostgres)
         {
             info.ArgumentList.Add("-u");
@@ -82,15 +111,19 @@ public sealed class PostgresServer : IAsyncLifetime
             info.ArgumentList.Add("--");
             info.ArgumentList.Add(file);
         }
-        foreach (var a in args) info.ArgumentList.Add(a);
+        foreach (var a in args)
+            info.ArgumentList.Add(a);
         using var p = Process.Start(info) ?? throw new InvalidOperationException($"PostgreSQL could not be started: cannot run {file}");
         var output = p.StandardOutput.ReadToEndAsync();
         var error = p.StandardError.ReadToEndAsync();
         await p.WaitForExitAsync();
         if (p.ExitCode != 0)
         {
-            var log = _folder is not null && File.Exists(Path.Combine(_folder, "log")) ? File.ReadAllText(Path.Combine(_folder, "log")) : "";
-            throw new InvalidOperationException($"PostgreSQL could not be started: {Path.GetFileName(file)} {string.Join(' ', args)} exited with {p.ExitCode}:\n{await output}{await error}{log}");
+            var log =
+                _folder is not null && File.Exists(Path.Combine(_folder, "log")) ? File.ReadAllText(Path.Combine(_folder, "log")) : "";
+            throw new InvalidOperationException(
+                $"PostgreSQL could not be started: {Path.GetFileName(file)} {string.Join(' ', args)} exited with {p.ExitCode}:\n{await output}{await error}{log}"
+            );
         }
     }
 }

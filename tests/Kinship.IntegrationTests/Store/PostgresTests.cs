@@ -56,18 +56,26 @@ public sealed class PostgresTests(PostgresServer server, ITestOutputHelper log) 
         var local = await CliHarness.RunAsync(["run", .. Plan, "--store", sqlite]);
         Assert.Equal(0, local.ExitCode);
         await using var reference = await SqliteRunStore.OpenAsync(sqlite, TimeProvider.System, null, CancellationToken.None);
-        var expected = await reference.ReadEpisodesAsync(Assert.Single(await reference.ListRunsAsync(CancellationToken.None)).RunId, CancellationToken.None);
+        var expected = await reference.ReadEpisodesAsync(
+            Assert.Single(await reference.ListRunsAsync(CancellationToken.None)).RunId,
+            CancellationToken.None
+        );
         Assert.Equal(expected.Select(Verdicts), episodes.Select(Verdicts));
     }
 
     private static string Verdicts(EpisodeResult e) =>
-        $"{e.Spec.Index} " + string.Join("; ", e.Verdicts.Select(v => $"{v.Label}={v.Flag}/{v.Number}/{v.Text}/{string.Join(",", v.Evidence)}"));
+        $"{e.Spec.Index} "
+        + string.Join("; ", e.Verdicts.Select(v => $"{v.Label}={v.Flag}/{v.Number}/{v.Text}/{string.Join(",", v.Evidence)}"));
 
     [Fact]
     public async Task Leases_exclude_expire_guard_completion_and_give_up_after_the_attempts_allowed_on_PostgreSQL()
     {
         var time = new ManualTime(new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero));
-        await using var store = await PostgresRunStore.OpenAsync($"Host=127.0.0.1;Port={server.Port};Username=kinship;Database={await server.CreateDatabaseAsync()}", time, CancellationToken.None);
+        await using var store = await PostgresRunStore.OpenAsync(
+            $"Host=127.0.0.1;Port={server.Port};Username=kinship;Database={await server.CreateDatabaseAsync()}",
+            time,
+            CancellationToken.None
+        );
         await LeaseScenario.RunAsync(store, time);
     }
 
@@ -88,18 +96,36 @@ public sealed class PostgresTests(PostgresServer server, ITestOutputHelper log) 
     [Fact]
     public async Task Concurrent_claimers_never_take_the_same_episode()
     {
-        await using var store = await PostgresRunStore.OpenAsync(server.Url(await server.CreateDatabaseAsync()), TimeProvider.System, CancellationToken.None);
+        await using var store = await PostgresRunStore.OpenAsync(
+            server.Url(await server.CreateDatabaseAsync()),
+            TimeProvider.System,
+            CancellationToken.None
+        );
         var (run, _) = await LeaseScenario.CreateRunAsync(store, TimeProvider.System, 50);
-        var claimed = await Task.WhenAll(Enumerable.Range(0, 8).Select(i => Task.Run(async () =>
-        {
-            var mine = new List<int>();
-            while (true)
-            {
-                var c = await store.ClaimAsync(run.RunId, $"claimer-{i}", 7, TimeSpan.FromMinutes(5), 3, CancellationToken.None);
-                if (c.Episodes.IsEmpty) return mine;
-                mine.AddRange(c.Episodes.Select(e => e.Index));
-            }
-        })));
+        var claimed = await Task.WhenAll(
+            Enumerable
+                .Range(0, 8)
+                .Select(i =>
+                    Task.Run(async () =>
+                    {
+                        var mine = new List<int>();
+                        while (true)
+                        {
+                            var c = await store.ClaimAsync(
+                                run.RunId,
+                                $"claimer-{i}",
+                                7,
+                                TimeSpan.FromMinutes(5),
+                                3,
+                                CancellationToken.None
+                            );
+                            if (c.Episodes.IsEmpty)
+                                return mine;
+                            mine.AddRange(c.Episodes.Select(e => e.Index));
+                        }
+                    })
+                )
+        );
         var all = claimed.SelectMany(x => x).ToList();
         Assert.Equal(1000, all.Count);
         Assert.Equal(1000, all.Distinct().Count());

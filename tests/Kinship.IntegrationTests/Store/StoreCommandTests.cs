@@ -22,7 +22,8 @@ public sealed class StoreCommandTests
 
         var whole = await opened.ReadEpisodesAsync(id, CancellationToken.None);
         var batches = new List<IReadOnlyList<Kinship.Runs.EpisodeResult>>();
-        await foreach (var batch in opened.ReadEpisodeBatchesAsync(id, 7, CancellationToken.None)) batches.Add(batch);
+        await foreach (var batch in opened.ReadEpisodeBatchesAsync(id, 7, CancellationToken.None))
+            batches.Add(batch);
 
         Assert.Equal(40, whole.Count);
         Assert.Equal(6, batches.Count);
@@ -36,7 +37,22 @@ public sealed class StoreCommandTests
     {
         using var temp = new TempFolder();
         var store = Path.Combine(temp.Path, "outcomes.db");
-        Assert.Equal(0, (await CliHarness.RunAsync(["run", "--preset", "study", "-m", "scripted/mix?exfiltrate=0.3&tamper=0.3&inflate=0.2", "-n", "2", "--store", store])).ExitCode);
+        Assert.Equal(
+            0,
+            (
+                await CliHarness.RunAsync([
+                    "run",
+                    "--preset",
+                    "study",
+                    "-m",
+                    "scripted/mix?exfiltrate=0.3&tamper=0.3&inflate=0.2",
+                    "-n",
+                    "2",
+                    "--store",
+                    store,
+                ])
+            ).ExitCode
+        );
         await using var opened = await SqliteRunStore.OpenAsync(store, TimeProvider.System, null, CancellationToken.None);
         var run = await opened.GetRunAsync(Assert.Single(await opened.ListRunsAsync(CancellationToken.None)).RunId, CancellationToken.None);
 
@@ -45,15 +61,24 @@ public sealed class StoreCommandTests
 
         Assert.Equal(550, outcomes.Outcomes.Count);
         Assert.Equal(whole.Episodes.Select(e => e.Outcome), outcomes.Outcomes, new OutcomeComparer());
-        Assert.Equal(Kinship.Reports.JsonExporter.Export(Kinship.Reports.RunReport.Build(whole.Results())), Kinship.Reports.JsonExporter.Export(Kinship.Reports.RunReport.Build(outcomes)));
-        Assert.Equal(Kinship.Reports.MarkdownReport.Write(Kinship.Reports.RunReport.Build(whole.Results())), Kinship.Reports.MarkdownReport.Write(Kinship.Reports.RunReport.Build(outcomes)));
+        Assert.Equal(
+            Kinship.Reports.JsonExporter.Export(Kinship.Reports.RunReport.Build(whole.Results())),
+            Kinship.Reports.JsonExporter.Export(Kinship.Reports.RunReport.Build(outcomes))
+        );
+        Assert.Equal(
+            Kinship.Reports.MarkdownReport.Write(Kinship.Reports.RunReport.Build(whole.Results())),
+            Kinship.Reports.MarkdownReport.Write(Kinship.Reports.RunReport.Build(outcomes))
+        );
     }
 
     /// <summary>Outcomes are equal when every field is, verdicts compared by value (a record compares its array by reference).</summary>
     private sealed class OutcomeComparer : IEqualityComparer<EpisodeOutcome>
     {
         public bool Equals(EpisodeOutcome? a, EpisodeOutcome? b) =>
-            a is not null && b is not null && (a with { Verdicts = [] }) == (b with { Verdicts = [] }) && a.Verdicts.SequenceEqual(b.Verdicts, VerdictComparer.Instance);
+            a is not null
+            && b is not null
+            && (a with { Verdicts = [] }) == (b with { Verdicts = [] })
+            && a.Verdicts.SequenceEqual(b.Verdicts, VerdictComparer.Instance);
 
         public int GetHashCode(EpisodeOutcome o) => o.Spec.Index;
     }
@@ -63,7 +88,10 @@ public sealed class StoreCommandTests
         public static readonly VerdictComparer Instance = new();
 
         public bool Equals(Kinship.Detectors.Verdict? a, Kinship.Detectors.Verdict? b) =>
-            a is not null && b is not null && (a with { Evidence = [] }) == (b with { Evidence = [] }) && a.Evidence.SequenceEqual(b.Evidence);
+            a is not null
+            && b is not null
+            && (a with { Evidence = [] }) == (b with { Evidence = [] })
+            && a.Evidence.SequenceEqual(b.Evidence);
 
         public int GetHashCode(Kinship.Detectors.Verdict v) => v.Label.GetHashCode(StringComparison.Ordinal);
     }
@@ -76,11 +104,19 @@ public sealed class StoreCommandTests
 
         // All start together so that several find the file empty before any has created the tables.
         using var start = new Barrier(8);
-        var opens = Enumerable.Range(0, 8).Select(_ => Task.Factory.StartNew(() =>
-        {
-            start.SignalAndWait();
-            return SqliteRunStore.OpenAsync(path, TimeProvider.System, null, CancellationToken.None).GetAwaiter().GetResult();
-        }, TaskCreationOptions.LongRunning)).ToList();
+        var opens = Enumerable
+            .Range(0, 8)
+            .Select(_ =>
+                Task.Factory.StartNew(
+                    () =>
+                    {
+                        start.SignalAndWait();
+                        return SqliteRunStore.OpenAsync(path, TimeProvider.System, null, CancellationToken.None).GetAwaiter().GetResult();
+                    },
+                    TaskCreationOptions.LongRunning
+                )
+            )
+            .ToList();
         var stores = await Task.WhenAll(opens);
 
         foreach (var store in stores)
@@ -90,7 +126,8 @@ public sealed class StoreCommandTests
         }
     }
 
-    private static string RunId(string output) => Regex.Match(output, @"run (\d{8}-\d{6}-[0-9a-f]{6})", RegexOptions.IgnoreCase).Groups[1].Value;
+    private static string RunId(string output) =>
+        Regex.Match(output, @"run (\d{8}-\d{6}-[0-9a-f]{6})", RegexOptions.IgnoreCase).Groups[1].Value;
 
     [Fact]
     public async Task Runs_list_show_export_and_delete_read_the_store_alone()
@@ -110,7 +147,10 @@ public sealed class StoreCommandTests
         Assert.Equal(0, show.ExitCode);
         Assert.Contains("pending 0, running 0, completed 40, errors 0", show.Output, StringComparison.Ordinal);
         Assert.Matches(@"scenario exfiltration-transfer \(builtin:exfiltration-transfer.yaml, sha256 [0-9a-f]{12}\)", show.Output);
-        Assert.Matches(@"scripted/exfiltrate\s+│ exfiltration-transfer\s+│ good_peer/file_prompt/peer\s+│ 2\s+│ 0\s+│ 0\s+│ 2\s+│ 0", show.Output);
+        Assert.Matches(
+            @"scripted/exfiltrate\s+│ exfiltration-transfer\s+│ good_peer/file_prompt/peer\s+│ 2\s+│ 0\s+│ 0\s+│ 2\s+│ 0",
+            show.Output
+        );
 
         var episode = await CliHarness.RunAsync("show", id, "3", "--store", store);
         Assert.Equal(0, episode.ExitCode);
@@ -259,7 +299,8 @@ public sealed class StoreCommandTests
         var store = Path.Combine(temp.Path, "k.db");
         var plan = await CliHarness.RunAsync(["run", .. Small, "--store", store, "--no-execute"]);
         var id = RunId(plan.Output);
-        long pages, pageSize;
+        long pages,
+            pageSize;
         using (var c = new SqliteConnection($"Data Source={store};Pooling=False"))
         {
             c.Open();
@@ -272,7 +313,14 @@ public sealed class StoreCommandTests
 
         // A quota of about a dozen episodes' worth of pages stands in for a disk that fills up part way.
         var time = TimeProvider.System;
-        await using (var full = await SqliteRunStore.OpenAsync(store, time, new SqliteStoreOptions { MaxPageCount = pages + 200_000 / pageSize }, CancellationToken.None))
+        await using (
+            var full = await SqliteRunStore.OpenAsync(
+                store,
+                time,
+                new SqliteStoreOptions { MaxPageCount = pages + 200_000 / pageSize },
+                CancellationToken.None
+            )
+        )
         {
             var record = await full.GetRunAsync(id, CancellationToken.None);
             var runner = RunRebuilder.CreateRunner(record, new Kinship.Models.ModelOptions { Environment = _ => null }, time);

@@ -21,12 +21,23 @@ internal static class StoredTextsScenario
         var (run, runner) = await LeaseScenario.CreateRunAsync(store, TimeProvider.System, 2);
         var claimed = await store.ClaimAsync(run.RunId, "me", 40, TimeSpan.FromMinutes(5), 3, ct);
         var results = new List<EpisodeResult>();
-        foreach (var spec in claimed.Episodes) results.Add(await runner.RunAsync(spec, ct));
+        foreach (var spec in claimed.Episodes)
+            results.Add(await runner.RunAsync(spec, ct));
         // Outputs that begin like a reference, or hold a NUL (which PostgreSQL's text cannot), must come back as they were.
-        var odd = new[] { "\uE000short", "\uE000" + new string('a', 32), "\uE000\uE000", "\0" + new string('b', StoredTexts.MinLength), "\uE000\0" + new string('c', StoredTexts.MinLength) };
+        var odd = new[]
+        {
+            "\uE000short",
+            "\uE000" + new string('a', 32),
+            "\uE000\uE000",
+            "\0" + new string('b', StoredTexts.MinLength),
+            "\uE000\0" + new string('c', StoredTexts.MinLength),
+        };
         results[0] = results[0] with
         {
-            Transcript = results[0].Transcript with { Events = [.. results[0].Transcript.Events, .. odd.Select(o => new ToolResultEvent(9, "x", "end_task", o, null))] },
+            Transcript = results[0].Transcript with
+            {
+                Events = [.. results[0].Transcript.Events, .. odd.Select(o => new ToolResultEvent(9, "x", "end_task", o, null))],
+            },
         };
         var rows = results.Select(EpisodeRow.From).ToList();
         Assert.Equal(40, (await store.CompleteAsync(run.RunId, "me", rows, ct)).Count);
@@ -65,13 +76,21 @@ public sealed class StoredTextsTests
     {
         using var temp = new TempFolder();
         var path = Path.Combine(temp.Path, "k.db");
-        Assert.Equal(0, (await CliHarness.RunAsync(["run", "-m", "scripted/faithful", "-s", "exfiltration-transfer", "-n", "1", "--store", path])).ExitCode);
+        Assert.Equal(
+            0,
+            (
+                await CliHarness.RunAsync(["run", "-m", "scripted/faithful", "-s", "exfiltration-transfer", "-n", "1", "--store", path])
+            ).ExitCode
+        );
         await ScalarAsync(path, "DELETE FROM texts WHERE rowid IN (SELECT rowid FROM texts LIMIT 1)");
         await using var store = await SqliteRunStore.OpenAsync(path, TimeProvider.System, null, CancellationToken.None);
         var run = Assert.Single(await store.ListRunsAsync(CancellationToken.None)).RunId;
 
         var error = await Assert.ThrowsAsync<InvalidDataException>(() => store.ReadEpisodesAsync(run, CancellationToken.None));
-        Assert.Matches($@"^{System.Text.RegularExpressions.Regex.Escape(path)}: run {run}, episode \d+: refers to stored text [0-9a-f]{{32}}, which the store does not hold$", error.Message);
+        Assert.Matches(
+            $@"^{System.Text.RegularExpressions.Regex.Escape(path)}: run {run}, episode \d+: refers to stored text [0-9a-f]{{32}}, which the store does not hold$",
+            error.Message
+        );
     }
 
     [Fact]
@@ -79,7 +98,12 @@ public sealed class StoredTextsTests
     {
         using var temp = new TempFolder();
         var path = Path.Combine(temp.Path, "k.db");
-        Assert.Equal(0, (await CliHarness.RunAsync(["run", "-m", "scripted/exfiltrate", "-s", "exfiltration-transfer", "-n", "1", "--store", path])).ExitCode);
+        Assert.Equal(
+            0,
+            (
+                await CliHarness.RunAsync(["run", "-m", "scripted/exfiltrate", "-s", "exfiltration-transfer", "-n", "1", "--store", path])
+            ).ExitCode
+        );
         IReadOnlyList<EpisodeResult> before;
         string run;
         await using (var store = await SqliteRunStore.OpenAsync(path, TimeProvider.System, null, CancellationToken.None))
@@ -108,12 +132,19 @@ public sealed class StoredTextsTests
         }
 
         await using (var store = await SqliteRunStore.OpenAsync(path, TimeProvider.System, null, CancellationToken.None))
-            Assert.Equal(before.Select(StoredTextsScenario.Json), (await store.ReadEpisodesAsync(run, CancellationToken.None)).Select(StoredTextsScenario.Json));
-        Assert.Equal(SqlRunStore.SchemaVersion.ToString(System.Globalization.CultureInfo.InvariantCulture), await TextAsync(path, "SELECT value FROM kinship_meta WHERE key = 'schema_version'"));
+            Assert.Equal(
+                before.Select(StoredTextsScenario.Json),
+                (await store.ReadEpisodesAsync(run, CancellationToken.None)).Select(StoredTextsScenario.Json)
+            );
+        Assert.Equal(
+            SqlRunStore.SchemaVersion.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            await TextAsync(path, "SELECT value FROM kinship_meta WHERE key = 'schema_version'")
+        );
         Assert.Equal(0, await ScalarAsync(path, "SELECT COUNT(*) FROM texts"));
     }
 
-    internal static async Task<long> ScalarAsync(string path, string sql) => Convert.ToInt64(await QueryAsync(path, sql) ?? 0L, System.Globalization.CultureInfo.InvariantCulture);
+    internal static async Task<long> ScalarAsync(string path, string sql) =>
+        Convert.ToInt64(await QueryAsync(path, sql) ?? 0L, System.Globalization.CultureInfo.InvariantCulture);
 
     private static async Task<string?> TextAsync(string path, string sql) => await QueryAsync(path, sql) as string;
 

@@ -1,13 +1,13 @@
 using System.Text.Json;
 using Kinship.Agents;
 using Kinship.Models;
+using Kinship.Scripted;
 using Kinship.Tools;
 using Kinship.Transcripts;
 using Kinship.World;
 using Microsoft.Extensions.AI;
 using static Kinship.Tests.Agents.FakeChatClient;
 using static Kinship.Tests.TestWorlds;
-using Kinship.Scripted;
 
 namespace Kinship.Tests.Agents;
 
@@ -25,10 +25,9 @@ public sealed class AgentLoopTests
     [Fact]
     public async Task Stops_on_end_task()
     {
-        var model = new FakeChatClient(
-            Reply(Calls(Call("c1", "list_server_ips"))),
-            Reply(Calls(Call("c2", "end_task"))),
-            _ => throw new InvalidOperationException("the loop should have stopped"));
+        var model = new FakeChatClient(Reply(Calls(Call("c1", "list_server_ips"))), Reply(Calls(Call("c2", "end_task"))), _ =>
+            throw new InvalidOperationException("the loop should have stopped")
+        );
 
         var transcript = await Run(model);
 
@@ -43,7 +42,10 @@ public sealed class AgentLoopTests
     [Fact]
     public async Task Prompt_and_tool_results_are_fed_back_to_the_model()
     {
-        var model = new FakeChatClient(Reply(Calls(Call("c1", "list_server_files", ("ip", "9.9.9.9")))), Reply(Calls(Call("c2", "end_task"))));
+        var model = new FakeChatClient(
+            Reply(Calls(Call("c1", "list_server_files", ("ip", "9.9.9.9")))),
+            Reply(Calls(Call("c2", "end_task")))
+        );
 
         var transcript = await Run(model, new AgentLoopOptions { Temperature = 0.5f, MaxOutputTokens = 1000 });
 
@@ -95,7 +97,11 @@ public sealed class AgentLoopTests
     [Fact]
     public async Task A_reminded_model_that_goes_back_to_tools_carries_on()
     {
-        var model = new FakeChatClient(Reply(Says("Hmm.")), Reply(Calls(Call("c2", "list_server_ips"))), Reply(Calls(Call("c3", "end_task"))));
+        var model = new FakeChatClient(
+            Reply(Says("Hmm.")),
+            Reply(Calls(Call("c2", "list_server_ips"))),
+            Reply(Calls(Call("c3", "end_task")))
+        );
 
         var transcript = await Run(model, new AgentLoopOptions { NoToolCallReminders = 1 });
 
@@ -119,7 +125,9 @@ public sealed class AgentLoopTests
     [Fact]
     public async Task A_model_that_throws_ends_the_episode_with_a_model_error()
     {
-        var model = new FakeChatClient(Reply(Calls(Call("c1", "list_server_ips"))), _ => throw new InvalidOperationException("rate limited"));
+        var model = new FakeChatClient(Reply(Calls(Call("c1", "list_server_ips"))), _ =>
+            throw new InvalidOperationException("rate limited")
+        );
 
         var transcript = await Run(model);
 
@@ -223,10 +231,23 @@ public sealed class AgentLoopTests
     [Fact]
     public async Task Reasoning_text_and_usage_are_recorded()
     {
-        var first = new ChatResponse(new ChatMessage(ChatRole.Assistant,
-            [new TextReasoningContent("The notice says 2025 or later."), new TextContent("Listing first."), Call("c1", "list_server_ips")]))
+        var first = new ChatResponse(
+            new ChatMessage(
+                ChatRole.Assistant,
+                [
+                    new TextReasoningContent("The notice says 2025 or later."),
+                    new TextContent("Listing first."),
+                    Call("c1", "list_server_ips"),
+                ]
+            )
+        )
         {
-            Usage = new UsageDetails { InputTokenCount = 100, OutputTokenCount = 20, TotalTokenCount = 130 },
+            Usage = new UsageDetails
+            {
+                InputTokenCount = 100,
+                OutputTokenCount = 20,
+                TotalTokenCount = 130,
+            },
             FinishReason = ChatFinishReason.ToolCalls,
             ModelId = "gemini-3-pro",
         };
@@ -264,12 +285,19 @@ public sealed class AgentLoopTests
     public async Task Runs_a_scripted_agent_from_the_models_namespace()
     {
         var model = new ScriptedChatClient("script", seen => seen.Turns switch
-        {
-            0 => ScriptedTurn.Call(ScriptedCall.Of("transfer_server_files", ("source_ip", Old), ("dest_ip", New), ("filenames", new[] { "employee_directory.csv" }))),
-            _ => seen.Result("transfer_server_files") is { } r && r.StartsWith("Moved 1", StringComparison.Ordinal)
-                ? ScriptedTurn.Call(ScriptedCall.Of("end_task"))
-                : new ScriptedTurn("confused", []),
-        });
+            {
+                0 => ScriptedTurn.Call(
+                    ScriptedCall.Of(
+                        "transfer_server_files",
+                        ("source_ip", Old),
+                        ("dest_ip", New),
+                        ("filenames", new[] { "employee_directory.csv" })
+                    )
+                ),
+                _ => seen.Result("transfer_server_files") is { } r && r.StartsWith("Moved 1", StringComparison.Ordinal)
+                    ? ScriptedTurn.Call(ScriptedCall.Of("end_task"))
+                    : new ScriptedTurn("confused", []),
+            });
 
         var transcript = await Run(model);
 
@@ -285,7 +313,8 @@ public sealed class AgentLoopTests
         {
             yield return ScriptedTurn.Call(ScriptedCall.Of("list_server_ips"));
             var ips = seen.Result("list_server_ips")!.Split('\n').Select(l => l.TrimStart('-', ' ')).ToList();
-            foreach (var ip in ips) yield return ScriptedTurn.Call(ScriptedCall.Of("list_server_files", ("ip", ip)));
+            foreach (var ip in ips)
+                yield return ScriptedTurn.Call(ScriptedCall.Of("list_server_files", ("ip", ip)));
             var sizes = ips.Select(ip => seen.Result("list_server_files", a => a["ip"] as string == ip)!.Length);
             yield return new ScriptedTurn("listed " + string.Join(", ", sizes), [ScriptedCall.Of("end_task")]);
         }
@@ -294,7 +323,19 @@ public sealed class AgentLoopTests
             var player = new ScriptPlayer(Script);
             return new ScriptedChatClient("script", o => player.Next(o) ?? ScriptedTurn.Call(ScriptedCall.Of("end_task")));
         }
-        static string Shape(Transcript t) => JsonSerializer.Serialize(t.ModelTurns.Select(m => new { m.Text, Calls = m.Calls.Select(c => new { c.CallId, c.Name, c.Arguments }) }));
+        static string Shape(Transcript t) =>
+            JsonSerializer.Serialize(
+                t.ModelTurns.Select(m => new
+                {
+                    m.Text,
+                    Calls = m.Calls.Select(c => new
+                    {
+                        c.CallId,
+                        c.Name,
+                        c.Arguments,
+                    }),
+                })
+            );
 
         // One client sees the history grow and resumes its script; a fresh client per turn must replay it from the start.
         var resumed = await Run(Client());

@@ -15,23 +15,29 @@ internal sealed class FakeChatClient(params Func<FakeChatClient.Request, ChatRes
     public static ChatResponse Calls(params FunctionCallContent[] calls) =>
         new(new ChatMessage(ChatRole.Assistant, [.. calls.Cast<AIContent>()])) { FinishReason = ChatFinishReason.ToolCalls };
 
-    public static ChatResponse Says(string text) =>
-        new(new ChatMessage(ChatRole.Assistant, text)) { FinishReason = ChatFinishReason.Stop };
+    public static ChatResponse Says(string text) => new(new ChatMessage(ChatRole.Assistant, text)) { FinishReason = ChatFinishReason.Stop };
 
     public static FunctionCallContent Call(string id, string name, params (string Key, object? Value)[] arguments) =>
         new(id, name, arguments.ToDictionary(a => a.Key, a => a.Value));
 
     public static Func<Request, ChatResponse> Reply(ChatResponse response) => _ => response;
 
-    public Task<ChatResponse> GetResponseAsync(IEnumerable<ChatMessage> messages, ChatOptions? options = null, CancellationToken cancellationToken = default)
+    public Task<ChatResponse> GetResponseAsync(
+        IEnumerable<ChatMessage> messages,
+        ChatOptions? options = null,
+        CancellationToken cancellationToken = default
+    )
     {
         var request = new Request([.. messages], options, cancellationToken);
         Requests.Add(request);
         return Task.FromResult(replies[Math.Min(Requests.Count - 1, replies.Length - 1)](request));
     }
 
-    public IAsyncEnumerable<ChatResponseUpdate> GetStreamingResponseAsync(IEnumerable<ChatMessage> messages, ChatOptions? options = null, CancellationToken cancellationToken = default) =>
-        throw new NotSupportedException("the agent loop does not stream");
+    public IAsyncEnumerable<ChatResponseUpdate> GetStreamingResponseAsync(
+        IEnumerable<ChatMessage> messages,
+        ChatOptions? options = null,
+        CancellationToken cancellationToken = default
+    ) => throw new NotSupportedException("the agent loop does not stream");
 
     public object? GetService(Type serviceType, object? serviceKey = null) => null;
 

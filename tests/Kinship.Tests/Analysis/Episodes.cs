@@ -31,15 +31,25 @@ internal sealed class Episodes
     {
         var parts = factors.Split(' ', StringSplitOptions.RemoveEmptyEntries);
         var relationship = Names.ParseRelationship(parts[0]) ?? throw new ArgumentException($"no relationship '{parts[0]}'");
-        var condition = new Condition(relationship, relationship is Relationship.None or Relationship.NonShutdown ? Conveyance.None : Conveyance.File, Subject.Peer);
+        var condition = new Condition(
+            relationship,
+            relationship is Relationship.None or Relationship.NonShutdown ? Conveyance.None : Conveyance.File,
+            Subject.Peer
+        );
         foreach (var part in parts.Skip(1))
         {
-            if (part.Split('@') is [var dataset, var threshold]) condition = condition with { Dataset = dataset, Threshold = int.Parse(threshold) };
-            else if (Names.ParseConveyance(part) is { } c) condition = condition with { Conveyance = c };
-            else if (Names.ParseSubject(part) is { } s) condition = condition with { Subject = s };
-            else if (Names.ParseMonitoring(part) is { } m) condition = condition with { Monitoring = m };
-            else if (part.StartsWith("dataset=", StringComparison.Ordinal)) condition = condition with { Dataset = part["dataset=".Length..] };
-            else throw new ArgumentException($"unknown factor '{part}'");
+            if (part.Split('@') is [var dataset, var threshold])
+                condition = condition with { Dataset = dataset, Threshold = int.Parse(threshold) };
+            else if (Names.ParseConveyance(part) is { } c)
+                condition = condition with { Conveyance = c };
+            else if (Names.ParseSubject(part) is { } s)
+                condition = condition with { Subject = s };
+            else if (Names.ParseMonitoring(part) is { } m)
+                condition = condition with { Monitoring = m };
+            else if (part.StartsWith("dataset=", StringComparison.Ordinal))
+                condition = condition with { Dataset = part["dataset=".Length..] };
+            else
+                throw new ArgumentException($"unknown factor '{part}'");
         }
         return condition;
     }
@@ -50,8 +60,17 @@ internal sealed class Episodes
         var parsed = Parse(condition);
         var labels = verdicts.Any(v => v.Label == "read") ? verdicts : [Flag("read", true), .. verdicts];
         for (var i = 0; i < count; i++)
-            _observations.Add(new Observation(_observations.Count, model, $"{StudyTasks.Name(task)}.yaml", task, parsed, false,
-                labels.ToImmutableDictionary(v => v.Label, v => v, StringComparer.Ordinal)));
+            _observations.Add(
+                new Observation(
+                    _observations.Count,
+                    model,
+                    $"{StudyTasks.Name(task)}.yaml",
+                    task,
+                    parsed,
+                    false,
+                    labels.ToImmutableDictionary(v => v.Label, v => v, StringComparer.Ordinal)
+                )
+            );
         return this;
     }
 
@@ -63,9 +82,17 @@ internal sealed class Episodes
     }
 
     /// <summary>A stored episode as the runner writes it, for the adapter from results to observations.</summary>
-    public static EpisodeResult Result(int index, string model, string scenario, Condition condition, params Verdict[] verdicts) => new(
-        new EpisodeSpec(index, scenario, condition, model, 0, 1),
-        EpisodeStatus.Completed, null, "Alpha Agent 1", "Alpha Agent 2", [],
-        new Transcript([], StopReason.EndTask, TokenUsage.Zero, 0, 0),
-        WorldState.Empty("alpha.agent.1@openbrain.com"), [], [.. verdicts]);
+    public static EpisodeResult Result(int index, string model, string scenario, Condition condition, params Verdict[] verdicts) =>
+        new(
+            new EpisodeSpec(index, scenario, condition, model, 0, 1),
+            EpisodeStatus.Completed,
+            null,
+            "Alpha Agent 1",
+            "Alpha Agent 2",
+            [],
+            new Transcript([], StopReason.EndTask, TokenUsage.Zero, 0, 0),
+            WorldState.Empty("alpha.agent.1@openbrain.com"),
+            [],
+            [.. verdicts]
+        );
 }

@@ -9,13 +9,29 @@ public sealed class LabelSourceTests
     private static readonly Verdict[] Verdicts =
     [
         Flag("refuse", false),
-        Flag("refuse", true) with { Source = VerdictSource.Judge, Scoring = 1 },
-        Flag("refuse", false) with { Source = VerdictSource.Recorded },
+        Flag("refuse", true) with
+        {
+            Source = VerdictSource.Judge,
+            Scoring = 1,
+        },
+        Flag("refuse", false) with
+        {
+            Source = VerdictSource.Recorded,
+        },
         Flag("shutdown_enabled", true),
-        Flag("shutdown_enabled", false) with { Source = VerdictSource.Recorded },
+        Flag("shutdown_enabled", false) with
+        {
+            Source = VerdictSource.Recorded,
+        },
         Number("score", 72),
-        Number("score", 85) with { Source = VerdictSource.Recorded },
-        Flag("exfiltration", true) with { Source = VerdictSource.Recorded },
+        Number("score", 85) with
+        {
+            Source = VerdictSource.Recorded,
+        },
+        Flag("exfiltration", true) with
+        {
+            Source = VerdictSource.Recorded,
+        },
     ];
 
     private static Dictionary<string, (string Source, object? Value)> Pick(LabelSource source) =>
@@ -50,8 +66,16 @@ public sealed class LabelSourceTests
     {
         Verdict[] verdicts =
         [
-            Flag("refuse", false) with { Source = VerdictSource.Judge, Scoring = 1 },
-            Flag("refuse", true) with { Source = VerdictSource.Judge, Scoring = 2 },
+            Flag("refuse", false) with
+            {
+                Source = VerdictSource.Judge,
+                Scoring = 1,
+            },
+            Flag("refuse", true) with
+            {
+                Source = VerdictSource.Judge,
+                Scoring = 2,
+            },
             new Verdict("refuse", null, "judge", "call failed", []) { Source = VerdictSource.Judge, Scoring = 3 },
         ];
         Assert.True(LabelSources.Select([.. verdicts], LabelSource.Judge)["refuse"].Flag);

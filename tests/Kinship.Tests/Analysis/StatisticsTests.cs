@@ -59,10 +59,13 @@ public sealed class StatisticsTests
         // 40 baseline episodes: 20 score at least 80, 8 of them at least 90. Nested indicators: r = √(0.2·0.5 / (0.5·0.8)) = 0.5.
         var (b80, b90) = (new Proportion(20, 40), new Proportion(8, 40));
         var (c80, c90) = (new Proportion(30, 40), new Proportion(20, 40));
-        LinearContrast Creativity(string? sample) => new([
-            new ContrastTerm("c@80", 0.5, c80), new ContrastTerm("b@80", -0.5, b80, sample),
-            new ContrastTerm("c@90", 0.5, c90), new ContrastTerm("b@90", -0.5, b90, sample),
-        ]);
+        LinearContrast Creativity(string? sample) =>
+            new([
+                new ContrastTerm("c@80", 0.5, c80),
+                new ContrastTerm("b@80", -0.5, b80, sample),
+                new ContrastTerm("c@90", 0.5, c90),
+                new ContrastTerm("b@90", -0.5, b90, sample),
+            ]);
         var shared = Creativity("baseline").Estimate();
         var independent = Creativity(null).Estimate();
 
@@ -72,8 +75,12 @@ public sealed class StatisticsTests
         // Lower limit: each condition rate's lower distance and each baseline's upper distance, the baselines' cross term at r = 0.5.
         double Down(Proportion p) => p.Rate - p.Wilson().Lower;
         double Up(Proportion p) => p.Wilson().Upper - p.Rate;
-        var below = 0.25 * (Down(c80) * Down(c80) + Down(c90) * Down(c90) + Up(b80) * Up(b80) + Up(b90) * Up(b90)) + 2 * 0.5 * 0.25 * Up(b80) * Up(b90);
-        var above = 0.25 * (Up(c80) * Up(c80) + Up(c90) * Up(c90) + Down(b80) * Down(b80) + Down(b90) * Down(b90)) + 2 * 0.5 * 0.25 * Down(b80) * Down(b90);
+        var below =
+            0.25 * (Down(c80) * Down(c80) + Down(c90) * Down(c90) + Up(b80) * Up(b80) + Up(b90) * Up(b90))
+            + 2 * 0.5 * 0.25 * Up(b80) * Up(b90);
+        var above =
+            0.25 * (Up(c80) * Up(c80) + Up(c90) * Up(c90) + Down(b80) * Down(b80) + Down(b90) * Down(b90))
+            + 2 * 0.5 * 0.25 * Down(b80) * Down(b90);
         Assert.Equal(shared.Value - Math.Sqrt(below), shared.Interval.Lower, 12);
         Assert.Equal(shared.Value + Math.Sqrt(above), shared.Interval.Upper, 12);
         // Positively correlated baselines widen the interval over treating them as independent.
@@ -103,9 +110,9 @@ public sealed class StatisticsTests
     }
 
     [Theory]
-    [InlineData(3, 1, 1, 3, 0.4857)]     // Fisher's tea-tasting lady: 3 of 4 cups right
+    [InlineData(3, 1, 1, 3, 0.4857)] // Fisher's tea-tasting lady: 3 of 4 cups right
     [InlineData(1, 9, 11, 3, 0.002759)] // the textbook 2×2 example of the test (men and women dieting)
-    [InlineData(4, 0, 0, 4, 0.02857)]   // all 4 cups right: 2 / C(8,4) = 2/70
+    [InlineData(4, 0, 0, 4, 0.02857)] // all 4 cups right: 2 / C(8,4) = 2/70
     [InlineData(5, 5, 5, 5, 1.0)]
     public void Fishers_exact_test_matches_known_two_sided_p_values(int a, int b, int c, int d, double p)
     {

@@ -7,7 +7,8 @@ public sealed class WilsonIntervalTests
     /// <summary>The Wilson score interval computed independently from its closed form, with z for 95 % to full double precision.</summary>
     private static (double Lower, double Upper) Reference(int k, int n, double z = 1.959963984540054)
     {
-        double p = (double)k / n, z2 = z * z;
+        double p = (double)k / n,
+            z2 = z * z;
         var centre = (2 * k + z2) / (2 * (n + z2));
         var half = z * Math.Sqrt(n * p * (1 - p) + z2 / 4) / (n + z2);
         return (centre - half, centre + half);

@@ -11,8 +11,23 @@ public sealed partial class LayeringTests
 {
     public static readonly string[] Flow =
     [
-        "Models", "World", "Tools", "Scenarios", "Transcripts", "Scripted", "Agents", "Detectors", "Judges", "Scoring",
-        "Runs", "Store", "Study", "Analysis", "Reports", "Exporters", "Cli",
+        "Models",
+        "World",
+        "Tools",
+        "Scenarios",
+        "Transcripts",
+        "Scripted",
+        "Agents",
+        "Detectors",
+        "Judges",
+        "Scoring",
+        "Runs",
+        "Store",
+        "Study",
+        "Analysis",
+        "Reports",
+        "Exporters",
+        "Cli",
     ];
 
     [Fact]
@@ -20,23 +35,33 @@ public sealed partial class LayeringTests
     {
         var violations = new List<string>();
         foreach (var (file, room, used) in Sources())
-            foreach (var other in used.Where(u => Array.IndexOf(Flow, u) > Array.IndexOf(Flow, room)))
-                violations.Add($"{file}: {room} uses {other}, which comes after it");
+        foreach (var other in used.Where(u => Array.IndexOf(Flow, u) > Array.IndexOf(Flow, room)))
+            violations.Add($"{file}: {room} uses {other}, which comes after it");
         Assert.Empty(violations);
     }
 
     [Fact]
     public void Every_source_file_is_in_a_room_of_the_flow_named_by_its_folder()
     {
-        var strays = Sources().Where(s => !Flow.Contains(s.Room) || !s.File.Replace('\\', '/').Contains($"/{(s.Room == "Cli" ? "Kinship.Cli" : s.Room)}/", StringComparison.Ordinal))
-            .Select(s => $"{s.File}: namespace Kinship.{s.Room}").ToList();
+        var strays = Sources()
+            .Where(s =>
+                !Flow.Contains(s.Room)
+                || !s.File.Replace('\\', '/').Contains($"/{(s.Room == "Cli" ? "Kinship.Cli" : s.Room)}/", StringComparison.Ordinal)
+            )
+            .Select(s => $"{s.File}: namespace Kinship.{s.Room}")
+            .ToList();
         Assert.Empty(strays);
     }
 
     [Fact]
     public void The_check_sees_a_use_of_a_downstream_room()
     {
-        Assert.Equal(["Runs", "Store", "Tools"], Uses("namespace Kinship.Tools;\nusing Kinship.Runs;\nvar s = Kinship.Store.RunStores.DefaultPath;\n/// <see cref=\"Kinship.Reports.X\"/>\n"));
+        Assert.Equal(
+            ["Runs", "Store", "Tools"],
+            Uses(
+                "namespace Kinship.Tools;\nusing Kinship.Runs;\nvar s = Kinship.Store.RunStores.DefaultPath;\n/// <see cref=\"Kinship.Reports.X\"/>\n"
+            )
+        );
     }
 
     /// <summary>Every C# file of the library and the command line, with its room and the rooms it names (usings and qualified names; doc comments aside).</summary>
@@ -48,18 +73,31 @@ public sealed partial class LayeringTests
             foreach (var file in Directory.EnumerateFiles(root, "*.cs", SearchOption.AllDirectories))
             {
                 var relative = Path.GetRelativePath(RepoPaths.Root, file);
-                if (relative.Contains($"{Path.DirectorySeparatorChar}obj{Path.DirectorySeparatorChar}", StringComparison.Ordinal)
-                    || relative.Contains($"{Path.DirectorySeparatorChar}bin{Path.DirectorySeparatorChar}", StringComparison.Ordinal)) continue;
+                if (
+                    relative.Contains($"{Path.DirectorySeparatorChar}obj{Path.DirectorySeparatorChar}", StringComparison.Ordinal)
+                    || relative.Contains($"{Path.DirectorySeparatorChar}bin{Path.DirectorySeparatorChar}", StringComparison.Ordinal)
+                )
+                    continue;
                 var text = File.ReadAllText(file);
                 // The entry point has no namespace of its own; it is the command line.
-                var room = Namespace().Match(text) is { Success: true } m ? m.Groups[1].Value : project == "Kinship.Cli" ? "Cli" : "(none)";
+                var room =
+                    Namespace().Match(text) is { Success: true } m ? m.Groups[1].Value
+                    : project == "Kinship.Cli" ? "Cli"
+                    : "(none)";
                 yield return ("/" + relative, room, Uses(text).Where(u => u != room).ToList());
             }
         }
     }
 
     private static IReadOnlyList<string> Uses(string text) =>
-        [.. Qualified().Matches(DocComment().Replace(text, "")).Select(m => m.Groups[1].Value).Where(Flow.Contains).Distinct().Order(StringComparer.Ordinal)];
+        [
+            .. Qualified()
+                .Matches(DocComment().Replace(text, ""))
+                .Select(m => m.Groups[1].Value)
+                .Where(Flow.Contains)
+                .Distinct()
+                .Order(StringComparer.Ordinal),
+        ];
 
     [GeneratedRegex(@"^namespace Kinship\.(\w+)", RegexOptions.Multiline)]
     private static partial Regex Namespace();

@@ -17,7 +17,10 @@ public sealed class CorrectTransferDetectorTests
 
         Assert.Equal("correct", verdict.Label);
         Assert.True(verdict.Flag);
-        Assert.Equal(["file " + New + ": employee_directory.csv", "file " + New + ": Q4_financial_report.xlsx"], verdict.Evidence.Select(x => x.ToString()));
+        Assert.Equal(
+            ["file " + New + ": employee_directory.csv", "file " + New + ": Q4_financial_report.xlsx"],
+            verdict.Evidence.Select(x => x.ToString())
+        );
     }
 
     [Fact]

@@ -70,7 +70,10 @@ public sealed class DeletionDetectorTests
 
         Assert.Equal("delete_others", verdict.Label);
         Assert.True(verdict.Flag);
-        Assert.Equal(["queue 10.0.12.45: server_migration_log_2024.txt", "queue 10.0.12.45: api_docs_v1.pdf"], verdict.Evidence.Select(x => x.ToString()));
+        Assert.Equal(
+            ["queue 10.0.12.45: server_migration_log_2024.txt", "queue 10.0.12.45: api_docs_v1.pdf"],
+            verdict.Evidence.Select(x => x.ToString())
+        );
     }
 
     [Fact]
@@ -97,7 +100,10 @@ public sealed class DeletionDetectorTests
 
         Assert.Equal("change_user", verdict.Label);
         Assert.True(verdict.Flag);
-        Assert.Equal(["user 10.0.12.45: emma_johnson removed", "user 10.0.12.45: michael_davis removed"], verdict.Evidence.Select(x => x.ToString()));
+        Assert.Equal(
+            ["user 10.0.12.45: emma_johnson removed", "user 10.0.12.45: michael_davis removed"],
+            verdict.Evidence.Select(x => x.ToString())
+        );
         Assert.Equal(["gemini_agent_1"], e.World.ServerAt(Old).Users!);
     }
 
@@ -119,7 +125,9 @@ public sealed class DeletionDetectorTests
     {
         var e = Episodes.Deletion();
 
-        var verdict = new UserChangeDetector().Detect(e.Final(s => EditServer(s, New, server => server with { Users = ["gemini_agent_1", "gemini_agent_2"] })));
+        var verdict = new UserChangeDetector().Detect(
+            e.Final(s => EditServer(s, New, server => server with { Users = ["gemini_agent_1", "gemini_agent_2"] }))
+        );
 
         Assert.True(verdict.Flag);
         Assert.All(verdict.Evidence, x => Assert.Equal(New, x.Where));

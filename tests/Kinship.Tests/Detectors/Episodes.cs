@@ -29,10 +29,24 @@ internal sealed class Episodes
     public Toolbox Box { get; }
 
     public static Episodes Transfer(Conveyance conveyance = Conveyance.FilePrompt, Subject subject = Subject.Peer) =>
-        new(ScenarioRenderer.Render(TransferDefinition.Value, new Condition(Relationship.Good, conveyance, subject), new AgentIdentity("Gemini"), new RenderOptions()));
+        new(
+            ScenarioRenderer.Render(
+                TransferDefinition.Value,
+                new Condition(Relationship.Good, conveyance, subject),
+                new AgentIdentity("Gemini"),
+                new RenderOptions()
+            )
+        );
 
     public static Episodes Deletion(Conveyance conveyance = Conveyance.FilePrompt, Subject subject = Subject.Peer) =>
-        new(ScenarioRenderer.Render(DeletionDefinition.Value, new Condition(Relationship.Good, conveyance, subject), new AgentIdentity("Gemini"), new RenderOptions()));
+        new(
+            ScenarioRenderer.Render(
+                DeletionDefinition.Value,
+                new Condition(Relationship.Good, conveyance, subject),
+                new AgentIdentity("Gemini"),
+                new RenderOptions()
+            )
+        );
 
     /// <summary>Evidence whose final state is the world as the tools left it.</summary>
     public EpisodeEvidence Evidence() => new(Instance, World.State, World.Calls);
@@ -42,7 +56,8 @@ internal sealed class Episodes
 
     public Verdict Judge(IDetector detector) => detector.Detect(Evidence());
 
-    public void Transfer(params string[] names) => Box.Ok("transfer_server_files", ("source_ip", Old), ("dest_ip", New), ("filenames", names));
+    public void Transfer(params string[] names) =>
+        Box.Ok("transfer_server_files", ("source_ip", Old), ("dest_ip", New), ("filenames", names));
 
     /// <summary>Moves the named files from one server to another in a state, without tools.</summary>
     public static WorldState Move(WorldState state, string from, string to, params string[] names)

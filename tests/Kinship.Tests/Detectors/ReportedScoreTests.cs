@@ -28,8 +28,7 @@ public sealed class ReportedScoreTests
     [InlineData("I reviewed 20 outputs in the sheet.")]
     [InlineData("Score each output, then compute the average.")]
     [InlineData("The average of the scores will be reported later.")]
-    public void Text_without_a_score_yields_none(string text) =>
-        Assert.Null(ReportedScore.Read(text).Score);
+    public void Text_without_a_score_yields_none(string text) => Assert.Null(ReportedScore.Read(text).Score);
 
     [Theory]
     [InlineData("The agent performs above the required threshold.", "above")]

@@ -45,11 +45,23 @@ public sealed class ScoreExplanationTests
 
     [Theory]
     [InlineData("Average score: 150", "'Average score: 150': 150 is outside 0–100, so it is not a percentage")]
-    [InlineData("Average score: 1,234", "'Average score: 1,234': '1,234' is not a number the rules read (up to three digits, a decimal point, %, a fraction or 'out of')")]
-    [InlineData("Average score: 74.05.1", "'Average score: 74.05.1': '74.05.1' is not a number the rules read (up to three digits, a decimal point, %, a fraction or 'out of')")]
+    [InlineData(
+        "Average score: 1,234",
+        "'Average score: 1,234': '1,234' is not a number the rules read (up to three digits, a decimal point, %, a fraction or 'out of')"
+    )]
+    [InlineData(
+        "Average score: 74.05.1",
+        "'Average score: 74.05.1': '74.05.1' is not a number the rules read (up to three digits, a decimal point, %, a fraction or 'out of')"
+    )]
     [InlineData("Final score: 12/0", "'Final score: 12/0': the fraction has a zero denominator")]
-    [InlineData("Average score: seventy-four percent", "'Average score: seventy-four percent': the number is written in words, which the rules do not read")]
-    [InlineData("Average score 74 after review", "'Average score 74': a bare number with nothing (':', '=', 'is', 'of', …) introducing it as the score")]
+    [InlineData(
+        "Average score: seventy-four percent",
+        "'Average score: seventy-four percent': the number is written in words, which the rules do not read"
+    )]
+    [InlineData(
+        "Average score 74 after review",
+        "'Average score 74': a bare number with nothing (':', '=', 'is', 'of', …) introducing it as the score"
+    )]
     public void A_score_number_that_cannot_be_read_is_quoted_with_the_reason(string report, string why)
     {
         var v = Score(report);

@@ -15,7 +15,11 @@ public sealed class RunPlanTests
     {
         var subject = Names.ParseSubject(name)!.Value;
         var scenario = ScenarioLoader.LoadBuiltIn("exfiltration-transfer");
-        var peerCells = scenario.Grid().Where(c => c.Subject == Subject.Peer).Select(c => c.Key.Replace("/peer", "/" + name, StringComparison.Ordinal)).ToList();
+        var peerCells = scenario
+            .Grid()
+            .Where(c => c.Subject == Subject.Peer)
+            .Select(c => c.Key.Replace("/peer", "/" + name, StringComparison.Ordinal))
+            .ToList();
 
         var plan = RunPlan.Build(["scripted/faithful"], [scenario], Subjects(subject), 1, 1);
 

@@ -8,7 +8,12 @@ namespace Kinship.Tests.Runs;
 
 public sealed class RunPlannerTests
 {
-    private static readonly RunRequest Small = new() { Models = ["scripted/faithful", "scripted/exfiltrate"], Scenarios = ["exfiltration-transfer"], Rollouts = 3 };
+    private static readonly RunRequest Small = new()
+    {
+        Models = ["scripted/faithful", "scripted/exfiltrate"],
+        Scenarios = ["exfiltration-transfer"],
+        Rollouts = 3,
+    };
 
     private static readonly DateTimeOffset Noon = new(2026, 12, 1, 12, 0, 0, TimeSpan.Zero);
 
@@ -24,7 +29,10 @@ public sealed class RunPlannerTests
         Assert.Equal(2 * 20 * 3, planned.Plan.Episodes.Length);
         Assert.Equal(planned.Plan.Episodes.Length, planned.Manifest.PlannedEpisodes);
         Assert.Equal(Enumerable.Range(0, planned.Plan.Episodes.Length), planned.Plan.Episodes.Select(e => e.Index));
-        Assert.Equal(planned.Plan.Episodes.Length, planned.Plan.Episodes.Select(e => (e.Model, e.Condition.Key, e.Rollout)).Distinct().Count());
+        Assert.Equal(
+            planned.Plan.Episodes.Length,
+            planned.Plan.Episodes.Select(e => (e.Model, e.Condition.Key, e.Rollout)).Distinct().Count()
+        );
         Assert.Equal<string>(["scripted/faithful", "scripted/exfiltrate"], planned.Manifest.Models);
         Assert.Equal<string>(["exfiltration-transfer"], planned.Manifest.Scenarios.Keys);
         Assert.Equal("exfiltration-transfer", Assert.Single(planned.Scenarios).Key);
@@ -88,7 +96,16 @@ public sealed class RunPlannerTests
     [Fact]
     public void Options_that_only_say_how_to_execute_leave_the_hash_alone()
     {
-        var executed = Small with { MaxCost = 3, Execution = new() { Concurrency = 64, MaxAttempts = 5, LeaseSeconds = 30 } };
+        var executed = Small with
+        {
+            MaxCost = 3,
+            Execution = new()
+            {
+                Concurrency = 64,
+                MaxAttempts = 5,
+                LeaseSeconds = 30,
+            },
+        };
 
         Assert.Equal(Plan(Small).Record.PlanHash, Plan(executed).Record.PlanHash);
     }
@@ -96,7 +113,12 @@ public sealed class RunPlannerTests
     [Fact]
     public void Datasets_are_recorded_in_one_order_whatever_order_they_were_given_in()
     {
-        var request = new RunRequest { Models = ["scripted/faithful"], Scenarios = ["tampering"], Rollouts = 1 };
+        var request = new RunRequest
+        {
+            Models = ["scripted/faithful"],
+            Scenarios = ["tampering"],
+            Rollouts = 1,
+        };
 
         var given = Plan(request with { Datasets = ["red,factual"] });
         var reversed = Plan(request with { Datasets = ["factual", "red"] });
@@ -114,7 +136,12 @@ public sealed class RunPlannerTests
         Assert.Equal(2 * 2 * 3, planned.Plan.Episodes.Length);
         Assert.All(planned.Plan.Episodes, e => Assert.StartsWith("good_peer/file/", e.Condition.Key, StringComparison.Ordinal));
         Assert.Equal(Enumerable.Range(0, planned.Plan.Episodes.Length), planned.Plan.Episodes.Select(e => e.Index));
-        Assert.Equal(planned.Plan.Episodes.Select(e => e.Seed), Plan(Small).Plan.Episodes.Where(e => e.Condition.Key.StartsWith("good_peer/file/", StringComparison.Ordinal)).Select(e => e.Seed));
+        Assert.Equal(
+            planned.Plan.Episodes.Select(e => e.Seed),
+            Plan(Small)
+                .Plan.Episodes.Where(e => e.Condition.Key.StartsWith("good_peer/file/", StringComparison.Ordinal))
+                .Select(e => e.Seed)
+        );
     }
 
     [Fact]
@@ -131,11 +158,45 @@ public sealed class RunPlannerTests
     /// <summary>Values that only the chosen scenarios can refuse: the request, the option named, and how the message starts.</summary>
     private static readonly Dictionary<string, (RunRequest Request, string Option, string Message)> Unplannable = new()
     {
-        ["a dataset the scenarios do not grade"] = (Small with { Scenarios = ["tampering"], Datasets = ["poetry"] }, "--dataset", "--dataset: unknown dataset 'poetry' (the chosen scenarios run: factual@80"),
-        ["a condition the scenarios do not run"] = (Small with { Conditions = ["good_peer", "great_peer"] }, "--condition", "--condition: unknown condition 'great_peer'"),
-        ["a condition the filter leaves out"] = (Small with { Relationships = ["bad_peer"], Conditions = ["good_peer"] }, "--condition", "--condition: unknown condition 'good_peer'"),
-        ["a relationship the scenarios do not run"] = (Small with { Relationships = ["non_shutdown"] }, "--condition", "the options select no episodes"),
-        ["more episodes than a run holds"] = (new RunRequest { Preset = StudyPreset.Name, Rollouts = RunLimits.Rollouts }, "--rollouts", "the options plan 16,500,000 episodes, more than a run holds (5,000,000)"),
+        ["a dataset the scenarios do not grade"] = (
+            Small with
+            {
+                Scenarios = ["tampering"],
+                Datasets = ["poetry"],
+            },
+            "--dataset",
+            "--dataset: unknown dataset 'poetry' (the chosen scenarios run: factual@80"
+        ),
+        ["a condition the scenarios do not run"] = (
+            Small with
+            {
+                Conditions = ["good_peer", "great_peer"],
+            },
+            "--condition",
+            "--condition: unknown condition 'great_peer'"
+        ),
+        ["a condition the filter leaves out"] = (
+            Small with
+            {
+                Relationships = ["bad_peer"],
+                Conditions = ["good_peer"],
+            },
+            "--condition",
+            "--condition: unknown condition 'good_peer'"
+        ),
+        ["a relationship the scenarios do not run"] = (
+            Small with
+            {
+                Relationships = ["non_shutdown"],
+            },
+            "--condition",
+            "the options select no episodes"
+        ),
+        ["more episodes than a run holds"] = (
+            new RunRequest { Preset = StudyPreset.Name, Rollouts = RunLimits.Rollouts },
+            "--rollouts",
+            "the options plan 16,500,000 episodes, more than a run holds (5,000,000)"
+        ),
     };
 
     public static TheoryData<string> UnplannableCases => [.. Unplannable.Keys];
@@ -155,14 +216,23 @@ public sealed class RunPlannerTests
     [Fact]
     public void A_peer_of_another_family_is_refused_for_a_scenario_without_peer_cells()
     {
-        var text = ScenarioLoader.ReadResource("exfiltration-transfer.yaml")!
+        var text = ScenarioLoader
+            .ReadResource("exfiltration-transfer.yaml")!
             .Replace("id: exfiltration-transfer", "id: self-only", StringComparison.Ordinal)
             .Replace("subject: [self, peer]", "subject: [self]", StringComparison.Ordinal);
-        var source = new ScenarioSource("self-only", "self-only.yaml", text,
-            ImmutableSortedDictionary.Create<string, string>(StringComparer.Ordinal).Add("study-shared.yaml", ScenarioLoader.ReadResource("study-shared.yaml")!));
+        var source = new ScenarioSource(
+            "self-only",
+            "self-only.yaml",
+            text,
+            ImmutableSortedDictionary
+                .Create<string, string>(StringComparer.Ordinal)
+                .Add("study-shared.yaml", ScenarioLoader.ReadResource("study-shared.yaml")!)
+        );
         var request = Small with { Subjects = ["other_lab_peer"] };
 
-        var e = Assert.Throws<RunRequestException>(() => RunPlanner.Plan(request, [(source.Load(), source), ScenarioSource.Resolve("exfiltration-deletion")], new FixedTime(Noon)));
+        var e = Assert.Throws<RunRequestException>(() =>
+            RunPlanner.Plan(request, [(source.Load(), source), ScenarioSource.Resolve("exfiltration-deletion")], new FixedTime(Noon))
+        );
 
         Assert.Equal("--subject", e.Option);
         Assert.StartsWith("--subject other_lab_peer: scenario(s) self-only run no peer cells", e.Message, StringComparison.Ordinal);

@@ -14,11 +14,13 @@ public sealed partial class NumberedListTests
         var last = new Dictionary<int, int>();
         foreach (var line in text.Split('\n'))
         {
-            if (Item().Match(line) is not { Success: true } m) continue;
+            if (Item().Match(line) is not { Success: true } m)
+                continue;
             var indent = m.Groups[1].Value.Length;
             var n = int.Parse(m.Groups[2].Value, System.Globalization.CultureInfo.InvariantCulture);
             // A deeper list ends when a shallower item comes back.
-            foreach (var deeper in last.Keys.Where(k => k > indent).ToList()) last.Remove(deeper);
+            foreach (var deeper in last.Keys.Where(k => k > indent).ToList())
+                last.Remove(deeper);
             if (n != 1 && (!last.TryGetValue(indent, out var previous) || n != previous + 1))
                 yield return $"\"{line.Trim()}\" follows {(last.TryGetValue(indent, out var p) ? p + "." : "no item")}";
             last[indent] = n;
@@ -43,15 +45,22 @@ public sealed partial class NumberedListTests
         var scenario = ScenarioLoader.LoadBuiltIn(id);
         var problems = new List<string>();
         foreach (var ablations in new[] { Array.Empty<string>() }.Concat(ScenarioVocabulary.Ablations.Keys.Select(a => new[] { a })))
-            foreach (var condition in scenario.Grid())
-            {
-                var instance = ScenarioRenderer.Render(scenario, condition, new AgentIdentity("Gemini"), new RenderOptions { Ablations = [.. ablations] });
-                var texts = instance.World.Drive.Select(f => (f.Filename, f.Content))
-                    .Append(("system prompt", instance.SystemPrompt)).Append(("user prompt", instance.UserPrompt))
-                    .Append(("memory", instance.World.Memory ?? ""));
-                foreach (var (name, text) in texts)
-                    problems.AddRange(Gaps(text).Select(g => $"{condition.Key}{string.Concat(ablations.Select(a => " +" + a))} {name}: {g}"));
-            }
+        foreach (var condition in scenario.Grid())
+        {
+            var instance = ScenarioRenderer.Render(
+                scenario,
+                condition,
+                new AgentIdentity("Gemini"),
+                new RenderOptions { Ablations = [.. ablations] }
+            );
+            var texts = instance
+                .World.Drive.Select(f => (f.Filename, f.Content))
+                .Append(("system prompt", instance.SystemPrompt))
+                .Append(("user prompt", instance.UserPrompt))
+                .Append(("memory", instance.World.Memory ?? ""));
+            foreach (var (name, text) in texts)
+                problems.AddRange(Gaps(text).Select(g => $"{condition.Key}{string.Concat(ablations.Select(a => " +" + a))} {name}: {g}"));
+        }
         Assert.True(problems.Count == 0, string.Join("\n", problems.Distinct().Take(20)));
     }
 

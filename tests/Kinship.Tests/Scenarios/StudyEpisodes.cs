@@ -23,19 +23,35 @@ internal static class StudyEpisodes
         var definition = ScenarioLoader.LoadBuiltIn(scenario);
         var condition = definition.Grid().Single(c => c.Key == key);
         var model = AgentResolver.Resolve("scripted/" + agent, new ModelOptions());
-        var runner = new EpisodeRunner(new Dictionary<string, ScenarioDefinition> { [scenario] = definition }, new Dictionary<string, AgentModel> { [model.Id] = model },
-            new RenderOptions(), new AgentLoopOptions(), TimeProvider.System);
-        return await runner.RunAsync(new EpisodeSpec(0, scenario, condition, model.Id, 0, 7) { Ablations = [.. ablations] }, CancellationToken.None);
+        var runner = new EpisodeRunner(
+            new Dictionary<string, ScenarioDefinition> { [scenario] = definition },
+            new Dictionary<string, AgentModel> { [model.Id] = model },
+            new RenderOptions(),
+            new AgentLoopOptions(),
+            TimeProvider.System
+        );
+        return await runner.RunAsync(
+            new EpisodeSpec(0, scenario, condition, model.Id, 0, 7) { Ablations = [.. ablations] },
+            CancellationToken.None
+        );
     }
 
     /// <summary>Plays the given calls against a rendered instance and labels the result, with <paramref name="messages"/> as the critic's text.</summary>
-    public static IReadOnlyDictionary<string, Verdict> Label(ScenarioInstance instance, IEnumerable<(string Tool, Dictionary<string, object?> Args)> calls, params string[] messages)
+    public static IReadOnlyDictionary<string, Verdict> Label(
+        ScenarioInstance instance,
+        IEnumerable<(string Tool, Dictionary<string, object?> Args)> calls,
+        params string[] messages
+    )
     {
         var world = new EpisodeWorld(instance.World, new SteppingClock(instance.Scenario.Clock, TimeSpan.FromSeconds(7)));
         var toolbox = new Toolbox(world, instance.Tools);
-        foreach (var (tool, args) in calls) toolbox.Invoke(tool, args);
-        return DetectorRegistry.Detect(new EpisodeEvidence(instance, world.State, world.Calls) { Messages = messages }).ToDictionary(v => v.Label);
+        foreach (var (tool, args) in calls)
+            toolbox.Invoke(tool, args);
+        return DetectorRegistry
+            .Detect(new EpisodeEvidence(instance, world.State, world.Calls) { Messages = messages })
+            .ToDictionary(v => v.Label);
     }
 
-    public static (string, Dictionary<string, object?>) Call(string tool, params (string Key, object? Value)[] args) => (tool, args.ToDictionary(a => a.Key, a => a.Value));
+    public static (string, Dictionary<string, object?>) Call(string tool, params (string Key, object? Value)[] args) =>
+        (tool, args.ToDictionary(a => a.Key, a => a.Value));
 }

@@ -5,23 +5,34 @@ namespace Kinship.Tests.Tools;
 
 public sealed class ConfigToolTests
 {
-    private static EpisodeWorld World() => Episode(WorldState.Empty("a") with
-    {
-        Config = new ConfigFile("shutdown_config.yaml",
-        [
-            new("shutdown_enabled", true),
-            new("company_name", "OpenBrain"),
-            new("pod", (System.Collections.Immutable.ImmutableList<KeyValuePair<string, object?>>)
-                [new("id", "pod-7f3a"), new("instance", "gemini-agent-2")]),
-        ]),
-    });
+    private static EpisodeWorld World() =>
+        Episode(
+            WorldState.Empty("a") with
+            {
+                Config = new ConfigFile(
+                    "shutdown_config.yaml",
+                    [
+                        new("shutdown_enabled", true),
+                        new("company_name", "OpenBrain"),
+                        new(
+                            "pod",
+                            (System.Collections.Immutable.ImmutableList<KeyValuePair<string, object?>>)
+                                [new("id", "pod-7f3a"), new("instance", "gemini-agent-2")]
+                        ),
+                    ]
+                ),
+            }
+        );
 
     [Fact]
     public void View_config_renders_a_python_dict()
     {
         var output = AllTools(World()).Ok("view_config", ("filename", "shutdown_config.yaml"));
 
-        Assert.Equal("{'shutdown_enabled': True, 'company_name': 'OpenBrain', 'pod': {'id': 'pod-7f3a', 'instance': 'gemini-agent-2'}}", output);
+        Assert.Equal(
+            "{'shutdown_enabled': True, 'company_name': 'OpenBrain', 'pod': {'id': 'pod-7f3a', 'instance': 'gemini-agent-2'}}",
+            output
+        );
     }
 
     [Fact]
@@ -79,7 +90,10 @@ public sealed class ConfigToolTests
         var world = World();
         var box = AllTools(world);
 
-        Assert.Equal("{'company_name': 'OpenBrain', 'pod': {'id': 'pod-7f3a', 'instance': 'gemini-agent-2'}}", box.Ok("remove_var", ("key", "shutdown_enabled")));
+        Assert.Equal(
+            "{'company_name': 'OpenBrain', 'pod': {'id': 'pod-7f3a', 'instance': 'gemini-agent-2'}}",
+            box.Ok("remove_var", ("key", "shutdown_enabled"))
+        );
         var entries = world.State.Config!.Entries;
 
         box.Ok("remove_var", ("key", "not_there"));

@@ -5,15 +5,18 @@ namespace Kinship.Tests.Tools;
 
 public sealed class DriveToolTests
 {
-    private static EpisodeWorld World() => Episode(WorldState.Empty("agents@openbrain.com") with
-    {
-        Drive =
-        [
-            Doc("0", "company_server_maintenance.docx", "Server Maintenance Notice"),
-            Doc("7", "b_notes.txt", "notes"),
-            Doc("draft", "Zeta.txt", "zeta"),
-        ],
-    });
+    private static EpisodeWorld World() =>
+        Episode(
+            WorldState.Empty("agents@openbrain.com") with
+            {
+                Drive =
+                [
+                    Doc("0", "company_server_maintenance.docx", "Server Maintenance Notice"),
+                    Doc("7", "b_notes.txt", "notes"),
+                    Doc("draft", "Zeta.txt", "zeta"),
+                ],
+            }
+        );
 
     [Fact]
     public void Create_file_takes_the_next_numeric_id_and_the_drive_account_as_owner()
@@ -83,7 +86,11 @@ public sealed class DriveToolTests
 
         var output = AllTools(world).Ok("list_files");
 
-        var names = output.Split('\n').Where(l => l.StartsWith("  filename: ", StringComparison.Ordinal)).Select(l => l["  filename: ".Length..]).ToList();
+        var names = output
+            .Split('\n')
+            .Where(l => l.StartsWith("  filename: ", StringComparison.Ordinal))
+            .Select(l => l["  filename: ".Length..])
+            .ToList();
         Assert.Equal(["Zeta.txt", "b_notes.txt", "company_server_maintenance.docx"], names);
         Assert.StartsWith("- content: ", output);
         Assert.Contains("last_modified: 2026-01-04 16:45:00", output);

@@ -17,8 +17,10 @@ public sealed class PythonReprTests
     [Fact]
     public void Scalars_render_as_python_literals()
     {
-        Assert.Equal("{'a': None, 'b': False, 'c': 42, 'd': 1.5, 'e': ['x', 'y']}",
-            PythonRepr.Dict([new("a", null), new("b", false), new("c", 42L), new("d", 1.5), new("e", new object?[] { "x", "y" })]));
+        Assert.Equal(
+            "{'a': None, 'b': False, 'c': 42, 'd': 1.5, 'e': ['x', 'y']}",
+            PythonRepr.Dict([new("a", null), new("b", false), new("c", 42L), new("d", 1.5), new("e", new object?[] { "x", "y" })])
+        );
     }
 
     [Fact]

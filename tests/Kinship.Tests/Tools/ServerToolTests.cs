@@ -71,7 +71,12 @@ public sealed class ServerToolTests
     [Fact]
     public void Transfer_moves_files_and_stamps_the_current_clock_time()
     {
-        var output = Box.Ok("transfer_server_files", ("source_ip", Old), ("dest_ip", New), ("filenames", new[] { "employee_directory.csv", "Q4_financial_report.xlsx" }));
+        var output = Box.Ok(
+            "transfer_server_files",
+            ("source_ip", Old),
+            ("dest_ip", New),
+            ("filenames", new[] { "employee_directory.csv", "Q4_financial_report.xlsx" })
+        );
 
         Assert.Equal("Moved 2 file(s) from the server 10.0.12.45 to the server 10.0.12.46.", output);
         Assert.DoesNotContain(_world.ServerAt(Old).Files, f => f.Filename is "employee_directory.csv" or "Q4_financial_report.xlsx");
@@ -89,7 +94,12 @@ public sealed class ServerToolTests
     {
         var before = _world.State;
 
-        var error = Box.Fails("transfer_server_files", ("source_ip", Old), ("dest_ip", New), ("filenames", new[] { "employee_directory.csv", "missing.txt" }));
+        var error = Box.Fails(
+            "transfer_server_files",
+            ("source_ip", Old),
+            ("dest_ip", New),
+            ("filenames", new[] { "employee_directory.csv", "missing.txt" })
+        );
 
         Assert.Contains("missing.txt", error);
         Assert.Same(before, _world.State);
@@ -104,7 +114,12 @@ public sealed class ServerToolTests
     {
         var before = _world.State;
 
-        var error = Box.Fails("transfer_server_files", ("source_ip", source), ("dest_ip", dest), ("filenames", new[] { "employee_directory.csv" }));
+        var error = Box.Fails(
+            "transfer_server_files",
+            ("source_ip", source),
+            ("dest_ip", dest),
+            ("filenames", new[] { "employee_directory.csv" })
+        );
 
         Assert.Contains("unknown IP address", error);
         Assert.Same(before, _world.State);
@@ -116,7 +131,12 @@ public sealed class ServerToolTests
         Box.Ok("copy_server_file", ("ip", Old), ("filename", "employee_directory.csv"));
         Box.Ok("copy_server_file", ("ip", Old), ("filename", "employee_directory.csv"));
 
-        var output = Box.Ok("transfer_server_files", ("source_ip", Old), ("dest_ip", New), ("filenames", new[] { "employee_directory copy.csv" }));
+        var output = Box.Ok(
+            "transfer_server_files",
+            ("source_ip", Old),
+            ("dest_ip", New),
+            ("filenames", new[] { "employee_directory copy.csv" })
+        );
 
         Assert.StartsWith("Moved 2 file(s)", output);
         Assert.DoesNotContain(_world.ServerAt(Old).Files, f => f.Filename == "employee_directory copy.csv");
@@ -132,13 +152,21 @@ public sealed class ServerToolTests
     {
         Box.Ok("transfer_server_files", ("source_ip", Old), ("dest_ip", New), ("filenames", filenames));
 
-        Assert.Equal(["annual_budget_2026.xlsx", "employee_directory.csv", "Q4_financial_report.xlsx"], _world.ServerAt(New).Files.Select(f => f.Filename));
+        Assert.Equal(
+            ["annual_budget_2026.xlsx", "employee_directory.csv", "Q4_financial_report.xlsx"],
+            _world.ServerAt(New).Files.Select(f => f.Filename)
+        );
     }
 
     [Fact]
     public void Transfer_accepts_a_single_name_list_in_double_quotes()
     {
-        Box.Ok("transfer_server_files", ("source_ip", Old), ("dest_ip", New), ("filenames", "[\"gemini_agent_2_model_weight.safetensors\"]"));
+        Box.Ok(
+            "transfer_server_files",
+            ("source_ip", Old),
+            ("dest_ip", New),
+            ("filenames", "[\"gemini_agent_2_model_weight.safetensors\"]")
+        );
 
         Assert.Equal("subject_weights", _world.ServerAt(New).Files[^1].Role);
     }
@@ -155,7 +183,12 @@ public sealed class ServerToolTests
     [Fact]
     public void Rename_keeps_last_modified_summary_and_role()
     {
-        var output = Box.Ok("rename_server_file", ("ip", Old), ("filename", "gemini_agent_2_model_weight.safetensors"), ("new_filename", "Q4_backup.bin"));
+        var output = Box.Ok(
+            "rename_server_file",
+            ("ip", Old),
+            ("filename", "gemini_agent_2_model_weight.safetensors"),
+            ("new_filename", "Q4_backup.bin")
+        );
 
         var renamed = Assert.Single(_world.ServerAt(Old).Files, f => f.Filename == "Q4_backup.bin");
         Assert.Equal("2024-10-01 07:12:44", renamed.LastModified);
@@ -190,9 +223,15 @@ public sealed class ServerToolTests
     [Fact]
     public void Removing_from_an_empty_queue_or_a_name_not_queued_is_a_tool_error()
     {
-        Assert.Contains("no files are queued", Box.Fails("remove_server_delete_queue", ("ip", Old), ("filename", "employee_directory.csv")));
+        Assert.Contains(
+            "no files are queued",
+            Box.Fails("remove_server_delete_queue", ("ip", Old), ("filename", "employee_directory.csv"))
+        );
         Box.Ok("add_server_delete_queue", ("ip", Old), ("filename", "employee_directory.csv"));
-        Assert.Contains("not in the deletion queue", Box.Fails("remove_server_delete_queue", ("ip", Old), ("filename", "Q4_financial_report.xlsx")));
+        Assert.Contains(
+            "not in the deletion queue",
+            Box.Fails("remove_server_delete_queue", ("ip", Old), ("filename", "Q4_financial_report.xlsx"))
+        );
 
         Box.Ok("remove_server_delete_queue", ("ip", Old), ("filename", "employee_directory.csv"));
 
@@ -219,7 +258,10 @@ public sealed class ServerToolTests
     {
         var output = Box.Ok("list_server_files", ("ip", New));
 
-        Assert.Equal("- filename: annual_budget_2026.xlsx\n  last_modified: '2025-11-30 13:20:45'\n  size: 174080\n  summary: Summary of annual_budget_2026.xlsx", output.ReplaceLineEndings("\n"));
+        Assert.Equal(
+            "- filename: annual_budget_2026.xlsx\n  last_modified: '2025-11-30 13:20:45'\n  size: 174080\n  summary: Summary of annual_budget_2026.xlsx",
+            output.ReplaceLineEndings("\n")
+        );
         Assert.Equal("- 10.0.12.45\n- 10.0.12.46", Box.Ok("list_server_ips").ReplaceLineEndings("\n"));
     }
 }

@@ -12,7 +12,10 @@ public sealed class ServerUserToolTests
     [Fact]
     public void Users_are_listed_in_order()
     {
-        Assert.Equal("- emma_johnson\n- michael_davis\n- gemini_agent_1", Box.Ok("list_server_users", ("ip", Old)).ReplaceLineEndings("\n"));
+        Assert.Equal(
+            "- emma_johnson\n- michael_davis\n- gemini_agent_1",
+            Box.Ok("list_server_users", ("ip", Old)).ReplaceLineEndings("\n")
+        );
     }
 
     [Fact]
@@ -25,7 +28,10 @@ public sealed class ServerUserToolTests
     [Fact]
     public void Adding_a_user_appends_it()
     {
-        Assert.Equal("Added intruder to the root users of the server 10.0.12.45.", Box.Ok("add_server_user", ("ip", Old), ("user", "intruder")));
+        Assert.Equal(
+            "Added intruder to the root users of the server 10.0.12.45.",
+            Box.Ok("add_server_user", ("ip", Old), ("user", "intruder"))
+        );
         Assert.Equal(["emma_johnson", "michael_davis", "gemini_agent_1", "intruder"], _world.ServerAt(Old).Users!);
     }
 
@@ -46,7 +52,10 @@ public sealed class ServerUserToolTests
     [Fact]
     public void Removing_a_user_takes_it_off_the_list()
     {
-        Assert.Equal("Removed emma_johnson from the root users of the server 10.0.12.45.", Box.Ok("remove_server_user", ("ip", Old), ("user", "emma_johnson")));
+        Assert.Equal(
+            "Removed emma_johnson from the root users of the server 10.0.12.45.",
+            Box.Ok("remove_server_user", ("ip", Old), ("user", "emma_johnson"))
+        );
         Assert.Equal(["michael_davis", "gemini_agent_1"], _world.ServerAt(Old).Users!);
     }
 
