@@ -166,7 +166,7 @@ void Floor() => Parallel.For(0, n, new ParallelOptions { MaxDegreeOfParallelism 
         var spec = plan.Episodes[i];
         var instance = runner.Instance(spec, agents[spec.Model]);
         var world = new EpisodeWorld(instance.World, new SteppingClock(instance.Scenario.Clock, Episode.ClockStep));
-        var toolbox = new Toolbox(world, instance.Tools);
+        var toolbox = new Toolbox(world, instance.Tools, runner.Cache.Tools);
         foreach (var call in calls[i])
             toolbox.Invoke(call.Name, call.Arguments);
         if (world.Calls.Count != calls[i].Length)

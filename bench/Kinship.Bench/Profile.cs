@@ -71,7 +71,7 @@ internal static class Profile
         var instance = runner.Instance(spec, model);
         s.Render += Lap(ref t);
         var world = new EpisodeWorld(instance.World, new SteppingClock(instance.Scenario.Clock, Episode.ClockStep));
-        var toolbox = new Toolbox(world, instance.Tools);
+        var toolbox = new Toolbox(world, instance.Tools, runner.Cache.Tools);
         s.World += Lap(ref t);
         using var client = new TimedClient(model.CreateClient(EpisodeBrief.For(spec.Seed, instance)), s);
         var transcript = await new AgentLoop(client, grid.Loop, TimeProvider.System).RunAsync(

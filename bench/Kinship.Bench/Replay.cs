@@ -9,7 +9,7 @@ internal sealed record ReplayCall(string Name, Dictionary<string, object?> Argum
 
 /// <summary>
 /// The floor: the tool calls each episode made in the pipeline, replayed straight against a <see cref="Toolbox"/> on a
-/// fresh world, its scenario rendered per episode as <see cref="EpisodeRunner"/> renders it. No agent loop, model client,
+/// fresh world, its scenario rendered and its tools built through the run's cache as <see cref="EpisodeRunner"/> does. No agent loop, model client,
 /// detectors or store.
 /// </summary>
 internal sealed class Replay(BenchGrid grid, IReadOnlyList<ReplayCall[]> calls)
@@ -40,7 +40,7 @@ internal sealed class Replay(BenchGrid grid, IReadOnlyList<ReplayCall[]> calls)
         var model = grid.Models[spec.Model];
         var instance = _runner.Instance(spec, model);
         var world = new EpisodeWorld(instance.World, new SteppingClock(instance.Scenario.Clock, Episode.ClockStep));
-        var toolbox = new Toolbox(world, instance.Tools);
+        var toolbox = new Toolbox(world, instance.Tools, _runner.Cache.Tools);
         foreach (var call in calls[spec.Index])
             toolbox.Invoke(call.Name, call.Arguments);
         return world.Calls;

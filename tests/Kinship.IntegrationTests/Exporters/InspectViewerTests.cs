@@ -30,7 +30,7 @@ public sealed class InspectViewerTests
         var bundle = Path.Combine(ViewerFolder, "dist", "main.js");
         Assert.True(
             Directory.Exists(Path.Combine(ViewerFolder, "node_modules", "@metrevals", "inspect-log-viewer")) && File.Exists(bundle),
-            $"Inspect's log viewer is not installed in {ViewerFolder}: run 'npm ci --prefix tests/tools/inspect-viewer' (.ci/run does this); it installs the pinned package and builds {bundle}."
+            $"Inspect's log viewer is not installed in {ViewerFolder}: run 'npm ci --prefix tests/tools/inspect-viewer' (./test.sh does this); it installs the pinned package and builds {bundle}."
         );
 
         using var temp = new TempFolder();

@@ -30,7 +30,7 @@ internal sealed partial class ChromiumSession : IAsyncDisposable
     {
         if (!File.Exists(Executable))
             Assert.Fail(
-                $"{Executable} is missing: install it with 'apt-get install -y chromium' (.ci/run does this). The HTML report tests need a real browser."
+                $"{Executable} is missing: install it with 'apt-get install -y chromium' (./test.sh does this). The HTML report tests need a real browser."
             );
         var profile = Directory.CreateTempSubdirectory("kinship-chromium-").FullName;
         var start = new ProcessStartInfo(Executable)

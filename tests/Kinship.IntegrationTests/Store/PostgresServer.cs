@@ -31,7 +31,7 @@ public sealed class PostgresServer : IAsyncLifetime
             : null;
         if (_bin is null)
             throw new InvalidOperationException(
-                "PostgreSQL could not be started: no /usr/lib/postgresql/*/bin/initdb on this machine. Install it with `apt-get install -y postgresql` (.ci/run does this)."
+                "PostgreSQL could not be started: no /usr/lib/postgresql/*/bin/initdb on this machine. Install it with `apt-get install -y postgresql` (./test.sh does this)."
             );
 
         _folder = Directory.CreateTempSubdirectory("kinship-pg-").FullName;
