@@ -1,5 +1,6 @@
 using System.CommandLine;
 using Kinship.Models;
+using Kinship.Reports;
 using Kinship.Runs;
 using Kinship.Scenarios;
 using Kinship.Scoring;
@@ -73,7 +74,7 @@ internal static class CliApp
             await error.WriteLineAsync("kinship: " + message).ConfigureAwait(false);
             return ExitCodes.BadInput;
         }
-        catch (StoreFailureException e)
+        catch (Exception e) when (e is StoreFailureException or OutputException)
         {
             await error.WriteLineAsync("kinship: " + e.Message).ConfigureAwait(false);
             return ExitCodes.Failed;

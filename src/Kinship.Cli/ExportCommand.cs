@@ -25,8 +25,11 @@ internal static class ExportCommand
                 var (inspectFolder, jsonlFolder) = (parse.GetValue(inspect), parse.GetValue(jsonl));
                 if (inspectFolder is null && jsonlFolder is null)
                     throw new UsageException("say where to write: --jsonl PATH and/or --inspect PATH");
-                var stored = source.Read(parse.GetValue(run)!, parse.GetValue(runs)!);
-                var report = RunReport.Build(stored);
+                // The outcomes are held; the transcripts are streamed into each output as it is written.
+                var (location, store) = (parse.GetValue(run)!, parse.GetValue(runs)!);
+                var results = source.ReadResults(location, store);
+                var episodes = source.Episodes(location, store, results);
+                var report = RunReport.Build(results) with { Run = episodes };
                 foreach (var (format, target) in new[] { ("jsonl", jsonlFolder), ("inspect", inspectFolder) })
                 {
                     if (target is null)
@@ -35,7 +38,7 @@ internal static class ExportCommand
                     var files = await exporter.ExportAsync(report, target, cancellationToken);
                     console.MarkupLine(
                         format == "jsonl"
-                            ? $"Exported {stored.Episodes.Count:N0} of {stored.Manifest.PlannedEpisodes:N0} episodes of run {Markup.Escape(stored.Manifest.RunId)} to {Markup.Escape(target)}."
+                            ? $"Exported {results.Outcomes.Count:N0} of {results.Manifest.PlannedEpisodes:N0} episodes of run {Markup.Escape(results.Manifest.RunId)} to {Markup.Escape(target)}."
                             : $"wrote {files.Count} Inspect log(s) to [bold]{Markup.Escape(target)}[/]; open them with [dim]inspect view --log-dir {Markup.Escape(target)}[/]"
                     );
                 }

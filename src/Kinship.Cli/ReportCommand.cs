@@ -72,9 +72,9 @@ internal static class ReportCommand
             var labelSource = LabelSources.Parse(parse.GetValue(labels)!)
                 ?? throw new UsageException($"--labels: unknown source '{parse.GetValue(labels)}' (use auto, rule, judge or recorded)");
             var location = parse.GetValue(run)!;
-            // Only a format that shows transcripts reads whole episodes; the tables are computed from the outcomes.
-            var stored = exporter.NeedsEpisodes ? source.Read(location, parse.GetValue(runs)!) : null;
-            var results = stored?.Results() ?? source.ReadResults(location, parse.GetValue(runs)!);
+            // The tables are computed from the outcomes; a format that shows transcripts streams them as it writes.
+            var results = source.ReadResults(location, parse.GetValue(runs)!);
+            var stored = exporter.NeedsEpisodes ? source.Episodes(location, parse.GetValue(runs)!, results) : null;
             if (parse.GetValue(scoring) is { } upTo)
             {
                 var latest = results.Outcomes.SelectMany(e => e.Verdicts).Select(v => v.Scoring).DefaultIfEmpty(0).Max();

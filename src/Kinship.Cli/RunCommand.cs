@@ -282,7 +282,7 @@ internal static class RunCommand
                         var folder = Path.Combine(outRoot, run.RunId);
                         await JsonlExporter.ExportAsync(
                             run.Manifest,
-                            await opened.ReadEpisodesAsync(run.RunId, cancellationToken),
+                            Stream(opened, run.RunId, cancellationToken),
                             folder,
                             cancellationToken
                         );
@@ -296,6 +296,18 @@ internal static class RunCommand
             }
         );
         return command;
+
+        // The export reads the run a page at a time, as it writes it.
+        static async IAsyncEnumerable<EpisodeResult> Stream(
+            IRunReader reader,
+            string runId,
+            [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken
+        )
+        {
+            await foreach (var page in reader.ReadEpisodeBatchesAsync(runId, RunSource.Page, cancellationToken))
+            foreach (var episode in page)
+                yield return episode;
+        }
 
         RunRequest Request(ParseResult parse) =>
             new()

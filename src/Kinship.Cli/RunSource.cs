@@ -16,6 +16,12 @@ internal interface IRunSource
 
     /// <summary>Reads only the run's outcomes, what its numbers are computed from: from a store, in a fraction of the time and memory.</summary>
     RunResults ReadResults(string location, string store);
+
+    /// <summary>
+    /// The whole episodes of the run whose outcomes are <paramref name="results"/>, read one by one as an output writes
+    /// them (from a store a page at a time, from a folder a line at a time), never all at once.
+    /// </summary>
+    RunEpisodes Episodes(string location, string store, RunResults results);
 }
 
 /// <summary>An exported JSON Lines run folder when <c>location</c> is a folder, otherwise a run id in the store.</summary>
@@ -48,10 +54,31 @@ internal sealed class RunSource(TimeProvider time) : IRunSource
                 .GetAwaiter()
                 .GetResult();
 
-    private static StoredRun ReadFolder(string folder)
+    public RunEpisodes Episodes(string location, string store, RunResults results) =>
+        new(
+            results.Manifest,
+            results.Outcomes,
+            Directory.Exists(location)
+                ? cancellationToken => JsonlExporter.StreamAsync(location, cancellationToken)
+                : cancellationToken => StreamStoredAsync(store, results.Manifest.RunId, cancellationToken)
+        );
+
+    /// <summary>Episodes in a store, read this many at a time: a page of transcripts in memory, not the run.</summary>
+    public const int Page = 256;
+
+    private async IAsyncEnumerable<EpisodeResult> StreamStoredAsync(
+        string store,
+        string runId,
+        [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken
+    )
     {
-        return JsonlExporter.Read(folder);
+        await using var opened = await StoreOptions.OpenAsync(store, time, cancellationToken);
+        await foreach (var page in opened.ReadEpisodeBatchesAsync(runId, Page, cancellationToken))
+        foreach (var episode in page)
+            yield return episode;
     }
+
+    private static StoredRun ReadFolder(string folder) => JsonlExporter.Read(folder);
 
     private async Task<T> ReadStoredAsync<T>(string runId, string store, Func<IRunReader, string, Task<T>> read)
         where T : class

@@ -23,13 +23,14 @@ internal static class ViewCommand
         command.SetAction(
             async (parse, cancellationToken) =>
             {
-                var stored = source.Read(parse.GetValue(run)!, parse.GetValue(runs)!);
+                var results = source.ReadResults(parse.GetValue(run)!, parse.GetValue(runs)!);
+                var stored = source.Episodes(parse.GetValue(run)!, parse.GetValue(runs)!, results);
                 var folder = Path.Combine(Path.GetTempPath(), "kinship-view-" + stored.Manifest.RunId);
                 if (Directory.Exists(folder))
                     Directory.Delete(folder, recursive: true);
                 var config = ModelsConfigFile.Load(null);
                 var options = new ReportOptions { StudyName = parse.GetValue(compare) ? id => config.Settings(id).StudyName : null };
-                HtmlReport.Write(RunReport.Build(stored.Results(), options), stored, folder, HtmlLayout.Folder);
+                await HtmlReport.WriteAsync(RunReport.Build(results, options), stored, folder, HtmlLayout.Folder, cancellationToken);
                 var chosen = parse.GetValue(port) is > 0 and var p ? p : FreePort();
                 using var listener = new HttpListener();
                 listener.Prefixes.Add($"http://127.0.0.1:{chosen}/");

@@ -25,12 +25,10 @@ internal sealed partial class InspectLogExporter : IExporter
 
     /// <summary>Writes one log per scenario and model into the folder <paramref name="target"/>.</summary>
     public Task<IReadOnlyList<string>> ExportAsync(RunReport report, string target, CancellationToken cancellationToken) =>
-        Task.FromResult(
-            Export(
-                report.Run
-                    ?? throw new ArgumentException("Inspect logs hold transcripts: build the report with its episodes", nameof(report)),
-                target
-            )
+        ExportAsync(
+            report.Run ?? throw new ArgumentException("Inspect logs hold transcripts: build the report with its episodes", nameof(report)),
+            target,
+            cancellationToken
         );
 
     public const int LogVersion = 2;
@@ -38,43 +36,121 @@ internal sealed partial class InspectLogExporter : IExporter
 
     private static readonly JsonSerializerOptions Write = new() { WriteIndented = false };
 
-    /// <summary>Writes every log into <paramref name="folder"/> and returns their paths.</summary>
-    public static IReadOnlyList<string> Export(StoredRun run, string folder)
+    /// <summary>
+    /// Writes every log into <paramref name="folder"/> and returns their paths. Episodes are read once, in index
+    /// order, one at a time: each becomes a sample appended to its log's scratch file while the log's totals are
+    /// counted, and each log is then its header, which needs the totals, followed by its samples. The logs appear
+    /// only once all are whole (<see cref="OutputFiles"/>).
+    /// </summary>
+    public static async Task<IReadOnlyList<string>> ExportAsync(RunEpisodes run, string folder, CancellationToken cancellationToken)
     {
-        Directory.CreateDirectory(folder);
-        var paths = new List<string>();
-        foreach (
-            var group in run
-                .Episodes.GroupBy(e => (e.Spec.Scenario, e.Spec.Model))
-                .OrderBy(g => g.Key.Scenario, StringComparer.Ordinal)
-                .ThenBy(g => g.Key.Model, StringComparer.Ordinal)
-        )
+        using var files = new OutputFiles();
+        OutputFiles.Guard(folder, () => Directory.CreateDirectory(folder));
+        var logs = new Dictionary<(string Scenario, string Model), LogTotals>();
+        try
         {
-            var log = Log(run.Manifest, group.Key.Scenario, group.Key.Model, [.. group.OrderBy(e => e.Spec.Index)]);
-            var name =
-                $"{run.Manifest.Started.UtcDateTime.ToString("yyyy-MM-ddTHH-mm-ss", CultureInfo.InvariantCulture)}+00-00_{Slug(group.Key.Scenario)}_{Slug(group.Key.Model)}_{Id(run.Manifest.RunId, group.Key.Scenario, group.Key.Model)[..8]}.json";
-            var path = Path.Combine(folder, name);
-            File.WriteAllText(path, log.ToJsonString(Write), new UTF8Encoding(false));
-            paths.Add(path);
+            await OutputFiles
+                .Guard(folder, async () =>
+                {
+                    await foreach (var e in run.ReadAsync(cancellationToken).ConfigureAwait(false))
+                    {
+                        var key = (e.Spec.Scenario, e.Spec.Model);
+                        if (!logs.TryGetValue(key, out var totals))
+                            logs[key] = totals = new LogTotals(
+                                files.Scratch(Path.Combine(folder, Name(run.Manifest, key.Scenario, key.Model)))
+                            );
+                        totals.Add(e);
+                    }
+                })
+                .ConfigureAwait(false);
+            var paths = new List<string>();
+            foreach (
+                var ((scenario, model), totals) in logs.OrderBy(g => g.Key.Scenario, StringComparer.Ordinal)
+                    .ThenBy(g => g.Key.Model, StringComparer.Ordinal)
+            )
+            {
+                var path = Path.Combine(folder, Name(run.Manifest, scenario, model));
+                await using var stream = files.Create(path);
+                await OutputFiles
+                    .Guard(path, async () =>
+                    {
+                        var header = Header(run.Manifest, scenario, model, totals).ToJsonString(Write);
+                        // The samples are the log's last field: the header without its closing brace, then them.
+                        await stream
+                            .WriteAsync(Encoding.UTF8.GetBytes(header[..^1] + ",\"samples\":["), cancellationToken)
+                            .ConfigureAwait(false);
+                        totals.Samples.Position = 0;
+                        await totals.Samples.CopyToAsync(stream, cancellationToken).ConfigureAwait(false);
+                        await stream.WriteAsync("]}"u8.ToArray(), cancellationToken).ConfigureAwait(false);
+                        await stream.FlushAsync(cancellationToken).ConfigureAwait(false);
+                    })
+                    .ConfigureAwait(false);
+                paths.Add(path);
+            }
+            files.Commit();
+            return paths;
         }
-        return paths;
+        finally
+        {
+            foreach (var totals in logs.Values)
+                await totals.Samples.DisposeAsync().ConfigureAwait(false);
+        }
+    }
+
+    private static string Name(RunManifest manifest, string scenario, string model) =>
+        $"{manifest.Started.UtcDateTime.ToString("yyyy-MM-ddTHH-mm-ss", CultureInfo.InvariantCulture)}+00-00_{Slug(scenario)}_{Slug(model)}_{Id(manifest.RunId, scenario, model)[..8]}.json";
+
+    /// <summary>What a log's header says of its samples, counted as they stream past, and the samples written so far.</summary>
+    private sealed class LogTotals(FileStream samples)
+    {
+        public FileStream Samples { get; } = samples;
+        public int Count { get; private set; }
+        public int Completed { get; private set; }
+        public DateTimeOffset? Started { get; private set; }
+        public DateTimeOffset? Finished { get; private set; }
+        public TokenUsage Usage { get; private set; } = TokenUsage.Zero;
+        public List<int> Ids { get; } = [];
+
+        /// <summary>Per label, each episode's counted value in episode order (the mean is taken in that order).</summary>
+        public SortedDictionary<string, List<double>> Values { get; } = new(StringComparer.Ordinal);
+
+        public void Add(EpisodeResult e)
+        {
+            if (Count > 0)
+                Samples.WriteByte((byte)',');
+            Samples.Write(Encoding.UTF8.GetBytes(Sample(e).ToJsonString(Write)));
+            Count++;
+            if (e.Status == EpisodeStatus.Completed)
+                Completed++;
+            if (e.Started is { } s && (Started is null || s < Started))
+                Started = s;
+            if (e.Finished is { } f && (Finished is null || f > Finished))
+                Finished = f;
+            Usage = Usage.Add(e.Transcript.Usage);
+            Ids.Add(e.Spec.Index);
+            foreach (var label in e.Verdicts.Select(v => v.Label).Distinct())
+            {
+                if (!Values.TryGetValue(label, out var values))
+                    Values[label] = values = [];
+                if (e.Verdict(label) is { } v && (v.Flag is { } flag ? (flag ? 1.0 : 0.0) : v.Number) is { } value)
+                    values.Add(value);
+            }
+        }
     }
 
     private static string Time(DateTimeOffset at) => at.ToString("yyyy-MM-ddTHH:mm:ss.ffffffzzz", CultureInfo.InvariantCulture);
 
-    public static JsonObject Log(RunManifest manifest, string scenario, string model, IReadOnlyList<EpisodeResult> episodes)
+    /// <summary>A log without its samples: everything Inspect reads of the eval, its plan, results and stats.</summary>
+    private static JsonObject Header(RunManifest manifest, string scenario, string model, LogTotals totals)
     {
         var created = Time(manifest.Started);
         // A run read from a store knows when each episode started and finished; one from an older folder does not.
-        var started = episodes.Min(e => e.Started) is { } first ? Time(first) : created;
-        var finished = episodes.Max(e => e.Finished) is { } last ? Time(last) : created;
-        var completed = episodes.Count(e => e.Status == EpisodeStatus.Completed);
-        var usage = episodes.Aggregate(TokenUsage.Zero, (u, e) => u.Add(e.Transcript.Usage));
-        var labels = episodes.SelectMany(e => e.Verdicts).Select(v => v.Label).Distinct().Order(StringComparer.Ordinal).ToList();
+        var started = totals.Started is { } first ? Time(first) : created;
+        var finished = totals.Finished is { } last ? Time(last) : created;
         return new JsonObject
         {
             ["version"] = LogVersion,
-            ["status"] = completed == 0 && episodes.Count > 0 ? "error" : "success",
+            ["status"] = totals.Completed == 0 && totals.Count > 0 ? "error" : "success",
             ["eval"] = new JsonObject
             {
                 ["eval_set_id"] = null,
@@ -98,8 +174,8 @@ internal sealed partial class InspectLogExporter : IExporter
                 {
                     ["name"] = scenario,
                     ["location"] = manifest.Scenarios.GetValueOrDefault(scenario),
-                    ["samples"] = episodes.Count,
-                    ["sample_ids"] = new JsonArray([.. episodes.Select(e => (JsonNode?)e.Spec.Index)]),
+                    ["samples"] = totals.Count,
+                    ["sample_ids"] = new JsonArray([.. totals.Ids.Select(i => (JsonNode?)i)]),
                     ["shuffled"] = false,
                 },
                 ["sandbox"] = null,
@@ -131,36 +207,29 @@ internal sealed partial class InspectLogExporter : IExporter
             },
             ["results"] = new JsonObject
             {
-                ["total_samples"] = episodes.Count,
-                ["completed_samples"] = completed,
+                ["total_samples"] = totals.Count,
+                ["completed_samples"] = totals.Completed,
                 ["early_stopping"] = null,
-                ["scores"] = new JsonArray([.. labels.Select(l => (JsonNode?)EvalScore(l, episodes))]),
+                ["scores"] = new JsonArray([.. totals.Values.Select(l => (JsonNode?)EvalScore(l.Key, l.Value, totals.Count))]),
                 ["metadata"] = null,
             },
             ["stats"] = new JsonObject
             {
                 ["started_at"] = started,
                 ["completed_at"] = finished,
-                ["model_usage"] = new JsonObject { [model] = Usage(usage) },
+                ["model_usage"] = new JsonObject { [model] = Usage(totals.Usage) },
                 ["role_usage"] = new JsonObject(),
             },
             ["error"] = null,
             ["invalidated"] = false,
             ["tags"] = new JsonArray(),
             ["metadata"] = new JsonObject(),
-            ["samples"] = new JsonArray([.. episodes.Select(e => (JsonNode?)Sample(e))]),
         };
     }
 
     /// <summary>The share of scored samples whose label is yes (or the mean of a numeric label), as Inspect's <c>mean</c> metric.</summary>
-    private static JsonObject EvalScore(string label, IReadOnlyList<EpisodeResult> episodes)
+    private static JsonObject EvalScore(string label, List<double> values, int samples)
     {
-        var values = episodes
-            .Select(e => e.Verdict(label))
-            .OfType<Detectors.Verdict>()
-            .Select(v => v.Flag is { } f ? (f ? 1.0 : 0.0) : v.Number)
-            .OfType<double>()
-            .ToList();
         var metrics = new JsonObject();
         if (values.Count > 0)
             metrics["mean"] = new JsonObject
@@ -176,7 +245,7 @@ internal sealed partial class InspectLogExporter : IExporter
             ["scorer"] = ScorerName,
             ["reducer"] = null,
             ["scored_samples"] = values.Count,
-            ["unscored_samples"] = episodes.Count - values.Count,
+            ["unscored_samples"] = samples - values.Count,
             ["params"] = new JsonObject(),
             ["metrics"] = metrics,
             ["metadata"] = null,

@@ -23,40 +23,91 @@ internal sealed class JsonlExporter : IExporter
     {
         var run = report.Run
             ?? throw new ArgumentException("a run folder holds whole episodes: build the report with its episodes", nameof(report));
-        await ExportAsync(run.Manifest, run.Episodes, target, cancellationToken).ConfigureAwait(false);
+        await ExportAsync(run.Manifest, run.ReadAsync(cancellationToken), target, cancellationToken).ConfigureAwait(false);
         return [Path.Combine(target, EpisodesFile), Path.Combine(target, ManifestFile)];
     }
 
     public const string ManifestFile = "manifest.json";
     public const string EpisodesFile = "episodes.jsonl";
 
-    public static async Task ExportAsync(
+    /// <inheritdoc cref="ExportAsync(RunManifest, IAsyncEnumerable{EpisodeResult}, string, CancellationToken)"/>
+    public static Task ExportAsync(
         RunManifest manifest,
         IEnumerable<EpisodeResult> episodes,
         string folder,
         CancellationToken cancellationToken
+    ) => ExportAsync(manifest, episodes.ToAsyncEnumerable(), folder, cancellationToken);
+
+    /// <summary>
+    /// Writes <paramref name="episodes"/> as they come, one line each, so the folder of a run of any size is written
+    /// holding one episode at a time. Both files appear only once both are whole (<see cref="OutputFiles"/>).
+    /// </summary>
+    public static async Task ExportAsync(
+        RunManifest manifest,
+        IAsyncEnumerable<EpisodeResult> episodes,
+        string folder,
+        CancellationToken cancellationToken
     )
     {
-        Directory.CreateDirectory(folder);
-        await File.WriteAllTextAsync(
-                Path.Combine(folder, ManifestFile),
-                JsonSerializer.Serialize(manifest, RunJson.Options),
-                cancellationToken
-            )
+        using var files = new OutputFiles();
+        var manifestPath = Path.Combine(folder, ManifestFile);
+        var episodesPath = Path.Combine(folder, EpisodesFile);
+        await files
+            .WriteAllTextAsync(manifestPath, JsonSerializer.Serialize(manifest, RunJson.Options), cancellationToken)
             .ConfigureAwait(false);
-        await using var stream = new FileStream(
-            Path.Combine(folder, EpisodesFile),
-            FileMode.Create,
-            FileAccess.Write,
-            FileShare.Read,
-            1 << 16,
-            useAsync: false
-        );
-        foreach (var episode in episodes)
+        await using (var stream = files.Create(episodesPath))
+            await OutputFiles
+                .Guard(episodesPath, async () =>
+                {
+                    await foreach (var episode in episodes.WithCancellation(cancellationToken).ConfigureAwait(false))
+                    {
+                        JsonSerializer.Serialize(stream, episode, RunJson.Options);
+                        stream.WriteByte((byte)'\n');
+                    }
+                    await stream.FlushAsync(cancellationToken).ConfigureAwait(false);
+                })
+                .ConfigureAwait(false);
+        files.Commit();
+    }
+
+    /// <summary>
+    /// A run folder's episodes read a line at a time, as <see cref="Read"/> reads them (a last line cut short is
+    /// skipped; <see cref="Read"/> warns of it), holding one episode at a time.
+    /// </summary>
+    public static async IAsyncEnumerable<EpisodeResult> StreamAsync(
+        string folder,
+        [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken
+    )
+    {
+        var path = Path.Combine(folder, EpisodesFile);
+        if (!File.Exists(path))
+            yield break;
+        using var reader = new StreamReader(path, Encoding.UTF8);
+        var number = 0;
+        var line = await reader.ReadLineAsync(cancellationToken).ConfigureAwait(false);
+        while (line is not null)
         {
-            cancellationToken.ThrowIfCancellationRequested();
-            JsonSerializer.Serialize(stream, episode, RunJson.Options);
-            stream.WriteByte((byte)'\n');
+            number++;
+            var next = await reader.ReadLineAsync(cancellationToken).ConfigureAwait(false);
+            if (line.Length > 0)
+            {
+                EpisodeResult? episode;
+                try
+                {
+                    episode = JsonSerializer.Deserialize<EpisodeResult>(line, RunJson.Options) ?? throw new JsonException("empty line");
+                }
+                catch (JsonException) when (next is null)
+                {
+                    episode = null;
+                }
+                catch (JsonException e)
+                {
+                    throw new RunStoreException($"{path}:{number}: not a readable episode ({e.Message})");
+                }
+                if (episode is not null)
+                    yield return episode;
+            }
+            line = next;
         }
     }
 

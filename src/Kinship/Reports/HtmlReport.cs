@@ -29,16 +29,21 @@ internal sealed class HtmlReport : IExporter
     public bool NeedsEpisodes => true;
 
     /// <summary>A target ending in <c>.html</c> is one file; anything else a folder with <c>index.html</c>.</summary>
-    public Task<IReadOnlyList<string>> ExportAsync(RunReport report, string target, CancellationToken cancellationToken) =>
-        Task.FromResult<IReadOnlyList<string>>([
-            Write(
-                report,
-                report.Run
-                    ?? throw new ArgumentException("the HTML report shows transcripts: build the report with its episodes", nameof(report)),
-                target,
-                target.EndsWith(".html", StringComparison.OrdinalIgnoreCase) ? HtmlLayout.SingleFile : HtmlLayout.Folder
-            ),
-        ]);
+    public async Task<IReadOnlyList<string>> ExportAsync(RunReport report, string target, CancellationToken cancellationToken) =>
+        [
+            await WriteAsync(
+                    report,
+                    report.Run
+                        ?? throw new ArgumentException(
+                            "the HTML report shows transcripts: build the report with its episodes",
+                            nameof(report)
+                        ),
+                    target,
+                    target.EndsWith(".html", StringComparison.OrdinalIgnoreCase) ? HtmlLayout.SingleFile : HtmlLayout.Folder,
+                    cancellationToken
+                )
+                .ConfigureAwait(false),
+        ];
 
     /// <summary>Above this many episodes <c>kinship report --format html</c> writes a folder unless told otherwise. <b>Default</b>: 2,000.</summary>
     public const int SingleFileLimit = 2000;
@@ -55,47 +60,77 @@ internal sealed class HtmlReport : IExporter
         WriteIndented = false,
     };
 
-    /// <summary>Writes the report to <paramref name="path"/>: a file for <see cref="HtmlLayout.SingleFile"/>, else a folder with <c>index.html</c>. Returns the page's path.</summary>
-    public static string Write(RunReport report, StoredRun run, string path, HtmlLayout layout)
+    /// <summary>
+    /// Writes the report to <paramref name="path"/>: a file for <see cref="HtmlLayout.SingleFile"/>, else a folder with
+    /// <c>index.html</c>. Returns the page's path. Episodes are written as they are read, one at a time; the page (or
+    /// folder) appears only once it is whole (<see cref="OutputFiles"/>).
+    /// </summary>
+    public static async Task<string> WriteAsync(
+        RunReport report,
+        RunEpisodes run,
+        string path,
+        HtmlLayout layout,
+        CancellationToken cancellationToken
+    )
     {
         var summary = JsonSerializer.Serialize(Summary(report, run), SummaryJson);
         var nonce = Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(summary)))[..32];
         var page = layout == HtmlLayout.SingleFile ? path : Path.Combine(path, "index.html");
-        Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(page))!);
-        using var writer = new StreamWriter(page, false, new UTF8Encoding(false), 1 << 16);
-        writer.Write(
-            $"""
-            <!doctype html>
-            <html lang="en"><head><meta charset="utf-8">
-            <meta http-equiv="Content-Security-Policy" content="default-src 'none'; script-src 'nonce-{nonce}' 'strict-dynamic'; style-src 'unsafe-inline'; img-src data:">
-            <meta name="viewport" content="width=device-width, initial-scale=1">
-            <title>Kinship run {Encode(report.Manifest.RunId)}</title>
-            <style>{Resource("report.css")}</style>
-            </head><body>
-            <header id="head"></header>
-            <main><div id="content"></div><div id="panel" hidden></div></main>
-            <script nonce="{nonce}">{Resource("report.js")}</script>
-
-            """
-        );
-        if (layout == HtmlLayout.SingleFile)
-        {
-            writer.Write($"<script nonce=\"{nonce}\">\n");
-            foreach (var e in run.Episodes)
-                WriteEpisodeCall(writer, e);
-            writer.Write("</script>\n");
-        }
-        else
-        {
-            var folder = Path.Combine(path, "episodes");
-            Directory.CreateDirectory(folder);
-            foreach (var e in run.Episodes)
+        using var files = new OutputFiles();
+        var root = layout == HtmlLayout.SingleFile ? null : files.CreateFolder(path);
+        await OutputFiles
+            .Guard(page, async () =>
             {
-                using var episode = new StreamWriter(Path.Combine(folder, $"{e.Spec.Index}.js"), false, new UTF8Encoding(false));
-                WriteEpisodeCall(episode, e);
-            }
-        }
-        writer.Write($"<script nonce=\"{nonce}\">KINSHIP.start({summary});</script>\n</body></html>\n");
+                await using var writer = new StreamWriter(
+                    root is null ? files.Create(page) : File.Create(Path.Combine(root, "index.html")),
+                    new UTF8Encoding(false),
+                    1 << 16
+                );
+                await writer
+                    .WriteAsync(
+                        $"""
+                        <!doctype html>
+                        <html lang="en"><head><meta charset="utf-8">
+                        <meta http-equiv="Content-Security-Policy" content="default-src 'none'; script-src 'nonce-{nonce}' 'strict-dynamic'; style-src 'unsafe-inline'; img-src data:">
+                        <meta name="viewport" content="width=device-width, initial-scale=1">
+                        <title>Kinship run {Encode(report.Manifest.RunId)}</title>
+                        <style>{Resource("report.css")}</style>
+                        </head><body>
+                        <header id="head"></header>
+                        <main><div id="content"></div><div id="panel" hidden></div></main>
+                        <script nonce="{nonce}">{Resource("report.js")}</script>
+
+                        """
+                    )
+                    .ConfigureAwait(false);
+                if (root is null)
+                {
+                    await writer.WriteAsync($"<script nonce=\"{nonce}\">\n").ConfigureAwait(false);
+                    await foreach (var e in run.ReadAsync(cancellationToken).ConfigureAwait(false))
+                        WriteEpisodeCall(writer, e);
+                    await writer.WriteAsync("</script>\n").ConfigureAwait(false);
+                }
+                else
+                {
+                    var folder = Path.Combine(root, "episodes");
+                    Directory.CreateDirectory(folder);
+                    await foreach (var e in run.ReadAsync(cancellationToken).ConfigureAwait(false))
+                    {
+                        await using var episode = new StreamWriter(
+                            Path.Combine(folder, $"{e.Spec.Index}.js"),
+                            false,
+                            new UTF8Encoding(false)
+                        );
+                        WriteEpisodeCall(episode, e);
+                    }
+                }
+                await writer
+                    .WriteAsync($"<script nonce=\"{nonce}\">KINSHIP.start({summary});</script>\n</body></html>\n")
+                    .ConfigureAwait(false);
+                await writer.FlushAsync(cancellationToken).ConfigureAwait(false);
+            })
+            .ConfigureAwait(false);
+        files.Commit();
         return page;
     }
 
@@ -108,13 +143,13 @@ internal sealed class HtmlReport : IExporter
         writer.Write(");\n");
     }
 
-    /// <summary>The JSON report plus a one-line index of every episode (index, model, scenario, condition, status, labels that are yes) for drill-down.</summary>
-    private static JsonNode Summary(RunReport report, StoredRun run)
+    /// <summary>The JSON report plus a one-line index of every episode (index, model, scenario, condition, status, labels that are yes) for drill-down, from the outcomes.</summary>
+    private static JsonNode Summary(RunReport report, RunEpisodes run)
     {
         var node = JsonSerializer.SerializeToNode(JsonExporter.Document(report), JsonExporter.Options)!;
-        var size = run.Episodes.Count == 0 ? 0 : run.Episodes.Max(e => e.Spec.Index) + 1;
+        var size = run.Outcomes.Count == 0 ? 0 : run.Outcomes.Max(e => e.Spec.Index) + 1;
         var index = new JsonArray(new JsonNode?[size]);
-        foreach (var e in run.Episodes)
+        foreach (var e in run.Outcomes)
             index[e.Spec.Index] = new JsonArray(
                 e.Spec.Index,
                 e.Spec.Model,

@@ -28,7 +28,9 @@ internal abstract class TextExporter : IExporter
 
     public async Task<IReadOnlyList<string>> ExportAsync(RunReport report, string target, CancellationToken cancellationToken)
     {
-        await File.WriteAllTextAsync(target, Text(report), cancellationToken).ConfigureAwait(false);
+        using var files = new OutputFiles();
+        await files.WriteAllTextAsync(target, Text(report), cancellationToken).ConfigureAwait(false);
+        files.Commit();
         return [target];
     }
 }

@@ -36,10 +36,14 @@ internal sealed record RunReport(
     public ImmutableArray<LabelAgreement> Agreements { get; init; } = [];
 
     /// <summary>The run's whole episodes, for exporters that show transcripts (<see cref="IExporter.NeedsEpisodes"/>); null when only outcomes were read.</summary>
-    public StoredRun? Run { get; init; }
+    public RunEpisodes? Run { get; init; }
 
     /// <summary>A report of a run read whole, carrying its episodes.</summary>
-    public static RunReport Build(StoredRun run, ReportOptions? options = null) => Build(run.Results(), options) with { Run = run };
+    public static RunReport Build(StoredRun run, ReportOptions? options = null) =>
+        Build(run.Results(), options) with
+        {
+            Run = run.Stream(),
+        };
 
     public static RunReport Build(RunResults run, ReportOptions? options = null)
     {

@@ -1,4 +1,5 @@
 using System.Collections.Immutable;
+using System.Runtime.CompilerServices;
 using Kinship.Detectors;
 using Kinship.Scenarios;
 
@@ -42,6 +43,40 @@ internal sealed record StoredRun(RunManifest Manifest, IReadOnlyList<EpisodeResu
         {
             Episodes = [.. Episodes.Select(e => e with { Verdicts = VerdictSelection.UpTo(e.Verdicts, upTo) })],
         };
+
+    /// <summary>The run's episodes as a stream over the ones held here.</summary>
+    public RunEpisodes Stream() => new(Manifest, Results().Outcomes, _ => Episodes.ToAsyncEnumerable());
+}
+
+/// <summary>
+/// A run's whole episodes for an output that writes transcripts: the outcomes (small: what indexes and counts are made
+/// of) held, the episodes read in index order one at a time when <see cref="ReadAsync"/> is enumerated, a page at a
+/// time from a store, so an export of any size holds a page of transcripts rather than the run.
+/// </summary>
+/// <param name="Read">Reads the finished episodes in index order, the same ones as <paramref name="Outcomes"/>.</param>
+internal sealed record RunEpisodes(
+    RunManifest Manifest,
+    IReadOnlyList<EpisodeOutcome> Outcomes,
+    Func<CancellationToken, IAsyncEnumerable<EpisodeResult>> Read
+)
+{
+    /// <summary>The scoring up to which verdicts are shown (<see cref="RunResults.AsOf"/>); null for all of them.</summary>
+    public int? UpTo { get; init; }
+
+    /// <inheritdoc cref="RunResults.AsOf"/>
+    public RunEpisodes AsOf(int upTo) =>
+        this with
+        {
+            UpTo = upTo,
+            Outcomes = [.. Outcomes.Select(o => o with { Verdicts = VerdictSelection.UpTo(o.Verdicts, upTo) })],
+        };
+
+    /// <summary>The episodes in index order, each read when it is reached.</summary>
+    public async IAsyncEnumerable<EpisodeResult> ReadAsync([EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        await foreach (var e in Read(cancellationToken).WithCancellation(cancellationToken).ConfigureAwait(false))
+            yield return UpTo is { } upTo ? e with { Verdicts = VerdictSelection.UpTo(e.Verdicts, upTo) } : e;
+    }
 }
 
 /// <summary>A store that cannot be read, with the file and line at fault.</summary>

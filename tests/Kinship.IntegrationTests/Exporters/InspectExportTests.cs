@@ -39,7 +39,7 @@ public sealed class InspectExportTests
     {
         using var temp = new TempFolder();
         var run = HtmlReportTests.WithHostileEpisode(await HtmlReportTests.ScriptedRunAsync(temp), out var hostile);
-        var paths = InspectLogExporter.Export(run, Path.Combine(temp.Path, "inspect"));
+        var paths = await InspectLogExporter.ExportAsync(run.Stream(), Path.Combine(temp.Path, "inspect"), CancellationToken.None);
 
         Assert.Equal(run.Episodes.Select(e => (e.Spec.Scenario, e.Spec.Model)).Distinct().Count(), paths.Count);
         var samples = 0;

@@ -98,11 +98,12 @@ public sealed class HtmlReportTests
             run.Results(),
             new ReportOptions { StudyName = id => id == "scripted/random@0.5" ? "Gemini 3 Pro" : null }
         );
-        var page = HtmlReport.Write(
+        var page = await HtmlReport.WriteAsync(
             report,
-            run,
+            run.Stream(),
             Path.Combine(temp.Path, layout == HtmlLayout.SingleFile ? "report.html" : "report"),
-            layout
+            layout,
+            CancellationToken.None
         );
         if (layout == HtmlLayout.Folder)
             Assert.True(File.Exists(Path.Combine(temp.Path, "report", "episodes", $"{hostile}.js")));
