@@ -59,6 +59,7 @@ internal sealed class SqliteRunStore : SqlRunStore
         {
             await connection.OpenAsync(cancellationToken).ConfigureAwait(false);
             await CheckOrCreateAsync(path, connection, cancellationToken).ConfigureAwait(false);
+            await CheckIntegrityAsync(path, connection, cancellationToken).ConfigureAwait(false);
             // Durable across a killed process in WAL mode: a commit is in the log before it returns.
             await Exec(connection, "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA cache_size = -65536;", cancellationToken)
                 .ConfigureAwait(false);
@@ -130,6 +131,27 @@ internal sealed class SqliteRunStore : SqlRunStore
             await cmd.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
             await tx.CommitAsync(cancellationToken).ConfigureAwait(false);
         }
+    }
+
+    /// <summary>
+    /// Refuses a damaged file before anything reads counts from it or writes into it: SQLite's <c>quick_check</c>
+    /// (every page's structure, without the costlier index-to-table cross-check of <c>integrity_check</c>) must say ok.
+    /// </summary>
+    private static async Task CheckIntegrityAsync(string path, SqliteConnection c, CancellationToken cancellationToken)
+    {
+        var problems = new List<string>();
+        await using (var cmd = c.CreateCommand())
+        {
+            cmd.CommandText = "PRAGMA quick_check(3)";
+            await using var r = await cmd.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            while (await r.ReadAsync(cancellationToken).ConfigureAwait(false))
+                problems.Add(r.GetString(0));
+        }
+        if (problems is not ["ok"])
+            throw new RunStoreException(
+                $"{path}: the store file is damaged (SQLite's quick_check: {string.Join("; ", problems)}); it was left untouched. "
+                    + "Episodes committed before the damage may be recoverable into a new file with sqlite3's .recover"
+            );
     }
 
     private static async Task<int> VersionAsync(SqliteConnection c, CancellationToken cancellationToken)
