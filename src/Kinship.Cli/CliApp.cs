@@ -74,7 +74,7 @@ internal static class CliApp
             await error.WriteLineAsync("kinship: " + message).ConfigureAwait(false);
             return ExitCodes.BadInput;
         }
-        catch (Exception e) when (e is StoreFailureException or OutputException)
+        catch (Exception e) when (e is StoreFailureException or OutputException or RunDeletedException)
         {
             await error.WriteLineAsync("kinship: " + e.Message).ConfigureAwait(false);
             return ExitCodes.Failed;

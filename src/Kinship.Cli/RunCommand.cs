@@ -213,17 +213,16 @@ internal static class RunCommand
                     }
                     RunPlanner.CheckPrices(request, agentModels);
                     opened = await StoreOptions.OpenAsync(parse.GetValue(store)!, time, cancellationToken, create: true);
-                    if (await opened.FindUnfinishedAsync(planned.Record.PlanHash, cancellationToken) is { } unfinished)
-                    {
-                        run = await opened.GetRunAsync(unfinished, cancellationToken);
-                        console.MarkupLine(
-                            $"Continuing unfinished run [bold]{Markup.Escape(run.RunId)}[/] with the same plan in {Markup.Escape(opened.Location)}."
-                        );
-                    }
+                    // One step: of two identical commands started together, one stores the run and the other joins it.
+                    var (runId, created) = await opened.CreateOrJoinRunAsync(planned.Record, planned.Plan, cancellationToken);
+                    if (created)
+                        run = planned.Record;
                     else
                     {
-                        run = planned.Record;
-                        await opened.CreateRunAsync(run, planned.Plan, cancellationToken);
+                        run = await opened.GetRunAsync(runId, cancellationToken);
+                        console.MarkupLine(
+                            $"Continuing unfinished run [bold]{Markup.Escape(run.RunId)}[/] with the same plan in {Markup.Escape(opened.Location)}; episodes another process holds stay with it (kinship worker --store {Markup.Escape(opened.Location)} adds a process the same way)."
+                        );
                     }
                 }
 

@@ -48,4 +48,25 @@ internal static class LeaseOwner
 {
     /// <summary>A process's identity in leases: machine, process and a random part, so restarts on one machine differ.</summary>
     public static string NewId() => $"{Environment.MachineName}:{Environment.ProcessId}:{Guid.NewGuid().ToString("N")[..6]}";
+
+    /// <summary>
+    /// Whether the process behind <paramref name="owner"/> is known to have stopped: it ran on this machine and no
+    /// process has its id any more. An owner elsewhere, or a live process with its id, counts as alive (its lease
+    /// expires if it is not).
+    /// </summary>
+    public static bool IsGone(string owner)
+    {
+        var parts = owner.Split(':');
+        if (parts.Length != 3 || parts[0] != Environment.MachineName || !int.TryParse(parts[1], out var pid))
+            return false;
+        try
+        {
+            using var process = System.Diagnostics.Process.GetProcessById(pid);
+            return process.HasExited;
+        }
+        catch (ArgumentException)
+        {
+            return true;
+        }
+    }
 }

@@ -28,7 +28,7 @@ internal interface IEpisodeQueue<TPrepared>
     /// <summary>Hands back the episodes <paramref name="owner"/> claimed and did not finish.</summary>
     Task<int> ReleaseOwnAsync(string runId, string owner, CancellationToken cancellationToken);
 
-    /// <summary>Episodes neither completed nor errored, held or not.</summary>
+    /// <summary>Episodes neither completed nor errored, held or not. Throws when the run is no longer in the store (deleted while it ran).</summary>
     Task<int> CountUnfinishedAsync(string runId, CancellationToken cancellationToken);
 
     /// <summary>An episode serialised for <see cref="CompleteAsync"/>: called on the runner's thread, so the work spreads over cores.</summary>

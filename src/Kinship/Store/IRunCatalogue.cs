@@ -11,6 +11,9 @@ internal interface IRunCatalogue
     /// <summary>Stores a run and its whole plan, every episode pending, in one transaction.</summary>
     Task CreateRunAsync(RunRecord run, RunPlan plan, CancellationToken cancellationToken);
 
+    /// <summary>The newest unfinished run with <paramref name="run"/>'s plan, or else <paramref name="run"/> stored with its plan, in one step no other process can come between.</summary>
+    Task<(string RunId, bool Created)> CreateOrJoinRunAsync(RunRecord run, RunPlan plan, CancellationToken cancellationToken);
+
     /// <summary>The newest run with this plan that still has episodes to do, if any.</summary>
     Task<string?> FindUnfinishedAsync(string planHash, CancellationToken cancellationToken);
 

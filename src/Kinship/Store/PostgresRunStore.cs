@@ -176,6 +176,13 @@ internal sealed class PostgresRunStore : SqlRunStore
         }
     }
 
+    // Two processes planning the same run take turns: the second then finds the first's run and joins it.
+    protected override async Task LockPlanAsync(DbConnection c, DbTransaction tx, string planHash, CancellationToken cancellationToken)
+    {
+        await using var cmd = Command(c, tx, "SELECT pg_advisory_xact_lock(hashtextextended(@hash, 0))", ("hash", planHash));
+        await cmd.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+    }
+
     protected override Exception Translate(DbException e) =>
         e switch
         {

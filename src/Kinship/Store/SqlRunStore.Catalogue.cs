@@ -14,50 +14,85 @@ internal abstract partial class SqlRunStore : IRunCatalogue
             async c =>
             {
                 await using var tx = await c.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
-                await InsertRunAsync(
-                        c,
-                        tx,
-                        run,
-                        plan.Episodes.GroupBy(e => e.Cell).Select(cell => (cell.First(), cell.Count())),
-                        cancellationToken
-                    )
-                    .ConfigureAwait(false);
-                await using (
-                    var insert = Command(
-                        c,
-                        tx,
-                        $"INSERT INTO episodes (run_id, idx, cell, model, scenario, condition, condition_json, ablations, rollout, seed, status, attempts) VALUES (@id, @idx, @cell, @model, @scenario, @condition, @cj, @ab, @rollout, @seed, '{Pending}', 0)",
-                        ("id", run.RunId),
-                        ("idx", 0),
-                        ("cell", ""),
-                        ("model", ""),
-                        ("scenario", ""),
-                        ("condition", ""),
-                        ("cj", ""),
-                        ("ab", "[]"),
-                        ("rollout", 0),
-                        ("seed", 0L)
-                    )
-                )
-                {
-                    foreach (var e in plan.Episodes)
-                    {
-                        Set(insert, "idx", e.Index);
-                        Set(insert, "cell", e.Cell);
-                        Set(insert, "model", e.Model);
-                        Set(insert, "scenario", e.Scenario);
-                        Set(insert, "condition", e.Condition.Key);
-                        Set(insert, "cj", JsonSerializer.Serialize(e.Condition, RunJson.Options));
-                        Set(insert, "ab", JsonSerializer.Serialize(e.Ablations, RunJson.Options));
-                        Set(insert, "rollout", e.Rollout);
-                        Set(insert, "seed", unchecked((long)e.Seed));
-                        await insert.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
-                    }
-                }
+                await InsertPlanAsync(c, tx, run, plan, cancellationToken).ConfigureAwait(false);
                 await tx.CommitAsync(cancellationToken).ConfigureAwait(false);
             },
             cancellationToken
         );
+
+    /// <summary>
+    /// The newest unfinished run with <paramref name="run"/>'s plan, or else <paramref name="run"/> stored with its
+    /// plan, decided in one transaction that holds the plan's lock: of two identical <c>kinship run</c> commands
+    /// started together one creates the run and the other joins it, so no episode is planned (or run) twice.
+    /// </summary>
+    public Task<(string RunId, bool Created)> CreateOrJoinRunAsync(RunRecord run, RunPlan plan, CancellationToken cancellationToken) =>
+        RunAsync(
+            async c =>
+            {
+                await using var tx = await c.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+                await LockPlanAsync(c, tx, run.PlanHash, cancellationToken).ConfigureAwait(false);
+                if (await UnfinishedAsync(c, tx, run.PlanHash, cancellationToken).ConfigureAwait(false) is { } existing)
+                {
+                    await tx.CommitAsync(cancellationToken).ConfigureAwait(false);
+                    return (existing, false);
+                }
+                await InsertPlanAsync(c, tx, run, plan, cancellationToken).ConfigureAwait(false);
+                await tx.CommitAsync(cancellationToken).ConfigureAwait(false);
+                return (run.RunId, true);
+            },
+            cancellationToken
+        );
+
+    /// <summary>
+    /// Makes concurrent <see cref="CreateOrJoinRunAsync"/> calls for one plan take turns for the rest of
+    /// <paramref name="tx"/>. SQLite needs nothing: its transactions start with the write lock held.
+    /// </summary>
+    protected virtual Task LockPlanAsync(DbConnection c, DbTransaction tx, string planHash, CancellationToken cancellationToken) =>
+        Task.CompletedTask;
+
+    private static async Task InsertPlanAsync(
+        DbConnection c,
+        DbTransaction tx,
+        RunRecord run,
+        RunPlan plan,
+        CancellationToken cancellationToken
+    )
+    {
+        await InsertRunAsync(c, tx, run, plan.Episodes.GroupBy(e => e.Cell).Select(cell => (cell.First(), cell.Count())), cancellationToken)
+            .ConfigureAwait(false);
+        await using (
+            var insert = Command(
+                c,
+                tx,
+                $"INSERT INTO episodes (run_id, idx, cell, model, scenario, condition, condition_json, ablations, rollout, seed, status, attempts) VALUES (@id, @idx, @cell, @model, @scenario, @condition, @cj, @ab, @rollout, @seed, '{Pending}', 0)",
+                ("id", run.RunId),
+                ("idx", 0),
+                ("cell", ""),
+                ("model", ""),
+                ("scenario", ""),
+                ("condition", ""),
+                ("cj", ""),
+                ("ab", "[]"),
+                ("rollout", 0),
+                ("seed", 0L)
+            )
+        )
+        {
+            foreach (var e in plan.Episodes)
+            {
+                Set(insert, "idx", e.Index);
+                Set(insert, "cell", e.Cell);
+                Set(insert, "model", e.Model);
+                Set(insert, "scenario", e.Scenario);
+                Set(insert, "condition", e.Condition.Key);
+                Set(insert, "cj", JsonSerializer.Serialize(e.Condition, RunJson.Options));
+                Set(insert, "ab", JsonSerializer.Serialize(e.Ablations, RunJson.Options));
+                Set(insert, "rollout", e.Rollout);
+                Set(insert, "seed", unchecked((long)e.Seed));
+                await insert.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+            }
+        }
+    }
 
     /// <summary>The run's row, its scenario texts and its cells (each by its first episode, with the episodes planned), for a planned run and an imported one alike.</summary>
     private static async Task InsertRunAsync(
@@ -113,18 +148,22 @@ internal abstract partial class SqlRunStore : IRunCatalogue
 
     /// <summary>The newest run with this plan that still has episodes to do, if any.</summary>
     public Task<string?> FindUnfinishedAsync(string planHash, CancellationToken cancellationToken) =>
-        RunAsync(
-            async c =>
-                await ScalarAsync(
-                        c,
-                        null,
-                        $"SELECT r.run_id FROM runs r WHERE r.plan_hash = @hash AND EXISTS (SELECT 1 FROM episodes e WHERE e.run_id = r.run_id AND e.status IN ('{Pending}', '{Running}')) ORDER BY r.created DESC LIMIT 1",
-                        cancellationToken,
-                        ("hash", planHash)
-                    )
-                    .ConfigureAwait(false) as string,
-            cancellationToken
-        );
+        RunAsync(c => UnfinishedAsync(c, null, planHash, cancellationToken), cancellationToken);
+
+    private static async Task<string?> UnfinishedAsync(
+        DbConnection c,
+        DbTransaction? tx,
+        string planHash,
+        CancellationToken cancellationToken
+    ) =>
+        await ScalarAsync(
+                c,
+                tx,
+                $"SELECT r.run_id FROM runs r WHERE r.plan_hash = @hash AND EXISTS (SELECT 1 FROM episodes e WHERE e.run_id = r.run_id AND e.status IN ('{Pending}', '{Running}')) ORDER BY r.created DESC LIMIT 1",
+                cancellationToken,
+                ("hash", planHash)
+            )
+            .ConfigureAwait(false) as string;
 
     /// <summary>The oldest run that still has episodes to do, for workers not told which run to serve.</summary>
     public Task<string?> FindNextUnfinishedAsync(CancellationToken cancellationToken) =>

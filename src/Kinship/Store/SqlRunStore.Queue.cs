@@ -109,33 +109,52 @@ internal abstract partial class SqlRunStore
         );
 
     /// <summary>
-    /// Puts a run's in-flight episodes back to pending: for <c>kinship run --resume</c> on a store only this machine
-    /// uses, where in-flight means left behind by a process that died.
+    /// Puts a run's in-flight episodes back to pending when the process holding them has stopped: for
+    /// <c>kinship run</c> on a store only this machine uses, where a lease of a process that is gone was left by a
+    /// crash. Episodes a live process holds (a second <c>kinship run</c> of the same plan, a worker) stay with it.
     /// </summary>
     public Task<int> ReleaseInFlightAsync(string runId, int maxAttempts, CancellationToken cancellationToken) =>
         RunAsync(
             async c =>
             {
                 await using var tx = await c.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
-                await ExecuteAsync(
+                var owners = new List<string>();
+                await using (
+                    var cmd = Command(
                         c,
                         tx,
-                        $"UPDATE episodes SET status = '{Error}', lease_owner = NULL, lease_expires = NULL, finished = @now, error_cause = @cause WHERE run_id = @run AND status = '{Running}' AND attempts >= @max",
-                        cancellationToken,
-                        ("now", Now),
-                        ("cause", GaveUpCause(maxAttempts)),
-                        ("run", runId),
-                        ("max", maxAttempts)
-                    )
-                    .ConfigureAwait(false);
-                var released = await ExecuteAsync(
-                        c,
-                        tx,
-                        $"UPDATE episodes SET status = '{Pending}', lease_owner = NULL, lease_expires = NULL WHERE run_id = @run AND status = '{Running}'",
-                        cancellationToken,
+                        $"SELECT DISTINCT lease_owner FROM episodes WHERE run_id = @run AND status = '{Running}' AND lease_owner IS NOT NULL",
                         ("run", runId)
                     )
-                    .ConfigureAwait(false);
+                )
+                await using (var r = await cmd.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false))
+                    while (await r.ReadAsync(cancellationToken).ConfigureAwait(false))
+                        owners.Add(r.GetString(0));
+                var released = 0;
+                foreach (var owner in owners.Where(LeaseOwner.IsGone))
+                {
+                    await ExecuteAsync(
+                            c,
+                            tx,
+                            $"UPDATE episodes SET status = '{Error}', lease_owner = NULL, lease_expires = NULL, finished = @now, error_cause = @cause WHERE run_id = @run AND status = '{Running}' AND lease_owner = @owner AND attempts >= @max",
+                            cancellationToken,
+                            ("now", Now),
+                            ("cause", GaveUpCause(maxAttempts)),
+                            ("run", runId),
+                            ("owner", owner),
+                            ("max", maxAttempts)
+                        )
+                        .ConfigureAwait(false);
+                    released += await ExecuteAsync(
+                            c,
+                            tx,
+                            $"UPDATE episodes SET status = '{Pending}', lease_owner = NULL, lease_expires = NULL WHERE run_id = @run AND status = '{Running}' AND lease_owner = @owner",
+                            cancellationToken,
+                            ("run", runId),
+                            ("owner", owner)
+                        )
+                        .ConfigureAwait(false);
+                }
                 await tx.CommitAsync(cancellationToken).ConfigureAwait(false);
                 return released;
             },
@@ -168,12 +187,18 @@ internal abstract partial class SqlRunStore
                     await ScalarAsync(
                             c,
                             null,
-                            $"SELECT COUNT(*) FROM episodes WHERE run_id = @run AND status IN ('{Pending}', '{Running}')",
+                            $"SELECT CASE WHEN EXISTS (SELECT 1 FROM runs WHERE run_id = @run) THEN (SELECT COUNT(*) FROM episodes WHERE run_id = @run AND status IN ('{Pending}', '{Running}')) ELSE -1 END",
                             cancellationToken,
                             ("run", runId)
                         )
                         .ConfigureAwait(false)
-                ),
+                ) switch
+                {
+                    < 0 => throw new RunDeletedException(
+                        $"{Location}: run {runId} was deleted while it ran (kinship runs delete); the episodes it had finished went with it, and nothing more is stored"
+                    ),
+                    var left => left,
+                },
             cancellationToken
         );
 

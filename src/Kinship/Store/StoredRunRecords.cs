@@ -36,6 +36,9 @@ internal sealed record RunSummary(
 /// <summary>A store that holds no such run.</summary>
 internal sealed class RunNotFoundException(string message) : Exception(message);
 
+/// <summary>A run deleted from the store while a process was running it: the process stops instead of claiming to have stored it.</summary>
+internal sealed class RunDeletedException(string message) : Exception(message);
+
 /// <summary>
 /// A store that failed while working (a full disk, a lost connection): the message names the store, and what was
 /// committed before the failure is kept.
