@@ -46,7 +46,8 @@ internal abstract partial class SqlRunStore : IRunReader
         RunAsync<IReadOnlyList<EpisodeOutcome>>(
             async c =>
             {
-                var verdicts = await ReadVerdictsAsync(c, runId, "", 0, 0, cancellationToken).ConfigureAwait(false);
+                var shared = new SharedValues();
+                var verdicts = await ReadVerdictsAsync(c, runId, "", 0, 0, cancellationToken, shared).ConfigureAwait(false);
                 var outcomes = new List<EpisodeOutcome>();
                 await using var cmd = Command(
                     c,
@@ -63,14 +64,14 @@ internal abstract partial class SqlRunStore : IRunReader
                     var idx = r.GetInt32(0);
                     outcomes.Add(
                         new EpisodeOutcome(
-                            Spec(r, 0, 10),
+                            Spec(r, 0, 10, shared),
                             Status(r.GetString(6)),
-                            r.IsDBNull(7) ? null : r.GetString(7),
-                            r.IsDBNull(8) ? "" : r.GetString(8),
-                            r.IsDBNull(9) ? "" : r.GetString(9),
+                            r.IsDBNull(7) ? null : shared.Text(r.GetString(7)),
+                            r.IsDBNull(8) ? "" : shared.Text(r.GetString(8)),
+                            r.IsDBNull(9) ? "" : shared.Text(r.GetString(9)),
                             r.IsDBNull(13) ? null : Enum.Parse<StopReason>(r.GetString(13)),
                             r.IsDBNull(14) ? 0 : Convert.ToInt64(r.GetValue(14)),
-                            verdicts.TryGetValue(idx, out var v) ? v.ToImmutable() : []
+                            verdicts.TryGetValue(idx, out var v) ? v.DrainToImmutable() : []
                         )
                         {
                             Started = At(r, 11),
@@ -83,6 +84,41 @@ internal abstract partial class SqlRunStore : IRunReader
             cancellationToken
         );
 
+    /// <summary>
+    /// Values that repeat across a run's rows (labels, rules, detectors, evidence, conditions: a few dozen distinct
+    /// ones in millions of rows), read once and shared, so a large run's outcomes take a fraction of the memory.
+    /// Up to <see cref="Limit"/> distinct values of each kind are kept; rarer ones beyond that are read as they come.
+    /// </summary>
+    private sealed class SharedValues
+    {
+        private const int Limit = 20_000;
+        private readonly Dictionary<string, string> _texts = new(StringComparer.Ordinal);
+        private readonly Dictionary<string, ImmutableArray<Evidence>> _evidence = new(StringComparer.Ordinal);
+        private readonly Dictionary<string, Condition> _conditions = new(StringComparer.Ordinal);
+        private readonly Dictionary<string, ImmutableArray<string>> _ablations = new(StringComparer.Ordinal);
+
+        public string Text(string text) => Shared(_texts, text, t => t);
+
+        public ImmutableArray<Evidence> Evidence(string json) =>
+            Shared(_evidence, json, j => JsonSerializer.Deserialize<ImmutableArray<Evidence>>(j, RunJson.Options));
+
+        public Condition Condition(string json) =>
+            Shared(_conditions, json, j => JsonSerializer.Deserialize<Condition>(j, RunJson.Options)!);
+
+        public ImmutableArray<string> Ablations(string json) =>
+            Shared(_ablations, json, j => JsonSerializer.Deserialize<ImmutableArray<string>>(j, RunJson.Options));
+
+        private static T Shared<T>(Dictionary<string, T> values, string key, Func<string, T> read)
+        {
+            if (values.TryGetValue(key, out var value))
+                return value;
+            value = read(key);
+            if (values.Count < Limit)
+                values[key] = value;
+            return value;
+        }
+    }
+
     /// <summary>Each episode's verdicts in the order the run wrote them, by index.</summary>
     private static async Task<Dictionary<int, ImmutableArray<Verdict>.Builder>> ReadVerdictsAsync(
         DbConnection c,
@@ -90,9 +126,11 @@ internal abstract partial class SqlRunStore : IRunReader
         string only,
         int first,
         int last,
-        CancellationToken cancellationToken
+        CancellationToken cancellationToken,
+        SharedValues? shared = null
     )
     {
+        shared ??= new SharedValues();
         var verdicts = new Dictionary<int, ImmutableArray<Verdict>.Builder>();
         await using (
             var cmd = Command(
@@ -113,14 +151,14 @@ internal abstract partial class SqlRunStore : IRunReader
                     verdicts[idx] = list = ImmutableArray.CreateBuilder<Verdict>();
                 list.Add(
                     new Verdict(
-                        r.GetString(1),
+                        shared.Text(r.GetString(1)),
                         r.IsDBNull(2) ? null : Convert.ToInt64(r.GetValue(2)) != 0,
-                        r.GetString(5),
-                        r.GetString(6),
-                        JsonSerializer.Deserialize<ImmutableArray<Evidence>>(r.GetString(7), RunJson.Options),
+                        shared.Text(r.GetString(5)),
+                        shared.Text(r.GetString(6)),
+                        shared.Evidence(r.GetString(7)),
                         r.IsDBNull(3) ? null : r.GetDouble(3),
-                        r.IsDBNull(4) ? null : r.GetString(4),
-                        r.GetString(8),
+                        r.IsDBNull(4) ? null : shared.Text(r.GetString(4)),
+                        shared.Text(r.GetString(8)),
                         Convert.ToInt32(r.GetValue(9))
                     )
                 );
@@ -129,18 +167,21 @@ internal abstract partial class SqlRunStore : IRunReader
         return verdicts;
     }
 
-    private static EpisodeSpec Spec(DbDataReader r, int first, int ablations) =>
-        new(
+    private static EpisodeSpec Spec(DbDataReader r, int first, int ablations, SharedValues? shared = null)
+    {
+        shared ??= new SharedValues();
+        return new(
             r.GetInt32(first),
-            r.GetString(first + 2),
-            JsonSerializer.Deserialize<Condition>(r.GetString(first + 3), RunJson.Options)!,
-            r.GetString(first + 1),
+            shared.Text(r.GetString(first + 2)),
+            shared.Condition(r.GetString(first + 3)),
+            shared.Text(r.GetString(first + 1)),
             r.GetInt32(first + 4),
             unchecked((ulong)r.GetInt64(first + 5))
         )
         {
-            Ablations = JsonSerializer.Deserialize<ImmutableArray<string>>(r.GetString(ablations), RunJson.Options),
+            Ablations = shared.Ablations(r.GetString(ablations)),
         };
+    }
 
     private static DateTimeOffset? At(DbDataReader r, int column) =>
         r.IsDBNull(column) ? null : DateTimeOffset.FromUnixTimeMilliseconds(Convert.ToInt64(r.GetValue(column)));
@@ -150,7 +191,8 @@ internal abstract partial class SqlRunStore : IRunReader
             async c =>
             {
                 var only = first == 0 && last == int.MaxValue ? "" : " AND idx BETWEEN @idx AND @last";
-                var verdicts = await ReadVerdictsAsync(c, runId, only, first, last, cancellationToken).ConfigureAwait(false);
+                var shared = new SharedValues();
+                var verdicts = await ReadVerdictsAsync(c, runId, only, first, last, cancellationToken, shared).ConfigureAwait(false);
                 var results = new List<EpisodeResult>();
                 await using (
                     var cmd = Command(
@@ -171,7 +213,7 @@ internal abstract partial class SqlRunStore : IRunReader
                     while (await r.ReadAsync(cancellationToken).ConfigureAwait(false))
                     {
                         var idx = r.GetInt32(0);
-                        var spec = Spec(r, 0, 14);
+                        var spec = Spec(r, 0, 14, shared);
                         var status = Status(r.GetString(6));
                         var cause = r.IsDBNull(7) ? null : r.GetString(7);
                         // Only an attempt that produced a result writes the stop reason.
