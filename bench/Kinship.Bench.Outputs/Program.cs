@@ -94,8 +94,9 @@ try
         var written = Directory.Exists(target)
             ? new DirectoryInfo(target).EnumerateFiles("*", SearchOption.AllDirectories).Sum(f => f.Length)
             : 0;
+        var name = output == "html" ? "report --format html" : $"export --{output}";
         Console.WriteLine(
-            $"| {string.Join(' ', command.Take(1).Concat(command.Skip(2).Take(2)))} | {m.Seconds:0.0} | {m.PeakMb:N0} | {written / 1e6:N0} | {m.Exit} |"
+            $"| {name} | {m.Seconds:0.0} | {m.PeakMb:N0} | {written / 1e6:N0} | {m.Exit} |"
         );
         if (m.Exit != 0)
             Console.WriteLine($"  {m.Error.Trim()}");
