@@ -95,9 +95,7 @@ try
             ? new DirectoryInfo(target).EnumerateFiles("*", SearchOption.AllDirectories).Sum(f => f.Length)
             : 0;
         var name = output == "html" ? "report --format html" : $"export --{output}";
-        Console.WriteLine(
-            $"| {name} | {m.Seconds:0.0} | {m.PeakMb:N0} | {written / 1e6:N0} | {m.Exit} |"
-        );
+        Console.WriteLine($"| {name} | {m.Seconds:0.0} | {m.PeakMb:N0} | {written / 1e6:N0} | {m.Exit} |");
         if (m.Exit != 0)
             Console.WriteLine($"  {m.Error.Trim()}");
         if (!keep && Directory.Exists(target))
