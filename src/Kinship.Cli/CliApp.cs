@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.Runtime.InteropServices;
 using Kinship.Models;
 using Kinship.Reports;
 using Kinship.Runs;
@@ -15,6 +16,12 @@ internal static class ExitCodes
     public const int Ok = 0;
     public const int Failed = 1;
     public const int BadInput = 2;
+
+    /// <summary>Stopped by Ctrl+C (SIGINT): 128 + 2, as shells report it.</summary>
+    public const int Interrupted = 130;
+
+    /// <summary>Stopped by SIGTERM: 128 + 15, as shells report it.</summary>
+    public const int Terminated = 143;
 }
 
 /// <summary>Bad input that only the command line can see (a missing file, an option without its partner), reported as one line with exit code 2.</summary>
@@ -29,7 +36,8 @@ internal static class CliApp
         TextWriter error,
         Func<string, string?> environment,
         TimeProvider time,
-        CancellationToken cancellationToken
+        CancellationToken cancellationToken,
+        Func<PosixSignal?>? stoppedBy = null
     )
     {
         var source = new RunSource(time);
@@ -64,6 +72,8 @@ internal static class CliApp
                         Output = console.Profile.Out.Writer,
                         Error = error,
                         EnableDefaultExceptionHandler = false,
+                        // Signals are the caller's to handle (through cancellationToken), not System.CommandLine's.
+                        ProcessTerminationTimeout = null,
                     },
                     cancellationToken
                 )
@@ -81,8 +91,11 @@ internal static class CliApp
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
-            await error.WriteLineAsync("kinship: cancelled; finished episodes are kept").ConfigureAwait(false);
-            return ExitCodes.Failed;
+            var signal = stoppedBy?.Invoke();
+            await error
+                .WriteLineAsync($"kinship: stopped{(signal is { } s ? $" by {s}" : "")}; finished episodes are kept")
+                .ConfigureAwait(false);
+            return signal == PosixSignal.SIGTERM ? ExitCodes.Terminated : ExitCodes.Interrupted;
         }
     }
 

@@ -256,9 +256,20 @@ internal static class RunCommand
                         time,
                         progress
                     );
-                    var committed = await progress.ShowAsync(console, () =>
-                        executor.RunAsync(run.RunId, LeaseOwner.NewId(), cancellationToken)
-                    );
+                    int committed;
+                    try
+                    {
+                        committed = await progress.ShowAsync(console, () =>
+                            executor.RunAsync(run.RunId, LeaseOwner.NewId(), cancellationToken)
+                        );
+                    }
+                    catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+                    {
+                        console.MarkupLine(
+                            $"Run [bold]{Markup.Escape(run.RunId)}[/] stopped; its finished episodes are stored. [dim]kinship run --resume {Markup.Escape(run.RunId)} --store {Markup.Escape(opened.Location)}[/] finishes it."
+                        );
+                        throw;
+                    }
                     clock.Stop();
 
                     // The tables need the outcomes alone; an export reads whole episodes below.

@@ -54,7 +54,11 @@ internal static class ViewCommand
     }
 }
 
-/// <summary>Serves one folder's files over an <see cref="HttpListener"/>, GET only, never outside the folder.</summary>
+/// <summary>
+/// Serves one folder's files over an <see cref="HttpListener"/>, GET and HEAD only, never outside the folder. Every
+/// request gets an answer (404 for what is not there, 405 for other methods, 400 for a path no file can have) and
+/// nothing one request does stops the server.
+/// </summary>
 internal static class StaticFileServer
 {
     public static async Task ServeAsync(HttpListener listener, string root, TextWriter error, CancellationToken cancellationToken)
@@ -71,43 +75,85 @@ internal static class StaticFileServer
             {
                 break;
             }
+            await AnswerAsync(context, full, error, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    private static async Task AnswerAsync(HttpListenerContext context, string full, TextWriter error, CancellationToken cancellationToken)
+    {
+        var request = context.Request;
+        try
+        {
             var response = context.Response;
+            if (request.HttpMethod is not ("GET" or "HEAD"))
+            {
+                response.StatusCode = 405;
+                response.AddHeader("Allow", "GET, HEAD");
+                return;
+            }
+            if (Resolve(full, request.Url) is not { } path)
+            {
+                response.StatusCode = 400;
+                return;
+            }
+            if (!path.StartsWith(full, StringComparison.Ordinal) || !File.Exists(path))
+            {
+                response.StatusCode = 404;
+                return;
+            }
+            response.ContentType = Path.GetExtension(path) switch
+            {
+                ".html" => "text/html; charset=utf-8",
+                ".js" => "text/javascript; charset=utf-8",
+                ".json" => "application/json",
+                ".css" => "text/css",
+                _ => "application/octet-stream",
+            };
+            response.Headers["X-Content-Type-Options"] = "nosniff";
+            await using var file = File.OpenRead(path);
+            response.ContentLength64 = file.Length;
+            if (request.HttpMethod == "GET")
+                await file.CopyToAsync(response.OutputStream, cancellationToken).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            // Stopping: the loop ends.
+        }
+        catch (ObjectDisposedException)
+        {
+            // The listener answered the request itself (such as 411 for a POST without a length).
+        }
+        catch (Exception e)
+        {
+            // One request, whatever it holds, must not stop the server: it gets a 500 if nothing was sent yet.
+            await error
+                .WriteLineAsync($"kinship view: {request.HttpMethod} {Uri.EscapeDataString(request.RawUrl ?? "")}: {e.Message}")
+                .ConfigureAwait(false);
             try
             {
-                var relative = Uri.UnescapeDataString(context.Request.Url?.AbsolutePath.TrimStart('/') ?? "");
-                if (relative.Length == 0)
-                    relative = "index.html";
-                var path = Path.GetFullPath(Path.Combine(full, relative));
-                if (context.Request.HttpMethod != "GET" || !path.StartsWith(full, StringComparison.Ordinal) || !File.Exists(path))
-                    response.StatusCode = 404;
-                else
-                {
-                    response.ContentType = Path.GetExtension(path) switch
-                    {
-                        ".html" => "text/html; charset=utf-8",
-                        ".js" => "text/javascript; charset=utf-8",
-                        ".json" => "application/json",
-                        ".css" => "text/css",
-                        _ => "application/octet-stream",
-                    };
-                    response.Headers["X-Content-Type-Options"] = "nosniff";
-                    await using var file = File.OpenRead(path);
-                    response.ContentLength64 = file.Length;
-                    await file.CopyToAsync(response.OutputStream, cancellationToken).ConfigureAwait(false);
-                }
+                context.Response.StatusCode = 500;
             }
-            catch (Exception e) when (e is IOException or HttpListenerException)
+            catch (Exception e2) when (e2 is ObjectDisposedException or InvalidOperationException) { }
+        }
+        finally
+        {
+            try
             {
-                await error.WriteLineAsync("kinship view: " + e.Message).ConfigureAwait(false);
+                context.Response.Close();
             }
-            finally
+            catch (Exception e) when (e is ObjectDisposedException or HttpListenerException or IOException or InvalidOperationException)
             {
-                try
-                {
-                    response.Close();
-                }
-                catch (ObjectDisposedException) { }
+                // The client went away or the listener already closed it; nothing left to send.
             }
         }
+    }
+
+    /// <summary>The full path a request names (outside the folder for <c>..</c>, which is then not found); null for a path no file can have (a NUL or other control character).</summary>
+    private static string? Resolve(string full, Uri? url)
+    {
+        var relative = Uri.UnescapeDataString(url?.AbsolutePath.TrimStart('/') ?? "");
+        if (relative.Length == 0)
+            relative = "index.html";
+        return relative.Any(char.IsControl) ? null : Path.GetFullPath(Path.Combine(full, relative));
     }
 }

@@ -31,6 +31,12 @@ internal sealed record ModelOptions
 
     public CostMeter? Cost { get; init; }
 
+    /// <summary>
+    /// Learns every key resolved through these options (copies made with <c>with</c> share it) and masks them in whatever
+    /// the providers send back. <b>Default</b>: a new one per options value.
+    /// </summary>
+    public KeyRedactor Keys { get; init; } = new();
+
     /// <summary>How long each answer of a scripted agent takes (<c>--scripted-latency</c>). <b>Default</b>: none, they answer at once.</summary>
     public TimeSpan ScriptedLatency { get; init; }
 
@@ -126,16 +132,18 @@ internal static class ModelResolver
         var settings = options.Config.Settings(id);
         var endpoint = options.BaseUrl ?? providerSettings.BaseUrl ?? preset.Endpoint!;
         var key = Key(preset, providerSettings, options);
+        options.Keys.Add(key);
         var http = options.Http ?? ProcessHttp.Value;
         http.Register(endpoint, providerSettings);
 
         var inner = preset.Kind switch
         {
-            ProviderKind.OpenAI => OpenAI(name, endpoint, key, settings, http),
-            ProviderKind.Anthropic => Anthropic(name, endpoint, key, settings, http),
-            _ => new GeminiChatClient(http.CreateClient(), endpoint, key, name),
+            ProviderKind.OpenAI => OpenAI(name, endpoint, key, settings, http, options.Keys),
+            ProviderKind.Anthropic => Anthropic(name, endpoint, key, settings, http, options.Keys),
+            _ => new GeminiChatClient(http.CreateClient(new RedactingHandler(options.Keys)), endpoint, key, name),
         };
-        var shared = new SharedChatClient(inner);
+        // Keys are masked below the cache, so neither the cache nor anything the episode records ever holds one.
+        var shared = new SharedChatClient(new RedactingChatClient(inner, options.Keys));
         var scope = new CacheScope(provider, endpoint.ToString(), name);
         return new ProviderModel(id, preset, name, settings, seed =>
         {
@@ -174,19 +182,20 @@ internal static class ModelResolver
             options.Reasoning = new ReasoningOptions { Effort = effort };
     }
 
-    private static IChatClient OpenAI(string name, Uri endpoint, string? key, ModelSettings settings, ModelHttp http)
+    private static IChatClient OpenAI(string name, Uri endpoint, string? key, ModelSettings settings, ModelHttp http, KeyRedactor keys)
     {
-        var front =
+        DelegatingHandler[] front =
             settings.TokenField == ModelSettings.MaxTokens
                 ?
                 [
+                    new RedactingHandler(keys),
                     new JsonBodyRewriteHandler(body =>
                     {
                         if (body.Remove("max_completion_tokens", out var max))
                             body["max_tokens"] = max;
                     }),
                 ]
-                : Array.Empty<DelegatingHandler>();
+                : [new RedactingHandler(keys)];
         var clientOptions = new OpenAIClientOptions
         {
             Endpoint = endpoint,
@@ -199,13 +208,13 @@ internal static class ModelResolver
             .AsIChatClient();
     }
 
-    private static IChatClient Anthropic(string name, Uri endpoint, string? key, ModelSettings settings, ModelHttp http)
+    private static IChatClient Anthropic(string name, Uri endpoint, string? key, ModelSettings settings, ModelHttp http, KeyRedactor keys)
     {
         var client = new AnthropicClient
         {
             ApiKey = string.IsNullOrEmpty(key) ? "unused" : key,
             BaseUrl = endpoint.ToString().TrimEnd('/'),
-            HttpClient = http.CreateClient(),
+            HttpClient = http.CreateClient(new RedactingHandler(keys)),
             MaxRetries = 0,
             Timeout = Timeout.InfiniteTimeSpan,
         };

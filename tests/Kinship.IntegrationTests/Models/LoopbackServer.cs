@@ -10,6 +10,9 @@ namespace Kinship.IntegrationTests.Models;
 /// <summary>A request a fake provider received.</summary>
 internal sealed record FakeRequest(string Method, string Path, IReadOnlyDictionary<string, string> Headers, JsonObject? Body);
 
+/// <summary>A fake provider's answer: a status (200 unless told), a JSON body and any extra headers.</summary>
+internal sealed record FakeReply(JsonObject Body, int Status = 200, IReadOnlyDictionary<string, string>? Headers = null);
+
 /// <summary>What a fake provider can do wrong instead of answering.</summary>
 internal enum Fault
 {
@@ -54,7 +57,7 @@ internal sealed class FaultPlan(double rate, int seed, params Fault[] kinds)
 internal sealed class LoopbackServer : IAsyncDisposable
 {
     private readonly HttpListener _listener = new();
-    private readonly Func<FakeRequest, JsonObject> _respond;
+    private readonly Func<FakeRequest, FakeReply> _respond;
     private readonly FaultPlan? _faults;
     private readonly TimeSpan _latency;
     private readonly Task _loop;
@@ -62,6 +65,10 @@ internal sealed class LoopbackServer : IAsyncDisposable
     private readonly CancellationTokenSource _stop = new();
 
     public LoopbackServer(Func<FakeRequest, JsonObject> respond, FaultPlan? faults = null, TimeSpan latency = default)
+        : this(r => new FakeReply(respond(r)), faults, latency) { }
+
+    /// <summary>A server whose answers choose their own status and headers (errors a provider sends on purpose).</summary>
+    public LoopbackServer(Func<FakeRequest, FakeReply> respond, FaultPlan? faults = null, TimeSpan latency = default)
     {
         _respond = respond;
         _faults = faults;
@@ -158,14 +165,14 @@ internal sealed class LoopbackServer : IAsyncDisposable
                     context.Response.Abort();
                     return;
             }
-            JsonObject answer;
+            FakeReply answer;
             lock (Answered)
             {
                 answer = _respond(request);
                 if (fault == Fault.None)
                     Answered.Add(request);
             }
-            var body = answer.ToJsonString();
+            var body = answer.Body.ToJsonString();
             if (fault == Fault.MalformedJson)
             {
                 await WriteAsync(context, 200, body[..(body.Length / 2)] + "<html>upstream");
@@ -182,7 +189,9 @@ internal sealed class LoopbackServer : IAsyncDisposable
                 context.Response.Abort();
                 return;
             }
-            await WriteAsync(context, 200, body);
+            foreach (var (name, value) in answer.Headers ?? new Dictionary<string, string>())
+                context.Response.Headers[name] = value;
+            await WriteAsync(context, answer.Status, body);
         }
         catch (Exception e) when (e is HttpListenerException or ObjectDisposedException or IOException)
         {

@@ -64,6 +64,9 @@ internal sealed class CliProcess : IDisposable
 
     public int ExitCode => _process.ExitCode;
 
+    /// <summary>The process id, to send it a signal.</summary>
+    public int Pid => _process.Id;
+
     /// <summary>Waits for the process to exit; false when it is still running after <paramref name="timeout"/>.</summary>
     public async Task<bool> WaitAsync(TimeSpan timeout)
     {
