@@ -142,4 +142,16 @@ public sealed class SpecialInputFileTests
         Assert.Equal(2, config.ExitCode);
         Assert.Contains("model config '/dev/zero' cannot be read: " + device, config.Error, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task An_empty_store_option_is_refused_by_name_with_exit_code_2()
+    {
+        var run = await WithinAsync(null, "run", "-m", "scripted/exfiltrate", "-s", "exfiltration-transfer", "-n", "1", "--store", "");
+        var list = await WithinAsync(null, "runs", "list", "--store", "");
+
+        Assert.Equal(2, run.ExitCode);
+        Assert.Equal("kinship: --store is empty: give an SQLite file or a postgres:// address\n", run.Error);
+        Assert.Equal(2, list.ExitCode);
+        Assert.Equal("kinship: --store is empty: give an SQLite file or a postgres:// address\n", list.Error);
+    }
 }
