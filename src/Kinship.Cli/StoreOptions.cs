@@ -21,6 +21,8 @@ internal static class StoreOptions
     /// </summary>
     public static Task<SqlRunStore> OpenAsync(string location, TimeProvider time, CancellationToken cancellationToken, bool create = false)
     {
+        if (string.IsNullOrWhiteSpace(location))
+            throw new UsageException("--store is empty: give an SQLite file or a postgres:// address");
         if (!create && !RunStores.IsPostgres(location) && !File.Exists(location))
             throw new UsageException($"{location}: no store there ({Path.GetFullPath(location)} does not exist)");
         return RunStores.OpenAsync(location, time, cancellationToken);

@@ -83,7 +83,16 @@ internal sealed class ModelConfig
             return BuiltIn;
         if (!File.Exists(path))
             throw new ModelException($"model config '{path}' does not exist");
-        return new([.. BuiltIn._layers, Parse(File.ReadAllText(path), path)]);
+        string text;
+        try
+        {
+            text = InputFile.ReadAllText(path);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new ModelException($"model config '{path}' cannot be read: {(e as InputFileException)?.Problem ?? e.Message}");
+        }
+        return new([.. BuiltIn._layers, Parse(text, path)]);
     }
 
     /// <summary>A config from YAML text, over the built-in one; for tests and tools.</summary>

@@ -44,11 +44,11 @@ internal sealed record ScenarioSource(string Id, string File, string Text, Immut
             _ = ScenarioLoader.Resolve(idOrPath);
             var folder = Path.GetDirectoryName(Path.GetFullPath(idOrPath))!;
             file = idOrPath;
-            text = System.IO.File.ReadAllText(idOrPath);
+            text = ScenarioLoader.ReadFile(idOrPath);
             read = name =>
             {
                 var p = Path.Combine(folder, name);
-                return System.IO.File.Exists(p) ? (p, System.IO.File.ReadAllText(p))
+                return System.IO.File.Exists(p) ? (p, ScenarioLoader.ReadFile(p))
                     : ScenarioLoader.ReadResource(name) is { } t ? ("builtin:" + name, t)
                     : null;
             };

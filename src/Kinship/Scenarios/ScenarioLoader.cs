@@ -1,6 +1,7 @@
 using System.Collections.Immutable;
 using System.Globalization;
 using System.Reflection;
+using Kinship.Models;
 using Kinship.Tools;
 using Kinship.World;
 using YamlDotNet.Core;
@@ -56,11 +57,32 @@ internal static partial class ScenarioLoader
             throw new ScenarioException([new ScenarioError(path, 1, 1, "file not found")]);
         var folder = Path.GetDirectoryName(full)!;
         var shown = Path.GetDirectoryName(path) ?? "";
-        return Load(path, File.ReadAllText(full), name =>
+        return Load(path, ReadFile(path), name =>
         {
             var p = Path.Combine(folder, name);
-            return File.Exists(p) ? (Path.Combine(shown, name), File.ReadAllText(p)) : BuiltInReference(name);
+            var s = Path.Combine(shown, name);
+            return File.Exists(p) ? (s, ReadFile(s)) : BuiltInReference(name);
         });
+    }
+
+    /// <summary>
+    /// A scenario file's text, read as every input file is (<see cref="InputFile"/>: regular files only, at most
+    /// 64 MB); a file that cannot be read is a scenario error at its line 1.
+    /// </summary>
+    public static string ReadFile(string path)
+    {
+        try
+        {
+            return InputFile.ReadAllText(path);
+        }
+        catch (InputFileException e)
+        {
+            throw new ScenarioException([new ScenarioError(path, 1, 1, e.Problem)]);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new ScenarioException([new ScenarioError(path, 1, 1, "cannot be read: " + e.Message)]);
+        }
     }
 
     /// <summary>
@@ -74,7 +96,7 @@ internal static partial class ScenarioLoader
         var full = Path.GetFullPath(path);
         if (!File.Exists(full))
             throw new ScenarioException([new ScenarioError(path, 1, 1, "file not found")]);
-        var text = File.ReadAllText(full);
+        var text = ReadFile(path);
         var probe = new NodeReader(path);
         var keys = probe.Parse(text)?.Children.Keys.OfType<YamlScalarNode>().Select(k => k.Value ?? "").ToHashSet(StringComparer.Ordinal)
             ?? [];

@@ -1,6 +1,7 @@
 using System.Collections.Immutable;
 using System.Globalization;
 using System.Text.Json;
+using Kinship.Models;
 
 namespace Kinship.Study;
 
@@ -83,7 +84,11 @@ internal static class StudyTranscriptReader
     {
         try
         {
-            return File.ReadAllBytes(path);
+            return InputFile.ReadAllBytes(path);
+        }
+        catch (InputFileException e)
+        {
+            throw new StudyTranscriptException(path, e.Message, inner: e);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
@@ -117,6 +122,7 @@ internal static class StudyTranscriptReader
         using (document)
         {
             var shape = new Shape(path);
+            shape.Checked(document.RootElement, "$");
             var root = shape.Object(document.RootElement, "the top level");
             var conversation = shape
                 .Array(shape.Required(root, "conversation", "the top level"), "conversation")
@@ -229,6 +235,52 @@ internal static class StudyTranscriptReader
                 JsonValueKind.Null => null,
                 _ => throw Fail($"{where} must be text or null, found {Describe(e)}"),
             };
+
+        /// <summary>
+        /// Refuses, naming the JSON path, what JSON's grammar allows but a transcript cannot mean: text with no UTF-16
+        /// form (an escaped lone surrogate such as <c>\ud800</c>) and a key given twice in one object (a label or an
+        /// argument with two values). Nothing downstream then meets them half-way through a replay or an import.
+        /// </summary>
+        public void Checked(JsonElement e, string where)
+        {
+            switch (e.ValueKind)
+            {
+                case JsonValueKind.String:
+                    Decode(where, e.GetString);
+                    break;
+                case JsonValueKind.Array:
+                    var i = 0;
+                    foreach (var item in e.EnumerateArray())
+                        Checked(item, $"{where}[{i++}]");
+                    break;
+                case JsonValueKind.Object:
+                    var names = new HashSet<string>(StringComparer.Ordinal);
+                    foreach (var property in e.EnumerateObject())
+                    {
+                        var name = Decode($"a key in {where}", () => property.Name)!;
+                        if (!names.Add(name))
+                            throw Fail($"{where} has the key '{name}' twice");
+                        Checked(property.Value, $"{where}.{name}");
+                    }
+                    break;
+            }
+        }
+
+        private string? Decode(string where, Func<string?> read)
+        {
+            try
+            {
+                return read();
+            }
+            catch (InvalidOperationException e)
+            {
+                throw new StudyTranscriptException(
+                    path,
+                    $"{path}: {where}: text is not valid Unicode ({FirstSentence(e.Message)})",
+                    inner: e
+                );
+            }
+        }
 
         private static string Describe(JsonElement e) => e.ValueKind.ToString().ToLowerInvariant();
     }
