@@ -134,10 +134,14 @@ internal sealed class ModelConfig
 
     private static ConfigFile Parse(string yaml, string source)
     {
+        var scanner = new Scanner(new StringReader(yaml));
         try
         {
-            var file = Yaml.Deserialize<ConfigFile?>(yaml) ?? new ConfigFile();
+            var file = Yaml.Deserialize<ConfigFile?>(new Parser(scanner)) ?? new ConfigFile();
             file.Source = source;
+            // An entry with nothing under it (`openai/gpt-5.2:`) overrides nothing.
+            file.Models = file.Models?.Where(e => e.Value is not null).ToDictionary();
+            file.Providers = file.Providers?.Where(e => e.Value is not null).ToDictionary();
             // Resolve every entry once so a bad value fails when the file is read, not mid-run.
             file.Defaults?.ApplyTo(new ModelSettings(), source, "defaults");
             foreach (var (key, entry) in file.Models ?? [])
@@ -150,6 +154,12 @@ internal sealed class ModelConfig
         {
             var inner = e.InnerException is { } i and not YamlException ? i.Message : e.Message;
             throw new ModelException($"{source}:{e.Start.Line}:{e.Start.Column}: {inner}");
+        }
+        catch (Exception e) when (e is InvalidOperationException or ArgumentException)
+        {
+            // YamlDotNet fails these ways, not with a YamlException, on some malformed input.
+            var at = scanner.CurrentPosition;
+            throw new ModelException($"{source}:{at.Line}:{at.Column}: not valid YAML: could not read past this point ({e.Message})");
         }
     }
 

@@ -72,9 +72,10 @@ internal static partial class ScenarioLoader
                 );
                 return null;
             }
-            catch (InvalidOperationException e)
+            catch (Exception e) when (e is InvalidOperationException or ArgumentException)
             {
-                // YamlDotNet fails this way, not with a YamlException, on some malformed input such as an unclosed flow sequence.
+                // YamlDotNet fails these ways, not with a YamlException, on some malformed input such as an unclosed flow
+                // sequence or a key left without its value at the end of the file.
                 Errors.Add(
                     new ScenarioError(
                         file,
