@@ -52,6 +52,8 @@ internal static partial class ScenarioLoader
     /// <summary>Loads a scenario file; files it references are read from beside it, else from the built-in ones.</summary>
     public static ScenarioDefinition LoadFile(string path)
     {
+        if (string.IsNullOrWhiteSpace(path))
+            throw new ScenarioException([new ScenarioError("''", 1, 1, "no scenario file given: the path is empty")]);
         var full = Path.GetFullPath(path);
         if (!File.Exists(full))
             throw new ScenarioException([new ScenarioError(path, 1, 1, "file not found")]);
@@ -93,6 +95,8 @@ internal static partial class ScenarioLoader
     /// </summary>
     public static string Validate(string path)
     {
+        if (string.IsNullOrWhiteSpace(path))
+            throw new ScenarioException([new ScenarioError("''", 1, 1, "no scenario file given: the path is empty")]);
         var full = Path.GetFullPath(path);
         if (!File.Exists(full))
             throw new ScenarioException([new ScenarioError(path, 1, 1, "file not found")]);
