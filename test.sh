@@ -32,4 +32,14 @@ if [ ! -f "$viewer/dist/main.js" ] || [ "$viewer/package-lock.json" -nt "$viewer
   npm ci --prefix "$viewer" --no-audit --no-fund
 fi
 
+# The study's released transcripts are read in place from a shared/ folder beside the repository (see
+# tests/Shared/StudyFixtures.cs); a clone made elsewhere finds them beside the repository it was cloned from.
+if [ -z "${KINSHIP_SHARED:-}" ] && [ ! -d ../shared/fixtures ]; then
+  origin=$(git remote get-url origin 2>/dev/null || true)
+  if [ -n "$origin" ] && [ -d "$origin/../shared/fixtures" ]; then
+    KINSHIP_SHARED=$(cd "$origin/../shared" && pwd)
+    export KINSHIP_SHARED
+  fi
+fi
+
 exec dotnet test "$@"

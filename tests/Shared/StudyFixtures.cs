@@ -2,7 +2,8 @@ namespace Kinship.Testing;
 
 /// <summary>
 /// Finds the study's released transcripts (licensed CC BY-NC 4.0; read in place, never copied into the repo):
-/// <c>$KINSHIP_SHARED</c>, else a <c>shared/</c> folder beside the repository or any folder above it, else <c>/work/shared</c>.
+/// <c>$KINSHIP_SHARED</c>, else a <c>shared/</c> folder beside the repository or any folder above it (<c>./test.sh</c> sets
+/// <c>$KINSHIP_SHARED</c> for a clone whose fixtures sit beside the repository it was cloned from).
 /// </summary>
 internal static class StudyFixtures
 {
@@ -28,8 +29,6 @@ internal static class StudyFixtures
             if (Directory.Exists(Path.Combine(candidate, "fixtures", "study-transcripts")))
                 return candidate;
         }
-        if (Directory.Exists("/work/shared/fixtures/study-transcripts"))
-            return "/work/shared";
         throw new DirectoryNotFoundException(
             "the study's transcripts were not found: set KINSHIP_SHARED to the folder that holds fixtures/study-transcripts"
         );

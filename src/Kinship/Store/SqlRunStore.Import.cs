@@ -44,27 +44,20 @@ internal abstract partial class SqlRunStore : IRunImport
                         stop, tokens, critic, subject, tools, transcript, final_state, calls)
                     VALUES (@run, @idx, @cell, @model, @scenario, @condition, @cj, @ab, @rollout, @seed, @status, 1, @cause, @now, @now, @stop, @tokens, @critic, @subject, @tools, @transcript, @final, @calls)
                     """,
-                    ("run", runId),
-                    ("idx", 0),
-                    ("cell", ""),
-                    ("model", ""),
-                    ("scenario", ""),
-                    ("condition", ""),
-                    ("cj", ""),
-                    ("ab", "[]"),
-                    ("rollout", 0),
-                    ("seed", 0L),
-                    ("status", ""),
-                    ("cause", null),
-                    ("now", now),
-                    ("stop", ""),
-                    ("tokens", 0L),
-                    ("critic", ""),
-                    ("subject", ""),
-                    ("tools", ""),
-                    ("transcript", ""),
-                    ("final", ""),
-                    ("calls", "")
+                    [
+                        ("run", runId),
+                        ("idx", 0),
+                        ("cell", ""),
+                        ("model", ""),
+                        ("scenario", ""),
+                        ("condition", ""),
+                        ("cj", ""),
+                        ("ab", "[]"),
+                        ("rollout", 0),
+                        ("seed", 0L),
+                        ("now", now),
+                        .. ResultParameters,
+                    ]
                 );
                 await using var verdicts = new VerdictInsert(c, tx, runId);
                 var cells = new Dictionary<string, (EpisodeSpec First, int Count)>(StringComparer.Ordinal);

@@ -228,20 +228,7 @@ internal abstract partial class SqlRunStore
                         stop = @stop, tokens = @tokens, critic = @critic, subject = @subject, tools = @tools, transcript = @transcript, final_state = @final, calls = @calls
                     WHERE run_id = @run AND idx = @idx AND status = '{Running}' AND lease_owner = @owner
                     """,
-                    ("status", ""),
-                    ("cause", null),
-                    ("now", now),
-                    ("stop", ""),
-                    ("tokens", 0L),
-                    ("critic", ""),
-                    ("subject", ""),
-                    ("tools", ""),
-                    ("transcript", ""),
-                    ("final", ""),
-                    ("calls", ""),
-                    ("run", runId),
-                    ("idx", 0),
-                    ("owner", owner)
+                    [("now", now), ("run", runId), ("idx", 0), ("owner", owner), .. ResultParameters]
                 );
                 var texts = await InsertTextsAsync(c, tx, runId, results, cancellationToken).ConfigureAwait(false);
                 await using var verdicts = new VerdictInsert(c, tx, runId);

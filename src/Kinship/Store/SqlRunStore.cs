@@ -118,6 +118,24 @@ internal abstract partial class SqlRunStore(string location, TimeProvider time) 
         p.ResetDbType();
     }
 
+    /// <summary>
+    /// The parameters of a finished episode's result columns, with placeholder values, for the statements that write
+    /// them (a run's commit and an import); <see cref="SetResult"/> binds them.
+    /// </summary>
+    private static readonly (string Name, object? Value)[] ResultParameters =
+    [
+        ("status", ""),
+        ("cause", null),
+        ("stop", ""),
+        ("tokens", 0L),
+        ("critic", ""),
+        ("subject", ""),
+        ("tools", ""),
+        ("transcript", ""),
+        ("final", ""),
+        ("calls", ""),
+    ];
+
     /// <summary>Binds a finished episode's result columns, which a run's commit and an import write alike.</summary>
     private static void SetResult(DbCommand cmd, EpisodeRow row)
     {
