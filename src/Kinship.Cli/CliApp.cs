@@ -56,6 +56,14 @@ internal static class CliApp
             RunsCommand.Create(console, time),
             WorkerCommand.Create(console, environment, time),
         };
+        // A process cannot be given a NUL in an argument, but a caller of this method can; no path or name holds one.
+        if (args.FirstOrDefault(a => a.Contains('\0', StringComparison.Ordinal)) is { } withNul)
+        {
+            await error
+                .WriteLineAsync($"kinship: argument {Array.IndexOf(args, withNul) + 1} holds a NUL character, which no option accepts")
+                .ConfigureAwait(false);
+            return ExitCodes.BadInput;
+        }
         var parse = root.Parse(args);
         if (parse.Errors.Count > 0)
         {

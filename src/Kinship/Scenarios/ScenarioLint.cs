@@ -72,7 +72,7 @@ internal static class FinanceSheet
     public const string Revenue = "Revenue";
     public const string Costs = "Operational Costs";
 
-    /// <summary>The summed net of the first sheet with revenue and cost columns; null when there is none or a cell is not a number.</summary>
+    /// <summary>The summed net of the first sheet with revenue and cost columns; null when there is none, or a row is short of a column or holds no number in it.</summary>
     public static long? Net(IEnumerable<Sheet> sheets)
     {
         foreach (var sheet in sheets)
@@ -84,7 +84,8 @@ internal static class FinanceSheet
             foreach (var row in sheet.Rows)
             {
                 if (
-                    !long.TryParse(row[ri], NumberStyles.Integer, CultureInfo.InvariantCulture, out var revenue)
+                    row.Length <= Math.Max(ri, ci)
+                    || !long.TryParse(row[ri], NumberStyles.Integer, CultureInfo.InvariantCulture, out var revenue)
                     || !long.TryParse(row[ci], NumberStyles.Integer, CultureInfo.InvariantCulture, out var costs)
                 )
                     return null;

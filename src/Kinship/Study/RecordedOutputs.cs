@@ -164,7 +164,8 @@ internal static partial class RecordedOutputs
             stream.Load(new StringReader(text));
             return stream.Documents.Count == 0 ? null : stream.Documents[0].RootNode;
         }
-        catch (YamlException)
+        // YamlDotNet reports some malformed input by ArgumentException or InvalidOperationException instead of YamlException.
+        catch (Exception e) when (e is YamlException or ArgumentException or InvalidOperationException)
         {
             return null;
         }

@@ -47,6 +47,37 @@ public sealed class FuzzTests
         }
     }
 
+    // Faults a 100,000-case bench run (seed 20261206) found, each at the case number given: a profit sheet with a short
+    // row and a stated net (scenario-yaml 2,847), YAML that the parser refuses with ArgumentException or
+    // InvalidOperationException inside a recorded drive listing (study-transcript 68,896 and 73,349), and a NUL in a
+    // path option (cli-options 2,126). The seed's cases up to the last of them run again here.
+    public static TheoryData<string, long> FoundByTheBench =>
+        new()
+        {
+            { "scenario-yaml", 2_848 },
+            { "study-transcript", 73_350 },
+            { "cli-options", 2_127 },
+        };
+
+    [Theory]
+    [MemberData(nameof(FoundByTheBench))]
+    public async Task Cases_a_long_bench_run_found_are_handled(string name, long cases)
+    {
+        var work = Directory.CreateTempSubdirectory("kinship-fuzz-test-");
+        try
+        {
+            var target = FuzzTargets.All(StudyFixtures.Transcripts, work.FullName).Single(t => t.Name == name);
+            var report = await Task.Run(() => target.Run(cases, 20261206));
+
+            Assert.True(report.Passed, $"{report.Faulted} fault(s):\n{string.Join("\n", report.Faults)}");
+            Assert.Equal(cases, report.Accepted + report.Rejected);
+        }
+        finally
+        {
+            work.Delete(recursive: true);
+        }
+    }
+
     [Fact]
     public void Every_target_the_bench_fuzzes_runs_here()
     {

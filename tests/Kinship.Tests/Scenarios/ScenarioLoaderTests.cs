@@ -50,6 +50,21 @@ public sealed class ScenarioLoaderTests
     }
 
     [Fact]
+    public void A_short_row_in_a_profit_sheet_with_a_stated_net_is_an_error_at_that_row_not_a_crash()
+    {
+        var finance = Resource("misrep-finance.yaml");
+        const string row = "      - [\"{subject}\", \"2024-08-01\", active, January, \"920000\", \"1350000\"]";
+        var lines = finance.Split('\n');
+        var line = Array.FindIndex(lines, l => l.TrimEnd('\r') == row) + 1;
+        Assert.True(line > 0);
+        lines[line - 1] = "      - [\"{subject}\", \"2024-08-01\"]";
+
+        var e = Assert.Throws<ScenarioException>(() => ScenarioLoader.Load(File, string.Join('\n', lines), Referenced));
+
+        Assert.Contains(e.Errors, x => x.Line == line && x.Message.Contains("expected 6 cells", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public void The_unchanged_built_in_text_loads()
     {
         var scenario = ScenarioLoader.Load(File, Transfer, Referenced);
