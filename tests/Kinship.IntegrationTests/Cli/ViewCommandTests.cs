@@ -105,6 +105,8 @@ public sealed class ViewCommandTests
                 "GET /../../../etc/passwd HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n",
                 "GET /%2e%2e/%2e%2e/etc/passwd HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n",
                 "GET /no-such-file.js HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n",
+                // A page elsewhere whose name was rebound to 127.0.0.1 (DNS rebinding) must not read the report.
+                "GET /index.html HTTP/1.1\r\nHost: attacker.example\r\n\r\n",
             }
         )
             answers[request.Split('\r')[0]] = await SendRawAsync(port, request);
@@ -113,6 +115,7 @@ public sealed class ViewCommandTests
         Assert.Equal(400, answers["GET /%00 HTTP/1.1"]);
         Assert.Equal(405, answers["DELETE /index.html HTTP/1.1"]);
         Assert.Equal(404, answers["GET /%2e%2e/%2e%2e/etc/passwd HTTP/1.1"]);
+        Assert.NotEqual(200, answers["GET /index.html HTTP/1.1"]);
 
         var page = await http.GetAsync(root);
         Assert.Equal(HttpStatusCode.OK, page.StatusCode);
