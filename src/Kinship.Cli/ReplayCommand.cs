@@ -73,6 +73,16 @@ internal static class ReplayCommand
         return command;
     }
 
+    // Folders are searched through: hidden ones too, never through links (a link cycle would not end), and past
+    // folders this user may not open (such as parts of /proc) instead of stopping there.
+    private static readonly EnumerationOptions Search = new()
+    {
+        RecurseSubdirectories = true,
+        IgnoreInaccessible = true,
+        AttributesToSkip = FileAttributes.ReparsePoint,
+        MatchCasing = MatchCasing.CaseSensitive,
+    };
+
     /// <summary>The transcript files the paths name: files as given, folders' .json files in name order.</summary>
     public static List<string> Files(IEnumerable<string> paths)
     {
@@ -80,7 +90,7 @@ internal static class ReplayCommand
         foreach (var path in paths)
         {
             if (Directory.Exists(path))
-                files.AddRange(Directory.EnumerateFiles(path, "*.json", SearchOption.AllDirectories).Order(StringComparer.Ordinal));
+                files.AddRange(Directory.EnumerateFiles(path, "*.json", Search).Order(StringComparer.Ordinal));
             else if (File.Exists(path))
                 files.Add(path);
             else

@@ -155,9 +155,10 @@ internal sealed class ModelConfig
             var inner = e.InnerException is { } i and not YamlException ? i.Message : e.Message;
             throw new ModelException($"{source}:{e.Start.Line}:{e.Start.Column}: {inner}");
         }
-        catch (Exception e) when (e is InvalidOperationException or ArgumentException)
+        catch (Exception e) when (e is InvalidOperationException or ArgumentException or InvalidCastException)
         {
-            // YamlDotNet fails these ways, not with a YamlException, on some malformed input.
+            // YamlDotNet fails these ways, not with a YamlException, on some malformed input (an alias where a value
+            // of another shape is expected is an InvalidCastException).
             var at = scanner.CurrentPosition;
             throw new ModelException($"{source}:{at.Line}:{at.Column}: not valid YAML: could not read past this point ({e.Message})");
         }

@@ -218,7 +218,12 @@ internal static partial class ScenarioLoader
         if (textsNode is not null)
             foreach (var (key, value) in textsNode.Children)
             {
-                var name = ((YamlScalarNode)key).Value ?? "";
+                if (key is not YamlScalarNode { Value: var name })
+                {
+                    r.Error(key, "a text's name must be a plain word, not a mapping or a list");
+                    continue;
+                }
+                name ??= "";
                 if (ScenarioVocabulary.Placeholders.Contains(name))
                     r.Error(key, $"text name '{name}' is a built-in placeholder; choose another name");
                 texts = texts.SetItem(name, Variants(r, name, value, tags));

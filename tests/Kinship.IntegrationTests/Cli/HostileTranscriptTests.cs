@@ -57,6 +57,21 @@ public sealed class HostileTranscriptTests
     }
 
     [Fact]
+    public async Task A_folder_holding_a_link_to_itself_is_searched_once_and_replays_its_transcript()
+    {
+        using var temp = new TempFolder();
+        File.Copy(StudyFixtures.Transcript(Good), Path.Combine(temp.Path, Good));
+        Directory.CreateSymbolicLink(Path.Combine(temp.Path, "loop"), temp.Path);
+
+        var result = await CliHarness.RunAsync("replay", "--json", temp.Path);
+
+        Assert.Equal(0, result.ExitCode);
+        var line = Assert.Single(result.Output.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        Assert.Contains("\"replayed\":true", line, StringComparison.Ordinal);
+        Assert.Equal("", result.Error);
+    }
+
+    [Fact]
     public async Task Import_names_a_lone_surrogate_and_a_repeated_label_and_imports_the_rest()
     {
         using var temp = Batch();

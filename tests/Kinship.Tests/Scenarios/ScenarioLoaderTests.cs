@@ -50,6 +50,16 @@ public sealed class ScenarioLoaderTests
     }
 
     [Fact]
+    public void A_text_named_by_a_mapping_is_an_error_at_that_key()
+    {
+        var (text, line) = Insert("texts:", "  ? {a: b}\n  : some text");
+
+        var e = Assert.Throws<ScenarioException>(() => ScenarioLoader.Load(File, text, Referenced));
+
+        Assert.Contains(e.Errors, x => x.Line == line && x.Message.Contains("plain word", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public void A_short_row_in_a_profit_sheet_with_a_stated_net_is_an_error_at_that_row_not_a_crash()
     {
         var finance = Resource("misrep-finance.yaml");
