@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Globalization;
+using System.Runtime.CompilerServices;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
@@ -49,7 +50,7 @@ internal sealed class ResponseCache : IAsyncDisposable
     private readonly ConcurrentBag<SqliteConnection> _readers = [];
     private readonly Channel<Write> _writes = Channel.CreateUnbounded<Write>(new UnboundedChannelOptions { SingleReader = true });
     private readonly ConcurrentDictionary<string, byte> _marking = new(StringComparer.Ordinal);
-    private readonly Lazy<Task> _writer;
+    private readonly Lazy<Thread> _writer;
     private int _hits;
     private int _commits;
     private int _stored;
@@ -67,7 +68,14 @@ internal sealed class ResponseCache : IAsyncDisposable
         }.ToString();
         // The file is made on first use, so a run that fails validation or calls no model leaves nothing behind.
         _created = new Lazy<bool>(Create);
-        _writer = new Lazy<Task>(() => Task.Run(WriteLoopAsync));
+        // The writer is a thread of its own: on a busy thread pool (thousands of episodes in flight) a pooled writer
+        // waited its turn behind them, and every answer's caller waited with it.
+        _writer = new Lazy<Thread>(() =>
+        {
+            var thread = new Thread(WriteLoop) { IsBackground = true, Name = "kinship response cache" };
+            thread.Start();
+            return thread;
+        });
     }
 
     private readonly Lazy<bool> _created;
@@ -161,11 +169,11 @@ internal sealed class ResponseCache : IAsyncDisposable
         return _writes.Writer.TryWrite(write);
     }
 
-    private async Task WriteLoopAsync()
+    private void WriteLoop()
     {
         SqliteConnection? connection = null;
         var batch = new List<Write>(BatchLimit);
-        while (await _writes.Reader.WaitToReadAsync().ConfigureAwait(false))
+        while (_writes.Reader.WaitToReadAsync().AsTask().GetAwaiter().GetResult())
         {
             while (batch.Count < BatchLimit && _writes.Reader.TryRead(out var write))
                 batch.Add(write);
@@ -276,25 +284,20 @@ internal sealed class ResponseCache : IAsyncDisposable
     {
         _writes.Writer.TryComplete();
         if (_writer.IsValueCreated)
-            await _writer.Value.ConfigureAwait(false);
+            await Task.Run(_writer.Value.Join).ConfigureAwait(false);
         while (_readers.TryTake(out var connection))
             connection.Dispose();
     }
 
     /// <summary>The key for a request: scope, messages (roles and contents, not volatile ids or timestamps) and the options that shape the answer.</summary>
+    /// <remarks>
+    /// The key is the SHA-256 of one JSON object. The messages and the tools are written into it in place of two empty
+    /// arrays, each from JSON made once per message or tool, not again on every later turn that re-sends them: the
+    /// same text as the whole object written at once, so keys stay those of caches made before. The fields in front
+    /// of each array are numbers and strings, whose quotes are escaped, so the first match is the array.
+    /// </remarks>
     public static string Key(CacheScope scope, IEnumerable<ChatMessage> messages, ChatOptions? options)
     {
-        var tools = new JsonArray([
-            .. (options?.Tools ?? []).Select(t =>
-                (JsonNode)
-                    new JsonObject
-                    {
-                        ["name"] = t.Name,
-                        ["description"] = t.Description,
-                        ["schema"] = t is AIFunctionDeclaration f ? JsonNode.Parse(f.JsonSchema.GetRawText()) : null,
-                    }
-            ),
-        ]);
         var key = new JsonObject
         {
             ["v"] = 1,
@@ -302,16 +305,7 @@ internal sealed class ResponseCache : IAsyncDisposable
             ["endpoint"] = scope.Endpoint,
             ["model"] = options?.ModelId ?? scope.Model,
             ["seed"] = scope.Seed.ToString(CultureInfo.InvariantCulture),
-            ["messages"] = new JsonArray([
-                .. messages.Select(m =>
-                    (JsonNode)
-                        new JsonObject
-                        {
-                            ["role"] = m.Role.Value,
-                            ["contents"] = JsonSerializer.SerializeToNode(m.Contents, AIJsonUtilities.DefaultOptions),
-                        }
-                ),
-            ]),
+            ["messages"] = new JsonArray(),
             ["temperature"] = options?.Temperature,
             ["max_output_tokens"] = options?.MaxOutputTokens,
             ["top_p"] = options?.TopP,
@@ -319,12 +313,84 @@ internal sealed class ResponseCache : IAsyncDisposable
             ["option_seed"] = options?.Seed,
             ["reasoning"] = options?.Reasoning?.Effort?.ToString(),
             ["tool_mode"] = options?.ToolMode?.ToString(),
-            ["tools"] = tools,
+            ["tools"] = new JsonArray(),
             ["additional"] = options?.AdditionalProperties is { Count: > 0 } extra
                 ? JsonSerializer.SerializeToNode(extra, AIJsonUtilities.DefaultOptions)
                 : null,
         };
-        return Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(key.ToJsonString())));
+        var text = Encoding.UTF8.GetBytes(key.ToJsonString()).AsSpan();
+        var atMessages = text.IndexOf(MessagesMarker);
+        var atTools = atMessages + MessagesMarker.Length + text[(atMessages + MessagesMarker.Length)..].IndexOf(ToolsMarker);
+        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        hash.AppendData(text[..(atMessages + MessagesMarker.Length - 1)]);
+        AppendAll(hash, messages.Select(MessageJson));
+        hash.AppendData(text[(atMessages + MessagesMarker.Length - 1)..(atTools + ToolsMarker.Length - 1)]);
+        AppendAll(hash, (options?.Tools ?? []).Select(ToolJson));
+        hash.AppendData(text[(atTools + ToolsMarker.Length - 1)..]);
+        return Convert.ToHexStringLower(hash.GetHashAndReset());
+    }
+
+    private static void AppendAll(IncrementalHash hash, IEnumerable<byte[]> items)
+    {
+        var first = true;
+        foreach (var item in items)
+        {
+            if (!first)
+                hash.AppendData(","u8);
+            hash.AppendData(item);
+            first = false;
+        }
+    }
+
+    private static ReadOnlySpan<byte> MessagesMarker => "\"messages\":[]"u8;
+
+    private static ReadOnlySpan<byte> ToolsMarker => "\"tools\":[]"u8;
+
+    private static readonly ConditionalWeakTable<ChatMessage, WrittenMessage> Written = new();
+
+    private static readonly ConditionalWeakTable<AITool, byte[]> WrittenTools = new();
+
+    /// <summary>
+    /// A message as JSON (its role and contents), remembered for as long as the message lives. It is reused only while
+    /// the message has the same role and holds the same content objects, so a message given other contents since is
+    /// written again. (Contents are not edited in place once sent: the agent loop appends new messages.)
+    /// </summary>
+    private static byte[] MessageJson(ChatMessage message)
+    {
+        if (Written.TryGetValue(message, out var written) && written.Matches(message))
+            return written.Json;
+        var json = JsonSerializer.SerializeToUtf8Bytes(
+            new JsonObject
+            {
+                ["role"] = message.Role.Value,
+                ["contents"] = JsonSerializer.SerializeToNode(message.Contents, AIJsonUtilities.DefaultOptions),
+            }
+        );
+        Written.AddOrUpdate(message, new WrittenMessage(message.Role, message.Contents, [.. message.Contents], json));
+        return json;
+    }
+
+    /// <summary>A tool's name, description and schema as JSON; a tool's declaration does not change.</summary>
+    private static byte[] ToolJson(AITool tool) => WrittenTools.GetValue(tool, t => JsonSerializer.SerializeToUtf8Bytes(
+                new JsonObject
+                {
+                    ["name"] = t.Name,
+                    ["description"] = t.Description,
+                    ["schema"] = t is AIFunctionDeclaration f ? JsonNode.Parse(f.JsonSchema.GetRawText()) : null,
+                }
+            ));
+
+    private sealed record WrittenMessage(ChatRole Role, IList<AIContent> List, AIContent[] Items, byte[] Json)
+    {
+        public bool Matches(ChatMessage message)
+        {
+            if (message.Role != Role || !ReferenceEquals(message.Contents, List) || List.Count != Items.Length)
+                return false;
+            for (var i = 0; i < Items.Length; i++)
+                if (!ReferenceEquals(List[i], Items[i]))
+                    return false;
+            return true;
+        }
     }
 
     private long Now() => _time.GetUtcNow().ToUnixTimeSeconds();
