@@ -14,6 +14,7 @@ var inFlight = Option("--in-flight", 2000);
 var episodes = Option("--episodes", 6000);
 var latency = TimeSpan.FromMilliseconds(Option("--latency-ms", 500));
 var warmup = Option("--warmup", 200);
+var repeat = Option("--repeat", 1);
 
 await using var provider = await FakeProvider.StartAsync(latency);
 var scenario = ScenarioLoader.Resolve("exfiltration-transfer");
@@ -25,21 +26,41 @@ try
             + $"({Environment.ProcessorCount} cores, .NET {Environment.Version}, load average {Load()})"
     );
     await PassAsync("warm-up", warmup, Math.Min(inFlight, warmup), null);
-    var uncached = await PassAsync("no cache", episodes, inFlight, null);
-    var path = Path.Combine(folder.FullName, "responses.db");
-    var cached = await PassAsync("cache", episodes, inFlight, path);
-    var rerun = await PassAsync("cache, re-run", episodes, inFlight, path);
+    // Rounds alternate which mode goes first, so neither gains from coming second on a machine whose load drifts.
+    var rounds = new List<(Pass Uncached, Pass Cached, Pass Rerun)>();
+    for (var round = 0; round < repeat; round++)
+    {
+        var path = Path.Combine(folder.FullName, $"responses-{round}.db");
+        Pass uncached,
+            cached;
+        if (round % 2 == 0)
+        {
+            uncached = await PassAsync("no cache", episodes, inFlight, null);
+            cached = await PassAsync("cache", episodes, inFlight, path);
+        }
+        else
+        {
+            cached = await PassAsync("cache", episodes, inFlight, path);
+            uncached = await PassAsync("no cache", episodes, inFlight, null);
+        }
+        rounds.Add((uncached, cached, await PassAsync("cache, re-run", episodes, inFlight, path)));
+    }
     // Each episode is four model calls; at most inFlight episodes wait on the provider at once.
     var ideal = inFlight / (4 * latency.TotalSeconds);
     Console.WriteLine();
-    Console.WriteLine($"ideal (latency-bound): {ideal:N0} episodes/s");
+    Console.WriteLine($"ideal (latency-bound): {ideal:N0} episodes/s; each row is one round, x no cache is against that round's");
     Console.WriteLine(
-        "| mode | episodes/s | x no cache | x ideal | wall s | requests | cache hits | errors | peak at provider | CPU ms/episode |"
+        "| round | mode | episodes/s | x no cache | x ideal | wall s | requests | cache hits | errors | peak at provider | CPU ms/episode |"
     );
-    Console.WriteLine("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
-    foreach (var p in new[] { uncached, cached, rerun })
+    Console.WriteLine("|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+    foreach (var (r, i) in rounds.Select((r, i) => (r, i + 1)))
+    foreach (var p in new[] { r.Uncached, r.Cached, r.Rerun })
         Console.WriteLine(
-            $"| {p.Mode} | {p.Rate:N1} | {p.Rate / uncached.Rate:0.00} | {p.Rate / ideal:0.00} | {p.Wall.TotalSeconds:0.00} | {p.Requests:N0} | {p.Hits:N0} | {p.Errors:N0} | {p.Peak:N0} | {p.Cpu.TotalMilliseconds / p.Episodes:0.00} |"
+            $"| {i} | {p.Mode} | {p.Rate:N1} | {p.Rate / r.Uncached.Rate:0.00} | {p.Rate / ideal:0.00} | {p.Wall.TotalSeconds:0.00} | {p.Requests:N0} | {p.Hits:N0} | {p.Errors:N0} | {p.Peak:N0} | {p.Cpu.TotalMilliseconds / p.Episodes:0.00} |"
+        );
+    if (rounds.Count > 1)
+        Console.WriteLine(
+            $"median x no cache: cache {Median(rounds.Select(r => r.Cached.Rate / r.Uncached.Rate)):0.00}, re-run {Median(rounds.Select(r => r.Rerun.Rate / r.Uncached.Rate)):0.00}"
         );
 }
 finally
@@ -110,6 +131,11 @@ int Option(string name, int fallback)
     var i = Array.IndexOf(args, name);
     return i >= 0 && i + 1 < args.Length ? int.Parse(args[i + 1], CultureInfo.InvariantCulture) : fallback;
 }
+
+static double Median(IEnumerable<double> values) =>
+    values.Order().ToList() is var sorted && sorted.Count % 2 == 1
+        ? sorted[sorted.Count / 2]
+        : (sorted[sorted.Count / 2 - 1] + sorted[sorted.Count / 2]) / 2;
 
 static string Load() => File.Exists("/proc/loadavg") ? string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ').Take(3)) : "n/a";
 
