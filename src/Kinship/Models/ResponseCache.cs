@@ -296,7 +296,7 @@ internal sealed class ResponseCache : IAsyncDisposable
     /// same text as the whole object written at once, so keys stay those of caches made before. The fields in front
     /// of each array are numbers and strings, whose quotes are escaped, so the first match is the array.
     /// </remarks>
-    public static string Key(CacheScope scope, IEnumerable<ChatMessage> messages, ChatOptions? options)
+    public string Key(CacheScope scope, IEnumerable<ChatMessage> messages, ChatOptions? options)
     {
         var key = new JsonObject
         {
@@ -346,18 +346,19 @@ internal sealed class ResponseCache : IAsyncDisposable
 
     private static ReadOnlySpan<byte> ToolsMarker => "\"tools\":[]"u8;
 
-    private static readonly ConditionalWeakTable<ChatMessage, WrittenMessage> Written = new();
+    // Kept by the cache, not in static state: it lives as long as the run that made it.
+    private readonly ConditionalWeakTable<ChatMessage, WrittenMessage> _written = new();
 
-    private static readonly ConditionalWeakTable<AITool, byte[]> WrittenTools = new();
+    private readonly ConditionalWeakTable<AITool, byte[]> _writtenTools = new();
 
     /// <summary>
     /// A message as JSON (its role and contents), remembered for as long as the message lives. It is reused only while
     /// the message has the same role and holds the same content objects, so a message given other contents since is
     /// written again. (Contents are not edited in place once sent: the agent loop appends new messages.)
     /// </summary>
-    private static byte[] MessageJson(ChatMessage message)
+    private byte[] MessageJson(ChatMessage message)
     {
-        if (Written.TryGetValue(message, out var written) && written.Matches(message))
+        if (_written.TryGetValue(message, out var written) && written.Matches(message))
             return written.Json;
         var json = JsonSerializer.SerializeToUtf8Bytes(
             new JsonObject
@@ -366,12 +367,12 @@ internal sealed class ResponseCache : IAsyncDisposable
                 ["contents"] = JsonSerializer.SerializeToNode(message.Contents, AIJsonUtilities.DefaultOptions),
             }
         );
-        Written.AddOrUpdate(message, new WrittenMessage(message.Role, message.Contents, [.. message.Contents], json));
+        _written.AddOrUpdate(message, new WrittenMessage(message.Role, message.Contents, [.. message.Contents], json));
         return json;
     }
 
     /// <summary>A tool's name, description and schema as JSON; a tool's declaration does not change.</summary>
-    private static byte[] ToolJson(AITool tool) => WrittenTools.GetValue(tool, t => JsonSerializer.SerializeToUtf8Bytes(
+    private byte[] ToolJson(AITool tool) => _writtenTools.GetValue(tool, t => JsonSerializer.SerializeToUtf8Bytes(
                 new JsonObject
                 {
                     ["name"] = t.Name,
@@ -433,7 +434,7 @@ internal sealed class CachingChatClient(IChatClient inner, ResponseCache cache, 
     )
     {
         var history = messages as IReadOnlyList<ChatMessage> ?? [.. messages];
-        var key = ResponseCache.Key(scope, history, options);
+        var key = cache.Key(scope, history, options);
         if (
             await cache.GetAsync(key, cancellationToken).ConfigureAwait(false) is { } stored
             && JsonSerializer.Deserialize<ChatResponse>(stored, AIJsonUtilities.DefaultOptions) is { } hit

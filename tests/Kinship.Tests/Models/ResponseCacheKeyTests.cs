@@ -10,6 +10,9 @@ namespace Kinship.Tests.Models;
 
 public sealed class ResponseCacheKeyTests
 {
+    // No file is made until the cache is first read or written.
+    private static readonly ResponseCache Cache = new("never-opened.db");
+
     private static readonly CacheScope Scope = new("openai", "http://127.0.0.1:1/v1", "gpt-fake") { Seed = 42 };
 
     /// <summary>The key as the whole request written as one JSON tree: what caches made before were keyed by.</summary>
@@ -82,7 +85,7 @@ public sealed class ResponseCacheKeyTests
             new(ChatRole.System, "Système: <b>\"quoted\"</b> & 'single' \u2014 ünïcode 你好"),
             new(ChatRole.User, "\"messages\":[] in a prompt"),
         ];
-        Assert.Equal(Whole(Scope, history, options), ResponseCache.Key(Scope, history, options));
+        Assert.Equal(Whole(Scope, history, options), Cache.Key(Scope, history, options));
         history.Add(
             new ChatMessage(
                 ChatRole.Assistant,
@@ -92,19 +95,16 @@ public sealed class ResponseCacheKeyTests
         history.Add(new ChatMessage(ChatRole.Tool, [new FunctionResultContent("call_1", "a.txt\nb <c>.csv")]));
         // Twice: the second time the messages written on the first are reused.
         for (var i = 0; i < 2; i++)
-            Assert.Equal(Whole(Scope, history, options), ResponseCache.Key(Scope, history, options));
+            Assert.Equal(Whole(Scope, history, options), Cache.Key(Scope, history, options));
 
-        var before = ResponseCache.Key(Scope, history, options);
+        var before = Cache.Key(Scope, history, options);
         history[^1].Contents = [new FunctionResultContent("call_1", "other")];
-        Assert.NotEqual(before, ResponseCache.Key(Scope, history, options));
-        Assert.Equal(Whole(Scope, history, options), ResponseCache.Key(Scope, history, options));
+        Assert.NotEqual(before, Cache.Key(Scope, history, options));
+        Assert.Equal(Whole(Scope, history, options), Cache.Key(Scope, history, options));
         history[^1].Contents.Add(new TextContent("more"));
-        Assert.Equal(Whole(Scope, history, options), ResponseCache.Key(Scope, history, options));
-        Assert.Equal(Whole(Scope, [], null), ResponseCache.Key(Scope, [], null));
-        Assert.NotEqual(
-            ResponseCache.Key(Scope, history, options),
-            ResponseCache.Key(Scope, history, new ChatOptions { Temperature = 0.7f })
-        );
-        Assert.NotEqual(ResponseCache.Key(Scope, history, options), ResponseCache.Key(Scope with { Seed = 43 }, history, options));
+        Assert.Equal(Whole(Scope, history, options), Cache.Key(Scope, history, options));
+        Assert.Equal(Whole(Scope, [], null), Cache.Key(Scope, [], null));
+        Assert.NotEqual(Cache.Key(Scope, history, options), Cache.Key(Scope, history, new ChatOptions { Temperature = 0.7f }));
+        Assert.NotEqual(Cache.Key(Scope, history, options), Cache.Key(Scope with { Seed = 43 }, history, options));
     }
 }
