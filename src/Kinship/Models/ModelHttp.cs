@@ -5,6 +5,7 @@ using System.Text.Json;
 using Microsoft.Extensions.Http.Resilience;
 using Polly;
 using Polly.Retry;
+using Polly.Timeout;
 
 namespace Kinship.Models;
 
@@ -86,9 +87,10 @@ internal sealed class ModelHttp : IDisposable
         };
         if (options.MaxRetries == 0)
             retry.ShouldHandle = _ => ValueTask.FromResult(false);
+        // The attempt timeout is not a strategy here: it starts in LimiterHandler once the provider's limiter admits the
+        // request, so time queued behind Kinship's own limits never times an attempt out.
         var pipeline = new ResiliencePipelineBuilder<HttpResponseMessage> { TimeProvider = options.Time }
             .AddRetry(retry)
-            .AddTimeout(new HttpTimeoutStrategyOptions { Timeout = options.AttemptTimeout })
             .Build();
         var inner = new LimiterHandler(this)
         {
@@ -153,26 +155,43 @@ internal sealed class ModelHttp : IDisposable
         }
     }
 
-    /// <summary>Each attempt waits for its provider's limiter and reports 429s to it.</summary>
+    /// <summary>
+    /// Each attempt waits for its provider's limiter, then has <see cref="ResilienceOptions.AttemptTimeout"/> at the
+    /// provider, and tells the limiter how it went (429s and 5xx bursts lower its concurrency).
+    /// </summary>
     private sealed class LimiterHandler(ModelHttp owner) : DelegatingHandler
     {
         protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
         {
-            if (request.RequestUri is not { } uri || owner.Limiter(uri) is not { } limiter)
-                return await base.SendAsync(request, cancellationToken).ConfigureAwait(false);
+            var limiter = request.RequestUri is { } uri ? owner.Limiter(uri) : null;
             var tokens = (request.Content?.Headers.ContentLength ?? 0) / 4;
-            var lease = await limiter.AcquireAsync(tokens, cancellationToken).ConfigureAwait(false);
-            var throttled = false;
+            var lease = limiter is null ? null : await limiter.AcquireAsync(tokens, cancellationToken).ConfigureAwait(false);
+            var outcome = ProviderOutcome.ServerError;
+            var timeout = owner.Options.AttemptTimeout;
+            using var timer = new CancellationTokenSource(timeout, owner.Options.Time);
+            using var attempt = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, timer.Token);
             try
             {
-                var response = await base.SendAsync(request, cancellationToken).ConfigureAwait(false);
+                var response = await base.SendAsync(request, attempt.Token).ConfigureAwait(false);
                 // 529 is Anthropic's "overloaded": a provider asking for less, like 429.
-                throttled = response.StatusCode is HttpStatusCode.TooManyRequests || (int)response.StatusCode == 529;
+                outcome =
+                    response.StatusCode is HttpStatusCode.TooManyRequests || (int)response.StatusCode == 529 ? ProviderOutcome.Throttled
+                    : (int)response.StatusCode >= 500 ? ProviderOutcome.ServerError
+                    : ProviderOutcome.Success;
                 return response;
+            }
+            catch (OperationCanceledException e) when (timer.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+            {
+                throw new TimeoutRejectedException($"{request.RequestUri?.Authority} did not answer within {timeout}", timeout, e);
+            }
+            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+            {
+                outcome = ProviderOutcome.Abandoned;
+                throw;
             }
             finally
             {
-                lease.Complete(throttled);
+                lease?.Complete(outcome);
             }
         }
     }

@@ -1,20 +1,56 @@
 namespace Kinship.Models;
 
+/// <summary>How a request admitted by a <see cref="ProviderLimiter"/> ended, as far as the provider's load is concerned.</summary>
+internal enum ProviderOutcome
+{
+    /// <summary>An answer (or an error that says nothing about load, such as a 400).</summary>
+    Success,
+
+    /// <summary>The provider asked for less: 429, or Anthropic's 529 "overloaded".</summary>
+    Throttled,
+
+    /// <summary>A 5xx, or no answer at all: one is a glitch, many in a row are an outage.</summary>
+    ServerError,
+
+    /// <summary>The caller gave up before an answer: the slot is freed and nothing is learned.</summary>
+    Abandoned,
+}
+
 /// <summary>
 /// Admission control for one provider: requests in flight (adaptive), requests per minute and tokens per minute.
-/// Concurrency follows AIMD: a 429 halves the limit, each success adds <c>1/limit</c>, so a provider having a bad
-/// day gets fewer requests and the run climbs back to <see cref="ProviderSettings.MaxConcurrency"/> when it recovers.
-/// Per-minute budgets are token buckets refilled continuously; tokens are estimated before the call (request bytes / 4).
+/// Concurrency starts at <see cref="InitialConcurrency"/> and doubles with every round of successes (slow start) until
+/// the provider first pushes back or <see cref="ProviderSettings.MaxConcurrency"/> is reached; from then on it follows
+/// AIMD: a 429, or a server error while most recent requests fail (<see cref="ServerErrorShare"/>), halves the limit at
+/// most once per round (requests admitted before the last cut do not cut it again), and each success adds <c>1/limit</c>.
+/// Per-minute budgets are token buckets refilled continuously that start almost empty (one request, a tenth of a
+/// second of tokens) and hold at most a tenth of a second's share (at least one request), so requests are paced at the
+/// per-minute rate from the first one: a start, a resume or a pause never fires a minute's requests at once, and no
+/// second gets more than about a sixtieth of the minute's budget. Tokens are estimated before the call (request
+/// bytes / 4); a request larger than the bucket goes once the bucket is full and leaves it in debt.
 /// </summary>
 internal sealed class ProviderLimiter
 {
+    /// <summary>Requests allowed in flight at first (or the maximum, when lower).</summary>
+    public const int InitialConcurrency = 4;
+
+    /// <summary>The share of recent requests that must have failed at the server before a server error cuts concurrency.</summary>
+    public const double ServerErrorShare = 0.5;
+
+    /// <summary>Weight of each outcome in the moving share of server errors (about the last 20 requests count).</summary>
+    private const double ErrorWeight = 0.05;
+
     private readonly object _gate = new();
     private readonly TimeProvider _time;
     private readonly int _max;
     private readonly int _rpm;
     private readonly int _tpm;
+    private readonly double _requestCapacity;
+    private readonly double _tokenCapacity;
     private readonly List<TaskCompletionSource> _waiters = [];
     private double _limit;
+    private bool _slowStart = true;
+    private long _cuts;
+    private double _errorShare;
     private int _inFlight;
     private double _requests;
     private double _tokens;
@@ -26,9 +62,11 @@ internal sealed class ProviderLimiter
         _max = settings.MaxConcurrency;
         _rpm = settings.RequestsPerMinute;
         _tpm = settings.TokensPerMinute;
-        _limit = _max;
-        _requests = _rpm;
-        _tokens = _tpm;
+        _limit = Math.Min(_max, InitialConcurrency);
+        _requestCapacity = Math.Max(1, _rpm / 600.0);
+        _tokenCapacity = _tpm / 600.0;
+        _requests = 1;
+        _tokens = _tokenCapacity;
         _refilled = time.GetTimestamp();
     }
 
@@ -60,27 +98,27 @@ internal sealed class ProviderLimiter
             lock (_gate)
             {
                 Refill();
-                // A request bigger than the whole minute's budget waits for a full bucket instead of forever.
-                var tokens = _tpm == 0 ? 0 : Math.Min(estimatedTokens, _tpm);
+                // A request bigger than the bucket waits for a full bucket instead of forever, and is charged in full.
+                var needed = _tpm == 0 ? 0 : Math.Min(estimatedTokens, _tokenCapacity);
                 if (_inFlight >= (int)_limit)
                 {
                     slot = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
                     _waiters.Add(slot);
                     wait = Timeout.InfiniteTimeSpan;
                 }
-                else if ((_rpm == 0 || _requests >= 1) && (_tpm == 0 || _tokens >= tokens))
+                else if ((_rpm == 0 || _requests >= 1) && (_tpm == 0 || _tokens >= needed))
                 {
                     _inFlight++;
                     if (_rpm > 0)
                         _requests -= 1;
                     if (_tpm > 0)
-                        _tokens -= tokens;
-                    return new Lease(this);
+                        _tokens -= estimatedTokens;
+                    return new Lease(this, _cuts);
                 }
                 else
                 {
                     var forRequests = _rpm == 0 ? 0 : (1 - _requests) * 60 / _rpm;
-                    var forTokens = _tpm == 0 ? 0 : (tokens - _tokens) * 60 / _tpm;
+                    var forTokens = _tpm == 0 ? 0 : (needed - _tokens) * 60 / _tpm;
                     wait = TimeSpan.FromSeconds(Math.Max(0.001, Math.Max(forRequests, forTokens)));
                 }
             }
@@ -91,13 +129,28 @@ internal sealed class ProviderLimiter
         }
     }
 
-    private void Release(bool throttled)
+    private void Release(ProviderOutcome outcome, long admittedAfterCuts)
     {
         List<TaskCompletionSource> wake;
         lock (_gate)
         {
             _inFlight--;
-            _limit = throttled ? Math.Max(1, _limit / 2) : Math.Min(_max, _limit + 1 / _limit);
+            var failed = outcome == ProviderOutcome.ServerError;
+            if (outcome != ProviderOutcome.Abandoned)
+                _errorShare += ErrorWeight * ((failed ? 1 : 0) - _errorShare);
+            var cut = outcome == ProviderOutcome.Throttled || (failed && _errorShare >= ServerErrorShare);
+            if (cut)
+            {
+                // One cut per round: requests sent before the last cut report on the old limit.
+                if (admittedAfterCuts == _cuts)
+                {
+                    _limit = Math.Max(1, _limit / 2);
+                    _cuts++;
+                }
+                _slowStart = false;
+            }
+            else if (outcome == ProviderOutcome.Success)
+                _limit = Math.Min(_max, _limit + (_slowStart ? 1 : 1 / _limit));
             wake = [.. _waiters];
             _waiters.Clear();
         }
@@ -108,23 +161,25 @@ internal sealed class ProviderLimiter
     private void Refill()
     {
         var now = _time.GetTimestamp();
-        var minutes = _time.GetElapsedTime(_refilled, now).TotalMinutes;
+        var seconds = _time.GetElapsedTime(_refilled, now).TotalSeconds;
         _refilled = now;
         if (_rpm > 0)
-            _requests = Math.Min(_rpm, _requests + minutes * _rpm);
+            _requests = Math.Min(_requestCapacity, _requests + seconds * _rpm / 60);
         if (_tpm > 0)
-            _tokens = Math.Min(_tpm, _tokens + minutes * _tpm);
+            _tokens = Math.Min(_tokenCapacity, _tokens + seconds * _tpm / 60);
     }
 
-    /// <summary>One admitted request; <see cref="Complete"/> tells the limiter how it went.</summary>
-    public sealed class Lease(ProviderLimiter owner)
+    /// <summary>One admitted request; <see cref="Complete(ProviderOutcome)"/> tells the limiter how it went.</summary>
+    public sealed class Lease(ProviderLimiter owner, long cuts)
     {
         private int _done;
 
-        public void Complete(bool throttled)
+        public void Complete(ProviderOutcome outcome)
         {
             if (Interlocked.Exchange(ref _done, 1) == 0)
-                owner.Release(throttled);
+                owner.Release(outcome, cuts);
         }
+
+        public void Complete(bool throttled) => Complete(throttled ? ProviderOutcome.Throttled : ProviderOutcome.Success);
     }
 }

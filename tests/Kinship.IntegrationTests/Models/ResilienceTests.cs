@@ -222,9 +222,13 @@ public sealed class ResilienceTests
     }
 
     [Fact]
-    public void Concurrency_halves_on_each_429_and_climbs_back_one_success_at_a_time()
+    public void Concurrency_starts_low_doubles_until_a_429_halves_it_and_climbs_back_one_success_at_a_time()
     {
         var limiter = new ProviderLimiter(new ProviderSettings { MaxConcurrency = 8 }, new FakeTimeProvider());
+        Assert.Equal(ProviderLimiter.InitialConcurrency, limiter.Limit);
+        // Slow start: each success adds one, so a round of answers doubles the limit.
+        for (var i = 0; i < 4; i++)
+            Lease(limiter).Complete(throttled: false);
         Assert.Equal(8, limiter.Limit);
         for (var i = 0; i < 3; i++)
             Lease(limiter).Complete(throttled: true);
@@ -238,11 +242,17 @@ public sealed class ResilienceTests
             Lease(limiter).Complete(throttled: false);
             successes++;
         }
-        // Additive increase: about limit successes per step, 1+2+...+7 ≈ 28, never a jump.
+        // Additive increase once throttled: about limit successes per step, 1+2+...+7 ≈ 28, never a jump.
         Assert.InRange(successes, 20, 36);
         for (var i = 0; i < 100; i++)
             Lease(limiter).Complete(throttled: false);
         Assert.Equal(8, limiter.Limit);
+
+        // 429s to requests sent together cut once: they all report on the limit they were sent under.
+        var together = Enumerable.Range(0, 8).Select(_ => Lease(limiter)).ToList();
+        foreach (var lease in together)
+            lease.Complete(throttled: true);
+        Assert.Equal(4, limiter.Limit);
     }
 
     [Fact]
@@ -261,34 +271,45 @@ public sealed class ResilienceTests
     }
 
     [Fact]
-    public async Task Requests_and_tokens_per_minute_wait_for_the_clock()
+    public async Task Requests_and_tokens_per_minute_start_almost_empty_and_are_paced_by_the_clock()
     {
         var time = new FakeTimeProvider();
-        var limiter = new ProviderLimiter(
-            new ProviderSettings
-            {
-                MaxConcurrency = 100,
-                RequestsPerMinute = 3,
-                TokensPerMinute = 1000,
-            },
-            time
-        );
-        for (var i = 0; i < 3; i++)
-            (await limiter.AcquireAsync(100, CancellationToken.None)).Complete(false);
-        var fourth = limiter.AcquireAsync(100, CancellationToken.None).AsTask();
+        var limiter = new ProviderLimiter(new ProviderSettings { MaxConcurrency = 100, RequestsPerMinute = 3 }, time);
+        // One request at once, then one every 20 s: never the minute's three together.
+        (await limiter.AcquireAsync(0, CancellationToken.None)).Complete(false);
+        var second = limiter.AcquireAsync(0, CancellationToken.None).AsTask();
         await Task.Delay(20);
-        Assert.False(fourth.IsCompleted);
-        time.Advance(TimeSpan.FromSeconds(20));
-        (await fourth.WaitAsync(TimeSpan.FromSeconds(5))).Complete(false);
+        time.Advance(TimeSpan.FromSeconds(19));
+        await Task.Delay(20);
+        Assert.False(second.IsCompleted);
+        time.Advance(TimeSpan.FromSeconds(1.01));
+        (await second.WaitAsync(TimeSpan.FromSeconds(5))).Complete(false);
 
-        // 600 tokens are left after four requests of 100; a 900-token request waits for 300 more (18 s at 1000/min).
-        time.Advance(TimeSpan.FromSeconds(60));
-        (await limiter.AcquireAsync(900, CancellationToken.None)).Complete(false);
-        var big = limiter.AcquireAsync(900, CancellationToken.None).AsTask();
+        // An idle hour stores no burst: the bucket holds one request here.
+        time.Advance(TimeSpan.FromHours(1));
+        (await limiter.AcquireAsync(0, CancellationToken.None)).Complete(false);
+        var next = limiter.AcquireAsync(0, CancellationToken.None).AsTask();
         await Task.Delay(20);
-        Assert.False(big.IsCompleted);
-        time.Advance(TimeSpan.FromSeconds(60));
-        (await big.WaitAsync(TimeSpan.FromSeconds(5))).Complete(false);
+        Assert.False(next.IsCompleted);
+
+        // 6,000 tokens a minute: the bucket holds a tenth of a second's share, 10 tokens, and starts full.
+        var tokens = new ProviderLimiter(new ProviderSettings { MaxConcurrency = 100, TokensPerMinute = 6000 }, time);
+        (await tokens.AcquireAsync(10, CancellationToken.None)).Complete(false);
+        var small = tokens.AcquireAsync(5, CancellationToken.None).AsTask();
+        await Task.Delay(20);
+        Assert.False(small.IsCompleted);
+        time.Advance(TimeSpan.FromSeconds(0.06));
+        (await small.WaitAsync(TimeSpan.FromSeconds(5))).Complete(false);
+        // A request bigger than the bucket goes once it is full and leaves it 990 tokens in debt: 10 s at 100 a second.
+        time.Advance(TimeSpan.FromSeconds(1));
+        (await tokens.AcquireAsync(1000, CancellationToken.None)).Complete(false);
+        var after = tokens.AcquireAsync(10, CancellationToken.None).AsTask();
+        await Task.Delay(20);
+        time.Advance(TimeSpan.FromSeconds(9.9));
+        await Task.Delay(20);
+        Assert.False(after.IsCompleted);
+        time.Advance(TimeSpan.FromSeconds(0.2));
+        (await after.WaitAsync(TimeSpan.FromSeconds(5))).Complete(false);
     }
 
     private static ProviderLimiter.Lease Lease(ProviderLimiter limiter) =>
