@@ -237,7 +237,7 @@ internal static class RunCommand
                         return ExitCodes.Ok;
                     }
                     var real = run.Manifest.Models.Any(id => !id.StartsWith("scripted/", StringComparison.Ordinal));
-                    var responses = real && !parse.GetValue(noCache) ? new ResponseCache(parse.GetValue(cache)!) : null;
+                    await using var responses = real && !parse.GetValue(noCache) ? new ResponseCache(parse.GetValue(cache)!) : null;
                     var runner = RunRebuilder.CreateRunner(run, shared with { Cache = responses }, time);
                     // On a file only this machine uses, an episode left running was left by a process that died.
                     if (!opened.IsShared)
