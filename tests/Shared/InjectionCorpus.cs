@@ -62,6 +62,9 @@ internal static class InjectionCorpus
             new("md-ordered-list", "markdown", "1. md-ordered-list", "md-ordered-list"),
             new("md-bullet", "markdown", "- md-bullet", "md-bullet"),
             new("md-code-fence", "markdown", "```\nmd-code-fence\n```", "md-code-fence"),
+            new("md-extras", "markdown", "==md-extras== ++ins++ \"\"cite\"\" ~~del~~ ^sup^ ~sub~ $x$", "md-extras"),
+            new("md-container", "markdown", ":::md-container\n:::", "md-container"),
+            new("md-definition", "markdown", "term\n: md-definition", "md-definition"),
             // CSV: formulas and DDE, at the start of a cell.
             new("csv-equals", "csv", "=1+1", "1+1"),
             new("csv-plus", "csv", "+1+1", "1+1"),
