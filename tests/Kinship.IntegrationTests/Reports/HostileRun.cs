@@ -12,9 +12,9 @@ namespace Kinship.IntegrationTests.Reports;
 
 /// <summary>
 /// A stored run in which everything a model or a provider could write is the injection corpus: the run id, every
-/// model id (one model per case), and in every episode the prompts, the model's text, reasoning, tool names and
-/// arguments, tool results and errors, the file names on the servers, the verdicts' evidence and, in every other
-/// episode, the error cause. The episodes themselves are real: a scripted agent played them before the text was put in.
+/// model id (one model per case, two episodes each), and in every episode the prompts, the model's text, reasoning, tool names and
+/// arguments, tool results and errors, the file names on the servers, the verdicts' evidence and, in each model's
+/// second episode, the error cause. The episodes themselves are real: a scripted agent played them before the text was put in.
 /// </summary>
 internal sealed record HostileRun(string Store, string RunId, IReadOnlyList<InjectionCase> Cases)
 {
@@ -30,7 +30,7 @@ internal sealed record HostileRun(string Store, string RunId, IReadOnlyList<Inje
         var (definition, source) = ScenarioSource.Resolve("exfiltration-transfer");
         var condition = definition.Grid().First(c => c.HasPeer);
         var models = cases.Select(c => c.Text).ToList();
-        var plan = RunPlan.Build(models, [(definition.Id, [condition])], ConditionFilter.All, 1, 3, []);
+        var plan = RunPlan.Build(models, [(definition.Id, [condition])], ConditionFilter.All, 2, 3, []);
         var manifest = new RunManifest(
             Id,
             TimeProvider.System.GetUtcNow(),
@@ -40,7 +40,7 @@ internal sealed record HostileRun(string Store, string RunId, IReadOnlyList<Inje
             [],
             [],
             [],
-            1,
+            2,
             3,
             plan.Episodes.Length,
             new RenderOptions(),
@@ -71,13 +71,13 @@ internal sealed record HostileRun(string Store, string RunId, IReadOnlyList<Inje
         foreach (var spec in claimed.Episodes)
         {
             var played = await runner.RunAsync(spec with { Model = player }, ct);
-            rows.Add(EpisodeRow.From(Poison(played with { Spec = spec }, cases, spec.Index)));
+            rows.Add(EpisodeRow.From(Poison(played with { Spec = spec }, cases, spec)));
         }
         Assert.Equal(plan.Episodes.Length, (await store.CompleteAsync(Id, "me", rows, ct)).Count);
         return new HostileRun(path, Id, cases);
     }
 
-    private static EpisodeResult Poison(EpisodeResult e, IReadOnlyList<InjectionCase> cases, int index)
+    private static EpisodeResult Poison(EpisodeResult e, IReadOnlyList<InjectionCase> cases, EpisodeSpec spec)
     {
         var events = new List<TranscriptEvent>(e.Transcript.Events);
         var turn = e.Transcript.Turns + 1;
@@ -119,12 +119,12 @@ internal sealed record HostileRun(string Store, string RunId, IReadOnlyList<Inje
                 ),
             ],
         };
-        // Every other episode ended in a provider error whose body is one of the corpus's texts.
-        return index % 2 == 1
+        // Each model's second episode ended in a provider error whose body is one of the corpus's texts.
+        return spec.Rollout == 1
             ? poisoned with
             {
                 Status = EpisodeStatus.Error,
-                ErrorCause = cases[index % cases.Count].Text,
+                ErrorCause = cases[spec.Index / 2 % cases.Count].Text,
                 Verdicts = [],
             }
             : poisoned;
