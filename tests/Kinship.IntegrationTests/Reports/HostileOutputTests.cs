@@ -285,6 +285,8 @@ public sealed class HostileOutputTests(HostileRunFixture fixture) : IClassFixtur
             }
         );
         console.Profile.Width = 300;
+        // As kinship run has it: the command line's render hook on the console the live display draws on.
+        console.Pipeline.Attach(global::Kinship.Reports.TerminalText.Hook);
         var view = new ProgressView([.. Run.Cases.Select(c => new CellCounts(c.Text, "s", "c", 10, 0, 0, 0, 0))], TimeProvider.System);
 
         await view.ShowAsync(console, async () =>
