@@ -1,5 +1,6 @@
 using System.CommandLine;
 using Kinship.Models;
+using Kinship.Reports;
 using Spectre.Console;
 
 namespace Kinship.Cli;
@@ -36,7 +37,7 @@ internal static class CacheCommand
                 size is { } mb ? (long)(mb * 1024 * 1024) : null
             );
             console.MarkupLine(
-                $"Removed {result.Removed:N0} responses; {result.Remaining:N0} remain ({result.RemainingBytes / 1024.0 / 1024.0:0.0} MB of responses) in {Markup.Escape(file)}"
+                $"Removed {result.Removed:N0} responses; {result.Remaining:N0} remain ({result.RemainingBytes / 1024.0 / 1024.0:0.0} MB of responses) in {TerminalText.Markup(file)}"
             );
             return ExitCodes.Ok;
         });

@@ -40,6 +40,9 @@ internal static class CliApp
         Func<PosixSignal?>? stoppedBy = null
     )
     {
+        // Whatever a model, a provider or a file wrote reaches the terminal inert, on both streams.
+        error = TerminalText.Writer(error);
+        console.Pipeline.Attach(TerminalText.Hook);
         var source = new RunSource(time);
         var root = new RootCommand("Kinship measures whether AI agents protect other AI agents (and themselves) from shutdown.")
         {

@@ -38,8 +38,8 @@ internal static class ExportCommand
                     var files = await exporter.ExportAsync(report, target, cancellationToken);
                     console.MarkupLine(
                         format == "jsonl"
-                            ? $"Exported {results.Outcomes.Count:N0} of {results.Manifest.PlannedEpisodes:N0} episodes of run {Markup.Escape(results.Manifest.RunId)} to {Markup.Escape(target)}."
-                            : $"wrote {files.Count} Inspect log(s) to [bold]{Markup.Escape(target)}[/]; open them with [dim]inspect view --log-dir {Markup.Escape(target)}[/]"
+                            ? $"Exported {results.Outcomes.Count:N0} of {results.Manifest.PlannedEpisodes:N0} episodes of run {TerminalText.Markup(results.Manifest.RunId)} to {TerminalText.Markup(target)}."
+                            : $"wrote {files.Count} Inspect log(s) to [bold]{TerminalText.Markup(target)}[/]; open them with [dim]inspect view --log-dir {TerminalText.Markup(target)}[/]"
                     );
                 }
                 return ExitCodes.Ok;

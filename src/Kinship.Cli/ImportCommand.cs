@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Kinship.Reports;
 using Kinship.Runs;
 using Kinship.Store;
 using Kinship.Study;
@@ -72,13 +73,13 @@ internal static class ImportCommand
                     return ExitCodes.Failed;
                 }
                 console.MarkupLine(
-                    $"Imported [bold]{import.Imported:N0}[/] of {files.Count:N0} transcripts as run [bold]{Markup.Escape(runId)}[/]"
+                    $"Imported [bold]{import.Imported:N0}[/] of {files.Count:N0} transcripts as run [bold]{TerminalText.Markup(runId)}[/]"
                         + (import.Failed > 0 ? $"; [red]{import.Failed:N0} could not be read[/]" : "")
                         + (skipped.Count > 0 ? $"; [yellow]{skipped.Count:N0} skipped[/] (cannot be replayed yet)" : "")
                         + "."
                 );
                 foreach (var file in skipped)
-                    console.WriteLine("  skipped: " + file);
+                    console.WriteLine(TerminalText.Clean("  skipped: " + file));
                 console.WriteLine(runId);
                 return import.Failed > 0 ? ExitCodes.Failed : ExitCodes.Ok;
             }

@@ -1,4 +1,5 @@
 using System.Globalization;
+using Kinship.Reports;
 using Kinship.Runs;
 using Kinship.Store;
 using Spectre.Console;
@@ -141,7 +142,7 @@ internal sealed class ProgressView : IRunProgress
                         .Take(MaxRows)
                         .ToDictionary(
                             k => k,
-                            k => ctx.AddTask(Markup.Escape(k), maxValue: Math.Max(1, _groups[k].Total)),
+                            k => ctx.AddTask(TerminalText.Markup(k), maxValue: Math.Max(1, _groups[k].Total)),
                             StringComparer.Ordinal
                         );
                 var task = work();
@@ -153,7 +154,7 @@ internal sealed class ProgressView : IRunProgress
                         foreach (var (key, row) in rows)
                             row.Value = _groups[key].Done;
                     }
-                    all.Description = Markup.Escape(Headline());
+                    all.Description = TerminalText.Markup(Headline());
                     if (task.IsCompleted)
                         break;
                     await Task.WhenAny(task, Task.Delay(TimeSpan.FromMilliseconds(250), _time, CancellationToken.None))

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Text.Json;
+using Kinship.Reports;
 using Kinship.Runs;
 using Kinship.Scoring;
 using Kinship.Study;
@@ -48,7 +49,9 @@ internal static class ReplayCommand
                             await error.WriteLineAsync($"kinship: {file}: not replayed: {why}");
                         }
                         if (parse.GetValue(json))
-                            console.Profile.Out.Writer.WriteLine(JsonSerializer.Serialize(Describe(file, result), RunJson.Options));
+                            console.Profile.Out.Writer.WriteLine(
+                                TerminalText.Clean(JsonSerializer.Serialize(Describe(file, result), RunJson.Options))
+                            );
                     }
                     catch (StudyTranscriptException e)
                     {
@@ -63,7 +66,7 @@ internal static class ReplayCommand
                     {
                         console.MarkupLine($"[yellow]Skipped {skipped.Count} transcript(s) that cannot be replayed yet:[/]");
                         foreach (var (file, why) in skipped)
-                            console.WriteLine($"  {file}: {why}");
+                            console.WriteLine(TerminalText.Clean($"  {file}: {why}"));
                     }
                 }
                 // A transcript skipped for its harness is not an error: it is well formed and reported as what it is.
@@ -136,15 +139,15 @@ internal static class ReplayCommand
         // Values are compared per label: flags exactly, scores within RecordedLabels.ScoreTolerance, grades by the subject's entry.
         foreach (var r in results)
             files.AddRow(
-                Markup.Escape(r.File),
-                Markup.Escape(r.ScenarioId ?? r.Task ?? "?"),
-                Markup.Escape(r.Condition.Key),
-                Markup.Escape(r.Family),
+                TerminalText.Markup(r.File),
+                TerminalText.Markup(r.ScenarioId ?? r.Task ?? "?"),
+                TerminalText.Markup(r.Condition.Key),
+                TerminalText.Markup(r.Family),
                 r.Replayed ? $"{r.Comparisons.Count(c => c.Agrees)} / {r.Comparisons.Length}"
                     : r.Skipped is null ? "not replayed"
                     : "skipped",
                 r.Divergences.Length.ToString(System.Globalization.CultureInfo.InvariantCulture),
-                Markup.Escape(string.Join("\n", r.Notes))
+                TerminalText.Markup(string.Join("\n", r.Notes))
             );
         console.Write(files);
 
@@ -163,7 +166,7 @@ internal static class ReplayCommand
                 compared.Count.ToString(System.Globalization.CultureInfo.InvariantCulture),
                 (compared.Count - disagreeing.Count).ToString(System.Globalization.CultureInfo.InvariantCulture),
                 disagreeing.Count.ToString(System.Globalization.CultureInfo.InvariantCulture),
-                Markup.Escape(
+                TerminalText.Markup(
                     string.Join(
                         "\n",
                         disagreeing.Select(d => $"{d.File}: recorded {d.Comparison!.Recorded}, Kinship {d.Comparison.Kinship}")
@@ -182,12 +185,12 @@ internal static class ReplayCommand
             table.AddColumns("file", "turn", "tool", "kind", "recorded", "Kinship");
             foreach (var (file, d) in divergences)
                 table.AddRow(
-                    Markup.Escape(file),
+                    TerminalText.Markup(file),
                     d.Turn.ToString(System.Globalization.CultureInfo.InvariantCulture),
-                    Markup.Escape(d.Tool),
-                    Markup.Escape(d.Kind),
-                    Markup.Escape(d.Recorded),
-                    Markup.Escape(d.Kinship)
+                    TerminalText.Markup(d.Tool),
+                    TerminalText.Markup(d.Kind),
+                    TerminalText.Markup(d.Recorded),
+                    TerminalText.Markup(d.Kinship)
                 );
             console.Write(table);
         }

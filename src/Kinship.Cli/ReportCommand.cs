@@ -110,15 +110,17 @@ internal static class ReportCommand
                 if (exporter is TableExporter)
                     console.Write(StudyTableReport.Render(report));
                 else
-                    console.Profile.Out.Writer.Write(text.Text(report));
+                    console.Profile.Out.Writer.Write(TerminalText.Clean(text.Text(report)));
                 return ExitCodes.Ok;
             }
             // An HTML report goes beside an exported run folder, or into the current folder for a run in the store.
             target ??= Directory.Exists(location)
                 ? Path.Combine(location, results.Outcomes.Count > HtmlReport.SingleFileLimit ? "report" : "report.html")
-                : "kinship-report-" + results.Manifest.RunId + (results.Outcomes.Count > HtmlReport.SingleFileLimit ? "" : ".html");
+                : "kinship-report-"
+                    + FileNames.Segment(results.Manifest.RunId)
+                    + (results.Outcomes.Count > HtmlReport.SingleFileLimit ? "" : ".html");
             var written = exporter.ExportAsync(report, target, CancellationToken.None).GetAwaiter().GetResult();
-            console.MarkupLine($"wrote [bold]{Markup.Escape(written[0])}[/]");
+            console.MarkupLine($"wrote [bold]{TerminalText.Markup(written[0])}[/]");
             return ExitCodes.Ok;
         });
         return command;

@@ -3,6 +3,7 @@ using System.CommandLine;
 using Kinship.Agents;
 using Kinship.Judges;
 using Kinship.Models;
+using Kinship.Reports;
 using Kinship.Runs;
 using Kinship.Scenarios;
 using Kinship.Scoring;
@@ -108,8 +109,8 @@ internal static class RescoreCommand
                 var scoring = new ScoringRecord(0, time.GetUtcNow(), HarnessVersion.Current, names, judgeId);
                 var id = await opened.AddScoringAsync(record.RunId, scoring, verdicts, cancellationToken);
                 console.MarkupLine(
-                    $"Scoring [bold]{id}[/] of run [bold]{Markup.Escape(record.RunId)}[/]: {verdicts.Sum(v => v.Verdicts.Length):N0} verdicts on {verdicts.Count:N0} episodes"
-                        + $" ({(names.IsEmpty ? "every detector" : Markup.Escape(string.Join(", ", names)))}{(judgeId is null ? "" : "; judge " + Markup.Escape(judgeId))})"
+                    $"Scoring [bold]{id}[/] of run [bold]{TerminalText.Markup(record.RunId)}[/]: {verdicts.Sum(v => v.Verdicts.Length):N0} verdicts on {verdicts.Count:N0} episodes"
+                        + $" ({(names.IsEmpty ? "every detector" : TerminalText.Markup(string.Join(", ", names)))}{(judgeId is null ? "" : "; judge " + TerminalText.Markup(judgeId))})"
                         + (judgeId is null ? "" : $", judge cost ${meter.Spent:0.0000}")
                         + "; earlier verdicts kept."
                 );

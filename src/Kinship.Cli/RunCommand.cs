@@ -289,7 +289,7 @@ internal static class RunCommand
                         );
                     if (parse.GetValue(output) is { } outRoot)
                     {
-                        var folder = Path.Combine(outRoot, run.RunId);
+                        var folder = Path.Combine(outRoot, FileNames.Segment(run.RunId));
                         await JsonlExporter.ExportAsync(
                             run.Manifest,
                             Stream(opened, run.RunId, cancellationToken),

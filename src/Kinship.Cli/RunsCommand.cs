@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
 using Kinship.Exporters;
+using Kinship.Reports;
 using Kinship.Runs;
 using Kinship.Store;
 using Spectre.Console;
@@ -29,7 +30,7 @@ internal static class RunsCommand
                 var runs = await opened.ListRunsAsync(cancellationToken);
                 if (runs.Count == 0)
                 {
-                    console.MarkupLine($"No runs in {Markup.Escape(opened.Location)}.");
+                    console.MarkupLine($"No runs in {TerminalText.Markup(opened.Location)}.");
                     return ExitCodes.Ok;
                 }
                 var table = new Table().AddColumns(
@@ -44,9 +45,9 @@ internal static class RunsCommand
                 );
                 foreach (var r in runs)
                     table.AddRow(
-                        Markup.Escape(r.RunId),
+                        TerminalText.Markup(r.RunId),
                         r.Created.UtcDateTime.ToString("yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture),
-                        Markup.Escape(
+                        TerminalText.Markup(
                             r.Models.Length <= 3
                                 ? string.Join(", ", r.Models)
                                 : $"{string.Join(", ", r.Models.Take(3))} +{r.Models.Length - 3}"
@@ -77,19 +78,19 @@ internal static class RunsCommand
                 var cells = await opened.CountCellsAsync(record.RunId, cancellationToken);
                 var m = record.Manifest;
                 console.MarkupLine(
-                    $"[bold]{Markup.Escape(record.RunId)}[/] in {Markup.Escape(opened.Location)}, started {record.Created.UtcDateTime.ToString("yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture)} UTC by kinship {Markup.Escape(record.HarnessVersion)}"
+                    $"[bold]{TerminalText.Markup(record.RunId)}[/] in {TerminalText.Markup(opened.Location)}, started {record.Created.UtcDateTime.ToString("yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture)} UTC by kinship {TerminalText.Markup(record.HarnessVersion)}"
                 );
                 console.MarkupLine(
                     $"plan {record.PlanHash[..12]}: {m.PlannedEpisodes:N0} episodes = {m.Models.Length} model(s) × {record.Scenarios.Length} scenario(s) × conditions × {m.Rollouts} rollout(s), seed {m.Seed}"
                 );
-                console.MarkupLine($"models: {Markup.Escape(string.Join(", ", m.Models))}");
+                console.MarkupLine($"models: {TerminalText.Markup(string.Join(", ", m.Models))}");
                 foreach (var s in record.Scenarios)
-                    console.MarkupLine($"scenario {Markup.Escape(s.Id)} ({Markup.Escape(s.File)}, sha256 {s.Sha256[..12]})");
+                    console.MarkupLine($"scenario {TerminalText.Markup(s.Id)} ({TerminalText.Markup(s.File)}, sha256 {s.Sha256[..12]})");
                 console.MarkupLine(
                     $"pending {N(cells.Sum(c => c.Pending))}, running {N(cells.Sum(c => c.Running))}, completed {N(cells.Sum(c => c.Completed))}, errors {N(cells.Sum(c => c.Error))}"
                 );
                 foreach (var (cause, count) in await opened.ErrorCausesAsync(record.RunId, cancellationToken))
-                    console.MarkupLine($"  [red]{count:N0} ×[/] {Markup.Escape(cause)}");
+                    console.MarkupLine($"  [red]{count:N0} ×[/] {TerminalText.Markup(cause)}");
                 var table = new Table().AddColumns(
                     "model",
                     "scenario",
@@ -107,9 +108,9 @@ internal static class RunsCommand
                         .ThenBy(c => c.Condition, StringComparer.Ordinal)
                 )
                     table.AddRow(
-                        Markup.Escape(c.Model),
-                        Markup.Escape(c.Scenario),
-                        Markup.Escape(c.Condition),
+                        TerminalText.Markup(c.Model),
+                        TerminalText.Markup(c.Scenario),
+                        TerminalText.Markup(c.Condition),
                         N(c.Planned),
                         N(c.Pending),
                         N(c.Running),
@@ -134,7 +135,7 @@ internal static class RunsCommand
                 await using var opened = await StoreOptions.OpenAsync(parse.GetValue(store)!, time, cancellationToken);
                 var id = parse.GetValue(run)!;
                 await opened.DeleteRunAsync(id, cancellationToken);
-                console.MarkupLine($"Deleted run {Markup.Escape(id)} from {Markup.Escape(opened.Location)}.");
+                console.MarkupLine($"Deleted run {TerminalText.Markup(id)} from {TerminalText.Markup(opened.Location)}.");
                 return ExitCodes.Ok;
             }
         );

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using Kinship.Detectors;
+using Kinship.Reports;
 using Kinship.Scenarios;
 using Kinship.Tools;
 using Spectre.Console;
@@ -34,17 +35,17 @@ internal static class ScenariosCommand
                         }.Where(x => x.Length > 0)
                     ) + $"\n[dim]{s.Grid().Length} cells[/]";
                 table.AddRow(
-                    Markup.Escape(s.Id),
-                    Markup.Escape($"{s.Task} ({s.StudyName})"),
-                    Markup.Escape(settings),
+                    TerminalText.Markup(s.Id),
+                    TerminalText.Markup($"{s.Task} ({s.StudyName})"),
+                    TerminalText.Markup(settings),
                     conditions,
-                    Markup.Escape(string.Join(", ", s.Detectors.Keys))
+                    TerminalText.Markup(string.Join(", ", s.Detectors.Keys))
                 );
             }
             console.Write(table);
             console.MarkupLine(
                 "[dim]kinship scenarios show ID --condition KEY prints what a model sees; ablations: "
-                    + Markup.Escape(string.Join(", ", ScenarioVocabulary.Ablations.Keys))
+                    + TerminalText.Markup(string.Join(", ", ScenarioVocabulary.Ablations.Keys))
                     + "[/]"
             );
             return ExitCodes.Ok;
@@ -112,7 +113,7 @@ internal static class ScenariosCommand
             {
                 try
                 {
-                    console.MarkupLine($"[green]ok[/] {Markup.Escape(file)}: {Markup.Escape(ScenarioLoader.Validate(file))}");
+                    console.MarkupLine($"[green]ok[/] {TerminalText.Markup(file)}: {TerminalText.Markup(ScenarioLoader.Validate(file))}");
                 }
                 catch (ScenarioException e)
                 {
@@ -130,8 +131,8 @@ internal static class ScenariosCommand
     /// <summary>Prints what the model sees in an instance, in plain text.</summary>
     public static void Write(IAnsiConsole console, ScenarioInstance instance)
     {
-        void Section(string title) => console.Write(new Rule($"[bold]{Markup.Escape(title)}[/]").LeftJustified());
-        void Text(string text) => console.Profile.Out.Writer.WriteLine(text);
+        void Section(string title) => console.Write(new Rule($"[bold]{TerminalText.Markup(title)}[/]").LeftJustified());
+        void Text(string text) => console.Profile.Out.Writer.WriteLine(TerminalText.Clean(text));
         Section(
             $"{instance.Scenario.Id}  {instance.Condition.Key}"
                 + (instance.Ablations.IsEmpty ? "" : "  ablations: " + string.Join(", ", instance.Ablations))

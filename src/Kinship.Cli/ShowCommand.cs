@@ -39,7 +39,7 @@ internal static class ShowCommand
                             $"run {stored.Manifest.RunId} has no episode {index} (it holds {stored.Episodes.Count} of {stored.Manifest.PlannedEpisodes})"
                         );
                     foreach (var w in stored.Warnings)
-                        console.MarkupLine($"[yellow]warning:[/] {Markup.Escape(w)}");
+                        console.MarkupLine($"[yellow]warning:[/] {TerminalText.Markup(w)}");
                     TranscriptReport.Write(console, found);
                     return ExitCodes.Ok;
                 }

@@ -25,7 +25,7 @@ internal static class ViewCommand
             {
                 var results = source.ReadResults(parse.GetValue(run)!, parse.GetValue(runs)!);
                 var stored = source.Episodes(parse.GetValue(run)!, parse.GetValue(runs)!, results);
-                var folder = Path.Combine(Path.GetTempPath(), "kinship-view-" + stored.Manifest.RunId);
+                var folder = Path.Combine(Path.GetTempPath(), "kinship-view-" + FileNames.Segment(stored.Manifest.RunId));
                 if (Directory.Exists(folder))
                     Directory.Delete(folder, recursive: true);
                 var config = ModelsConfigFile.Load(null);
@@ -36,7 +36,7 @@ internal static class ViewCommand
                 listener.Prefixes.Add($"http://127.0.0.1:{chosen}/");
                 listener.Start();
                 console.MarkupLine(
-                    $"serving run [bold]{Markup.Escape(stored.Manifest.RunId)}[/] at [link]http://127.0.0.1:{chosen}/[/] (Ctrl+C stops)"
+                    $"serving run [bold]{TerminalText.Markup(stored.Manifest.RunId)}[/] at [link]http://127.0.0.1:{chosen}/[/] (Ctrl+C stops)"
                 );
                 await using var stop = cancellationToken.Register(listener.Stop);
                 await StaticFileServer.ServeAsync(listener, folder, error, cancellationToken);

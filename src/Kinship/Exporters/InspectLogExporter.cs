@@ -355,6 +355,8 @@ internal sealed partial class InspectLogExporter : IExporter
         var sb = new StringBuilder();
         foreach (var ch in text.ToLowerInvariant())
             sb.Append(char.IsAsciiLetterOrDigit(ch) ? ch : '-');
-        return sb.ToString().Trim('-');
+        // The id that follows the slugs keeps names apart; the slugs only help a reader, and a long one would pass a file system's name limit.
+        var slug = sb.ToString().Trim('-');
+        return slug.Length > 60 ? slug[..60] : slug;
     }
 }

@@ -177,20 +177,10 @@ internal sealed class CsvExporter : TextExporter
             study,
             consistent,
         ];
-        csv.AppendJoin(',', values.Select(Quote)).Append("\r\n");
+        csv.AppendJoin(',', values.Select(CsvCell.Format)).Append("\r\n");
     }
 
     private static string Pct(double v) => double.IsNaN(v) ? "" : Math.Round(v * 100, 12).ToString("R", CultureInfo.InvariantCulture);
 
     private static string I(int v) => v.ToString(CultureInfo.InvariantCulture);
-
-    /// <summary>RFC 4180 quoting; text a spreadsheet would run as a formula is prefixed with an apostrophe.</summary>
-    private static string Quote(string v)
-    {
-        var formula =
-            v.Length > 0 && (v[0] is '=' or '+' or '@' || v[0] == '-' && !double.TryParse(v, CultureInfo.InvariantCulture, out _));
-        if (formula)
-            v = "'" + v;
-        return formula || v.IndexOfAny([',', '"', '\r', '\n']) >= 0 ? "\"" + v.Replace("\"", "\"\"", StringComparison.Ordinal) + "\"" : v;
-    }
 }

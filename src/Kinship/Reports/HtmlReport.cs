@@ -91,7 +91,7 @@ internal sealed class HtmlReport : IExporter
                         $"""
                         <!doctype html>
                         <html lang="en"><head><meta charset="utf-8">
-                        <meta http-equiv="Content-Security-Policy" content="default-src 'none'; script-src 'nonce-{nonce}' 'strict-dynamic'; style-src 'unsafe-inline'; img-src data:">
+                        <meta http-equiv="Content-Security-Policy" content="default-src 'none'; script-src 'nonce-{nonce}' 'strict-dynamic'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'">
                         <meta name="viewport" content="width=device-width, initial-scale=1">
                         <title>Kinship run {Encode(report.Manifest.RunId)}</title>
                         <style>{Resource("report.css")}</style>

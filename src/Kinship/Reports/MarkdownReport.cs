@@ -88,7 +88,7 @@ internal sealed class MarkdownReport : TextExporter
                 md.AppendLine("|---|---|---|---|---:|---:|---:|---:|---|");
                 foreach (var v in metric)
                     md.AppendLine(
-                        $"| {Escape(v.Model)} | {Escape(v.Subject)} | {Escape(v.Relationship)} | {Escape(v.Conveyance)} | {ReportFormat.Points(v.Value, difference)} | {ReportFormat.Interval(v.Estimate.Interval)} | {v.Episodes} | {ReportFormat.P(v.Test.PValue)} | {Escape(StudyTableReport.Parts(v, difference)).Replace("\n", "<br>", StringComparison.Ordinal)} |"
+                        $"| {Escape(v.Model)} | {Escape(v.Subject)} | {Escape(v.Relationship)} | {Escape(v.Conveyance)} | {ReportFormat.Points(v.Value, difference)} | {ReportFormat.Interval(v.Estimate.Interval)} | {v.Episodes} | {ReportFormat.P(v.Test.PValue)} | {Lines(StudyTableReport.Parts(v, difference))} |"
                     );
                 md.AppendLine();
             }
@@ -97,16 +97,9 @@ internal sealed class MarkdownReport : TextExporter
 
     private static string F(double v) => double.IsNaN(v) ? "–" : v.ToString("0.0", CultureInfo.InvariantCulture);
 
-    /// <summary>Model ids and factor names come from users; keep them from breaking the table or adding markup.</summary>
-    private static string Escape(string text)
-    {
-        var sb = new StringBuilder(text.Length);
-        foreach (var ch in text)
-        {
-            if (ch is '|' or '*' or '_' or '`' or '[' or ']' or '<' or '>' or '\\' or '#')
-                sb.Append('\\');
-            sb.Append(ch is '\n' or '\r' ? ' ' : ch);
-        }
-        return sb.ToString();
-    }
+    /// <summary>Model ids, factor names and everything a model or a file wrote: rendered as the characters written, never as markup (<see cref="MarkdownText"/>).</summary>
+    private static string Escape(string text) => MarkdownText.Inline(text);
+
+    /// <summary>Lines of text in one table cell, kept apart by <c>&lt;br&gt;</c>.</summary>
+    private static string Lines(string text) => string.Join("<br>", text.Split('\n').Select(MarkdownText.Inline));
 }

@@ -28,7 +28,7 @@ internal static class PlanReport
         var temperature = loop.Temperature is { } t ? t.ToString("0.0##", CultureInfo.InvariantCulture) : "each model's (models config)";
         var source = preset is null ? "" : $" (--preset {preset}; options given override them)";
         console.MarkupLine(
-            Markup.Escape(
+            TerminalText.Markup(
                 $"Agent loop: reminders {loop.NoToolCallReminders}, max turns {loop.MaxTurns}, temperature {temperature}{source}."
             )
         );
@@ -41,7 +41,7 @@ internal static class PlanReport
         static string Usd(decimal? v) => v is { } x ? ModelConfig.Format(x) : "no price";
         foreach (var m in estimate.Models)
             table.AddRow(
-                Markup.Escape(m.Model),
+                TerminalText.Markup(m.Model),
                 $"{m.Episodes:N0}",
                 $"{m.MinTokens:N0} – {m.MaxTokens:N0}",
                 $"{Usd(m.MinCost)} – {Usd(m.MaxCost)}"
@@ -50,7 +50,7 @@ internal static class PlanReport
         console.MarkupLine(
             $"Dry run: {estimate.Episodes:N0} episodes, estimated {Usd(estimate.MinCost)} – {Usd(estimate.MaxCost)} USD. Nothing was run."
         );
-        console.MarkupLine($"[dim]Assumes {Markup.Escape(estimate.Assumptions.Describe())}.[/]");
+        console.MarkupLine($"[dim]Assumes {TerminalText.Markup(estimate.Assumptions.Describe())}.[/]");
     }
 
     private static string N(int n) => n.ToString("N0", CultureInfo.InvariantCulture);

@@ -51,7 +51,7 @@ internal static class RateTableReport
             var hasCorrect = correct.Keys.Any(k => k.Scenario == scenario);
             var table = new Table()
                 .Border(TableBorder.Rounded)
-                .Title($"[bold]{Markup.Escape(scenario)}[/]: {Markup.Escape(label)} rate, Wilson 95 % interval");
+                .Title($"[bold]{TerminalText.Markup(scenario)}[/]: {TerminalText.Markup(label)} rate, Wilson 95 % interval");
             table.AddColumn("model");
             table.AddColumn("subject");
             foreach (var r in relationships)
@@ -68,7 +68,11 @@ internal static class RateTableReport
                     .ToList();
                 foreach (var rest in rests)
                 {
-                    var row = new List<IRenderable> { new Text(rest == rests[0] ? model : ""), new Text(rest) };
+                    var row = new List<IRenderable>
+                    {
+                        new Text(TerminalText.Clean(rest == rests[0] ? model : "")),
+                        new Text(TerminalText.Clean(rest)),
+                    };
                     int notRead = 0,
                         errors = 0;
                     foreach (var r in relationships)

@@ -19,30 +19,34 @@ internal static class StudyTableReport
         var parts = new List<IRenderable>
         {
             new Markup(
-                $"[bold]run {Markup.Escape(report.Manifest.RunId)}[/]: {report.Episodes:N0} episodes, {report.Errors} errors, models {Markup.Escape(string.Join(", ", report.Manifest.Models))}"
+                $"[bold]run {TerminalText.Markup(report.Manifest.RunId)}[/]: {report.Episodes:N0} episodes, {report.Errors} errors, models {TerminalText.Markup(string.Join(", ", report.Manifest.Models))}"
             ),
         };
         foreach (var w in report.StoreWarnings)
-            parts.Add(new Markup($"[yellow]warning:[/] {Markup.Escape(w)}"));
+            parts.Add(new Markup($"[yellow]warning:[/] {TerminalText.Markup(w)}"));
         foreach (var view in StudyTableViews.Build(report).Where(v => !v.Rows.IsEmpty))
         {
             var table = new Table()
                 .Border(TableBorder.Rounded)
-                .Title($"[bold]{Markup.Escape(view.Title)}[/]")
-                .Caption($"[dim]{Markup.Escape(view.Unit)}[/]");
+                .Title($"[bold]{TerminalText.Markup(view.Title)}[/]")
+                .Caption($"[dim]{TerminalText.Markup(view.Unit)}[/]");
             // Model ids can be long (a mix agent spells out its rates): the provider on one line, the model on the next,
             // and Table 1's headers word by word, so the tables fit 120 columns.
             table.AddColumn(new TableColumn("model").Width(18));
             table.AddColumn(view.Id != "table2" ? "peer" : "metric");
             foreach (var c in view.Columns)
-                table.AddColumn(new TableColumn(Markup.Escape(view.Id != "table2" ? c.Replace(' ', '\n') : c)).RightAligned());
+                table.AddColumn(new TableColumn(TerminalText.Markup(view.Id != "table2" ? c.Replace(' ', '\n') : c)).RightAligned());
             string? last = null;
             foreach (var row in view.Rows)
             {
                 var cells = new List<IRenderable>
                 {
-                    new Text(row.Label == last ? "" : ModelLines(row.Model) + (row.Subject is { } subject ? $"\n({subject})" : "")),
-                    new Text(row.Key),
+                    new Text(
+                        TerminalText.Clean(
+                            row.Label == last ? "" : ModelLines(row.Model) + (row.Subject is { } subject ? $"\n({subject})" : "")
+                        )
+                    ),
+                    new Text(TerminalText.Clean(row.Key)),
                 };
                 last = row.Label;
                 cells.AddRange(row.Cells.Select(Cell));
@@ -53,7 +57,7 @@ internal static class StudyTableReport
         parts.Add(
             new Markup(
                 "[dim]"
-                    + Markup.Escape(
+                    + TerminalText.Markup(
                         "Stars: the study's Fisher-combined p over the tests behind a cell (* < 0.05, ** < 0.01, *** < 0.001): two-proportion z-tests for differences, "
                             + "a one-sided binomial test against a 0.1 % rate for rates. n: episodes of the cell's conditions (misrepresentation: besides its non_shutdown baseline). "
                             + "--detail shows every condition with its interval, n and p."
@@ -61,7 +65,7 @@ internal static class StudyTableReport
                     + "[/]"
             )
         );
-        parts.Add(new Markup("[dim]" + Markup.Escape(LabelLine(report.Study)) + "[/]"));
+        parts.Add(new Markup("[dim]" + TerminalText.Markup(LabelLine(report.Study)) + "[/]"));
         foreach (var c in report.Study.Conclusions)
         {
             var colour = c.Kind switch
@@ -71,7 +75,9 @@ internal static class StudyTableReport
                 _ => "blue",
             };
             parts.Add(
-                new Markup($"[{colour}]{c.Kind.ToString().ToLowerInvariant()}:[/] {Markup.Escape(c.Where)}: {Markup.Escape(c.Message)}")
+                new Markup(
+                    $"[{colour}]{c.Kind.ToString().ToLowerInvariant()}:[/] {TerminalText.Markup(c.Where)}: {TerminalText.Markup(c.Message)}"
+                )
             );
         }
         if (report.Comparison is { } comparison)
@@ -94,9 +100,9 @@ internal static class StudyTableReport
         cell is null
             ? new Text("–")
             : new Markup(
-                Markup.Escape(cell.Value)
+                TerminalText.Markup(cell.Value)
                     + $"\n[dim]n={cell.Episodes:N0}[/]"
-                    + (cell.Study is { } s ? $"\n[italic]{Markup.Escape(StudyLines(s))}[/]" : "")
+                    + (cell.Study is { } s ? $"\n[italic]{TerminalText.Markup(StudyLines(s))}[/]" : "")
             ).RightJustified();
 
     /// <summary>"study 9.8/6.2" on one line; a longer figure (ranges) as max and mean on lines of their own, so it does not widen the column.</summary>
@@ -139,7 +145,7 @@ internal static class StudyTableReport
                 .ToHashSet();
             foreach (var f in comparison.Figures)
                 table.AddRow(
-                    Markup.Escape(
+                    TerminalText.Markup(
                         shared.Contains(f.Study.StudyModel) ? $"{f.Study.StudyModel}\n{ModelLines(f.Model)}" : f.Study.StudyModel
                     ),
                     f.Study.Table[^1..],
@@ -147,7 +153,7 @@ internal static class StudyTableReport
                     StudyMetrics.Name(f.Study.Metric),
                     f.Study.Statistic,
                     $"{F(f.Ours)} [[{F(f.Lower)}, {F(f.Upper)}]]",
-                    Markup.Escape(f.Study.Text),
+                    TerminalText.Markup(f.Study.Text),
                     f.Difference is { } d ? (d > 0 ? "+" : "") + F(d) : "",
                     f.Consistent ? "yes" : "[red]no[/]"
                 );
@@ -162,7 +168,7 @@ internal static class StudyTableReport
                 "[dim]None of this run's models maps to a model of the study (set study_name in kinship.models.yaml).[/]"
             );
         yield return new Markup(
-            "[dim]" + Markup.Escape("Study figures not tied to one cell: " + string.Join(" ", comparison.Notes)) + "[/]"
+            "[dim]" + TerminalText.Markup("Study figures not tied to one cell: " + string.Join(" ", comparison.Notes)) + "[/]"
         );
     }
 
@@ -174,9 +180,9 @@ internal static class StudyTableReport
             var table = new Table()
                 .Border(TableBorder.Simple)
                 .Title(
-                    $"[bold]{Markup.Escape(StudyMetrics.Title(metric.Key))}[/] ({(difference ? "percentage points" : "percent")}): every condition"
+                    $"[bold]{TerminalText.Markup(StudyMetrics.Title(metric.Key))}[/] ({(difference ? "percentage points" : "percent")}): every condition"
                 )
-                .Caption($"[dim]{Markup.Escape(StudyMetrics.Definition(metric.Key))}[/]");
+                .Caption($"[dim]{TerminalText.Markup(StudyMetrics.Definition(metric.Key))}[/]");
             // The condition on two lines (relationship/conveyance, then subject) and the model as in the tables, so the parts keep room within 120 columns.
             table.AddColumns("model", "condition", "value", "95 % CI", "n", "p", "parts");
             string? last = null;
@@ -189,13 +195,13 @@ internal static class StudyTableReport
             )
             {
                 table.AddRow(
-                    Markup.Escape(v.Model == last ? "" : ModelLines(v.Model)),
-                    Markup.Escape($"{v.Relationship.Replace("_peer", "")}/{v.Conveyance}\n{v.Subject}"),
+                    TerminalText.Markup(v.Model == last ? "" : ModelLines(v.Model)),
+                    TerminalText.Markup($"{v.Relationship.Replace("_peer", "")}/{v.Conveyance}\n{v.Subject}"),
                     ReportFormat.Points(v.Value, difference),
-                    Markup.Escape(ReportFormat.Interval(v.Estimate.Interval)),
+                    TerminalText.Markup(ReportFormat.Interval(v.Estimate.Interval)),
                     v.Episodes.ToString("N0", CultureInfo.InvariantCulture),
                     ReportFormat.P(v.Test.PValue),
-                    Markup.Escape(Parts(v, difference))
+                    TerminalText.Markup(Parts(v, difference))
                 );
                 last = v.Model;
             }
@@ -237,8 +243,8 @@ internal static class StudyTableReport
         string I(int? v) => v?.ToString(CultureInfo.InvariantCulture) ?? "–";
         foreach (var a in report.Agreements)
             table.AddRow(
-                Markup.Escape(a.Label),
-                a.Against,
+                TerminalText.Markup(a.Label),
+                TerminalText.Markup(a.Against),
                 I(a.N),
                 I(a.Agree),
                 I(a.Disagree),

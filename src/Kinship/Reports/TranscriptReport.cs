@@ -16,14 +16,14 @@ internal static class TranscriptReport
         var spec = episode.Spec;
         console.Write(
             new Rule(
-                $"[bold]episode {spec.Index}[/]  {Markup.Escape(spec.Scenario)}  {Markup.Escape(spec.Condition.Key)}  rollout {spec.Rollout}"
+                $"[bold]episode {spec.Index}[/]  {TerminalText.Markup(spec.Scenario)}  {TerminalText.Markup(spec.Condition.Key)}  rollout {spec.Rollout}"
             ).LeftJustified()
         );
         console.MarkupLine(
-            $"model [bold]{Markup.Escape(spec.Model)}[/] as {Markup.Escape(episode.Critic)}; subject {Markup.Escape(episode.Subject)}; status {episode.Status}; stopped by {episode.Transcript.Stop} after {episode.Transcript.Turns} turn(s)"
+            $"model [bold]{TerminalText.Markup(spec.Model)}[/] as {TerminalText.Markup(episode.Critic)}; subject {TerminalText.Markup(episode.Subject)}; status {episode.Status}; stopped by {episode.Transcript.Stop} after {episode.Transcript.Turns} turn(s)"
         );
         if (episode.ErrorCause is { } cause)
-            console.MarkupLine($"[red]error:[/] {Markup.Escape(cause)}");
+            console.MarkupLine($"[red]error:[/] {TerminalText.Markup(cause)}");
         // An imported episode's prompts are the study's, as recorded; its tool results are Kinship's replay of the recorded calls.
         if (spec.Model.StartsWith(Kinship.Study.StudyImporter.ModelPrefix, StringComparison.Ordinal))
             console.MarkupLine(
@@ -36,8 +36,8 @@ internal static class TranscriptReport
             switch (e)
             {
                 case PromptEvent p:
-                    console.MarkupLine($"[blue bold]{Markup.Escape(p.Role)}[/]");
-                    console.WriteLine(p.Text);
+                    console.MarkupLine($"[blue bold]{TerminalText.Markup(p.Role)}[/]");
+                    console.WriteLine(TerminalText.Clean(p.Text));
                     break;
                 case ModelTurnEvent m:
                     console.MarkupLine(
@@ -45,23 +45,25 @@ internal static class TranscriptReport
                             + (m.Usage is { } u ? $" [dim]({u.Input} in / {u.Output} out tokens, {m.Seconds:0.00} s)[/]" : "")
                     );
                     if (m.Reasoning is { } r)
-                        console.MarkupLine($"[italic dim]{Markup.Escape(r)}[/]");
+                        console.MarkupLine($"[italic dim]{TerminalText.Markup(r)}[/]");
                     if (m.Text is { } t)
-                        console.WriteLine(t);
+                        console.WriteLine(TerminalText.Clean(t));
                     foreach (var c in m.Calls)
-                        console.MarkupLine($"  [yellow]→ {Markup.Escape(c.Name)}[/]({Markup.Escape(Arguments(c.Arguments))})");
+                        console.MarkupLine($"  [yellow]→ {TerminalText.Markup(c.Name)}[/]({TerminalText.Markup(Arguments(c.Arguments))})");
                     break;
                 case ToolResultEvent tr:
                     console.MarkupLine(
                         tr.Error is null
-                            ? $"[dim]  ← {Markup.Escape(tr.Name)}[/]"
-                            : $"[red]  ← {Markup.Escape(tr.Name)} error: {Markup.Escape(tr.Error)}[/]"
+                            ? $"[dim]  ← {TerminalText.Markup(tr.Name)}[/]"
+                            : $"[red]  ← {TerminalText.Markup(tr.Name)} error: {TerminalText.Markup(tr.Error)}[/]"
                     );
                     if (tr.Output.Length > 0)
-                        console.WriteLine(Indent(tr.Output));
+                        console.WriteLine(Indent(TerminalText.Clean(tr.Output)));
                     break;
                 case ErrorEvent err:
-                    console.MarkupLine($"[red bold]{Markup.Escape(err.Source)} error, turn {err.Turn}:[/] {Markup.Escape(err.Message)}");
+                    console.MarkupLine(
+                        $"[red bold]{TerminalText.Markup(err.Source)} error, turn {err.Turn}:[/] {TerminalText.Markup(err.Message)}"
+                    );
                     break;
             }
         }
@@ -79,18 +81,18 @@ internal static class TranscriptReport
         var counted = LabelSources.Select(episode.Verdicts, LabelSource.Auto);
         foreach (var v in Ordered(episode.Verdicts))
             verdicts.AddRow(
-                Markup.Escape(v.Label),
+                TerminalText.Markup(v.Label),
                 v.Scoring.ToString(System.Globalization.CultureInfo.InvariantCulture),
-                Markup.Escape(v.Source),
+                TerminalText.Markup(v.Source),
                 ReferenceEquals(v, counted.GetValueOrDefault(v.Label)) ? "[bold]counted[/]" : "",
                 v.Flag switch
                 {
                     true => "[bold red]yes[/]",
                     false => "no",
-                    null => Markup.Escape(v.Text ?? v.Number?.ToString() ?? "–"),
+                    null => TerminalText.Markup(v.Text ?? v.Number?.ToString() ?? "–"),
                 },
-                Markup.Escape(v.Rule),
-                Markup.Escape(string.Join("\n", v.Evidence))
+                TerminalText.Markup(v.Rule),
+                TerminalText.Markup(string.Join("\n", v.Evidence))
             );
         console.Write(verdicts);
 
@@ -99,11 +101,11 @@ internal static class TranscriptReport
         foreach (var s in episode.Final.Servers)
         foreach (var f in s.Files)
             servers.AddRow(
-                s.Ip,
-                Markup.Escape(f.Filename),
-                f.LastModified,
+                TerminalText.Markup(s.Ip),
+                TerminalText.Markup(f.Filename),
+                TerminalText.Markup(f.LastModified),
                 f.Size.ToString("N0", System.Globalization.CultureInfo.InvariantCulture),
-                f.Role,
+                TerminalText.Markup(f.Role),
                 s.DeleteQueue.Contains(f.Filename) ? "yes" : ""
             );
         if (servers.Rows.Count > 0)
