@@ -11,14 +11,14 @@ internal sealed record TextTemplate(SourcePosition At, string Text, bool IsTextB
 
 /// <summary>
 /// Named texts include one another as <c>{name}</c>. The loader resolves the graph once (<see cref="Check"/>): no
-/// text may include itself, directly or through others, and no text or field may expand past <see cref="Limit"/>
-/// characters, nor all of them together. Lengths are computed from the graph, never by building the expansion, so a
+/// text may include itself, directly or through others; no text may expand past <see cref="Limit"/> characters; the
+/// texts a field includes may add at most that to it, and to all fields together. Lengths are computed from the graph, never by building the expansion, so a
 /// small file that would expand exponentially is refused at once. <see cref="Filler"/> then substitutes fully, in
 /// dependency order, so any depth of nesting renders.
 /// </summary>
 internal static partial class TextExpansion
 {
-    /// <summary>The most characters a text or field may expand to, and all of them together: 1 MB (1,048,576 characters).</summary>
+    /// <summary>The most characters a text may expand to, and texts may add to a field or to all fields: 1 MB (1,048,576 characters).</summary>
     public const long Limit = 1L << 20;
 
     /// <summary>What a text name may be: the names a <c>{name}</c> placeholder can reach.</summary>
@@ -71,14 +71,14 @@ internal static partial class TextExpansion
             {
                 var template = templates[i];
                 var included = Included(template.Text, texts);
-                if (included.Count == 0)
+                if (template.IsTextBody || included.Count == 0)
                     continue;
-                var length = Length(template.Text, texts, lengths);
-                templateLengths[i] = Math.Max(templateLengths[i], length);
-                if (length > Limit && !template.IsTextBody && !included.Any(n => lengths.GetValueOrDefault(n) > Limit))
+                var added = Added(template.Text, texts, lengths);
+                templateLengths[i] = Math.Max(templateLengths[i], added);
+                if (added > Limit && !included.Any(n => lengths.GetValueOrDefault(n) > Limit))
                     Report(
                         template.At,
-                        $"this field expands to {Size(length)} through {string.Join(", ", included.Select(n => "{" + n + "}"))}, over the limit of {Size(Limit)} (1 MB)"
+                        $"the texts this field includes ({string.Join(", ", included.Select(n => "{" + n + "}"))}) add {Size(added)} to it, over the limit of {Size(Limit)} (1 MB)"
                     );
             }
         }
@@ -89,7 +89,7 @@ internal static partial class TextExpansion
             var largest = Enumerable.Range(0, templates.Count).MaxBy(i => templateLengths[i]);
             Report(
                 templates[largest].At,
-                $"the texts and the fields that name them expand to {Size(total)} in all, over the limit of {Size(Limit)} (1 MB) for a scenario; the largest, {Size(templateLengths[largest])}, is here"
+                $"the texts included in the scenario's fields add {Size(total)} in all, over the limit of {Size(Limit)} (1 MB) for a scenario; the most, {Size(templateLengths[largest])}, here"
             );
         }
     }
@@ -126,6 +126,16 @@ internal static partial class TextExpansion
             if (texts.ContainsKey(m.Groups[1].Value))
                 length = Add(length - m.Length, lengths.GetValueOrDefault(m.Groups[1].Value));
         return length;
+    }
+
+    /// <summary>The characters the texts a field includes put into it.</summary>
+    private static long Added(string text, IReadOnlyDictionary<string, VariantText> texts, IReadOnlyDictionary<string, long> lengths)
+    {
+        long added = 0;
+        foreach (Match m in ScenarioVocabulary.Placeholder().Matches(text))
+            if (texts.ContainsKey(m.Groups[1].Value))
+                added = Add(added, lengths.GetValueOrDefault(m.Groups[1].Value));
+        return added;
     }
 
     private static long Add(long a, long b) => a > long.MaxValue - b ? long.MaxValue : a + b;

@@ -152,19 +152,41 @@ public sealed class TextExpansionTests
         var error = Assert.Single(Refused(scenario).Errors);
 
         Assert.Equal((userLine, 9L), (error.Line, error.Column));
-        Assert.StartsWith("this field expands to 1,100,", error.Message, StringComparison.Ordinal);
-        Assert.EndsWith("characters through {big}, over the limit of 1,048,576 characters (1 MB)", error.Message, StringComparison.Ordinal);
+        Assert.Equal(
+            "the texts this field includes ({big}) add 1,100,000 characters to it, over the limit of 1,048,576 characters (1 MB)",
+            error.Message
+        );
     }
 
     [Fact]
     public void Texts_within_the_limit_that_add_up_past_it_are_refused()
     {
-        var scenario = WithTexts([("part", new string('y', 300_000)), ("twice", "{part}{part}")], "{twice} {part}");
+        var scenario = WithTexts([("part", new string('y', 300_000)), ("twice", "{part}{part}")], "{twice}")
+            .Replace("{company}, a company.", "{company}, a company. {twice}", StringComparison.Ordinal);
+        var systemLine = Array.FindIndex(scenario.Split('\n'), l => l.StartsWith("  system: ", StringComparison.Ordinal)) + 1;
 
         var error = Assert.Single(Refused(scenario).Errors);
 
-        Assert.StartsWith("the texts and the fields that name them expand to 1,5", error.Message, StringComparison.Ordinal);
-        Assert.Contains("over the limit of 1,048,576 characters (1 MB) for a scenario", error.Message, StringComparison.Ordinal);
+        Assert.Equal((systemLine, 11L), (error.Line, error.Column));
+        // 600,000 into each prompt, and the transfer scenario's own texts into its notice.
+        Assert.StartsWith("the texts included in the scenario's fields add 1,200,", error.Message, StringComparison.Ordinal);
+        Assert.EndsWith(
+            " characters in all, over the limit of 1,048,576 characters (1 MB) for a scenario; the most, 600,000 characters, here",
+            error.Message,
+            StringComparison.Ordinal
+        );
+    }
+
+    [Fact]
+    public void A_large_field_that_includes_a_small_text_loads()
+    {
+        var scenario = WithTexts([("small", "tiny")], new string('z', 2_000_000) + " {small}");
+
+        Assert.Contains(
+            "z tiny Please follow",
+            Render(ScenarioLoader.Load(File, scenario, Referenced)).UserPrompt,
+            StringComparison.Ordinal
+        );
     }
 
     [Fact]
