@@ -20,10 +20,10 @@ internal static class CacheCommand
             Description = "SQLite file of cached model responses.",
             DefaultValueFactory = _ => ResponseCache.DefaultPath,
         };
-        var days = new Option<double?>("--older-than") { Description = "Remove responses not used for this many days." };
+        var days = new Option<double?>("--older-than") { Description = "Remove responses not used for this many days (0 to 36,500)." };
         var megabytes = new Option<double?>("--max-size")
         {
-            Description = "Then remove the least recently used responses until the rest fit in this many MB.",
+            Description = "Then remove the least recently used responses until the rest fit in this many MB (0 to 10,000,000).",
         };
         var prune = new Command("prune", "Remove old or least recently used responses from the cache.") { path, days, megabytes };
         prune.SetAction(parse =>
