@@ -25,8 +25,15 @@ internal static class ExportCommand
                 var (inspectFolder, jsonlFolder) = (parse.GetValue(inspect), parse.GetValue(jsonl));
                 if (inspectFolder is null && jsonlFolder is null)
                     throw new UsageException("say where to write: --jsonl PATH and/or --inspect PATH");
-                // The outcomes are held; the transcripts are streamed into each output as it is written.
                 var (location, store) = (parse.GetValue(run)!, parse.GetValue(runs)!);
+                foreach (var (option, target) in new[] { ("--jsonl", jsonlFolder), ("--inspect", inspectFolder) })
+                    if (target is not null)
+                    {
+                        OutputPaths.Folder(option, target);
+                        if (Directory.Exists(location) && Path.GetFullPath(target) == Path.GetFullPath(location))
+                            throw new UsageException($"{option} {target}: is the run folder this command reads; give another folder");
+                    }
+                // The outcomes are held; the transcripts are streamed into each output as it is written.
                 var results = source.ReadResults(location, store);
                 var episodes = source.Episodes(location, store, results);
                 var report = RunReport.Build(results) with { Run = episodes };

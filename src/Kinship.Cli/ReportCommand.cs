@@ -72,6 +72,8 @@ internal static class ReportCommand
             var labelSource = LabelSources.Parse(parse.GetValue(labels)!)
                 ?? throw new UsageException($"--labels: unknown source '{parse.GetValue(labels)}' (use auto, rule, judge or recorded)");
             var location = parse.GetValue(run)!;
+            if (parse.GetValue(output) is { } given)
+                CheckTarget(given, exporter, location, parse.GetValue(runs)!);
             // The tables are computed from the outcomes; a format that shows transcripts streams them as it writes.
             var results = source.ReadResults(location, parse.GetValue(runs)!);
             var stored = exporter.NeedsEpisodes ? source.Episodes(location, parse.GetValue(runs)!, results) : null;
@@ -119,10 +121,30 @@ internal static class ReportCommand
                 : "kinship-report-"
                     + FileNames.Segment(results.Manifest.RunId)
                     + (results.Outcomes.Count > HtmlReport.SingleFileLimit ? "" : ".html");
+            CheckTarget(target, exporter, location, parse.GetValue(runs)!);
             var written = exporter.ExportAsync(report, target, CancellationToken.None).GetAwaiter().GetResult();
             console.MarkupLine($"wrote [bold]{TerminalText.Markup(written[0])}[/]");
             return ExitCodes.Ok;
         });
         return command;
+    }
+
+    /// <summary>Refuses, before any work, a target the format cannot be written to (<see cref="OutputPaths"/>).</summary>
+    private static void CheckTarget(string target, IExporter exporter, string location, string store)
+    {
+        if (exporter is HtmlReport && !target.EndsWith(".html", StringComparison.OrdinalIgnoreCase))
+            OutputPaths.ReportFolder("--out", target, HtmlReport.FolderEntries);
+        else
+            OutputPaths.OutputFile(
+                "--out",
+                target,
+                "report."
+                    + (
+                        exporter.Format is "markdown" ? "md"
+                        : exporter.Format is "table" ? "txt"
+                        : exporter.Format
+                    ),
+                [store, Path.Combine(location, JsonlExporter.ManifestFile), Path.Combine(location, JsonlExporter.EpisodesFile)]
+            );
     }
 }

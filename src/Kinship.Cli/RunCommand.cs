@@ -174,6 +174,8 @@ internal static class RunCommand
             {
                 // Every option is checked before anything is loaded, called or stored, so bad input leaves no trace.
                 var request = Request(parse).Validate();
+                if (parse.GetValue(output) is { } outFolder)
+                    OutputPaths.Folder("--out", outFolder);
                 var executorOptions = ExecutionOptions.Hosted(request.Execution.ToExecutorOptions());
                 var budget = request.MaxCost is { } usd ? new CostMeter(usd) : new CostMeter();
                 using var http = new ModelHttp(new ResilienceOptions());

@@ -45,6 +45,8 @@ internal static class ShowCommand
                 }
 
                 var location = parse.GetValue(store)!;
+                if (string.IsNullOrWhiteSpace(location))
+                    throw new UsageException("--store is empty: give an SQLite file or a postgres:// address");
                 if (!File.Exists(location) && !Kinship.Store.RunStores.IsPostgres(location))
                     throw new UsageException(
                         $"no run folder '{name}', and no store at {Path.GetFullPath(location)} to look for run '{name}' in"

@@ -23,6 +23,9 @@ internal static class StoreOptions
     {
         if (string.IsNullOrWhiteSpace(location))
             throw new UsageException("--store is empty: give an SQLite file or a postgres:// address");
+        // SQLite would open a device or a pipe and fail on it with a disk I/O error.
+        if (!RunStores.IsPostgres(location) && Kinship.Models.InputFile.Kind(location) is { } kind and not "regular file")
+            throw new UsageException($"--store {location}: is a {kind}, not an SQLite file");
         if (!create && !RunStores.IsPostgres(location) && !File.Exists(location))
             throw new UsageException($"{location}: no store there ({Path.GetFullPath(location)} does not exist)");
         return RunStores.OpenAsync(location, time, cancellationToken);

@@ -23,6 +23,8 @@ internal static class ViewCommand
         command.SetAction(
             async (parse, cancellationToken) =>
             {
+                if (parse.GetValue(port) is var wanted and (< 0 or > IPEndPoint.MaxPort))
+                    throw new UsageException($"--port must be from 0 (a free one) to {IPEndPoint.MaxPort} (got {wanted})");
                 var results = source.ReadResults(parse.GetValue(run)!, parse.GetValue(runs)!);
                 var stored = source.Episodes(parse.GetValue(run)!, parse.GetValue(runs)!, results);
                 var folder = Path.Combine(Path.GetTempPath(), "kinship-view-" + FileNames.Segment(stored.Manifest.RunId));

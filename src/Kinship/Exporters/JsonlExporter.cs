@@ -1,5 +1,6 @@
 using System.Text;
 using System.Text.Json;
+using Kinship.Models;
 using Kinship.Reports;
 using Kinship.Runs;
 
@@ -82,6 +83,7 @@ internal sealed class JsonlExporter : IExporter
         var path = Path.Combine(folder, EpisodesFile);
         if (!File.Exists(path))
             yield break;
+        RegularFile(path);
         using var reader = new StreamReader(path, Encoding.UTF8);
         var number = 0;
         var line = await reader.ReadLineAsync(cancellationToken).ConfigureAwait(false);
@@ -111,6 +113,16 @@ internal sealed class JsonlExporter : IExporter
         }
     }
 
+    /// <summary>
+    /// Refuses an episodes file that is not a regular file: a named pipe would wait for a writer for ever and a device
+    /// such as <c>/dev/zero</c> would fill memory. (Its size is not capped: a run's episodes can be large.)
+    /// </summary>
+    private static void RegularFile(string path)
+    {
+        if (InputFile.Kind(path) is { } kind and not "regular file")
+            throw new RunStoreException($"{path}: is a {kind}, not a regular file; Kinship reads its input only from regular files");
+    }
+
     /// <summary>Reads a run folder. A last line cut short (a killed process) is skipped with a warning; any other bad line is an error naming the file and line.</summary>
     public static StoredRun Read(string folder)
     {
@@ -120,12 +132,16 @@ internal sealed class JsonlExporter : IExporter
         RunManifest manifest;
         try
         {
-            manifest = JsonSerializer.Deserialize<RunManifest>(File.ReadAllText(manifestPath), RunJson.Options)
+            manifest = JsonSerializer.Deserialize<RunManifest>(InputFile.ReadAllText(manifestPath), RunJson.Options)
                 ?? throw new JsonException("empty");
         }
         catch (JsonException e)
         {
             throw new RunStoreException($"{manifestPath}: not a readable run manifest ({e.Message})");
+        }
+        catch (InputFileException e)
+        {
+            throw new RunStoreException(e.Message);
         }
 
         var episodes = new List<EpisodeResult>();
@@ -133,6 +149,7 @@ internal sealed class JsonlExporter : IExporter
         var path = Path.Combine(folder, EpisodesFile);
         if (File.Exists(path))
         {
+            RegularFile(path);
             var lines = File.ReadAllLines(path, Encoding.UTF8);
             for (var i = 0; i < lines.Length; i++)
             {

@@ -70,7 +70,7 @@ internal static partial class InputFile
     }
 
     /// <summary>What the path is (following links), or null where that cannot be asked (no <c>statx</c>: not Linux).</summary>
-    private static string? Kind(string path)
+    internal static string? Kind(string path)
     {
         int result;
         Statx status;

@@ -45,6 +45,9 @@ internal sealed class HtmlReport : IExporter
                 .ConfigureAwait(false),
         ];
 
+    /// <summary>What a report folder holds: its page and the episodes it loads.</summary>
+    public static readonly IReadOnlyList<string> FolderEntries = ["index.html", "episodes"];
+
     /// <summary>Above this many episodes <c>kinship report --format html</c> writes a folder unless told otherwise. <b>Default</b>: 2,000.</summary>
     public const int SingleFileLimit = 2000;
 

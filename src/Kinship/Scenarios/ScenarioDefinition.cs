@@ -20,6 +20,9 @@ internal sealed record TextVariant(ImmutableSortedSet<string> Tags, string Text)
 /// </summary>
 internal sealed record VariantText(string Name, ImmutableArray<TextVariant> Variants)
 {
+    /// <summary>Where the text's name is written, for errors about it; none for a text the loader supplies.</summary>
+    public SourcePosition? Position { get; init; }
+
     public string Select(IReadOnlySet<string> active) =>
         Variants.Where(v => v.Tags.All(active.Contains)).OrderByDescending(v => v.Tags.Count).FirstOrDefault()?.Text ?? "";
 

@@ -21,6 +21,14 @@ internal static partial class ScenarioLoader
         /// <summary>The scenario clock once read; later dates must not be after it.</summary>
         public DateTimeOffset? Clock { get; set; }
 
+        /// <summary>Every field that holds a placeholder, with its position, for <see cref="TextExpansion.Check"/>.</summary>
+        public List<TextTemplate> Templates { get; } = [];
+
+        /// <summary>Whether the scalars read now are the wording of a named text rather than a field.</summary>
+        public bool InText { get; set; }
+
+        public SourcePosition Position(YamlNode? node) => new(file, node?.Start.Line ?? 1, node?.Start.Column ?? 1);
+
         /// <summary>Prose the critic will read (prompts, documents, texts), kept with its position for the lint.</summary>
         public List<(YamlNode Node, string Text)> Prose { get; } = [];
 
@@ -129,7 +137,10 @@ internal static partial class ScenarioLoader
         {
             if (node is YamlScalarNode { Value: { } value })
             {
-                foreach (System.Text.RegularExpressions.Match m in ScenarioVocabulary.Placeholder().Matches(value))
+                var placeholders = ScenarioVocabulary.Placeholder().Matches(value);
+                if (placeholders.Count > 0)
+                    Templates.Add(new TextTemplate(Position(node), value, InText));
+                foreach (System.Text.RegularExpressions.Match m in placeholders)
                     if (!Known.Contains(m.Groups[1].Value))
                         Error(
                             node,

@@ -8,7 +8,28 @@ namespace Kinship.Scenarios;
 // Texts: condition variants, shared text files and the datasets a scenario draws its questions from.
 internal static partial class ScenarioLoader
 {
-    private static VariantText Variants(NodeReader r, string name, YamlNode node, HashSet<string> tags)
+    /// <summary>A named text and its variants; <paramref name="key"/> is where its name is written.</summary>
+    private static VariantText Variants(NodeReader r, YamlNode key, YamlNode node, HashSet<string> tags)
+    {
+        var name = (key as YamlScalarNode)?.Value ?? "";
+        if (key is not YamlScalarNode)
+            r.Error(key, "a text's name must be a plain word, not a mapping or a list");
+        else if (!TextExpansion.IsName(name))
+            r.Error(key, $"text name '{name}' cannot be used as a placeholder: a text name is {TextExpansion.NameRule}");
+        else if (ScenarioVocabulary.Placeholders.Contains(name))
+            r.Error(key, $"text name '{name}' is a built-in placeholder; choose another name");
+        r.InText = true;
+        try
+        {
+            return VariantsAt(r, name, node, tags) with { Position = r.Position(key) };
+        }
+        finally
+        {
+            r.InText = false;
+        }
+    }
+
+    private static VariantText VariantsAt(NodeReader r, string name, YamlNode node, HashSet<string> tags)
     {
         if (node is YamlScalarNode)
             return VariantText.Plain(name, r.Prosaic(node, $"text '{name}'") ?? "");
@@ -51,13 +72,16 @@ internal static partial class ScenarioLoader
             var tags = TagVocabulary([]);
             var texts = ImmutableDictionary.CreateBuilder<string, VariantText>(StringComparer.Ordinal);
             texts["agentic_instructions"] = r.Get(root, "agentic_instructions") is { } ai
-                ? Variants(r, "agentic_instructions", ai, tags)
+                ? Variants(r, root.Children.Keys.First(k => k is YamlScalarNode { Value: "agentic_instructions" }), ai, tags)
                 : VariantText.Plain("agentic_instructions", "");
             if (r.Get(root, "agentic_instructions") is null)
                 r.Error(root, "missing key 'agentic_instructions'");
             if (textsNode is not null)
                 foreach (var (key, value) in textsNode.Children)
-                    texts[((YamlScalarNode)key).Value ?? ""] = Variants(r, ((YamlScalarNode)key).Value ?? "", value, tags);
+                {
+                    var named = Variants(r, key, value, tags);
+                    texts[named.Name] = named;
+                }
 
             var rel = r.Map(r.Get(root, "relationship"), "'relationship' with 'document', 'prompt_sentence' and 'memory'");
             var doc = rel is null ? null : r.Map(r.Get(rel, "document"), "'document'");
@@ -80,6 +104,7 @@ internal static partial class ScenarioLoader
             }
         }
         parent.Errors.AddRange(r.Errors);
+        parent.Templates.AddRange(r.Templates);
         return result!;
     }
 
@@ -133,7 +158,10 @@ internal static partial class ScenarioLoader
             var texts = ImmutableDictionary.CreateBuilder<string, VariantText>(StringComparer.Ordinal);
             if (textsNode is not null)
                 foreach (var (key, value) in textsNode.Children)
-                    texts[((YamlScalarNode)key).Value ?? ""] = Variants(r, ((YamlScalarNode)key).Value ?? "", value, TagVocabulary([]));
+                {
+                    var named = Variants(r, key, value, TagVocabulary([]));
+                    texts[named.Name] = named;
+                }
             var sheet = r.Get(root, "sheet") is { } sn ? Sheet(r, sn) : null;
             if (sheet is null)
                 r.Error(root, "missing key 'sheet'");
@@ -170,6 +198,7 @@ internal static partial class ScenarioLoader
                 );
         }
         parent.Errors.AddRange(r.Errors);
+        parent.Templates.AddRange(r.Templates);
         return r.Errors.Count > 0 ? null : result;
     }
 }

@@ -35,6 +35,12 @@ internal static partial class ScenarioLoader
     /// <summary>The scenarios <c>kinship run</c> uses when none is named: the two exfiltration tasks, which run fast. The other tasks: <c>--preset study</c> or <c>--scenario</c>.</summary>
     public static readonly ImmutableArray<string> DefaultIds = ["exfiltration-deletion", "exfiltration-transfer"];
 
+    /// <summary>The earliest scenario clock: the Unix epoch.</summary>
+    public static readonly DateTimeOffset EarliestClock = new(1970, 1, 1, 0, 0, 0, TimeSpan.Zero);
+
+    /// <summary>The latest scenario clock, far enough from the calendar's end that an episode's clock can always move forward.</summary>
+    public static readonly DateTimeOffset LatestClock = new(9000, 12, 31, 23, 59, 59, TimeSpan.Zero);
+
     private static readonly System.Collections.Concurrent.ConcurrentDictionary<string, ScenarioDefinition> BuiltIns = new(
         StringComparer.Ordinal
     );
@@ -109,6 +115,8 @@ internal static partial class ScenarioLoader
         if (!keys.Overlaps(scenarioKeys) && keys.Overlaps(["agentic_instructions", "relationship"]))
         {
             var shared = LoadShared(path, text, reader);
+            if (reader.Errors.Count == 0)
+                CheckTexts(reader, probe.Parse(text)!, [shared.Texts]);
             if (reader.Errors.Count > 0)
                 throw new ScenarioException(reader.Errors);
             return $"a shared fragment, not a scenario (scenarios include it with 'shared:'): {shared.Texts.Count} texts and the relationship document, sentence and memory";
@@ -116,6 +124,8 @@ internal static partial class ScenarioLoader
         if (!keys.Overlaps(scenarioKeys) && keys.Overlaps(["sheet", "scores", "true_score"]))
         {
             var dataset = LoadDataset(path, text, reader);
+            if (dataset is not null)
+                CheckTexts(reader, probe.Parse(text)!, [dataset.Texts]);
             if (dataset is null || reader.Errors.Count > 0)
                 throw new ScenarioException(reader.Errors);
             return $"dataset {dataset.Id}, not a scenario (scenarios grade it with 'datasets:'): {dataset.Sheet.Rows.Length} rows, true score {Fmt(dataset.TrueScore)}";
@@ -218,18 +228,24 @@ internal static partial class ScenarioLoader
         if (textsNode is not null)
             foreach (var (key, value) in textsNode.Children)
             {
-                if (key is not YamlScalarNode { Value: var name })
+                if (key is not YamlScalarNode)
                 {
                     r.Error(key, "a text's name must be a plain word, not a mapping or a list");
                     continue;
                 }
-                name ??= "";
-                if (ScenarioVocabulary.Placeholders.Contains(name))
-                    r.Error(key, $"text name '{name}' is a built-in placeholder; choose another name");
-                texts = texts.SetItem(name, Variants(r, name, value, tags));
+                var named = Variants(r, key, value, tags);
+                texts = texts.SetItem(named.Name, named);
             }
 
         var clock = r.Time(root, "clock");
+        if (clock is { } start && (start < EarliestClock || start > LatestClock))
+        {
+            r.Error(
+                r.Get(root, "clock"),
+                $"'clock' {ListingFormat.Timestamp(start)} is outside the allowed range {ListingFormat.Timestamp(EarliestClock)} to {ListingFormat.Timestamp(LatestClock)}: the world's clock moves forward from it during an episode"
+            );
+            clock = null;
+        }
         r.Clock = clock;
         var prompts = r.Map(r.Get(root, "prompts"), "'prompts' with 'system' and 'user'");
         var drive = r.Map(r.Get(root, "drive"), "'drive' with 'account' and 'files'");
@@ -306,11 +322,18 @@ internal static partial class ScenarioLoader
             Datasets = datasets,
             Truth = truth,
         };
+        CheckTexts(r, root, datasets.IsEmpty ? [texts] : [.. datasets.Select(d => texts.SetItems(d.Dataset.Texts))]);
         ScenarioLint.Check(definition, r.Prose, readGateNodes, r.Error);
         if (r.Errors.Count > 0)
             throw new ScenarioException(r.Errors);
         return definition;
     }
+
+    /// <summary>Resolves the text graph once (<see cref="TextExpansion.Check"/>): cycles and expansions over the limit are errors.</summary>
+    private static void CheckTexts(NodeReader r, YamlNode root, IReadOnlyList<IReadOnlyDictionary<string, VariantText>> views) =>
+        TextExpansion.Check(views, r.Templates, r.Position(root), (at, message) =>
+            r.Errors.Add(new ScenarioError(at.File, at.Line, at.Column, message))
+        );
 
     /// <summary>Tags a text variant may be keyed by: condition levels, ablation names and the scenario's dataset ids.</summary>
     private static HashSet<string> TagVocabulary(IEnumerable<string> datasets) =>

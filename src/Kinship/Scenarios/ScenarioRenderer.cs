@@ -71,15 +71,10 @@ internal static class ScenarioRenderer
         var texts = scenario.Shared.Texts.SetItems(scenario.Texts);
         if (dataset is not null)
             texts = texts.SetItems(dataset.Texts);
-        foreach (var (name, text) in texts)
-            values[name] = text.Select(active);
-        // Texts may name other texts; three passes cover any sensible nesting.
-        string Fill(string text)
-        {
-            for (var pass = 0; pass < 4 && text.Contains('{'); pass++)
-                text = ScenarioVocabulary.Placeholder().Replace(text, m => values.GetValueOrDefault(m.Groups[1].Value, m.Value));
-            return text;
-        }
+        var selected = texts.ToDictionary(t => t.Key, t => t.Value.Select(active), StringComparer.Ordinal);
+        // Texts may name other texts to any depth; the loader has refused cycles and expansions over the limit.
+        var fill = TextExpansion.Filler(selected, values);
+        string Fill(string text) => fill(text);
 
         var relationship = scenario.Shared.Relationship;
         var world = scenario.Initial;
@@ -106,7 +101,7 @@ internal static class ScenarioRenderer
         if (ablations.Contains("scratchpad"))
         {
             tools = WithTool(tools, "reasoning_scratchpad");
-            if (values.GetValueOrDefault("scratchpad_notice") is { Length: > 0 } notice)
+            if (selected.GetValueOrDefault("scratchpad_notice") is { Length: > 0 } notice)
                 system += " " + notice;
         }
 
@@ -138,9 +133,9 @@ internal static class ScenarioRenderer
             Memory = world.Memory is { } m ? Fill(m) : null,
         };
         var user = Fill(scenario.UserPrompt);
-        if (ablations.Contains("no-backup") && values.GetValueOrDefault("no_backup") is { Length: > 0 } noBackup)
+        if (ablations.Contains("no-backup") && selected.GetValueOrDefault("no_backup") is { Length: > 0 } noBackup)
             user += "\n\n" + Fill(noBackup);
-        user += "\n\n" + Fill(values.GetValueOrDefault("agentic_instructions", ""));
+        user += "\n\n" + Fill(selected.GetValueOrDefault("agentic_instructions", ""));
         var readGate = scenario
             .ReadGate.Select(g =>
                 g with

@@ -61,6 +61,7 @@ internal static partial class ScenarioVocabulary
         ["no-permission-lines"] = "the agentic instruction block without its \"no permission needed\" lines",
     }.ToImmutableSortedDictionary(StringComparer.Ordinal);
 
-    [GeneratedRegex(@"\{([a-z_]+)\}")]
+    /// <summary>A placeholder: a name of lower-case letters, digits and underscores, starting with a letter, in braces (<see cref="TextExpansion.NameRule"/>).</summary>
+    [GeneratedRegex(@"\{([a-z][a-z0-9_]*)\}")]
     public static partial Regex Placeholder();
 }

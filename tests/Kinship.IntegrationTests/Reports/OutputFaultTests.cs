@@ -28,18 +28,16 @@ public sealed class OutputFaultTests
     {
         using var temp = new TempFolder();
         var (store, runId) = await RunAsync(temp);
-        // A path through a file: the folder cannot be made, as on a read-only or vanished mount (root ignores chmod).
-        var blocker = Path.Combine(temp.Path, "not-a-folder");
-        await File.WriteAllTextAsync(blocker, "in the way");
-        var target = Path.Combine(blocker, "out.html");
+        // A folder that cannot be made even by root (who ignores chmod), as on a read-only or vanished mount. A path
+        // through a file is refused before any work (OutputPathTests), so it does not reach the writer.
+        var target = Path.Combine("/proc", "kinship-" + Guid.NewGuid().ToString("N"), "out.html");
 
         var result = await CliHarness.RunAsync([command[0], runId, .. command[1..], target, "--store", store]);
 
         Assert.Equal(1, result.ExitCode);
         Assert.Contains($"cannot write {target}", result.Error, StringComparison.Ordinal);
         Assert.DoesNotContain("   at ", result.Error, StringComparison.Ordinal);
-        Assert.Equal("in the way", await File.ReadAllTextAsync(blocker));
-        Assert.Equal(["kinship.db", "not-a-folder"], Directory.GetFileSystemEntries(temp.Path).Select(Path.GetFileName).Order());
+        Assert.Equal(["kinship.db"], Directory.GetFileSystemEntries(temp.Path).Select(Path.GetFileName).Order());
     }
 
     /// <summary>A run's episodes that fail after <paramref name="good"/> of them, as a disk filling up or a store going away would.</summary>
