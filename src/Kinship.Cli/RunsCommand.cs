@@ -131,7 +131,7 @@ internal static class RunsCommand
         command.SetAction(
             async (parse, cancellationToken) =>
             {
-                await using var opened = await StoreOptions.OpenAsync(parse.GetValue(store)!, time, cancellationToken);
+                await using var opened = await StoreOptions.OpenAsync(parse.GetValue(store)!, time, cancellationToken, write: true);
                 var id = parse.GetValue(run)!;
                 await opened.DeleteRunAsync(id, cancellationToken);
                 console.MarkupLine($"Deleted run {Markup.Escape(id)} from {Markup.Escape(opened.Location)}.");
