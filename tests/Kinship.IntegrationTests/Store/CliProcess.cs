@@ -13,6 +13,10 @@ internal sealed class CliProcess : IDisposable
 
     public static CliProcess Start(string workingDirectory, params string[] args) => StartUnder([], workingDirectory, args);
 
+    /// <summary>Starts the command with <paramref name="environment"/> added to this process's environment (API keys for a fake provider).</summary>
+    public static CliProcess Start(IReadOnlyDictionary<string, string> environment, string workingDirectory, params string[] args) =>
+        StartUnder([], workingDirectory, args, environment);
+
     /// <summary>
     /// Starts the command inside a bubblewrap sandbox that sees the whole machine but <paramref name="readOnly"/>
     /// read-only (a bind mount, so root cannot write it either: permissions would not stop root).
@@ -32,7 +36,12 @@ internal sealed class CliProcess : IDisposable
         return (p.ExitCode, p.Output);
     }
 
-    private static CliProcess StartUnder(string[] wrapper, string workingDirectory, string[] args)
+    private static CliProcess StartUnder(
+        string[] wrapper,
+        string workingDirectory,
+        string[] args,
+        IReadOnlyDictionary<string, string>? environment = null
+    )
     {
         var dotnet = Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } host ? host : "dotnet";
         var info = new ProcessStartInfo(wrapper.Length > 0 ? wrapper[0] : dotnet)
@@ -42,6 +51,8 @@ internal sealed class CliProcess : IDisposable
             RedirectStandardError = true,
             UseShellExecute = false,
         };
+        foreach (var (name, value) in environment ?? new Dictionary<string, string>())
+            info.Environment[name] = value;
         foreach (var w in wrapper.Skip(1))
             info.ArgumentList.Add(w);
         if (wrapper.Length > 0)
