@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Installs what the tests use — PostgreSQL (the scale-out store tests start a throwaway server), Chromium (the HTML
-# report tests open reports in it) and Inspect's own log viewer (built from the pinned npm package) — then runs every
-# test. Arguments go to `dotnet test`, e.g. ./test.sh --filter "FullyQualifiedName~Detectors".
+# Installs what the tests use — PostgreSQL (the scale-out store tests start a throwaway server), bubblewrap (the
+# read-only store tests run the command in a sandbox), Chromium (the HTML report tests open reports in it) and
+# Inspect's own log viewer (built from the pinned npm package) — then runs every test. Arguments go to `dotnet test`,
+# e.g. ./test.sh --filter "FullyQualifiedName~Detectors".
 set -euo pipefail
 cd "$(dirname "$0")"
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
@@ -11,6 +12,7 @@ command -v dotnet >/dev/null || { echo "test.sh: the .NET 10 SDK (dotnet) is req
 missing=()
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing+=(postgresql)
 [ -x /usr/bin/chromium ] || missing+=(chromium)
+command -v bwrap >/dev/null || missing+=(bubblewrap)
 command -v npm >/dev/null || missing+=(nodejs npm)
 if [ ${#missing[@]} -gt 0 ]; then
   if ! command -v apt-get >/dev/null; then

@@ -86,7 +86,7 @@ internal static class RescoreCommand
                     );
                 }
 
-                await using var opened = await StoreOptions.OpenAsync(parse.GetValue(store)!, time, cancellationToken);
+                await using var opened = await StoreOptions.OpenAsync(parse.GetValue(store)!, time, cancellationToken, write: true);
                 var record = await opened.GetRunAsync(parse.GetValue(run)!, cancellationToken);
                 var scenarios = new Dictionary<string, ScenarioDefinition>(StringComparer.Ordinal);
                 foreach (var source in record.Scenarios)

@@ -193,7 +193,7 @@ internal static class RunCommand
                 SqlRunStore opened;
                 if (parse.GetValue(resume) is { } resumeId)
                 {
-                    opened = await StoreOptions.OpenAsync(parse.GetValue(store)!, time, cancellationToken);
+                    opened = await StoreOptions.OpenAsync(parse.GetValue(store)!, time, cancellationToken, write: true);
                     run = await opened.GetRunAsync(resumeId, cancellationToken);
                     console.MarkupLine($"Resuming run [bold]{Markup.Escape(run.RunId)}[/] from {Markup.Escape(opened.Location)}.");
                 }

@@ -132,7 +132,7 @@ internal static class RunsCommand
         command.SetAction(
             async (parse, cancellationToken) =>
             {
-                await using var opened = await StoreOptions.OpenAsync(parse.GetValue(store)!, time, cancellationToken);
+                await using var opened = await StoreOptions.OpenAsync(parse.GetValue(store)!, time, cancellationToken, write: true);
                 var id = parse.GetValue(run)!;
                 await opened.DeleteRunAsync(id, cancellationToken);
                 console.MarkupLine($"Deleted run {TerminalText.Markup(id)} from {TerminalText.Markup(opened.Location)}.");

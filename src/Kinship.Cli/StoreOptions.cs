@@ -18,8 +18,15 @@ internal static class StoreOptions
     /// <summary>
     /// Opens the store; a bad or unreachable one is reported by <see cref="CliApp"/> as one line naming it. Only
     /// commands that store runs may create an SQLite file: a typo in <c>runs list --store</c> must not leave an empty store behind.
+    /// Commands that write (<paramref name="write"/>, implied by <paramref name="create"/>) refuse a read-only store here, before any work.
     /// </summary>
-    public static Task<SqlRunStore> OpenAsync(string location, TimeProvider time, CancellationToken cancellationToken, bool create = false)
+    public static Task<SqlRunStore> OpenAsync(
+        string location,
+        TimeProvider time,
+        CancellationToken cancellationToken,
+        bool create = false,
+        bool write = false
+    )
     {
         if (string.IsNullOrWhiteSpace(location))
             throw new UsageException("--store is empty: give an SQLite file or a postgres:// address");
@@ -28,7 +35,7 @@ internal static class StoreOptions
             throw new UsageException($"--store {location}: is a {kind}, not an SQLite file");
         if (!create && !RunStores.IsPostgres(location) && !File.Exists(location))
             throw new UsageException($"{location}: no store there ({Path.GetFullPath(location)} does not exist)");
-        return RunStores.OpenAsync(location, time, cancellationToken);
+        return RunStores.OpenAsync(location, time, cancellationToken, write: write || create);
     }
 }
 

@@ -31,7 +31,7 @@ internal static class WorkerCommand
             {
                 var options = ExecutionOptions.Hosted(execution.Read(parse).ToExecutorOptions());
                 var owner = LeaseOwner.NewId();
-                await using var opened = await StoreOptions.OpenAsync(parse.GetValue(store)!, time, cancellationToken);
+                await using var opened = await StoreOptions.OpenAsync(parse.GetValue(store)!, time, cancellationToken, write: true);
                 var only = parse.GetValue(run);
                 var total = 0;
                 var served = new HashSet<string>(StringComparer.Ordinal);

@@ -11,7 +11,8 @@ namespace Kinship.Models;
 
 /// <summary>
 /// How model calls survive bad days. <b>Defaults</b>: 6 retries with exponential, jittered backoff from 2 s up to
-/// 2 min (a <c>Retry-After</c> header, or Gemini's <c>retryDelay</c> in the body, wins), 5 min per attempt (slow reasoning models), the system clock, jitter seed 0.
+/// 2 min (a <c>Retry-After</c> header, or Gemini's <c>retryDelay</c> in the body, wins when it asks for at most
+/// <see cref="MaxRetryAfter"/>), 5 min per attempt (slow reasoning models), the system clock, jitter seed 0.
 /// </summary>
 internal sealed record ResilienceOptions
 {
@@ -22,6 +23,15 @@ internal sealed record ResilienceOptions
     public TimeSpan MaxDelay { get; init; } = TimeSpan.FromMinutes(2);
 
     public TimeSpan AttemptTimeout { get; init; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>
+    /// The longest wait a provider may ask for (<c>Retry-After</c> as seconds or a date, or Gemini's <c>retryDelay</c>).
+    /// A provider asking for more has run out of something a retry will not bring back within a run (a daily quota, a
+    /// maintenance window): the attempt fails at once with a <see cref="ProviderWaitException"/> naming the host and
+    /// the wait, and is not retried. A hint that cannot be read, or lies in the past, leaves the usual backoff.
+    /// <b>Default</b>: 5 min.
+    /// </summary>
+    public TimeSpan MaxRetryAfter { get; init; } = TimeSpan.FromMinutes(5);
 
     public TimeProvider Time { get; init; } = TimeProvider.System;
 
@@ -39,6 +49,8 @@ internal sealed record ResilienceOptions
             throw new ArgumentOutOfRangeException(nameof(BaseDelay), BaseDelay, "must be positive and at most MaxDelay");
         if (AttemptTimeout <= TimeSpan.Zero)
             throw new ArgumentOutOfRangeException(nameof(AttemptTimeout), AttemptTimeout, "must be positive");
+        if (MaxRetryAfter < TimeSpan.Zero)
+            throw new ArgumentOutOfRangeException(nameof(MaxRetryAfter), MaxRetryAfter, "must not be negative");
         return this;
     }
 }
@@ -48,6 +60,22 @@ internal sealed record RetryNotice(string Host, int Attempt, string Cause, TimeS
 
 /// <summary>A 200 whose body is cut off or is not the JSON it claims to be: a glitch worth retrying, like a 502.</summary>
 internal sealed class MalformedResponseException(string message, Exception? inner = null) : HttpRequestException(message, inner);
+
+/// <summary>A provider asked to wait longer than <see cref="ResilienceOptions.MaxRetryAfter"/>: not retried.</summary>
+internal sealed class ProviderWaitException(string host, TimeSpan asked, TimeSpan limit, HttpStatusCode status)
+    : HttpRequestException(
+        $"{host} answered HTTP {(int)status} and asked to wait {Describe(asked)} before trying again, longer than the {Describe(limit)} a retry may wait",
+        null,
+        status
+    )
+{
+    public TimeSpan Asked => asked;
+
+    private static string Describe(TimeSpan t) =>
+        t.TotalHours >= 1 ? $"{Math.Floor(t.TotalHours):0} h" + (t.Minutes > 0 ? $" {t.Minutes} min" : "")
+        : t.TotalMinutes >= 1 ? $"{t.Minutes} min" + (t.Seconds > 0 ? $" {t.Seconds} s" : "")
+        : $"{t.TotalSeconds:0.#} s";
+}
 
 /// <summary>
 /// The one HTTP pipeline every provider shares: retries with backoff and per-attempt timeouts (Polly, through
@@ -71,7 +99,11 @@ internal sealed class ModelHttp : IDisposable
             UseJitter = true,
             Delay = options.BaseDelay,
             MaxDelay = options.MaxDelay,
-            ShouldRetryAfterHeader = true,
+            // Polly honours any Retry-After, however long (its MaxDelay does not cap a generated delay): read it here,
+            // after RetryAfterLimitHandler has refused the ones beyond MaxRetryAfter.
+            ShouldRetryAfterHeader = false,
+            DelayGenerator = args =>
+                ValueTask.FromResult(args.Outcome.Result is { } response ? RetryAfterLimitHandler.Asked(response, options.Time) : null),
             Randomizer = () =>
             {
                 lock (random)
@@ -85,8 +117,9 @@ internal sealed class ModelHttp : IDisposable
                 return default;
             },
         };
-        if (options.MaxRetries == 0)
-            retry.ShouldHandle = _ => ValueTask.FromResult(false);
+        var transient = retry.ShouldHandle;
+        retry.ShouldHandle = args =>
+            options.MaxRetries == 0 || args.Outcome.Exception is ProviderWaitException ? ValueTask.FromResult(false) : transient(args);
         // The attempt timeout is not a strategy here: it starts in LimiterHandler once the provider's limiter admits the
         // request, so time queued behind Kinship's own limits never times an attempt out.
         var pipeline = new ResiliencePipelineBuilder<HttpResponseMessage> { TimeProvider = options.Time }
@@ -102,7 +135,10 @@ internal sealed class ModelHttp : IDisposable
                 },
             },
         };
-        _pipeline = new ResilienceHandler(pipeline) { InnerHandler = new HostTagHandler { InnerHandler = inner } };
+        _pipeline = new ResilienceHandler(pipeline)
+        {
+            InnerHandler = new HostTagHandler { InnerHandler = new RetryAfterLimitHandler(options) { InnerHandler = inner } },
+        };
     }
 
     public ResilienceOptions Options { get; }
@@ -197,6 +233,38 @@ internal sealed class ModelHttp : IDisposable
     }
 
     /// <summary>
+    /// Turns an answer that asks to wait longer than <see cref="ResilienceOptions.MaxRetryAfter"/> into a
+    /// <see cref="ProviderWaitException"/>, after the limiter has counted it as throttling.
+    /// </summary>
+    private sealed class RetryAfterLimitHandler(ResilienceOptions options) : DelegatingHandler
+    {
+        protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+        {
+            var response = await base.SendAsync(request, cancellationToken).ConfigureAwait(false);
+            if (Asked(response, options.Time) is { } asked && asked > options.MaxRetryAfter)
+            {
+                var status = response.StatusCode;
+                response.Dispose();
+                throw new ProviderWaitException(request.RequestUri?.Authority ?? "?", asked, options.MaxRetryAfter, status);
+            }
+            return response;
+        }
+
+        /// <summary>
+        /// The wait an unsuccessful answer asks for: <c>Retry-After</c> as seconds or as a date (from
+        /// <paramref name="time"/>'s now); null for a success, no header, or a date already past. Values that are not a
+        /// number or a date (negative, garbage) are dropped by the header parser and read as no header.
+        /// </summary>
+        public static TimeSpan? Asked(HttpResponseMessage response, TimeProvider time)
+        {
+            if (response.IsSuccessStatusCode || response.Headers.RetryAfter is not { } header)
+                return null;
+            var wait = header.Delta ?? header.Date - time.GetUtcNow();
+            return wait > TimeSpan.Zero ? wait : null;
+        }
+    }
+
+    /// <summary>
     /// Gemini says how long to wait in the body of a 429 or 503 (<c>error.details[].retryDelay</c>, a
     /// <c>google.rpc.RetryInfo</c> such as <c>"13s"</c>), not in a <c>Retry-After</c> header; this copies it into the
     /// header, which the retry strategy honours. The body is buffered, so the client still reads it.
@@ -248,7 +316,7 @@ internal sealed class ModelHttp : IDisposable
                         System.Globalization.CultureInfo.InvariantCulture,
                         out var seconds
                     )
-                    && seconds is >= 0 and < 86_400
+                    && seconds is >= 0 and <= int.MaxValue
                 )
                     return TimeSpan.FromSeconds(seconds);
             }

@@ -4,6 +4,7 @@ namespace Kinship.Reports;
 /// The files one report or export writes, all or none: each is written under a temporary name beside its target and
 /// renamed into place by <see cref="Commit"/>; disposing without committing deletes what was written, so a full disk,
 /// a read-only folder or a crash mid-write leaves no truncated file at any target name (an earlier file there stays).
+/// Scratch a killed process could not delete is removed by the next commit to the same target.
 /// A failure to write becomes an <see cref="OutputException"/> naming the target.
 /// </summary>
 internal sealed class OutputFiles : IDisposable
@@ -112,7 +113,50 @@ internal sealed class OutputFiles : IDisposable
                 return 0;
             });
         _committed = true;
+        foreach (var (_, target, folder) in _pending)
+            RemoveAbandoned(target, folder);
     }
+
+    /// <summary>How much older than the output just committed a scratch entry beside it must be to count as abandoned.</summary>
+    private static readonly TimeSpan Abandoned = TimeSpan.FromMinutes(1);
+
+    /// <summary>
+    /// Deletes scratch a killed writer left beside <paramref name="target"/> (a SIGKILL runs no cleanup). Only
+    /// entries last written a minute or more before the output just committed: one still being written by another
+    /// process is newer. Both times come from the file system's clock, so no other clock is involved.
+    /// </summary>
+    private static void RemoveAbandoned(string target, bool folder)
+    {
+        try
+        {
+            var full = Path.GetFullPath(target.TrimEnd(Path.DirectorySeparatorChar, Path.AltDirectorySeparatorChar));
+            var name = Path.GetFileName(full);
+            var written = folder ? Directory.GetLastWriteTimeUtc(full) : File.GetLastWriteTimeUtc(full);
+            foreach (var entry in Directory.EnumerateFileSystemEntries(Path.GetDirectoryName(full)!, $".{name}.*.partial"))
+            {
+                var middle = Path.GetFileName(entry)[(name.Length + 2)..^".partial".Length];
+                if (middle.Length != 32 || !middle.All(char.IsAsciiHexDigitLower) || LastWrite(entry) > written - Abandoned)
+                    continue;
+                if (Directory.Exists(entry))
+                    Directory.Delete(entry, recursive: true);
+                else
+                    File.Delete(entry);
+            }
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // The output is whole; scratch that cannot be removed now is removed by a later commit.
+        }
+    }
+
+    private static DateTime LastWrite(string entry) =>
+        Directory.Exists(entry)
+            ? Directory
+                .EnumerateFileSystemEntries(entry, "*", SearchOption.AllDirectories)
+                .Select(File.GetLastWriteTimeUtc)
+                .Append(Directory.GetLastWriteTimeUtc(entry))
+                .Max()
+            : File.GetLastWriteTimeUtc(entry);
 
     /// <summary>Deletes whatever was written when <see cref="Commit"/> was not reached.</summary>
     public void Dispose()

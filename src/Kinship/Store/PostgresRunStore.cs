@@ -158,8 +158,15 @@ internal sealed class PostgresRunStore : SqlRunStore
         }
     }
 
+    /// <summary>
+    /// How long an operation keeps reconnecting while the server is away (a restart, a failover, a dropped network)
+    /// before the run stops with a message.
+    /// </summary>
+    private static readonly TimeSpan Reconnect = TimeSpan.FromMinutes(2);
+
     protected override async Task<T> UseAsync<T>(Func<DbConnection, Task<T>> work, CancellationToken cancellationToken)
     {
+        var started = Time.GetTimestamp();
         for (var attempt = 1; ; attempt++)
         {
             try
@@ -173,8 +180,36 @@ internal sealed class PostgresRunStore : SqlRunStore
             {
                 await Task.Delay(TimeSpan.FromMilliseconds(20 * attempt), Time, cancellationToken).ConfigureAwait(false);
             }
+            // The server went away: its transaction rolled back (or, if the connection broke just as it committed,
+            // committed whole, and the repeat then finds its rows already done: a lease check rejects a second commit).
+            catch (Exception e)
+                when (IsConnectionLost(e) && Time.GetElapsedTime(started) < Reconnect && !cancellationToken.IsCancellationRequested)
+            {
+                // Broken connections stay in the pool until used; drop them so the next attempt dials afresh.
+                _source.Clear();
+                var pause = TimeSpan.FromMilliseconds(Math.Min(5000, 100 * (1 << Math.Min(attempt, 6))));
+                await Task.Delay(pause, Time, cancellationToken).ConfigureAwait(false);
+            }
         }
     }
+
+    /// <summary>
+    /// The connection, not the statement, failed: the server shutting down or restarting (57P01–57P03), a connection
+    /// exception (class 08), or the socket itself (refused, reset, closed mid-read).
+    /// </summary>
+    private static bool IsConnectionLost(Exception e) =>
+        e switch
+        {
+            PostgresException p => p.SqlState
+                is PostgresErrorCodes.AdminShutdown
+                    or PostgresErrorCodes.CrashShutdown
+                    or PostgresErrorCodes.CannotConnectNow
+                || p.SqlState.StartsWith("08", StringComparison.Ordinal),
+            NpgsqlException n => n.IsTransient
+                || n.InnerException is System.Net.Sockets.SocketException or IOException or EndOfStreamException,
+            System.Net.Sockets.SocketException or IOException => true,
+            _ => false,
+        };
 
     // Two processes planning the same run take turns: the second then finds the first's run and joins it.
     protected override async Task LockPlanAsync(DbConnection c, DbTransaction tx, string planHash, CancellationToken cancellationToken)

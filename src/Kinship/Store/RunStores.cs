@@ -1,3 +1,5 @@
+using Kinship.Runs;
+
 namespace Kinship.Store;
 
 /// <summary>Opens the store a <c>--store</c> value names: a PostgreSQL address or connection string, or else an SQLite file path.</summary>
@@ -10,8 +12,27 @@ internal static class RunStores
         || location.StartsWith("postgresql://", StringComparison.OrdinalIgnoreCase)
         || location.Contains("Host=", StringComparison.OrdinalIgnoreCase);
 
-    public static async Task<SqlRunStore> OpenAsync(string location, TimeProvider time, CancellationToken cancellationToken) =>
-        IsPostgres(location)
+    /// <summary>
+    /// Opens the store. A store that cannot be written still opens for reading; when <paramref name="write"/> is set
+    /// it is refused at once, before any work that would then have nowhere to go.
+    /// </summary>
+    public static async Task<SqlRunStore> OpenAsync(
+        string location,
+        TimeProvider time,
+        CancellationToken cancellationToken,
+        bool write = false
+    )
+    {
+        SqlRunStore store = IsPostgres(location)
             ? await PostgresRunStore.OpenAsync(location, time, cancellationToken).ConfigureAwait(false)
             : await SqliteRunStore.OpenAsync(location, time, null, cancellationToken).ConfigureAwait(false);
+        if (write && store.ReadOnly is { } why)
+        {
+            await store.DisposeAsync().ConfigureAwait(false);
+            throw new RunStoreException(
+                $"{location}: the store is read-only ({why}); nothing was run or changed. Reading it (runs list, show, report, export) still works"
+            );
+        }
+        return store;
+    }
 }

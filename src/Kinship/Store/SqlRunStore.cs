@@ -31,6 +31,9 @@ internal abstract partial class SqlRunStore(string location, TimeProvider time) 
     /// <summary>Whether several machines can share this store (PostgreSQL); an SQLite file serves the processes of one machine.</summary>
     public abstract bool IsShared { get; }
 
+    /// <summary>Why nothing can be written to this store (a read-only file, folder or mount), or null when it can be.</summary>
+    public virtual string? ReadOnly => null;
+
     protected abstract Task<T> UseAsync<T>(Func<DbConnection, Task<T>> work, CancellationToken cancellationToken);
 
     /// <summary>The claim's condition on <c>idx</c> given its inner select, with the row locking the database needs so that concurrent claimers skip each other's rows.</summary>

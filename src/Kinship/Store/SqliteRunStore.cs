@@ -21,10 +21,18 @@ internal sealed class SqliteRunStore : SqlRunStore
     private readonly SqliteConnection _connection;
     private readonly SemaphoreSlim _gate = new(1, 1);
 
-    private SqliteRunStore(string path, SqliteConnection connection, TimeProvider time)
-        : base(path, time) => _connection = connection;
+    private readonly string? _readOnly;
+
+    private SqliteRunStore(string path, SqliteConnection connection, TimeProvider time, string? readOnly)
+        : base(path, time)
+    {
+        _connection = connection;
+        _readOnly = readOnly;
+    }
 
     public override bool IsShared => false;
+
+    public override string? ReadOnly => _readOnly;
 
     // SQLite has one writer at a time, so the select cannot race another claim.
     protected override string ClaimIndexes(string select) => $"idx IN ({select})";
@@ -46,27 +54,45 @@ internal sealed class SqliteRunStore : SqlRunStore
             throw new RunStoreException($"{path}: the folder {folder} does not exist");
         if (Directory.Exists(full))
             throw new RunStoreException($"{path}: is a folder, not a store file");
-        var connection = new SqliteConnection(
-            new SqliteConnectionStringBuilder
-            {
-                DataSource = full,
-                Mode = SqliteOpenMode.ReadWriteCreate,
-                Pooling = false,
-                DefaultTimeout = 60,
-            }.ToString()
-        );
+        var connection = Connection(full, SqliteOpenMode.ReadWriteCreate);
         try
         {
             await connection.OpenAsync(cancellationToken).ConfigureAwait(false);
             await CheckOrCreateAsync(path, connection, cancellationToken).ConfigureAwait(false);
             await CheckIntegrityAsync(path, connection, cancellationToken).ConfigureAwait(false);
+            // SQLite falls back to reading a file it may not write (a read-only file or mount) without saying so.
+            var readOnly = SQLitePCL.raw.sqlite3_db_readonly(connection.Handle, "main") == 1 ? "the file cannot be written" : null;
             // Durable across a killed process in WAL mode: a commit is in the log before it returns.
-            await Exec(connection, "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA cache_size = -65536;", cancellationToken)
+            await Exec(
+                    connection,
+                    (readOnly is null ? "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; " : "") + "PRAGMA cache_size = -65536;",
+                    cancellationToken
+                )
                 .ConfigureAwait(false);
             if (options?.MaxPageCount is { } pages)
                 await Exec(connection, $"PRAGMA max_page_count = {pages.ToString(CultureInfo.InvariantCulture)};", cancellationToken)
                     .ConfigureAwait(false);
-            return new SqliteRunStore(path, connection, time);
+            return new SqliteRunStore(path, connection, time, readOnly);
+        }
+        catch (SqliteException e) when (e.SqliteErrorCode is 14 or 8 && File.Exists(full) && !CanWriteIn(folder ?? "."))
+        {
+            // A WAL store in a folder that cannot be written (a read-only mount, a read-only bind into a sandbox): SQLite
+            // cannot make the shared-memory file readers need, so the file is opened as immutable instead, which is
+            // sound while no one can write it. A write-ahead log left beside it holds commits immutable would not
+            // see, so that store is refused rather than read without them.
+            await connection.DisposeAsync().ConfigureAwait(false);
+            if (new FileInfo(full + "-wal") is { Exists: true, Length: > 0 })
+                throw new RunStoreException(
+                    $"{path}: the folder {folder} is read-only and the store's write-ahead log ({Path.GetFileName(full)}-wal) has commits not yet in the file; open it once where it can be written"
+                );
+            return await OpenImmutableAsync(path, full, folder ?? ".", time, cancellationToken).ConfigureAwait(false);
+        }
+        catch (SqliteException e) when (e.SqliteErrorCode is 14 or 8 && !File.Exists(full) && !CanWriteIn(folder ?? "."))
+        {
+            await connection.DisposeAsync().ConfigureAwait(false);
+            throw new RunStoreException(
+                $"{path}: the store is read-only (the folder {folder} cannot be written, so no store can be made there)"
+            );
         }
         catch (SqliteException e)
         {
@@ -77,6 +103,78 @@ internal sealed class SqliteRunStore : SqlRunStore
         {
             await connection.DisposeAsync().ConfigureAwait(false);
             throw;
+        }
+    }
+
+    private static SqliteConnection Connection(string dataSource, SqliteOpenMode mode) =>
+        new(
+            new SqliteConnectionStringBuilder
+            {
+                DataSource = dataSource,
+                Mode = mode,
+                Pooling = false,
+                DefaultTimeout = 60,
+            }.ToString()
+        );
+
+    private static async Task<SqliteRunStore> OpenImmutableAsync(
+        string path,
+        string full,
+        string folder,
+        TimeProvider time,
+        CancellationToken cancellationToken
+    )
+    {
+        var uri =
+            new UriBuilder
+            {
+                Scheme = "file",
+                Host = "",
+                Path = full,
+            }
+                .Uri
+                .AbsoluteUri + "?immutable=1";
+        var connection = Connection(uri, SqliteOpenMode.ReadOnly);
+        try
+        {
+            await connection.OpenAsync(cancellationToken).ConfigureAwait(false);
+            await CheckOrCreateAsync(path, connection, cancellationToken).ConfigureAwait(false);
+            await CheckIntegrityAsync(path, connection, cancellationToken).ConfigureAwait(false);
+            return new SqliteRunStore(path, connection, time, $"the folder {folder} cannot be written");
+        }
+        catch (SqliteException e)
+        {
+            await connection.DisposeAsync().ConfigureAwait(false);
+            throw Describe(path, e) ?? new RunStoreException($"{path}: cannot open the store ({e.Message})");
+        }
+        catch
+        {
+            await connection.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// Whether a file can be made in <paramref name="folder"/>, by making one (deleted when closed): permissions alone
+    /// do not tell, since root ignores them and a read-only mount refuses everyone.
+    /// </summary>
+    private static bool CanWriteIn(string folder)
+    {
+        try
+        {
+            using var probe = new FileStream(
+                Path.Combine(folder, $".kinship-probe-{Guid.NewGuid():N}"),
+                FileMode.CreateNew,
+                FileAccess.Write,
+                FileShare.None,
+                1,
+                FileOptions.DeleteOnClose
+            );
+            return true;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return false;
         }
     }
 

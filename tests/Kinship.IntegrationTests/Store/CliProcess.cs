@@ -11,15 +11,52 @@ internal sealed class CliProcess : IDisposable
 
     private CliProcess(Process process) => _process = process;
 
-    public static CliProcess Start(string workingDirectory, params string[] args)
+    public static CliProcess Start(string workingDirectory, params string[] args) => StartUnder([], workingDirectory, args);
+
+    /// <summary>Starts the command with <paramref name="environment"/> added to this process's environment (API keys for a fake provider).</summary>
+    public static CliProcess Start(IReadOnlyDictionary<string, string> environment, string workingDirectory, params string[] args) =>
+        StartUnder([], workingDirectory, args, environment);
+
+    /// <summary>
+    /// Starts the command inside a bubblewrap sandbox that sees the whole machine but <paramref name="readOnly"/>
+    /// read-only (a bind mount, so root cannot write it either: permissions would not stop root).
+    /// </summary>
+    public static CliProcess StartReadOnly(string readOnly, string workingDirectory, params string[] args) =>
+        StartUnder(
+            ["bwrap", "--bind", "/", "/", "--ro-bind", readOnly, readOnly, "--dev", "/dev", "--proc", "/proc", "--"],
+            workingDirectory,
+            args
+        );
+
+    public static async Task<(int ExitCode, string Output)> RunReadOnlyAsync(string readOnly, string workingDirectory, params string[] args)
     {
-        var info = new ProcessStartInfo(Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } host ? host : "dotnet")
+        using var p = StartReadOnly(readOnly, workingDirectory, args);
+        if (!await p.WaitAsync(TimeSpan.FromMinutes(2)))
+            throw new TimeoutException($"kinship {string.Join(' ', args)} did not finish:\n{p.Output}");
+        return (p.ExitCode, p.Output);
+    }
+
+    private static CliProcess StartUnder(
+        string[] wrapper,
+        string workingDirectory,
+        string[] args,
+        IReadOnlyDictionary<string, string>? environment = null
+    )
+    {
+        var dotnet = Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } host ? host : "dotnet";
+        var info = new ProcessStartInfo(wrapper.Length > 0 ? wrapper[0] : dotnet)
         {
             WorkingDirectory = workingDirectory,
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,
         };
+        foreach (var (name, value) in environment ?? new Dictionary<string, string>())
+            info.Environment[name] = value;
+        foreach (var w in wrapper.Skip(1))
+            info.ArgumentList.Add(w);
+        if (wrapper.Length > 0)
+            info.ArgumentList.Add(dotnet);
         info.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "Kinship.Cli.dll"));
         foreach (var a in args)
             info.ArgumentList.Add(a);

@@ -43,18 +43,7 @@ public sealed class PostgresServer : IAsyncLifetime
         await Run(Path.Combine(_bin, "initdb"), ["-D", Path.Combine(_folder, "data"), "-A", "trust", "-U", "kinship", "--no-sync"], asRoot);
         await Run(
             Path.Combine(_bin, "pg_ctl"),
-            [
-                "-D",
-                Path.Combine(_folder, "data"),
-                "-l",
-                Path.Combine(_folder, "log"),
-                "-w",
-                "-t",
-                "30",
-                "-o",
-                $"-p {Port} -k {_folder} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=200",
-                "start",
-            ],
+            ["-D", Path.Combine(_folder, "data"), "-l", Path.Combine(_folder, "log"), "-w", "-t", "30", "-o", Options, "start"],
             asRoot
         );
     }
@@ -69,6 +58,25 @@ public sealed class PostgresServer : IAsyncLifetime
         await cmd.ExecuteNonQueryAsync();
         return name;
     }
+
+    /// <summary>
+    /// Stops the server as a restart or failover does (<c>-m fast</c>: every client connection is cut), keeps it down
+    /// for <paramref name="down"/>, and starts it again on the same port.
+    /// </summary>
+    public async Task RestartAsync(TimeSpan down)
+    {
+        var data = Path.Combine(_folder!, "data");
+        var asRoot = Environment.UserName == "root";
+        await Run(Path.Combine(_bin!, "pg_ctl"), ["-D", data, "-m", "fast", "-w", "stop"], asRoot);
+        await Task.Delay(down);
+        await Run(
+            Path.Combine(_bin!, "pg_ctl"),
+            ["-D", data, "-l", Path.Combine(_folder!, "log"), "-w", "-t", "30", "-o", Options, "start"],
+            asRoot
+        );
+    }
+
+    private string Options => $"-p {Port} -k {_folder} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=200";
 
     public async Task DisposeAsync()
     {
