@@ -41,7 +41,9 @@ public sealed class HostileProviderErrorTests
             "--models-config",
             config,
             "--store",
-            store
+            store,
+            "--cache",
+            Path.Combine(temp.Path, "cache.db")
         );
         Assert.NotEmpty(server.Received);
         string runId;
