@@ -130,6 +130,11 @@ internal static class RunCommand
             Description =
                 "Continue this run: only the episodes not yet finished are run. Re-running the same command also continues its unfinished run.",
         };
+        var retryErrors = new Option<string?>("--retry-errors")
+        {
+            Description =
+                "Continue this run, first putting back its episodes that ended in an error (a provider outage, a timeout) with their attempts reset; finished episodes are not run again.",
+        };
         var noExecute = new Option<bool>("--no-execute")
         {
             Description = "Only store the plan, for `kinship worker` processes to execute.",
@@ -166,6 +171,7 @@ internal static class RunCommand
             maxCost,
             store,
             resume,
+            retryErrors,
             noExecute,
         };
         execution.AddTo(command);
@@ -191,11 +197,23 @@ internal static class RunCommand
 
                 RunRecord run;
                 SqlRunStore opened;
-                if (parse.GetValue(resume) is { } resumeId)
+                if (parse.GetValue(resume) is not null && parse.GetValue(retryErrors) is not null)
+                    throw new UsageException("give --resume or --retry-errors, not both (--retry-errors also runs what is not finished)");
+                if ((parse.GetValue(resume) ?? parse.GetValue(retryErrors)) is { } resumeId)
                 {
                     opened = await StoreOptions.OpenAsync(parse.GetValue(store)!, time, cancellationToken, write: true);
                     run = await opened.GetRunAsync(resumeId, cancellationToken);
-                    console.MarkupLine($"Resuming run [bold]{Markup.Escape(run.RunId)}[/] from {Markup.Escape(opened.Location)}.");
+                    if (parse.GetValue(retryErrors) is not null)
+                    {
+                        var requeued = await opened.RequeueErrorsAsync(run.RunId, cancellationToken);
+                        console.MarkupLine(
+                            $"Retrying {requeued:N0} episode{(requeued == 1 ? "" : "s")} of run [bold]{TerminalText.Markup(run.RunId)}[/] that ended in an error, and any not yet run, from {TerminalText.Markup(opened.Location)}."
+                        );
+                    }
+                    else
+                        console.MarkupLine(
+                            $"Resuming run [bold]{TerminalText.Markup(run.RunId)}[/] from {TerminalText.Markup(opened.Location)}."
+                        );
                 }
                 else
                 {
@@ -303,6 +321,10 @@ internal static class RunCommand
                     console.MarkupLine(
                         $"[dim]kinship show {Markup.Escape(run.RunId)} 0 --store {Markup.Escape(opened.Location)}[/] prints an episode."
                     );
+                    if (errors > 0)
+                        console.MarkupLine(
+                            $"[dim]kinship run --retry-errors {Markup.Escape(run.RunId)} --store {Markup.Escape(opened.Location)}[/] runs the {errors:N0} that ended in an error again."
+                        );
                     return ExitCodes.Ok;
                 }
             }

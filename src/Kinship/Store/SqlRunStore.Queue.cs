@@ -179,6 +179,42 @@ internal abstract partial class SqlRunStore
             cancellationToken
         );
 
+    /// <summary>
+    /// Puts the run's episodes that ended in an error back in the queue with their attempts reset, in one transaction,
+    /// so the next executor runs them again; finished episodes are left as they are. Returns how many were requeued.
+    /// </summary>
+    public Task<int> RequeueErrorsAsync(string runId, CancellationToken cancellationToken) =>
+        RunAsync(
+            async c =>
+            {
+                await using var tx = await c.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+                // An errored episode has no verdicts of its own; any a re-scoring left go, so its next result starts clean.
+                await ExecuteAsync(
+                        c,
+                        tx,
+                        $"DELETE FROM verdicts WHERE run_id = @run AND idx IN (SELECT idx FROM episodes WHERE run_id = @run AND status = '{Error}')",
+                        cancellationToken,
+                        ("run", runId)
+                    )
+                    .ConfigureAwait(false);
+                var requeued = await ExecuteAsync(
+                        c,
+                        tx,
+                        $"""
+                        UPDATE episodes SET status = '{Pending}', attempts = 0, error_cause = NULL, lease_owner = NULL, lease_expires = NULL,
+                            started = NULL, finished = NULL
+                        WHERE run_id = @run AND status = '{Error}'
+                        """,
+                        cancellationToken,
+                        ("run", runId)
+                    )
+                    .ConfigureAwait(false);
+                await tx.CommitAsync(cancellationToken).ConfigureAwait(false);
+                return requeued;
+            },
+            cancellationToken
+        );
+
     /// <summary>Episodes of the run not yet finished: pending, or running under someone's lease.</summary>
     public Task<int> CountUnfinishedAsync(string runId, CancellationToken cancellationToken) =>
         RunAsync(
