@@ -259,6 +259,9 @@ internal static class RunCommand
                     var real = run.Manifest.Models.Any(id => !id.StartsWith("scripted/", StringComparison.Ordinal));
                     await using var responses = real && !parse.GetValue(noCache) ? new ResponseCache(parse.GetValue(cache)!) : null;
                     var runner = RunRebuilder.CreateRunner(run, shared with { Cache = responses }, time);
+                    // Every endpoint's limits, said once: a run held to limits the user did not expect is a run they can stop now.
+                    foreach (var (host, limits) in http.Limits)
+                        console.MarkupLine($"[dim]{TerminalText.Markup(host)}: {limits.DescribeLimits()}[/]");
                     // On a file only this machine uses, an episode left running was left by a process that died.
                     if (!opened.IsShared)
                         await opened.ReleaseInFlightAsync(run.RunId, executorOptions.MaxAttempts, cancellationToken);

@@ -58,6 +58,16 @@ internal sealed record ProviderSettings
     public int RequestsPerMinute { get; init; }
 
     public int TokensPerMinute { get; init; }
+
+    /// <summary>Requests in flight at most to an endpoint given by <c>--base-url</c> whose limits no config sets: as many as a run may have episodes in flight, found from there by adaptive concurrency.</summary>
+    public const int CustomEndpointConcurrency = 1_000;
+
+    /// <summary>The limits in words, for the line a run prints at its start.</summary>
+    public string DescribeLimits() =>
+        string.Create(
+            CultureInfo.InvariantCulture,
+            $"up to {MaxConcurrency:N0} requests in flight (fewer while the provider pushes back), {(RequestsPerMinute > 0 ? $"{RequestsPerMinute:N0} requests/min" : "no request limit")}, {(TokensPerMinute > 0 ? $"{TokensPerMinute:N0} tokens/min" : "no token limit")}"
+        );
 }
 
 /// <summary>
@@ -108,6 +118,19 @@ internal sealed class ModelConfig
         foreach (var layer in _layers)
             if (layer.Models?.GetValueOrDefault(key) is { } entry)
                 settings = entry.ApplyTo(settings, layer.Source, key);
+        return settings;
+    }
+
+    /// <summary>
+    /// The provider's limits for an endpoint given by <c>--base-url</c>: only what the user's own config files set, since
+    /// the built-in limits describe the provider's own service (OpenAI's 500 requests/min say nothing of a local server).
+    /// </summary>
+    public ProviderSettings CustomEndpointLimits(string provider)
+    {
+        var settings = new ProviderSettings { MaxConcurrency = ProviderSettings.CustomEndpointConcurrency };
+        foreach (var layer in _layers.Where(l => !BuiltIn._layers.Contains(l)))
+            if (layer.Providers?.GetValueOrDefault(provider) is { } entry)
+                settings = entry.ApplyTo(settings, layer.Source, provider);
         return settings;
     }
 

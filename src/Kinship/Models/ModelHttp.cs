@@ -156,6 +156,10 @@ internal sealed class ModelHttp : IDisposable
 
     public ProviderLimiter? Limiter(Uri endpoint) => _limiters.GetValueOrDefault(endpoint.Authority);
 
+    /// <summary>Each host requests go to, with the limits it was registered with, by host name.</summary>
+    public IReadOnlyList<(string Host, ProviderSettings Limits)> Limits =>
+        [.. _limiters.OrderBy(l => l.Key, StringComparer.OrdinalIgnoreCase).Select(l => (l.Key, l.Value.Settings))];
+
     /// <summary>An <see cref="HttpClient"/> over the shared pipeline, with provider-specific handlers (outermost first) in front.</summary>
     public HttpClient CreateClient(params DelegatingHandler[] front)
     {

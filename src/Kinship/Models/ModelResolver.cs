@@ -134,7 +134,20 @@ internal static class ModelResolver
         var key = Key(preset, providerSettings, options);
         options.Keys.Add(key);
         var http = options.Http ?? ProcessHttp.Value;
-        http.Register(endpoint, providerSettings);
+        // The built-in limits are for the provider's own service; another endpoint (--base-url, or a base_url in the
+        // user's config) is held only to the limits the user's config sets.
+        var limits = providerSettings;
+        if (preset.Endpoint is null || !SameEndpoint(endpoint, preset.Endpoint))
+        {
+            var own = options.Config.CustomEndpointLimits(provider);
+            limits = providerSettings with
+            {
+                MaxConcurrency = own.MaxConcurrency,
+                RequestsPerMinute = own.RequestsPerMinute,
+                TokensPerMinute = own.TokensPerMinute,
+            };
+        }
+        http.Register(endpoint, limits);
 
         var inner = preset.Kind switch
         {
@@ -155,6 +168,9 @@ internal static class ModelResolver
             return builder.Build();
         });
     }
+
+    private static bool SameEndpoint(Uri a, Uri b) =>
+        string.Equals(a.ToString().TrimEnd('/'), b.ToString().TrimEnd('/'), StringComparison.OrdinalIgnoreCase);
 
     /// <summary>The key from the config file, else the first variable set; a missing key names the variable(s) to set.</summary>
     private static string? Key(ProviderPreset preset, ProviderSettings settings, ModelOptions options)

@@ -58,6 +58,7 @@ internal sealed class ProviderLimiter
 
     public ProviderLimiter(ProviderSettings settings, TimeProvider time)
     {
+        Settings = settings;
         _time = time;
         _max = settings.MaxConcurrency;
         _rpm = settings.RequestsPerMinute;
@@ -69,6 +70,9 @@ internal sealed class ProviderLimiter
         _tokens = _tokenCapacity;
         _refilled = time.GetTimestamp();
     }
+
+    /// <summary>The limits this limiter keeps.</summary>
+    public ProviderSettings Settings { get; }
 
     /// <summary>Requests currently allowed in flight.</summary>
     public int Limit

@@ -55,6 +55,35 @@ public sealed class ModelResolutionTests
     }
 
     [Fact]
+    public void A_provider_s_built_in_limits_hold_for_its_own_service_and_another_endpoint_gets_only_the_users()
+    {
+        using var http = new ModelHttp(new ResilienceOptions());
+        var options = new ModelOptions { Environment = v => v == "OPENAI_API_KEY" ? "sk-test" : null, Http = http };
+
+        AgentResolver.Resolve("openai/gpt-5.2", options);
+        AgentResolver.Resolve("openai/gpt-5.2", options with { BaseUrl = new Uri("http://127.0.0.1:5001/v1") });
+        AgentResolver.Resolve(
+            "openai/gpt-5.2",
+            options with
+            {
+                BaseUrl = new Uri("http://127.0.0.1:5002/v1"),
+                Config = ModelConfig.FromYaml("providers:\n  openai:\n    requests_per_minute: 600\n    max_concurrency: 50\n"),
+            }
+        );
+
+        var limits = http.Limits.ToDictionary(l => l.Host, l => l.Limits);
+        Assert.Equal((16, 500, 0), Of(limits["api.openai.com"]));
+        Assert.Equal((ProviderSettings.CustomEndpointConcurrency, 0, 0), Of(limits["127.0.0.1:5001"]));
+        Assert.Equal((50, 600, 0), Of(limits["127.0.0.1:5002"]));
+        Assert.Equal(
+            "up to 1,000 requests in flight (fewer while the provider pushes back), no request limit, no token limit",
+            limits["127.0.0.1:5001"].DescribeLimits()
+        );
+
+        static (int, int, int) Of(ProviderSettings s) => (s.MaxConcurrency, s.RequestsPerMinute, s.TokensPerMinute);
+    }
+
+    [Fact]
     public void Local_servers_need_no_key_and_keys_come_from_the_environment_or_the_config_file()
     {
         var none = new ModelOptions { Environment = _ => null };

@@ -54,6 +54,8 @@ public sealed class RetryErrorsTests
         );
 
         Assert.True(first.ExitCode == 0, first.Error);
+        // A local endpoint is not held to OpenAI's own limits, and the run says what it is held to.
+        Assert.Contains($"{new Uri(server.Root).Authority}: up to 1,000 requests in flight", first.Output, StringComparison.Ordinal);
         var (runId, before) = await ReadAsync(store);
         var errored = before.Where(e => e.Status == EpisodeStatus.Error).Select(e => e.Spec.Index).ToHashSet();
         Assert.Equal(5, errored.Count);
