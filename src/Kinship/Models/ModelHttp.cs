@@ -112,6 +112,7 @@ internal sealed class ModelHttp : IDisposable
             OnRetry = args =>
             {
                 Interlocked.Increment(ref _retries);
+                _retriesByCause.AddOrUpdate(RetryCause(args.Outcome), 1, (_, n) => n + 1);
                 var host = args.Context.Properties.GetValue(HostKey, "?");
                 options.OnRetry?.Invoke(new RetryNotice(host, args.AttemptNumber + 1, Describe(args.Outcome), args.RetryDelay));
                 return default;
@@ -147,6 +148,28 @@ internal sealed class ModelHttp : IDisposable
 
     /// <summary>Attempts retried so far, across every provider.</summary>
     public int Retries => Volatile.Read(ref _retries);
+
+    private readonly ConcurrentDictionary<string, int> _retriesByCause = new(StringComparer.Ordinal);
+
+    /// <summary>Attempts retried so far by what failed (rate limited, server error, timeout, connection, malformed body), most first.</summary>
+    public IReadOnlyList<(string Cause, int Count)> RetriesByCause =>
+        [.. _retriesByCause.Select(c => (c.Key, c.Value)).OrderByDescending(c => c.Value).ThenBy(c => c.Key, StringComparer.Ordinal)];
+
+    /// <summary>What a retried attempt ran into, in a few words that group alike failures.</summary>
+    internal static string RetryCause(Outcome<HttpResponseMessage> outcome) =>
+        outcome.Exception switch
+        {
+            null => (int)outcome.Result!.StatusCode switch
+            {
+                429 => "rate limited",
+                >= 500 => "server error",
+                var code => $"HTTP {code}",
+            },
+            TimeoutRejectedException => "timeout",
+            MalformedResponseException => "malformed body",
+            HttpRequestException or IOException => "connection",
+            var e => e.GetType().Name,
+        };
 
     private static readonly ResiliencePropertyKey<string> HostKey = new("kinship.host");
 

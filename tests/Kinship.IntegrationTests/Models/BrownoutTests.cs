@@ -75,6 +75,11 @@ public sealed class BrownoutTests(ITestOutputHelper log)
         log.WriteLine(again.Output);
         Assert.True(again.ExitCode == 0, again.Output);
         Assert.Contains("Continuing unfinished run", again.Output, StringComparison.Ordinal);
+        // The closing line counts retries by what failed, not in one lump.
+        Assert.Matches(
+            @"\d+\s+retries\s+\((\d+\s+(rate\s+limited|server\s+error|malformed\s+body|connection|timeout),?\s*)+\)",
+            again.Output
+        );
         Assert.Equal(1, Scalar(store, "SELECT COUNT(*) FROM runs"));
         Assert.Equal(planned, Scalar(store, "SELECT COUNT(*) FROM episodes"));
         Assert.Equal(planned, Scalar(store, "SELECT COUNT(*) FROM (SELECT DISTINCT run_id, idx FROM episodes)"));
