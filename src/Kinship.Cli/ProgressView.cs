@@ -1,4 +1,5 @@
 using System.Globalization;
+using Kinship.Models;
 using Kinship.Reports;
 using Kinship.Runs;
 using Kinship.Store;
@@ -7,8 +8,10 @@ using Spectre.Console;
 namespace Kinship.Cli;
 
 /// <summary>
-/// Shows a run's progress while it executes: per model and scenario, episodes per second, errors, tokens and an
-/// ETA. A live Spectre.Console display on a terminal; otherwise a plain line every few seconds.
+/// Shows a run's progress while it executes: per model and scenario, episodes per second, errors, tokens, what the
+/// model calls cost so far and an ETA. A live Spectre.Console display on a terminal; otherwise a plain line every few
+/// seconds. With a cost meter the ETA follows model requests, not finished episodes: episodes that advance turn by turn
+/// together finish together, so an ETA from finished episodes alone would be far too long until the very end.
 /// </summary>
 internal sealed class ProgressView : IRunProgress
 {
@@ -19,12 +22,16 @@ internal sealed class ProgressView : IRunProgress
     private readonly int _doneAtStart;
     private readonly TimeProvider _time;
     private readonly DateTimeOffset _started;
+    private readonly CostMeter? _meter;
     private int _done;
     private int _errors;
     private long _tokens;
+    private int _finishedHere;
+    private long _turnsHere;
 
-    public ProgressView(IReadOnlyList<CellCounts> cells, TimeProvider time)
+    public ProgressView(IReadOnlyList<CellCounts> cells, TimeProvider time, CostMeter? meter = null)
     {
+        _meter = meter;
         foreach (var c in cells)
         {
             var key = Group(c.Model, c.Scenario);
@@ -52,8 +59,10 @@ internal sealed class ProgressView : IRunProgress
                 if (e.Status == EpisodeStatus.Error)
                     _errors++;
                 _tokens += e.Transcript.Usage.Total;
+                _turnsHere += e.Transcript.Turns;
             }
             _done += episodes.Count;
+            _finishedHere += episodes.Count;
         }
     }
 
@@ -75,30 +84,44 @@ internal sealed class ProgressView : IRunProgress
             var percent = _total == 0 ? 100 : 100.0 * _done / _total;
             return string.Create(
                 CultureInfo.InvariantCulture,
-                $"{_done:N0}/{_total:N0} episodes ({percent:0.0} %), {rate:N0} ep/s, {_errors:N0} errors, {_tokens:N0} tokens, cost n/a, ETA {(eta is { } t ? Format(t) : "–")}"
+                $"{_done:N0}/{_total:N0} episodes ({percent:0.0} %), {rate:N0} ep/s, {_errors:N0} errors, {_tokens:N0} tokens, {Cost()}, ETA {(eta is { } t ? Format(t) : "–")}"
             );
         }
     }
 
-    /// <summary>The live display's first row, short enough to leave the bar room; its ETA has a column of its own.</summary>
+    /// <summary>The live display's first row, short enough to leave the bar room, with the run's ETA (the columns' own estimate follows finished episodes only).</summary>
     private string Headline()
     {
         lock (_lock)
         {
-            var (rate, _) = Rate();
+            var (rate, eta) = Rate();
             return string.Create(
                 CultureInfo.InvariantCulture,
-                $"{_done:N0}/{_total:N0}, {rate:N0} ep/s, {_errors:N0} err, {_tokens:N0} tok, cost n/a"
+                $"{_done:N0}/{_total:N0}, {rate:N0} ep/s, {_errors:N0} err, {_tokens:N0} tok, {Cost()}, ETA {(eta is { } t ? Format(t) : "–")}"
             );
         }
     }
 
-    // Counts only this process's episodes: the ones finished before it started say nothing about its speed.
+    private string Cost() =>
+        _meter is null ? "cost n/a"
+        : _meter.UnpricedCalls > 0 ? $"{ModelConfig.Format(_meter.Spent)} USD + {_meter.UnpricedCalls:N0} unpriced calls"
+        : $"{ModelConfig.Format(_meter.Spent)} USD";
+
+    // Counts only this process's episodes and requests: what finished before it started says nothing about its speed.
     private (double Rate, TimeSpan? Eta) Rate()
     {
         var seconds = (_time.GetUtcNow() - _started).TotalSeconds;
         var rate = seconds > 0 ? (_done - _doneAtStart) / seconds : 0;
-        return (rate, rate > 0 ? TimeSpan.FromSeconds((_total - _done) / rate) : null);
+        var calls = _meter?.Calls ?? 0;
+        if (calls == 0 || seconds <= 0)
+            return (rate, rate > 0 ? TimeSpan.FromSeconds((_total - _done) / rate) : null);
+        // Requests still to send: the episodes left at the requests a finished episode took, less those the episodes
+        // in flight have sent already; at the request rate so far. Unknown until an episode has finished.
+        if (_finishedHere == 0)
+            return (rate, null);
+        var perEpisode = (double)_turnsHere / _finishedHere;
+        var remaining = Math.Max(0, (_total - _done) * perEpisode - Math.Max(0, calls - _turnsHere));
+        return (rate, TimeSpan.FromSeconds(remaining / (calls / seconds)));
     }
 
     private static string Format(TimeSpan t) =>

@@ -266,7 +266,7 @@ internal static class RunCommand
                     if (!opened.IsShared)
                         await opened.ReleaseInFlightAsync(run.RunId, executorOptions.MaxAttempts, cancellationToken);
 
-                    var progress = new ProgressView(await opened.CountCellsAsync(run.RunId, cancellationToken), time);
+                    var progress = new ProgressView(await opened.CountCellsAsync(run.RunId, cancellationToken), time, budget);
                     var clock = Stopwatch.StartNew();
                     // Once the budget is spent nothing new starts; episodes in flight finish and are stored.
                     var executor = LeasedExecutor.Create(
