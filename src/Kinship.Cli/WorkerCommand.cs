@@ -52,9 +52,11 @@ internal static class WorkerCommand
                         break;
                     var record = await opened.GetRunAsync(runId, cancellationToken);
                     EpisodeRunner runner;
+                    // What this worker's model calls for the run cost, for its progress display.
+                    var meter = new CostMeter();
                     try
                     {
-                        runner = RunRebuilder.CreateRunner(record, machine, time);
+                        runner = RunRebuilder.CreateRunner(record, machine with { Cost = meter }, time);
                     }
                     // A worker may serve several runs: say which one this machine cannot run.
                     catch (ModelException e)
@@ -62,7 +64,7 @@ internal static class WorkerCommand
                         throw new ModelException($"run {runId}: {e.Message}");
                     }
                     console.WriteLine($"worker {owner}: serving run {runId}");
-                    var progress = new ProgressView(await opened.CountCellsAsync(runId, cancellationToken), time);
+                    var progress = new ProgressView(await opened.CountCellsAsync(runId, cancellationToken), time, meter);
                     var done = await progress.ShowAsync(console, () =>
                         LeasedExecutor.Create(opened, runner, options, time, progress).RunAsync(runId, owner, cancellationToken)
                     );
