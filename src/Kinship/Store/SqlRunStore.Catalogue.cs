@@ -65,30 +65,13 @@ internal abstract partial class SqlRunStore : IRunCatalogue
                 c,
                 tx,
                 $"INSERT INTO episodes (run_id, idx, cell, model, scenario, condition, condition_json, ablations, rollout, seed, status, attempts) VALUES (@id, @idx, @cell, @model, @scenario, @condition, @cj, @ab, @rollout, @seed, '{Pending}', 0)",
-                ("id", run.RunId),
-                ("idx", 0),
-                ("cell", ""),
-                ("model", ""),
-                ("scenario", ""),
-                ("condition", ""),
-                ("cj", ""),
-                ("ab", "[]"),
-                ("rollout", 0),
-                ("seed", 0L)
+                [("id", run.RunId), .. SpecParameters]
             )
         )
         {
             foreach (var e in plan.Episodes)
             {
-                Set(insert, "idx", e.Index);
-                Set(insert, "cell", e.Cell);
-                Set(insert, "model", e.Model);
-                Set(insert, "scenario", e.Scenario);
-                Set(insert, "condition", e.Condition.Key);
-                Set(insert, "cj", JsonSerializer.Serialize(e.Condition, RunJson.Options));
-                Set(insert, "ab", JsonSerializer.Serialize(e.Ablations, RunJson.Options));
-                Set(insert, "rollout", e.Rollout);
-                Set(insert, "seed", unchecked((long)e.Seed));
+                SetSpec(insert, e);
                 await insert.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
             }
         }

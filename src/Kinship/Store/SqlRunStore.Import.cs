@@ -1,4 +1,3 @@
-using System.Text.Json;
 using Kinship.Runs;
 
 namespace Kinship.Store;
@@ -44,20 +43,7 @@ internal abstract partial class SqlRunStore : IRunImport
                         stop, tokens, critic, subject, tools, transcript, final_state, calls)
                     VALUES (@run, @idx, @cell, @model, @scenario, @condition, @cj, @ab, @rollout, @seed, @status, 1, @cause, @now, @now, @stop, @tokens, @critic, @subject, @tools, @transcript, @final, @calls)
                     """,
-                    [
-                        ("run", runId),
-                        ("idx", 0),
-                        ("cell", ""),
-                        ("model", ""),
-                        ("scenario", ""),
-                        ("condition", ""),
-                        ("cj", ""),
-                        ("ab", "[]"),
-                        ("rollout", 0),
-                        ("seed", 0L),
-                        ("now", now),
-                        .. ResultParameters,
-                    ]
+                    [("run", runId), ("now", now), .. SpecParameters, .. ResultParameters]
                 );
                 await using var verdicts = new VerdictInsert(c, tx, runId);
                 var cells = new Dictionary<string, (EpisodeSpec First, int Count)>(StringComparer.Ordinal);
@@ -69,15 +55,7 @@ internal abstract partial class SqlRunStore : IRunImport
                     {
                         var e = row.Result;
                         cells[e.Spec.Cell] = cells.TryGetValue(e.Spec.Cell, out var cell) ? (cell.First, cell.Count + 1) : (e.Spec, 1);
-                        Set(insert, "idx", e.Spec.Index);
-                        Set(insert, "cell", e.Spec.Cell);
-                        Set(insert, "model", e.Spec.Model);
-                        Set(insert, "scenario", e.Spec.Scenario);
-                        Set(insert, "condition", e.Spec.Condition.Key);
-                        Set(insert, "cj", JsonSerializer.Serialize(e.Spec.Condition, RunJson.Options));
-                        Set(insert, "ab", JsonSerializer.Serialize(e.Spec.Ablations, RunJson.Options));
-                        Set(insert, "rollout", e.Spec.Rollout);
-                        Set(insert, "seed", unchecked((long)e.Spec.Seed));
+                        SetSpec(insert, e.Spec);
                         SetResult(insert, row);
                         await insert.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
                         await verdicts.InsertAsync(e.Spec.Index, row.VerdictRows(), cancellationToken).ConfigureAwait(false);

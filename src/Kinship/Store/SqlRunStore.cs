@@ -122,6 +122,38 @@ internal abstract partial class SqlRunStore(string location, TimeProvider time) 
     }
 
     /// <summary>
+    /// The parameters of an episode's plan columns (index, cell, model, scenario, condition, ablations, rollout, seed),
+    /// with placeholder values, for the statements that insert episodes (a planned run and an import);
+    /// <see cref="SetSpec"/> binds them.
+    /// </summary>
+    private static readonly (string Name, object? Value)[] SpecParameters =
+    [
+        ("idx", 0),
+        ("cell", ""),
+        ("model", ""),
+        ("scenario", ""),
+        ("condition", ""),
+        ("cj", ""),
+        ("ab", "[]"),
+        ("rollout", 0),
+        ("seed", 0L),
+    ];
+
+    /// <summary>Binds an episode's plan columns, which a planned run and an import write alike.</summary>
+    private static void SetSpec(DbCommand cmd, EpisodeSpec spec)
+    {
+        Set(cmd, "idx", spec.Index);
+        Set(cmd, "cell", spec.Cell);
+        Set(cmd, "model", spec.Model);
+        Set(cmd, "scenario", spec.Scenario);
+        Set(cmd, "condition", spec.Condition.Key);
+        Set(cmd, "cj", JsonSerializer.Serialize(spec.Condition, RunJson.Options));
+        Set(cmd, "ab", JsonSerializer.Serialize(spec.Ablations, RunJson.Options));
+        Set(cmd, "rollout", spec.Rollout);
+        Set(cmd, "seed", unchecked((long)spec.Seed));
+    }
+
+    /// <summary>
     /// The parameters of a finished episode's result columns, with placeholder values, for the statements that write
     /// them (a run's commit and an import); <see cref="SetResult"/> binds them.
     /// </summary>
