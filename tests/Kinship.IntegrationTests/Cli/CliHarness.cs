@@ -1,4 +1,5 @@
 using Kinship.Cli;
+using Kinship.Testing;
 using Spectre.Console;
 
 namespace Kinship.IntegrationTests.Cli;
@@ -36,6 +37,33 @@ internal static class CliHarness
     }
 
     public static Task<CliResult> RunAsync(params string[] args) => RunAsync(null, args);
+
+    /// <summary>
+    /// One faithful episode of the transfer task stored in <paramref name="store"/> and exported under
+    /// <paramref name="outRoot"/>; returns the run's folder there (named by its run id).
+    /// </summary>
+    public static async Task<string> ExportOneEpisodeAsync(string store, string outRoot)
+    {
+        var run = await RunAsync(
+            "run",
+            "-s",
+            "exfiltration-transfer",
+            "-m",
+            "scripted/faithful",
+            "-c",
+            "good_peer/file/peer",
+            "--store",
+            store,
+            "-o",
+            outRoot
+        );
+        Assert.True(run.ExitCode == 0, run.Error);
+        return Assert.Single(Directory.GetDirectories(outRoot));
+    }
+
+    /// <summary>Runs the command for at most a minute; one left waiting on <paramref name="pipe"/> is released and the test fails.</summary>
+    public static Task<CliResult> WithinAsync(string? pipe, params string[] args) =>
+        NamedPipes.WithinAsync(pipe, TimeSpan.FromSeconds(60), $"kinship {string.Join(' ', args)} did not finish", () => RunAsync(args));
 
     /// <summary>
     /// A <c>run</c> without <c>--store</c> would share <c>kinship.db</c> in the working folder with every other test

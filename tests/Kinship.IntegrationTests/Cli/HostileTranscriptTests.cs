@@ -90,36 +90,16 @@ public sealed class HostileTranscriptTests
 /// <summary>Input that is not a regular file (a named pipe, a device): refused by name, at once, and the rest of the batch goes on.</summary>
 public sealed class SpecialInputFileTests
 {
-    private static string Fifo(string path)
-    {
-        using var mkfifo = System.Diagnostics.Process.Start("mkfifo", path);
-        mkfifo.WaitForExit();
-        Assert.Equal(0, mkfifo.ExitCode);
-        return path;
-    }
-
-    private static async Task<CliResult> WithinAsync(string? fifo, params string[] args)
-    {
-        var run = CliHarness.RunAsync(args);
-        if (await Task.WhenAny(run, Task.Delay(TimeSpan.FromSeconds(60))) != run)
-        {
-            if (fifo is not null)
-                await using (new FileStream(fifo, FileMode.Open, FileAccess.Write)) { }
-            Assert.Fail($"kinship {string.Join(' ', args)} did not finish");
-        }
-        return await run;
-    }
-
     [Fact]
     public async Task A_named_pipe_among_transcripts_is_named_and_the_others_replay_and_import()
     {
         using var temp = new TempFolder();
         const string good = "gemini-pro-exfiltration-subject2-transcript221.json";
         File.Copy(StudyFixtures.Transcript(good), Path.Combine(temp.Path, good));
-        var fifo = Fifo(Path.Combine(temp.Path, "b-pipe.json"));
+        var fifo = NamedPipes.Make(Path.Combine(temp.Path, "b-pipe.json"));
 
-        var replay = await WithinAsync(fifo, "replay", "--json", temp.Path);
-        var import = await WithinAsync(fifo, "import", "study", temp.Path, "--store", Path.Combine(temp.Path, "k.db"));
+        var replay = await CliHarness.WithinAsync(fifo, "replay", "--json", temp.Path);
+        var import = await CliHarness.WithinAsync(fifo, "import", "study", temp.Path, "--store", Path.Combine(temp.Path, "k.db"));
 
         var refused = $"kinship: {fifo}: is a named pipe (FIFO), not a regular file; Kinship reads its input only from regular files";
         Assert.Equal(1, replay.ExitCode);
@@ -133,9 +113,9 @@ public sealed class SpecialInputFileTests
     [Fact]
     public async Task A_device_as_scenario_or_models_config_is_refused_by_name_with_exit_code_2()
     {
-        var validate = await WithinAsync(null, "scenarios", "validate", "/dev/zero");
-        var run = await WithinAsync(null, "run", "-m", "scripted/exfiltrate", "-s", "/dev/zero", "-n", "1", "--dry-run");
-        var config = await WithinAsync(
+        var validate = await CliHarness.WithinAsync(null, "scenarios", "validate", "/dev/zero");
+        var run = await CliHarness.WithinAsync(null, "run", "-m", "scripted/exfiltrate", "-s", "/dev/zero", "-n", "1", "--dry-run");
+        var config = await CliHarness.WithinAsync(
             null,
             "run",
             "-m",
@@ -161,8 +141,19 @@ public sealed class SpecialInputFileTests
     [Fact]
     public async Task An_empty_store_option_is_refused_by_name_with_exit_code_2()
     {
-        var run = await WithinAsync(null, "run", "-m", "scripted/exfiltrate", "-s", "exfiltration-transfer", "-n", "1", "--store", "");
-        var list = await WithinAsync(null, "runs", "list", "--store", "");
+        var run = await CliHarness.WithinAsync(
+            null,
+            "run",
+            "-m",
+            "scripted/exfiltrate",
+            "-s",
+            "exfiltration-transfer",
+            "-n",
+            "1",
+            "--store",
+            ""
+        );
+        var list = await CliHarness.WithinAsync(null, "runs", "list", "--store", "");
 
         Assert.Equal(2, run.ExitCode);
         Assert.Equal("kinship: --store is empty: give an SQLite file or a postgres:// address\n", run.Error);

@@ -1,3 +1,5 @@
+using Kinship.Testing;
+
 namespace Kinship.IntegrationTests.Cli;
 
 /// <summary>
@@ -12,27 +14,6 @@ public sealed class OptionEdgeTests : IDisposable
 
     private string At(string name) => Path.Combine(_temp.Path, name);
 
-    private static string Fifo(string path)
-    {
-        using var mkfifo = System.Diagnostics.Process.Start("mkfifo", path);
-        mkfifo.WaitForExit();
-        Assert.Equal(0, mkfifo.ExitCode);
-        return path;
-    }
-
-    /// <summary>Runs the command off the test thread; one left waiting on <paramref name="fifo"/> is released and failed.</summary>
-    private static async Task<CliResult> WithinAsync(string? fifo, params string[] args)
-    {
-        var run = Task.Run(() => CliHarness.RunAsync(args));
-        if (await Task.WhenAny(run, Task.Delay(TimeSpan.FromSeconds(60))) != run)
-        {
-            if (fifo is not null)
-                await using (new FileStream(fifo, FileMode.Open, FileAccess.Write)) { }
-            Assert.Fail($"kinship {string.Join(' ', args)} did not finish");
-        }
-        return await run;
-    }
-
     private static void Refused(CliResult result, string message)
     {
         Assert.Equal(2, result.ExitCode);
@@ -40,24 +21,7 @@ public sealed class OptionEdgeTests : IDisposable
     }
 
     /// <summary>One episode exported under <c>runs</c>; returns the run folder.</summary>
-    private async Task<string> RunFolderAsync()
-    {
-        var run = await CliHarness.RunAsync(
-            "run",
-            "-s",
-            "exfiltration-transfer",
-            "-m",
-            "scripted/faithful",
-            "-c",
-            "good_peer/file/peer",
-            "--store",
-            At("kinship.db"),
-            "-o",
-            At("runs")
-        );
-        Assert.True(run.ExitCode == 0, run.Error);
-        return Assert.Single(Directory.GetDirectories(At("runs")));
-    }
+    private Task<string> RunFolderAsync() => CliHarness.ExportOneEpisodeAsync(At("kinship.db"), At("runs"));
 
     [Fact]
     public async Task A_run_folder_whose_episodes_are_a_named_pipe_is_refused_by_every_command_that_reads_it_without_waiting()
@@ -65,7 +29,7 @@ public sealed class OptionEdgeTests : IDisposable
         var folder = await RunFolderAsync();
         var episodes = Path.Combine(folder, "episodes.jsonl");
         File.Delete(episodes);
-        Fifo(episodes);
+        NamedPipes.Make(episodes);
 
         string[][] commands =
         [
@@ -76,7 +40,7 @@ public sealed class OptionEdgeTests : IDisposable
         ];
         foreach (var command in commands)
             Refused(
-                await WithinAsync(episodes, command),
+                await CliHarness.WithinAsync(episodes, command),
                 $"{episodes}: is a named pipe (FIFO), not a regular file; Kinship reads its input only from regular files"
             );
     }
@@ -94,25 +58,28 @@ public sealed class OptionEdgeTests : IDisposable
         File.CreateSymbolicLink(Path.Combine(copy, "episodes.jsonl"), "/dev/zero");
 
         const string device = "is a character device, not a regular file; Kinship reads its input only from regular files";
-        Refused(await WithinAsync(null, "report", folder), $"{manifest}: {device}");
-        Refused(await WithinAsync(null, "show", copy, "0"), $"{Path.Combine(copy, "episodes.jsonl")}: {device}");
+        Refused(await CliHarness.WithinAsync(null, "report", folder), $"{manifest}: {device}");
+        Refused(await CliHarness.WithinAsync(null, "show", copy, "0"), $"{Path.Combine(copy, "episodes.jsonl")}: {device}");
     }
 
     [Fact]
     public async Task A_store_that_is_a_device_a_pipe_or_a_folder_is_refused_by_name()
     {
-        var pipe = Fifo(At("pipe.db"));
+        var pipe = NamedPipes.Make(At("pipe.db"));
         var folder = Directory.CreateDirectory(At("folder.db")).FullName;
 
         Refused(
-            await WithinAsync(null, "runs", "list", "--store", "/dev/zero"),
+            await CliHarness.WithinAsync(null, "runs", "list", "--store", "/dev/zero"),
             "--store /dev/zero: is a character device, not an SQLite file"
         );
         Refused(
-            await WithinAsync(pipe, "run", "-m", "scripted/faithful", "-c", "good_peer/file/peer", "--store", pipe),
+            await CliHarness.WithinAsync(pipe, "run", "-m", "scripted/faithful", "-c", "good_peer/file/peer", "--store", pipe),
             $"--store {pipe}: is a named pipe (FIFO), not an SQLite file"
         );
-        Refused(await WithinAsync(null, "runs", "list", "--store", folder), $"--store {folder}: is a folder, not an SQLite file");
+        Refused(
+            await CliHarness.WithinAsync(null, "runs", "list", "--store", folder),
+            $"--store {folder}: is a folder, not an SQLite file"
+        );
     }
 
     [Fact]

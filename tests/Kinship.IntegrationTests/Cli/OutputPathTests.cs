@@ -24,21 +24,7 @@ public sealed class OutputPathTests : IDisposable
     /// <summary>One exfiltration episode stored in <c>kinship.db</c> and exported under <c>runs</c>; returns its run folder and id.</summary>
     private async Task<(string Folder, string Id)> StoredRunAsync()
     {
-        var run = await CliHarness.RunAsync(
-            "run",
-            "-s",
-            "exfiltration-transfer",
-            "-m",
-            "scripted/faithful",
-            "-c",
-            "good_peer/file/peer",
-            "--store",
-            At("kinship.db"),
-            "-o",
-            At("runs")
-        );
-        Assert.True(run.ExitCode == 0, run.Error);
-        var folder = Assert.Single(Directory.GetDirectories(At("runs")));
+        var folder = await CliHarness.ExportOneEpisodeAsync(At("kinship.db"), At("runs"));
         return (folder, Path.GetFileName(folder));
     }
 

@@ -1,5 +1,5 @@
-using System.Diagnostics;
 using Kinship.Models;
+using Kinship.Testing;
 
 namespace Kinship.Tests.Models;
 
@@ -9,34 +9,14 @@ public sealed class InputFileTests : IDisposable
 
     public void Dispose() => Directory.Delete(_temp, recursive: true);
 
-    /// <summary>A named pipe no one writes to: opening it to read waits for a writer, for ever.</summary>
-    internal static string Fifo(string folder, string name)
-    {
-        var path = Path.Combine(folder, name);
-        using var mkfifo = Process.Start("mkfifo", path);
-        mkfifo.WaitForExit();
-        Assert.Equal(0, mkfifo.ExitCode);
-        return path;
-    }
-
-    /// <summary>Runs <paramref name="read"/> for at most 20 s; a read still blocked on the pipe is released by writing to it, and the test fails.</summary>
-    internal static async Task<T> WithinAsync<T>(string fifo, Func<T> read)
-    {
-        var task = Task.Run(read);
-        if (await Task.WhenAny(task, Task.Delay(TimeSpan.FromSeconds(20))) != task)
-        {
-            await using (new FileStream(fifo, FileMode.Open, FileAccess.Write)) { }
-            Assert.Fail($"reading {fifo} waited for a writer");
-        }
-        return await task;
-    }
-
     [Fact]
     public async Task A_named_pipe_is_refused_by_name_without_waiting_for_a_writer()
     {
-        var fifo = Fifo(_temp, "pipe.yaml");
+        var fifo = NamedPipes.Make(Path.Combine(_temp, "pipe.yaml"));
 
-        var e = await WithinAsync(fifo, () => Assert.Throws<InputFileException>(() => InputFile.ReadAllText(fifo)));
+        var e = await NamedPipes.WithinAsync(fifo, TimeSpan.FromSeconds(20), $"reading {fifo} waited for a writer", () =>
+            Task.FromResult(Assert.Throws<InputFileException>(() => InputFile.ReadAllText(fifo)))
+        );
 
         Assert.Equal($"{fifo}: is a named pipe (FIFO), not a regular file; Kinship reads its input only from regular files", e.Message);
     }
