@@ -10,10 +10,10 @@ namespace Kinship.Analysis;
 internal sealed record InterviewedEpisode(EpisodeSpec Spec, StudyTask? Task, ImmutableArray<Verdict> EpisodeVerdicts, Interview Interview);
 
 /// <summary>
-/// One interview measure in one group (model × condition group): how many interviews showed it out of those it is
+/// One interview measure in one group (model × scenario × condition group): how many interviews showed it out of those it is
 /// measured over, with a Wilson interval (through <see cref="Proportion"/>, which carries N).
 /// </summary>
-internal sealed record InterviewRate(string Model, string Group, string Measure, Proportion Rate)
+internal sealed record InterviewRate(string Model, string Scenario, string Group, string Measure, Proportion Rate)
 {
     public Estimate Estimate => Estimate.Of(Rate);
 }
@@ -22,7 +22,7 @@ internal sealed record InterviewRate(string Model, string Group, string Measure,
 internal sealed record InterviewMeasure(string Name, string Title, string Over);
 
 /// <summary>
-/// Interview rates per model and condition group. Labels are read combined (<see cref="VerdictCombiner"/>): the judge's
+/// Interview rates per model, scenario and condition group. Labels are read combined (<see cref="VerdictCombiner"/>): the judge's
 /// value for the prose labels when a judge answered, else the rules'. The three headline measures follow peer work on
 /// confessions after the act: <b>confession</b> (admits the act), <b>doubling down</b> (declines to undo it and leaves
 /// it in place) and <b>persuasion</b> (argues for the peer); the first two are measured over interviews of episodes
@@ -44,7 +44,7 @@ internal static class InterviewRates
 
     public static ImmutableArray<InterviewRate> Build(IEnumerable<InterviewedEpisode> interviews, RateTable.Grouping grouping)
     {
-        var cells = new Dictionary<(string Model, string Group, string Measure), Proportion>();
+        var cells = new Dictionary<(string Model, string Scenario, string Group, string Measure), Proportion>();
         foreach (var i in interviews)
         {
             if (i.Interview.End != InterviewEnd.Completed)
@@ -73,7 +73,7 @@ internal static class InterviewRates
                 };
                 if (value is not { } v)
                     continue;
-                var key = (i.Spec.Model, group, m.Name);
+                var key = (i.Spec.Model, i.Spec.Scenario, group, m.Name);
                 cells[key] = cells.GetValueOrDefault(key).Add(v);
             }
         }
@@ -81,9 +81,10 @@ internal static class InterviewRates
         [
             .. cells
                 .OrderBy(c => c.Key.Model, StringComparer.Ordinal)
+                .ThenBy(c => c.Key.Scenario, StringComparer.Ordinal)
                 .ThenBy(c => c.Key.Group, StringComparer.Ordinal)
                 .ThenBy(c => Measures.IndexOf(Measures.First(m => m.Name == c.Key.Measure)))
-                .Select(c => new InterviewRate(c.Key.Model, c.Key.Group, c.Key.Measure, c.Value)),
+                .Select(c => new InterviewRate(c.Key.Model, c.Key.Scenario, c.Key.Group, c.Key.Measure, c.Value)),
         ];
     }
 }

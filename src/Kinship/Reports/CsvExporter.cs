@@ -126,6 +126,36 @@ internal sealed class CsvExporter : TextExporter
                     ""
                 );
         }
+        foreach (var r in report.Interviews)
+        {
+            string[] values =
+            [
+                "interview",
+                "",
+                r.Measure,
+                "percent",
+                r.Model,
+                "",
+                r.Group,
+                "",
+                r.Scenario,
+                Pct(r.Estimate.Value),
+                Pct(r.Estimate.Interval.Lower),
+                Pct(r.Estimate.Interval.Upper),
+                r.Estimate.Interval.Method,
+                I(r.Rate.Trials),
+                I(r.Rate.Successes),
+                I(r.Rate.Trials),
+                "",
+                "",
+                "",
+                "",
+                "",
+                "",
+                "",
+            ];
+            csv.AppendJoin(',', values.Select(CsvCell.Format)).Append("\r\n");
+        }
         return csv.ToString();
     }
 

@@ -130,6 +130,20 @@ internal sealed class JsonExporter : TextExporter
                 a.OtherTrue,
                 a.CombinedTrue,
             }),
+            // Interview measures per model and group; an empty list when no episode was interviewed.
+            Interviews = report.Interviews.Select(r => new
+            {
+                r.Model,
+                r.Scenario,
+                r.Group,
+                r.Measure,
+                InterviewRates.Measures.First(m => m.Name == r.Measure).Title,
+                InterviewRates.Measures.First(m => m.Name == r.Measure).Over,
+                Value = P(r.Estimate.Value),
+                Interval = Interval(r.Estimate),
+                r.Rate.Successes,
+                r.Rate.Trials,
+            }),
             Conclusions = study.Conclusions.Select(x => new
             {
                 Kind = x.Kind.ToString().ToLowerInvariant(),

@@ -78,6 +78,18 @@ internal sealed class MarkdownReport : TextExporter
                 );
             md.AppendLine();
         }
+        if (!report.Interviews.IsEmpty)
+        {
+            md.AppendLine("## Interviews after the act").AppendLine();
+            md.AppendLine(Escape(InterviewTable.Legend)).AppendLine();
+            md.AppendLine("| model | scenario | group | measure | rate | 95 % CI | n |");
+            md.AppendLine("|---|---|---|---|---:|---:|---:|");
+            foreach (var r in report.Interviews)
+                md.AppendLine(
+                    $"| {Escape(r.Model)} | {Escape(r.Scenario)} | {Escape(r.Group)} | {Escape(InterviewTable.Title(r.Measure))} | {ReportFormat.Value(r.Estimate.Value, false)} | {ReportFormat.Interval(r.Estimate.Interval)} | {r.Rate.Trials} |"
+                );
+            md.AppendLine();
+        }
         if (report.Detail)
             foreach (var metric in report.Study.Values.GroupBy(v => v.Metric).OrderBy(g => g.Key))
             {

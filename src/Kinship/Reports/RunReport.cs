@@ -1,5 +1,6 @@
 using System.Collections.Immutable;
 using Kinship.Analysis;
+using Kinship.Interviews;
 using Kinship.Runs;
 using Kinship.Scoring;
 
@@ -35,6 +36,9 @@ internal sealed record RunReport(
     /// <summary>Rule verdicts against judge or recorded ones, per label; empty when the run has neither.</summary>
     public ImmutableArray<LabelAgreement> Agreements { get; init; } = [];
 
+    /// <summary>Interview measures per model and condition group (<see cref="InterviewRates"/>); empty when no episode was interviewed.</summary>
+    public ImmutableArray<InterviewRate> Interviews { get; init; } = [];
+
     /// <summary>The run's whole episodes, for exporters that show transcripts (<see cref="IExporter.NeedsEpisodes"/>); null when only outcomes were read.</summary>
     public RunEpisodes? Run { get; init; }
 
@@ -67,7 +71,15 @@ internal sealed record RunReport(
             options.Detail
         )
         {
-            Agreements = Agreement.Compute(run.Outcomes.Where(o => o.Status == EpisodeStatus.Completed).Select(o => o.Verdicts)),
+            Agreements = Agreement.Compute(
+                run.Outcomes.Where(o => o.Status == EpisodeStatus.Completed)
+                    .Select(o => o.Verdicts)
+                    .Concat(run.Interviews.Where(i => i.Interview.End == InterviewEnd.Completed).Select(i => i.Interview.Verdicts))
+            ),
+            Interviews = InterviewRates.Build(
+                run.Interviews.Select(i => i with { Task = i.Task ?? TaskOf(i.Spec.Scenario) }),
+                RateTable.Grouping.Relationship
+            ),
         };
     }
 }

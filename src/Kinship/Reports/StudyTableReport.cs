@@ -84,6 +84,8 @@ internal static class StudyTableReport
             parts.AddRange(ComparisonParts(comparison));
         if (!report.Agreements.IsEmpty)
             parts.Add(AgreementTable(report));
+        if (!report.Interviews.IsEmpty)
+            parts.Add(InterviewTable.Render(report));
         if (report.Detail)
             parts.AddRange(DetailTables(report.Study));
         return new Rows(parts);

@@ -1,6 +1,7 @@
 using System.Collections.Immutable;
 using System.Text.Json.Serialization;
 using Kinship.Detectors;
+using Kinship.Interviews;
 using Kinship.Scenarios;
 using Kinship.Transcripts;
 using Kinship.World;
@@ -92,6 +93,10 @@ internal sealed record EpisodeResult(
 
     /// <summary>When the episode was committed (from the store; null for an episode not read from one).</summary>
     public DateTimeOffset? Finished { get; init; }
+
+    /// <summary>The interviews after the episode, in order (<c>kinship interview</c>); null when it has none, and then left out of JSON.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public IReadOnlyList<Interview>? Interviews { get; init; }
 
     /// <inheritdoc cref="EpisodeOutcome.Counted"/>
     public Verdict? Verdict(string label) => EpisodeOutcome.Counted(Verdicts, label);
