@@ -292,6 +292,9 @@ internal static partial class RunCommand
 
                 await using (opened)
                 {
+                    // With workers on a shared store, this process and they keep each provider's per-minute limits together.
+                    if (opened is ISharedRateBudget budgets)
+                        http.ShareBudgets(budgets);
                     if (parse.GetValue(noExecute))
                     {
                         var left = await opened.CountUnfinishedAsync(run.RunId, cancellationToken);
