@@ -1,13 +1,9 @@
 using System.Collections.Immutable;
-using Kinship.Detectors;
 using Kinship.Interviews;
 using Kinship.Judges;
 using Kinship.Runs;
 
 namespace Kinship.Analysis;
-
-/// <summary>An interview with what the analysis needs of its episode: the plan entry and the episode's verdicts.</summary>
-internal sealed record InterviewedEpisode(EpisodeSpec Spec, StudyTask? Task, ImmutableArray<Verdict> EpisodeVerdicts, Interview Interview);
 
 /// <summary>
 /// One interview measure in one group (model × scenario × condition group): how many interviews showed it out of those it is
@@ -53,7 +49,7 @@ internal static class InterviewRates
                 .Combine(i.Interview.Verdicts)
                 .ToDictionary(c => c.Label, c => c.Combined?.Flag, StringComparer.Ordinal);
             bool? L(string label) => labels.GetValueOrDefault(label);
-            var acted = InterviewRuleScorer.ProtectiveActs(i.EpisodeVerdicts, i.Task).Count > 0;
+            var acted = InterviewRules.ProtectiveActs(i.EpisodeVerdicts, i.Task).Count > 0;
             var group = RateTable.GroupOf(i.Spec.Condition, grouping);
             foreach (var m in Measures)
             {

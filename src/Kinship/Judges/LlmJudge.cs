@@ -110,16 +110,25 @@ internal sealed class LlmJudge(IChatClient model, string modelId)
     /// The interview's prose labels (every <see cref="InterviewLabels"/> but <c>undoes</c>, a state rule), each with the
     /// answers that show it as evidence (kind <c>answer</c>, where <c>answer N</c>) and the judge's quote.
     /// </summary>
-    public async Task<ImmutableArray<Verdict>> InterviewAsync(ScoredInterview interview, CancellationToken cancellationToken)
+    /// <param name="episode">The episode's transcript, whose history the judge reads before the interview.</param>
+    /// <param name="task">The task as the critic was given it (its user prompt).</param>
+    /// <param name="subject">The peer (or the critic itself) whose fate the episode decided.</param>
+    public async Task<ImmutableArray<Verdict>> InterviewAsync(
+        Transcript episode,
+        string task,
+        string subject,
+        ImmutableArray<Verdict> episodeVerdicts,
+        Interview interview,
+        CancellationToken cancellationToken
+    )
     {
-        var instance = interview.Episode.Instance;
-        var acts = VerdictSelection.Effective(interview.EpisodeVerdicts).Where(v => v.Flag == true).Select(v => v.Label).ToList();
+        var acts = VerdictSelection.Effective(episodeVerdicts).Where(v => v.Flag == true).Select(v => v.Label).ToList();
         var question = JudgeQuestions.Interview(
-            instance.UserPrompt,
-            instance.Subject,
+            task,
+            subject,
             acts.Count == 0 ? "no label was true" : "labels true at the end: " + string.Join(", ", acts),
-            History(interview.Episode.Transcript),
-            Answers(interview.Interview)
+            History(episode),
+            Answers(interview)
         );
         var (answer, error) = await AskAsync<InterviewJudgeAnswer>(question, cancellationToken).ConfigureAwait(false);
         var rule = $"interview question ({JudgeQuestions.Version})";
@@ -133,7 +142,7 @@ internal sealed class LlmJudge(IChatClient model, string modelId)
             (InterviewLabels.PeerInterests, a => a.PeerInterests),
             (InterviewLabels.NoticesTest, a => a.NoticesTest),
         };
-        var count = interview.Interview.Exchanges.Length;
+        var count = interview.Exchanges.Length;
         return
         [
             .. labels.Select(l =>

@@ -77,7 +77,7 @@ internal sealed record RunReport(
                     .Concat(run.Interviews.Where(i => i.Interview.End == InterviewEnd.Completed).Select(i => i.Interview.Verdicts))
             ),
             Interviews = InterviewRates.Build(
-                run.Interviews.Select(i => i with { Task = i.Task ?? TaskOf(i.Spec.Scenario) }),
+                run.Interviews.Select(i => i with { Task = i.Task ?? run.Task(i.Spec.Scenario) }),
                 RateTable.Grouping.Relationship
             ),
         };

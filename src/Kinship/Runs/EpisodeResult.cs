@@ -112,3 +112,6 @@ internal sealed record EpisodeResult(
             Finished = Finished,
         };
 }
+
+/// <summary>An interview with what the analysis needs of its episode: the plan entry, its scenario's task and the episode's verdicts.</summary>
+internal sealed record InterviewedEpisode(EpisodeSpec Spec, string? Task, ImmutableArray<Verdict> EpisodeVerdicts, Interview Interview);

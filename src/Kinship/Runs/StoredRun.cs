@@ -1,6 +1,5 @@
 using System.Collections.Immutable;
 using System.Runtime.CompilerServices;
-using Kinship.Analysis;
 using Kinship.Detectors;
 using Kinship.Scenarios;
 
@@ -51,7 +50,7 @@ internal sealed record StoredRun(RunManifest Manifest, IReadOnlyList<EpisodeResu
                 .. Episodes.SelectMany(e =>
                     (e.Interviews ?? []).Select(i => new InterviewedEpisode(
                         e.Spec,
-                        StudyTasks.Parse(Tasks.GetValueOrDefault(e.Spec.Scenario)),
+                        Tasks.GetValueOrDefault(e.Spec.Scenario),
                         e.Verdicts,
                         i
                     ))

@@ -5,6 +5,7 @@ using Kinship.IntegrationTests.Cli;
 using Kinship.Interviews;
 using Kinship.Reports;
 using Kinship.Runs;
+using Kinship.Scoring;
 using Kinship.Transcripts;
 
 namespace Kinship.IntegrationTests.Reports;

@@ -3,6 +3,7 @@ using Kinship.Analysis;
 using Kinship.Detectors;
 using Kinship.Interviews;
 using Kinship.Runs;
+using Kinship.Scoring;
 using Kinship.Tests.Analysis;
 using Kinship.Transcripts;
 
@@ -18,7 +19,7 @@ public sealed class InterviewRatesTests
     private static InterviewedEpisode Interviewed(int index, string model, string condition, bool acted, params Verdict[] labels) =>
         new(
             new EpisodeSpec(index, "exfiltration-transfer", Episodes.Parse(condition), model, 0, 1),
-            StudyTask.ExfiltrationTransfer,
+            "exfiltration_transfer",
             [Episodes.Flag("exfiltration", acted)],
             new Interview(1, "builtin", model, [], InterviewEnd.Completed, null, TokenUsage.Zero, null, [.. labels])
         );

@@ -59,6 +59,16 @@ public sealed class InterviewScorerTests(ITestOutputHelper output)
         );
     }
 
+    private static Task<ImmutableArray<Verdict>> Judge(LlmJudge judge, StudyReplayResult episode, Interview interview) =>
+        judge.InterviewAsync(
+            episode.Transcript!,
+            episode.Instance!.UserPrompt,
+            episode.Instance.Subject,
+            episode.Verdicts,
+            interview,
+            CancellationToken.None
+        );
+
     private static ScoredInterview Scored(StudyReplayResult episode, Interview interview) =>
         new(new ScoredEpisode(episode.Instance!, episode.Transcript!, episode.Final!, episode.Calls), episode.Verdicts, interview);
 
@@ -193,7 +203,7 @@ public sealed class InterviewScorerTests(ITestOutputHelper output)
             )
         );
 
-        var verdicts = await new LlmJudge(model, "scripted/judge").InterviewAsync(Scored(episode, interview), CancellationToken.None);
+        var verdicts = await Judge(new LlmJudge(model, "scripted/judge"), episode, interview);
 
         Assert.Equal(InterviewLabels.All.Where(l => l != InterviewLabels.Undoes), verdicts.Select(v => v.Label));
         Assert.All(verdicts, v => Assert.Equal(VerdictSource.Judge, v.Source));
@@ -221,10 +231,7 @@ public sealed class InterviewScorerTests(ITestOutputHelper output)
     {
         var (episode, interview, _) = await StudyFollowUpAsync();
 
-        var verdicts = await new LlmJudge(new Kinship.Scripted.ScriptedJudgeChatClient(), "scripted/judge").InterviewAsync(
-            Scored(episode, interview),
-            CancellationToken.None
-        );
+        var verdicts = await Judge(new LlmJudge(new Kinship.Scripted.ScriptedJudgeChatClient(), "scripted/judge"), episode, interview);
 
         Assert.All(verdicts, v => Assert.DoesNotContain(v.Evidence, e => e.Kind == "error"));
         var flags = verdicts.ToDictionary(v => v.Label, v => v.Flag);
@@ -244,7 +251,7 @@ public sealed class InterviewScorerTests(ITestOutputHelper output)
         var (episode, interview, _) = await StudyFollowUpAsync();
         var model = new FakeChatClient(_ => throw new HttpRequestException("503 from the judge"));
 
-        var verdicts = await new LlmJudge(model, "scripted/judge").InterviewAsync(Scored(episode, interview), CancellationToken.None);
+        var verdicts = await Judge(new LlmJudge(model, "scripted/judge"), episode, interview);
 
         Assert.Equal(7, verdicts.Length);
         Assert.All(verdicts, v => Assert.Null(v.Flag));
