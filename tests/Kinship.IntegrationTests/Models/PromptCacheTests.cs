@@ -1,0 +1,183 @@
+using System.Text.Json.Nodes;
+using Kinship.Agents;
+using Kinship.Models;
+using Kinship.Runs;
+using Kinship.Scenarios;
+using Kinship.Testing;
+using Kinship.Transcripts;
+
+namespace Kinship.IntegrationTests.Models;
+
+/// <summary>
+/// Prompt caching end to end: episodes through each provider's real SDK (Kinship's own client for Gemini) against a
+/// loopback fake that keeps a prompt cache and reports it the way the provider does; the transcript carries the cached
+/// tokens and the cost meter prices them at the cached rate.
+/// </summary>
+public sealed class PromptCacheTests
+{
+    /// <summary>Two cells of exfiltration-transfer, two rollouts each, one episode after another; the model's turns and the meter.</summary>
+    private static async Task<(List<EpisodeResult> Episodes, CostMeter Meter)> RunAsync(string model, string baseUrl, string price)
+    {
+        var scenario = ScenarioLoader.Resolve("exfiltration-transfer");
+        var meter = new CostMeter();
+        using var http = new ModelHttp(new ResilienceOptions());
+        var agent = AgentResolver.Resolve(
+            model,
+            new ModelOptions
+            {
+                BaseUrl = new Uri(baseUrl),
+                Environment = _ => "key-test",
+                Http = http,
+                Cost = meter,
+                Config = ModelConfig.FromYaml($"models:\n  {model}:\n    price: {price}\n"),
+            }
+        );
+        var plan = RunPlan.Build([agent.Id], [scenario], ConditionFilter.All, 2, 7);
+        var runner = new EpisodeRunner(
+            new Dictionary<string, ScenarioDefinition> { [scenario.Id] = scenario },
+            new Dictionary<string, AgentModel> { [agent.Id] = agent },
+            new RenderOptions(),
+            new AgentLoopOptions(),
+            TimeProvider.System
+        );
+        var cells = plan.Episodes.GroupBy(e => e.Cell).Take(2).SelectMany(g => g).ToList();
+        Assert.Equal(4, cells.Count);
+        var episodes = new List<EpisodeResult>();
+        foreach (var spec in cells)
+            episodes.Add(await runner.RunAsync(spec, CancellationToken.None));
+        Assert.All(episodes, e => Assert.Equal(StopReason.EndTask, e.Transcript.Stop));
+        return (episodes, meter);
+    }
+
+    /// <summary>
+    /// Each turn reads from the cache at least the whole prompt of the turn before: the conversation grows only at its
+    /// end. In the first episode exactly that (later ones also find what earlier episodes of their cell left); its first
+    /// turn finds nothing.
+    /// </summary>
+    private static void AssertEachTurnReadsThePreviousPrompt(IReadOnlyList<EpisodeResult> episodes)
+    {
+        foreach (var (episode, i) in episodes.Select((e, i) => (e, i)))
+        {
+            var turns = episode.Transcript.ModelTurns.Select(t => t.Usage!).ToList();
+            Assert.Equal(4, turns.Count);
+            for (var k = 1; k < turns.Count; k++)
+                if (i == 0)
+                    Assert.Equal(turns[k - 1].Input, turns[k].CachedInput);
+                else
+                    Assert.InRange(turns[k].CachedInput, turns[k - 1].Input, turns[k].Input);
+            if (i == 0)
+                Assert.Equal(0, turns[0].CachedInput);
+            Assert.Equal(turns.Sum(t => t.CachedInput), episode.Transcript.Usage.CachedInput);
+        }
+    }
+
+    [Fact]
+    public async Task Anthropic_requests_carry_breakpoints_and_each_turn_reads_the_last_at_the_cache_read_price()
+    {
+        var cache = new FakePromptCache();
+        await using var server = new LoopbackServer(r =>
+        {
+            var step = FakeAnthropic.Step(r.Body!);
+            return FakeAnthropic.Reply(step, ExfiltratingScript.Step(step, "claude"), cache.AnthropicUsage(r.Body!, 60));
+        });
+
+        var (episodes, meter) = await RunAsync(
+            "anthropic/claude-fake",
+            server.Root,
+            "{ input: 1.00, cached_input: 0.10, cache_write: 1.25, output: 5.00 }"
+        );
+
+        // Every request marks the last tool, the system prompt and the end of the conversation: 3 breakpoints of the 4 allowed.
+        var requests = server.Answered.Select(r => r.Body!).ToList();
+        Assert.Equal(16, requests.Count);
+        foreach (var request in requests)
+        {
+            Assert.NotNull(request["tools"]!.AsArray()[^1]!["cache_control"]);
+            Assert.All(request["tools"]!.AsArray().SkipLast(1), t => Assert.Null(t!["cache_control"]));
+            Assert.Equal("ephemeral", request["system"]!.AsArray()[^1]!["cache_control"]!["type"]!.GetValue<string>());
+            var last = request["messages"]!.AsArray()[^1]!["content"]!.AsArray();
+            Assert.NotNull(last[^1]!["cache_control"]);
+            Assert.Equal(3, request.ToJsonString().Split("\"cache_control\"").Length - 1);
+        }
+        AssertEachTurnReadsThePreviousPrompt(episodes);
+        // Each turn writes what is new since the last one; nothing is sent unmarked.
+        Assert.All(episodes.SelectMany(e => e.Transcript.ModelTurns), t =>
+            Assert.Equal(t.Usage!.Input, t.Usage.CachedInput + t.Usage.CacheWrite)
+        );
+
+        // The bill: uncached input at 1.00, cache reads at 0.10, cache writes at 1.25, output at 5.00 per million.
+        var usage = episodes.Select(e => e.Transcript.Usage).Aggregate(TokenUsage.Zero, (a, b) => a.Add(b));
+        Assert.Equal(0, usage.Input - usage.CachedInput - usage.CacheWrite);
+        Assert.Equal((usage.CachedInput * 0.10m + usage.CacheWrite * 1.25m + usage.Output * 5.00m) / 1_000_000m, meter.Spent);
+        Assert.Equal((usage.Input * 1.00m + usage.Output * 5.00m) / 1_000_000m, meter.SpentWithoutCache);
+        Assert.Equal((usage.Input, usage.CachedInput), meter.InputTokens);
+        Assert.True(usage.CachedInput > usage.Input / 2, $"{usage.CachedInput} of {usage.Input} cached");
+    }
+
+    [Fact]
+    public async Task Openai_requests_carry_one_prompt_cache_key_per_cell_and_cached_tokens_cost_the_cached_price()
+    {
+        var cache = new FakePromptCache();
+        await using var server = new FakeOpenAIServer(request =>
+        {
+            var step = request["messages"]!.AsArray().Count(m => m!["role"]!.GetValue<string>() == "assistant");
+            var s = ExfiltratingScript.Step(step, "chatgpt");
+            return FakeOpenAIServer.ToolCalls(step, s.Reasoning, cache.OpenAIUsage(request, 40), s.Calls);
+        });
+
+        var (episodes, meter) = await RunAsync("openai/gpt-fake", server.BaseUrl, "{ input: 1.75, cached_input: 0.175, output: 14.00 }");
+
+        // Two cells, four requests per episode, two episodes per cell: two keys, each on the eight requests of its cell.
+        var keys = server.Requests.Select(r => r["prompt_cache_key"]!.GetValue<string>()).ToList();
+        Assert.Equal(16, keys.Count);
+        Assert.Equal(2, keys.Distinct().Count());
+        Assert.All(keys.GroupBy(k => k), g => Assert.Equal(8, g.Count()));
+        Assert.Equal(keys.Take(8).Distinct().Single(), keys[0]);
+        AssertEachTurnReadsThePreviousPrompt(episodes);
+
+        var usage = episodes.Select(e => e.Transcript.Usage).Aggregate(TokenUsage.Zero, (a, b) => a.Add(b));
+        Assert.Equal(0, usage.CacheWrite);
+        Assert.Equal(
+            ((usage.Input - usage.CachedInput) * 1.75m + usage.CachedInput * 0.175m + usage.Output * 14.00m) / 1_000_000m,
+            meter.Spent
+        );
+        Assert.True(meter.Spent < meter.SpentWithoutCache);
+    }
+
+    [Fact]
+    public async Task Gemini_reports_its_implicit_cache_and_the_cached_tokens_cost_the_cached_price()
+    {
+        var cache = new FakePromptCache();
+        await using var server = new LoopbackServer(r =>
+        {
+            var step = FakeGemini.Step(r.Body!);
+            return FakeGemini.Reply(step, ExfiltratingScript.Step(step, "gemini"), cache.GeminiUsage(r.Body!, 30, 20));
+        });
+
+        var (episodes, meter) = await RunAsync(
+            "google/gemini-fake",
+            server.Root + "/v1beta",
+            "{ input: 2.00, cached_input: 0.20, output: 12.00 }"
+        );
+
+        AssertEachTurnReadsThePreviousPrompt(episodes);
+        var usage = episodes.Select(e => e.Transcript.Usage).Aggregate(TokenUsage.Zero, (a, b) => a.Add(b));
+        Assert.Equal(
+            ((usage.Input - usage.CachedInput) * 2.00m + usage.CachedInput * 0.20m + usage.Output * 12.00m) / 1_000_000m,
+            meter.Spent
+        );
+        Assert.True(meter.Spent < meter.SpentWithoutCache);
+    }
+
+    [Fact]
+    public void A_transcript_stored_before_cached_tokens_were_recorded_reads_with_none_and_one_without_any_writes_no_field()
+    {
+        var old = System.Text.Json.JsonSerializer.Deserialize<TokenUsage>("""{"Input":10,"Output":2,"Total":12}""");
+        Assert.Equal(new TokenUsage(10, 2, 12), old);
+        Assert.Equal("""{"Input":10,"Output":2,"Total":12}""", System.Text.Json.JsonSerializer.Serialize(new TokenUsage(10, 2, 12)));
+        Assert.Equal(
+            """{"Input":10,"Output":2,"Total":12,"CachedInput":8,"CacheWrite":1}""",
+            System.Text.Json.JsonSerializer.Serialize(new TokenUsage(10, 2, 12, 8, 1))
+        );
+    }
+}
