@@ -10,9 +10,11 @@ namespace Kinship.Testing;
 /// messages; Gemini: system, tools, contents), a token is 4 characters of a segment's JSON (breakpoint marks left out),
 /// and the tokens of the longest prefix an earlier request left in the cache count as cached. OpenAI and Gemini cache
 /// every prefix they see (OpenAI per <c>prompt_cache_key</c>); Anthropic caches only prefixes that end at a segment
-/// carrying <c>cache_control</c>, and reports what it wrote there as a cache write. One instance is one provider's cache.
+/// carrying <c>cache_control</c>, and reports what it wrote there as a cache write. Like the providers, it keeps no prefix
+/// shorter than <paramref name="minimumTokens"/> (each model has its own floor: 1,024 tokens for OpenAI and Gemini 3 Flash,
+/// 4,096 for Claude Haiku 4.5 and Opus 4.5 and Gemini 3 Pro). Entries never expire. One instance is one provider's cache.
 /// </summary>
-internal sealed class FakePromptCache
+internal sealed class FakePromptCache(long minimumTokens = 0)
 {
     private readonly HashSet<string> _prefixes = [];
 
@@ -35,7 +37,7 @@ internal sealed class FakePromptCache
             long written = 0;
             foreach (var end in ends)
             {
-                if (onlyAtBreakpoints && !end.Breakpoint)
+                if ((onlyAtBreakpoints && !end.Breakpoint) || end.Tokens < minimumTokens)
                     continue;
                 if (_prefixes.Add(end.Hash) && onlyAtBreakpoints)
                     written = Math.Max(written, end.Tokens - cached);
