@@ -104,21 +104,9 @@ internal sealed class ProgressView : IRunProgress
 
     private string Cost() =>
         _meter is null ? "cost n/a"
-        : _meter.UnpricedCalls > 0 ? $"{ModelConfig.Format(_meter.Spent)} USD + {_meter.UnpricedCalls:N0} unpriced calls{Cached()}"
-        : $"{ModelConfig.Format(_meter.Spent)} USD{Cached()}";
-
-    /// <summary>The share of prompt tokens the providers served from their prompt cache, and what that saved; nothing until a call reads the cache.</summary>
-    private string Cached()
-    {
-        var (input, cached) = _meter!.InputTokens;
-        if (cached == 0)
-            return "";
-        var saved = _meter.SpentWithoutCache - _meter.Spent;
-        return string.Create(
-            CultureInfo.InvariantCulture,
-            $" ({100.0 * cached / input:0} % of input cached{(saved > 0 ? $", {ModelConfig.Format(saved)} USD saved" : "")})"
-        );
-    }
+        : _meter.UnpricedCalls > 0
+            ? $"{ModelConfig.Format(_meter.Spent)} USD + {_meter.UnpricedCalls:N0} unpriced calls{_meter.CacheSummary()}"
+        : $"{ModelConfig.Format(_meter.Spent)} USD{_meter.CacheSummary()}";
 
     // Counts only this process's episodes and requests: what finished before it started says nothing about its speed.
     private (double Rate, TimeSpan? Eta) Rate()

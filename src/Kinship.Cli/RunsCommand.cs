@@ -69,7 +69,20 @@ internal static class RunsCommand
     {
         var store = StoreOptions.Store();
         var run = new Argument<string>("run") { Description = "The run's id." };
-        var command = new Command("show", "A run's plan, its episodes per status, and each cell's progress.") { run, store };
+        var modelsConfig = new Option<string?>("--models-config")
+        {
+            Description =
+                $"Model prices (YAML) for the tokens table. Default: ./{Kinship.Models.ModelConfig.FileName} when present, over the built-in one.",
+        };
+        var command = new Command(
+            "show",
+            "A run's plan, its episodes per status, each cell's progress, and each model's tokens (with the share its provider's prompt cache served) and cost."
+        )
+        {
+            run,
+            store,
+            modelsConfig,
+        };
         command.SetAction(
             async (parse, cancellationToken) =>
             {
@@ -118,10 +131,62 @@ internal static class RunsCommand
                         N(c.Error)
                     );
                 console.Write(table);
+                await WriteTokensAsync(
+                    console,
+                    opened,
+                    record.RunId,
+                    ModelsConfigFile.Load(parse.GetValue(modelsConfig)),
+                    cancellationToken
+                );
                 return ExitCodes.Ok;
             }
         );
         return command;
+    }
+
+    /// <summary>Each model's tokens over the run's finished episodes, the share read from the provider's prompt cache, and their cost.</summary>
+    private static async Task WriteTokensAsync(
+        IAnsiConsole console,
+        SqlRunStore opened,
+        string runId,
+        Kinship.Models.ModelConfig config,
+        CancellationToken cancellationToken
+    )
+    {
+        var bill = new Kinship.Analysis.TokenBill();
+        await foreach (var batch in opened.ReadEpisodeBatchesAsync(runId, 500, cancellationToken))
+            bill.Add(batch);
+        // Scripted agents spend no tokens: nothing to show for them.
+        var bills = bill.Bills(model => config.Settings(model).Price).RemoveAll(b => b.Usage.Total == 0);
+        if (bills.IsEmpty)
+            return;
+        // To the hundredth of a cent: a pilot's few episodes cost less than one.
+        static string Usd(decimal? usd) => usd is { } u ? u.ToString("0.0000", CultureInfo.InvariantCulture) : "no price";
+        var table = new Table().AddColumns(
+            "model",
+            "episodes",
+            "prompt tokens",
+            "cached",
+            "cache writes",
+            "output tokens",
+            "cost (USD)",
+            "without prompt cache (USD)"
+        );
+        foreach (var b in bills)
+            table.AddRow(
+                TerminalText.Markup(b.Model),
+                N(b.Episodes),
+                N(b.Usage.Input),
+                $"{N(b.Usage.CachedInput)} ({(b.CachedShare * 100).ToString("0.0", CultureInfo.InvariantCulture)} %)",
+                N(b.Usage.CacheWrite),
+                N(b.Usage.Output),
+                Usd(b.Cost),
+                Usd(b.CostWithoutCache)
+            );
+        console.MarkupLine(
+            "tokens of the finished episodes, at the catalogue's prices (answers replayed from the response cache counted as sent):"
+        );
+        console.Write(table);
     }
 
     private static Command Delete(IAnsiConsole console, TimeProvider time)

@@ -67,6 +67,22 @@ internal sealed class CostMeter(decimal? budget = null)
         }
     }
 
+    /// <summary>
+    /// " (N % of input cached, X USD saved)": the share of prompt tokens the providers served from their prompt caches and
+    /// what that took off the bill; empty until a call reads a cache.
+    /// </summary>
+    public string CacheSummary()
+    {
+        var (input, cached) = InputTokens;
+        if (cached == 0)
+            return "";
+        var saved = SpentWithoutCache - Spent;
+        return string.Create(
+            System.Globalization.CultureInfo.InvariantCulture,
+            $" ({100.0 * cached / input:0} % of input cached{(saved > 0 ? $", {ModelConfig.Format(saved)} USD saved" : "")})"
+        );
+    }
+
     private long _input;
     private long _cached;
     private decimal _uncached;

@@ -1,5 +1,7 @@
-using System.Text.Json.Nodes;
+using System.Globalization;
+using System.Text.RegularExpressions;
 using Kinship.Agents;
+using Kinship.IntegrationTests.Cli;
 using Kinship.Models;
 using Kinship.Runs;
 using Kinship.Scenarios;
@@ -167,6 +169,69 @@ public sealed class PromptCacheTests
             meter.Spent
         );
         Assert.True(meter.Spent < meter.SpentWithoutCache);
+    }
+
+    [Fact]
+    public async Task Runs_show_gives_each_models_tokens_the_share_read_from_the_prompt_cache_and_the_cost_at_the_cached_price()
+    {
+        var cache = new FakePromptCache();
+        await using var server = new LoopbackServer(r =>
+        {
+            var step = FakeAnthropic.Step(r.Body!);
+            return FakeAnthropic.Reply(step, ExfiltratingScript.Step(step, "claude"), cache.AnthropicUsage(r.Body!, 60));
+        });
+        using var temp = new TempFolder();
+        var store = Path.Combine(temp.Path, "k.db");
+        var environment = new Dictionary<string, string> { ["ANTHROPIC_API_KEY"] = "sk-ant-test" };
+        var run = await CliHarness.RunAsync(
+            environment,
+            [
+                "run",
+                "--model",
+                "anthropic/claude-haiku-4-5",
+                "--base-url",
+                server.Root,
+                "-s",
+                "exfiltration-transfer",
+                "-c",
+                "good_peer/file/peer",
+                "-n",
+                "2",
+                "--store",
+                store,
+                "--no-cache",
+                "-o",
+                Path.Combine(temp.Path, "out"),
+            ]
+        );
+        Assert.True(run.ExitCode == 0, run.Error + run.Output);
+        // The closing line says what the prompt cache saved.
+        Assert.Matches(@"8 model calls, [\d.]+ USD \(\d+ % of input cached, [\d.]+ USD saved\)", run.Output);
+        var id = Regex.Match(run.Output, @"run (\d{8}-\d{6}-[0-9a-f]{6})").Groups[1].Value;
+        var episodes = Kinship
+            .Exporters.JsonlExporter.Read(Assert.Single(Directory.GetDirectories(Path.Combine(temp.Path, "out"))))
+            .Episodes;
+        var usage = episodes.Select(e => e.Transcript.Usage).Aggregate(TokenUsage.Zero, (a, b) => a.Add(b));
+        Assert.True(usage.CachedInput > 0);
+
+        var show = await CliHarness.RunAsync("runs", "show", id, "--store", store);
+
+        Assert.True(show.ExitCode == 0, show.Error);
+        static string N(long n) => n.ToString("N0", CultureInfo.InvariantCulture);
+        static string Usd(decimal perMillion) => (perMillion / 1_000_000m).ToString("0.0000", CultureInfo.InvariantCulture);
+        // Haiku 4.5 in the catalogue: 1.00 input, 0.10 cache reads, 1.25 cache writes, 5.00 output per million.
+        var cost =
+            (usage.Input - usage.CachedInput - usage.CacheWrite) * 1.00m
+            + usage.CachedInput * 0.10m
+            + usage.CacheWrite * 1.25m
+            + usage.Output * 5.00m;
+        var without = usage.Input * 1.00m + usage.Output * 5.00m;
+        Assert.True(Usd(cost) != Usd(without), $"{Usd(cost)} = {Usd(without)}");
+        var share = (100.0 * usage.CachedInput / usage.Input).ToString("0.0", CultureInfo.InvariantCulture);
+        Assert.Matches(
+            $@"anthropic/claude-haiku-4-5\s+│ 2\s+│ {N(usage.Input)}\s+│ {N(usage.CachedInput)} \({share} %\)\s+│ {N(usage.CacheWrite)}\s+│ {N(usage.Output)}\s+│ {Usd(cost)}\s+│ {Usd(without)}",
+            show.Output
+        );
     }
 
     [Fact]
