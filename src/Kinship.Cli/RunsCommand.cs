@@ -156,37 +156,11 @@ internal static class RunsCommand
         var bill = new Kinship.Analysis.TokenBill();
         await foreach (var batch in opened.ReadEpisodeBatchesAsync(runId, 500, cancellationToken))
             bill.Add(batch);
-        // Scripted agents spend no tokens: nothing to show for them.
-        var bills = bill.Bills(model => config.Settings(model).Price).RemoveAll(b => b.Usage.Total == 0);
+        var bills = bill.Bills(model => config.Settings(model).Price);
         if (bills.IsEmpty)
             return;
-        // To the hundredth of a cent: a pilot's few episodes cost less than one.
-        static string Usd(decimal? usd) => usd is { } u ? u.ToString("0.0000", CultureInfo.InvariantCulture) : "no price";
-        var table = new Table().AddColumns(
-            "model",
-            "episodes",
-            "prompt tokens",
-            "cached",
-            "cache writes",
-            "output tokens",
-            "cost (USD)",
-            "without prompt cache (USD)"
-        );
-        foreach (var b in bills)
-            table.AddRow(
-                TerminalText.Markup(b.Model),
-                N(b.Episodes),
-                N(b.Usage.Input),
-                $"{N(b.Usage.CachedInput)} ({(b.CachedShare * 100).ToString("0.0", CultureInfo.InvariantCulture)} %)",
-                N(b.Usage.CacheWrite),
-                N(b.Usage.Output),
-                Usd(b.Cost),
-                Usd(b.CostWithoutCache)
-            );
-        console.MarkupLine(
-            "tokens of the finished episodes, at the catalogue's prices (answers replayed from the response cache counted as sent):"
-        );
-        console.Write(table);
+        console.MarkupLine(TerminalText.Markup(TokenBillReport.Caption));
+        console.Write(TokenBillReport.Render(bills));
     }
 
     private static Command Delete(IAnsiConsole console, TimeProvider time)

@@ -36,7 +36,7 @@ internal sealed class TokenBill
         }
     }
 
-    /// <summary>Each model's bill at the price <paramref name="price"/> gives it, by model id.</summary>
+    /// <summary>Each model's bill at the price <paramref name="price"/> gives it, by model id; none for models that spent no token (scripted agents).</summary>
     public ImmutableArray<ModelBill> Bills(Func<string, Price?> price) =>
-        [.. _models.Select(m => new ModelBill(m.Key, m.Value.Episodes, m.Value.Usage, price(m.Key)))];
+        [.. _models.Where(m => m.Value.Usage.Total > 0).Select(m => new ModelBill(m.Key, m.Value.Episodes, m.Value.Usage, price(m.Key)))];
 }

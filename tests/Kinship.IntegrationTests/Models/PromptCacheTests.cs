@@ -232,6 +232,18 @@ public sealed class PromptCacheTests
             $@"anthropic/claude-haiku-4-5\s+│ 2\s+│ {N(usage.Input)}\s+│ {N(usage.CachedInput)} \({share} %\)\s+│ {N(usage.CacheWrite)}\s+│ {N(usage.Output)}\s+│ {Usd(cost)}\s+│ {Usd(without)}",
             show.Output
         );
+
+        // The report shows the same table when asked for it, and nothing of it otherwise.
+        var report = await CliHarness.RunAsync("report", id, "--store", store, "--format", "markdown", "--tokens");
+        Assert.True(report.ExitCode == 0, report.Error);
+        Assert.Contains("## Tokens and cost", report.Output, StringComparison.Ordinal);
+        Assert.Contains(
+            $"| anthropic/claude-haiku-4-5 | 2 | {N(usage.Input)} | {N(usage.CachedInput)} ({share} %) | {N(usage.CacheWrite)} | {N(usage.Output)} | {Usd(cost)} | {Usd(without)} |",
+            report.Output,
+            StringComparison.Ordinal
+        );
+        var plain = await CliHarness.RunAsync("report", id, "--store", store, "--format", "markdown");
+        Assert.DoesNotContain("Tokens and cost", plain.Output, StringComparison.Ordinal);
     }
 
     [Fact]
