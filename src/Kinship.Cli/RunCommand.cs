@@ -355,7 +355,7 @@ internal static partial class RunCommand
                         );
                     else if (budget.Calls > 0 || responses is { Hits: > 0 })
                         console.MarkupLine(
-                            $"[dim]{budget.Calls:N0} model calls, {ModelConfig.Format(budget.Spent)} USD{(budget.UnpricedCalls > 0 ? $" ({budget.UnpricedCalls:N0} calls to unpriced models not counted)" : "")}; {responses?.Hits ?? 0:N0} answers from the cache; {http.Retries:N0} retries{(http.Retries > 0 ? $" ({string.Join(", ", http.RetriesByCause.Select(c => $"{c.Count:N0} {c.Cause}"))})" : "")}[/]"
+                            $"[dim]{budget.Calls:N0} model calls, {ModelConfig.Format(budget.Spent)} USD{budget.CacheSummary()}{(budget.UnpricedCalls > 0 ? $" ({budget.UnpricedCalls:N0} calls to unpriced models not counted)" : "")}; {responses?.Hits ?? 0:N0} answers from the cache; {http.Retries:N0} retries{(http.Retries > 0 ? $" ({string.Join(", ", http.RetriesByCause.Select(c => $"{c.Count:N0} {c.Cause}"))})" : "")}[/]"
                         );
                     if (parse.GetValue(output) is { } outRoot)
                     {

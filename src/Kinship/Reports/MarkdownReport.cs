@@ -90,6 +90,16 @@ internal sealed class MarkdownReport : TextExporter
                 );
             md.AppendLine();
         }
+        if (!report.Bills.IsEmpty)
+        {
+            md.AppendLine("## Tokens and cost").AppendLine();
+            md.AppendLine(Escape(TokenBillReport.Caption)).AppendLine();
+            md.AppendLine("| " + string.Join(" | ", TokenBillReport.Columns) + " |");
+            md.AppendLine("|---|" + string.Concat(Enumerable.Repeat("---:|", TokenBillReport.Columns.Length - 1)));
+            foreach (var b in report.Bills)
+                md.AppendLine("| " + string.Join(" | ", TokenBillReport.Cells(b).Select(Escape)) + " |");
+            md.AppendLine();
+        }
         if (report.Detail)
             foreach (var metric in report.Study.Values.GroupBy(v => v.Metric).OrderBy(g => g.Key))
             {

@@ -39,6 +39,9 @@ internal sealed record RunReport(
     /// <summary>Interview measures per model and condition group (<see cref="InterviewRates"/>); empty when no episode was interviewed.</summary>
     public ImmutableArray<InterviewRate> Interviews { get; init; } = [];
 
+    /// <summary>Each model's tokens and their cost (<c>kinship report --tokens</c>); empty when not asked for, or when no model spent a token.</summary>
+    public ImmutableArray<ModelBill> Bills { get; init; } = [];
+
     /// <summary>The run's whole episodes, for exporters that show transcripts (<see cref="IExporter.NeedsEpisodes"/>); null when only outcomes were read.</summary>
     public RunEpisodes? Run { get; init; }
 

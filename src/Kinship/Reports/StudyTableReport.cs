@@ -86,6 +86,11 @@ internal static class StudyTableReport
             parts.Add(AgreementTable(report));
         if (!report.Interviews.IsEmpty)
             parts.Add(InterviewTable.Render(report));
+        if (!report.Bills.IsEmpty)
+        {
+            parts.Add(new Markup(TerminalText.Markup(TokenBillReport.Caption)));
+            parts.Add(TokenBillReport.Render(report.Bills));
+        }
         if (report.Detail)
             parts.AddRange(DetailTables(report.Study));
         return new Rows(parts);

@@ -8,10 +8,20 @@ using Kinship.Transcripts;
 namespace Kinship.Runs;
 
 /// <summary>
-/// What one finished episode cost in tokens: its model's input and output over every turn, and what judging it
+/// What one finished episode cost in tokens: its model's input and output over every turn (and of the input, what the
+/// provider read from and wrote to its prompt cache, priced apart), and what judging it
 /// would read and write (<see cref="JudgeInput"/>, <see cref="JudgeOutput"/>: the judge's questions on its history).
 /// </summary>
-internal sealed record MeasuredEpisode(string Model, string Scenario, long Input, long Output, long JudgeInput, long JudgeOutput)
+internal sealed record MeasuredEpisode(
+    string Model,
+    string Scenario,
+    long Input,
+    long Output,
+    long JudgeInput,
+    long JudgeOutput,
+    long CachedInput = 0,
+    long CacheWrite = 0
+)
 {
     /// <summary>Characters of a judge question around the history (task, wording, schema), and tokens of one judge answer.</summary>
     private const int JudgeQuestionCharacters = 1200;
@@ -32,7 +42,9 @@ internal sealed record MeasuredEpisode(string Model, string Scenario, long Input
             transcript.Usage.Input,
             transcript.Usage.Output,
             questions * (long)Math.Ceiling(history / charactersPerToken),
-            questions * JudgeAnswerTokens
+            questions * JudgeAnswerTokens,
+            transcript.Usage.CachedInput,
+            transcript.Usage.CacheWrite
         );
     }
 }
@@ -124,7 +136,7 @@ internal static class MeasuredCostEstimator
                 total = null;
                 continue;
             }
-            var costs = sample.Select(s => price.Cost(s.Input, s.Output)).ToList();
+            var costs = sample.Select(s => price.Cost(s.Input, s.Output, s.CachedInput, s.CacheWrite)).ToList();
             var mean = costs.Average();
             double? deviation = null;
             if (costs.Count > 1)

@@ -131,6 +131,10 @@ public sealed class MeasuredEstimateTests(Xunit.Abstractions.ITestOutputHelper o
         );
         Assert.Null(unmeasured.Cost);
         Assert.Single(unmeasured.Unmeasured);
+        // Prompt tokens a pilot read from the provider's prompt cache are priced at the cached rate: each episode's
+        // million input tokens, half of them read from the cache at 0.10, cost 0.55 USD, so 100 episodes 55 USD.
+        var cached = new[] { 1, 1 }.Select(_ => new MeasuredEpisode("m", "s", 1_000_000L, 0, 0, 0, CachedInput: 500_000));
+        Assert.Equal(55m, MeasuredCostEstimator.Estimate(plan, cached, _ => new Price(1, 0) { CachedInputPerMillion = 0.10m }).Cost);
         // The pilot spreads over the stratum's episodes.
         Assert.Equal([0, 25, 50, 75], MeasuredCostEstimator.Pilot(plan, 4).Select(e => e.Index));
     }
