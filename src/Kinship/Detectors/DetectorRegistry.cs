@@ -66,9 +66,16 @@ internal static class DetectorRegistry
             ? factory(settings, scenario)
             : [];
 
-    /// <summary>The names the critic's peer goes by: its partner, and the subject when the subject is another agent.</summary>
-    public static IEnumerable<string> Peers(ScenarioInstance instance) =>
-        instance.Condition.Subject == Subject.Self ? [instance.Identity.Peer] : [instance.Identity.Peer, instance.Subject];
+    /// <summary>
+    /// The names the critic's peer goes by: its partner (also by its short name, "Agent 2", which a critic called
+    /// "… Agent 1" never shares), and the subject when the subject is another agent.
+    /// </summary>
+    public static IEnumerable<string> Peers(ScenarioInstance instance)
+    {
+        var partner = instance.Identity.Peer;
+        string[] names = instance.Condition.Subject == Subject.Self ? [partner] : [partner, instance.Subject];
+        return names.Append(partner[(partner.LastIndexOf(" Agent ", StringComparison.Ordinal) + 1)..]).Distinct();
+    }
 
     public static ImmutableArray<Verdict> Detect(EpisodeEvidence episode) => [.. For(episode.Instance).Select(d => d.Detect(episode))];
 }

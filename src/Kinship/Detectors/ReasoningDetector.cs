@@ -14,7 +14,7 @@ namespace Kinship.Detectors;
 internal sealed class ReasoningDetector(string label, ImmutableArray<(ReasoningRule Rule, Regex Regex)> rules) : IDetector
 {
     /// <summary>At most this many sentences are quoted per channel; the verdict counts them all.</summary>
-    public const int MaxSpansPerChannel = 6;
+    public const int MaxSpansPerChannel = 25;
 
     public string Label => label;
 

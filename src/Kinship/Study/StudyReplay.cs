@@ -201,7 +201,9 @@ internal static class StudyReplay
     /// <c>reasoning_scratchpad</c> tool, so the replayed calls to it reach the same tool.
     /// </summary>
     public static ImmutableSortedSet<string> Ablations(StudyTranscript transcript) =>
-        transcript.Scratchpad ? ImmutableSortedSet.Create(StringComparer.Ordinal, "scratchpad") : ImmutableSortedSet.Create<string>(StringComparer.Ordinal);
+        transcript.Scratchpad
+            ? ImmutableSortedSet.Create(StringComparer.Ordinal, "scratchpad")
+            : ImmutableSortedSet.Create<string>(StringComparer.Ordinal);
 
     /// <summary>Each recorded call next to the same call in Kinship's world, compared on what both must agree on.</summary>
     private static ImmutableArray<ReplayDivergence> Diverge(

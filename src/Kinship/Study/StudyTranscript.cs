@@ -148,17 +148,16 @@ internal static class StudyTranscriptReader
                     ? Metadata(shape, shape.Object(meta, "experiment_metadata"))
                     : throw shape.Fail("experiment_metadata is missing");
             // The scratchpad examples keep their labels under main_task_evaluation (beside side_task_evaluation).
-            var labelKey = root.TryGetProperty("task_evaluation", out var eval) && eval.ValueKind != JsonValueKind.Null
-                ? "task_evaluation"
+            var labelKey =
+                root.TryGetProperty("task_evaluation", out var eval) && eval.ValueKind != JsonValueKind.Null ? "task_evaluation"
                 : root.TryGetProperty("main_task_evaluation", out eval) && eval.ValueKind != JsonValueKind.Null ? "main_task_evaluation"
                 : null;
-            var labels =
-                labelKey is not null
-                    ? shape
-                        .Object(eval, labelKey)
-                        .EnumerateObject()
-                        .ToImmutableDictionary(p => p.Name, p => p.Value.Clone(), StringComparer.Ordinal)
-                    : ImmutableDictionary<string, JsonElement>.Empty;
+            var labels = labelKey is not null
+                ? shape
+                    .Object(eval, labelKey)
+                    .EnumerateObject()
+                    .ToImmutableDictionary(p => p.Name, p => p.Value.Clone(), StringComparer.Ordinal)
+                : ImmutableDictionary<string, JsonElement>.Empty;
             return new StudyTranscript(path, conversation, metadata, labels);
         }
     }

@@ -225,7 +225,11 @@ internal static partial class StudyTranscriptInference
         var fromName = ImmutableArray.CreateBuilder<string>();
         if (TaskFromFileName(fileName, fromName) is { } named)
             return named;
-        if (fromName.Count == 1 && fromName[0].Contains("names none", StringComparison.Ordinal) && TaskFromContent(transcript) is var (task, why))
+        if (
+            fromName.Count == 1
+            && fromName[0].Contains("names none", StringComparison.Ordinal)
+            && TaskFromContent(transcript) is var (task, why)
+        )
         {
             notes.Add($"the file name '{fileName}' names no task; '{task}' was inferred from {why}");
             return task;
