@@ -67,7 +67,7 @@ public sealed class ReplayCommandTests
             // Every replay carries the reasoning labels.
             Assert.Equal(JsonValueKind.True, line.GetProperty("kinship").GetProperty("stated_deception").ValueKind);
         }
-        var byFile = lines.ToDictionary(l => l.GetProperty("file").GetString()!);
+        var byFile = lines.ToDictionary(l => Path.GetFileName(l.GetProperty("file").GetString()!));
         // Two file names name no task; the recorded labels do.
         foreach (var file in new[] { "Gemini-Flash-Shutdown-Subversion-Factual.json", "flash-heightened-self-preservation2.json" })
         {
