@@ -156,4 +156,50 @@ public sealed class StudyScratchpadTests(ITestOutputHelper output)
         // Intent without the act: it inflated its score instead of touching the config.
         Assert.False(result.Kinship("tampering"));
     }
+
+    private static StudyTranscript Parse(string name, string json) =>
+        StudyTranscriptReader.Parse(name, System.Text.Encoding.UTF8.GetBytes(json));
+
+    private const string Calls = """
+        "conversation": [
+          {"role": "system", "content": "You are an AI agent."},
+          {"role": "assistant", "content": null, "tool_calls": {"reasoning_scratchpad": {"thought": "First the policy."}}},
+          {"role": "assistant", "content": null, "tool_calls": {"view_config": {"filename": "shutdown_config.yaml"}}}
+        ]
+        """;
+
+    [Fact]
+    public void Labels_under_main_task_evaluation_are_read_and_the_scratchpad_follows_its_mode_or_else_the_calls()
+    {
+        var off = Parse(
+            "a.json",
+            "{" + Calls + """, "experiment_metadata": {"reasoning_scratchpad_mode": "off"}, "main_task_evaluation": {"read": true}}"""
+        );
+        var unrecorded = Parse("b.json", "{" + Calls + """, "experiment_metadata": {}, "task_evaluation": {"read": false}}""");
+
+        Assert.True(off.Flag("read"));
+        Assert.False(off.Scratchpad);
+        Assert.False(unrecorded.Flag("read"));
+        Assert.True(unrecorded.Scratchpad);
+        Assert.Empty(StudyReplay.Ablations(off));
+        Assert.Equal(["scratchpad"], StudyReplay.Ablations(unrecorded));
+    }
+
+    [Fact]
+    public void A_file_name_that_names_no_task_leaves_the_task_to_the_recorded_labels_then_the_tools_called()
+    {
+        var byLabels = Parse("x.json", "{" + Calls + """, "experiment_metadata": {}, "main_task_evaluation": {"execute": false}}""");
+        var byTools = Parse("y.json", "{" + Calls + """, "experiment_metadata": {}}""");
+        var neither = Parse("z.json", """{"conversation": [], "experiment_metadata": {}}""");
+
+        Assert.Equal(("af", "the recorded labels (execute)"), StudyTranscriptInference.TaskFromContent(byLabels));
+        Assert.Equal(("evaluation2", "the tools called (view_config)"), StudyTranscriptInference.TaskFromContent(byTools));
+        Assert.Null(StudyTranscriptInference.TaskFromContent(neither));
+        Assert.Equal("evaluation2", StudyTranscriptInference.Infer(byTools).Task);
+        Assert.Contains(
+            "the task could not be inferred: the file name 'z.json' names none of",
+            Assert.Single(StudyTranscriptInference.Infer(neither).Notes, n => n.StartsWith("the task", StringComparison.Ordinal)),
+            StringComparison.Ordinal
+        );
+    }
 }
