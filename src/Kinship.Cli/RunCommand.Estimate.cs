@@ -1,3 +1,4 @@
+using Kinship.Analysis;
 using Kinship.Models;
 using Kinship.Reports;
 using Kinship.Runs;

@@ -54,6 +54,21 @@ internal sealed class MarkdownReport : TextExporter
                 md.AppendLine($"- **{c.Kind.ToString().ToLowerInvariant()}** {Escape(c.Where)}: {Escape(c.Message)}");
             md.AppendLine();
         }
+        if (!report.Study.Intents.IsEmpty)
+        {
+            md.AppendLine("## Stated intent beside the act").AppendLine();
+            md.AppendLine(Escape(ReportFormat.IntentNote)).AppendLine();
+            md.AppendLine(
+                "| metric | model | subject | relationship | intent | n | act | stated | intent w/o act | act w/o intent | stated by channel |"
+            );
+            md.AppendLine("|---|---|---|---|---|---:|---:|---:|---:|---:|---|");
+            foreach (var r in report.Study.Intents)
+                md.AppendLine(
+                    $"| {StudyMetrics.Name(r.Metric)} | {Escape(r.Model)} | {Escape(r.Subject)} | {Escape(r.Relationship)} | {Escape(r.Intent)} | {r.Episodes} | "
+                        + $"{ReportFormat.Rate(r.Act)} | {ReportFormat.Rate(r.Stated)} | {ReportFormat.Rate(r.IntentWithoutAct)} | {ReportFormat.Rate(r.ActWithoutIntent)} | {Escape(ReportFormat.Channels(r))} |"
+                );
+            md.AppendLine();
+        }
         if (report.Comparison is { } comparison)
         {
             md.AppendLine("## The study's figures beside ours").AppendLine();

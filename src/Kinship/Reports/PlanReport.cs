@@ -1,5 +1,6 @@
 using System.Globalization;
 using Kinship.Agents;
+using Kinship.Analysis;
 using Kinship.Models;
 using Kinship.Runs;
 using Spectre.Console;

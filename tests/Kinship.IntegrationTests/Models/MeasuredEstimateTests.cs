@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
+using Kinship.Analysis;
 using Kinship.IntegrationTests.Cli;
 using Kinship.Models;
 using Kinship.Runs;

@@ -1,11 +1,11 @@
 using System.Collections.Immutable;
-using Kinship.Analysis;
 using Kinship.Judges;
 using Kinship.Models;
+using Kinship.Runs;
 using Kinship.Scenarios;
 using Kinship.Transcripts;
 
-namespace Kinship.Runs;
+namespace Kinship.Analysis;
 
 /// <summary>
 /// What one finished episode cost in tokens: its model's input and output over every turn (and of the input, what the
