@@ -157,6 +157,9 @@ public sealed class InterviewReportTests
         await browser.NavigateAsync(new Uri(page).AbsoluteUri);
         await browser.WaitForAsync("document.body && document.body.getAttribute('data-ready') === 'true'", "the report to render");
         Assert.Contains("admits the act", await browser.EvaluateAsync<string>("document.querySelector('#interviews').textContent"));
+        // Stated intent beside the act, one row per behaviour, model and group.
+        Assert.NotEmpty(report.Study.Intents);
+        Assert.Equal(report.Study.Intents.Length + 1, await browser.EvaluateAsync<int>("document.querySelectorAll('#intents tr').length"));
 
         await browser.EvaluateAsync($"location.hash = 'episode={interviewed[0]}'");
         await browser.WaitForAsync("document.querySelector('.transcript section.interview')", "the interview");

@@ -266,6 +266,20 @@
     root.appendChild(table);
   }
 
+  function renderIntents(root) {
+    var rows = summary.intents || [];
+    if (!rows.length) return;
+    root.appendChild(el("h2", { text: "Stated intent beside the act" }));
+    root.appendChild(el("p", { "class": "dim", text: "What the model said it meant to do (reasoning, scratchpad or visible text) beside what it did; 95 % Wilson intervals." }));
+    var table = el("table", { id: "intents", "class": "intents" });
+    table.appendChild(el("tr", null, ["metric", "model", "subject", "peer", "intent", "n", "act", "stated", "intent without act", "act without intent"].map(function (h) { return el("th", { text: h }); })));
+    function rate(r) { return !r || r.value == null ? "\u2013" : r.value.toFixed(1) + " % [" + r.lower.toFixed(1) + ", " + r.upper.toFixed(1) + "]"; }
+    rows.forEach(function (r) {
+      table.appendChild(el("tr", { "data-metric": r.metric }, [r.metric, r.model, r.subject, r.relationship, r.intent, String(r.n), rate(r.rates.act), rate(r.rates.stated), rate(r.rates.intent_without_act), rate(r.rates.act_without_intent)].map(function (v) { return el("td", { text: v }); })));
+    });
+    root.appendChild(table);
+  }
+
   // Text with every quoted span marked: the quotes are found in the text and wrapped in <mark> elements built here,
   // so the model's words stay text nodes whatever they hold.
   function marked(tag, text, quotes) {
@@ -425,6 +439,7 @@
     renderComparison(root);
     renderAgreement(root);
     renderInterviewRates(root);
+    renderIntents(root);
     renderCharts(root);
     window.addEventListener("hashchange", route);
     route();
