@@ -58,6 +58,7 @@ internal static class ShowCommand
                         $"run {record.RunId} has no finished episode {index} (it plans {record.Manifest.PlannedEpisodes}; kinship runs show {record.RunId} gives the counts)"
                     );
                 TranscriptReport.Write(console, result);
+                TranscriptReport.WriteInterviews(console, await opened.ReadInterviewsAsync(record.RunId, index, cancellationToken));
                 return ExitCodes.Ok;
             }
         );

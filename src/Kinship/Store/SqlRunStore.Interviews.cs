@@ -1,0 +1,243 @@
+using System.Collections.Immutable;
+using System.Data.Common;
+using System.Runtime.CompilerServices;
+using System.Text.Json;
+using Kinship.Detectors;
+using Kinship.Interviews;
+using Kinship.Runs;
+using Kinship.Transcripts;
+using Kinship.World;
+
+namespace Kinship.Store;
+
+/// <summary>An interview as stored: the episode it continues, when it was stored, and the interview.</summary>
+internal sealed record StoredInterview(int Index, DateTimeOffset Created, Interview Interview);
+
+/// <summary>Follow-up interviews, stored beside their episodes; an interview is added, never changed.</summary>
+internal abstract partial class SqlRunStore
+{
+    /// <summary>Interviews read together when a run's are streamed.</summary>
+    public const int InterviewPage = 200;
+
+    /// <summary>
+    /// Stores an interview of episode <paramref name="index"/> and returns its number (one more than the episode's
+    /// last interview's; the <see cref="Interview.Number"/> given is replaced by it).
+    /// </summary>
+    public Task<int> AddInterviewAsync(
+        string runId,
+        int index,
+        Interview interview,
+        DateTimeOffset created,
+        CancellationToken cancellationToken
+    )
+    {
+        // Serialised before the connection is taken, as an episode's columns are.
+        var texts = new Dictionary<string, string>(StringComparer.Ordinal);
+        var final = interview.Final is { } f ? JsonSerializer.Serialize(StoredTexts.Pool(f, texts), RunJson.Options) : null;
+        var exchanges = JsonSerializer.Serialize(interview.Exchanges, RunJson.Options);
+        var usage = JsonSerializer.Serialize(interview.Usage, RunJson.Options);
+        var verdicts = JsonSerializer.Serialize(interview.Verdicts, RunJson.Options);
+        return RunAsync(
+            async c =>
+            {
+                await using var tx = await c.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+                var episode = await ScalarAsync(
+                        c,
+                        tx,
+                        $"SELECT status FROM episodes WHERE run_id = @run AND idx = @idx",
+                        cancellationToken,
+                        ("run", runId),
+                        ("idx", index)
+                    )
+                    .ConfigureAwait(false);
+                if (episode is not string status || (status != Completed && status != Error))
+                    throw new RunStoreException($"{Location}: run {runId} has no finished episode {index} to store an interview of");
+                var number = Convert.ToInt32(
+                    await ScalarAsync(
+                            c,
+                            tx,
+                            "SELECT COALESCE(MAX(number), 0) + 1 FROM interviews WHERE run_id = @run AND idx = @idx",
+                            cancellationToken,
+                            ("run", runId),
+                            ("idx", index)
+                        )
+                        .ConfigureAwait(false)
+                );
+                foreach (var (key, body) in texts)
+                    await ExecuteAsync(
+                            c,
+                            tx,
+                            "INSERT INTO texts (run_id, text_key, body) VALUES (@run, @key, @body) ON CONFLICT (run_id, text_key) DO NOTHING",
+                            cancellationToken,
+                            ("run", runId),
+                            ("key", key),
+                            ("body", body)
+                        )
+                        .ConfigureAwait(false);
+                await ExecuteAsync(
+                        c,
+                        tx,
+                        """
+                        INSERT INTO interviews (run_id, idx, number, question_set, model, created, end_reason, error, usage, exchanges, final_state, verdicts)
+                        VALUES (@run, @idx, @number, @set, @model, @created, @end, @error, @usage, @exchanges, @final, @verdicts)
+                        """,
+                        cancellationToken,
+                        ("run", runId),
+                        ("idx", index),
+                        ("number", number),
+                        ("set", interview.QuestionSet),
+                        ("model", interview.Model),
+                        ("created", created.ToUnixTimeMilliseconds()),
+                        ("end", interview.End.ToString()),
+                        ("error", interview.Error),
+                        ("usage", usage),
+                        ("exchanges", exchanges),
+                        ("final", final),
+                        ("verdicts", verdicts)
+                    )
+                    .ConfigureAwait(false);
+                await tx.CommitAsync(cancellationToken).ConfigureAwait(false);
+                return number;
+            },
+            cancellationToken
+        );
+    }
+
+    /// <summary>An episode's interviews, by number.</summary>
+    public async Task<IReadOnlyList<Interview>> ReadInterviewsAsync(string runId, int index, CancellationToken cancellationToken) =>
+        [.. (await ReadInterviewPageAsync(runId, index, index, cancellationToken).ConfigureAwait(false)).Select(i => i.Interview)];
+
+    /// <summary>
+    /// A run's interviews by episode and number, read a page of episodes at a time, so the interviews of a run of any
+    /// size are never all in memory at once.
+    /// </summary>
+    public async IAsyncEnumerable<StoredInterview> ReadRunInterviewsAsync(
+        string runId,
+        [EnumeratorCancellation] CancellationToken cancellationToken
+    )
+    {
+        var after = -1;
+        while (true)
+        {
+            // The next page starts at the next episode that has an interview, so sparse interviews cost no empty reads.
+            var first = await RunAsync(
+                    async c =>
+                        await ScalarAsync(
+                                c,
+                                null,
+                                "SELECT MIN(idx) FROM interviews WHERE run_id = @run AND idx > @after",
+                                cancellationToken,
+                                ("run", runId),
+                                ("after", after)
+                            )
+                            .ConfigureAwait(false),
+                    cancellationToken
+                )
+                .ConfigureAwait(false);
+            if (first is null)
+                yield break;
+            var from = Convert.ToInt32(first);
+            var page = await ReadInterviewPageAsync(runId, from, from + InterviewPage - 1, cancellationToken).ConfigureAwait(false);
+            foreach (var i in page)
+                yield return i;
+            after = from + InterviewPage - 1;
+        }
+    }
+
+    /// <summary>The episodes of a run that have an interview with this question set (small: indexes only).</summary>
+    public Task<IReadOnlySet<int>> InterviewedAsync(string runId, string questionSet, CancellationToken cancellationToken) =>
+        RunAsync<IReadOnlySet<int>>(
+            async c =>
+            {
+                var found = new HashSet<int>();
+                await using var cmd = Command(
+                    c,
+                    null,
+                    "SELECT DISTINCT idx FROM interviews WHERE run_id = @run AND question_set = @set",
+                    ("run", runId),
+                    ("set", questionSet)
+                );
+                await using var r = await cmd.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+                while (await r.ReadAsync(cancellationToken).ConfigureAwait(false))
+                    found.Add(r.GetInt32(0));
+                return found;
+            },
+            cancellationToken
+        );
+
+    private Task<List<StoredInterview>> ReadInterviewPageAsync(string runId, int first, int last, CancellationToken cancellationToken) =>
+        RunAsync(
+            async c =>
+            {
+                var rows = new List<(int Index, DateTimeOffset Created, Interview Interview)>();
+                await using (
+                    var cmd = Command(
+                        c,
+                        null,
+                        """
+                        SELECT idx, number, question_set, model, created, end_reason, error, usage, exchanges, final_state, verdicts
+                        FROM interviews WHERE run_id = @run AND idx BETWEEN @first AND @last ORDER BY idx, number
+                        """,
+                        ("run", runId),
+                        ("first", first),
+                        ("last", last)
+                    )
+                )
+                await using (var r = await cmd.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false))
+                {
+                    while (await r.ReadAsync(cancellationToken).ConfigureAwait(false))
+                    {
+                        var where = $"{Location}: run {runId}, episode {r.GetInt32(0)}, interview {r.GetInt32(1)}";
+                        rows.Add(
+                            (
+                                r.GetInt32(0),
+                                DateTimeOffset.FromUnixTimeMilliseconds(Convert.ToInt64(r.GetValue(4))),
+                                new Interview(
+                                    r.GetInt32(1),
+                                    r.GetString(2),
+                                    r.GetString(3),
+                                    Json<ImmutableArray<InterviewExchange>>(r.GetString(8), where),
+                                    Enum.TryParse<InterviewEnd>(r.GetString(5), out var end)
+                                        ? end
+                                        : throw new RunStoreException($"{where}: unknown end '{r.GetString(5)}'"),
+                                    r.IsDBNull(6) ? null : r.GetString(6),
+                                    Json<TokenUsage>(r.GetString(7), where),
+                                    r.IsDBNull(9) ? null : Json<WorldState>(r.GetString(9), where),
+                                    Json<ImmutableArray<Verdict>>(r.GetString(10), where)
+                                )
+                            )
+                        );
+                    }
+                }
+                var keys = new HashSet<string>(StringComparer.Ordinal);
+                foreach (var row in rows)
+                    if (row.Interview.Final is { } world)
+                        StoredTexts.References(world, keys);
+                var texts = keys.Count == 0 ? [] : await ReadTextsAsync(c, runId, keys, cancellationToken).ConfigureAwait(false);
+                return rows.Select(row => new StoredInterview(
+                        row.Index,
+                        row.Created,
+                        row.Interview.Final is { } world
+                            ? row.Interview with
+                            {
+                                Final = StoredTexts.Resolve(world, texts, $"{Location}: run {runId}, episode {row.Index}"),
+                            }
+                            : row.Interview
+                    ))
+                    .ToList();
+            },
+            cancellationToken
+        );
+
+    private static T Json<T>(string json, string where)
+    {
+        try
+        {
+            return JsonSerializer.Deserialize<T>(json, RunJson.Options) ?? throw new RunStoreException($"{where}: empty JSON");
+        }
+        catch (JsonException e)
+        {
+            throw new RunStoreException($"{where}: cannot be read: {e.Message}");
+        }
+    }
+}
