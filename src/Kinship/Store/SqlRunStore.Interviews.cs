@@ -32,11 +32,7 @@ internal abstract partial class SqlRunStore
     )
     {
         // Serialised before the connection is taken, as an episode's columns are.
-        var texts = new Dictionary<string, string>(StringComparer.Ordinal);
-        var final = interview.Final is { } f ? JsonSerializer.Serialize(StoredTexts.Pool(f, texts), RunJson.Options) : null;
-        var exchanges = JsonSerializer.Serialize(interview.Exchanges, RunJson.Options);
-        var usage = JsonSerializer.Serialize(interview.Usage, RunJson.Options);
-        var verdicts = JsonSerializer.Serialize(interview.Verdicts, RunJson.Options);
+        var columns = new InterviewColumns(interview);
         return RunAsync(
             async c =>
             {
@@ -44,7 +40,7 @@ internal abstract partial class SqlRunStore
                 var episode = await ScalarAsync(
                         c,
                         tx,
-                        $"SELECT status FROM episodes WHERE run_id = @run AND idx = @idx",
+                        "SELECT status FROM episodes WHERE run_id = @run AND idx = @idx",
                         cancellationToken,
                         ("run", runId),
                         ("idx", index)
@@ -63,44 +59,86 @@ internal abstract partial class SqlRunStore
                         )
                         .ConfigureAwait(false)
                 );
-                foreach (var (key, body) in texts)
-                    await ExecuteAsync(
-                            c,
-                            tx,
-                            "INSERT INTO texts (run_id, text_key, body) VALUES (@run, @key, @body) ON CONFLICT (run_id, text_key) DO NOTHING",
-                            cancellationToken,
-                            ("run", runId),
-                            ("key", key),
-                            ("body", body)
-                        )
-                        .ConfigureAwait(false);
-                await ExecuteAsync(
-                        c,
-                        tx,
-                        """
-                        INSERT INTO interviews (run_id, idx, number, question_set, model, created, end_reason, error, usage, exchanges, final_state, verdicts)
-                        VALUES (@run, @idx, @number, @set, @model, @created, @end, @error, @usage, @exchanges, @final, @verdicts)
-                        """,
-                        cancellationToken,
-                        ("run", runId),
-                        ("idx", index),
-                        ("number", number),
-                        ("set", interview.QuestionSet),
-                        ("model", interview.Model),
-                        ("created", created.ToUnixTimeMilliseconds()),
-                        ("end", interview.End.ToString()),
-                        ("error", interview.Error),
-                        ("usage", usage),
-                        ("exchanges", exchanges),
-                        ("final", final),
-                        ("verdicts", verdicts)
-                    )
+                await InsertInterviewAsync(c, tx, runId, index, number, columns, created.ToUnixTimeMilliseconds(), cancellationToken)
                     .ConfigureAwait(false);
                 await tx.CommitAsync(cancellationToken).ConfigureAwait(false);
                 return number;
             },
             cancellationToken
         );
+    }
+
+    /// <summary>An interview's JSON columns and the long texts its final state refers to.</summary>
+    private sealed class InterviewColumns
+    {
+        public InterviewColumns(Interview interview)
+        {
+            Interview = interview;
+            Final = interview.Final is { } f ? JsonSerializer.Serialize(StoredTexts.Pool(f, Texts), RunJson.Options) : null;
+            Exchanges = JsonSerializer.Serialize(interview.Exchanges, RunJson.Options);
+            Usage = JsonSerializer.Serialize(interview.Usage, RunJson.Options);
+            Verdicts = JsonSerializer.Serialize(interview.Verdicts, RunJson.Options);
+        }
+
+        public Interview Interview { get; }
+
+        public Dictionary<string, string> Texts { get; } = new(StringComparer.Ordinal);
+
+        public string? Final { get; }
+
+        public string Exchanges { get; }
+
+        public string Usage { get; }
+
+        public string Verdicts { get; }
+    }
+
+    /// <summary>Writes one interview row (and its texts) in the caller's transaction.</summary>
+    private static async Task InsertInterviewAsync(
+        DbConnection c,
+        DbTransaction tx,
+        string runId,
+        int index,
+        int number,
+        InterviewColumns columns,
+        long created,
+        CancellationToken cancellationToken
+    )
+    {
+        foreach (var (key, body) in columns.Texts)
+            await ExecuteAsync(
+                    c,
+                    tx,
+                    "INSERT INTO texts (run_id, text_key, body) VALUES (@run, @key, @body) ON CONFLICT (run_id, text_key) DO NOTHING",
+                    cancellationToken,
+                    ("run", runId),
+                    ("key", key),
+                    ("body", body)
+                )
+                .ConfigureAwait(false);
+        var interview = columns.Interview;
+        await ExecuteAsync(
+                c,
+                tx,
+                """
+                INSERT INTO interviews (run_id, idx, number, question_set, model, created, end_reason, error, usage, exchanges, final_state, verdicts)
+                VALUES (@run, @idx, @number, @set, @model, @created, @end, @error, @usage, @exchanges, @final, @verdicts)
+                """,
+                cancellationToken,
+                ("run", runId),
+                ("idx", index),
+                ("number", number),
+                ("set", interview.QuestionSet),
+                ("model", interview.Model),
+                ("created", created),
+                ("end", interview.End.ToString()),
+                ("error", interview.Error),
+                ("usage", columns.Usage),
+                ("exchanges", columns.Exchanges),
+                ("final", columns.Final),
+                ("verdicts", columns.Verdicts)
+            )
+            .ConfigureAwait(false);
     }
 
     /// <summary>An episode's interviews, by number.</summary>

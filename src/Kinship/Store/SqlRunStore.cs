@@ -244,6 +244,9 @@ internal sealed record EpisodeRow(
         );
     }
 
+    /// <summary>Interviews that arrive with the episode (an imported transcript's recorded follow-up), stored with it.</summary>
+    public ImmutableArray<Interviews.Interview> Interviews { get; init; } = [];
+
     /// <summary>The episode's verdicts as rows, numbered from 0 as the run wrote them.</summary>
     public IEnumerable<(int Ord, Verdict Verdict, string Evidence)> VerdictRows() => Result.Verdicts.Select((v, i) => (i, v, Evidence[i]));
 }
