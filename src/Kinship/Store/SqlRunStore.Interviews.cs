@@ -149,8 +149,13 @@ internal abstract partial class SqlRunStore
     /// A run's interviews by episode and number, read a page of episodes at a time, so the interviews of a run of any
     /// size are never all in memory at once.
     /// </summary>
+    public IAsyncEnumerable<StoredInterview> ReadRunInterviewsAsync(string runId, CancellationToken cancellationToken) =>
+        ReadRunInterviewsAsync(runId, InterviewPage, cancellationToken);
+
+    /// <param name="page">How many episodes' interviews are read together.</param>
     public async IAsyncEnumerable<StoredInterview> ReadRunInterviewsAsync(
         string runId,
+        int page,
         [EnumeratorCancellation] CancellationToken cancellationToken
     )
     {
@@ -175,10 +180,9 @@ internal abstract partial class SqlRunStore
             if (first is null)
                 yield break;
             var from = Convert.ToInt32(first);
-            var page = await ReadInterviewPageAsync(runId, from, from + InterviewPage - 1, cancellationToken).ConfigureAwait(false);
-            foreach (var i in page)
+            foreach (var i in await ReadInterviewPageAsync(runId, from, from + page - 1, cancellationToken).ConfigureAwait(false))
                 yield return i;
-            after = from + InterviewPage - 1;
+            after = from + page - 1;
         }
     }
 
