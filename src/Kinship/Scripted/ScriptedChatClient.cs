@@ -44,7 +44,8 @@ internal sealed class ScriptObservations
 
     /// <summary>
     /// The question the agent is being asked after its episode, when the latest message is one: a user message that
-    /// came after the agent's first turn and is not the loop's reminder. Null while the episode is being played.
+    /// came after the agent's first turn. Null while the episode is being played (a scripted agent calls a tool on
+    /// every turn, so the loop never sends it a reminder).
     /// </summary>
     public string? Question { get; private set; }
 

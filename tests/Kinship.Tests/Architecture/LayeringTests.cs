@@ -22,6 +22,7 @@ public sealed partial class LayeringTests
         "Judges",
         "Scoring",
         "Runs",
+        "Interviews",
         "Store",
         "Study",
         "Analysis",
