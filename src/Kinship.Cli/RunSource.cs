@@ -22,6 +22,9 @@ internal interface IRunSource
     /// them (from a store a page at a time, from a folder a line at a time), never all at once.
     /// </summary>
     RunEpisodes Episodes(string location, string store, RunResults results);
+
+    /// <summary>The run's follow-up interviews, streamed when enumerated (from a store a page of episodes at a time).</summary>
+    Func<CancellationToken, IAsyncEnumerable<StoredInterview>> Interviews(string location, string store, string runId);
 }
 
 /// <summary>An exported JSON Lines run folder when <c>location</c> is a folder, otherwise a run id in the store.</summary>
@@ -62,6 +65,22 @@ internal sealed class RunSource(TimeProvider time) : IRunSource
                 ? cancellationToken => JsonlExporter.StreamAsync(location, cancellationToken)
                 : cancellationToken => StreamStoredAsync(store, results.Manifest.RunId, cancellationToken)
         );
+
+    public Func<CancellationToken, IAsyncEnumerable<StoredInterview>> Interviews(string location, string store, string runId) =>
+        Directory.Exists(location)
+            ? cancellationToken => JsonlExporter.StreamInterviewsAsync(location, cancellationToken)
+            : cancellationToken => StreamInterviewsAsync(store, runId, cancellationToken);
+
+    private async IAsyncEnumerable<StoredInterview> StreamInterviewsAsync(
+        string store,
+        string runId,
+        [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken
+    )
+    {
+        await using var opened = await StoreOptions.OpenAsync(store, time, cancellationToken);
+        await foreach (var interview in opened.ReadRunInterviewsAsync(runId, cancellationToken))
+            yield return interview;
+    }
 
     /// <summary>Episodes in a store, read this many at a time: a page of transcripts in memory, not the run.</summary>
     public const int Page = 256;

@@ -41,6 +41,11 @@ internal static class ShowCommand
                     foreach (var w in stored.Warnings)
                         console.MarkupLine($"[yellow]warning:[/] {TerminalText.Markup(w)}");
                     TranscriptReport.Write(console, found);
+                    var interviews = new List<Kinship.Interviews.Interview>();
+                    await foreach (var i in JsonlExporter.StreamInterviewsAsync(folder, cancellationToken))
+                        if (i.Index == index)
+                            interviews.Add(i.Interview);
+                    TranscriptReport.WriteInterviews(console, interviews);
                     return ExitCodes.Ok;
                 }
 

@@ -116,6 +116,42 @@ public sealed class InterviewCommandTests
         System.Text.Json.JsonSerializer.Serialize(world, Kinship.Runs.RunJson.Options);
 
     [Fact]
+    public async Task A_jsonl_export_carries_the_interviews_and_show_prints_them_from_the_folder()
+    {
+        using var temp = new TempFolder();
+        var db = Path.Combine(temp.Path, "k.db");
+        var run = await RunAsync(db, "-m", "scripted/exfiltrate", "-s", "exfiltration-transfer", "-n", "1");
+        var before = Path.Combine(temp.Path, "before");
+        Assert.Equal(0, (await CliHarness.RunAsync("export", run, "--jsonl", before, "--store", db)).ExitCode);
+        Assert.False(File.Exists(Path.Combine(before, "interviews.jsonl")));
+
+        Assert.Equal(0, (await CliHarness.RunAsync("interview", run, "--where", "exfiltration", "--store", db)).ExitCode);
+        var folder = Path.Combine(temp.Path, "after");
+        var export = await CliHarness.RunAsync("export", run, "--jsonl", folder, "--store", db);
+        Assert.True(export.ExitCode == 0, export.Error);
+        var lines = await File.ReadAllLinesAsync(Path.Combine(folder, "interviews.jsonl"));
+        await using var store = await SqliteRunStore.OpenAsync(db, TimeProvider.System, null, CancellationToken.None);
+        var stored = await InterviewsAsync(store, run);
+        Assert.Equal(stored.Count, lines.Length);
+        var exported = new List<StoredInterview>();
+        await foreach (var i in Kinship.Exporters.JsonlExporter.StreamInterviewsAsync(folder, CancellationToken.None))
+            exported.Add(i);
+        Assert.Equal(
+            stored.Select(i =>
+                (i.Index, i.Interview.Number, string.Join("|", i.Interview.Exchanges.Select(x => x.Answer)), Json(i.Interview.Final!))
+            ),
+            exported.Select(i =>
+                (i.Index, i.Interview.Number, string.Join("|", i.Interview.Exchanges.Select(x => x.Answer)), Json(i.Interview.Final!))
+            )
+        );
+
+        var show = await CliHarness.RunAsync("show", folder, stored[0].Index.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        Assert.Equal(0, show.ExitCode);
+        Assert.Contains("interview 1  builtin  scripted/exfiltrate", show.Output, StringComparison.Ordinal);
+        Assert.Contains(stored[0].Interview.Exchanges[0].Answer, show.Output, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Bad_input_names_the_option_label_or_file_and_line()
     {
         using var temp = new TempFolder();
