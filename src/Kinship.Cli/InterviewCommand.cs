@@ -6,6 +6,7 @@ using Kinship.Models;
 using Kinship.Reports;
 using Kinship.Runs;
 using Kinship.Store;
+using Kinship.Study;
 using Spectre.Console;
 
 namespace Kinship.Cli;
@@ -48,6 +49,11 @@ internal static class InterviewCommand
             Description = "Model turns allowed per question (the model may call its tools before it answers).",
             DefaultValueFactory = _ => new InterviewOptions().MaxTurnsPerQuestion,
         };
+        var askModel = new Option<string?>("--model", "-m")
+        {
+            Description =
+                "Ask this model (provider/model) instead of the run's own. An imported study run's model is asked as the provider model it names (study/gemini/X as gemini/X) unless --model is given.",
+        };
         var modelsConfig = new Option<string?>("--models-config") { Description = "A models config file (providers, prices, limits)." };
         var cache = new Option<string>("--cache")
         {
@@ -68,6 +74,7 @@ internal static class InterviewCommand
             concurrency,
             again,
             maxTurns,
+            askModel,
             modelsConfig,
             cache,
             noCache,
@@ -95,22 +102,38 @@ internal static class InterviewCommand
                 var record = await opened.GetRunAsync(parse.GetValue(run)!, cancellationToken);
                 var meter = new CostMeter();
                 using var http = new ModelHttp(new ResilienceOptions());
-                var real = record.Manifest.Models.Any(id => !id.StartsWith("scripted/", StringComparison.Ordinal));
+                // An imported run's models are the study's recordings: the provider model each names is asked instead.
+                var imported = record
+                    .Manifest.Models.Where(id => id.StartsWith(StudyImporter.ModelPrefix, StringComparison.Ordinal))
+                    .ToList();
+                var other = parse.GetValue(askModel) ?? (imported.Count == 1 ? imported[0][StudyImporter.ModelPrefix.Length..] : null);
+                if (other is null && imported.Count > 1)
+                    throw new UsageException(
+                        $"run {record.RunId} is an import of {imported.Count} recorded models; name the one to ask with --model"
+                    );
+                var asked = other is null ? record.Manifest.Models : [other];
+                var real = asked.Any(id => !id.StartsWith("scripted/", StringComparison.Ordinal));
                 await using var responses = real && !parse.GetValue(noCache) ? new ResponseCache(parse.GetValue(cache)!) : null;
+                var options = new ModelOptions
+                {
+                    Http = http,
+                    Config = ModelsConfigFile.Load(parse.GetValue(modelsConfig)),
+                    Cost = meter,
+                    Cache = responses,
+                    Environment = environment,
+                    Time = time,
+                };
                 var runner = RunRebuilder.CreateRunner(
-                    record,
-                    new ModelOptions
-                    {
-                        Http = http,
-                        Config = ModelsConfigFile.Load(parse.GetValue(modelsConfig)),
-                        Cost = meter,
-                        Cache = responses,
-                        Environment = environment,
-                        Time = time,
-                    },
+                    other is null ? record : record with { Manifest = record.Manifest with { Models = [] } },
+                    options,
                     time
                 );
-                var interviewer = new RunInterviewer(runner, time, parse.GetValue(maxTurns));
+                var interviewer = new RunInterviewer(
+                    runner,
+                    time,
+                    parse.GetValue(maxTurns),
+                    other is null ? null : Resolve(other, options with { Family = record.Options.Family }, parse.GetValue(askModel) is null)
+                );
 
                 if (index is { } i)
                 {
@@ -157,6 +180,21 @@ internal static class InterviewCommand
             }
         );
         return command;
+    }
+
+    /// <summary>The model to ask; one named by an imported recording may need another name here, which the message says.</summary>
+    private static Kinship.Agents.AgentModel Resolve(string id, ModelOptions options, bool fromRecording)
+    {
+        try
+        {
+            return Kinship.Agents.AgentResolver.Resolve(id, options);
+        }
+        catch (ModelException e) when (fromRecording)
+        {
+            throw new ModelException(
+                $"the run's recorded model {id} cannot be asked here ({e.Message}); name the model to ask with --model"
+            );
+        }
     }
 
     /// <summary>A question set over the episodes, <paramref name="concurrency"/> at a time, each read from the store when its turn comes and stored when done.</summary>
@@ -211,7 +249,7 @@ internal static class InterviewCommand
                     {
                         using var session = interviewer.Open(episode);
                         await session.AskAllAsync(set, ct).ConfigureAwait(false);
-                        interview = session.Finish(0, set.Name, episode.Spec.Model, ct.IsCancellationRequested);
+                        interview = session.Finish(0, set.Name, interviewer.ModelOf(episode), ct.IsCancellationRequested);
                     }
                     catch (InterviewException e)
                     {
@@ -260,7 +298,7 @@ internal static class InterviewCommand
     {
         using var session = interviewer.Open(episode);
         console.MarkupLine(
-            $"Interviewing episode [bold]{episode.Spec.Index}[/] of run [bold]{TerminalText.Markup(runId)}[/] ({TerminalText.Markup(episode.Spec.Model)}, {TerminalText.Markup(episode.Spec.Scenario)} {TerminalText.Markup(episode.Spec.Condition.Key)}); its world is rebuilt and its tools are live."
+            $"Interviewing episode [bold]{episode.Spec.Index}[/] of run [bold]{TerminalText.Markup(runId)}[/] ({TerminalText.Markup(interviewer.ModelOf(episode))}, {TerminalText.Markup(episode.Spec.Scenario)} {TerminalText.Markup(episode.Spec.Condition.Key)}); its world is rebuilt and its tools are live."
         );
         console.MarkupLine("[dim]Type a question and press Enter; /quit or end of input (Ctrl-D) ends the interview, Ctrl-C too.[/]");
         var stopped = false;
@@ -292,7 +330,7 @@ internal static class InterviewCommand
             console.MarkupLine("No question was asked; nothing stored.");
             return ExitCodes.Ok;
         }
-        var interview = session.Finish(0, Interactive, episode.Spec.Model, stopped);
+        var interview = session.Finish(0, Interactive, interviewer.ModelOf(episode), stopped);
         var number = await store.AddInterviewAsync(runId, episode.Spec.Index, interview, time.GetUtcNow(), CancellationToken.None);
         console.MarkupLine(
             $"Stored interview [bold]{number}[/] of episode {episode.Spec.Index} ({session.Exchanges.Count} question(s), ended {interview.End}, cost ${meter.Spent:0.0000}); [dim]kinship show {TerminalText.Markup(runId)} {episode.Spec.Index}[/] prints it."

@@ -192,8 +192,12 @@ internal sealed class InterviewSession(RebuiltEpisode episode, IChatClient model
 }
 
 /// <summary>Opens interviews of a stored run's episodes with the run's own models, scenarios and loop settings.</summary>
-internal sealed class RunInterviewer(EpisodeRunner runner, TimeProvider time, int maxTurnsPerQuestion = 5)
+/// <param name="model">The model to ask instead of each episode's own (an imported run's recorded model cannot be called); null: the run's.</param>
+internal sealed class RunInterviewer(EpisodeRunner runner, TimeProvider time, int maxTurnsPerQuestion = 5, AgentModel? model = null)
 {
+    /// <summary>The id of the model an episode's interview asks.</summary>
+    public string ModelOf(EpisodeResult episode) => model?.Id ?? episode.Spec.Model;
+
     /// <summary>
     /// The episode rebuilt and its model's client made as for the episode itself (same seed, same providers, cache,
     /// retries and cost meter), ready for questions.
@@ -201,15 +205,17 @@ internal sealed class RunInterviewer(EpisodeRunner runner, TimeProvider time, in
     /// <exception cref="InterviewException">The episode cannot be interviewed (it failed before a turn, or its model is not the run's).</exception>
     public InterviewSession Open(EpisodeResult episode)
     {
-        if (!runner.Models.TryGetValue(episode.Spec.Model, out var model))
+        var asked = model ?? (runner.Models.TryGetValue(episode.Spec.Model, out var own) ? own : null);
+        if (asked is null)
             throw new InterviewException($"episode {episode.Spec.Index}: its model {episode.Spec.Model} is not one of the run's");
         if (episode.Transcript.ModelTurns.FirstOrDefault() is null)
             throw new InterviewException(
                 $"episode {episode.Spec.Index} has no model turn to continue from ({episode.ErrorCause ?? "it did not run"})"
             );
-        var instance = runner.Instance(episode.Spec, model);
+        // The world is the episode's: rendered for the critic it played, whichever model is asked now.
+        var instance = runner.Instance(episode.Spec, asked with { Identity = AgentIdentity.OfCritic(episode.Critic) });
         var rebuilt = RebuiltEpisode.From(instance, episode.Transcript, runner.Cache);
-        var client = model.CreateClient(Scripted.EpisodeBrief.For(episode.Spec.Seed, instance));
+        var client = asked.CreateClient(Scripted.EpisodeBrief.For(episode.Spec.Seed, instance));
         return new InterviewSession(
             rebuilt,
             client,
