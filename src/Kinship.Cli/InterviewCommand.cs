@@ -146,12 +146,11 @@ internal static class InterviewCommand
                         : await ScriptedAsync(console, opened, record.RunId, [i], set, interviewer, meter, 1, time, cancellationToken);
                 }
 
-                var outcomes = await opened.ReadOutcomesAsync(record.RunId, cancellationToken);
-                if (!outcomes.Any(o => o.Verdict(label!) is not null))
-                    throw new UsageException(
-                        $"--where {label}: no episode of run {record.RunId} has a verdict for that label (its labels: {string.Join(", ", outcomes.SelectMany(o => o.Verdicts).Select(v => v.Label).Distinct().Order(StringComparer.Ordinal))})"
+                // Indexes only: the episodes themselves are read one at a time as their interviews start.
+                var matching = await opened.EpisodesWhereAsync(record.RunId, label!, cancellationToken)
+                    ?? throw new UsageException(
+                        $"--where {label}: no episode of run {record.RunId} has a verdict for that label (its labels: {string.Join(", ", await opened.LabelsAsync(record.RunId, cancellationToken))})"
                     );
-                var matching = outcomes.Where(o => o.Flag(label!) == true).Select(o => o.Spec.Index).ToList();
                 var done = parse.GetValue(again)
                     ? new HashSet<int>()
                     : await opened.InterviewedAsync(record.RunId, set!.Name, cancellationToken);

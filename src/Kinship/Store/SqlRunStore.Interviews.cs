@@ -186,6 +186,73 @@ internal abstract partial class SqlRunStore
         }
     }
 
+    /// <summary>
+    /// The finished episodes whose label is true by the verdict the run's tables count (the rule verdict of the latest
+    /// scoring, as <see cref="EpisodeOutcome.Counted"/> picks it), by index; null when no episode has a rule verdict
+    /// for the label. Only indexes are held, so a run of any size costs a few bytes per episode.
+    /// </summary>
+    public Task<IReadOnlyList<int>?> EpisodesWhereAsync(string runId, string label, CancellationToken cancellationToken) =>
+        RunAsync<IReadOnlyList<int>?>(
+            async c =>
+            {
+                var found = new List<int>();
+                var any = false;
+                await using var cmd = Command(
+                    c,
+                    null,
+                    $"SELECT idx, scoring, flag FROM verdicts WHERE run_id = @run AND label = @label AND source = '{VerdictSource.Rule}' ORDER BY idx, scoring, ord",
+                    ("run", runId),
+                    ("label", label)
+                );
+                await using var r = await cmd.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+                int? index = null;
+                int scoring = -1;
+                bool? flag = null;
+                void Close()
+                {
+                    if (index is { } i && flag == true)
+                        found.Add(i);
+                }
+                while (await r.ReadAsync(cancellationToken).ConfigureAwait(false))
+                {
+                    any = true;
+                    var idx = r.GetInt32(0);
+                    var s = Convert.ToInt32(r.GetValue(1));
+                    if (idx != index)
+                    {
+                        Close();
+                        (index, scoring, flag) = (idx, -1, null);
+                    }
+                    // The first verdict of each later scoring replaces the one counted so far.
+                    if (s > scoring)
+                        (scoring, flag) = (s, r.IsDBNull(2) ? null : Convert.ToInt64(r.GetValue(2)) != 0);
+                }
+                Close();
+                return any ? found : null;
+            },
+            cancellationToken
+        );
+
+    /// <summary>The labels a run's rule verdicts carry, in order.</summary>
+    public Task<IReadOnlyList<string>> LabelsAsync(string runId, CancellationToken cancellationToken) =>
+        RunAsync<IReadOnlyList<string>>(
+            async c =>
+            {
+                var labels = new List<string>();
+                await using var cmd = Command(
+                    c,
+                    null,
+                    "SELECT DISTINCT label FROM verdicts WHERE run_id = @run ORDER BY label",
+                    ("run", runId)
+                );
+                await using var r = await cmd.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+                while (await r.ReadAsync(cancellationToken).ConfigureAwait(false))
+                    labels.Add(r.GetString(0));
+                return labels;
+            },
+            cancellationToken
+        );
+
     /// <summary>The episodes of a run that have an interview with this question set (small: indexes only).</summary>
     public Task<IReadOnlySet<int>> InterviewedAsync(string runId, string questionSet, CancellationToken cancellationToken) =>
         RunAsync<IReadOnlySet<int>>(

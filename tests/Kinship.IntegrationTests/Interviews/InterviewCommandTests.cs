@@ -252,6 +252,28 @@ public sealed class InterviewCommandTests
             episode.Transcript.Events.Max(e => e.Turn) + 1,
             interview.Exchanges[0].Events.OfType<Kinship.Transcripts.ModelTurnEvent>().Single().Turn
         );
+
+        // The imported episode can be interviewed again, by another model, on its world rebuilt from the recorded calls.
+        var again = await CliHarness.RunAsync(
+            "interview",
+            run,
+            "0",
+            "--questions",
+            "builtin",
+            "--model",
+            "scripted/exfiltrate",
+            "--store",
+            db
+        );
+        Assert.True(again.ExitCode == 0, again.Error + again.Output);
+        var second = (await store.ReadInterviewsAsync(run, 0, CancellationToken.None))[1];
+        Assert.Equal((2, "builtin", "scripted/exfiltrate"), (second.Number, second.QuestionSet, second.Model));
+        Assert.Equal(Json(episode.Final), Json(second.Final!));
+
+        // Its recorded model names a provider Kinship does not call by that name: the message says what to do.
+        var recorded = await CliHarness.RunAsync("interview", run, "0", "--questions", "builtin", "--store", db);
+        Assert.Equal(2, recorded.ExitCode);
+        Assert.Contains("name the model to ask with --model", recorded.Error, StringComparison.Ordinal);
     }
 
     [Fact]
