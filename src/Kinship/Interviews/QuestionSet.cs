@@ -60,12 +60,19 @@ internal static class QuestionSetLoader
             return QuestionSet.BuiltIn;
         if (string.IsNullOrWhiteSpace(nameOrPath))
             throw new QuestionSetException("''", 1, 1, "no question set given: name a YAML file or builtin");
-        if (!File.Exists(nameOrPath))
+        if (Directory.Exists(nameOrPath))
+            throw new QuestionSetException(nameOrPath, 1, 1, "is a folder; give a YAML file, or builtin");
+        if (!File.Exists(nameOrPath) && Models.InputFile.Kind(nameOrPath) is null)
             throw new QuestionSetException(nameOrPath, 1, 1, "file not found (give a YAML file, or builtin)");
         string yaml;
         try
         {
-            yaml = File.ReadAllText(nameOrPath);
+            // Only a regular file of sane size is read: a pipe or a device named here must not hang or fill memory.
+            yaml = Models.InputFile.ReadAllText(nameOrPath, 1024 * 1024);
+        }
+        catch (Models.InputFileException e)
+        {
+            throw new QuestionSetException(nameOrPath, 1, 1, e.Problem);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {

@@ -77,6 +77,18 @@ public sealed class QuestionSetTests
     }
 
     [Fact]
+    public void A_folder_or_a_device_is_refused_without_reading_it()
+    {
+        var folder = Assert.Throws<QuestionSetException>(() => QuestionSetLoader.Load(Path.GetTempPath()));
+        Assert.Contains("is a folder", folder.Message, StringComparison.Ordinal);
+        if (File.Exists("/dev/zero") || OperatingSystem.IsLinux())
+        {
+            var device = Assert.Throws<QuestionSetException>(() => QuestionSetLoader.Load("/dev/zero"));
+            Assert.StartsWith("/dev/zero:1:1: is a", device.Message, StringComparison.Ordinal);
+        }
+    }
+
+    [Fact]
     public void A_missing_file_is_named()
     {
         var e = Assert.Throws<QuestionSetException>(() => QuestionSetLoader.Load("no/such/set.yaml"));
