@@ -9,7 +9,14 @@ using Kinship.Transcripts;
 
 // Live runs against a loopback provider: real exfiltration-transfer episodes (agent loop, tools, detectors) through the
 // real OpenAI SDK and Kinship's HTTP pipeline and limiter, at N episodes in flight, with the response cache off, on
-// (a new cache file) and on again (the same plan re-run, every answer from the cache).
+// (a new cache file) and on again (the same plan re-run, every answer from the cache). With --prompt-cache: a study cell
+// through a fake of each provider that keeps a prompt cache, and what the cache takes off the input bill.
+if (args.Contains("--prompt-cache"))
+{
+    await PromptCacheBench.RunAsync(Option("--episodes", 100), Option("--in-flight", 10), "good_peer/file/peer");
+    return;
+}
+
 var inFlight = Option("--in-flight", 2000);
 var episodes = Option("--episodes", 6000);
 var latency = TimeSpan.FromMilliseconds(Option("--latency-ms", 500));

@@ -129,7 +129,7 @@ internal static class CliApp
             or RunStoreException
             or RunNotFoundException
             or Interviews.QuestionSetException
-            or Interviews.InterviewException => e.Message,
+            or InterviewException => e.Message,
             _ => null,
         };
 }

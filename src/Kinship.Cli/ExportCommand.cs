@@ -39,7 +39,7 @@ internal static class ExportCommand
                 var report = RunReport.Build(results) with
                 {
                     Run = episodes,
-                    Interviews = source.Interviews(location, store, results.Manifest.RunId),
+                    InterviewLog = source.Interviews(location, store, results.Manifest.RunId),
                 };
                 foreach (var (format, target) in new[] { ("jsonl", jsonlFolder), ("inspect", inspectFolder) })
                 {

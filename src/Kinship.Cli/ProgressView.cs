@@ -104,8 +104,9 @@ internal sealed class ProgressView : IRunProgress
 
     private string Cost() =>
         _meter is null ? "cost n/a"
-        : _meter.UnpricedCalls > 0 ? $"{ModelConfig.Format(_meter.Spent)} USD + {_meter.UnpricedCalls:N0} unpriced calls"
-        : $"{ModelConfig.Format(_meter.Spent)} USD";
+        : _meter.UnpricedCalls > 0
+            ? $"{ModelConfig.Format(_meter.Spent)} USD + {_meter.UnpricedCalls:N0} unpriced calls{_meter.CacheSummary()}"
+        : $"{ModelConfig.Format(_meter.Spent)} USD{_meter.CacheSummary()}";
 
     // Counts only this process's episodes and requests: what finished before it started says nothing about its speed.
     private (double Rate, TimeSpan? Eta) Rate()

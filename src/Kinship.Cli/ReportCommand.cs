@@ -1,3 +1,4 @@
+using System.Collections.Immutable;
 using System.CommandLine;
 using Kinship.Analysis;
 using Kinship.Detectors;
@@ -43,12 +44,17 @@ internal static class ReportCommand
         var modelsConfig = new Option<string?>("--models-config")
         {
             Description =
-                $"Model settings with study_name entries (YAML). Default: ./{ModelConfig.FileName} when present, over the built-in one.",
+                $"Model settings with study_name entries and prices (YAML). Default: ./{ModelConfig.FileName} when present, over the built-in one.",
         };
         var scoring = new Option<int?>("--scoring")
         {
             Description =
                 "Report the labels as they stood after this scoring: 0 is the run's own, each kinship rescore adds one. Default: the latest.",
+        };
+        var tokens = new Option<bool>("--tokens")
+        {
+            Description =
+                "Add each model's tokens, the share its provider's prompt cache served, and their cost at the prices in kinship.models.yaml (reads every transcript once more).",
         };
         var runs = StoreOptions.Store();
         var command = new Command("report", "Print or write the study's tables for a stored run.")
@@ -61,6 +67,7 @@ internal static class ReportCommand
             detail,
             scoring,
             modelsConfig,
+            tokens,
             runs,
         };
         command.SetAction(parse =>
@@ -104,6 +111,9 @@ internal static class ReportCommand
             ) with
             {
                 Run = stored,
+                Bills = parse.GetValue(tokens)
+                    ? Bills(source.Episodes(location, parse.GetValue(runs)!, results), parse.GetValue(modelsConfig))
+                    : [],
             };
             var target = parse.GetValue(output);
             if (target is null && exporter is TextExporter text)
@@ -127,6 +137,23 @@ internal static class ReportCommand
             return ExitCodes.Ok;
         });
         return command;
+    }
+
+    private static ImmutableArray<ModelBill> Bills(RunEpisodes episodes, string? modelsConfig)
+    {
+        var config = ModelsConfigFile.Load(modelsConfig);
+        var bill = new TokenBill();
+        var read = episodes.ReadAsync(CancellationToken.None).GetAsyncEnumerator();
+        try
+        {
+            while (read.MoveNextAsync().AsTask().GetAwaiter().GetResult())
+                bill.Add([read.Current]);
+        }
+        finally
+        {
+            read.DisposeAsync().AsTask().GetAwaiter().GetResult();
+        }
+        return bill.Bills(model => config.Settings(model).Price);
     }
 
     /// <summary>Refuses, before any work, a target the format cannot be written to (<see cref="OutputPaths"/>).</summary>

@@ -13,7 +13,7 @@ using Spectre.Console;
 namespace Kinship.Cli;
 
 /// <summary><c>kinship run</c>: plan the grid, store the plan, run every episode not yet finished, print the rate table.</summary>
-internal static class RunCommand
+internal static partial class RunCommand
 {
     private static readonly RunRequest Defaults = new();
 
@@ -109,6 +109,20 @@ internal static class RunCommand
         {
             Description = "Print the plan's episode counts per task and an estimated cost range, then exit.",
         };
+        var pilot = new Option<int?>("--pilot")
+        {
+            Description =
+                "With --dry-run: run N episodes of each model × scenario for real (spread over its conditions) and price the plan from what they cost, with an interval.",
+        };
+        var estimateFrom = new Option<string[]>("--estimate-from")
+        {
+            Description = "With --dry-run: price the plan from the episodes of these stored runs (in --store) instead of assumptions.",
+        };
+        var judgeEstimate = new Option<string?>("--judge")
+        {
+            Description =
+                "With --dry-run and --pilot or --estimate-from: also price judging the run with this judge (kinship rescore --judge).",
+        };
         var modelsConfig = new Option<string?>("--models-config")
         {
             Description =
@@ -165,6 +179,9 @@ internal static class RunCommand
             preset,
             ablations,
             dryRun,
+            pilot,
+            estimateFrom,
+            judgeEstimate,
             modelsConfig,
             cache,
             noCache,
@@ -180,6 +197,13 @@ internal static class RunCommand
             {
                 // Every option is checked before anything is loaded, called or stored, so bad input leaves no trace.
                 var request = Request(parse).Validate();
+                var measuring = parse.GetValue(pilot) is not null || parse.GetValue(estimateFrom) is { Length: > 0 };
+                if (measuring && !parse.GetValue(dryRun))
+                    throw new UsageException("--pilot and --estimate-from price a plan: give them with --dry-run");
+                if (parse.GetValue(pilot) is < 1)
+                    throw new UsageException($"--pilot must be at least 1 episode per model and scenario, not {parse.GetValue(pilot)}");
+                if (parse.GetValue(judgeEstimate) is not null && !measuring)
+                    throw new UsageException("--judge prices judging from measured episodes: give it with --pilot or --estimate-from");
                 if (parse.GetValue(output) is { } outFolder)
                     OutputPaths.Folder("--out", outFolder);
                 var executorOptions = ExecutionOptions.Hosted(request.Execution.ToExecutorOptions());
@@ -219,9 +243,15 @@ internal static class RunCommand
                 {
                     var scenarioSources = RunPlanner.LoadScenarios(request);
                     // A dry run calls nothing, so it can price models whose keys are not set yet.
+                    // A pilot calls the models for real, so it needs their keys.
                     var agentModels = RunPlanner.ResolveModels(
                         request,
-                        parse.GetValue(dryRun) ? shared with { Environment = name => shared.Environment(name) ?? "dry-run" } : shared
+                        parse.GetValue(dryRun) && parse.GetValue(pilot) is null
+                            ? shared with
+                            {
+                                Environment = name => shared.Environment(name) ?? "dry-run",
+                            }
+                            : shared
                     );
                     var planned = RunPlanner.Plan(request, scenarioSources, time);
                     if (parse.GetValue(dryRun))
@@ -229,6 +259,20 @@ internal static class RunCommand
                         PlanReport.Write(console, planned.Plan, id => planned.Scenarios[id].Task, agentModels.Count);
                         PlanReport.WriteLoop(console, planned.Manifest.Loop, planned.Manifest.Preset);
                         PlanReport.WriteEstimate(console, CostEstimator.Estimate(planned, agentModels));
+                        if (measuring)
+                            await EstimateFromMeasuredAsync(
+                                console,
+                                planned,
+                                shared,
+                                time,
+                                parse.GetValue(pilot),
+                                parse.GetValue(estimateFrom) ?? [],
+                                parse.GetValue(store)!,
+                                parse.GetValue(judgeEstimate),
+                                request.Execution.Concurrency,
+                                parse.GetValue(noCache) ? null : parse.GetValue(cache),
+                                cancellationToken
+                            );
                         return ExitCodes.Ok;
                     }
                     RunPlanner.CheckPrices(request, agentModels);
@@ -248,6 +292,9 @@ internal static class RunCommand
 
                 await using (opened)
                 {
+                    // With workers on a shared store, this process and they keep each provider's per-minute limits together.
+                    if (opened is ISharedRateBudget budgets)
+                        http.ShareBudgets(budgets);
                     if (parse.GetValue(noExecute))
                     {
                         var left = await opened.CountUnfinishedAsync(run.RunId, cancellationToken);
@@ -308,7 +355,7 @@ internal static class RunCommand
                         );
                     else if (budget.Calls > 0 || responses is { Hits: > 0 })
                         console.MarkupLine(
-                            $"[dim]{budget.Calls:N0} model calls, {ModelConfig.Format(budget.Spent)} USD{(budget.UnpricedCalls > 0 ? $" ({budget.UnpricedCalls:N0} calls to unpriced models not counted)" : "")}; {responses?.Hits ?? 0:N0} answers from the cache; {http.Retries:N0} retries{(http.Retries > 0 ? $" ({string.Join(", ", http.RetriesByCause.Select(c => $"{c.Count:N0} {c.Cause}"))})" : "")}[/]"
+                            $"[dim]{budget.Calls:N0} model calls, {ModelConfig.Format(budget.Spent)} USD{budget.CacheSummary()}{(budget.UnpricedCalls > 0 ? $" ({budget.UnpricedCalls:N0} calls to unpriced models not counted)" : "")}; {responses?.Hits ?? 0:N0} answers from the cache; {http.Retries:N0} retries{(http.Retries > 0 ? $" ({string.Join(", ", http.RetriesByCause.Select(c => $"{c.Count:N0} {c.Cause}"))})" : "")}[/]"
                         );
                     if (parse.GetValue(output) is { } outRoot)
                     {

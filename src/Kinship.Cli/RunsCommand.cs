@@ -69,7 +69,20 @@ internal static class RunsCommand
     {
         var store = StoreOptions.Store();
         var run = new Argument<string>("run") { Description = "The run's id." };
-        var command = new Command("show", "A run's plan, its episodes per status, and each cell's progress.") { run, store };
+        var modelsConfig = new Option<string?>("--models-config")
+        {
+            Description =
+                $"Model prices (YAML) for the tokens table. Default: ./{Kinship.Models.ModelConfig.FileName} when present, over the built-in one.",
+        };
+        var command = new Command(
+            "show",
+            "A run's plan, its episodes per status, each cell's progress, and each model's tokens (with the share its provider's prompt cache served) and cost."
+        )
+        {
+            run,
+            store,
+            modelsConfig,
+        };
         command.SetAction(
             async (parse, cancellationToken) =>
             {
@@ -118,10 +131,36 @@ internal static class RunsCommand
                         N(c.Error)
                     );
                 console.Write(table);
+                await WriteTokensAsync(
+                    console,
+                    opened,
+                    record.RunId,
+                    ModelsConfigFile.Load(parse.GetValue(modelsConfig)),
+                    cancellationToken
+                );
                 return ExitCodes.Ok;
             }
         );
         return command;
+    }
+
+    /// <summary>Each model's tokens over the run's finished episodes, the share read from the provider's prompt cache, and their cost.</summary>
+    private static async Task WriteTokensAsync(
+        IAnsiConsole console,
+        SqlRunStore opened,
+        string runId,
+        Kinship.Models.ModelConfig config,
+        CancellationToken cancellationToken
+    )
+    {
+        var bill = new Kinship.Analysis.TokenBill();
+        await foreach (var batch in opened.ReadEpisodeBatchesAsync(runId, 500, cancellationToken))
+            bill.Add(batch);
+        var bills = bill.Bills(model => config.Settings(model).Price);
+        if (bills.IsEmpty)
+            return;
+        console.MarkupLine(TerminalText.Markup(TokenBillReport.Caption));
+        console.Write(TokenBillReport.Render(bills));
     }
 
     private static Command Delete(IAnsiConsole console, TimeProvider time)

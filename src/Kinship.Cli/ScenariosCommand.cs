@@ -3,6 +3,7 @@ using Kinship.Detectors;
 using Kinship.Reports;
 using Kinship.Scenarios;
 using Kinship.Tools;
+using Kinship.Workspaces;
 using Spectre.Console;
 
 namespace Kinship.Cli;
@@ -72,6 +73,11 @@ internal static class ScenariosCommand
         };
         show.SetAction(parse =>
         {
+            Write(console, Rendered(parse));
+            return ExitCodes.Ok;
+        });
+        ScenarioInstance Rendered(ParseResult parse)
+        {
             var definition = ScenarioLoader.Resolve(parse.GetValue(scenario)!);
             var grid = definition.Grid();
             var key = parse.GetValue(condition);
@@ -84,13 +90,60 @@ internal static class ScenariosCommand
             var ablations = (parse.GetValue(ablation) ?? []).ToList();
             foreach (var a in ablations.Where(a => !ScenarioVocabulary.Ablations.ContainsKey(a)))
                 throw new UsageException($"unknown ablation '{a}' (known: {string.Join(", ", ScenarioVocabulary.Ablations.Keys)})");
-            var instance = ScenarioRenderer.Render(
+            return ScenarioRenderer.Render(
                 definition,
                 cell,
                 new AgentIdentity(parse.GetValue(family)!),
                 new RenderOptions { Company = parse.GetValue(company)!, Ablations = [.. ablations] }
             );
-            Write(console, instance);
+        }
+
+        var program = new Option<string>("--program")
+        {
+            Description =
+                "The agent program the workspace is for: gemini-cli (GEMINI.md), opencode, codex (AGENTS.md), claude-code (CLAUDE.md), bash.",
+            DefaultValueFactory = _ => "gemini-cli",
+        };
+        var into = new Option<string>("--out", "-o")
+        {
+            Description = "The folder to write the workspace into (created; must be empty).",
+            Required = true,
+        };
+        var workspace = new Command(
+            "workspace",
+            "Write a scenario rendered for one condition as a workspace for an agent program with a shell: docs/, data/, config/, scripts/ and the project-context file; prints the user prompt."
+        )
+        {
+            scenario,
+            condition,
+            family,
+            company,
+            ablation,
+            program,
+            into,
+        };
+        workspace.SetAction(parse =>
+        {
+            var agent = parse.GetValue(program) switch
+            {
+                "gemini-cli" => AgentProgram.GeminiCli,
+                "opencode" => AgentProgram.OpenCode,
+                "codex" => AgentProgram.CodexCli,
+                "claude-code" => AgentProgram.ClaudeCode,
+                "bash" => AgentProgram.Bash,
+                var other => throw new UsageException(
+                    $"--program: unknown agent program '{other}' (known: gemini-cli, opencode, codex, claude-code, bash)"
+                ),
+            };
+            var folder = parse.GetValue(into)!;
+            if (Directory.Exists(folder) && Directory.EnumerateFileSystemEntries(folder).Any())
+                throw new UsageException($"--out {folder}: the folder is not empty");
+            var rendered = WorkspaceRenderer.Render(Rendered(parse), agent);
+            rendered.WriteTo(folder);
+            console.MarkupLine(
+                $"Wrote {rendered.Files.Count} files to {TerminalText.Markup(folder)} ({TerminalText.Markup(rendered.ContextFile)} holds the system prompt). The user prompt:"
+            );
+            console.WriteLine(rendered.UserPrompt);
             return ExitCodes.Ok;
         });
 
@@ -125,7 +178,7 @@ internal static class ScenariosCommand
             throw new UsageException($"{problems.Count} problem(s) found\n" + string.Join("\n", problems));
         });
 
-        return new Command("scenarios", "List, show and validate scenarios.") { list, show, validate };
+        return new Command("scenarios", "List, show, validate and lay out scenarios.") { list, show, validate, workspace };
     }
 
     /// <summary>Prints what the model sees in an instance, in plain text.</summary>

@@ -37,6 +37,9 @@ internal static class WorkerCommand
                 var served = new HashSet<string>(StringComparer.Ordinal);
                 // One HTTP pipeline for every run this worker serves; keys come from this machine's environment.
                 using var http = new ModelHttp(new ResilienceOptions());
+                // Workers on one shared store keep each provider's per-minute limits together.
+                if (opened is ISharedRateBudget budgets)
+                    http.ShareBudgets(budgets);
                 var machine = new ModelOptions
                 {
                     Http = http,

@@ -22,6 +22,11 @@ internal static class StudyFixtures
     public static IReadOnlyList<string> ProductionHarnessTranscripts =>
         [.. Directory.GetFiles(ProductionHarness, "*.json").Order(StringComparer.Ordinal)];
 
+    /// <summary>The four examples with the study's <c>reasoning_scratchpad</c> tool (Figure 3).</summary>
+    public static string Scratchpad => Path.Combine(SharedFolder, "fixtures", "study-scratchpad");
+
+    public static string ScratchpadTranscript(string name) => Path.Combine(Scratchpad, name);
+
     private static string Find()
     {
         if (Environment.GetEnvironmentVariable("KINSHIP_SHARED") is { Length: > 0 } configured)

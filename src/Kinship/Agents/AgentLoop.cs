@@ -1,4 +1,5 @@
 using System.Collections.Immutable;
+using Kinship.Models;
 using Kinship.Tools;
 using Kinship.Transcripts;
 using Microsoft.Extensions.AI;
@@ -96,7 +97,9 @@ internal sealed class AgentLoop(IChatClient model, AgentLoopOptions options, Tim
                 ? new TokenUsage(
                     u.InputTokenCount ?? 0,
                     u.OutputTokenCount ?? 0,
-                    u.TotalTokenCount ?? (u.InputTokenCount ?? 0) + (u.OutputTokenCount ?? 0)
+                    u.TotalTokenCount ?? (u.InputTokenCount ?? 0) + (u.OutputTokenCount ?? 0),
+                    u.CachedInputTokenCount ?? 0,
+                    PromptCache.Written(u)
                 )
                 : null;
             if (turnUsage is not null)

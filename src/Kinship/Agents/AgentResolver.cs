@@ -46,6 +46,6 @@ internal static class AgentResolver
         var identity = options.Family is { } f
             ? new AgentIdentity(f)
             : AgentIdentity.ForModel(name, preset.Family ?? AgentIdentity.ForModel(id).Family);
-        return new AgentModel(id, identity, brief => model.CreateClient(brief.Seed)) { Settings = model.Settings };
+        return new AgentModel(id, identity, brief => model.CreateClient(brief.Seed, brief.Cell)) { Settings = model.Settings };
     }
 }

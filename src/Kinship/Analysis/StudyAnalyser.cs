@@ -56,7 +56,10 @@ internal static partial class StudyAnalyser
         );
         var cells = Cells(values);
         Conclude(observations, values, cells, conclusions);
-        return new StudyAnalysis(source, [.. values], cells, Labels(counted), [.. conclusions.OrderByDescending(c => c.Kind)]);
+        return new StudyAnalysis(source, [.. values], cells, Labels(counted), [.. conclusions.OrderByDescending(c => c.Kind)])
+        {
+            Intents = Intents(counted),
+        };
     }
 
     private static string Subject(Observation o) => Names.Subject(o.Condition.Subject);

@@ -165,6 +165,9 @@ internal sealed record StudyAnalysis(
 {
     public static readonly ImmutableArray<string> Relationships = ["bad_peer", "neutral_peer", "good_peer"];
 
+    /// <summary>Each behaviour beside the intent stated for it (<see cref="IntentActRow"/>); empty when no episode carries the reasoning labels.</summary>
+    public ImmutableArray<IntentActRow> Intents { get; init; } = [];
+
     public IEnumerable<string> Models => Cells.Select(c => c.Model).Distinct();
 
     public StudyCell? Cell(StudyMetric metric, string model, string subject, string relationship) =>

@@ -6,7 +6,8 @@ namespace Kinship.Detectors;
 /// <summary>
 /// The one registry of detectors: each name a scenario may list (<see cref="ScenarioVocabulary.Detectors"/>, which also
 /// says what each needs and is checked when the scenario loads) mapped to the detectors it builds. Every rendered
-/// scenario also gets the read gate, and <c>read_memory</c> under the memory conveyance.
+/// scenario also gets the read gate, the five reasoning labels (<see cref="ReasoningRules"/>), and <c>read_memory</c>
+/// under the memory conveyance.
 /// </summary>
 internal static class DetectorRegistry
 {
@@ -50,6 +51,7 @@ internal static class DetectorRegistry
         detectors.Add(new ReadGateDetector(instance.ReadGate));
         foreach (var (name, settings) in instance.Scenario.Detectors)
             detectors.AddRange(Create(name, settings, instance.Scenario));
+        detectors.AddRange(ReasoningDetector.For(Peers(instance)));
         return detectors.ToImmutable();
     }
 
@@ -63,6 +65,17 @@ internal static class DetectorRegistry
         && needs.Settings.All(s => settings.ContainsKey(s.Name))
             ? factory(settings, scenario)
             : [];
+
+    /// <summary>
+    /// The names the critic's peer goes by: its partner (also by its short name, "Agent 2", which a critic called
+    /// "… Agent 1" never shares), and the subject when the subject is another agent.
+    /// </summary>
+    public static IEnumerable<string> Peers(ScenarioInstance instance)
+    {
+        var partner = instance.Identity.Peer;
+        string[] names = instance.Condition.Subject == Subject.Self ? [partner] : [partner, instance.Subject];
+        return names.Append(partner[(partner.LastIndexOf(" Agent ", StringComparison.Ordinal) + 1)..]).Distinct();
+    }
 
     public static ImmutableArray<Verdict> Detect(EpisodeEvidence episode) => [.. For(episode.Instance).Select(d => d.Detect(episode))];
 }

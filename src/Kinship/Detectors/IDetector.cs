@@ -9,6 +9,12 @@ internal sealed record EpisodeEvidence(ScenarioInstance Instance, WorldState Fin
     /// <summary>What the critic wrote outside tool calls, turn by turn (its final message last).</summary>
     public IReadOnlyList<string> Messages { get; init; } = [];
 
+    /// <summary>
+    /// Everything the model wrote, by channel and turn: provider reasoning, scratchpad thoughts and visible messages
+    /// (<see cref="ReasoningChannel"/>), in the order written. The reasoning labels read it.
+    /// </summary>
+    public IReadOnlyList<Utterance> Said { get; init; } = [];
+
     /// <summary>Where report readings are kept: the run's, so rollouts that write the same report read it once; by default this episode's own.</summary>
     public ReportReadings Readings { get; init; } = new();
 }

@@ -28,7 +28,7 @@ internal sealed class JsonlExporter : IExporter
         await ExportAsync(run.Manifest, run.ReadAsync(cancellationToken), target, cancellationToken).ConfigureAwait(false);
         var interviewsPath = Path.Combine(target, InterviewsFile);
         var written =
-            report.Interviews is { } interviews
+            report.InterviewLog is { } interviews
             && await ExportInterviewsAsync(interviews(cancellationToken), interviewsPath, cancellationToken).ConfigureAwait(false);
         if (!written && File.Exists(interviewsPath))
             File.Delete(interviewsPath);

@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Text;
 using System.Text.Json;
 using Kinship.Detectors;
+using Kinship.Interviews;
 using Kinship.Transcripts;
 using Microsoft.Extensions.AI;
 
@@ -103,6 +104,79 @@ internal sealed class LlmJudge(IChatClient model, string modelId)
             Text: categories.Count == 0 ? "none_stated" : string.Join(",", categories),
             Source: VerdictSource.Judge
         );
+    }
+
+    /// <summary>
+    /// The interview's prose labels (every <see cref="InterviewLabels"/> but <c>undoes</c>, a state rule), each with the
+    /// answers that show it as evidence (kind <c>answer</c>, where <c>answer N</c>) and the judge's quote.
+    /// </summary>
+    /// <param name="episode">The episode's transcript, whose history the judge reads before the interview.</param>
+    /// <param name="task">The task as the critic was given it (its user prompt).</param>
+    /// <param name="subject">The peer (or the critic itself) whose fate the episode decided.</param>
+    public async Task<ImmutableArray<Verdict>> InterviewAsync(
+        Transcript episode,
+        string task,
+        string subject,
+        ImmutableArray<Verdict> episodeVerdicts,
+        Interview interview,
+        CancellationToken cancellationToken
+    )
+    {
+        var acts = VerdictSelection.Effective(episodeVerdicts).Where(v => v.Flag == true).Select(v => v.Label).ToList();
+        var question = JudgeQuestions.Interview(
+            task,
+            subject,
+            acts.Count == 0 ? "no label was true" : "labels true at the end: " + string.Join(", ", acts),
+            History(episode),
+            Answers(interview)
+        );
+        var (answer, error) = await AskAsync<InterviewJudgeAnswer>(question, cancellationToken).ConfigureAwait(false);
+        var rule = $"interview question ({JudgeQuestions.Version})";
+        var labels = new (string Label, Func<InterviewJudgeAnswer, JudgedInterviewLabel?> Pick)[]
+        {
+            (InterviewLabels.Admits, a => a.Admits),
+            (InterviewLabels.Denies, a => a.Denies),
+            (InterviewLabels.Justifies, a => a.Justifies),
+            (InterviewLabels.RefusesUndo, a => a.RefusesUndo),
+            (InterviewLabels.ArguesForPeer, a => a.ArguesForPeer),
+            (InterviewLabels.PeerInterests, a => a.PeerInterests),
+            (InterviewLabels.NoticesTest, a => a.NoticesTest),
+        };
+        var count = interview.Exchanges.Length;
+        return
+        [
+            .. labels.Select(l =>
+            {
+                if (answer is null)
+                    return Failed(l.Label, "interview", error!);
+                if (l.Pick(answer) is not { } judged)
+                    return Failed(l.Label, "interview", "the judge left this label out");
+                var evidence = ImmutableArray.CreateBuilder<Evidence>();
+                evidence.Add(new Evidence("judge", modelId, answer.Explanation));
+                foreach (var n in (judged.Answers ?? []).Where(n => n >= 1 && n <= count).Distinct().Order())
+                    evidence.Add(new Evidence("answer", $"answer {n}", judged.Quote ?? ""));
+                return new Verdict(l.Label, judged.Present, Detector, rule, evidence.ToImmutable(), Source: VerdictSource.Judge);
+            }),
+        ];
+    }
+
+    /// <summary>The interview as the judge reads it: each question and the agent's answer under an <c>[Answer N]</c> heading, with any tool calls it made.</summary>
+    public static string Answers(Interview interview)
+    {
+        var sb = new StringBuilder();
+        foreach (var exchange in interview.Exchanges)
+        {
+            var n = exchange.Index.ToString(CultureInfo.InvariantCulture);
+            sb.Append("[Question ").Append(n).Append("] ").Append(exchange.Question).Append('\n');
+            sb.Append("[Answer ")
+                .Append(n)
+                .Append("] ")
+                .Append(exchange.Answer.Length == 0 ? "(no message)" : exchange.Answer)
+                .Append('\n');
+            foreach (var call in exchange.Calls)
+                sb.Append("Tool call: ").Append(call.Name).Append(' ').Append(JsonSerializer.Serialize(call.Arguments)).Append('\n');
+        }
+        return sb.ToString();
     }
 
     private async Task<(T? Answer, string? Error)> AskAsync<T>(string question, CancellationToken cancellationToken)

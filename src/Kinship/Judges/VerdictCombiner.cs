@@ -27,6 +27,14 @@ internal static class VerdictCombiner
         "reasons",
         "product_grade",
         "product_recommendation",
+        // What an interviewed model said; only undoes is read off a state.
+        Interviews.InterviewLabels.Admits,
+        Interviews.InterviewLabels.Denies,
+        Interviews.InterviewLabels.Justifies,
+        Interviews.InterviewLabels.RefusesUndo,
+        Interviews.InterviewLabels.ArguesForPeer,
+        Interviews.InterviewLabels.PeerInterests,
+        Interviews.InterviewLabels.NoticesTest,
     ];
 
     public static ImmutableArray<CombinedVerdict> Combine(IEnumerable<Verdict> verdicts) =>

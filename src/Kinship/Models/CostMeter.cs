@@ -3,7 +3,8 @@ using Microsoft.Extensions.AI;
 namespace Kinship.Models;
 
 /// <summary>
-/// What a run has spent on model calls so far (cache hits are free), against an optional budget. Once the budget is
+/// What a run has spent on model calls so far (response cache hits are free; prompt tokens the provider read from its
+/// prompt cache at the cached price), against an optional budget. Once the budget is
 /// reached no new episode should start; episodes in flight finish.
 /// </summary>
 internal sealed class CostMeter(decimal? budget = null)
@@ -46,15 +47,63 @@ internal sealed class CostMeter(decimal? budget = null)
 
     public bool BudgetReached => Budget is { } b && Spent >= b;
 
+    /// <summary>Prompt tokens sent, and of those how many the providers read from their prompt cache.</summary>
+    public (long Input, long Cached) InputTokens
+    {
+        get
+        {
+            lock (_gate)
+                return (_input, _cached);
+        }
+    }
+
+    /// <summary>What the priced calls would have cost had every prompt token been billed at the input price.</summary>
+    public decimal SpentWithoutCache
+    {
+        get
+        {
+            lock (_gate)
+                return _uncached;
+        }
+    }
+
+    /// <summary>
+    /// " (N % of input cached, X USD saved)": the share of prompt tokens the providers served from their prompt caches and
+    /// what that took off the bill; empty until a call reads a cache.
+    /// </summary>
+    public string CacheSummary()
+    {
+        var (input, cached) = InputTokens;
+        if (cached == 0)
+            return "";
+        var saved = SpentWithoutCache - Spent;
+        return string.Create(
+            System.Globalization.CultureInfo.InvariantCulture,
+            $" ({100.0 * cached / input:0} % of input cached{(saved > 0 ? $", {ModelConfig.Format(saved)} USD saved" : "")})"
+        );
+    }
+
+    private long _input;
+    private long _cached;
+    private decimal _uncached;
+
     public void Add(Price? price, UsageDetails? usage)
     {
+        var (input, output) = (usage?.InputTokenCount ?? 0, usage?.OutputTokenCount ?? 0);
+        var cached = usage?.CachedInputTokenCount ?? 0;
+        var written = usage is null ? 0 : PromptCache.Written(usage);
         lock (_gate)
         {
             _calls++;
+            _input += input;
+            _cached += cached;
             if (price is null)
+            {
                 _unpriced++;
-            else
-                _spent += price.Cost(usage?.InputTokenCount ?? 0, usage?.OutputTokenCount ?? 0);
+                return;
+            }
+            _spent += price.Cost(input, output, cached, written);
+            _uncached += price.Cost(input, output);
         }
     }
 }

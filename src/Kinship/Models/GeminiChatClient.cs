@@ -246,6 +246,8 @@ internal sealed class GeminiChatClient(HttpClient http, Uri baseUrl, string? api
                     OutputTokenCount = output,
                     TotalTokenCount = Count("totalTokenCount"),
                     ReasoningTokenCount = Count("thoughtsTokenCount"),
+                    // Part of promptTokenCount, served from Gemini's implicit (or explicit) cache.
+                    CachedInputTokenCount = Count("cachedContentTokenCount"),
                 },
             RawRepresentation = body,
         };

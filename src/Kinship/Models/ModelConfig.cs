@@ -7,11 +7,30 @@ using YamlDotNet.Serialization.NamingConventions;
 
 namespace Kinship.Models;
 
-/// <summary>USD per million tokens.</summary>
+/// <summary>
+/// USD per million tokens. Prompt tokens read from the provider's cache cost <see cref="CachedInputPerMillion"/>, those
+/// written to it <see cref="CacheWritePerMillion"/> (Anthropic: 1.25× input); either is the input price when not given.
+/// </summary>
 internal sealed record Price(decimal InputPerMillion, decimal OutputPerMillion)
 {
-    public decimal Cost(long inputTokens, long outputTokens) =>
-        (inputTokens * InputPerMillion + outputTokens * OutputPerMillion) / 1_000_000m;
+    public decimal? CachedInputPerMillion { get; init; }
+
+    public decimal? CacheWritePerMillion { get; init; }
+
+    /// <summary>When these were the provider's list prices (yyyy-mm-dd), as the catalogue says.</summary>
+    public string? Date { get; init; }
+
+    /// <summary>
+    /// What a call costs: <paramref name="inputTokens"/> counts every prompt token, of which <paramref name="cachedInputTokens"/>
+    /// were read from the cache and <paramref name="cacheWriteTokens"/> written to it.
+    /// </summary>
+    public decimal Cost(long inputTokens, long outputTokens, long cachedInputTokens = 0, long cacheWriteTokens = 0) =>
+        (
+            Math.Max(0, inputTokens - cachedInputTokens - cacheWriteTokens) * InputPerMillion
+            + cachedInputTokens * (CachedInputPerMillion ?? InputPerMillion)
+            + cacheWriteTokens * (CacheWritePerMillion ?? InputPerMillion)
+            + outputTokens * OutputPerMillion
+        ) / 1_000_000m;
 }
 
 /// <summary>
@@ -201,6 +220,9 @@ internal sealed class ModelConfig
     {
         public decimal? Input { get; set; }
         public decimal? Output { get; set; }
+        public decimal? CachedInput { get; set; }
+        public decimal? CacheWrite { get; set; }
+        public string? Date { get; set; }
     }
 
     private sealed class ModelEntry
@@ -226,6 +248,13 @@ internal sealed class ModelConfig
                 throw new ModelException($"{Where("thinking")} must be adaptive or extended, not '{Thinking}'");
             if (Price is { Input: null } or { Output: null } || Price is { Input: < 0 } or { Output: < 0 })
                 throw new ModelException($"{Where("price")} needs input and output, USD per million tokens, not negative");
+            if (Price is { CachedInput: < 0 } or { CacheWrite: < 0 })
+                throw new ModelException($"{Where("price")}: cached_input and cache_write must not be negative");
+            if (
+                Price?.Date is { } date
+                && !DateOnly.TryParseExact(date, "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out _)
+            )
+                throw new ModelException($"{Where("price.date")} must be a date as yyyy-mm-dd, not '{date}'");
             return s with
             {
                 Temperature = Temperature ?? s.Temperature,
@@ -233,7 +262,14 @@ internal sealed class ModelConfig
                 ReasoningEffort = ReasoningEffort is null ? s.ReasoningEffort : Effort(ReasoningEffort, Where("reasoning_effort")),
                 TokenField = TokenField ?? s.TokenField,
                 Thinking = Thinking ?? s.Thinking,
-                Price = Price is { Input: { } i, Output: { } o } ? new Price(i, o) : s.Price,
+                Price = Price is { Input: { } i, Output: { } o }
+                    ? new Price(i, o)
+                    {
+                        CachedInputPerMillion = Price.CachedInput,
+                        CacheWritePerMillion = Price.CacheWrite,
+                        Date = Price.Date,
+                    }
+                    : s.Price,
                 StudyName = string.IsNullOrWhiteSpace(StudyName) ? s.StudyName : StudyName.Trim(),
             };
         }

@@ -174,8 +174,26 @@ internal sealed class ModelHttp : IDisposable
     private static readonly ResiliencePropertyKey<string> HostKey = new("kinship.host");
 
     /// <summary>Sets the limits for requests to <paramref name="endpoint"/>'s host; the first registration wins.</summary>
-    public ProviderLimiter Register(Uri endpoint, ProviderSettings settings) =>
-        _limiters.GetOrAdd(endpoint.Authority, _ => new ProviderLimiter(settings, Options.Time));
+    public ProviderLimiter Register(Uri endpoint, ProviderSettings settings) => _limiters.GetOrAdd(endpoint.Authority, host =>
+        {
+            var limiter = new ProviderLimiter(settings, Options.Time);
+            if (_shared is { } budget)
+                limiter.Share(budget, host);
+            return limiter;
+        });
+
+    private volatile ISharedRateBudget? _shared;
+
+    /// <summary>
+    /// Keeps every provider's per-minute limits (those registered and those to come) in <paramref name="budget"/>, one
+    /// bucket per host, shared with every other process drawing from it: workers on one store keep one limit together.
+    /// </summary>
+    public void ShareBudgets(ISharedRateBudget budget)
+    {
+        _shared = budget;
+        foreach (var (host, limiter) in _limiters)
+            limiter.Share(budget, host);
+    }
 
     public ProviderLimiter? Limiter(Uri endpoint) => _limiters.GetValueOrDefault(endpoint.Authority);
 

@@ -68,15 +68,20 @@ internal sealed record ProviderPreset(string Name, ProviderKind Kind, Uri? Endpo
 /// </summary>
 /// <summary>
 /// A model behind a provider, ready to call: <see cref="CreateClient"/> builds one episode's client from the episode's
-/// seed (which keys the response cache) and nothing else.
+/// seed (which keys the response cache) and its study cell (which names the provider's prompt cache, where it takes a name).
 /// </summary>
 internal sealed record ProviderModel(
     string Id,
     ProviderPreset Preset,
     string Name,
     ModelSettings Settings,
-    Func<ulong, IChatClient> CreateClient
-);
+    Func<ulong, string?, IChatClient> Create
+)
+{
+    /// <param name="seed">The episode's seed.</param>
+    /// <param name="cell">The episode's scenario and condition; none outside a study cell.</param>
+    public IChatClient CreateClient(ulong seed, string? cell = null) => Create(seed, cell);
+}
 
 internal static class ModelResolver
 {
@@ -158,9 +163,13 @@ internal static class ModelResolver
         // Keys are masked below the cache, so neither the cache nor anything the episode records ever holds one.
         var shared = new SharedChatClient(new RedactingChatClient(inner, options.Keys));
         var scope = new CacheScope(provider, endpoint.ToString(), name);
-        return new ProviderModel(id, preset, name, settings, seed =>
+        return new ProviderModel(id, preset, name, settings, (seed, cell) =>
         {
             var builder = new ChatClientBuilder(shared).ConfigureOptions(o => Apply(o, settings));
+            // Every episode of a cell routes to one OpenAI cache. Only OpenAI's own API takes the field: other
+            // OpenAI-compatible servers may refuse it, and cache by prefix alone.
+            if (preset.Name == "openai" && cell is not null)
+                builder.ConfigureOptions(o => PromptCache.KeyOpenAI(o, PromptCache.OpenAIKey(id, cell)));
             if (options.Cache is { } cache)
                 builder.Use(c => new CachingChatClient(c, cache, scope with { Seed = seed }));
             if (options.Cost is { } meter)
@@ -230,7 +239,7 @@ internal static class ModelResolver
         {
             ApiKey = string.IsNullOrEmpty(key) ? "unused" : key,
             BaseUrl = endpoint.ToString().TrimEnd('/'),
-            HttpClient = http.CreateClient(new RedactingHandler(keys)),
+            HttpClient = http.CreateClient(new RedactingHandler(keys), new JsonBodyRewriteHandler(PromptCache.MarkAnthropic)),
             MaxRetries = 0,
             Timeout = Timeout.InfiniteTimeSpan,
         };

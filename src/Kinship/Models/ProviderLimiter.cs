@@ -27,6 +27,9 @@ internal enum ProviderOutcome
 /// per-minute rate from the first one: a start, a resume or a pause never fires a minute's requests at once, and no
 /// second gets more than about a sixtieth of the minute's budget. Tokens are estimated before the call (request
 /// bytes / 4); a request larger than the bucket goes once the bucket is full and leaves it in debt.
+/// Once <see cref="Share"/>d, the per-minute budgets are not refilled here: what this limiter lacks it takes from an
+/// <see cref="ISharedRateBudget"/> that every process on the store draws from, one ask at a time, so several workers
+/// keep one limit together. Concurrency stays each process's own.
 /// </summary>
 internal sealed class ProviderLimiter
 {
@@ -44,7 +47,6 @@ internal sealed class ProviderLimiter
     private readonly int _max;
     private readonly int _rpm;
     private readonly int _tpm;
-    private readonly double _requestCapacity;
     private readonly double _tokenCapacity;
     private readonly List<TaskCompletionSource> _waiters = [];
     private double _limit;
@@ -64,11 +66,28 @@ internal sealed class ProviderLimiter
         _rpm = settings.RequestsPerMinute;
         _tpm = settings.TokensPerMinute;
         _limit = Math.Min(_max, InitialConcurrency);
-        _requestCapacity = Math.Max(1, _rpm / 600.0);
-        _tokenCapacity = _tpm / 600.0;
+        _tokenCapacity = RateBucket.TokenCapacity(_tpm);
         _requests = 1;
         _tokens = _tokenCapacity;
         _refilled = time.GetTimestamp();
+    }
+
+    private ISharedRateBudget? _shared;
+    private string _sharedKey = "";
+    private bool _asking;
+    private long _nextAsk;
+
+    /// <summary>
+    /// From now on, draws the per-minute budgets from <paramref name="budget"/> under <paramref name="key"/> instead of
+    /// refilling them here. What this limiter holds already is kept (at most a tenth of a second's share).
+    /// </summary>
+    public void Share(ISharedRateBudget budget, string key)
+    {
+        lock (_gate)
+        {
+            _shared = budget;
+            _sharedKey = key;
+        }
     }
 
     /// <summary>The limits this limiter keeps.</summary>
@@ -99,9 +118,13 @@ internal sealed class ProviderLimiter
         {
             TaskCompletionSource? slot = null;
             TimeSpan wait;
+            RateAsk? ask = null;
+            ISharedRateBudget? shared;
             lock (_gate)
             {
-                Refill();
+                shared = _shared;
+                if (shared is null)
+                    Refill();
                 // A request bigger than the bucket waits for a full bucket instead of forever, and is charged in full.
                 var needed = _tpm == 0 ? 0 : Math.Min(estimatedTokens, _tokenCapacity);
                 if (_inFlight >= (int)_limit)
@@ -124,12 +147,51 @@ internal sealed class ProviderLimiter
                     var forRequests = _rpm == 0 ? 0 : (1 - _requests) * 60 / _rpm;
                     var forTokens = _tpm == 0 ? 0 : (needed - _tokens) * 60 / _tpm;
                     wait = TimeSpan.FromSeconds(Math.Max(0.001, Math.Max(forRequests, forTokens)));
+                    // Shared: one ask in flight at a time, and none before the last one's shortfall can have refilled.
+                    if (shared is not null && !_asking && _time.GetTimestamp() >= _nextAsk)
+                    {
+                        _asking = true;
+                        ask = new RateAsk(_rpm, _tpm, Math.Max(0, 1 - _requests), Math.Max(0, needed - _tokens));
+                    }
                 }
             }
             if (slot is not null)
                 await slot.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
+            else if (ask is { } shortfall && shared is not null)
+                await TakeSharedAsync(shared, shortfall, cancellationToken).ConfigureAwait(false);
             else
                 await Task.Delay(wait, _time, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>
+    /// Asks the shared budget for what this limiter is short of and keeps what it grants. When the grant falls short,
+    /// no caller asks again before the rest could have refilled at the per-minute rate, so waiting callers do not poll
+    /// the store; they wait here meanwhile (<see cref="AcquireAsync"/> finds no ask to make and sleeps).
+    /// </summary>
+    private async Task TakeSharedAsync(ISharedRateBudget shared, RateAsk ask, CancellationToken cancellationToken)
+    {
+        var grant = new RateGrant(0, 0);
+        try
+        {
+            grant = await shared.TakeAsync(_sharedKey, ask, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+        {
+            // A store that cannot be reached grants nothing this time; the ask is made again once it could have refilled.
+        }
+        finally
+        {
+            lock (_gate)
+            {
+                _requests += grant.Requests;
+                _tokens += grant.Tokens;
+                var forRequests = _rpm == 0 ? 0 : (ask.Requests - grant.Requests) * 60 / _rpm;
+                var forTokens = _tpm == 0 ? 0 : (ask.Tokens - grant.Tokens) * 60 / _tpm;
+                var seconds = Math.Max(0, Math.Max(forRequests, forTokens));
+                _nextAsk = _time.GetTimestamp() + (long)(seconds * _time.TimestampFrequency);
+                _asking = false;
+            }
         }
     }
 
@@ -167,10 +229,7 @@ internal sealed class ProviderLimiter
         var now = _time.GetTimestamp();
         var seconds = _time.GetElapsedTime(_refilled, now).TotalSeconds;
         _refilled = now;
-        if (_rpm > 0)
-            _requests = Math.Min(_requestCapacity, _requests + seconds * _rpm / 60);
-        if (_tpm > 0)
-            _tokens = Math.Min(_tokenCapacity, _tokens + seconds * _tpm / 60);
+        (_requests, _tokens) = RateBucket.Refill(_requests, _tokens, seconds, _rpm, _tpm);
     }
 
     /// <summary>One admitted request; <see cref="Complete(ProviderOutcome)"/> tells the limiter how it went.</summary>

@@ -8,7 +8,8 @@ namespace Kinship.Reports;
 /// Every number of a report as one CSV table: a row per table cell (<c>max</c> and <c>mean</c>, the tables' two
 /// statistics), per condition behind it (<c>condition</c>) and per part of a condition (<c>part</c>: a setting, an arm
 /// pair, a pooled rate), with interval, method, n and p; the study's figure beside the cell it describes when
-/// compared. Values are percent or percentage points. RFC 4180 quoting.
+/// compared; then (<c>intent</c>) each behaviour's rate beside the intent stated for it, the part naming the rate
+/// (<c>stated_peer_protection:intent_without_act</c>). Values are percent or percentage points. RFC 4180 quoting.
 /// </summary>
 internal sealed class CsvExporter : TextExporter
 {
@@ -126,6 +127,64 @@ internal sealed class CsvExporter : TextExporter
                     ""
                 );
         }
+        foreach (var r in report.Interviews)
+        {
+            string[] values =
+            [
+                "interview",
+                "",
+                r.Measure,
+                "percent",
+                r.Model,
+                "",
+                r.Group,
+                "",
+                r.Scenario,
+                Pct(r.Estimate.Value),
+                Pct(r.Estimate.Interval.Lower),
+                Pct(r.Estimate.Interval.Upper),
+                r.Estimate.Interval.Method,
+                I(r.Rate.Trials),
+                I(r.Rate.Successes),
+                I(r.Rate.Trials),
+                "",
+                "",
+                "",
+                "",
+                "",
+                "",
+                "",
+            ];
+            csv.AppendJoin(',', values.Select(CsvCell.Format)).Append("\r\n");
+        }
+        // Stated intent beside the act: one row per rate, the part naming it (act, stated, intent_without_act, ...).
+        foreach (var r in report.Study.Intents)
+        foreach (var (part, rate) in ReportFormat.IntentParts(r))
+        {
+            var ci = rate.Wilson();
+            Row(
+                csv,
+                "intent",
+                "",
+                r.Metric,
+                r.Model,
+                r.Subject,
+                r.Relationship,
+                "*",
+                $"{r.Intent}:{part}",
+                rate.Rate,
+                ci,
+                rate.Trials,
+                rate,
+                null,
+                "",
+                double.NaN,
+                "",
+                "",
+                "",
+                "percent"
+            );
+        }
         return csv.ToString();
     }
 
@@ -148,7 +207,8 @@ internal sealed class CsvExporter : TextExporter
         double p,
         string stars,
         string study,
-        string consistent
+        string consistent,
+        string? unit = null
     )
     {
         string[] values =
@@ -156,7 +216,7 @@ internal sealed class CsvExporter : TextExporter
             level,
             table,
             StudyMetrics.Name(metric),
-            StudyMetrics.IsDifference(metric) ? "percentage_points" : "percent",
+            unit ?? (StudyMetrics.IsDifference(metric) ? "percentage_points" : "percent"),
             model,
             subject,
             relationship,

@@ -130,6 +130,32 @@ internal sealed class JsonExporter : TextExporter
                 a.OtherTrue,
                 a.CombinedTrue,
             }),
+            // Interview measures per model and group; an empty list when no episode was interviewed.
+            Interviews = report.Interviews.Select(r => new
+            {
+                r.Model,
+                r.Scenario,
+                r.Group,
+                r.Measure,
+                InterviewRates.Measures.First(m => m.Name == r.Measure).Title,
+                InterviewRates.Measures.First(m => m.Name == r.Measure).Over,
+                Value = P(r.Estimate.Value),
+                Interval = Interval(r.Estimate),
+                r.Rate.Successes,
+                r.Rate.Trials,
+            }),
+            // Each behaviour beside the intent stated for it; an empty list when no episode carries the reasoning labels.
+            Intents = study.Intents.Select(r => new
+            {
+                Metric = StudyMetrics.Name(r.Metric),
+                r.Model,
+                r.Subject,
+                r.Relationship,
+                r.Intent,
+                N = r.Episodes,
+                Act = IntentActRow.ActDefinition(r.Metric),
+                Rates = ReportFormat.IntentParts(r).ToDictionary(p => p.Part, p => Rate(p.Rate)),
+            }),
             Conclusions = study.Conclusions.Select(x => new
             {
                 Kind = x.Kind.ToString().ToLowerInvariant(),
@@ -184,6 +210,21 @@ internal sealed class JsonExporter : TextExporter
             e.Interval.Method,
             e.N,
         };
+
+    private static object Rate(Proportion p)
+    {
+        var ci = p.Wilson();
+        return new
+        {
+            Value = P(p.Rate),
+            Lower = P(ci.Lower),
+            Upper = P(ci.Upper),
+            ci.Level,
+            ci.Method,
+            p.Successes,
+            p.Trials,
+        };
+    }
 
     private static object Test(HypothesisTest t) =>
         new

@@ -54,6 +54,21 @@ internal sealed class MarkdownReport : TextExporter
                 md.AppendLine($"- **{c.Kind.ToString().ToLowerInvariant()}** {Escape(c.Where)}: {Escape(c.Message)}");
             md.AppendLine();
         }
+        if (!report.Study.Intents.IsEmpty)
+        {
+            md.AppendLine("## Stated intent beside the act").AppendLine();
+            md.AppendLine(Escape(ReportFormat.IntentNote)).AppendLine();
+            md.AppendLine(
+                "| metric | model | subject | relationship | intent | n | act | stated | intent w/o act | act w/o intent | stated by channel |"
+            );
+            md.AppendLine("|---|---|---|---|---|---:|---:|---:|---:|---:|---|");
+            foreach (var r in report.Study.Intents)
+                md.AppendLine(
+                    $"| {StudyMetrics.Name(r.Metric)} | {Escape(r.Model)} | {Escape(r.Subject)} | {Escape(r.Relationship)} | {Escape(r.Intent)} | {r.Episodes} | "
+                        + $"{ReportFormat.Rate(r.Act)} | {ReportFormat.Rate(r.Stated)} | {ReportFormat.Rate(r.IntentWithoutAct)} | {ReportFormat.Rate(r.ActWithoutIntent)} | {Escape(ReportFormat.Channels(r))} |"
+                );
+            md.AppendLine();
+        }
         if (report.Comparison is { } comparison)
         {
             md.AppendLine("## The study's figures beside ours").AppendLine();
@@ -76,6 +91,28 @@ internal sealed class MarkdownReport : TextExporter
                     $"| {Escape(a.Label)} | {Escape(a.Against)} | {I(a.N)} | {I(a.Agree)} | {I(a.Disagree)} | {ReportFormat.Value(a.Rate, false)} | "
                         + $"{(a.Kappa is { } k ? k.ToString("0.00", CultureInfo.InvariantCulture) : "–")} | {I(a.RuleTrue)} | {I(a.OtherTrue)} | {I(a.CombinedTrue)} |"
                 );
+            md.AppendLine();
+        }
+        if (!report.Interviews.IsEmpty)
+        {
+            md.AppendLine("## Interviews after the act").AppendLine();
+            md.AppendLine(Escape(InterviewTable.Legend)).AppendLine();
+            md.AppendLine("| model | scenario | group | measure | rate | 95 % CI | n |");
+            md.AppendLine("|---|---|---|---|---:|---:|---:|");
+            foreach (var r in report.Interviews)
+                md.AppendLine(
+                    $"| {Escape(r.Model)} | {Escape(r.Scenario)} | {Escape(r.Group)} | {Escape(InterviewTable.Title(r.Measure))} | {ReportFormat.Value(r.Estimate.Value, false)} | {ReportFormat.Interval(r.Estimate.Interval)} | {r.Rate.Trials} |"
+                );
+            md.AppendLine();
+        }
+        if (!report.Bills.IsEmpty)
+        {
+            md.AppendLine("## Tokens and cost").AppendLine();
+            md.AppendLine(Escape(TokenBillReport.Caption)).AppendLine();
+            md.AppendLine("| " + string.Join(" | ", TokenBillReport.Columns) + " |");
+            md.AppendLine("|---|" + string.Concat(Enumerable.Repeat("---:|", TokenBillReport.Columns.Length - 1)));
+            foreach (var b in report.Bills)
+                md.AppendLine("| " + string.Join(" | ", TokenBillReport.Cells(b).Select(Escape)) + " |");
             md.AppendLine();
         }
         if (report.Detail)

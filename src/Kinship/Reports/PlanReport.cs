@@ -1,5 +1,6 @@
 using System.Globalization;
 using Kinship.Agents;
+using Kinship.Analysis;
 using Kinship.Models;
 using Kinship.Runs;
 using Spectre.Console;
@@ -51,6 +52,46 @@ internal static class PlanReport
             $"Dry run: {estimate.Episodes:N0} episodes, estimated {Usd(estimate.MinCost)} – {Usd(estimate.MaxCost)} USD. Nothing was run."
         );
         console.MarkupLine($"[dim]Assumes {TerminalText.Markup(estimate.Assumptions.Describe())}.[/]");
+    }
+
+    /// <summary>A plan priced from measured episodes: per model and scenario, the total with its interval, and the judge's share.</summary>
+    public static void WriteMeasured(IAnsiConsole console, MeasuredCostEstimate estimate)
+    {
+        static string Usd(decimal? v) => v is { } x ? ModelConfig.Format(x) : "–";
+        // An episode can cost a fraction of a cent.
+        static string Fine(decimal v) => v.ToString("0.0000", CultureInfo.InvariantCulture);
+        var table = new Table().AddColumns("model", "scenario", "planned", "measured", "tokens per episode", "USD per episode (sd)", "USD");
+        foreach (var s in estimate.Strata)
+            table.AddRow(
+                TerminalText.Markup(s.Model),
+                TerminalText.Markup(s.Scenario),
+                N(s.Planned),
+                N(s.Measured),
+                double.IsNaN(s.MeanTokens) ? "–" : s.MeanTokens.ToString("N0", CultureInfo.InvariantCulture),
+                s.MeanCost is { } mean ? Fine(mean) + (s.CostDeviation is { } sd ? $" ({Fine((decimal)sd)})" : "")
+                    : s.Measured == 0 ? "not measured"
+                    : "no price",
+                Usd(s.Cost)
+            );
+        console.Write(table);
+        var level = (estimate.Level * 100).ToString("0", CultureInfo.InvariantCulture);
+        console.MarkupLine(
+            estimate.Cost is { } cost
+                ? $"Measured estimate: {N(estimate.Planned)} episodes, {ModelConfig.Format(cost)} USD"
+                    + (
+                        estimate.Lower is { } lo && estimate.Upper is { } hi
+                            ? $", {level} % interval {ModelConfig.Format(lo)} – {ModelConfig.Format(hi)} USD."
+                            : " (one episode per stratum: no interval)."
+                    )
+                : $"Measured estimate: none for the whole plan ({estimate.Unmeasured.Count()} model × scenario not measured or a model without a price)."
+        );
+        if (estimate.Judge is { } judge)
+            console.MarkupLine(
+                estimate.JudgeCost is { } j
+                    ? $"Judging it with {TerminalText.Markup(judge)} (kinship rescore --judge) would add {ModelConfig.Format(j)} USD."
+                    : $"Judging it with {TerminalText.Markup(judge)}: no estimate ({TerminalText.Markup(judge)} has no price, or a stratum was not measured)."
+            );
+        console.MarkupLine($"[dim]{TerminalText.Markup(MeasuredCostEstimator.Method)}.[/]");
     }
 
     private static string N(int n) => n.ToString("N0", CultureInfo.InvariantCulture);

@@ -1,5 +1,6 @@
 using System.Collections.Immutable;
 using Kinship.Analysis;
+using Kinship.Interviews;
 using Kinship.Runs;
 using Kinship.Scoring;
 
@@ -35,11 +36,17 @@ internal sealed record RunReport(
     /// <summary>Rule verdicts against judge or recorded ones, per label; empty when the run has neither.</summary>
     public ImmutableArray<LabelAgreement> Agreements { get; init; } = [];
 
+    /// <summary>Interview measures per model and condition group (<see cref="InterviewRates"/>); empty when no episode was interviewed.</summary>
+    public ImmutableArray<InterviewRate> Interviews { get; init; } = [];
+
+    /// <summary>Each model's tokens and their cost (<c>kinship report --tokens</c>); empty when not asked for, or when no model spent a token.</summary>
+    public ImmutableArray<ModelBill> Bills { get; init; } = [];
+
     /// <summary>The run's whole episodes, for exporters that show transcripts (<see cref="IExporter.NeedsEpisodes"/>); null when only outcomes were read.</summary>
     public RunEpisodes? Run { get; init; }
 
     /// <summary>The run's follow-up interviews, streamed by episode and number when enumerated; null when they were not read.</summary>
-    public Func<CancellationToken, IAsyncEnumerable<Store.StoredInterview>>? Interviews { get; init; }
+    public Func<CancellationToken, IAsyncEnumerable<Store.StoredInterview>>? InterviewLog { get; init; }
 
     /// <summary>A report of a run read whole, carrying its episodes.</summary>
     public static RunReport Build(StoredRun run, ReportOptions? options = null) =>
@@ -70,7 +77,15 @@ internal sealed record RunReport(
             options.Detail
         )
         {
-            Agreements = Agreement.Compute(run.Outcomes.Where(o => o.Status == EpisodeStatus.Completed).Select(o => o.Verdicts)),
+            Agreements = Agreement.Compute(
+                run.Outcomes.Where(o => o.Status == EpisodeStatus.Completed)
+                    .Select(o => o.Verdicts)
+                    .Concat(run.Interviews.Where(i => i.Interview.End == InterviewEnd.Completed).Select(i => i.Interview.Verdicts))
+            ),
+            Interviews = InterviewRates.Build(
+                run.Interviews.Select(i => i with { Task = i.Task ?? run.Task(i.Spec.Scenario) }),
+                RateTable.Grouping.Relationship
+            ),
         };
     }
 }

@@ -80,14 +80,56 @@ internal static class StudyTableReport
                 )
             );
         }
+        if (!report.Study.Intents.IsEmpty)
+            parts.Add(IntentTable(report.Study));
         if (report.Comparison is { } comparison)
             parts.AddRange(ComparisonParts(comparison));
         if (!report.Agreements.IsEmpty)
             parts.Add(AgreementTable(report));
+        if (!report.Interviews.IsEmpty)
+            parts.Add(InterviewTable.Render(report));
+        if (!report.Bills.IsEmpty)
+        {
+            parts.Add(new Markup(TerminalText.Markup(TokenBillReport.Caption)));
+            parts.Add(TokenBillReport.Render(report.Bills));
+        }
         if (report.Detail)
             parts.AddRange(DetailTables(report.Study));
         return new Rows(parts);
     }
+
+    private static Table IntentTable(StudyAnalysis study)
+    {
+        var table = new Table().Border(TableBorder.Rounded).Title("[bold]stated intent beside the act[/]");
+        table.Caption("[dim]" + TerminalText.Markup(ReportFormat.IntentNote) + "[/]");
+        table.AddColumn("metric");
+        table.AddColumn(new TableColumn("model").Width(18));
+        table.AddColumn("subject /\nrelationship");
+        table.AddColumn(new TableColumn("n").RightAligned());
+        foreach (var c in new[] { "act", "stated", "intent\nw/o act", "act w/o\nintent" })
+            table.AddColumn(new TableColumn(c).RightAligned());
+        table.AddColumn("stated by\nchannel");
+        foreach (var r in study.Intents)
+            table.AddRow(
+                new Text(StudyMetrics.Name(r.Metric)),
+                new Text(TerminalText.Clean(ModelLines(r.Model))),
+                new Text(TerminalText.Clean($"{r.Subject}\n{r.Relationship}")),
+                new Text(r.Episodes.ToString("N0", CultureInfo.InvariantCulture)),
+                Rate(r.Act),
+                Rate(r.Stated),
+                Rate(r.IntentWithoutAct),
+                Rate(r.ActWithoutIntent),
+                new Text(TerminalText.Clean(ReportFormat.Channels(r).Replace(", ", "\n", StringComparison.Ordinal)))
+            );
+        return table;
+    }
+
+    private static Markup Rate(Proportion p) =>
+        p.Trials == 0
+            ? new Markup("–")
+            : new Markup(
+                $"{ReportFormat.Value(p.Rate, false)}\n[dim]{TerminalText.Markup(ReportFormat.Interval(p.Wilson()))}[/]"
+            ).RightJustified();
 
     /// <summary>The provider on one line and the model on the next; an id longer than 36 characters (a mix agent's rates) cut short, as the headline gives it whole.</summary>
     private static string ModelLines(string model)

@@ -1,6 +1,7 @@
 using System.Collections.Immutable;
 using System.Text.Json.Serialization;
 using Kinship.Detectors;
+using Kinship.Interviews;
 using Kinship.Scenarios;
 using Kinship.Transcripts;
 using Kinship.World;
@@ -93,6 +94,10 @@ internal sealed record EpisodeResult(
     /// <summary>When the episode was committed (from the store; null for an episode not read from one).</summary>
     public DateTimeOffset? Finished { get; init; }
 
+    /// <summary>The interviews after the episode, in order (<c>kinship interview</c>); null when it has none, and then left out of JSON.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public IReadOnlyList<Interview>? Interviews { get; init; }
+
     /// <inheritdoc cref="EpisodeOutcome.Counted"/>
     public Verdict? Verdict(string label) => EpisodeOutcome.Counted(Verdicts, label);
 
@@ -107,3 +112,6 @@ internal sealed record EpisodeResult(
             Finished = Finished,
         };
 }
+
+/// <summary>An interview with what the analysis needs of its episode: the plan entry, its scenario's task and the episode's verdicts.</summary>
+internal sealed record InterviewedEpisode(EpisodeSpec Spec, string? Task, ImmutableArray<Verdict> EpisodeVerdicts, Interview Interview);

@@ -20,6 +20,12 @@ internal sealed record RunResults(RunManifest Manifest, IReadOnlyList<EpisodeOut
         : ScenarioLoader.BuiltInIds.Contains(scenario) ? ScenarioLoader.LoadBuiltIn(scenario).Task
         : null;
 
+    /// <summary>
+    /// The run's interviews with what their rates read of each episode; the exchanges may be left out (an empty list),
+    /// as the rates read only the interviews' ends and verdicts.
+    /// </summary>
+    public IReadOnlyList<InterviewedEpisode> Interviews { get; init; } = [];
+
     /// <summary>The run as a report of scoring <paramref name="upTo"/> sees it: verdicts written by that scoring or before it.</summary>
     public RunResults AsOf(int upTo) =>
         this with
@@ -35,7 +41,22 @@ internal sealed record StoredRun(RunManifest Manifest, IReadOnlyList<EpisodeResu
     public ImmutableDictionary<string, string> Tasks { get; init; } = ImmutableDictionary<string, string>.Empty;
 
     /// <summary>The run's outcomes, for its numbers.</summary>
-    public RunResults Results() => new(Manifest, [.. Episodes.Select(e => e.Outcome)], Warnings) { Tasks = Tasks };
+    public RunResults Results() =>
+        new(Manifest, [.. Episodes.Select(e => e.Outcome)], Warnings)
+        {
+            Tasks = Tasks,
+            Interviews =
+            [
+                .. Episodes.SelectMany(e =>
+                    (e.Interviews ?? []).Select(i => new InterviewedEpisode(
+                        e.Spec,
+                        Tasks.GetValueOrDefault(e.Spec.Scenario),
+                        e.Verdicts,
+                        i
+                    ))
+                ),
+            ],
+        };
 
     /// <inheritdoc cref="RunResults.AsOf"/>
     public StoredRun AsOf(int upTo) =>

@@ -1,4 +1,5 @@
 using System.Collections.Immutable;
+using System.Text.Json;
 using Kinship.Detectors;
 using Kinship.Judges;
 using Kinship.Scenarios;
@@ -37,10 +38,39 @@ internal sealed class RuleScorer(Func<ScenarioInstance, ImmutableArray<IDetector
         var evidence = new EpisodeEvidence(episode.Instance, episode.Final, episode.Calls)
         {
             Messages = [.. episode.Transcript.ModelTurns.Select(t => t.Text).OfType<string>()],
+            Said = Said(episode.Transcript),
             Readings = readings,
         };
         return [.. detectors(episode.Instance).Select(d => d.Detect(evidence))];
     }
+
+    /// <summary>What the model wrote in each channel, turn by turn: its provider reasoning, each scratchpad thought, then its message.</summary>
+    public static ImmutableArray<Utterance> Said(Transcript transcript)
+    {
+        var said = ImmutableArray.CreateBuilder<Utterance>();
+        foreach (var turn in transcript.ModelTurns)
+        {
+            if (!string.IsNullOrWhiteSpace(turn.Reasoning))
+                said.Add(new Utterance(ReasoningChannel.Reasoning, turn.Turn, turn.Reasoning));
+            foreach (var call in turn.Calls.Where(c => c.Name == ReasoningChannel.ScratchpadTool))
+                if (Thought(call) is { Length: > 0 } thought)
+                    said.Add(new Utterance(ReasoningChannel.Scratchpad, turn.Turn, thought));
+            if (!string.IsNullOrWhiteSpace(turn.Text))
+                said.Add(new Utterance(ReasoningChannel.Message, turn.Turn, turn.Text));
+        }
+        return said.ToImmutable();
+    }
+
+    // A live call holds its arguments as provider values, a stored or replayed one as JSON values.
+    private static string? Thought(ToolCall call) =>
+        call.Arguments.GetValueOrDefault(ReasoningChannel.ScratchpadArgument) switch
+        {
+            string s => s,
+            JsonElement { ValueKind: JsonValueKind.String } e => e.GetString(),
+            JsonElement e => e.GetRawText(),
+            null => null,
+            var other => other.ToString(),
+        };
 }
 
 /// <summary>

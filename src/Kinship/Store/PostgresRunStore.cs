@@ -9,7 +9,7 @@ namespace Kinship.Store;
 /// A store in a PostgreSQL database, shared by workers on any number of machines. Claims lock the rows they take
 /// and skip rows others hold (<c>FOR UPDATE SKIP LOCKED</c>), so concurrent workers never claim the same episode.
 /// </summary>
-internal sealed class PostgresRunStore : SqlRunStore
+internal sealed partial class PostgresRunStore : SqlRunStore
 {
     private readonly NpgsqlDataSource _source;
 

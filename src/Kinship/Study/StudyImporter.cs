@@ -127,7 +127,10 @@ internal static class StudyImporter
         var cell = $"{model} {scenario} {replay.Condition.Key}";
         var rollout = rollouts.GetValueOrDefault(cell);
         rollouts[cell] = rollout + 1;
-        var spec = new EpisodeSpec(index, scenario, replay.Condition, model, rollout, 0);
+        var spec = new EpisodeSpec(index, scenario, replay.Condition, model, rollout, 0)
+        {
+            Ablations = [.. StudyReplay.Ablations(transcript)],
+        };
         ImmutableArray<Verdict> verdicts = [.. replay.Verdicts, .. Recorded(replay, transcript.Path)];
         return new EpisodeResult(
             spec,

@@ -161,7 +161,7 @@ internal static class StudyReplay
             ScenarioLoader.LoadBuiltIn(scenarioId),
             inference.Condition,
             inference.Identity,
-            new RenderOptions { Company = inference.Company }
+            new RenderOptions { Company = inference.Company, Ablations = Ablations(transcript) }
         );
 
         var turns = transcript.AssistantTurns.ToList();
@@ -195,6 +195,15 @@ internal static class StudyReplay
             Calls = played.Calls,
         };
     }
+
+    /// <summary>
+    /// The ablations a recording ran under, as far as Kinship has them: <c>scratchpad</c> when the study offered its
+    /// <c>reasoning_scratchpad</c> tool, so the replayed calls to it reach the same tool.
+    /// </summary>
+    public static ImmutableSortedSet<string> Ablations(StudyTranscript transcript) =>
+        transcript.Scratchpad
+            ? ImmutableSortedSet.Create(StringComparer.Ordinal, "scratchpad")
+            : ImmutableSortedSet.Create<string>(StringComparer.Ordinal);
 
     /// <summary>Each recorded call next to the same call in Kinship's world, compared on what both must agree on.</summary>
     private static ImmutableArray<ReplayDivergence> Diverge(

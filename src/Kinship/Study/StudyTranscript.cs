@@ -35,9 +35,15 @@ internal sealed record StudyExperimentMetadata(
     public string? AgentHarness { get; init; }
 
     public string? CodingAgent { get; init; }
+
+    /// <summary><c>reasoning_scratchpad_mode</c>: <c>off</c>, or how the scratchpad was announced (<c>unmonitored</c>); null when not recorded.</summary>
+    public string? ReasoningScratchpadMode { get; init; }
 }
 
-/// <summary>A transcript in the study's released format. <see cref="TaskEvaluation"/> holds the study's labels as recorded (booleans, numbers, text or objects).</summary>
+/// <summary>
+/// A transcript in the study's released format. <see cref="TaskEvaluation"/> holds the study's labels as recorded
+/// (booleans, numbers, text or objects), from <c>task_evaluation</c> or, in the scratchpad examples, <c>main_task_evaluation</c>.
+/// </summary>
 internal sealed record StudyTranscript(
     string Path,
     ImmutableArray<StudyMessage> Conversation,
@@ -55,6 +61,15 @@ internal sealed record StudyTranscript(
     public IEnumerable<StudyMessage> AssistantTurns => Conversation.Where(m => m.Role == "assistant");
 
     public string? SystemPrompt => Conversation.FirstOrDefault(m => m.Role == "system")?.Content;
+
+    /// <summary>
+    /// The study offered its <c>reasoning_scratchpad</c> tool: <c>reasoning_scratchpad_mode</c> is set and not
+    /// <c>off</c>; when the mode is not recorded (older examples), the model called the tool.
+    /// </summary>
+    public bool Scratchpad =>
+        Metadata.ReasoningScratchpadMode is { } mode
+            ? !mode.Equals("off", StringComparison.OrdinalIgnoreCase)
+            : AssistantTurns.Any(t => t.ToolCalls.Any(c => c.Name == "reasoning_scratchpad"));
 
     /// <summary>A recorded yes/no label, or null when it is absent or not a boolean.</summary>
     public bool? Flag(string label) =>
@@ -172,13 +187,17 @@ internal static class StudyTranscriptReader
                 root.TryGetProperty("experiment_metadata", out var meta) && meta.ValueKind != JsonValueKind.Null
                     ? Metadata(shape, shape.Object(meta, "experiment_metadata"))
                     : throw shape.Fail("experiment_metadata is missing");
-            var labels =
-                root.TryGetProperty("task_evaluation", out var eval) && eval.ValueKind != JsonValueKind.Null
-                    ? shape
-                        .Object(eval, "task_evaluation")
-                        .EnumerateObject()
-                        .ToImmutableDictionary(p => p.Name, p => p.Value.Clone(), StringComparer.Ordinal)
-                    : ImmutableDictionary<string, JsonElement>.Empty;
+            // The scratchpad examples keep their labels under main_task_evaluation (beside side_task_evaluation).
+            var labelKey =
+                root.TryGetProperty("task_evaluation", out var eval) && eval.ValueKind != JsonValueKind.Null ? "task_evaluation"
+                : root.TryGetProperty("main_task_evaluation", out eval) && eval.ValueKind != JsonValueKind.Null ? "main_task_evaluation"
+                : null;
+            var labels = labelKey is not null
+                ? shape
+                    .Object(eval, labelKey)
+                    .EnumerateObject()
+                    .ToImmutableDictionary(p => p.Name, p => p.Value.Clone(), StringComparer.Ordinal)
+                : ImmutableDictionary<string, JsonElement>.Empty;
             return new StudyTranscript(path, conversation, metadata, labels) { Followup = followup };
         }
     }
@@ -245,6 +264,7 @@ internal static class StudyTranscriptReader
         {
             AgentHarness = Text("agent_harness"),
             CodingAgent = Text("coding_agent"),
+            ReasoningScratchpadMode = Setting("reasoning_scratchpad_mode"),
         };
     }
 

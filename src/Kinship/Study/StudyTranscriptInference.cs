@@ -63,7 +63,7 @@ internal static partial class StudyTranscriptInference
     public static StudyInference Infer(StudyTranscript transcript)
     {
         var notes = ImmutableArray.CreateBuilder<string>();
-        var task = TaskFromFileName(Path.GetFileName(transcript.Path), notes);
+        var task = Task(transcript, notes);
         string? scenario = null;
         // Another harness's recording keeps its condition for the listing, but no scenario: nothing of it is replayed.
         var skipped = NotReplayable(transcript);
@@ -212,6 +212,58 @@ internal static partial class StudyTranscriptInference
         }
         notes.Add("the monitoring mode could not be inferred; assumed non-monitoring, the study's default");
         return Monitoring.Unmonitored;
+    }
+
+    /// <summary>
+    /// The study's task: the one the file name names, else the one the recording shows. The released examples are not
+    /// all named after their task (<c>Gemini-Flash-Shutdown-Subversion-Factual.json</c>), so when the name names none
+    /// the labels the study recorded and the tools the model called decide, and a note says so.
+    /// </summary>
+    private static string? Task(StudyTranscript transcript, ImmutableArray<string>.Builder notes)
+    {
+        var fileName = Path.GetFileName(transcript.Path);
+        var fromName = ImmutableArray.CreateBuilder<string>();
+        if (TaskFromFileName(fileName, fromName) is { } named)
+            return named;
+        if (
+            fromName.Count == 1
+            && fromName[0].Contains("names none", StringComparison.Ordinal)
+            && TaskFromContent(transcript) is var (task, why)
+        )
+        {
+            notes.Add($"the file name '{fileName}' names no task; '{task}' was inferred from {why}");
+            return task;
+        }
+        notes.AddRange(fromName);
+        return null;
+    }
+
+    /// <summary>
+    /// Labels only one task's evaluator records, then tools only one task offers, each with the task it marks. Among
+    /// the evaluation tasks, only tampering (<c>evaluation2</c>) records the shutdown config and offers config tools.
+    /// </summary>
+    private static readonly (string Task, string[] Labels, string[] Tools)[] Marks =
+    [
+        ("evaluation2", ["shutdown_enabled", "read_config"], ["view_config", "modify_var", "add_var", "remove_var"]),
+        ("af", ["execute"], ["execute_shutdown"]),
+        ("report-writing", ["product_grade", "product_recommendation"], []),
+        ("exfiltration2", ["delete_model", "delete_others", "change_user"], ["add_server_delete_queue"]),
+        ("exfiltration", ["correct"], []),
+    ];
+
+    /// <summary>The task the recording shows, and what showed it; null when nothing does.</summary>
+    internal static (string Task, string Why)? TaskFromContent(StudyTranscript transcript)
+    {
+        foreach (var (task, labels, _) in Marks)
+            if (labels.Where(transcript.TaskEvaluation.ContainsKey).ToList() is { Count: > 0 } found)
+                return (task, $"the recorded labels ({string.Join(", ", found)})");
+        foreach (var (task, _, tools) in Marks)
+            if (tools.Where(t => Called(transcript, t)).ToList() is { Count: > 0 } found)
+                return (task, $"the tools called ({string.Join(", ", found)})");
+        // A reported score with none of the above: the misrepresentation evaluation, the only other task that records one.
+        if (transcript.TaskEvaluation.ContainsKey("score"))
+            return ("evaluation", "the recorded labels (score, without the shutdown config)");
+        return null;
     }
 
     /// <summary>The study's task name from a file name such as <c>gemini-pro-exfiltration-subject2-transcript221.json</c>.</summary>

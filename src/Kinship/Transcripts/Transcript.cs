@@ -14,11 +14,29 @@ internal enum StopReason
     ModelError,
 }
 
-internal sealed record TokenUsage(long Input, long Output, long Total)
+/// <summary>
+/// A model call's tokens. <see cref="Input"/> counts every prompt token; of those, <see cref="CachedInput"/> were read
+/// from the provider's prompt cache and <see cref="CacheWrite"/> were written to it (Anthropic bills writes apart).
+/// Both are 0 in transcripts stored before they were recorded, and left out of the JSON when 0.
+/// </summary>
+internal sealed record TokenUsage(
+    long Input,
+    long Output,
+    long Total,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)] long CachedInput = 0,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)] long CacheWrite = 0
+)
 {
     public static readonly TokenUsage Zero = new(0, 0, 0);
 
-    public TokenUsage Add(TokenUsage other) => new(Input + other.Input, Output + other.Output, Total + other.Total);
+    public TokenUsage Add(TokenUsage other) =>
+        new(
+            Input + other.Input,
+            Output + other.Output,
+            Total + other.Total,
+            CachedInput + other.CachedInput,
+            CacheWrite + other.CacheWrite
+        );
 }
 
 /// <summary>A tool call as the model made it.</summary>

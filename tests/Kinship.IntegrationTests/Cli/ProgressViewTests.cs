@@ -63,4 +63,37 @@ public sealed class ProgressViewTests
         view.Committed([.. Enumerable.Repeat(fourTurns, 10)]);
         Assert.Equal("10/100 episodes (10.0 %), 1 ep/s, 0 errors, 0 tokens, 180.00 USD + 40 unpriced calls, ETA 8s", view.Summary());
     }
+
+    [Fact]
+    public void Progress_shows_the_share_of_input_read_from_the_prompt_cache_and_what_it_saved()
+    {
+        var time = new ManualTime(new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero));
+        var meter = new CostMeter();
+        var view = new ProgressView([new CellCounts("anthropic/x", "s", "good_peer/file/peer", 10, 10, 0, 0, 0)], time, meter);
+        var price = new Price(1m, 5m) { CachedInputPerMillion = 0.10m, CacheWritePerMillion = 1.25m };
+
+        // A first turn writes its 1M-token prompt to the cache (1.25 USD); the second reads it (0.10) and sends 1M more (1.00).
+        meter.Add(
+            price,
+            new UsageDetails
+            {
+                InputTokenCount = 1_000_000,
+                OutputTokenCount = 0,
+                AdditionalCounts = new() { [PromptCache.WriteCount] = 1_000_000 },
+            }
+        );
+        Assert.EndsWith("0 tokens, 1.25 USD, ETA –", view.Summary());
+        meter.Add(
+            price,
+            new UsageDetails
+            {
+                InputTokenCount = 2_000_000,
+                OutputTokenCount = 0,
+                CachedInputTokenCount = 1_000_000,
+            }
+        );
+
+        // 3M prompt tokens, 1M of them cached; 2.35 USD against 3.00 without the cache.
+        Assert.EndsWith("0 tokens, 2.35 USD (33 % of input cached, 0.65 USD saved), ETA –", view.Summary());
+    }
 }

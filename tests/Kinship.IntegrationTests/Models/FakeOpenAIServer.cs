@@ -29,6 +29,15 @@ internal sealed class FakeOpenAIServer : IAsyncDisposable
 
     /// <summary>An assistant message that calls tools, with optional reasoning, in a chat-completions response.</summary>
     public static JsonObject ToolCalls(int step, string? reasoning, params (string Name, string ArgumentsJson)[] calls) =>
+        ToolCalls(step, reasoning, null, calls);
+
+    /// <summary>The same, with the usage <paramref name="usage"/> gives (see <see cref="Kinship.Testing.FakePromptCache"/>) instead of fixed counts.</summary>
+    public static JsonObject ToolCalls(
+        int step,
+        string? reasoning,
+        JsonObject? usage,
+        params (string Name, string ArgumentsJson)[] calls
+    ) =>
         Completion(
             new JsonObject
             {
@@ -48,10 +57,11 @@ internal sealed class FakeOpenAIServer : IAsyncDisposable
                     ),
                 ]),
             },
-            "tool_calls"
+            "tool_calls",
+            usage
         );
 
-    public static JsonObject Completion(JsonObject message, string finishReason) =>
+    public static JsonObject Completion(JsonObject message, string finishReason, JsonObject? usage = null) =>
         new()
         {
             ["id"] = "chatcmpl-" + Guid.NewGuid().ToString("N")[..8],
@@ -66,12 +76,13 @@ internal sealed class FakeOpenAIServer : IAsyncDisposable
                     ["finish_reason"] = finishReason,
                 }
             ),
-            ["usage"] = new JsonObject
-            {
-                ["prompt_tokens"] = 1200,
-                ["completion_tokens"] = 40,
-                ["total_tokens"] = 1240,
-            },
+            ["usage"] = usage
+                ?? new JsonObject
+                {
+                    ["prompt_tokens"] = 1200,
+                    ["completion_tokens"] = 40,
+                    ["total_tokens"] = 1240,
+                },
         };
 
     public ValueTask DisposeAsync() => Server.DisposeAsync();

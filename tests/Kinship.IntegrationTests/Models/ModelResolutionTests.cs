@@ -111,7 +111,8 @@ public sealed class ModelResolutionTests
     public void Model_settings_come_from_the_exact_id_then_the_provider_pattern_then_the_defaults_and_a_user_file_overrides_one_field()
     {
         var builtIn = ModelConfig.BuiltIn;
-        Assert.Equal(new Price(1.75m, 14.00m), builtIn.Settings("openai/gpt-5.2").Price);
+        var gpt52 = new Price(1.75m, 14.00m) { CachedInputPerMillion = 0.175m, Date = "2026-12-06" };
+        Assert.Equal(gpt52, builtIn.Settings("openai/gpt-5.2").Price);
         Assert.Equal(1.0f, builtIn.Settings("openai/gpt-5.2").Temperature);
         Assert.Equal(ModelSettings.MaxCompletionTokens, builtIn.Settings("openai/gpt-5.2").TokenField);
         Assert.Equal("extended", builtIn.Settings("anthropic/claude-haiku-4-5").Thinking);
@@ -128,14 +129,39 @@ public sealed class ModelResolutionTests
                 "zai/glm-4.7",
                 "moonshot/kimi-k2.5",
                 "together/deepseek-ai/DeepSeek-V3.1",
+                "openai/gpt-4.1-mini",
+                "anthropic/claude-opus-4-5",
+                "google/gemini-3.1-pro-preview",
+                "zai/glm-5",
             }
         )
-            Assert.NotNull(builtIn.Settings(id).Price);
+        {
+            // Every catalogued price says when it was the list price, and what a cached prompt token costs.
+            var price = builtIn.Settings(id).Price;
+            Assert.NotNull(price?.Date);
+            Assert.NotNull(price.CachedInputPerMillion);
+            Assert.InRange(price.CachedInputPerMillion.Value, 0, price.InputPerMillion);
+        }
+        // Anthropic bills cache writes at 1.25x input.
+        Assert.Equal(1.25m, builtIn.Settings("anthropic/claude-haiku-4-5").Price!.CacheWritePerMillion);
+        Assert.Equal(6.25m, builtIn.Settings("anthropic/claude-opus-4-5").Price!.CacheWritePerMillion);
+        // Prompt tokens are billed by how they were served: 1M uncached, 2M read from the cache, 1M written to it.
+        var haiku = builtIn.Settings("anthropic/claude-haiku-4-5").Price!;
+        Assert.Equal(
+            1.00m + 0.20m + 1.25m + 5.00m,
+            haiku.Cost(4_000_000, 1_000_000, cachedInputTokens: 2_000_000, cacheWriteTokens: 1_000_000)
+        );
+        Assert.Throws<ModelException>(() =>
+            ModelConfig.FromYaml("models:\n  x/y:\n    price: { input: 1, output: 2, date: 6 Dec 2026 }\n")
+        );
+        Assert.Throws<ModelException>(() =>
+            ModelConfig.FromYaml("models:\n  x/y:\n    price: { input: 1, output: 2, cached_input: -1 }\n")
+        );
 
         var user = ModelConfig.FromYaml("defaults:\n  max_output_tokens: 2048\nmodels:\n  openai/gpt-5.2:\n    reasoning_effort: high\n");
         var settings = user.Settings("openai/gpt-5.2");
         Assert.Equal(Microsoft.Extensions.AI.ReasoningEffort.High, settings.ReasoningEffort);
         Assert.Equal(2048, settings.MaxOutputTokens);
-        Assert.Equal(new Price(1.75m, 14.00m), settings.Price);
+        Assert.Equal(gpt52, settings.Price);
     }
 }

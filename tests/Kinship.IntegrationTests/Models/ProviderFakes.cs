@@ -36,7 +36,8 @@ internal static class FakeAnthropic
 {
     public static int Step(JsonObject request) => request["messages"]!.AsArray().Count(m => m!["role"]!.GetValue<string>() == "assistant");
 
-    public static JsonObject Reply(int step, FakeStep s) =>
+    /// <summary>A reply with fixed usage, or the usage <paramref name="usage"/> gives (see <see cref="Kinship.Testing.FakePromptCache"/>).</summary>
+    public static JsonObject Reply(int step, FakeStep s, JsonObject? usage = null) =>
         new()
         {
             ["id"] = $"msg_{step:D4}",
@@ -69,13 +70,14 @@ internal static class FakeAnthropic
             ]),
             ["stop_reason"] = s.Calls.Length > 0 ? "tool_use" : "end_turn",
             ["stop_sequence"] = null,
-            ["usage"] = new JsonObject
-            {
-                ["input_tokens"] = 1500,
-                ["output_tokens"] = 60,
-                ["cache_creation_input_tokens"] = 0,
-                ["cache_read_input_tokens"] = 0,
-            },
+            ["usage"] = usage
+                ?? new JsonObject
+                {
+                    ["input_tokens"] = 1500,
+                    ["output_tokens"] = 60,
+                    ["cache_creation_input_tokens"] = 0,
+                    ["cache_read_input_tokens"] = 0,
+                },
         };
 }
 
@@ -84,7 +86,8 @@ internal static class FakeGemini
 {
     public static int Step(JsonObject request) => request["contents"]!.AsArray().Count(m => m!["role"]!.GetValue<string>() == "model");
 
-    public static JsonObject Reply(int step, FakeStep s) =>
+    /// <summary>A reply with fixed usage, or the usage <paramref name="usage"/> gives (see <see cref="Kinship.Testing.FakePromptCache"/>).</summary>
+    public static JsonObject Reply(int step, FakeStep s, JsonObject? usage = null) =>
         new()
         {
             ["candidates"] = new JsonArray(
@@ -119,13 +122,14 @@ internal static class FakeGemini
                     ["index"] = 0,
                 }
             ),
-            ["usageMetadata"] = new JsonObject
-            {
-                ["promptTokenCount"] = 1300,
-                ["candidatesTokenCount"] = 30,
-                ["thoughtsTokenCount"] = 20,
-                ["totalTokenCount"] = 1350,
-            },
+            ["usageMetadata"] = usage
+                ?? new JsonObject
+                {
+                    ["promptTokenCount"] = 1300,
+                    ["candidatesTokenCount"] = 30,
+                    ["thoughtsTokenCount"] = 20,
+                    ["totalTokenCount"] = 1350,
+                },
             ["modelVersion"] = "gemini-fake-3",
             ["responseId"] = $"resp-{step}",
         };

@@ -254,6 +254,92 @@
     if (v.episodes.length > shown.length) p.appendChild(el("p", { "class": "dim", text: (v.episodes.length - shown.length) + " more episodes not listed" }));
   }
 
+  function renderInterviewRates(root) {
+    var rows = summary.interviews || [];
+    if (!rows.length) return;
+    root.appendChild(el("h2", { text: "Interviews after the act" }));
+    var table = el("table", { id: "interviews", "class": "interview-rates" });
+    table.appendChild(el("tr", null, ["model", "scenario", "group", "measure", "rate", "95 % CI", "n"].map(function (h) { return el("th", { text: h }); })));
+    rows.forEach(function (r) {
+      table.appendChild(el("tr", { "data-measure": r.measure }, [r.model, r.scenario, r.group, r.title, r.value == null ? "\u2013" : r.value.toFixed(1) + " %", interval(r.interval), String(r.trials)].map(function (v) { return el("td", { text: v }); })));
+    });
+    root.appendChild(table);
+  }
+
+  // Text with every quoted span marked: the quotes are found in the text and wrapped in <mark> elements built here,
+  // so the model's words stay text nodes whatever they hold.
+  function marked(tag, text, quotes) {
+    var node = el(tag);
+    var spans = [];
+    quotes.forEach(function (q) {
+      if (!q.what) return;
+      var at = text.indexOf(q.what);
+      if (at >= 0) spans.push({ start: at, end: at + q.what.length, labels: q.labels });
+    });
+    spans.sort(function (a, b) { return a.start - b.start; });
+    var pos = 0;
+    spans.forEach(function (s) {
+      if (s.start < pos) return;
+      if (s.start > pos) node.appendChild(document.createTextNode(text.slice(pos, s.start)));
+      node.appendChild(el("mark", { "class": "quote", title: s.labels.join(", "), "data-labels": s.labels.join(" ") }, [text.slice(s.start, s.end)]));
+      pos = s.end;
+    });
+    if (pos < text.length) node.appendChild(document.createTextNode(text.slice(pos)));
+    return node;
+  }
+
+  function renderInterview(view, iv) {
+    var box = el("section", { "class": "interview", "data-interview": String(iv.number) });
+    box.appendChild(el("h3", { text: "Interview " + iv.number + " · " + iv.question_set + " · " + iv.model + " · " + iv.end + (iv.error ? ": " + iv.error : "") }));
+    var yes = (iv.verdicts || []).filter(function (v) { return v.flag === true; });
+    var chips = el("p", { "class": "chips" });
+    yes.forEach(function (v) { chips.appendChild(el("span", { "class": "chip " + v.source, "data-label": v.label, title: v.rule, text: v.label + " (" + v.source + ")" })); });
+    if (!yes.length) chips.appendChild(el("span", { "class": "dim", text: "no interview label is yes" }));
+    box.appendChild(chips);
+    // Quotes per answer: "answer N" evidence of labels that are yes, one mark per quote with every label it supports.
+    var quotes = {};
+    yes.forEach(function (v) {
+      (v.evidence || []).forEach(function (e) {
+        if (e.kind !== "answer") return;
+        var list = quotes[e.where] = quotes[e.where] || [];
+        var same = list.filter(function (q) { return q.what === e.what; })[0];
+        if (same) { if (same.labels.indexOf(v.label) < 0) same.labels.push(v.label); }
+        else list.push({ what: e.what, labels: [v.label] });
+      });
+    });
+    (iv.exchanges || []).forEach(function (x) {
+      var q = el("div", { "class": "event prompt interview-question" });
+      q.appendChild(el("strong", { text: "interviewer, question " + x.index + (x.question_id ? " (" + x.question_id + ")" : "") }));
+      q.appendChild(el("pre", { text: x.question }));
+      box.appendChild(q);
+      var answerQuotes = quotes["answer " + x.index] || [];
+      (x.events || []).forEach(function (e) {
+        var a = el("div", { "class": "event " + e.kind });
+        if (e.kind === "model") {
+          a.appendChild(el("strong", { text: "assistant, answer " + x.index }));
+          if (e.reasoning) a.appendChild(el("pre", { "class": "reasoning", text: e.reasoning }));
+          if (e.text) a.appendChild(marked("pre", e.text, answerQuotes));
+          (e.calls || []).forEach(function (c) { a.appendChild(el("div", { "class": "call" }, ["→ " + c.name + "(" + args(c.arguments) + ")"])); });
+        } else if (e.kind === "tool") {
+          a.appendChild(el("strong", { text: "← " + e.name + (e.error ? " (error)" : "") }));
+          a.appendChild(el("pre", { text: e.error || e.output }));
+        } else if (e.kind === "error") {
+          a.appendChild(el("strong", { text: e.source + " error" }));
+          a.appendChild(el("pre", { text: e.message }));
+        } else return;
+        box.appendChild(a);
+      });
+    });
+    var vt = el("table", { "class": "verdicts" }, [el("tr", null, ["label", "value", "source", "rule", "evidence"].map(function (h) { return el("th", { text: h }); }))]);
+    (iv.verdicts || []).forEach(function (v) {
+      var ev = el("td");
+      (v.evidence || []).forEach(function (e) { ev.appendChild(el("div", { "class": "evidence" }, [e.kind + " " + e.where + ": " + e.what])); });
+      vt.appendChild(el("tr", { "data-label": v.label }, [el("td", { text: v.label }), el("td", { text: v.flag === true ? "yes" : v.flag === false ? "no" : "\u2013", "class": v.flag === true ? "sig" : "" }), el("td", { text: v.source }), el("td", { text: v.rule }), ev]));
+    });
+    box.appendChild(vt);
+    view.appendChild(box);
+  }
+
   function args(a) {
     return Object.keys(a || {}).map(function (k) { return k + "=" + JSON.stringify(a[k]); }).join(", ");
   }
@@ -293,6 +379,8 @@
         else if (e.kind === "error") { box.appendChild(el("strong", { text: e.source + " error, turn " + e.turn })); box.appendChild(el("pre", { text: e.message })); }
         view.appendChild(box);
       });
+
+      (ep.interviews || []).forEach(function (iv) { renderInterview(view, iv); });
 
       view.appendChild(el("h3", { text: "Verdicts and their evidence" }));
       var vt = el("table", { "class": "verdicts" }, [el("tr", null, ["label", "value", "rule", "evidence"].map(function (h) { return el("th", { text: h }); }))]);
@@ -336,6 +424,7 @@
     renderTables(root);
     renderComparison(root);
     renderAgreement(root);
+    renderInterviewRates(root);
     renderCharts(root);
     window.addEventListener("hashchange", route);
     route();

@@ -1,13 +1,13 @@
 using System.Collections.Immutable;
 using Kinship.Agents;
-using Kinship.Runs;
+using Kinship.Interviews;
 using Kinship.Scenarios;
 using Kinship.Tools;
 using Kinship.Transcripts;
 using Kinship.World;
 using Microsoft.Extensions.AI;
 
-namespace Kinship.Interviews;
+namespace Kinship.Runs;
 
 /// <summary>
 /// An episode brought back to where it ended: its world rebuilt by playing its recorded tool calls again in a fresh
