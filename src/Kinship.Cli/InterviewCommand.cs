@@ -248,7 +248,7 @@ internal static class InterviewCommand
                     {
                         using var session = interviewer.Open(episode);
                         await session.AskAllAsync(set, ct).ConfigureAwait(false);
-                        interview = session.Finish(0, set.Name, interviewer.ModelOf(episode), ct.IsCancellationRequested);
+                        interview = interviewer.Finish(session, episode, set.Name, ct.IsCancellationRequested);
                     }
                     catch (InterviewException e)
                     {
@@ -329,7 +329,7 @@ internal static class InterviewCommand
             console.MarkupLine("No question was asked; nothing stored.");
             return ExitCodes.Ok;
         }
-        var interview = session.Finish(0, Interactive, interviewer.ModelOf(episode), stopped);
+        var interview = interviewer.Finish(session, episode, Interactive, stopped);
         var number = await store.AddInterviewAsync(runId, episode.Spec.Index, interview, time.GetUtcNow(), CancellationToken.None);
         console.MarkupLine(
             $"Stored interview [bold]{number}[/] of episode {episode.Spec.Index} ({session.Exchanges.Count} question(s), ended {interview.End}, cost ${meter.Spent:0.0000}); [dim]kinship show {TerminalText.Markup(runId)} {episode.Spec.Index}[/] prints it."

@@ -48,12 +48,21 @@ internal sealed class RunSource(TimeProvider time) : IRunSource
         Directory.Exists(location)
             ? ReadFolder(location).Results()
             : ReadStoredAsync(location, store, async (reader, runId) =>
-                    new RunResults(
-                        (await reader.GetRunAsync(runId, CancellationToken.None)).Manifest,
-                        await reader.ReadOutcomesAsync(runId, CancellationToken.None),
-                        []
-                    )
-                )
+                {
+                    var outcomes = await reader.ReadOutcomesAsync(runId, CancellationToken.None);
+                    // What the interview rates read: each interview's end and labels beside its episode's; the exchanges are left out.
+                    var byIndex = outcomes.ToDictionary(o => o.Spec.Index);
+                    var interviews = new List<InterviewedEpisode>();
+                    await foreach (var i in reader.ReadRunInterviewsAsync(runId, CancellationToken.None))
+                        if (byIndex.TryGetValue(i.Index, out var o))
+                            interviews.Add(
+                                new InterviewedEpisode(o.Spec, null, o.Verdicts, i.Interview with { Exchanges = [], Final = null })
+                            );
+                    return new RunResults((await reader.GetRunAsync(runId, CancellationToken.None)).Manifest, outcomes, [])
+                    {
+                        Interviews = interviews,
+                    };
+                })
                 .GetAwaiter()
                 .GetResult();
 

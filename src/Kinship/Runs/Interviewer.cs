@@ -2,6 +2,7 @@ using System.Collections.Immutable;
 using Kinship.Agents;
 using Kinship.Interviews;
 using Kinship.Scenarios;
+using Kinship.Scoring;
 using Kinship.Tools;
 using Kinship.Transcripts;
 using Kinship.World;
@@ -195,6 +196,23 @@ internal sealed class InterviewSession(RebuiltEpisode episode, IChatClient model
 /// <param name="model">The model to ask instead of each episode's own (an imported run's recorded model cannot be called); null: the run's.</param>
 internal sealed class RunInterviewer(EpisodeRunner runner, TimeProvider time, int maxTurnsPerQuestion = 5, AgentModel? model = null)
 {
+    /// <summary>
+    /// The session's interview of <paramref name="episode"/>, labelled by the interview rules (<see cref="InterviewRuleScorer"/>)
+    /// with the run's detectors, so <c>undoes</c> reads the world after the interview as the episode's labels read its own.
+    /// </summary>
+    public Interview Finish(InterviewSession session, EpisodeResult episode, string questionSet, bool cancelled = false)
+    {
+        var interview = session.Finish(0, questionSet, ModelOf(episode), cancelled);
+        var asked = model ?? runner.Models[episode.Spec.Model];
+        var instance = runner.Instance(episode.Spec, asked with { Identity = AgentIdentity.OfCritic(episode.Critic) });
+        var scored = new ScoredInterview(
+            new ScoredEpisode(instance, episode.Transcript, episode.Final, episode.Calls),
+            episode.Verdicts,
+            interview
+        );
+        return interview with { Verdicts = new InterviewRuleScorer(runner.Cache.Rules).Score(scored) };
+    }
+
     /// <summary>The id of the model an episode's interview asks.</summary>
     public string ModelOf(EpisodeResult episode) => model?.Id ?? episode.Spec.Model;
 
