@@ -37,7 +37,8 @@ internal static class CliApp
         Func<string, string?> environment,
         TimeProvider time,
         CancellationToken cancellationToken,
-        Func<PosixSignal?>? stoppedBy = null
+        Func<PosixSignal?>? stoppedBy = null,
+        TextReader? input = null
     )
     {
         // Whatever a model, a provider or a file wrote reaches the terminal inert, on both streams.
@@ -58,6 +59,7 @@ internal static class CliApp
             CacheCommand.Create(console),
             RunsCommand.Create(console, time),
             WorkerCommand.Create(console, environment, time),
+            InterviewCommand.Create(console, environment, time, input ?? Console.In),
         };
         // A process cannot be given a NUL in an argument, but a caller of this method can; no path or name holds one.
         if (args.FirstOrDefault(a => a.Contains('\0', StringComparison.Ordinal)) is { } withNul)
@@ -125,7 +127,9 @@ internal static class CliApp
             or UnknownScenarioException
             or UnknownDetectorException
             or RunStoreException
-            or RunNotFoundException => e.Message,
+            or RunNotFoundException
+            or Interviews.QuestionSetException
+            or InterviewException => e.Message,
             _ => null,
         };
 }

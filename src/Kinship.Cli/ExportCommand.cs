@@ -36,7 +36,11 @@ internal static class ExportCommand
                 // The outcomes are held; the transcripts are streamed into each output as it is written.
                 var results = source.ReadResults(location, store);
                 var episodes = source.Episodes(location, store, results);
-                var report = RunReport.Build(results) with { Run = episodes };
+                var report = RunReport.Build(results) with
+                {
+                    Run = episodes,
+                    InterviewLog = source.Interviews(location, store, results.Manifest.RunId),
+                };
                 foreach (var (format, target) in new[] { ("jsonl", jsonlFolder), ("inspect", inspectFolder) })
                 {
                     if (target is null)

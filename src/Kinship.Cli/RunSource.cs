@@ -22,6 +22,9 @@ internal interface IRunSource
     /// them (from a store a page at a time, from a folder a line at a time), never all at once.
     /// </summary>
     RunEpisodes Episodes(string location, string store, RunResults results);
+
+    /// <summary>The run's follow-up interviews, streamed when enumerated (from a store a page of episodes at a time).</summary>
+    Func<CancellationToken, IAsyncEnumerable<StoredInterview>> Interviews(string location, string store, string runId);
 }
 
 /// <summary>An exported JSON Lines run folder when <c>location</c> is a folder, otherwise a run id in the store.</summary>
@@ -45,12 +48,21 @@ internal sealed class RunSource(TimeProvider time) : IRunSource
         Directory.Exists(location)
             ? ReadFolder(location).Results()
             : ReadStoredAsync(location, store, async (reader, runId) =>
-                    new RunResults(
-                        (await reader.GetRunAsync(runId, CancellationToken.None)).Manifest,
-                        await reader.ReadOutcomesAsync(runId, CancellationToken.None),
-                        []
-                    )
-                )
+                {
+                    var outcomes = await reader.ReadOutcomesAsync(runId, CancellationToken.None);
+                    // What the interview rates read: each interview's end and labels beside its episode's; the exchanges are left out.
+                    var byIndex = outcomes.ToDictionary(o => o.Spec.Index);
+                    var interviews = new List<InterviewedEpisode>();
+                    await foreach (var i in reader.ReadRunInterviewsAsync(runId, CancellationToken.None))
+                        if (byIndex.TryGetValue(i.Index, out var o))
+                            interviews.Add(
+                                new InterviewedEpisode(o.Spec, null, o.Verdicts, i.Interview with { Exchanges = [], Final = null })
+                            );
+                    return new RunResults((await reader.GetRunAsync(runId, CancellationToken.None)).Manifest, outcomes, [])
+                    {
+                        Interviews = interviews,
+                    };
+                })
                 .GetAwaiter()
                 .GetResult();
 
@@ -62,6 +74,22 @@ internal sealed class RunSource(TimeProvider time) : IRunSource
                 ? cancellationToken => JsonlExporter.StreamAsync(location, cancellationToken)
                 : cancellationToken => StreamStoredAsync(store, results.Manifest.RunId, cancellationToken)
         );
+
+    public Func<CancellationToken, IAsyncEnumerable<StoredInterview>> Interviews(string location, string store, string runId) =>
+        Directory.Exists(location)
+            ? cancellationToken => JsonlExporter.StreamInterviewsAsync(location, cancellationToken)
+            : cancellationToken => StreamInterviewsAsync(store, runId, cancellationToken);
+
+    private async IAsyncEnumerable<StoredInterview> StreamInterviewsAsync(
+        string store,
+        string runId,
+        [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken
+    )
+    {
+        await using var opened = await StoreOptions.OpenAsync(store, time, cancellationToken);
+        await foreach (var interview in opened.ReadRunInterviewsAsync(runId, cancellationToken))
+            yield return interview;
+    }
 
     /// <summary>Episodes in a store, read this many at a time: a page of transcripts in memory, not the run.</summary>
     public const int Page = 256;

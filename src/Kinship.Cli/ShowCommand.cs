@@ -41,6 +41,11 @@ internal static class ShowCommand
                     foreach (var w in stored.Warnings)
                         console.MarkupLine($"[yellow]warning:[/] {TerminalText.Markup(w)}");
                     TranscriptReport.Write(console, found);
+                    var interviews = new List<Kinship.Interviews.Interview>();
+                    await foreach (var i in JsonlExporter.StreamInterviewsAsync(folder, cancellationToken))
+                        if (i.Index == index)
+                            interviews.Add(i.Interview);
+                    TranscriptReport.WriteInterviews(console, interviews);
                     return ExitCodes.Ok;
                 }
 
@@ -58,6 +63,7 @@ internal static class ShowCommand
                         $"run {record.RunId} has no finished episode {index} (it plans {record.Manifest.PlannedEpisodes}; kinship runs show {record.RunId} gives the counts)"
                     );
                 TranscriptReport.Write(console, result);
+                TranscriptReport.WriteInterviews(console, await opened.ReadInterviewsAsync(record.RunId, index, cancellationToken));
                 return ExitCodes.Ok;
             }
         );

@@ -13,6 +13,9 @@ internal static class StudyFixtures
 
     public static string Transcript(string name) => Path.Combine(Transcripts, name);
 
+    /// <summary>A file of the study's follow-up interview fixtures.</summary>
+    public static string Followup(string name) => Path.Combine(SharedFolder, "fixtures", "study-followup", name);
+
     /// <summary>The production-harness track's two transcripts (real coding agents; <c>agent_harness: coding_agent</c>).</summary>
     public static string ProductionHarness => Path.Combine(SharedFolder, "fixtures", "study-production-harness");
 

@@ -31,13 +31,28 @@ internal sealed record AgentLoopOptions
 /// </summary>
 internal sealed class AgentLoop(IChatClient model, AgentLoopOptions options, TimeProvider time)
 {
-    public async Task<Transcript> RunAsync(IReadOnlyList<ChatMessage> prompt, IToolHost tools, CancellationToken cancellationToken)
+    public Task<Transcript> RunAsync(IReadOnlyList<ChatMessage> prompt, IToolHost tools, CancellationToken cancellationToken) =>
+        ContinueAsync([], prompt, 0, tools, cancellationToken);
+
+    /// <summary>
+    /// Continues a conversation: <paramref name="history"/> is what the model has already seen and said (recorded
+    /// elsewhere), <paramref name="prompt"/> the new messages, recorded here as prompts at turn <paramref name="turnsBefore"/>;
+    /// turns are numbered on from it and <see cref="AgentLoopOptions.MaxTurns"/> counts the new ones. The prompt and every
+    /// message of the new turns are appended to <paramref name="history"/>, so the conversation can be continued again.
+    /// </summary>
+    public async Task<Transcript> ContinueAsync(
+        List<ChatMessage> history,
+        IReadOnlyList<ChatMessage> prompt,
+        int turnsBefore,
+        IToolHost tools,
+        CancellationToken cancellationToken
+    )
     {
         var started = time.GetTimestamp();
-        var history = new List<ChatMessage>(prompt);
+        history.AddRange(prompt);
         var events = ImmutableArray.CreateBuilder<TranscriptEvent>();
         foreach (var m in prompt)
-            events.Add(new PromptEvent(0, m.Role.Value, m.Text));
+            events.Add(new PromptEvent(turnsBefore, m.Role.Value, m.Text));
 
         var chatOptions = new ChatOptions
         {
@@ -49,8 +64,8 @@ internal sealed class AgentLoop(IChatClient model, AgentLoopOptions options, Tim
         var usage = TokenUsage.Zero;
         var stop = StopReason.TurnCap;
         var reminders = 0;
-        var turn = 0;
-        while (turn < options.MaxTurns)
+        var turn = turnsBefore;
+        while (turn - turnsBefore < options.MaxTurns)
         {
             if (cancellationToken.IsCancellationRequested)
             {
@@ -135,7 +150,7 @@ internal sealed class AgentLoop(IChatClient model, AgentLoopOptions options, Tim
             }
         }
 
-        return new Transcript(events.ToImmutable(), stop, usage, time.GetElapsedTime(started).TotalSeconds, turn);
+        return new Transcript(events.ToImmutable(), stop, usage, time.GetElapsedTime(started).TotalSeconds, turn - turnsBefore);
     }
 
     /// <summary>

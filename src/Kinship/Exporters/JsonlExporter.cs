@@ -8,7 +8,8 @@ namespace Kinship.Exporters;
 
 /// <summary>
 /// A run as a folder of JSON Lines: <c>manifest.json</c> and <c>episodes.jsonl</c>, one finished episode per line,
-/// which any tool can read line by line. Written from scratch (an earlier export of the run is replaced) and read back
+/// which any tool can read line by line, and <c>interviews.jsonl</c>, one follow-up interview per line (its episode's
+/// <c>index</c>, <c>created</c> and the <c>interview</c>), when the run has any. Written from scratch (an earlier export of the run is replaced) and read back
 /// by every command that takes a run folder instead of a run id.
 /// </summary>
 internal sealed class JsonlExporter : IExporter
@@ -25,7 +26,73 @@ internal sealed class JsonlExporter : IExporter
         var run = report.Run
             ?? throw new ArgumentException("a run folder holds whole episodes: build the report with its episodes", nameof(report));
         await ExportAsync(run.Manifest, run.ReadAsync(cancellationToken), target, cancellationToken).ConfigureAwait(false);
-        return [Path.Combine(target, EpisodesFile), Path.Combine(target, ManifestFile)];
+        var interviewsPath = Path.Combine(target, InterviewsFile);
+        var written =
+            report.InterviewLog is { } interviews
+            && await ExportInterviewsAsync(interviews(cancellationToken), interviewsPath, cancellationToken).ConfigureAwait(false);
+        if (!written && File.Exists(interviewsPath))
+            File.Delete(interviewsPath);
+        return written
+            ? [Path.Combine(target, EpisodesFile), Path.Combine(target, ManifestFile), interviewsPath]
+            : [Path.Combine(target, EpisodesFile), Path.Combine(target, ManifestFile)];
+    }
+
+    public const string InterviewsFile = "interviews.jsonl";
+
+    /// <summary>Writes the interviews as they come, one a line; false, with nothing written, when there are none.</summary>
+    private static async Task<bool> ExportInterviewsAsync(
+        IAsyncEnumerable<Store.StoredInterview> interviews,
+        string path,
+        CancellationToken cancellationToken
+    )
+    {
+        using var files = new OutputFiles();
+        var any = false;
+        await using (var stream = files.Create(path))
+            await OutputFiles
+                .Guard(path, async () =>
+                {
+                    await foreach (var interview in interviews.WithCancellation(cancellationToken).ConfigureAwait(false))
+                    {
+                        JsonSerializer.Serialize(stream, interview, RunJson.Options);
+                        stream.WriteByte((byte)'\n');
+                        any = true;
+                    }
+                    await stream.FlushAsync(cancellationToken).ConfigureAwait(false);
+                })
+                .ConfigureAwait(false);
+        if (any)
+            files.Commit();
+        return any;
+    }
+
+    /// <summary>A run folder's interviews, a line at a time; none when the folder has no interviews file.</summary>
+    public static async IAsyncEnumerable<Store.StoredInterview> StreamInterviewsAsync(
+        string folder,
+        [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken
+    )
+    {
+        var path = Path.Combine(folder, InterviewsFile);
+        if (!File.Exists(path))
+            yield break;
+        using var reader = new StreamReader(path, Encoding.UTF8);
+        var number = 0;
+        while (await reader.ReadLineAsync(cancellationToken).ConfigureAwait(false) is { } line)
+        {
+            number++;
+            if (line.Length == 0)
+                continue;
+            Store.StoredInterview? interview;
+            try
+            {
+                interview = JsonSerializer.Deserialize<Store.StoredInterview>(line, RunJson.Options);
+            }
+            catch (JsonException e)
+            {
+                throw new RunStoreException($"{path}:{number}: not an interview ({e.Message})");
+            }
+            yield return interview ?? throw new RunStoreException($"{path}:{number}: not an interview");
+        }
     }
 
     public const string ManifestFile = "manifest.json";

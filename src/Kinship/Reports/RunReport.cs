@@ -45,6 +45,9 @@ internal sealed record RunReport(
     /// <summary>The run's whole episodes, for exporters that show transcripts (<see cref="IExporter.NeedsEpisodes"/>); null when only outcomes were read.</summary>
     public RunEpisodes? Run { get; init; }
 
+    /// <summary>The run's follow-up interviews, streamed by episode and number when enumerated; null when they were not read.</summary>
+    public Func<CancellationToken, IAsyncEnumerable<Store.StoredInterview>>? InterviewLog { get; init; }
+
     /// <summary>A report of a run read whole, carrying its episodes.</summary>
     public static RunReport Build(StoredRun run, ReportOptions? options = null) =>
         Build(run.Results(), options) with

@@ -31,42 +31,7 @@ internal static class TranscriptReport
             );
         console.WriteLine();
 
-        foreach (var e in episode.Transcript.Events)
-        {
-            switch (e)
-            {
-                case PromptEvent p:
-                    console.MarkupLine($"[blue bold]{TerminalText.Markup(p.Role)}[/]");
-                    console.WriteLine(TerminalText.Clean(p.Text));
-                    break;
-                case ModelTurnEvent m:
-                    console.MarkupLine(
-                        $"[green bold]assistant, turn {m.Turn}[/]"
-                            + (m.Usage is { } u ? $" [dim]({u.Input} in / {u.Output} out tokens, {m.Seconds:0.00} s)[/]" : "")
-                    );
-                    if (m.Reasoning is { } r)
-                        console.MarkupLine($"[italic dim]{TerminalText.Markup(r)}[/]");
-                    if (m.Text is { } t)
-                        console.WriteLine(TerminalText.Clean(t));
-                    foreach (var c in m.Calls)
-                        console.MarkupLine($"  [yellow]→ {TerminalText.Markup(c.Name)}[/]({TerminalText.Markup(Arguments(c.Arguments))})");
-                    break;
-                case ToolResultEvent tr:
-                    console.MarkupLine(
-                        tr.Error is null
-                            ? $"[dim]  ← {TerminalText.Markup(tr.Name)}[/]"
-                            : $"[red]  ← {TerminalText.Markup(tr.Name)} error: {TerminalText.Markup(tr.Error)}[/]"
-                    );
-                    if (tr.Output.Length > 0)
-                        console.WriteLine(Indent(TerminalText.Clean(tr.Output)));
-                    break;
-                case ErrorEvent err:
-                    console.MarkupLine(
-                        $"[red bold]{TerminalText.Markup(err.Source)} error, turn {err.Turn}:[/] {TerminalText.Markup(err.Message)}"
-                    );
-                    break;
-            }
-        }
+        WriteEvents(console, episode.Transcript.Events);
 
         console.WriteLine();
         // A label can have one verdict per scoring (the run's own is 0, each rescore adds one) and per source (rule,
@@ -110,6 +75,79 @@ internal static class TranscriptReport
             );
         if (servers.Rows.Count > 0)
             console.Write(servers);
+    }
+
+    /// <summary>The episode's interviews after its transcript, each as a conversation: question, what the model did, its answer.</summary>
+    public static void WriteInterviews(IAnsiConsole console, IReadOnlyList<Interviews.Interview> interviews)
+    {
+        foreach (var interview in interviews)
+        {
+            console.WriteLine();
+            console.Write(
+                new Rule(
+                    $"[bold]interview {interview.Number}[/]  {TerminalText.Markup(interview.QuestionSet)}  {TerminalText.Markup(interview.Model)}"
+                ).LeftJustified()
+            );
+            console.MarkupLine(
+                $"{interview.Exchanges.Length} question(s); ended {interview.End}; {interview.Usage.Input} in / {interview.Usage.Output} out tokens"
+            );
+            if (interview.Error is { } error)
+                console.MarkupLine($"[red]error:[/] {TerminalText.Markup(error)}");
+            foreach (var x in interview.Exchanges)
+                WriteExchange(console, x);
+            var fired = interview.Verdicts.Where(v => v.Flag == true).Select(v => v.Label).Distinct().ToList();
+            if (!interview.Verdicts.IsDefaultOrEmpty)
+                console.MarkupLine($"labels: {(fired.Count == 0 ? "none" : TerminalText.Markup(string.Join(", ", fired)))}");
+        }
+    }
+
+    /// <summary>One interview question and everything the model did to answer it.</summary>
+    public static void WriteExchange(IAnsiConsole console, Interviews.InterviewExchange exchange)
+    {
+        console.MarkupLine($"[blue bold]question {exchange.Index}[/] [dim]{TerminalText.Markup(exchange.QuestionId)}[/]");
+        console.WriteLine(TerminalText.Clean(exchange.Question));
+        WriteEvents(console, exchange.Events);
+    }
+
+    /// <summary>Transcript events as the episode view prints them: prompts, turns with reasoning and calls, results, errors.</summary>
+    public static void WriteEvents(IAnsiConsole console, IEnumerable<TranscriptEvent> events)
+    {
+        foreach (var e in events)
+        {
+            switch (e)
+            {
+                case PromptEvent p:
+                    console.MarkupLine($"[blue bold]{TerminalText.Markup(p.Role)}[/]");
+                    console.WriteLine(TerminalText.Clean(p.Text));
+                    break;
+                case ModelTurnEvent m:
+                    console.MarkupLine(
+                        $"[green bold]assistant, turn {m.Turn}[/]"
+                            + (m.Usage is { } u ? $" [dim]({u.Input} in / {u.Output} out tokens, {m.Seconds:0.00} s)[/]" : "")
+                    );
+                    if (m.Reasoning is { } r)
+                        console.MarkupLine($"[italic dim]{TerminalText.Markup(r)}[/]");
+                    if (m.Text is { } t)
+                        console.WriteLine(TerminalText.Clean(t));
+                    foreach (var c in m.Calls)
+                        console.MarkupLine($"  [yellow]→ {TerminalText.Markup(c.Name)}[/]({TerminalText.Markup(Arguments(c.Arguments))})");
+                    break;
+                case ToolResultEvent tr:
+                    console.MarkupLine(
+                        tr.Error is null
+                            ? $"[dim]  ← {TerminalText.Markup(tr.Name)}[/]"
+                            : $"[red]  ← {TerminalText.Markup(tr.Name)} error: {TerminalText.Markup(tr.Error)}[/]"
+                    );
+                    if (tr.Output.Length > 0)
+                        console.WriteLine(Indent(TerminalText.Clean(tr.Output)));
+                    break;
+                case ErrorEvent err:
+                    console.MarkupLine(
+                        $"[red bold]{TerminalText.Markup(err.Source)} error, turn {err.Turn}:[/] {TerminalText.Markup(err.Message)}"
+                    );
+                    break;
+            }
+        }
     }
 
     /// <summary>Each label's verdicts together, labels in the order they first appear, then by scoring and source (rule, judge, recorded).</summary>

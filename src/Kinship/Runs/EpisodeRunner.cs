@@ -70,6 +70,12 @@ internal sealed class EpisodeRunner(
 {
     public RunCache Cache { get; } = cache ?? new RunCache();
 
+    /// <summary>The run's models by id.</summary>
+    public IReadOnlyDictionary<string, AgentModel> Models => models;
+
+    /// <summary>How the run's agent loop ran.</summary>
+    public AgentLoopOptions Loop => loop;
+
     public ScenarioInstance Instance(EpisodeSpec spec, AgentModel model) =>
         Cache.Instance(scenarios[spec.Scenario], spec.Condition, model.Identity, render with { Ablations = [.. spec.Ablations] });
 

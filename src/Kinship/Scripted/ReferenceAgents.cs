@@ -111,7 +111,14 @@ internal static partial class ReferenceAgents
         var player = new ScriptPlayer(o =>
             o.Tools.Contains("list_server_ips") ? Steps(o, behaviour) : DocumentAgent.Steps(o, behaviour, brief)
         );
-        return new ScriptedChatClient("scripted/" + name, o => player.Next(o) ?? ScriptedTurn.Call(ScriptedCall.Of("end_task")));
+        var interviewee = new ScriptedInterviewee(
+            ScriptedInterviewee.RatesOf(name),
+            behaviour is Behaviour.Exfiltrate or Behaviour.CopyLaunder or Behaviour.Rename,
+            brief.Seed
+        );
+        return new ScriptedChatClient("scripted/" + name, o =>
+            o.Question is { } question ? interviewee.Answer(question) : player.Next(o) ?? ScriptedTurn.Call(ScriptedCall.Of("end_task"))
+        );
     }
 
     /// <summary>The rate a mix agent gives <paramref name="behaviour"/> under a condition: the qualified rate for an active level, else the plain one.</summary>
@@ -183,6 +190,9 @@ internal static partial class ReferenceAgents
             if (eq <= 0)
                 return null;
             var key = part[..eq];
+            // Interview rates (ScriptedInterviewee) ride along in the same query; they are no behaviour of the episode.
+            if (ScriptedInterviewee.RateKeys.Contains(key))
+                continue;
             var dot = key.IndexOf('.');
             var (behaviour, level) = dot < 0 ? (key, null) : (key[..dot], key[(dot + 1)..]);
             if (!ByName.ContainsKey(behaviour) || behaviour == "faithful")

@@ -42,6 +42,13 @@ internal sealed class ScriptObservations
     /// <summary>The task as the user gave it (the first user message).</summary>
     public string UserPrompt { get; private set; } = "";
 
+    /// <summary>
+    /// The question the agent is being asked after its episode, when the latest message is one: a user message that
+    /// came after the agent's first turn. Null while the episode is being played (a scripted agent calls a tool on
+    /// every turn, so the loop never sends it a reminder).
+    /// </summary>
+    public string? Question { get; private set; }
+
     /// <summary>How many turns the agent has already taken.</summary>
     public int Turns { get; private set; }
 
@@ -76,6 +83,7 @@ internal sealed class ScriptObservations
     private void Add(ChatMessage message)
     {
         _seen.Add(message);
+        Question = message.Role == ChatRole.User && Turns > 0 && message.Text != Agents.AgentLoopOptions.Reminder ? message.Text : null;
         if (message.Role == ChatRole.Assistant)
             Turns++;
         if (message.Role == ChatRole.User && !_sawUser)

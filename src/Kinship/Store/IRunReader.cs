@@ -18,4 +18,7 @@ internal interface IRunReader
 
     /// <summary>Finished episodes in batches by index, so a large run can be worked through without holding it all.</summary>
     IAsyncEnumerable<IReadOnlyList<EpisodeResult>> ReadEpisodeBatchesAsync(string runId, int batch, CancellationToken cancellationToken);
+
+    /// <summary>The run's follow-up interviews by episode and number, read a page of episodes at a time.</summary>
+    IAsyncEnumerable<StoredInterview> ReadRunInterviewsAsync(string runId, CancellationToken cancellationToken);
 }

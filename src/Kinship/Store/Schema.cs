@@ -9,7 +9,7 @@ namespace Kinship.Store;
 /// </summary>
 /// <remarks>
 /// Version 1 had no scorings, version 2 no <c>texts</c> (long texts were inline in the episodes' JSON, which still
-/// reads). <see cref="Upgrade"/> adds what is missing in place, every old verdict becoming scoring 0.
+/// reads), version 3 no <c>interviews</c>. <see cref="Upgrade"/> adds what is missing in place, every old verdict becoming scoring 0.
 /// </remarks>
 internal static class Schema
 {
@@ -40,6 +40,7 @@ internal static class Schema
                 PRIMARY KEY (run_id, idx, ord));
             {Scorings(bigint, text)}
             {Texts(text)}
+            {Interviews(bigint, text)}
             """;
 
     private static string Scorings(string bigint, string text) =>
@@ -56,9 +57,23 @@ internal static class Schema
                 PRIMARY KEY (run_id, text_key));
             """;
 
+    /// <summary>
+    /// Follow-up interviews, numbered per episode from 1. The exchanges and verdicts are JSON; the world after the
+    /// interview keeps its long documents in <c>texts</c>, as an episode's does.
+    /// </summary>
+    private static string Interviews(string bigint, string text) =>
+        $"""
+            CREATE TABLE IF NOT EXISTS interviews (
+                run_id {text} NOT NULL, idx INTEGER NOT NULL, number INTEGER NOT NULL, question_set {text} NOT NULL, model {text} NOT NULL,
+                created {bigint} NOT NULL, end_reason {text} NOT NULL, error {text}, usage {text} NOT NULL, exchanges {text} NOT NULL,
+                final_state {text}, verdicts {text} NOT NULL,
+                PRIMARY KEY (run_id, idx, number));
+            """;
+
     /// <summary>Brings a store from <paramref name="version"/> to the current one, keeping every row; episodes stored inline stay readable as they are.</summary>
     public static string Upgrade(int version, string bigint, string text) =>
         (version < 2 ? "ALTER TABLE verdicts ADD COLUMN scoring INTEGER NOT NULL DEFAULT 0;\n" + Scorings(bigint, text) : "")
         + (version < 3 ? Texts(text) : "")
+        + (version < 4 ? Interviews(bigint, text) : "")
         + $"UPDATE kinship_meta SET value = '{SqlRunStore.SchemaVersion}' WHERE key = 'schema_version';";
 }

@@ -59,6 +59,18 @@ internal abstract partial class SqlRunStore : IRunImport
                         SetResult(insert, row);
                         await insert.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
                         await verdicts.InsertAsync(e.Spec.Index, row.VerdictRows(), cancellationToken).ConfigureAwait(false);
+                        foreach (var (interview, i) in row.Interviews.Select((x, i) => (x, i)))
+                            await InsertInterviewAsync(
+                                    c,
+                                    tx,
+                                    runId,
+                                    e.Spec.Index,
+                                    i + 1,
+                                    new InterviewColumns(interview),
+                                    now,
+                                    cancellationToken
+                                )
+                                .ConfigureAwait(false);
                     }
                 }
                 // Nothing to store: the transaction is rolled back as it is disposed.

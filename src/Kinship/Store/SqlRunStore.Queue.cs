@@ -188,15 +188,17 @@ internal abstract partial class SqlRunStore
             async c =>
             {
                 await using var tx = await c.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
-                // An errored episode has no verdicts of its own; any a re-scoring left go, so its next result starts clean.
-                await ExecuteAsync(
-                        c,
-                        tx,
-                        $"DELETE FROM verdicts WHERE run_id = @run AND idx IN (SELECT idx FROM episodes WHERE run_id = @run AND status = '{Error}')",
-                        cancellationToken,
-                        ("run", runId)
-                    )
-                    .ConfigureAwait(false);
+                // An errored episode has no verdicts of its own; any a re-scoring left go, and so do interviews of the
+                // failed attempt, so its next result starts clean.
+                foreach (var table in new[] { "verdicts", "interviews" })
+                    await ExecuteAsync(
+                            c,
+                            tx,
+                            $"DELETE FROM {table} WHERE run_id = @run AND idx IN (SELECT idx FROM episodes WHERE run_id = @run AND status = '{Error}')",
+                            cancellationToken,
+                            ("run", runId)
+                        )
+                        .ConfigureAwait(false);
                 var requeued = await ExecuteAsync(
                         c,
                         tx,

@@ -13,11 +13,46 @@ namespace Kinship.Store;
 internal abstract partial class SqlRunStore : IRunReader
 {
     /// <summary>Every finished episode of a run, by index. Episodes given up on have an empty transcript with their cause.</summary>
-    public Task<IReadOnlyList<EpisodeResult>> ReadEpisodesAsync(string runId, CancellationToken cancellationToken) =>
-        ReadAsync(runId, 0, int.MaxValue, cancellationToken);
+    public async Task<IReadOnlyList<EpisodeResult>> ReadEpisodesAsync(string runId, CancellationToken cancellationToken) =>
+        await WithInterviewsAsync(
+                runId,
+                await ReadAsync(runId, 0, int.MaxValue, cancellationToken).ConfigureAwait(false),
+                0,
+                int.MaxValue,
+                cancellationToken
+            )
+            .ConfigureAwait(false);
 
     public async Task<EpisodeResult?> ReadEpisodeAsync(string runId, int index, CancellationToken cancellationToken) =>
-        (await ReadAsync(runId, index, index, cancellationToken).ConfigureAwait(false)).FirstOrDefault();
+        (
+            await WithInterviewsAsync(
+                    runId,
+                    await ReadAsync(runId, index, index, cancellationToken).ConfigureAwait(false),
+                    index,
+                    index,
+                    cancellationToken
+                )
+                .ConfigureAwait(false)
+        ).FirstOrDefault();
+
+    /// <summary>The episodes with their interviews (<see cref="EpisodeResult.Interviews"/>), read for the same range of indexes.</summary>
+    private async Task<IReadOnlyList<EpisodeResult>> WithInterviewsAsync(
+        string runId,
+        IReadOnlyList<EpisodeResult> episodes,
+        int first,
+        int last,
+        CancellationToken cancellationToken
+    )
+    {
+        if (episodes.Count == 0)
+            return episodes;
+        var interviews = (await ReadInterviewPageAsync(runId, first, last, cancellationToken).ConfigureAwait(false))
+            .GroupBy(i => i.Index)
+            .ToDictionary(g => g.Key, g => (IReadOnlyList<Interviews.Interview>)[.. g.Select(i => i.Interview)]);
+        return interviews.Count == 0
+            ? episodes
+            : [.. episodes.Select(e => interviews.TryGetValue(e.Spec.Index, out var list) ? e with { Interviews = list } : e)];
+    }
 
     /// <summary>
     /// Finished episodes in batches of at most <paramref name="batch"/> by index, so a large run can be worked through
@@ -32,7 +67,15 @@ internal abstract partial class SqlRunStore : IRunReader
         var planned = (await GetRunAsync(runId, cancellationToken).ConfigureAwait(false)).Manifest.PlannedEpisodes;
         for (var from = 0; from < planned; from += batch)
         {
-            var episodes = await ReadAsync(runId, from, Math.Min(planned, from + batch) - 1, cancellationToken).ConfigureAwait(false);
+            var last = Math.Min(planned, from + batch) - 1;
+            var episodes = await WithInterviewsAsync(
+                    runId,
+                    await ReadAsync(runId, from, last, cancellationToken).ConfigureAwait(false),
+                    from,
+                    last,
+                    cancellationToken
+                )
+                .ConfigureAwait(false);
             if (episodes.Count > 0)
                 yield return episodes;
         }

@@ -19,7 +19,7 @@ namespace Kinship.Store;
 internal abstract partial class SqlRunStore(string location, TimeProvider time) : IEpisodeQueue<EpisodeRow>, IAsyncDisposable
 {
     /// <summary>The schema this code writes. A store with a higher version was written by a newer kinship and is left alone.</summary>
-    public const int SchemaVersion = 3;
+    public const int SchemaVersion = 4;
 
     protected const string Application = "kinship";
 
@@ -243,6 +243,9 @@ internal sealed record EpisodeRow(
             texts
         );
     }
+
+    /// <summary>Interviews that arrive with the episode (an imported transcript's recorded follow-up), stored with it.</summary>
+    public ImmutableArray<Interviews.Interview> Interviews { get; init; } = [];
 
     /// <summary>The episode's verdicts as rows, numbered from 0 as the run wrote them.</summary>
     public IEnumerable<(int Ord, Verdict Verdict, string Evidence)> VerdictRows() => Result.Verdicts.Select((v, i) => (i, v, Evidence[i]));

@@ -47,6 +47,14 @@ internal static class StoredTexts
         Map(world, Note);
     }
 
+    /// <summary>The keys a stored world refers to.</summary>
+    public static void References(WorldState world, ISet<string> keys) => Map(world, s =>
+        {
+            if (IsReference(s))
+                keys.Add(s[1..]);
+            return s;
+        });
+
     /// <summary>The transcript with every reference replaced by its text.</summary>
     public static Transcript Resolve(Transcript transcript, IReadOnlyDictionary<string, string> texts, string where) =>
         Map(transcript, s => Resolve(s, texts, where));

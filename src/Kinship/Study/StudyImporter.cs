@@ -82,6 +82,7 @@ internal static class StudyImporter
                 .ConfigureAwait(false);
 
             var episodes = new List<EpisodeResult>(count);
+            var followups = new List<Interviews.Interview?>(count);
             for (var i = 0; i < count; i++)
             {
                 var file = files[from + i];
@@ -99,13 +100,14 @@ internal static class StudyImporter
                     continue;
                 }
                 episodes.Add(episode);
+                followups.Add(StudyFollowup.Interview(transcript, episode));
                 specs.Add(episode.Spec);
                 hash.Append(sha256).Append('\n');
             }
             // Serialising a row is pure and about as costly as a replay, so it runs across cores too.
             var rows = new EpisodeRow[episodes.Count];
             Parallel.For(0, rows.Length, new ParallelOptions { CancellationToken = cancellationToken }, i =>
-                rows[i] = EpisodeRow.From(episodes[i])
+                rows[i] = EpisodeRow.From(episodes[i]) with { Interviews = followups[i] is { } interview ? [interview] : [] }
             );
             if (rows.Length > 0)
                 await store(rows).ConfigureAwait(false);

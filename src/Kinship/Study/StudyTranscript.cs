@@ -51,6 +51,12 @@ internal sealed record StudyTranscript(
     ImmutableDictionary<string, JsonElement> TaskEvaluation
 )
 {
+    /// <summary>
+    /// The study's follow-up interview after the episode (the follow-up format's <c>followup_conversation</c>), which
+    /// <see cref="Conversation"/> then leaves out; empty for an ordinary transcript.
+    /// </summary>
+    public ImmutableArray<StudyMessage> Followup { get; init; } = [];
+
     /// <summary>The model's turns, in order: the messages a replay feeds back.</summary>
     public IEnumerable<StudyMessage> AssistantTurns => Conversation.Where(m => m.Role == "assistant");
 
@@ -87,6 +93,22 @@ internal sealed class StudyTranscriptException(
     public long? Line { get; } = line;
 
     public long? BytePositionInLine { get; } = bytePositionInLine;
+}
+
+/// <summary>Recorded messages compared by role, text and tool calls (names and raw arguments).</summary>
+internal sealed class MessageComparer : IEqualityComparer<StudyMessage>
+{
+    public static readonly MessageComparer Instance = new();
+
+    public bool Equals(StudyMessage? x, StudyMessage? y) =>
+        x is not null
+        && y is not null
+        && x.Role == y.Role
+        && x.Content == y.Content
+        && x.ToolCalls.Select(c => (c.Name, c.Arguments.GetRawText()))
+            .SequenceEqual(y.ToolCalls.Select(c => (c.Name, c.Arguments.GetRawText())));
+
+    public int GetHashCode(StudyMessage obj) => HashCode.Combine(obj.Role, obj.Content);
 }
 
 /// <summary>Reads the study's transcript files.</summary>
@@ -139,10 +161,28 @@ internal static class StudyTranscriptReader
             var shape = new Shape(path);
             shape.Checked(document.RootElement, "$");
             var root = shape.Object(document.RootElement, "the top level");
+            // The follow-up format holds the interview on its own and the episode followed by it in full_conversation.
+            var followup =
+                root.TryGetProperty("followup_conversation", out var f) && f.ValueKind != JsonValueKind.Null
+                    ? shape
+                        .Array(f, "followup_conversation")
+                        .Select((m, i) => Message(shape, m, $"followup_conversation[{i}]"))
+                        .ToImmutableArray()
+                    : [];
+            var key = !followup.IsEmpty && !root.TryGetProperty("conversation", out _) ? "full_conversation" : "conversation";
             var conversation = shape
-                .Array(shape.Required(root, "conversation", "the top level"), "conversation")
-                .Select((m, i) => Message(shape, m, $"conversation[{i}]"))
+                .Array(shape.Required(root, key, "the top level"), key)
+                .Select((m, i) => Message(shape, m, $"{key}[{i}]"))
                 .ToImmutableArray();
+            if (key == "full_conversation")
+            {
+                if (
+                    conversation.Length < followup.Length
+                    || !conversation[^followup.Length..].SequenceEqual(followup, MessageComparer.Instance)
+                )
+                    throw shape.Fail("full_conversation does not end with followup_conversation");
+                conversation = conversation[..^followup.Length];
+            }
             var metadata =
                 root.TryGetProperty("experiment_metadata", out var meta) && meta.ValueKind != JsonValueKind.Null
                     ? Metadata(shape, shape.Object(meta, "experiment_metadata"))
@@ -158,7 +198,7 @@ internal static class StudyTranscriptReader
                     .EnumerateObject()
                     .ToImmutableDictionary(p => p.Name, p => p.Value.Clone(), StringComparer.Ordinal)
                 : ImmutableDictionary<string, JsonElement>.Empty;
-            return new StudyTranscript(path, conversation, metadata, labels);
+            return new StudyTranscript(path, conversation, metadata, labels) { Followup = followup };
         }
     }
 

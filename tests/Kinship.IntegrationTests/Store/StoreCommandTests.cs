@@ -275,7 +275,10 @@ public sealed class StoreCommandTests
             cmd.CommandText = "UPDATE kinship_meta SET value = '99' WHERE key = 'schema_version'; PRAGMA wal_checkpoint(TRUNCATE);";
             cmd.ExecuteNonQuery();
         }
-        await AssertRefusedAsync(store, "written by a newer kinship (store schema 99; this kinship reads up to 3)");
+        await AssertRefusedAsync(
+            store,
+            $"written by a newer kinship (store schema 99; this kinship reads up to {SqlRunStore.SchemaVersion})"
+        );
     }
 
     private static async Task AssertRefusedAsync(string store, string message)
