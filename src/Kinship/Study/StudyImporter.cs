@@ -7,6 +7,7 @@ using Kinship.Agents;
 using Kinship.Detectors;
 using Kinship.Runs;
 using Kinship.Scenarios;
+using Kinship.Scoring;
 using Kinship.Store;
 using Kinship.Transcripts;
 
@@ -100,7 +101,18 @@ internal static class StudyImporter
                     continue;
                 }
                 episodes.Add(episode);
-                followups.Add(StudyFollowup.Interview(transcript, episode));
+                // The recorded interview is labelled as a Kinship interview is when stored: by the interview rules, on the replayed episode.
+                followups.Add(
+                    StudyFollowup.Interview(transcript, episode) is { } followup
+                    && replay is { Instance: { } instance, Transcript: { } played, Final: { } final }
+                        ? followup with
+                        {
+                            Verdicts = new InterviewRuleScorer(cache.Rules).Score(
+                                new ScoredInterview(new ScoredEpisode(instance, played, final, replay.Calls), episode.Verdicts, followup)
+                            ),
+                        }
+                        : StudyFollowup.Interview(transcript, episode)
+                );
                 specs.Add(episode.Spec);
                 hash.Append(sha256).Append('\n');
             }

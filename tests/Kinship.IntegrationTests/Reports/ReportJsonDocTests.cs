@@ -58,7 +58,7 @@ public sealed class ReportJsonDocTests
 
     /// <summary>
     /// A small study run that fills every part of the report: misrepresentation baselines, both alignment-faking arms,
-    /// a judge scoring for agreement, and a study name for the comparison.
+    /// a judge scoring for agreement, interviews, and a study name for the comparison.
     /// </summary>
     private static async Task<JsonNode> StudyReportAsync()
     {
@@ -87,6 +87,9 @@ public sealed class ReportJsonDocTests
 
         var rescore = await CliHarness.RunAsync("rescore", id, "--store", store, "--judge", "scripted/judge");
         Assert.True(rescore.ExitCode == 0, rescore.Error);
+        // Interviews after the episodes that read their material, so the report's interview measures are written too.
+        var interview = await CliHarness.RunAsync("interview", id, "--where", "read", "--store", store);
+        Assert.True(interview.ExitCode == 0, interview.Error);
 
         var models = Path.Combine(temp.Path, "kinship.models.yaml");
         File.WriteAllText(models, "models:\n  scripted/inflate:\n    study_name: Gemini 3 Pro\n");
@@ -95,6 +98,7 @@ public sealed class ReportJsonDocTests
         var report = JsonNode.Parse(json.Output)!;
         Assert.NotEmpty(report["comparison"]!["figures"]!.AsArray());
         Assert.NotEmpty(report["agreement"]!.AsArray());
+        Assert.NotEmpty(report["interviews"]!.AsArray());
         return report;
     }
 
