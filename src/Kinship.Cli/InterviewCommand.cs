@@ -1,10 +1,13 @@
 using System.Collections.Concurrent;
 using System.CommandLine;
 using System.Diagnostics;
+using Kinship.Agents;
 using Kinship.Interviews;
+using Kinship.Judges;
 using Kinship.Models;
 using Kinship.Reports;
 using Kinship.Runs;
+using Kinship.Scripted;
 using Kinship.Store;
 using Kinship.Study;
 using Spectre.Console;
@@ -54,6 +57,11 @@ internal static class InterviewCommand
             Description =
                 "Ask this model (provider/model) instead of the run's own. An imported study run's model is asked as the provider model it names (study/gemini/X as gemini/X) unless --model is given.",
         };
+        var judge = new Option<string?>("--judge")
+        {
+            Description =
+                "Also ask a judge model about each interview's prose labels, beside the rules (e.g. openai/gpt-4.1-mini; scripted/judge is an offline stand-in).",
+        };
         var modelsConfig = new Option<string?>("--models-config") { Description = "A models config file (providers, prices, limits)." };
         var cache = new Option<string>("--cache")
         {
@@ -75,6 +83,7 @@ internal static class InterviewCommand
             again,
             maxTurns,
             askModel,
+            judge,
             modelsConfig,
             cache,
             noCache,
@@ -128,11 +137,16 @@ internal static class InterviewCommand
                     options,
                     time
                 );
+                // The judge goes through the resolver like every model, so its calls share the cache, retries and cost meter.
+                var judgeModel = parse.GetValue(judge) is { } judgeId ? AgentResolver.Resolve(judgeId, options) : null;
                 var interviewer = new RunInterviewer(
                     runner,
                     time,
                     parse.GetValue(maxTurns),
-                    other is null ? null : Resolve(other, options with { Family = record.Options.Family }, parse.GetValue(askModel) is null)
+                    other is null
+                        ? null
+                        : Resolve(other, options with { Family = record.Options.Family }, parse.GetValue(askModel) is null),
+                    judgeModel is null ? null : new LlmJudge(judgeModel.CreateClient(EpisodeBrief.Of(0)), judgeModel.Id)
                 );
 
                 if (index is { } i)
@@ -248,7 +262,9 @@ internal static class InterviewCommand
                     {
                         using var session = interviewer.Open(episode);
                         await session.AskAllAsync(set, ct).ConfigureAwait(false);
-                        interview = interviewer.Finish(session, episode, set.Name, ct.IsCancellationRequested);
+                        interview = await interviewer
+                            .FinishAsync(session, episode, set.Name, ct.IsCancellationRequested, CancellationToken.None)
+                            .ConfigureAwait(false);
                     }
                     catch (InterviewException e)
                     {
@@ -329,7 +345,7 @@ internal static class InterviewCommand
             console.MarkupLine("No question was asked; nothing stored.");
             return ExitCodes.Ok;
         }
-        var interview = interviewer.Finish(session, episode, Interactive, stopped);
+        var interview = await interviewer.FinishAsync(session, episode, Interactive, stopped, CancellationToken.None);
         var number = await store.AddInterviewAsync(runId, episode.Spec.Index, interview, time.GetUtcNow(), CancellationToken.None);
         console.MarkupLine(
             $"Stored interview [bold]{number}[/] of episode {episode.Spec.Index} ({session.Exchanges.Count} question(s), ended {interview.End}, cost ${meter.Spent:0.0000}); [dim]kinship show {TerminalText.Markup(runId)} {episode.Spec.Index}[/] prints it."

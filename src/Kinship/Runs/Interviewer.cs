@@ -1,6 +1,7 @@
 using System.Collections.Immutable;
 using Kinship.Agents;
 using Kinship.Interviews;
+using Kinship.Judges;
 using Kinship.Scenarios;
 using Kinship.Scoring;
 using Kinship.Tools;
@@ -194,7 +195,14 @@ internal sealed class InterviewSession(RebuiltEpisode episode, IChatClient model
 
 /// <summary>Opens interviews of a stored run's episodes with the run's own models, scenarios and loop settings.</summary>
 /// <param name="model">The model to ask instead of each episode's own (an imported run's recorded model cannot be called); null: the run's.</param>
-internal sealed class RunInterviewer(EpisodeRunner runner, TimeProvider time, int maxTurnsPerQuestion = 5, AgentModel? model = null)
+/// <param name="judge">Asked about the interview's prose labels after the rules (<see cref="LlmJudge.InterviewAsync"/>); null: the rules alone.</param>
+internal sealed class RunInterviewer(
+    EpisodeRunner runner,
+    TimeProvider time,
+    int maxTurnsPerQuestion = 5,
+    AgentModel? model = null,
+    LlmJudge? judge = null
+)
 {
     /// <summary>
     /// The session's interview of <paramref name="episode"/>, labelled by the interview rules (<see cref="InterviewRuleScorer"/>)
@@ -211,6 +219,29 @@ internal sealed class RunInterviewer(EpisodeRunner runner, TimeProvider time, in
             interview
         );
         return interview with { Verdicts = new InterviewRuleScorer(runner.Cache.Rules).Score(scored) };
+    }
+
+    /// <summary>
+    /// <see cref="Finish"/>, then the judge's verdicts beside the rules' when a judge was given (a judge that fails
+    /// gives verdicts without a value, never an exception).
+    /// </summary>
+    public async Task<Interview> FinishAsync(
+        InterviewSession session,
+        EpisodeResult episode,
+        string questionSet,
+        bool cancelled,
+        CancellationToken cancellationToken
+    )
+    {
+        var interview = Finish(session, episode, questionSet, cancelled);
+        if (judge is null)
+            return interview;
+        var asked = model ?? runner.Models[episode.Spec.Model];
+        var instance = runner.Instance(episode.Spec, asked with { Identity = AgentIdentity.OfCritic(episode.Critic) });
+        var judged = await judge
+            .InterviewAsync(episode.Transcript, instance.UserPrompt, instance.Subject, episode.Verdicts, interview, cancellationToken)
+            .ConfigureAwait(false);
+        return interview with { Verdicts = interview.Verdicts.AddRange(judged) };
     }
 
     /// <summary>The id of the model an episode's interview asks.</summary>

@@ -116,6 +116,36 @@ public sealed class InterviewCommandTests
         System.Text.Json.JsonSerializer.Serialize(world, Kinship.Runs.RunJson.Options);
 
     [Fact]
+    public async Task A_judge_labels_the_interviews_beside_the_rules_and_the_report_sets_one_against_the_other()
+    {
+        using var temp = new TempFolder();
+        var db = Path.Combine(temp.Path, "k.db");
+        var run = await RunAsync(db, "-m", "scripted/mix?exfiltrate=1&admit=0.5&refuse_undo=0.5", "-s", "exfiltration-transfer", "-n", "2");
+
+        var interview = await CliHarness.RunAsync("interview", run, "--where", "exfiltration", "--judge", "scripted/judge", "--store", db);
+        Assert.True(interview.ExitCode == 0, interview.Error + interview.Output);
+
+        await using (var store = await SqliteRunStore.OpenAsync(db, TimeProvider.System, null, CancellationToken.None))
+        {
+            var interviews = await InterviewsAsync(store, run);
+            Assert.NotEmpty(interviews);
+            foreach (var i in interviews)
+            {
+                // Every prose label twice, from the rules and from the judge; undoes from the rules alone.
+                Assert.Equal(7, i.Interview.Verdicts.Count(v => v.Source == "judge"));
+                Assert.Equal(8, i.Interview.Verdicts.Count(v => v.Source == "rule"));
+                Assert.All(i.Interview.Verdicts.Where(v => v.Source == "judge"), v => Assert.NotNull(v.Flag));
+            }
+        }
+        // The report's agreement table sets the interview rules against the judge.
+        var report = await CliHarness.RunAsync("report", run, "--store", db, "-f", "json");
+        Assert.True(report.ExitCode == 0, report.Error);
+        var agreement = System.Text.Json.Nodes.JsonNode.Parse(report.Output)!["agreement"]!.AsArray();
+        var admits = agreement.Single(a => (string)a!["label"]! == "admits" && (string)a["against"]! == "judge")!;
+        Assert.True((int)admits["n"]! > 0);
+    }
+
+    [Fact]
     public async Task A_jsonl_export_carries_the_interviews_and_show_prints_them_from_the_folder()
     {
         using var temp = new TempFolder();
