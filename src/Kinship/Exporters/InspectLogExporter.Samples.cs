@@ -39,7 +39,7 @@ internal sealed partial class InspectLogExporter
             StopReason.NoToolCall or StopReason.EndTask => "stop",
             _ => "unknown",
         };
-        return new JsonObject
+        var sample = new JsonObject
         {
             ["id"] = e.Spec.Index,
             ["epoch"] = e.Spec.Rollout + 1,
@@ -121,6 +121,10 @@ internal sealed partial class InspectLogExporter
             ["events_data"] = null,
             ["limit"] = null,
         };
+        // The interviews after the episode (kinship interview), whole: questions, answers and their labels.
+        if (e.Interviews is { Count: > 0 } interviews)
+            sample["metadata"]!["interviews"] = JsonSerializer.SerializeToNode(interviews, RunJson.Options);
+        return sample;
     }
 
     private static IEnumerable<JsonNode> Messages(Transcript transcript)

@@ -175,6 +175,22 @@ public sealed class InterviewCommandTests
             )
         );
 
+        // The Inspect export carries each interviewed episode's interviews in its sample's metadata.
+        var inspect = Path.Combine(temp.Path, "inspect");
+        Assert.Equal(0, (await CliHarness.RunAsync("export", run, "--inspect", inspect, "--store", db)).ExitCode);
+        var samples = Directory
+            .GetFiles(inspect, "*.json", SearchOption.AllDirectories)
+            .Select(f => System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(f))!)
+            .Where(log => log["samples"] is not null)
+            .SelectMany(log => log["samples"]!.AsArray())
+            .ToList();
+        var withInterviews = samples.Where(x => x!["metadata"]?["interviews"] is not null).ToList();
+        Assert.Equal(stored.Select(i => i.Index).Distinct().Count(), withInterviews.Count);
+        Assert.Contains(
+            stored[0].Interview.Exchanges[0].Question,
+            withInterviews.Select(x => x!["metadata"]!["interviews"]![0]!["exchanges"]![0]!["question"]!.GetValue<string>())
+        );
+
         var show = await CliHarness.RunAsync("show", folder, stored[0].Index.ToString(System.Globalization.CultureInfo.InvariantCulture));
         Assert.Equal(0, show.ExitCode);
         Assert.Contains("interview 1  builtin  scripted/exfiltrate", show.Output, StringComparison.Ordinal);
