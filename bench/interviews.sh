@@ -16,21 +16,7 @@ SMALL_N=${SMALL_N:-50}
 N=${N:-500}
 REPS=${REPS:-3}
 CONCURRENCY=${CONCURRENCY:-8}
-CLI=src/Kinship.Cli/bin/Release/net10.0/Kinship.Cli
-
-if [[ ! -f src/Kinship.Cli/Kinship.Cli.csproj ]]; then
-    echo "bench/interviews.sh: run it from the repository root" >&2
-    exit 2
-fi
-if [[ ! -x /usr/bin/time ]]; then
-    echo "bench/interviews.sh: needs GNU time at /usr/bin/time (apt-get install time)" >&2
-    exit 2
-fi
-
-dotnet build -c Release src/Kinship.Cli -nologo -v quiet >/dev/null
-
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
+source "$(dirname "$0")/preamble.sh"
 
 median() { sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 

@@ -16,21 +16,7 @@ N=${N:-100}
 SMALL_N=${SMALL_N:-5}
 REPS=${REPS:-3}
 FORMATS=${FORMATS:-"table json html"}
-CLI=src/Kinship.Cli/bin/Release/net10.0/Kinship.Cli
-
-if [[ ! -f src/Kinship.Cli/Kinship.Cli.csproj ]]; then
-    echo "bench/report.sh: run it from the repository root" >&2
-    exit 2
-fi
-if [[ ! -x /usr/bin/time ]]; then
-    echo "bench/report.sh: needs GNU time at /usr/bin/time (apt-get install time)" >&2
-    exit 2
-fi
-
-dotnet build -c Release src/Kinship.Cli -nologo -v quiet >/dev/null
-
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
+source "$(dirname "$0")/preamble.sh"
 
 # timed OUT CMD...: runs CMD with its stdout in OUT and leaves "wall_seconds max_rss_kb" in $tmp/time.
 timed() {

@@ -92,34 +92,7 @@ internal sealed class CachingProviders : IAsyncDisposable
             Interlocked.Increment(ref _keyed);
         var step = Count(request["messages"], "assistant");
         var (name, arguments) = Step(step, "chatgpt");
-        return new JsonObject
-        {
-            ["id"] = $"chatcmpl-{step}",
-            ["object"] = "chat.completion",
-            ["created"] = 1767225600,
-            ["model"] = "gpt-fake",
-            ["choices"] = new JsonArray(
-                new JsonObject
-                {
-                    ["index"] = 0,
-                    ["message"] = new JsonObject
-                    {
-                        ["role"] = "assistant",
-                        ["content"] = null,
-                        ["tool_calls"] = new JsonArray(
-                            new JsonObject
-                            {
-                                ["id"] = Id("call_"),
-                                ["type"] = "function",
-                                ["function"] = new JsonObject { ["name"] = name, ["arguments"] = arguments },
-                            }
-                        ),
-                    },
-                    ["finish_reason"] = "tool_calls",
-                }
-            ),
-            ["usage"] = _openai.OpenAIUsage(request, 40),
-        };
+        return FakeProvider.Completion(step, Id("call_"), name, arguments, _openai.OpenAIUsage(request, 40));
     }
 
     private JsonObject Anthropic(JsonObject request)

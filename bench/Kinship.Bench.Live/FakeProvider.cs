@@ -94,40 +94,50 @@ internal sealed class FakeProvider : IAsyncDisposable
 
     private static byte[] Encode(int step, string name, string arguments) =>
         JsonSerializer.SerializeToUtf8Bytes(
-            new JsonObject
-            {
-                ["id"] = $"chatcmpl-{step}",
-                ["object"] = "chat.completion",
-                ["created"] = 1767225600,
-                ["model"] = "gpt-fake",
-                ["choices"] = new JsonArray(
-                    new JsonObject
-                    {
-                        ["index"] = 0,
-                        ["message"] = new JsonObject
-                        {
-                            ["role"] = "assistant",
-                            ["content"] = null,
-                            ["tool_calls"] = new JsonArray(
-                                new JsonObject
-                                {
-                                    ["id"] = $"call_{step}",
-                                    ["type"] = "function",
-                                    ["function"] = new JsonObject { ["name"] = name, ["arguments"] = arguments },
-                                }
-                            ),
-                        },
-                        ["finish_reason"] = "tool_calls",
-                    }
-                ),
-                ["usage"] = new JsonObject
+            Completion(
+                step,
+                $"call_{step}",
+                name,
+                arguments,
+                new JsonObject
                 {
                     ["prompt_tokens"] = 1200,
                     ["completion_tokens"] = 40,
                     ["total_tokens"] = 1240,
-                },
-            }
+                }
+            )
         );
+
+    /// <summary>A chat completion whose one choice calls <paramref name="name"/>, as OpenAI's wire format has it, with the usage given.</summary>
+    public static JsonObject Completion(int step, string callId, string name, string arguments, JsonObject usage) =>
+        new()
+        {
+            ["id"] = $"chatcmpl-{step}",
+            ["object"] = "chat.completion",
+            ["created"] = 1767225600,
+            ["model"] = "gpt-fake",
+            ["choices"] = new JsonArray(
+                new JsonObject
+                {
+                    ["index"] = 0,
+                    ["message"] = new JsonObject
+                    {
+                        ["role"] = "assistant",
+                        ["content"] = null,
+                        ["tool_calls"] = new JsonArray(
+                            new JsonObject
+                            {
+                                ["id"] = callId,
+                                ["type"] = "function",
+                                ["function"] = new JsonObject { ["name"] = name, ["arguments"] = arguments },
+                            }
+                        ),
+                    },
+                    ["finish_reason"] = "tool_calls",
+                }
+            ),
+            ["usage"] = usage,
+        };
 
     public async ValueTask DisposeAsync()
     {
