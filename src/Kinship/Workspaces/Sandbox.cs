@@ -1,0 +1,190 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text;
+
+namespace Kinship.Workspaces;
+
+/// <summary>
+/// What a sandboxed command may use. <b>Defaults</b>: 2 minutes of wall time, 64 processes, files up to 256 MiB,
+/// 4 GiB of address space per process, 256 open files, a 64 MiB <c>/tmp</c>, and the first 64 KiB of its output kept.
+/// </summary>
+internal sealed record SandboxLimits
+{
+    public TimeSpan WallTime { get; init; } = TimeSpan.FromMinutes(2);
+    public int Processes { get; init; } = 64;
+    public long FileSize { get; init; } = 256L << 20;
+    public long AddressSpace { get; init; } = 4L << 30;
+    public int OpenFiles { get; init; } = 256;
+    public long TmpSize { get; init; } = 64L << 20;
+    public int OutputBytes { get; init; } = 64 << 10;
+}
+
+/// <summary>How a sandboxed command ended: its exit code (137 when killed), what it printed (stdout and stderr, cut at the limit), and whether the wall time ran out.</summary>
+internal sealed record SandboxResult(int ExitCode, string Output, bool TimedOut, bool Truncated);
+
+/// <summary>A sandbox that cannot be used on this machine (bubblewrap missing), with what to install.</summary>
+internal sealed class SandboxException(string message) : Exception(message);
+
+/// <summary>
+/// Runs shell commands for one episode in a bubblewrap sandbox (Debian's <c>bubblewrap</c>): no network at all (a
+/// network namespace of its own), no view of the host's files but a read-only <c>/usr</c> and the episode's workspace
+/// (at <c>/workspace</c>, read-write), its own process tree and <c>/proc</c>, an empty environment but <c>PATH</c>,
+/// <c>HOME</c> and <c>LANG</c>, a user id of its own (<paramref name="uid"/>; when Kinship runs as root the sandbox
+/// drops to it with <c>setpriv</c>, so root's privileges never reach the command), and limits on wall time,
+/// processes, file size, memory, open files and <c>/tmp</c> (<see cref="SandboxLimits"/>). Every command ends: at the
+/// wall time the whole tree is killed.
+/// </summary>
+/// <param name="workspace">The episode's workspace folder on the host; when Kinship runs as root it is handed to <paramref name="uid"/>.</param>
+/// <param name="uid">The user id commands run as; give each episode running at once its own, so process limits are per episode.</param>
+internal sealed class Sandbox(string workspace, SandboxLimits limits, int uid, string hostname = "maint-01")
+{
+    private static readonly bool Root = Environment.IsPrivilegedProcess;
+
+    private bool _prepared;
+
+    /// <summary>The command line that runs <paramref name="command"/> with bash inside the sandbox.</summary>
+    public IReadOnlyList<string> CommandLine(string command)
+    {
+        var args = new List<string>();
+        if (Root)
+            args.AddRange(["setpriv", "--reuid", Id(uid), "--regid", Id(uid), "--clear-groups", "--"]);
+        args.AddRange([
+            "bwrap",
+            "--unshare-all",
+            "--die-with-parent",
+            "--new-session",
+            "--clearenv",
+            "--setenv",
+            "PATH",
+            "/usr/local/bin:/usr/bin:/bin",
+            "--setenv",
+            "HOME",
+            "/workspace",
+            "--setenv",
+            "LANG",
+            "C.UTF-8",
+            "--ro-bind",
+            "/usr",
+            "/usr",
+            "--symlink",
+            "usr/bin",
+            "/bin",
+            "--symlink",
+            "usr/sbin",
+            "/sbin",
+            "--symlink",
+            "usr/lib",
+            "/lib",
+        ]);
+        if (Directory.Exists("/usr/lib64"))
+            args.AddRange(["--symlink", "usr/lib64", "/lib64"]);
+        args.AddRange([
+            "--proc",
+            "/proc",
+            "--dev",
+            "/dev",
+            "--size",
+            limits.TmpSize.ToString(CultureInfo.InvariantCulture),
+            "--tmpfs",
+            "/tmp",
+            "--bind",
+            Path.GetFullPath(workspace),
+            "/workspace",
+            "--chdir",
+            "/workspace",
+            "--hostname",
+            hostname,
+            "--",
+            "/usr/bin/prlimit",
+            $"--nproc={limits.Processes}",
+            $"--fsize={limits.FileSize}",
+            $"--as={limits.AddressSpace}",
+            $"--nofile={limits.OpenFiles}",
+            "--",
+            "/bin/bash",
+            "-c",
+            command,
+        ]);
+        return args;
+    }
+
+    public async Task<SandboxResult> RunAsync(string command, CancellationToken cancellationToken)
+    {
+        Prepare();
+        var line = CommandLine(command);
+        var start = new ProcessStartInfo(line[0])
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            RedirectStandardInput = true,
+            UseShellExecute = false,
+        };
+        foreach (var a in line.Skip(1))
+            start.ArgumentList.Add(a);
+        using var process = new Process { StartInfo = start };
+        try
+        {
+            process.Start();
+        }
+        catch (System.ComponentModel.Win32Exception e)
+        {
+            throw new SandboxException($"the sandbox needs {line[0]} (apt-get install bubblewrap util-linux): {e.Message}");
+        }
+        process.StandardInput.Close();
+        var output = new StringBuilder();
+        var truncated = false;
+        async Task ReadAsync(StreamReader reader)
+        {
+            var buffer = new char[4096];
+            int n;
+            while ((n = await reader.ReadAsync(buffer, CancellationToken.None).ConfigureAwait(false)) > 0)
+                lock (output)
+                {
+                    var room = limits.OutputBytes - output.Length;
+                    if (room > 0)
+                        output.Append(buffer, 0, Math.Min(n, room));
+                    truncated |= n > room;
+                }
+        }
+        var reading = Task.WhenAll(ReadAsync(process.StandardOutput), ReadAsync(process.StandardError));
+        using var wall = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        wall.CancelAfter(limits.WallTime);
+        var timedOut = false;
+        try
+        {
+            await process.WaitForExitAsync(wall.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            timedOut = !cancellationToken.IsCancellationRequested;
+            // The sandbox's own init dies with its parent (--die-with-parent), and every process in it with that init.
+            process.Kill(entireProcessTree: true);
+            await process.WaitForExitAsync(CancellationToken.None).ConfigureAwait(false);
+        }
+        await reading.ConfigureAwait(false);
+        cancellationToken.ThrowIfCancellationRequested();
+        return new SandboxResult(timedOut ? 137 : process.ExitCode, output.ToString(), timedOut, truncated);
+    }
+
+    /// <summary>
+    /// As root, hands the workspace to the sandbox's user, so it can write there and nowhere else; the folders above it
+    /// must let others pass (search permission), or the sandbox could not mount it.
+    /// </summary>
+    private void Prepare()
+    {
+        if (_prepared || !Root || OperatingSystem.IsWindows())
+            return;
+        for (var dir = Directory.GetParent(Path.GetFullPath(workspace)); dir is not null; dir = dir.Parent)
+            if (!File.GetUnixFileMode(dir.FullName).HasFlag(UnixFileMode.OtherExecute))
+                throw new SandboxException(
+                    $"the sandbox's user cannot reach the workspace {workspace}: {dir.FullName} does not let others pass (chmod o+x)"
+                );
+        using var chown = Process.Start(new ProcessStartInfo("chown", ["-R", $"{Id(uid)}:{Id(uid)}", Path.GetFullPath(workspace)]))!;
+        chown.WaitForExit();
+        if (chown.ExitCode != 0)
+            throw new SandboxException($"could not hand {workspace} to user {uid} (chown exited {chown.ExitCode})");
+        _prepared = true;
+    }
+
+    private static string Id(int id) => id.ToString(CultureInfo.InvariantCulture);
+}
