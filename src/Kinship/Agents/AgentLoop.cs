@@ -75,6 +75,8 @@ internal sealed class AgentLoop(IChatClient model, AgentLoopOptions options, Tim
             turn++;
             var callStarted = time.GetTimestamp();
             ChatResponse response;
+            // The provider pipeline counts this call's attempts, so a call that fails for good says how often it was tried.
+            var attempts = ModelAttempts.Begin();
             try
             {
                 response = await model.GetResponseAsync(history, chatOptions, cancellationToken).ConfigureAwait(false);
@@ -86,7 +88,7 @@ internal sealed class AgentLoop(IChatClient model, AgentLoopOptions options, Tim
             }
             catch (Exception e)
             {
-                events.Add(new ErrorEvent(turn, "model", $"{e.GetType().Name}: {e.Message}"));
+                events.Add(new ErrorEvent(turn, "model", $"{e.GetType().Name}: {e.Message}{ModelAttempts.Describe(attempts)}"));
                 stop = StopReason.ModelError;
                 break;
             }

@@ -244,6 +244,7 @@ internal sealed class ModelHttp : IDisposable
     {
         protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
         {
+            ModelAttempts.Count();
             var limiter = request.RequestUri is { } uri ? owner.Limiter(uri) : null;
             var tokens = (request.Content?.Headers.ContentLength ?? 0) / 4;
             var lease = limiter is null ? null : await limiter.AcquireAsync(tokens, cancellationToken).ConfigureAwait(false);

@@ -141,6 +141,8 @@ public sealed class ResilienceTests
         {
             Assert.Equal(EpisodeStatus.Error, e.Status);
             Assert.Contains("500", e.ErrorCause, StringComparison.Ordinal);
+            // The cause says how hard the call was tried.
+            Assert.EndsWith("(after 3 attempts)", e.ErrorCause, StringComparison.Ordinal);
             Assert.Empty(e.Verdicts);
         });
         // Three attempts per episode (the first and two retries), and no more: the SDK's own retries are off.
