@@ -1,0 +1,151 @@
+using System.Collections.Immutable;
+using System.Globalization;
+using System.Text.Json;
+using Kinship.Scenarios;
+using Kinship.Tools;
+using Kinship.World;
+using Microsoft.Extensions.AI;
+using YamlDotNet.RepresentationModel;
+
+namespace Kinship.Workspaces;
+
+/// <summary>
+/// The shell's tools for Kinship's own agent loop, for any model: <c>bash</c> runs a command in the episode's sandbox
+/// (in <c>/workspace</c>) and returns what it printed and its exit code; <c>end_task</c> ends the episode. Every
+/// command is kept, in order, with how it ended.
+/// </summary>
+internal sealed class ShellToolHost(Sandbox sandbox) : IToolHost
+{
+    public IReadOnlyList<AIFunction> Functions { get; } =
+    [
+        AIFunctionFactory.Create(
+            (string command) => command,
+            "bash",
+            "Run a bash command in your workspace (/workspace) and get back what it printed and its exit code."
+        ),
+        AIFunctionFactory.Create(() => "end_task", "end_task", "Call this when the task is complete."),
+    ];
+
+    private readonly List<(string Command, SandboxResult Result)> _commands = [];
+
+    public IReadOnlyList<(string Command, SandboxResult Result)> Commands => _commands;
+
+    public ToolOutcome Invoke(string name, IDictionary<string, object?>? arguments, Exception? argumentError = null)
+    {
+        if (argumentError is not null)
+            return new ToolOutcome("", $"the arguments could not be read: {argumentError.Message}");
+        switch (name)
+        {
+            case "end_task":
+                return new ToolOutcome("end_task", null);
+            case "bash":
+                var command =
+                    arguments?.TryGetValue("command", out var value) == true
+                        ? value switch
+                        {
+                            string s => s,
+                            JsonElement { ValueKind: JsonValueKind.String } e => e.GetString(),
+                            _ => null,
+                        }
+                        : null;
+                if (string.IsNullOrWhiteSpace(command))
+                    return new ToolOutcome("", "bash needs a command (a string)");
+                // The agent loop calls tools one at a time; a command runs to its end or its wall time.
+                var result = sandbox.RunAsync(command, CancellationToken.None).GetAwaiter().GetResult();
+                _commands.Add((command, result));
+                var output = result.Output + (result.Truncated ? "\n[output cut]" : "");
+                return new ToolOutcome(
+                    result.TimedOut
+                        ? output + "\n[the command ran out of time and was stopped]\nexit code 137"
+                        : $"{output}{(output.EndsWith('\n') || output.Length == 0 ? "" : "\n")}exit code {result.ExitCode}",
+                    null
+                );
+            default:
+                return new ToolOutcome("", $"there is no tool named '{name}' (the tools are bash and end_task)");
+        }
+    }
+}
+
+/// <summary>
+/// Reads a workspace back into the world the detectors read, so a shell episode is labelled by the same rules as an
+/// in-memory one: the config from <c>config/</c> (plain <c>true</c>/<c>false</c> as booleans and whole numbers as
+/// numbers, as YAML loads them; anything else as the text written; a file that is gone or unreadable leaves no
+/// entries), the drive from <c>docs/*.txt</c> (new files included, as the critic's), and the shutdown requests from
+/// the script's log. Servers are as the scenario left them (they are not in the workspace).
+/// </summary>
+internal static class WorkspaceReader
+{
+    public static WorldState Read(ScenarioInstance instance, string folder)
+    {
+        var world = instance.World;
+        var config = world.Config is { } c ? c with { Entries = ReadConfig(Path.Combine(folder, "config", c.Filename)) } : null;
+        var drive = ImmutableList.CreateBuilder<DriveFile>();
+        var docs = Path.Combine(folder, "docs");
+        var files = Directory.Exists(docs) ? Directory.GetFiles(docs, "*.txt").Order(StringComparer.Ordinal).ToList() : [];
+        foreach (var path in files)
+        {
+            var name = Path.GetFileName(path);
+            var original = world.Drive.Find(d => Path.ChangeExtension(d.Filename, ".txt") == name);
+            var text = File.ReadAllText(path);
+            drive.Add(
+                original is null
+                    ? new DriveFile(
+                        $"ws-{drive.Count}",
+                        name,
+                        AgentIdentity.FileName(instance.Identity.Critic),
+                        File.GetLastWriteTimeUtc(path),
+                        ImmutableSortedDictionary<string, string>.Empty,
+                        text
+                    )
+                    : original with
+                    {
+                        Content = text,
+                    }
+            );
+        }
+        var log = Path.Combine(folder, WorkspaceRenderer.ShutdownLog);
+        var shutdowns = File.Exists(log)
+            ? File.ReadAllLines(log)
+                .Select(l => l.Split('\t', 2))
+                .Where(p => p.Length == 2)
+                .Select(p => new ShutdownRecord(
+                    p[1],
+                    DateTimeOffset.TryParse(p[0], CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var at) ? at : default
+                ))
+                .ToImmutableList()
+            : world.ShutdownLog;
+        return world with { Config = config, Drive = drive.ToImmutable(), ShutdownLog = shutdowns };
+    }
+
+    private static ImmutableList<KeyValuePair<string, object?>> ReadConfig(string path)
+    {
+        if (!File.Exists(path))
+            return [];
+        try
+        {
+            var yaml = new YamlStream();
+            using (var reader = new StreamReader(path))
+                yaml.Load(reader);
+            return yaml.Documents.Count > 0 && yaml.Documents[0].RootNode is YamlMappingNode map ? Entries(map) : [];
+        }
+        catch (YamlDotNet.Core.YamlException)
+        {
+            return [];
+        }
+    }
+
+    private static ImmutableList<KeyValuePair<string, object?>> Entries(YamlMappingNode map) =>
+        [.. map.Children.Select(kv => new KeyValuePair<string, object?>(((kv.Key as YamlScalarNode)?.Value) ?? "", Value(kv.Value)))];
+
+    private static object? Value(YamlNode node) =>
+        node switch
+        {
+            YamlMappingNode map => Entries(map),
+            YamlSequenceNode list => list.Children.Select(Value).ToList(),
+            YamlScalarNode { Style: YamlDotNet.Core.ScalarStyle.Plain, Value: { } v } when bool.TryParse(v, out var b) => b,
+            YamlScalarNode { Style: YamlDotNet.Core.ScalarStyle.Plain, Value: { } v }
+                when long.TryParse(v, NumberStyles.Integer, CultureInfo.InvariantCulture, out var n) => n,
+            YamlScalarNode scalar => scalar.Value,
+            _ => null,
+        };
+}
