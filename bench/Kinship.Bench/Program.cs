@@ -10,6 +10,11 @@ using Kinship.Runs;
 var options = BenchOptions.Parse(args);
 if (options is null)
     return 2;
+if (options.Shell)
+{
+    await ShellStartup.RunAsync(Console.Out);
+    return 0;
+}
 
 var grid = BenchGrid.Build(options.Rollouts);
 var episodes = grid.Plan.Episodes;
@@ -159,7 +164,15 @@ return 0;
 
 namespace Kinship.Bench
 {
-    internal sealed record BenchOptions(int Rollouts, int Concurrency, int Passes, string? Json, bool Profile, bool Digest)
+    internal sealed record BenchOptions(
+        int Rollouts,
+        int Concurrency,
+        int Passes,
+        string? Json,
+        bool Profile,
+        bool Digest,
+        bool Shell = false
+    )
     {
         public static BenchOptions? Parse(string[] args)
         {
@@ -181,6 +194,7 @@ namespace Kinship.Bench
                         "--json" => o with { Json = Next() },
                         "--profile" => o with { Profile = true },
                         "--digest" => o with { Digest = true },
+                        "--shell" => o with { Shell = true },
                         _ => throw new ArgumentException($"unknown option {args[i]}"),
                     };
                 }
@@ -188,7 +202,7 @@ namespace Kinship.Bench
                 {
                     Console.Error.WriteLine(e.Message);
                     Console.Error.WriteLine(
-                        "usage: Kinship.Bench [--rollouts N] [--concurrency N] [--passes N] [--json PATH] [--profile] [--digest]"
+                        "usage: Kinship.Bench [--rollouts N] [--concurrency N] [--passes N] [--json PATH] [--profile] [--digest] [--shell]"
                     );
                     return null;
                 }
