@@ -16,11 +16,7 @@ internal static class ShellStartup
         var definition = ScenarioLoader.LoadBuiltIn("tampering");
         var instance = ScenarioRenderer.Render(definition, definition.Grid()[0], new AgentIdentity("Gemini"), new RenderOptions());
         var root = Directory.CreateTempSubdirectory("kinship-shell-bench-").FullName;
-        if (!OperatingSystem.IsWindows())
-            File.SetUnixFileMode(
-                root,
-                UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute | UnixFileMode.OtherExecute
-            );
+        Sandbox.Passable(root);
         var next = 0;
         async Task<double> ReadyAsync()
         {

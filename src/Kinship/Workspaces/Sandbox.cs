@@ -166,6 +166,16 @@ internal sealed class Sandbox(string workspace, SandboxLimits limits, int uid, s
         return new SandboxResult(timedOut ? 137 : process.ExitCode, output.ToString(), timedOut, truncated);
     }
 
+    /// <summary>Makes <paramref name="folder"/> (a parent of workspaces) passable but not readable by the sandboxes' users, as it must be.</summary>
+    public static void Passable(string folder)
+    {
+        if (!OperatingSystem.IsWindows())
+            File.SetUnixFileMode(
+                folder,
+                UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute | UnixFileMode.OtherExecute
+            );
+    }
+
     /// <summary>
     /// As root, hands the workspace to the sandbox's user, so it can write there and nowhere else; the folders above it
     /// must let others pass (search permission), or the sandbox could not mount it.

@@ -17,11 +17,7 @@ public sealed class SandboxEscapeTests(ITestOutputHelper log) : IDisposable
     /// <summary>The folder made passable (not readable) for the sandbox's user, as a workspace's parent must be.</summary>
     private static TempFolder Passable(TempFolder temp)
     {
-        if (!OperatingSystem.IsWindows())
-            File.SetUnixFileMode(
-                temp.Path,
-                UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute | UnixFileMode.OtherExecute
-            );
+        Sandbox.Passable(temp.Path);
         return temp;
     }
 

@@ -58,11 +58,7 @@ public sealed class ShellEpisodeTests : IDisposable
         var definition = ScenarioLoader.LoadBuiltIn("tampering");
         var instance = ScenarioRenderer.Render(definition, definition.Grid()[0], new AgentIdentity("Gemini"), new RenderOptions());
         var workspace = WorkspaceRenderer.Render(instance, AgentProgram.Bash);
-        if (!OperatingSystem.IsWindows())
-            File.SetUnixFileMode(
-                _temp.Path,
-                UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute | UnixFileMode.OtherExecute
-            );
+        Sandbox.Passable(_temp.Path);
         var folder = Path.Combine(_temp.Path, name);
         workspace.WriteTo(folder);
         var host = new ShellToolHost(new Sandbox(folder, new SandboxLimits { WallTime = TimeSpan.FromSeconds(20) }, uid));
