@@ -42,6 +42,36 @@ internal sealed class Sandbox(string workspace, SandboxLimits limits, int uid, s
 
     private bool _prepared;
 
+    /// <summary>
+    /// Sandboxes are started from one thread that lives as long as the process: bubblewrap's <c>--die-with-parent</c>
+    /// kills the sandbox when the thread that started it ends, and a thread-pool thread may end at any time.
+    /// </summary>
+    private static readonly System.Collections.Concurrent.BlockingCollection<(Process Process, TaskCompletionSource Started)> Launches =
+        StartLauncher();
+
+    private static System.Collections.Concurrent.BlockingCollection<(Process, TaskCompletionSource)> StartLauncher()
+    {
+        var queue = new System.Collections.Concurrent.BlockingCollection<(Process, TaskCompletionSource)>();
+        new Thread(() =>
+        {
+            foreach (var (process, started) in queue.GetConsumingEnumerable())
+                try
+                {
+                    process.Start();
+                    started.SetResult();
+                }
+                catch (Exception e)
+                {
+                    started.SetException(e);
+                }
+        })
+        {
+            IsBackground = true,
+            Name = "sandbox launcher",
+        }.Start();
+        return queue;
+    }
+
     /// <summary>The command line that runs <paramref name="command"/> with bash inside the sandbox.</summary>
     public IReadOnlyList<string> CommandLine(string command)
     {
@@ -122,9 +152,11 @@ internal sealed class Sandbox(string workspace, SandboxLimits limits, int uid, s
         foreach (var a in line.Skip(1))
             start.ArgumentList.Add(a);
         using var process = new Process { StartInfo = start };
+        var started = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        Launches.Add((process, started), cancellationToken);
         try
         {
-            process.Start();
+            await started.Task.ConfigureAwait(false);
         }
         catch (System.ComponentModel.Win32Exception e)
         {
