@@ -38,26 +38,102 @@ internal sealed class CachingProviders : IAsyncDisposable
 
     private int _keyed;
 
-    public static async Task<CachingProviders> StartAsync(long openaiFloor, long anthropicFloor, long geminiFloor)
+    public static async Task<CachingProviders> StartAsync(
+        long openaiFloor,
+        long anthropicFloor,
+        long geminiFloor,
+        int requestsPerMinute = 0
+    )
     {
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
         builder.WebHost.UseKestrel(k => k.Listen(IPAddress.Loopback, 0));
         var app = builder.Build();
-        var fakes = new CachingProviders(app, openaiFloor, anthropicFloor, geminiFloor);
-        app.MapPost("/v1/chat/completions", c => fakes.AnswerAsync(c, fakes.OpenAI));
-        app.MapPost("/v1/messages", c => fakes.AnswerAsync(c, fakes.Anthropic));
-        app.MapPost("/v1beta/models/{model}", c => fakes.AnswerAsync(c, fakes.Gemini));
+        var fakes = new CachingProviders(app, openaiFloor, anthropicFloor, geminiFloor) { RequestsPerMinute = requestsPerMinute };
+        app.MapPost("/v1/chat/completions", c => fakes.AnswerAsync(c, fakes.OpenAI, "openai"));
+        app.MapPost("/v1/messages", c => fakes.AnswerAsync(c, fakes.Anthropic, "anthropic"));
+        app.MapPost("/v1beta/models/{model}", c => fakes.AnswerAsync(c, fakes.Gemini, "google"));
         await app.StartAsync().ConfigureAwait(false);
         fakes.Root = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
         return fakes;
     }
 
-    private async Task AnswerAsync(HttpContext context, Func<JsonObject, JsonObject> answer)
+    /// <summary>
+    /// Requests a minute each provider allows (0: no limit), kept as a bucket of a second's share refilled continuously;
+    /// a request beyond it is answered 429 with <c>retry-after</c> and the provider's error body.
+    /// </summary>
+    public int RequestsPerMinute { get; init; }
+
+    private readonly object _gate = new();
+    private readonly System.Diagnostics.Stopwatch _clock = System.Diagnostics.Stopwatch.StartNew();
+    private double _tokens = double.NaN;
+    private double _refilled;
+    private readonly List<double> _answered = [];
+    private int _throttled;
+
+    /// <summary>Seconds since start at which each request was answered (not throttled), in order.</summary>
+    public IReadOnlyList<double> Answered
+    {
+        get
+        {
+            lock (_gate)
+                return [.. _answered];
+        }
+    }
+
+    /// <summary>Requests answered 429.</summary>
+    public int Throttled => Volatile.Read(ref _throttled);
+
+    /// <summary>Null when the request may go; else the seconds until a request would be allowed.</summary>
+    private double? Admit()
+    {
+        lock (_gate)
+        {
+            var now = _clock.Elapsed.TotalSeconds;
+            if (RequestsPerMinute == 0)
+            {
+                _answered.Add(now);
+                return null;
+            }
+            var perSecond = RequestsPerMinute / 60.0;
+            if (double.IsNaN(_tokens))
+                (_tokens, _refilled) = (perSecond, now);
+            _tokens = Math.Min(perSecond, _tokens + (now - _refilled) * perSecond);
+            _refilled = now;
+            if (_tokens >= 1)
+            {
+                _tokens -= 1;
+                _answered.Add(now);
+                return null;
+            }
+            _throttled++;
+            return (1 - _tokens) / perSecond;
+        }
+    }
+
+    private static string RateLimited(string provider) =>
+        provider switch
+        {
+            "anthropic" =>
+                """{"type":"error","error":{"type":"rate_limit_error","message":"Number of requests has exceeded your per-minute rate limit"}}""",
+            "google" =>
+                """{"error":{"code":429,"message":"Resource has been exhausted (e.g. check quota).","status":"RESOURCE_EXHAUSTED"}}""",
+            _ => """{"error":{"message":"Rate limit reached for requests per min","type":"requests","code":"rate_limit_exceeded"}}""",
+        };
+
+    private async Task AnswerAsync(HttpContext context, Func<JsonObject, JsonObject> answer, string provider)
     {
         var request = (JsonObject)
             (await JsonNode.ParseAsync(context.Request.Body, cancellationToken: context.RequestAborted).ConfigureAwait(false))!;
         context.Response.ContentType = "application/json";
+        if (Admit() is { } wait)
+        {
+            context.Response.StatusCode = 429;
+            context.Response.Headers["retry-after"] = Math.Max(1, (int)Math.Ceiling(wait))
+                .ToString(System.Globalization.CultureInfo.InvariantCulture);
+            await context.Response.WriteAsync(RateLimited(provider), context.RequestAborted).ConfigureAwait(false);
+            return;
+        }
         await context.Response.WriteAsync(answer(request).ToJsonString(), context.RequestAborted).ConfigureAwait(false);
     }
 

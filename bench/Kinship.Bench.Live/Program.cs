@@ -10,10 +10,17 @@ using Kinship.Transcripts;
 // Live runs against a loopback provider: real exfiltration-transfer episodes (agent loop, tools, detectors) through the
 // real OpenAI SDK and Kinship's HTTP pipeline and limiter, at N episodes in flight, with the response cache off, on
 // (a new cache file) and on again (the same plan re-run, every answer from the cache). With --prompt-cache: a study cell
-// through a fake of each provider that keeps a prompt cache, and what the cache takes off the input bill.
+// through a fake of each provider that keeps a prompt cache, and what the cache takes off the input bill. With --limits:
+// each provider's fake holding a requests-per-minute limit with 429s, and how close to it Kinship runs.
 if (args.Contains("--prompt-cache"))
 {
     await PromptCacheBench.RunAsync(Option("--episodes", 100), Option("--in-flight", 10), "good_peer/file/peer");
+    return;
+}
+
+if (args.Contains("--limits"))
+{
+    await LimitBench.RunAsync(Option("--rpm", 600), Option("--episodes", 160), Option("--in-flight", 50), !args.Contains("--unknown"));
     return;
 }
 

@@ -1,0 +1,87 @@
+using System.Globalization;
+using Kinship.Agents;
+using Kinship.Models;
+using Kinship.Runs;
+using Kinship.Scenarios;
+using Kinship.Transcripts;
+
+namespace Kinship.Bench.Live;
+
+/// <summary>
+/// <c>--limits</c>: real study episodes through each provider's fake (OpenAI, Anthropic, Gemini wire formats) that
+/// allows <c>rpm</c> requests a minute and answers the rest 429 with <c>retry-after</c>, with Kinship told the same
+/// limit: the rate it holds against the limit, and the share of its requests the provider refused.
+/// </summary>
+internal static class LimitBench
+{
+    private static readonly string[] Models = ["openai/gpt-5.2", "anthropic/claude-haiku-4-5", "google/gemini-3-flash-preview"];
+
+    /// <param name="told">Whether Kinship's config names the limit; false: it must find it from the 429s.</param>
+    public static async Task RunAsync(int rpm, int episodes, int inFlight, bool told = true)
+    {
+        var scenario = ScenarioLoader.Resolve("exfiltration-transfer");
+        Console.WriteLine(
+            $"{episodes:N0} episodes of {scenario.Id} per provider, {inFlight} in flight, limit {rpm:N0} requests a minute at the provider, {(told ? "and in Kinship's config" : "unknown to Kinship")}"
+        );
+        Console.WriteLine();
+        Console.WriteLine("| provider | requests answered | 429s | 429 share | requests/min after the first 5 s | x limit | wall s |");
+        Console.WriteLine("|---|---:|---:|---:|---:|---:|---:|");
+        foreach (var id in Models)
+        {
+            await using var fakes = await CachingProviders.StartAsync(1024, 1024, 1024, rpm);
+            using var http = new ModelHttp(new ResilienceOptions());
+            var provider = id.Split('/')[0];
+            var model = AgentResolver.Resolve(
+                id,
+                new ModelOptions
+                {
+                    BaseUrl = new Uri(
+                        fakes.Root
+                            + (
+                                provider == "google" ? "/v1beta"
+                                : provider == "openai" ? "/v1"
+                                : ""
+                            )
+                    ),
+                    Environment = _ => "key-bench",
+                    Http = http,
+                    Config = ModelConfig.FromYaml(
+                        string.Create(
+                            CultureInfo.InvariantCulture,
+                            $"providers:\n  {provider}: {{ max_concurrency: {inFlight}, requests_per_minute: {(told ? rpm : 0)}, tokens_per_minute: 0 }}\n"
+                        )
+                    ),
+                }
+            );
+            var plan = RunPlan.Build([model.Id], [scenario], ConditionFilter.All, Math.Max(1, episodes / 20), 7);
+            var specs = plan.Episodes.Take(episodes).ToList();
+            var runner = new EpisodeRunner(
+                new Dictionary<string, ScenarioDefinition> { [scenario.Id] = scenario },
+                new Dictionary<string, AgentModel> { [model.Id] = model },
+                new RenderOptions(),
+                new AgentLoopOptions(),
+                TimeProvider.System
+            );
+            var clock = System.Diagnostics.Stopwatch.StartNew();
+            var failed = 0;
+            await Parallel.ForEachAsync(specs, new ParallelOptions { MaxDegreeOfParallelism = inFlight }, async (spec, ct) =>
+            {
+                if ((await runner.RunAsync(spec, ct)).Transcript.Stop != StopReason.EndTask)
+                    Interlocked.Increment(ref failed);
+            });
+            var wall = clock.Elapsed.TotalSeconds;
+            var answered = fakes.Answered;
+            var steady = answered.Where(t => t >= answered[0] + 5).ToList();
+            var perMinute = steady.Count > 1 ? (steady.Count - 1) / (steady[^1] - steady[0]) * 60 : double.NaN;
+            var share = (double)fakes.Throttled / (answered.Count + fakes.Throttled);
+            Console.WriteLine(
+                string.Create(
+                    CultureInfo.InvariantCulture,
+                    $"| {provider} | {answered.Count:N0} | {fakes.Throttled:N0} | {100 * share:0.00} % | {perMinute:0} | {perMinute / rpm:0.000} | {wall:0.0} |"
+                )
+            );
+            if (failed > 0)
+                Console.WriteLine($"  {failed} episodes did not end their task");
+        }
+    }
+}
