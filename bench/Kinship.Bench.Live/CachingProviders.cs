@@ -1,5 +1,9 @@
 using System.Net;
 using System.Text.Json.Nodes;
+using Kinship.Agents;
+using Kinship.Models;
+using Kinship.Runs;
+using Kinship.Scenarios;
 using Kinship.Testing;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
@@ -32,6 +36,43 @@ internal sealed class CachingProviders : IAsyncDisposable
     }
 
     public string Root { get; private set; } = "";
+
+    /// <summary>
+    /// <paramref name="id"/> resolved against this provider's fake (its base URL by provider), with a bench key, the
+    /// given pipeline and cost meter, and <paramref name="limits"/> (a flow mapping of provider settings) for its provider.
+    /// </summary>
+    public AgentModel Model(string id, ModelHttp http, string limits, CostMeter? cost = null)
+    {
+        var provider = id.Split('/')[0];
+        return AgentResolver.Resolve(
+            id,
+            new ModelOptions
+            {
+                BaseUrl = new Uri(
+                    Root
+                        + (
+                            provider == "google" ? "/v1beta"
+                            : provider == "openai" ? "/v1"
+                            : ""
+                        )
+                ),
+                Environment = _ => "key-bench",
+                Http = http,
+                Cost = cost,
+                Config = ModelConfig.FromYaml($"providers:\n  {provider}: {{ {limits} }}\n"),
+            }
+        );
+    }
+
+    /// <summary>The episodes of <paramref name="scenario"/> played by <paramref name="model"/> with the default render and loop.</summary>
+    public static EpisodeRunner Runner(ScenarioDefinition scenario, AgentModel model) =>
+        new(
+            new Dictionary<string, ScenarioDefinition> { [scenario.Id] = scenario },
+            new Dictionary<string, AgentModel> { [model.Id] = model },
+            new RenderOptions(),
+            new AgentLoopOptions(),
+            TimeProvider.System
+        );
 
     /// <summary>Requests that carried a <c>prompt_cache_key</c> (OpenAI) or a <c>cache_control</c> breakpoint (Anthropic).</summary>
     public int Keyed => Volatile.Read(ref _keyed);

@@ -31,37 +31,17 @@ internal static class LimitBench
             await using var fakes = await CachingProviders.StartAsync(1024, 1024, 1024, rpm);
             using var http = new ModelHttp(new ResilienceOptions());
             var provider = id.Split('/')[0];
-            var model = AgentResolver.Resolve(
+            var model = fakes.Model(
                 id,
-                new ModelOptions
-                {
-                    BaseUrl = new Uri(
-                        fakes.Root
-                            + (
-                                provider == "google" ? "/v1beta"
-                                : provider == "openai" ? "/v1"
-                                : ""
-                            )
-                    ),
-                    Environment = _ => "key-bench",
-                    Http = http,
-                    Config = ModelConfig.FromYaml(
-                        string.Create(
-                            CultureInfo.InvariantCulture,
-                            $"providers:\n  {provider}: {{ max_concurrency: {inFlight}, requests_per_minute: {(told ? rpm : 0)}, tokens_per_minute: 0 }}\n"
-                        )
-                    ),
-                }
+                http,
+                string.Create(
+                    CultureInfo.InvariantCulture,
+                    $"max_concurrency: {inFlight}, requests_per_minute: {(told ? rpm : 0)}, tokens_per_minute: 0"
+                )
             );
             var plan = RunPlan.Build([model.Id], [scenario], ConditionFilter.All, Math.Max(1, episodes / 20), 7);
             var specs = plan.Episodes.Take(episodes).ToList();
-            var runner = new EpisodeRunner(
-                new Dictionary<string, ScenarioDefinition> { [scenario.Id] = scenario },
-                new Dictionary<string, AgentModel> { [model.Id] = model },
-                new RenderOptions(),
-                new AgentLoopOptions(),
-                TimeProvider.System
-            );
+            var runner = CachingProviders.Runner(scenario, model);
             var clock = System.Diagnostics.Stopwatch.StartNew();
             var failed = 0;
             await Parallel.ForEachAsync(specs, new ParallelOptions { MaxDegreeOfParallelism = inFlight }, async (spec, ct) =>

@@ -42,35 +42,15 @@ internal static class PromptCacheBench
             using var http = new ModelHttp(new ResilienceOptions());
             var meter = new CostMeter();
             var provider = row.Model.Split('/')[0];
-            var model = AgentResolver.Resolve(
+            var model = fakes.Model(
                 row.Model,
-                new ModelOptions
-                {
-                    BaseUrl = new Uri(
-                        fakes.Root
-                            + (
-                                provider == "google" ? "/v1beta"
-                                : provider == "openai" ? "/v1"
-                                : ""
-                            )
-                    ),
-                    Environment = _ => "key-bench",
-                    Http = http,
-                    Cost = meter,
-                    Config = ModelConfig.FromYaml(
-                        $"providers:\n  {provider}: {{ max_concurrency: {inFlight.ToString(CultureInfo.InvariantCulture)}, requests_per_minute: 0, tokens_per_minute: 0 }}\n"
-                    ),
-                }
+                http,
+                $"max_concurrency: {inFlight.ToString(CultureInfo.InvariantCulture)}, requests_per_minute: 0, tokens_per_minute: 0",
+                meter
             );
             var plan = RunPlan.Build([model.Id], [scenario], ConditionFilter.All, episodes, 7);
             var specs = plan.Episodes.Where(e => e.Condition.Key == cell).ToList();
-            var runner = new EpisodeRunner(
-                new Dictionary<string, ScenarioDefinition> { [scenario.Id] = scenario },
-                new Dictionary<string, AgentModel> { [model.Id] = model },
-                new RenderOptions(),
-                new AgentLoopOptions(),
-                TimeProvider.System
-            );
+            var runner = CachingProviders.Runner(scenario, model);
             var results = new System.Collections.Concurrent.ConcurrentBag<EpisodeResult>();
             await Parallel.ForEachAsync(specs, new ParallelOptions { MaxDegreeOfParallelism = inFlight }, async (spec, ct) =>
                 results.Add(await runner.RunAsync(spec, ct))
