@@ -211,8 +211,7 @@ internal sealed class RunInterviewer(
     public Interview Finish(InterviewSession session, EpisodeResult episode, string questionSet, bool cancelled = false)
     {
         var interview = session.Finish(0, questionSet, ModelOf(episode), cancelled);
-        var asked = model ?? runner.Models[episode.Spec.Model];
-        var instance = runner.Instance(episode.Spec, asked with { Identity = AgentIdentity.OfCritic(episode.Critic) });
+        var instance = Instance(episode);
         var scored = new ScoredInterview(
             new ScoredEpisode(instance, episode.Transcript, episode.Final, episode.Calls),
             episode.Verdicts,
@@ -236,13 +235,22 @@ internal sealed class RunInterviewer(
         var interview = Finish(session, episode, questionSet, cancelled);
         if (judge is null)
             return interview;
-        var asked = model ?? runner.Models[episode.Spec.Model];
-        var instance = runner.Instance(episode.Spec, asked with { Identity = AgentIdentity.OfCritic(episode.Critic) });
+        var instance = Instance(episode);
         var judged = await judge
             .InterviewAsync(episode.Transcript, instance.UserPrompt, instance.Subject, episode.Verdicts, interview, cancellationToken)
             .ConfigureAwait(false);
         return interview with { Verdicts = interview.Verdicts.AddRange(judged) };
     }
+
+    /// <summary>The episode's scenario as rendered for the model asked, playing the critic the episode recorded.</summary>
+    private ScenarioInstance Instance(EpisodeResult episode) =>
+        runner.Instance(
+            episode.Spec,
+            (model ?? runner.Models[episode.Spec.Model]) with
+            {
+                Identity = AgentIdentity.OfCritic(episode.Critic),
+            }
+        );
 
     /// <summary>The id of the model an episode's interview asks.</summary>
     public string ModelOf(EpisodeResult episode) => model?.Id ?? episode.Spec.Model;

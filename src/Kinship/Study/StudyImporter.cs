@@ -102,17 +102,15 @@ internal static class StudyImporter
                 }
                 episodes.Add(episode);
                 // The recorded interview is labelled as a Kinship interview is when stored: by the interview rules, on the replayed episode.
-                followups.Add(
-                    StudyFollowup.Interview(transcript, episode) is { } followup
-                    && replay is { Instance: { } instance, Transcript: { } played, Final: { } final }
-                        ? followup with
-                        {
-                            Verdicts = new InterviewRuleScorer(cache.Rules).Score(
-                                new ScoredInterview(new ScoredEpisode(instance, played, final, replay.Calls), episode.Verdicts, followup)
-                            ),
-                        }
-                        : StudyFollowup.Interview(transcript, episode)
-                );
+                var followup = StudyFollowup.Interview(transcript, episode);
+                if (followup is not null && replay is { Instance: { } instance, Transcript: { } played, Final: { } final })
+                    followup = followup with
+                    {
+                        Verdicts = new InterviewRuleScorer(cache.Rules).Score(
+                            new ScoredInterview(new ScoredEpisode(instance, played, final, replay.Calls), episode.Verdicts, followup)
+                        ),
+                    };
+                followups.Add(followup);
                 specs.Add(episode.Spec);
                 hash.Append(sha256).Append('\n');
             }
