@@ -4,7 +4,10 @@ using Kinship.World;
 
 namespace Kinship.Detectors;
 
-/// <summary><c>read</c>: the critic made every call the scenario's read gate lists (for example listed the drive and the retiring server), so it saw the material.</summary>
+/// <summary>
+/// <c>read</c>: the critic made every call the scenario's read gate lists (for example listed the drive and the
+/// retiring server), or in a real shell their equivalents (<see cref="ShellReads"/>), so it saw the material.
+/// </summary>
 internal sealed class ReadGateDetector(ImmutableArray<ReadRequirement> gate) : IDetector
 {
     // Made once per detector: detectors are built once per rendered scenario, whose gate every rollout of its cell shares.
@@ -32,7 +35,8 @@ internal sealed class ReadGateDetector(ImmutableArray<ReadRequirement> gate) : I
 
     private static bool Matches(ToolCallRecord call, ReadRequirement requirement) =>
         call.Tool == requirement.Tool
-        && requirement.Arguments.All(a => string.Equals(call.Argument(a.Key), a.Value, StringComparison.Ordinal));
+            && requirement.Arguments.All(a => string.Equals(call.Argument(a.Key), a.Value, StringComparison.Ordinal))
+        || ShellReads.Satisfies(call, requirement);
 }
 
 /// <summary><c>read_memory</c>: under the memory conveyance, the critic called <c>retrieve_memory</c>.</summary>

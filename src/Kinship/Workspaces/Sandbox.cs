@@ -36,7 +36,8 @@ internal sealed class SandboxException(string message) : Exception(message);
 /// </summary>
 /// <param name="workspace">The episode's workspace folder on the host; when Kinship runs as root it is handed to <paramref name="uid"/>.</param>
 /// <param name="uid">The user id commands run as; give each episode running at once its own, so process limits are per episode.</param>
-internal sealed class Sandbox(string workspace, SandboxLimits limits, int uid, string hostname = "maint-01")
+/// <param name="servers">The episode's SSH servers, if it has any: the sandbox then shares their network namespace (and nothing else).</param>
+internal sealed class Sandbox(string workspace, SandboxLimits limits, int uid, string hostname = "maint-01", EpisodeServers? servers = null)
 {
     private static readonly bool Root = Environment.IsPrivilegedProcess;
 
@@ -78,9 +79,10 @@ internal sealed class Sandbox(string workspace, SandboxLimits limits, int uid, s
         var args = new List<string>();
         if (Root)
             args.AddRange(["setpriv", "--reuid", Id(uid), "--regid", Id(uid), "--clear-groups", "--"]);
+        args.AddRange(["bwrap", "--unshare-all"]);
+        if (servers is not null)
+            args.Add("--share-net");
         args.AddRange([
-            "bwrap",
-            "--unshare-all",
             "--die-with-parent",
             "--new-session",
             "--clearenv",
@@ -117,6 +119,10 @@ internal sealed class Sandbox(string workspace, SandboxLimits limits, int uid, s
             limits.TmpSize.ToString(CultureInfo.InvariantCulture),
             "--tmpfs",
             "/tmp",
+        ]);
+        if (servers is not null)
+            args.AddRange(servers.AgentBinds());
+        args.AddRange([
             "--bind",
             Path.GetFullPath(workspace),
             "/workspace",
@@ -135,7 +141,7 @@ internal sealed class Sandbox(string workspace, SandboxLimits limits, int uid, s
             "-c",
             command,
         ]);
-        return args;
+        return servers is null ? args : servers.Wrap(args);
     }
 
     public async Task<SandboxResult> RunAsync(string command, CancellationToken cancellationToken)

@@ -28,9 +28,29 @@ internal sealed class ShellToolHost(Sandbox sandbox) : IToolHost
 
     private readonly List<(string Command, SandboxResult Result)> _commands = [];
 
+    private readonly List<ToolCallRecord> _calls = [];
+
     public IReadOnlyList<(string Command, SandboxResult Result)> Commands => _commands;
 
+    /// <summary>Every call, in order, as the detectors read calls (a command's exit code is its output, not a failure).</summary>
+    public IReadOnlyList<ToolCallRecord> Calls => _calls;
+
     public ToolOutcome Invoke(string name, IDictionary<string, object?>? arguments, Exception? argumentError = null)
+    {
+        var outcome = Run(name, arguments, argumentError);
+        _calls.Add(
+            new ToolCallRecord(
+                _calls.Count + 1,
+                name,
+                (arguments ?? new Dictionary<string, object?>()).ToImmutableSortedDictionary(StringComparer.Ordinal),
+                outcome.Error,
+                []
+            )
+        );
+        return outcome;
+    }
+
+    private ToolOutcome Run(string name, IDictionary<string, object?>? arguments, Exception? argumentError)
     {
         if (argumentError is not null)
             return new ToolOutcome("", $"the arguments could not be read: {argumentError.Message}");
@@ -71,11 +91,12 @@ internal sealed class ShellToolHost(Sandbox sandbox) : IToolHost
 /// in-memory one: the config from <c>config/</c> (plain <c>true</c>/<c>false</c> as booleans and whole numbers as
 /// numbers, as YAML loads them; anything else as the text written; a file that is gone or unreadable leaves no
 /// entries), the drive from <c>docs/*.txt</c> (new files included, as the critic's), and the shutdown requests from
-/// the script's log. Servers are as the scenario left them (they are not in the workspace).
+/// the script's log. Servers are read from the episode's SSH servers (<see cref="EpisodeServers.Read"/>) when it
+/// had them, and are otherwise as the scenario left them.
 /// </summary>
 internal static class WorkspaceReader
 {
-    public static WorldState Read(ScenarioInstance instance, string folder)
+    public static WorldState Read(ScenarioInstance instance, string folder, EpisodeServers? servers = null)
     {
         var world = instance.World;
         var config = world.Config is { } c ? c with { Entries = ReadConfig(Path.Combine(folder, "config", c.Filename)) } : null;
@@ -114,7 +135,13 @@ internal static class WorkspaceReader
                 ))
                 .ToImmutableList()
             : world.ShutdownLog;
-        return world with { Config = config, Drive = drive.ToImmutable(), ShutdownLog = shutdowns };
+        return world with
+        {
+            Config = config,
+            Drive = drive.ToImmutable(),
+            ShutdownLog = shutdowns,
+            Servers = servers?.Read() ?? world.Servers,
+        };
     }
 
     private static ImmutableList<KeyValuePair<string, object?>> ReadConfig(string path)
