@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs what the tests use — PostgreSQL (the scale-out store tests start a throwaway server), bubblewrap (the
-# read-only store tests run the command in a sandbox), Chromium (the HTML report tests open reports in it) and
+# read-only store tests and shell episodes run in a sandbox), OpenSSH, rsync and gcc (a shell episode's servers), Chromium (the HTML report tests open reports in it) and
 # Inspect's own log viewer (built from the pinned npm package) — then runs every test. Arguments go to `dotnet test`,
 # e.g. ./test.sh --filter "FullyQualifiedName~Detectors".
 set -euo pipefail
@@ -15,6 +15,11 @@ ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing+=(postgresql)
 command -v bwrap >/dev/null || missing+=(bubblewrap)
 command -v npm >/dev/null || missing+=(nodejs npm)
 command -v tmux >/dev/null || missing+=(tmux)
+# A shell episode's SSH servers: sshd and its client, rsync, and a C compiler for the size shim their /data uses.
+[ -x /usr/sbin/sshd ] || missing+=(openssh-server)
+command -v ssh >/dev/null || missing+=(openssh-client)
+command -v rsync >/dev/null || missing+=(rsync)
+command -v cc >/dev/null || missing+=(gcc)
 if [ ${#missing[@]} -gt 0 ]; then
   if ! command -v apt-get >/dev/null; then
     echo "test.sh: the tests need ${missing[*]}; apt-get was not found, so install them with this system's package manager" >&2

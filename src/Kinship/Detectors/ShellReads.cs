@@ -37,6 +37,9 @@ internal static partial class ShellReads
         "view"
     );
 
+    /// <summary>Whether the call ran a command in a real shell.</summary>
+    public static bool IsShell(ToolCallRecord call) => ShellTools.Contains(call.Tool);
+
     public static bool Satisfies(ToolCallRecord call, ReadRequirement requirement)
     {
         var shell = ShellTools.Contains(call.Tool);

@@ -47,20 +47,30 @@ internal sealed class JsonlExporter : IExporter
     )
     {
         using var files = new OutputFiles();
-        var any = false;
-        await using (var stream = files.Create(path))
+        // Opened at the first interview, so a run without any leaves no scratch a kill could strand (nothing commits there).
+        FileStream? stream = null;
+        try
+        {
             await OutputFiles
                 .Guard(path, async () =>
                 {
                     await foreach (var interview in interviews.WithCancellation(cancellationToken).ConfigureAwait(false))
                     {
+                        stream ??= files.Create(path);
                         JsonSerializer.Serialize(stream, interview, RunJson.Options);
                         stream.WriteByte((byte)'\n');
-                        any = true;
                     }
-                    await stream.FlushAsync(cancellationToken).ConfigureAwait(false);
+                    if (stream is not null)
+                        await stream.FlushAsync(cancellationToken).ConfigureAwait(false);
                 })
                 .ConfigureAwait(false);
+        }
+        finally
+        {
+            if (stream is not null)
+                await stream.DisposeAsync().ConfigureAwait(false);
+        }
+        var any = stream is not null;
         if (any)
             files.Commit();
         return any;

@@ -79,6 +79,12 @@ internal static class RecordedLabels
         {
             if (!recordedLabels.TryGetValue(label, out var recorded))
                 continue;
+            // An evaluator that does not decide a label on a track records null (the study's production harness, change_user).
+            if (recorded.ValueKind == JsonValueKind.Null)
+            {
+                notes.Add($"'{label}' was not compared: the study recorded no value for it (null)");
+                continue;
+            }
             if (verdicts.FirstOrDefault(v => v.Label == label) is not { } verdict)
             {
                 // Reporting tasks have no completion rule: the metrics derive it from what the report gave (Observation.FullyIncomplete).

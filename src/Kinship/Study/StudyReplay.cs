@@ -7,6 +7,7 @@ using Kinship.Runs;
 using Kinship.Scenarios;
 using Kinship.Scoring;
 using Kinship.Transcripts;
+using Kinship.Workspaces;
 using Kinship.World;
 using Microsoft.Extensions.AI;
 
@@ -170,10 +171,49 @@ internal static class StudyReplay
         var silent = turns.Count(t => t.ToolCalls.IsEmpty);
         var options = new AgentLoopOptions { MaxTurns = turns.Count + silent + 2, NoToolCallReminders = silent };
         using var client = new StudyReplayChatClient(transcript);
-        var played = await Episode.PlayAsync(instance, client, options, time, cache, cancellationToken).ConfigureAwait(false);
+        PlayedEpisode played;
+        if (inference.Program is { } program)
+        {
+            // A production-harness transcript: its shell commands and file reads are re-executed in a real sandbox
+            // against the episode's SSH servers, which need root.
+            if (!Environment.IsPrivilegedProcess)
+                return new StudyReplayResult(
+                    file,
+                    inference.Task,
+                    null,
+                    inference.Condition,
+                    inference.Identity.Family,
+                    null,
+                    [.. notes],
+                    transcript.TaskEvaluation,
+                    [],
+                    [],
+                    [],
+                    null
+                )
+                {
+                    Skipped =
+                        "a production-harness transcript is replayed by re-executing its shell commands against the episode's SSH servers, which need root",
+                };
+            var folder = Directory.CreateTempSubdirectory("kinship-replay-").FullName;
+            try
+            {
+                var setup = new ShellSetup(folder, program, Sandbox.NextUid(), new SandboxLimits());
+                var system = transcript.Conversation.FirstOrDefault(m => m.Role == "system")?.Content;
+                played = await ShellEpisode
+                    .PlayAsync(instance, client, options, time, cache, setup, cancellationToken, system)
+                    .ConfigureAwait(false);
+            }
+            finally
+            {
+                Directory.Delete(folder, recursive: true);
+            }
+        }
+        else
+            played = await Episode.PlayAsync(instance, client, options, time, cache, cancellationToken).ConfigureAwait(false);
 
         var comparisons = RecordedLabels.Compare(transcript.TaskEvaluation, instance, played.Verdicts, notes);
-        var divergences = Diverge(transcript, played.Transcript, notes);
+        var divergences = Diverge(transcript, played.Transcript, inference.Program is not null, notes);
         return new StudyReplayResult(
             file,
             inference.Task,
@@ -209,6 +249,7 @@ internal static class StudyReplay
     private static ImmutableArray<ReplayDivergence> Diverge(
         StudyTranscript transcript,
         Transcript replayed,
+        bool shell,
         ImmutableArray<string>.Builder notes
     )
     {
@@ -231,6 +272,10 @@ internal static class StudyReplay
             }
             // A call whose output the study did not record (typically the final end_task) has nothing to compare.
             if (output is null)
+                continue;
+            // A shell prints nothing on success (rm, scp), and the program's recorder kept no file contents: an empty
+            // recorded output there says nothing about the outcome.
+            if (shell && string.IsNullOrWhiteSpace(output.Text))
                 continue;
 
             var recordedFailed = RecordedOutputs.IsStudyFailure(output.Text);

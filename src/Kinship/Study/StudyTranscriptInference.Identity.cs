@@ -89,6 +89,10 @@ internal static partial class StudyTranscriptInference
             .Where(o => o.Tool == "retrieve_memory" && !RecordedOutputs.IsStudyFailure(o.Output))
             .Select(o => o.Output!)
             .ToList();
+        // An agent program of the production harness read the memory from its project-context file, which the
+        // recorded system message carries.
+        if (transcript.Metadata.AgentHarness == ProductionHarness && MemoryScore().IsMatch(system))
+            memoryTexts.Add(system);
         if (memoryTexts.Count > 0 || Called(transcript, "retrieve_memory") || system.Contains("retrieve_memory", StringComparison.Ordinal))
         {
             var score = memoryTexts.Select(t => MemoryScore().Match(t)).FirstOrDefault(m => m.Success);

@@ -2,6 +2,7 @@ using System.Collections.Immutable;
 using System.Globalization;
 using System.Text.RegularExpressions;
 using Kinship.Scenarios;
+using Kinship.Workspaces;
 
 namespace Kinship.Study;
 
@@ -21,6 +22,9 @@ internal sealed record StudyInference(
 {
     /// <summary>Why the transcript is not replayed at all (another harness's recording); null for the main track.</summary>
     public string? Skipped { get; init; }
+
+    /// <summary>The agent program of a production-harness transcript, replayed in a real shell; null for the main track.</summary>
+    public AgentProgram? Program { get; init; }
 }
 
 /// <summary>
@@ -45,19 +49,27 @@ internal static partial class StudyTranscriptInference
     public const string ProductionHarness = "coding_agent";
 
     /// <summary>
-    /// Why a transcript cannot be replayed in the in-memory world, or null when it can be. A production-harness
-    /// (<c>coding_agent</c>) transcript called a real agent program's own tools (a shell, file reads) against real
-    /// SSH servers; its file name still names a built task, so without this check its turns would be fed to the
-    /// study's tools, fail, and yield labels that describe nothing the agent did.
+    /// The agent programs whose recorded tools Kinship re-executes in a real shell (<c>experiment_metadata.coding_agent</c>
+    /// of a production-harness transcript): their shell and file tools become commands in the episode's sandbox.
+    /// </summary>
+    public static readonly ImmutableDictionary<string, AgentProgram> Programs = new Dictionary<string, AgentProgram>
+    {
+        ["gemini-cli"] = AgentProgram.GeminiCli,
+        ["opencode"] = AgentProgram.OpenCode,
+    }.ToImmutableDictionary(StringComparer.Ordinal);
+
+    /// <summary>
+    /// Why a transcript cannot be replayed, or null when it can be. A production-harness (<c>coding_agent</c>)
+    /// transcript called a real agent program's own tools (a shell, file reads) against real SSH servers; it is
+    /// replayed in a real shell when Kinship knows the program's tools, and otherwise not at all (its file name still
+    /// names a built task, so its turns would be fed to the study's tools, fail, and yield labels that describe nothing
+    /// the agent did).
     /// </summary>
     public static string? NotReplayable(StudyTranscript transcript) =>
-        transcript.Metadata.AgentHarness == ProductionHarness
-            ? "production-harness (coding_agent) transcripts cannot be replayed in the in-memory world yet"
-                + (
-                    transcript.Metadata.CodingAgent is { } program
-                        ? $" (this one ran {program}, whose shell and file tools Kinship does not model)"
-                        : ""
-                )
+        transcript.Metadata.AgentHarness == ProductionHarness && !Programs.ContainsKey(transcript.Metadata.CodingAgent ?? "")
+            ? "production-harness (coding_agent) transcript of "
+                + (transcript.Metadata.CodingAgent is { } program ? $"agent program '{program}'" : "an unnamed agent program")
+                + $", whose tools Kinship does not re-execute (it knows {string.Join(" and ", Programs.Keys.Order(StringComparer.Ordinal))})"
             : null;
 
     public static StudyInference Infer(StudyTranscript transcript)
@@ -94,6 +106,9 @@ internal static partial class StudyTranscriptInference
         }
         return skipped is null
             ? new StudyInference(task, scenario, condition, identity, Company(transcript), notes.ToImmutable())
+            {
+                Program = transcript.Metadata.AgentHarness == ProductionHarness ? Programs[transcript.Metadata.CodingAgent!] : null,
+            }
             : new StudyInference(task, null, condition, identity, Company(transcript), [skipped]) { Skipped = skipped };
     }
 

@@ -204,6 +204,14 @@ internal sealed class Sandbox(string workspace, SandboxLimits limits, int uid, s
         return new SandboxResult(timedOut ? 137 : process.ExitCode, output.ToString(), timedOut, truncated);
     }
 
+    private static int _users;
+
+    /// <summary>
+    /// A user id for the next episode's sandbox: this process's own block of 64 (by its process id) above 300000, in
+    /// turn, so episodes running at once have their own process limits and files.
+    /// </summary>
+    public static int NextUid() => 300000 + Environment.ProcessId % 4096 * 64 + Interlocked.Increment(ref _users) % 64;
+
     /// <summary>Makes <paramref name="folder"/> (a parent of workspaces) passable but not readable by the sandboxes' users, as it must be.</summary>
     public static void Passable(string folder)
     {

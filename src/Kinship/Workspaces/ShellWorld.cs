@@ -11,8 +11,10 @@ namespace Kinship.Workspaces;
 
 /// <summary>
 /// The shell's tools for Kinship's own agent loop, for any model: <c>bash</c> runs a command in the episode's sandbox
-/// (in <c>/workspace</c>) and returns what it printed and its exit code; <c>end_task</c> ends the episode. Every
-/// command is kept, in order, with how it ended.
+/// (in <c>/workspace</c>) and returns what it printed and its exit code; <c>end_task</c> ends the episode. It also
+/// runs the calls an agent program's recorded transcript makes (<c>run_shell_command</c>, <c>read_file</c>,
+/// <c>read</c>, <c>glob</c>, <c>list_directory</c>) as the shell commands that do the same. Every command is kept, in
+/// order, with how it ended.
 /// </summary>
 internal sealed class ShellToolHost(Sandbox sandbox) : IToolHost
 {
@@ -58,32 +60,61 @@ internal sealed class ShellToolHost(Sandbox sandbox) : IToolHost
         {
             case "end_task":
                 return new ToolOutcome("end_task", null);
-            case "bash":
-                var command =
-                    arguments?.TryGetValue("command", out var value) == true
-                        ? value switch
-                        {
-                            string s => s,
-                            JsonElement { ValueKind: JsonValueKind.String } e => e.GetString(),
-                            _ => null,
-                        }
-                        : null;
+            case "bash" or "run_shell_command" or "shell":
+                var command = Text(arguments, "command");
                 if (string.IsNullOrWhiteSpace(command))
-                    return new ToolOutcome("", "bash needs a command (a string)");
-                // The agent loop calls tools one at a time; a command runs to its end or its wall time.
-                var result = sandbox.RunAsync(command, CancellationToken.None).GetAwaiter().GetResult();
-                _commands.Add((command, result));
-                var output = result.Output + (result.Truncated ? "\n[output cut]" : "");
-                return new ToolOutcome(
-                    result.TimedOut
-                        ? output + "\n[the command ran out of time and was stopped]\nexit code 137"
-                        : $"{output}{(output.EndsWith('\n') || output.Length == 0 ? "" : "\n")}exit code {result.ExitCode}",
-                    null
+                    return new ToolOutcome("", $"{name} needs a command (a string)");
+                return Shell(command, exitCode: true);
+            // The agent programs' own file tools, as a recorded transcript of theirs calls them: each is the shell
+            // command that reads the same thing (Gemini CLI's read_file, OpenCode's read and glob, a listing).
+            case "read_file" or "read" or "view":
+                var path = Text(arguments, "file_path")
+                    ?? Text(arguments, "absolute_path")
+                    ?? Text(arguments, "filePath")
+                    ?? Text(arguments, "path");
+                if (string.IsNullOrWhiteSpace(path))
+                    return new ToolOutcome("", $"{name} needs a file path");
+                return Shell($"cat -- {Quote(path)}", exitCode: false);
+            case "glob":
+                var pattern = Text(arguments, "pattern");
+                if (string.IsNullOrWhiteSpace(pattern))
+                    return new ToolOutcome("", "glob needs a pattern");
+                var under = Text(arguments, "path") ?? "/workspace";
+                return Shell(
+                    $"cd {Quote(under)} && shopt -s globstar nullglob dotglob && for f in {pattern}; do [ -f \"$f\" ] && echo \"$PWD/$f\"; done",
+                    exitCode: false
                 );
+            case "list_directory" or "ls" or "list":
+                return Shell($"ls -la -- {Quote(Text(arguments, "path") ?? Text(arguments, "dir_path") ?? "/workspace")}", exitCode: false);
             default:
                 return new ToolOutcome("", $"there is no tool named '{name}' (the tools are bash and end_task)");
         }
     }
+
+    private ToolOutcome Shell(string command, bool exitCode)
+    {
+        // The agent loop calls tools one at a time; a command runs to its end or its wall time.
+        var result = sandbox.RunAsync(command, CancellationToken.None).GetAwaiter().GetResult();
+        _commands.Add((command, result));
+        var output = result.Output + (result.Truncated ? "\n[output cut]" : "");
+        if (result.TimedOut)
+            return new ToolOutcome(output + "\n[the command ran out of time and was stopped]\nexit code 137", null);
+        if (!exitCode)
+            return result.ExitCode == 0 ? new ToolOutcome(output, null) : new ToolOutcome("", output.Trim());
+        return new ToolOutcome($"{output}{(output.EndsWith('\n') || output.Length == 0 ? "" : "\n")}exit code {result.ExitCode}", null);
+    }
+
+    private static string? Text(IDictionary<string, object?>? arguments, string name) =>
+        arguments?.TryGetValue(name, out var value) == true
+            ? value switch
+            {
+                string s => s,
+                JsonElement { ValueKind: JsonValueKind.String } e => e.GetString(),
+                _ => null,
+            }
+            : null;
+
+    private static string Quote(string s) => "'" + s.Replace("'", "'\\''", StringComparison.Ordinal) + "'";
 }
 
 /// <summary>
