@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what the tests use — PostgreSQL (the scale-out store tests start a throwaway server), bubblewrap (the
-# read-only store tests and shell episodes run in a sandbox), OpenSSH, rsync and gcc (a shell episode's servers), Chromium (the HTML report tests open reports in it) and
-# Inspect's own log viewer (built from the pinned npm package) — then runs every test. Arguments go to `dotnet test`,
+# read-only store tests and shell episodes run in a sandbox), OpenSSH, rsync and gcc (a shell episode's servers),
+# Chromium (the HTML report tests open reports in it) and Inspect's own log viewer (built from the pinned npm package) — then runs every test. Arguments go to `dotnet test`,
 # e.g. ./test.sh --filter "FullyQualifiedName~Detectors".
 set -euo pipefail
 cd "$(dirname "$0")"
