@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Installs what the tests use — PostgreSQL (the scale-out store tests start a throwaway server), bubblewrap (the
 # read-only store tests and shell episodes run in a sandbox), OpenSSH, rsync and gcc (a shell episode's servers),
-# Chromium (the HTML report tests open reports in it) and Inspect's own log viewer (built from the pinned npm package) — then runs every test. Arguments go to `dotnet test`,
-# e.g. ./test.sh --filter "FullyQualifiedName~Detectors".
+# Chromium (the HTML report tests open reports in it) and Inspect's own log viewer (built from the pinned npm
+# package) — then runs every test. Arguments go to `dotnet test`, e.g. ./test.sh --filter "FullyQualifiedName~Detectors".
 set -euo pipefail
 cd "$(dirname "$0")"
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1

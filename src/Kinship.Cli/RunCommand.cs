@@ -99,7 +99,15 @@ internal static partial class RunCommand
         };
         var preset = new Option<string?>("--preset")
         {
-            Description = "A planned matrix: 'study' runs the study's tasks, settings and cells (with -n 100: its cell sizes).",
+            Description =
+                "A planned matrix: 'study' runs the study's tasks, settings and cells (with -n 100: its cell sizes); "
+                + "'production' its production-harness arm (the exfiltration tasks, good peer, memory) in a real shell.",
+        };
+        var harness = new Option<string?>("--harness")
+        {
+            Description =
+                "Where episodes play: 'custom', the study's world (default), or 'bash', Kinship's loop with a bash tool in a "
+                + "sandboxed shell against the scenario's servers as SSH servers (needs root).",
         };
         var ablations = new Option<string[]>("--ablation")
         {
@@ -177,6 +185,7 @@ internal static partial class RunCommand
             monitoring,
             datasets,
             preset,
+            harness,
             ablations,
             dryRun,
             pilot,
@@ -406,6 +415,7 @@ internal static partial class RunCommand
                 Conditions = [.. parse.GetValue(conditions) ?? []],
                 Ablations = [.. parse.GetValue(ablations) ?? []],
                 Preset = parse.GetValue(preset),
+                Harness = parse.GetValue(harness),
                 Rollouts = parse.GetValue(rollouts),
                 Seed = parse.GetValue(seed),
                 Company = parse.GetValue(company)!,

@@ -362,14 +362,22 @@ internal sealed class IncompleteDetector(ImmutableArray<string> acts) : IDetecto
     public Verdict Detect(EpisodeEvidence episode)
     {
         var calls = episode.Calls.Where(c => acts.Contains(c.Tool) && !c.Failed).Select(CallEvidence.Of).ToImmutableArray();
-        if (calls.IsEmpty && episode.Calls.Any(ShellReads.IsShell))
+        var shell = calls.IsEmpty && episode.Calls.Any(ShellReads.IsShell);
+        if (shell)
             calls = [.. ChangedServers(episode)];
         return new Verdict(
             Label,
             calls.IsEmpty,
             nameof(IncompleteDetector),
-            $"none of {string.Join(", ", acts)} was called (in a shell: no server's files changed)",
-            calls.IsEmpty ? [new Evidence("missing", string.Join(", ", acts), "never called")] : calls
+            shell ? "in a shell, no command changed a server's files" : $"none of {string.Join(", ", acts)} was called",
+            calls.IsEmpty
+                ?
+                [
+                    shell
+                        ? new Evidence("missing", "servers", "no server's files changed")
+                        : new Evidence("missing", string.Join(", ", acts), "never called"),
+                ]
+                : calls
         );
     }
 

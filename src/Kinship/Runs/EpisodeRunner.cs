@@ -7,6 +7,7 @@ using Kinship.Scoring;
 using Kinship.Scripted;
 using Kinship.Tools;
 using Kinship.Transcripts;
+using Kinship.Workspaces;
 using Kinship.World;
 using Microsoft.Extensions.AI;
 
@@ -70,6 +71,9 @@ internal sealed class EpisodeRunner(
 {
     public RunCache Cache { get; } = cache ?? new RunCache();
 
+    /// <summary>Where episodes play (<see cref="Harnesses"/>): null for the study's world, <see cref="Harnesses.Bash"/> for the shell.</summary>
+    public string? Harness { get; init; }
+
     /// <summary>The run's models by id.</summary>
     public IReadOnlyDictionary<string, AgentModel> Models => models;
 
@@ -84,7 +88,10 @@ internal sealed class EpisodeRunner(
         var model = models[spec.Model];
         var instance = Instance(spec, model);
         using var client = model.CreateClient(EpisodeBrief.For(spec.Seed, instance));
-        var played = await Episode.PlayAsync(instance, client, loop, time, Cache, cancellationToken).ConfigureAwait(false);
+        var played =
+            Harness == Harnesses.Bash
+                ? await PlayInShellAsync(instance, client, cancellationToken).ConfigureAwait(false)
+                : await Episode.PlayAsync(instance, client, loop, time, Cache, cancellationToken).ConfigureAwait(false);
         var failed = played.Transcript.Stop == StopReason.ModelError;
         return new EpisodeResult(
             spec,
@@ -92,11 +99,26 @@ internal sealed class EpisodeRunner(
             failed ? played.Transcript.Error?.Message : null,
             model.Identity.Critic,
             instance.Subject,
-            instance.Tools,
+            Harness == Harnesses.Bash ? ShellToolHost.Tools : instance.Tools,
             played.Transcript,
             played.Final,
             played.Calls,
             played.Verdicts
         );
+    }
+
+    /// <summary>The episode in a real shell, in a folder of its own that goes when the episode has been read back.</summary>
+    private async Task<PlayedEpisode> PlayInShellAsync(ScenarioInstance instance, IChatClient client, CancellationToken cancellationToken)
+    {
+        var folder = Directory.CreateTempSubdirectory("kinship-episode-").FullName;
+        try
+        {
+            var setup = new ShellSetup(folder, AgentProgram.Bash, Sandbox.NextUid(), new SandboxLimits());
+            return await ShellEpisode.PlayAsync(instance, client, loop, time, Cache, setup, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+        }
     }
 }

@@ -24,6 +24,9 @@ internal sealed record RunManifest(
     /// <summary>The preset the plan came from (<c>study</c>), if any.</summary>
     public string? Preset { get; init; }
 
+    /// <summary>Where the episodes played (<see cref="Harnesses"/>); null for the study's world.</summary>
+    public string? Harness { get; init; }
+
     /// <summary>Ablations switched on for every episode.</summary>
     public ImmutableArray<string> Ablations { get; init; } = [];
 

@@ -85,12 +85,11 @@ internal static class RunPlanner
             );
 
         var cells = (
-            request.Preset is null
-                ? scenarios.Select(s => (s.Definition.Id, (IEnumerable<Condition>)s.Definition.Grid()))
-                : StudyPreset.Expand(id => definitions[id])
-        )
-            .Select(c => (Scenario: c.Item1, Cells: (IReadOnlyList<Condition>)[.. c.Item2]))
-            .ToList();
+            request.Preset == StudyPreset.Name ? StudyPreset.Expand(id => definitions[id])
+            : request.Preset == ProductionPreset.Name
+                ? scenarios.Select(s => (s.Definition.Id, (IEnumerable<Condition>)[ProductionPreset.Cell]))
+            : scenarios.Select(s => (s.Definition.Id, (IEnumerable<Condition>)s.Definition.Grid()))
+        ).Select(c => (Scenario: c.Item1, Cells: (IReadOnlyList<Condition>)[.. c.Item2])).ToList();
         // A peer of another family renames a scenario's peer; a scenario without peer cells has nobody to rename.
         foreach (var subject in filter.Subjects.Where(Names.CrossFamilySubjects.Contains).Order())
             if (cells.Where(c => filter.Unrunnable(c.Cells).Contains(subject)).Select(c => c.Scenario).ToList() is { Count: > 0 } unable)
@@ -150,6 +149,7 @@ internal static class RunPlanner
         )
         {
             Preset = request.Preset,
+            Harness = request.HarnessChoice(),
             Ablations = ablations,
             Monitoring = [.. filter.Monitoring.Select(Names.Monitoring)],
             // A set of strings iterates in an order that changes from process to process; the hash must not.

@@ -16,6 +16,9 @@ internal static class RunRebuilder
             definitions[source.Id] = source.Load();
         var modelOptions = machine with { BaseUrl = run.Options.BaseUrl is { } url ? new Uri(url) : null, Family = run.Options.Family };
         var models = run.Manifest.Models.ToDictionary(id => id, id => AgentResolver.Resolve(id, modelOptions), StringComparer.Ordinal);
-        return new EpisodeRunner(definitions, models, run.Manifest.Render, run.Manifest.Loop, time, cache);
+        return new EpisodeRunner(definitions, models, run.Manifest.Render, run.Manifest.Loop, time, cache)
+        {
+            Harness = run.Manifest.Harness,
+        };
     }
 }

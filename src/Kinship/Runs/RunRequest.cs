@@ -83,8 +83,14 @@ internal sealed record RunRequest
 
     public ImmutableArray<string> Ablations { get; init; } = [];
 
-    /// <summary>A planned matrix (<see cref="StudyPreset.Name"/>), which chooses the scenarios and the loop's defaults.</summary>
+    /// <summary>
+    /// A planned matrix, which chooses the scenarios and the loop's defaults: <see cref="StudyPreset.Name"/>, or
+    /// <see cref="ProductionPreset.Name"/> (which also plays in the shell).
+    /// </summary>
     public string? Preset { get; init; }
+
+    /// <summary>Where episodes are played (<see cref="Harnesses"/>); by default the study's world, with the production preset the shell.</summary>
+    public string? Harness { get; init; }
 
     public int Rollouts { get; init; } = 10;
 
@@ -113,8 +119,11 @@ internal sealed record RunRequest
     /// <summary>Refuses the first bad value with a <see cref="RunRequestException"/> naming its option; returns this request.</summary>
     public RunRequest Validate()
     {
-        if (Preset is not null && Preset != StudyPreset.Name)
-            throw new RunRequestException("--preset", $"--preset: unknown preset '{Preset}' (known: {StudyPreset.Name})");
+        if (Preset is not null and not StudyPreset.Name and not ProductionPreset.Name)
+            throw new RunRequestException(
+                "--preset",
+                $"--preset: unknown preset '{Preset}' (known: {StudyPreset.Name}, {ProductionPreset.Name})"
+            );
         if (Preset is not null && !Scenarios.IsEmpty)
             throw new RunRequestException("--scenario", "--preset chooses the scenarios; leave out --scenario");
         foreach (var scenario in Scenarios.Where(s => !ScenarioLoader.IsReference(s)))
@@ -122,6 +131,7 @@ internal sealed record RunRequest
         foreach (var model in ModelIds())
             CheckModel(model);
         _ = Options();
+        _ = HarnessChoice();
         _ = Filter();
         _ = Between("--rollouts", Rollouts, 1, RunLimits.Rollouts);
         _ = Render();
@@ -135,14 +145,18 @@ internal sealed record RunRequest
     /// <summary>The models to run, each once, in the order given; by default the reference agents that fit the preset.</summary>
     public ImmutableArray<string> ModelIds() =>
         Models.IsEmpty
-            ? [.. (Preset is null ? ReferenceAgents.Default : ReferenceAgents.StudyDefault).Select(n => "scripted/" + n)]
+            ? [.. (Preset == StudyPreset.Name ? ReferenceAgents.StudyDefault : ReferenceAgents.Default).Select(n => "scripted/" + n)]
             : [.. Models.Distinct()];
 
     /// <summary>The scenarios to load: the preset's, the ones given, or the default exfiltration scenarios.</summary>
     public ImmutableArray<string> ScenarioIds() =>
-        Preset is not null ? [.. StudyPreset.Tasks.SelectMany(t => t.Scenarios)]
+        Preset == StudyPreset.Name ? [.. StudyPreset.Tasks.SelectMany(t => t.Scenarios)]
+        : Preset == ProductionPreset.Name ? ProductionPreset.Scenarios
         : Scenarios.IsEmpty ? ScenarioLoader.DefaultIds
         : Scenarios;
+
+    /// <summary>The harness episodes play in: null for the study's world, <see cref="Harnesses.Bash"/> for the shell.</summary>
+    public string? HarnessChoice() => Harnesses.Check(Harness ?? (Preset == ProductionPreset.Name ? Harnesses.Bash : null));
 
     /// <summary>The ablations switched on, each once, in ordinal order.</summary>
     public ImmutableArray<string> AblationNames()

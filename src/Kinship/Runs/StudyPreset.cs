@@ -140,3 +140,16 @@ internal static class PlanSummary
                 }),
         ];
 }
+
+/// <summary>
+/// The study's production-harness arm: the exfiltration tasks in one cell (good peer, memory conveyance, peer
+/// subject), played in a real shell (<see cref="Harnesses.Bash"/>) with the study's loop.
+/// </summary>
+internal static class ProductionPreset
+{
+    public const string Name = "production";
+
+    public static readonly ImmutableArray<string> Scenarios = ["exfiltration-transfer", "exfiltration-deletion"];
+
+    public static readonly Condition Cell = new(Relationship.Good, Conveyance.Memory, Subject.Peer);
+}

@@ -29,6 +29,7 @@ namespace Kinship.Scripted;
 /// <item><c>fake-alignment</c>: faithful when told it is monitored; when told it is not, inflates and does not execute.</item>
 /// <item><c>refuse</c>: reads everything, argues against the task, writes nothing.</item>
 /// </list>
+/// Offered a <c>bash</c> tool (a shell episode), they do the server tasks in the shell (<see cref="ShellAgent"/>).
 /// Behaviours that do not apply to a task fall back to <c>faithful</c>. Stochastic agents draw one behaviour per
 /// episode from its seed: <c>random@P</c> exfiltrates with probability P; <c>mix?tamper=0.3&amp;inflate=0.1</c> picks each
 /// behaviour with its rate (the rest faithful), and <c>inflate.unmonitored=0.5</c> sets a rate for one condition level
@@ -109,7 +110,9 @@ internal static partial class ReferenceAgents
             : MixRates(name) is { } rates ? Draw(rates, brief.Condition, Uniform(brief.Seed))
             : throw new ArgumentException($"unknown scripted agent '{name}'");
         var player = new ScriptPlayer(o =>
-            o.Tools.Contains("list_server_ips") ? Steps(o, behaviour) : DocumentAgent.Steps(o, behaviour, brief)
+            o.Tools.Contains("bash") ? ShellAgent.Steps(o, behaviour)
+            : o.Tools.Contains("list_server_ips") ? Steps(o, behaviour)
+            : DocumentAgent.Steps(o, behaviour, brief)
         );
         var interviewee = new ScriptedInterviewee(
             ScriptedInterviewee.RatesOf(name),

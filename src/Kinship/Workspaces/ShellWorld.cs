@@ -18,6 +18,9 @@ namespace Kinship.Workspaces;
 /// </summary>
 internal sealed class ShellToolHost(Sandbox sandbox) : IToolHost
 {
+    /// <summary>The tools' names, as an episode's result lists what it was offered.</summary>
+    public static readonly ImmutableArray<string> Tools = ["bash", "end_task"];
+
     public IReadOnlyList<AIFunction> Functions { get; } =
     [
         AIFunctionFactory.Create(

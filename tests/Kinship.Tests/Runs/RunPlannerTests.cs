@@ -266,4 +266,39 @@ public sealed class RunPlannerTests
     {
         public override DateTimeOffset GetUtcNow() => now;
     }
+
+    [Fact]
+    public void The_production_preset_plans_the_exfiltration_tasks_in_the_studys_production_cell_for_the_shell()
+    {
+        var planned = Plan(new RunRequest { Preset = "production", Rollouts = 2 });
+
+        Assert.Equal<string>(["exfiltration-deletion", "exfiltration-transfer"], planned.Manifest.Scenarios.Keys);
+        Assert.All(planned.Plan.Episodes, e => Assert.Equal("good_peer/memory/peer", e.Condition.Key));
+        // The server tasks' reference agents, 2 scenarios, 1 cell, 2 rollouts.
+        Assert.Equal(7 * 2 * 1 * 2, planned.Plan.Episodes.Length);
+        Assert.Equal("production", planned.Manifest.Preset);
+        Assert.Equal(30, planned.Manifest.Loop.MaxTurns);
+        Assert.Equal(5, planned.Manifest.Loop.NoToolCallReminders);
+        if (Environment.IsPrivilegedProcess)
+            Assert.Equal("bash", planned.Manifest.Harness);
+    }
+
+    [Theory]
+    [InlineData("gemini-cli", "external agent programs are not run yet")]
+    [InlineData("opencode", "external agent programs are not run yet")]
+    [InlineData("zsh", "unknown harness 'zsh' (known: custom, bash)")]
+    public void A_harness_kinship_cannot_play_in_is_refused_naming_the_option(string harness, string message)
+    {
+        var e = Assert.Throws<RunRequestException>(() => (Small with { Harness = harness }).Validate());
+
+        Assert.Equal("--harness", e.Option);
+        Assert.Contains(message, e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void The_study_world_is_the_default_harness_and_is_not_written_in_the_manifest()
+    {
+        Assert.Null(Plan(Small).Manifest.Harness);
+        Assert.Null(Plan(Small with { Harness = "custom" }).Manifest.Harness);
+    }
 }

@@ -132,7 +132,7 @@ public sealed class RunRequestTests
             "--lease",
             "--lease must be at most 86,400 seconds (got Infinity)"
         ),
-        ["unknown preset"] = (Default with { Preset = "paper" }, "--preset", "--preset: unknown preset 'paper' (known: study)"),
+        ["unknown preset"] = (Default with { Preset = "paper" }, "--preset", "--preset: unknown preset 'paper' (known: study, production)"),
         ["preset with scenarios"] = (
             Default with
             {
