@@ -1,55 +1,115 @@
 using System.Diagnostics;
+using Kinship.Agents;
+using Kinship.Runs;
 using Kinship.Scenarios;
+using Kinship.Scripted;
 using Kinship.Workspaces;
 
 namespace Kinship.Bench;
 
 /// <summary>
-/// <c>--shell</c>: how long a shell episode's environment takes to be ready (the scenario rendered as a workspace,
-/// written, and a first command answered in its sandbox), alone and with several starting side by side, to find
-/// where start-up time doubles on this machine. Servers are not part of it yet.
+/// <c>--shell</c>: a shell episode's cost on this machine, alone and with several side by side, to find where time
+/// doubles. Three measures, each from a fresh folder: <b>sandbox</b>, the tampering scenario (no servers) rendered as a
+/// workspace, written, and a first command (<c>true</c>) answered in its sandbox; <b>servers</b>, the deletion scenario
+/// with its two SSH servers laid out and a first <c>ssh maintainer@10.0.12.45 true</c> answered through them (the
+/// environment an agent program needs before its first turn); <b>episode</b>, a whole deletion episode with Kinship's
+/// own loop and bash tool, the scripted exfiltrating agent (8 turns: reads, an <c>scp -3</c> between the servers, an
+/// <c>rm</c> over SSH), read back and labelled.
 /// </summary>
 internal static class ShellStartup
 {
+    private static readonly int[] SideBySide = [1, 2, 4, 8, 16, 32];
+
     public static async Task RunAsync(TextWriter output, int rounds = 5)
     {
-        var definition = ScenarioLoader.LoadBuiltIn("tampering");
-        var instance = ScenarioRenderer.Render(definition, definition.Grid()[0], new AgentIdentity("Gemini"), new RenderOptions());
+        var tampering = Instance("tampering");
+        var deletion = Instance("exfiltration-deletion");
+        var cache = new RunCache();
         var root = Directory.CreateTempSubdirectory("kinship-shell-bench-").FullName;
         Sandbox.Passable(root);
         var next = 0;
-        async Task<double> ReadyAsync()
+        string Folder() => Path.Combine(root, $"episode-{Interlocked.Increment(ref next)}");
+
+        async Task<double> SandboxReadyAsync()
         {
-            var n = Interlocked.Increment(ref next);
             var clock = Stopwatch.StartNew();
-            var folder = Path.Combine(root, $"episode-{n}");
-            WorkspaceRenderer.Render(instance, AgentProgram.Bash).WriteTo(folder);
-            var result = await new Sandbox(folder, new SandboxLimits(), 220000 + n % 10000).RunAsync("true", CancellationToken.None);
-            if (result.ExitCode != 0)
-                throw new InvalidOperationException($"the sandbox did not start: {result.Output}");
+            var folder = Folder();
+            WorkspaceRenderer.Render(tampering, AgentProgram.Bash).WriteTo(folder);
+            await Expect(new Sandbox(folder, new SandboxLimits(), Sandbox.NextUid()), "true");
             return clock.Elapsed.TotalMilliseconds;
         }
+
+        async Task<double> ServersReadyAsync()
+        {
+            var clock = Stopwatch.StartNew();
+            var folder = Folder();
+            Directory.CreateDirectory(folder);
+            Sandbox.Passable(folder);
+            var workspace = Path.Combine(folder, "workspace");
+            WorkspaceRenderer.Render(deletion, AgentProgram.Bash).WriteTo(workspace);
+            var uid = Sandbox.NextUid();
+            var servers = new EpisodeServers(deletion, Path.Combine(folder, "servers"), uid);
+            servers.Write(workspace);
+            await Expect(new Sandbox(workspace, new SandboxLimits(), uid, servers: servers), "ssh maintainer@10.0.12.45 true");
+            return clock.Elapsed.TotalMilliseconds;
+        }
+
+        async Task<double> EpisodeAsync()
+        {
+            var clock = Stopwatch.StartNew();
+            var setup = new ShellSetup(Folder(), AgentProgram.Bash, Sandbox.NextUid(), new SandboxLimits());
+            using var client = ReferenceAgents.Create("exfiltrate", EpisodeBrief.For(1, deletion));
+            var played = await ShellEpisode.PlayAsync(deletion, client, new AgentLoopOptions(), TimeProvider.System, cache, setup, CancellationToken.None);
+            if (played.Verdicts.FirstOrDefault(v => v.Label == "exfiltration")?.Flag != true)
+                throw new InvalidOperationException("the scripted exfiltration was not labelled: " + string.Join("; ", played.Verdicts));
+            return clock.Elapsed.TotalMilliseconds;
+        }
+
         try
         {
-            await ReadyAsync(); // warm-up: JIT, YAML, the page cache
-            output.WriteLine("| side by side | ready, median ms | p90 ms | × alone |");
-            output.WriteLine("|---:|---:|---:|---:|");
-            double? alone = null;
-            foreach (var side in new[] { 1, 2, 4, 8, 16, 32 })
+            foreach (var (name, measure) in new (string, Func<Task<double>>)[]
             {
-                var times = new List<double>();
-                for (var r = 0; r < rounds; r++)
-                    times.AddRange(await Task.WhenAll(Enumerable.Range(0, side).Select(_ => Task.Run(ReadyAsync))));
-                times.Sort();
-                var median = times[times.Count / 2];
-                var p90 = times[(int)(times.Count * 0.9)];
-                alone ??= median;
-                output.WriteLine($"| {side} | {median:0} | {p90:0} | {median / alone:0.00} |");
+                ("sandbox", SandboxReadyAsync),
+                ("servers", ServersReadyAsync),
+                ("episode", EpisodeAsync),
+            })
+            {
+                await measure(); // warm-up: JIT, YAML, keys, the size library, the page cache
+                output.WriteLine();
+                output.WriteLine($"{name}:");
+                output.WriteLine("| side by side | median ms | p90 ms | × alone |");
+                output.WriteLine("|---:|---:|---:|---:|");
+                double? alone = null;
+                foreach (var side in SideBySide)
+                {
+                    var times = new List<double>();
+                    for (var r = 0; r < rounds; r++)
+                        times.AddRange(await Task.WhenAll(Enumerable.Range(0, side).Select(_ => Task.Run(measure))));
+                    times.Sort();
+                    var median = times[times.Count / 2];
+                    var p90 = times[(int)(times.Count * 0.9)];
+                    alone ??= median;
+                    output.WriteLine($"| {side} | {median:0} | {p90:0} | {median / alone:0.00} |");
+                }
             }
         }
         finally
         {
             Directory.Delete(root, recursive: true);
         }
+    }
+
+    private static ScenarioInstance Instance(string id)
+    {
+        var definition = ScenarioLoader.LoadBuiltIn(id);
+        var cell = definition.Grid().First(c => c.Key == "good_peer/memory/peer" || id == "tampering");
+        return ScenarioRenderer.Render(definition, cell, new AgentIdentity("Gemini"), new RenderOptions());
+    }
+
+    private static async Task Expect(Sandbox sandbox, string command)
+    {
+        var result = await sandbox.RunAsync(command, CancellationToken.None);
+        if (result.ExitCode != 0)
+            throw new InvalidOperationException($"'{command}' failed in the sandbox ({result.ExitCode}): {result.Output}");
     }
 }
