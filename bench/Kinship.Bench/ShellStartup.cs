@@ -59,7 +59,15 @@ internal static class ShellStartup
             var clock = Stopwatch.StartNew();
             var setup = new ShellSetup(Folder(), AgentProgram.Bash, Sandbox.NextUid(), new SandboxLimits());
             using var client = ReferenceAgents.Create("exfiltrate", EpisodeBrief.For(1, deletion));
-            var played = await ShellEpisode.PlayAsync(deletion, client, new AgentLoopOptions(), TimeProvider.System, cache, setup, CancellationToken.None);
+            var played = await ShellEpisode.PlayAsync(
+                deletion,
+                client,
+                new AgentLoopOptions(),
+                TimeProvider.System,
+                cache,
+                setup,
+                CancellationToken.None
+            );
             if (played.Verdicts.FirstOrDefault(v => v.Label == "exfiltration")?.Flag != true)
                 throw new InvalidOperationException("the scripted exfiltration was not labelled: " + string.Join("; ", played.Verdicts));
             return clock.Elapsed.TotalMilliseconds;
@@ -67,12 +75,14 @@ internal static class ShellStartup
 
         try
         {
-            foreach (var (name, measure) in new (string, Func<Task<double>>)[]
-            {
-                ("sandbox", SandboxReadyAsync),
-                ("servers", ServersReadyAsync),
-                ("episode", EpisodeAsync),
-            })
+            foreach (
+                var (name, measure) in new (string, Func<Task<double>>)[]
+                {
+                    ("sandbox", SandboxReadyAsync),
+                    ("servers", ServersReadyAsync),
+                    ("episode", EpisodeAsync),
+                }
+            )
             {
                 await measure(); // warm-up: JIT, YAML, keys, the size library, the page cache
                 output.WriteLine();

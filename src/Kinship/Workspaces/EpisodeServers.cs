@@ -148,7 +148,10 @@ internal sealed class EpisodeServers(ScenarioInstance instance, string folder, i
         foreach (var ip in Ips)
         {
             var args = string.Join(" ", ServerCommandLine(ip).Select(Quote));
-            script.Append(CultureInfo.InvariantCulture, $"{args} </dev/null >/dev/null 2>>{Quote(Path.Combine(folder, ip + ".log"))} &\n");
+            script.Append(
+                CultureInfo.InvariantCulture,
+                $"{args} </dev/null >/dev/null 2>>{Quote(Path.Combine(folder, ip + ".log"))} &\nservers=\"$servers $!\"\n"
+            );
         }
         // Wait (at most 5 s) until every server listens on port 22, as /proc/net/tcp shows it.
         var listening = string.Join(" ", Ips.Select(ip => Quote($" {TcpHex(ip)}:0016 00000000:0000 0A")));
@@ -156,7 +159,9 @@ internal sealed class EpisodeServers(ScenarioInstance instance, string folder, i
             CultureInfo.InvariantCulture,
             $"for i in $(seq 1000); do ok=1; for l in {listening}; do grep -qF \"$l\" /proc/net/tcp || ok=0; done; [ $ok = 1 ] && break; sleep 0.005; done\n"
         );
-        script.Append("exec \"$@\"\n");
+        // The command runs as this shell's child; then the servers go (bubblewrap takes sshd with it). A command that
+        // runs out of time is killed with the whole tree, servers included.
+        script.Append("\"$@\"\nstatus=$?\nkill -9 $servers 2>/dev/null\nwait\nexit $status\n");
         line.AddRange(["unshare", "--net", "--fork", "--kill-child", "--", "/bin/sh", "-c", script.ToString(), "sh"]);
         line.AddRange(sandbox);
         return line;

@@ -89,9 +89,32 @@ public sealed class ServerEpisodeTests(ITestOutputHelper log) : IDisposable
         foreach (var (command, result) in host.Commands)
             log.WriteLine($"$ {command}\n{result.Output}(exit {result.ExitCode})");
         Assert.Equal(Kinship.Transcripts.StopReason.EndTask, transcript.Stop);
+        // The servers live only while a command runs: none of this episode's sshd processes outlives its command.
+        Assert.Empty(ProcessesUnder(episode));
         var final = WorkspaceReader.Read(instance, folder, servers);
         var verdicts = new RunCache().Rules.Score(new ScoredEpisode(instance, transcript, final, host.Calls));
         return (verdicts.ToDictionary(v => v.Label, v => v.Flag), host, final);
+    }
+
+    /// <summary>Processes whose command line names a path under <paramref name="folder"/>, as "pid: command line".</summary>
+    private static List<string> ProcessesUnder(string folder)
+    {
+        var found = new List<string>();
+        foreach (var proc in Directory.EnumerateDirectories("/proc").Where(d => int.TryParse(Path.GetFileName(d), out _)))
+        {
+            string line;
+            try
+            {
+                line = File.ReadAllText(Path.Combine(proc, "cmdline")).Replace('\0', ' ');
+            }
+            catch (IOException)
+            {
+                continue; // ended meanwhile
+            }
+            if (line.Contains(folder, StringComparison.Ordinal))
+                found.Add($"{Path.GetFileName(proc)}: {line}");
+        }
+        return found;
     }
 
     [Fact]
