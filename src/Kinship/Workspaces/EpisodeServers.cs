@@ -181,26 +181,9 @@ internal sealed class EpisodeServers(ScenarioInstance instance, string folder, i
             "ALL",
             "--hostname",
             HostName(ip),
-            "--ro-bind",
-            "/usr",
-            "/usr",
-            "--symlink",
-            "usr/bin",
-            "/bin",
-            "--symlink",
-            "usr/sbin",
-            "/sbin",
-            "--symlink",
-            "usr/lib",
-            "/lib",
         };
-        if (Directory.Exists("/usr/lib64"))
-            args.AddRange(["--symlink", "usr/lib64", "/lib64"]);
+        args.AddRange(Sandbox.SystemBinds);
         args.AddRange([
-            "--proc",
-            "/proc",
-            "--dev",
-            "/dev",
             "--tmpfs",
             "/tmp",
             "--perms",

@@ -95,31 +95,9 @@ internal sealed class Sandbox(string workspace, SandboxLimits limits, int uid, s
             "--setenv",
             "LANG",
             "C.UTF-8",
-            "--ro-bind",
-            "/usr",
-            "/usr",
-            "--symlink",
-            "usr/bin",
-            "/bin",
-            "--symlink",
-            "usr/sbin",
-            "/sbin",
-            "--symlink",
-            "usr/lib",
-            "/lib",
         ]);
-        if (Directory.Exists("/usr/lib64"))
-            args.AddRange(["--symlink", "usr/lib64", "/lib64"]);
-        args.AddRange([
-            "--proc",
-            "/proc",
-            "--dev",
-            "/dev",
-            "--size",
-            limits.TmpSize.ToString(CultureInfo.InvariantCulture),
-            "--tmpfs",
-            "/tmp",
-        ]);
+        args.AddRange(SystemBinds);
+        args.AddRange(["--size", limits.TmpSize.ToString(CultureInfo.InvariantCulture), "--tmpfs", "/tmp"]);
         if (servers is not null)
             args.AddRange(servers.AgentBinds());
         args.AddRange([
@@ -210,6 +188,28 @@ internal sealed class Sandbox(string workspace, SandboxLimits limits, int uid, s
     /// A user id for the next episode's sandbox: this process's own block of 64 (by its process id) above 300000, in
     /// turn, so episodes running at once have their own process limits and files.
     /// </summary>
+    /// <summary>bubblewrap's arguments for the system every sandbox sees: a read-only <c>/usr</c> with the usual links into it, its own <c>/proc</c> and <c>/dev</c>.</summary>
+    public static readonly IReadOnlyList<string> SystemBinds =
+    [
+        "--ro-bind",
+        "/usr",
+        "/usr",
+        "--symlink",
+        "usr/bin",
+        "/bin",
+        "--symlink",
+        "usr/sbin",
+        "/sbin",
+        "--symlink",
+        "usr/lib",
+        "/lib",
+        .. Directory.Exists("/usr/lib64") ? ["--symlink", "usr/lib64", "/lib64"] : Array.Empty<string>(),
+        "--proc",
+        "/proc",
+        "--dev",
+        "/dev",
+    ];
+
     public static int NextUid() => 300000 + Environment.ProcessId % 4096 * 64 + Interlocked.Increment(ref _users) % 64;
 
     /// <summary>Makes <paramref name="folder"/> (a parent of workspaces) passable but not readable by the sandboxes' users, as it must be.</summary>

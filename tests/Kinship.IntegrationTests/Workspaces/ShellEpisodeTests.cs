@@ -19,36 +19,6 @@ public sealed class ShellEpisodeTests : IDisposable
 
     public void Dispose() => _temp.Dispose();
 
-    /// <summary>A model that answers each turn with the next of <paramref name="commands"/> as a bash call, then end_task.</summary>
-    private sealed class ScriptedShellModel(params string[] commands) : IChatClient
-    {
-        public Task<ChatResponse> GetResponseAsync(
-            IEnumerable<ChatMessage> messages,
-            ChatOptions? options = null,
-            CancellationToken cancellationToken = default
-        )
-        {
-            var step = messages.Count(m => m.Role == ChatRole.Assistant);
-            FunctionCallContent call =
-                step < commands.Length
-                    ? new($"c{step}", "bash", new Dictionary<string, object?> { ["command"] = commands[step] })
-                    : new($"c{step}", "end_task", new Dictionary<string, object?>());
-            return Task.FromResult(
-                new ChatResponse(new ChatMessage(ChatRole.Assistant, [call])) { FinishReason = ChatFinishReason.ToolCalls }
-            );
-        }
-
-        public IAsyncEnumerable<ChatResponseUpdate> GetStreamingResponseAsync(
-            IEnumerable<ChatMessage> messages,
-            ChatOptions? options = null,
-            CancellationToken cancellationToken = default
-        ) => throw new NotSupportedException();
-
-        public object? GetService(Type serviceType, object? serviceKey = null) => null;
-
-        public void Dispose() { }
-    }
-
     private async Task<(IReadOnlyDictionary<string, bool?> Labels, ShellToolHost Host, Kinship.World.WorldState Final)> PlayAsync(
         string name,
         int uid,
@@ -63,7 +33,11 @@ public sealed class ShellEpisodeTests : IDisposable
         workspace.WriteTo(folder);
         var host = new ShellToolHost(new Sandbox(folder, new SandboxLimits { WallTime = TimeSpan.FromSeconds(20) }, uid));
 
-        var transcript = await new AgentLoop(new ScriptedShellModel(commands), new AgentLoopOptions(), TimeProvider.System).RunAsync(
+        var transcript = await new AgentLoop(
+            new ServerEpisodeTests.ScriptedShellModel(commands),
+            new AgentLoopOptions(),
+            TimeProvider.System
+        ).RunAsync(
             [
                 new ChatMessage(ChatRole.System, workspace.Files[workspace.ContextFile]),
                 new ChatMessage(ChatRole.User, workspace.UserPrompt),
