@@ -123,6 +123,16 @@ internal sealed class FakeBatchApis : IAsyncDisposable
             context.Response.Close();
         }
         catch (Exception e) when (e is HttpListenerException or ObjectDisposedException or IOException) { }
+        catch (KeyNotFoundException)
+        {
+            // A batch or file this fake never made (a client of an earlier fake on the same port): not found.
+            try
+            {
+                context.Response.StatusCode = 404;
+                context.Response.Close();
+            }
+            catch (Exception e) when (e is HttpListenerException or ObjectDisposedException or InvalidOperationException) { }
+        }
     }
 
     private (int, string, string) Route(string method, string path, string? contentType, string text)
