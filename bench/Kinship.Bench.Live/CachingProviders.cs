@@ -203,6 +203,15 @@ internal sealed class CachingProviders : IAsyncDisposable
     private static int Count(JsonNode? messages, string role) =>
         (messages as JsonArray ?? []).Count(m => m?["role"]?.GetValue<string>() == role);
 
+    /// <summary>The next step of the agent in <paramref name="provider"/>'s wire format, its usage from that provider's cache.</summary>
+    public JsonObject Answer(string provider, JsonObject request) =>
+        provider switch
+        {
+            "anthropic" => Anthropic(request),
+            "google" => Gemini(request),
+            _ => OpenAI(request),
+        };
+
     private JsonObject OpenAI(JsonObject request)
     {
         if (request["prompt_cache_key"] is not null)

@@ -161,6 +161,16 @@ internal static partial class RunCommand
         {
             Description = "Only store the plan, for `kinship worker` processes to execute.",
         };
+        var batch = new Option<bool>("--batch")
+        {
+            Description =
+                "Send the models' calls through their providers' batch APIs (openai/, anthropic/, google/) at the batch price: each round of every unfinished episode's next turn is one batch; its batches are stored, so --resume waits for them instead of paying again.",
+        };
+        var batchPoll = new Option<double>("--batch-poll")
+        {
+            Description = "With --batch: seconds between asking a provider whether a submitted batch has ended.",
+            DefaultValueFactory = _ => 30,
+        };
         var execution = new ExecutionOptions();
 
         var command = new Command("run", "Plan the grid, store it, run every episode not yet finished, and print the rates.")
@@ -199,6 +209,8 @@ internal static partial class RunCommand
             resume,
             retryErrors,
             noExecute,
+            batch,
+            batchPoll,
         };
         execution.AddTo(command);
         command.SetAction(
@@ -215,6 +227,20 @@ internal static partial class RunCommand
                     throw new UsageException("--judge prices judging from measured episodes: give it with --pilot or --estimate-from");
                 if (parse.GetValue(output) is { } outFolder)
                     OutputPaths.Folder("--out", outFolder);
+                // NaN fails every comparison, so it is refused with the rest.
+                if (!(parse.GetValue(batchPoll) is > 0 and <= 3600))
+                    throw new UsageException(
+                        $"--batch-poll must be more than 0 and at most 3,600 seconds, not {parse.GetValue(batchPoll)}"
+                    );
+                if (parse.GetValue(batch) && parse.GetValue(noExecute))
+                    throw new UsageException(
+                        "--batch runs the plan in this process: give it without --no-execute (workers call the models one call at a time)"
+                    );
+                var batchOptions = new BatchOptions(new MemoryBatchLedger())
+                {
+                    Poll = TimeSpan.FromSeconds(parse.GetValue(batchPoll)),
+                    Time = time,
+                };
                 var executorOptions = ExecutionOptions.Hosted(request.Execution.ToExecutorOptions());
                 var budget = request.MaxCost is { } usd ? new CostMeter(usd) : new CostMeter();
                 using var http = new ModelHttp(new ResilienceOptions());
@@ -253,14 +279,15 @@ internal static partial class RunCommand
                     var scenarioSources = RunPlanner.LoadScenarios(request);
                     // A dry run calls nothing, so it can price models whose keys are not set yet.
                     // A pilot calls the models for real, so it needs their keys.
+                    var planning = parse.GetValue(batch) ? shared with { Batch = batchOptions } : shared;
                     var agentModels = RunPlanner.ResolveModels(
                         request,
                         parse.GetValue(dryRun) && parse.GetValue(pilot) is null
-                            ? shared with
+                            ? planning with
                             {
-                                Environment = name => shared.Environment(name) ?? "dry-run",
+                                Environment = name => planning.Environment(name) ?? "dry-run",
                             }
-                            : shared
+                            : planning
                     );
                     var planned = RunPlanner.Plan(request, scenarioSources, time);
                     if (parse.GetValue(dryRun))
@@ -272,7 +299,7 @@ internal static partial class RunCommand
                             await EstimateFromMeasuredAsync(
                                 console,
                                 planned,
-                                shared,
+                                planning,
                                 time,
                                 parse.GetValue(pilot),
                                 parse.GetValue(estimateFrom) ?? [],
@@ -313,8 +340,29 @@ internal static partial class RunCommand
                         return ExitCodes.Ok;
                     }
                     var real = run.Manifest.Models.Any(id => !id.StartsWith("scripted/", StringComparison.Ordinal));
+                    // A run that sent batches before goes on in batches: its submitted batches are waited for, not paid again.
+                    var batched = parse.GetValue(batch);
+                    if (!batched && (await opened.ReadBatchesAsync(run.RunId, cancellationToken)).Count > 0)
+                    {
+                        batched = true;
+                        console.MarkupLine(
+                            $"Run [bold]{Markup.Escape(run.RunId)}[/] sent batches before: it goes on with --batch, waiting for those it submitted."
+                        );
+                    }
                     await using var responses = real && !parse.GetValue(noCache) ? new ResponseCache(parse.GetValue(cache)!) : null;
-                    var runner = RunRebuilder.CreateRunner(run, shared with { Cache = responses }, time);
+                    var runBatches = batched ? batchOptions with { Ledger = opened.Batches(run.RunId) } : null;
+                    var runner = RunRebuilder.CreateRunner(run, shared with { Cache = responses, Batch = runBatches }, time);
+                    // In batch mode every unfinished episode waits on the same rounds, so all of them are in flight at once.
+                    if (batched)
+                        executorOptions = ExecutionOptions.Hosted(
+                            executorOptions with
+                            {
+                                Concurrency = Math.Max(
+                                    executorOptions.Concurrency,
+                                    Math.Min(RunLimits.Concurrency, await opened.CountUnfinishedAsync(run.RunId, cancellationToken))
+                                ),
+                            }
+                        );
                     // Every endpoint's limits, said once: a run held to limits the user did not expect is a run they can stop now.
                     foreach (var (host, limits) in http.Limits)
                         console.MarkupLine($"[dim]{TerminalText.Markup(host)}: {limits.DescribeLimits()}[/]");
@@ -364,7 +412,7 @@ internal static partial class RunCommand
                         );
                     else if (budget.Calls > 0 || responses is { Hits: > 0 })
                         console.MarkupLine(
-                            $"[dim]{budget.Calls:N0} model calls, {ModelConfig.Format(budget.Spent)} USD{budget.CacheSummary()}{(budget.UnpricedCalls > 0 ? $" ({budget.UnpricedCalls:N0} calls to unpriced models not counted)" : "")}; {responses?.Hits ?? 0:N0} answers from the cache; {http.Retries:N0} retries{(http.Retries > 0 ? $" ({string.Join(", ", http.RetriesByCause.Select(c => $"{c.Count:N0} {c.Cause}"))})" : "")}[/]"
+                            $"[dim]{budget.Calls:N0} model calls, {ModelConfig.Format(budget.Spent)} USD{(runBatches is { } b ? $" at the batch price ({b.Counts.Batches:N0} batches of {b.Counts.Requests:N0} requests{(b.Counts.Reused > 0 ? $", {b.Counts.Reused:N0} answers from batches submitted before" : "")})" : "")}{budget.CacheSummary()}{(budget.UnpricedCalls > 0 ? $" ({budget.UnpricedCalls:N0} calls to unpriced models not counted)" : "")}; {responses?.Hits ?? 0:N0} answers from the cache; {http.Retries:N0} retries{(http.Retries > 0 ? $" ({string.Join(", ", http.RetriesByCause.Select(c => $"{c.Count:N0} {c.Cause}"))})" : "")}[/]"
                         );
                     if (parse.GetValue(output) is { } outRoot)
                     {

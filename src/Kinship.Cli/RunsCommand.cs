@@ -156,10 +156,25 @@ internal static class RunsCommand
         var bill = new Kinship.Analysis.TokenBill();
         await foreach (var batch in opened.ReadEpisodeBatchesAsync(runId, 500, cancellationToken))
             bill.Add(batch);
-        var bills = bill.Bills(model => config.Settings(model).Price);
+        // A run that went through batch APIs is billed at each provider's batch share of the list price.
+        var batched = (await opened.ReadBatchesAsync(runId, cancellationToken)).Select(b => b.Provider).ToHashSet(StringComparer.Ordinal);
+        var bills = bill.Bills(model =>
+            config.Settings(model).Price is { } price
+            && model.Split('/')[0] is var provider
+            && batched.Contains(provider)
+            && config.Provider(provider).BatchShare is { } share
+                ? price.Scaled(share)
+                : config.Settings(model).Price
+        );
         if (bills.IsEmpty)
             return;
         console.MarkupLine(TerminalText.Markup(TokenBillReport.Caption));
+        if (batched.Count > 0)
+            console.MarkupLine(
+                TerminalText.Markup(
+                    $"The run went through the batch APIs of {string.Join(", ", batched.Order(StringComparer.Ordinal))}: their models are priced at the batch share of the list price."
+                )
+            );
         console.Write(TokenBillReport.Render(bills));
     }
 

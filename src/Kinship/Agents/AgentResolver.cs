@@ -25,6 +25,8 @@ internal static class AgentResolver
     public static AgentModel Resolve(string id, ModelOptions options)
     {
         var (preset, name) = Check(id);
+        if (preset.Kind == ProviderKind.Scripted && options.Batch is not null)
+            throw new ModelException($"--batch: {id} is a scripted agent, which answers here and has no batch API; run it without --batch");
         if (preset.Kind == ProviderKind.Scripted)
         {
             var scripted = new ModelSettings { Price = new Price(0, 0) };

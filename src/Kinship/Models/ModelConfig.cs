@@ -31,6 +31,15 @@ internal sealed record Price(decimal InputPerMillion, decimal OutputPerMillion)
             + cacheWriteTokens * (CacheWritePerMillion ?? InputPerMillion)
             + outputTokens * OutputPerMillion
         ) / 1_000_000m;
+
+    /// <summary>These prices times <paramref name="share"/>: a batch API's bill, where every token costs that share of its list price.</summary>
+    public Price Scaled(decimal share) =>
+        new(InputPerMillion * share, OutputPerMillion * share)
+        {
+            CachedInputPerMillion = CachedInputPerMillion * share,
+            CacheWritePerMillion = CacheWritePerMillion * share,
+            Date = Date,
+        };
 }
 
 /// <summary>
@@ -77,6 +86,12 @@ internal sealed record ProviderSettings
     public int RequestsPerMinute { get; init; }
 
     public int TokensPerMinute { get; init; }
+
+    /// <summary>The share of the list price a request sent through the provider's batch API is billed at (<c>--batch</c>); none when it has no batch price.</summary>
+    public decimal? BatchShare { get; init; }
+
+    /// <summary>When <see cref="BatchShare"/> was the provider's batch discount (yyyy-mm-dd), as the catalogue says.</summary>
+    public string? BatchDate { get; init; }
 
     /// <summary>Requests in flight at most to an endpoint given by <c>--base-url</c> whose limits no config sets: as many as a run may have episodes in flight, found from there by adaptive concurrency.</summary>
     public const int CustomEndpointConcurrency = 1_000;
@@ -225,6 +240,12 @@ internal sealed class ModelConfig
         public string? Date { get; set; }
     }
 
+    private sealed class BatchPriceEntry
+    {
+        public decimal? Share { get; set; }
+        public string? Date { get; set; }
+    }
+
     private sealed class ModelEntry
     {
         public float? Temperature { get; set; }
@@ -294,6 +315,7 @@ internal sealed class ModelConfig
         public int? MaxConcurrency { get; set; }
         public int? RequestsPerMinute { get; set; }
         public int? TokensPerMinute { get; set; }
+        public BatchPriceEntry? Batch { get; set; }
 
         public ProviderSettings ApplyTo(ProviderSettings s, string source, string key)
         {
@@ -305,6 +327,15 @@ internal sealed class ModelConfig
                 throw new ModelException($"{Where("max_concurrency")} must be at least 1");
             if (RequestsPerMinute is < 0 || TokensPerMinute is < 0)
                 throw new ModelException($"{Where("requests_per_minute")} and tokens_per_minute must not be negative");
+            if (Batch is { Share: null or <= 0 or > 1 })
+                throw new ModelException(
+                    $"{Where("batch.share")} must be the share of the list price a batch request costs, above 0 and at most 1"
+                );
+            if (
+                Batch?.Date is { } date
+                && !DateOnly.TryParseExact(date, "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out _)
+            )
+                throw new ModelException($"{Where("batch.date")} must be a date as yyyy-mm-dd, not '{date}'");
             return s with
             {
                 BaseUrl = url ?? s.BaseUrl,
@@ -313,6 +344,8 @@ internal sealed class ModelConfig
                 MaxConcurrency = MaxConcurrency ?? s.MaxConcurrency,
                 RequestsPerMinute = RequestsPerMinute ?? s.RequestsPerMinute,
                 TokensPerMinute = TokensPerMinute ?? s.TokensPerMinute,
+                BatchShare = Batch?.Share ?? s.BatchShare,
+                BatchDate = Batch is null ? s.BatchDate : Batch.Date,
             };
         }
     }

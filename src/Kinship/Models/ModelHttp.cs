@@ -380,6 +380,9 @@ internal sealed class ModelHttp : IDisposable
                 !response.IsSuccessStatusCode
                 || response.Content.Headers.ContentType?.MediaType is not { } type
                 || !type.Contains("json", StringComparison.OrdinalIgnoreCase)
+                // JSON Lines (a batch's results) is many documents, not one.
+                || type.Contains("jsonl", StringComparison.OrdinalIgnoreCase)
+                || type.Contains("ndjson", StringComparison.OrdinalIgnoreCase)
             )
                 return response;
             try

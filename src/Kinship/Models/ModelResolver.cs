@@ -42,6 +42,9 @@ internal sealed record ModelOptions
 
     /// <summary>The clock scripted agents wait on.</summary>
     public TimeProvider Time { get; init; } = TimeProvider.System;
+
+    /// <summary>Send every model call through its provider's batch API, priced at the batch rate (<c>--batch</c>). <b>Default</b>: none, each call on its own.</summary>
+    public BatchOptions? Batch { get; init; }
 }
 
 /// <summary>How a provider speaks.</summary>
@@ -135,6 +138,15 @@ internal static class ModelResolver
             throw new ModelException($"'{id}' is a scripted agent, not a model behind a provider");
         var providerSettings = options.Config.Provider(provider);
         var settings = options.Config.Settings(id);
+        if (options.Batch is not null)
+        {
+            if (!BatchOptions.Providers.Contains(provider))
+                throw new ModelException(
+                    $"--batch: {id} cannot be run in batches: Kinship speaks the batch APIs of {string.Join(", ", BatchOptions.Providers.Select(p => p + "/"))} models only"
+                );
+            if (providerSettings.BatchShare is { } share)
+                settings = settings with { Price = settings.Price?.Scaled(share) };
+        }
         var endpoint = options.BaseUrl ?? providerSettings.BaseUrl ?? preset.Endpoint!;
         var key = Key(preset, providerSettings, options);
         options.Keys.Add(key);
@@ -154,11 +166,33 @@ internal static class ModelResolver
         }
         http.Register(endpoint, limits);
 
+        // In batch mode the SDK's request is taken where it would leave for the provider and answered from a batch.
+        DelegatingHandler[] capture = options.Batch is { } batch
+            ?
+            [
+                new BatchCaptureHandler(
+                    new BatchQueue(
+                        preset.Kind switch
+                        {
+                            ProviderKind.OpenAI => new OpenAIBatchApi(http.CreateClient(new RedactingHandler(options.Keys)), endpoint, key),
+                            ProviderKind.Anthropic => new AnthropicBatchApi(
+                                http.CreateClient(new RedactingHandler(options.Keys)),
+                                endpoint,
+                                key
+                            ),
+                            _ => new GeminiBatchApi(http.CreateClient(new RedactingHandler(options.Keys)), endpoint, key, name),
+                        },
+                        name,
+                        batch
+                    )
+                ),
+            ]
+            : [];
         var inner = preset.Kind switch
         {
-            ProviderKind.OpenAI => OpenAI(name, endpoint, key, settings, http, options.Keys),
-            ProviderKind.Anthropic => Anthropic(name, endpoint, key, settings, http, options.Keys),
-            _ => new GeminiChatClient(http.CreateClient(new RedactingHandler(options.Keys)), endpoint, key, name),
+            ProviderKind.OpenAI => OpenAI(name, endpoint, key, settings, http, options.Keys, capture),
+            ProviderKind.Anthropic => Anthropic(name, endpoint, key, settings, http, options.Keys, capture),
+            _ => new GeminiChatClient(http.CreateClient([new RedactingHandler(options.Keys), .. capture]), endpoint, key, name),
         };
         // Keys are masked below the cache, so neither the cache nor anything the episode records ever holds one.
         var shared = new SharedChatClient(new RedactingChatClient(inner, options.Keys));
@@ -174,6 +208,8 @@ internal static class ModelResolver
                 builder.Use(c => new CachingChatClient(c, cache, scope with { Seed = seed }));
             if (options.Cost is { } meter)
                 builder.Use(c => new CostMeterChatClient(c, meter, settings.Price));
+            if (options.Batch is not null)
+                builder.Use(c => new BatchSeatChatClient(c, seed));
             return builder.Build();
         });
     }
@@ -207,7 +243,15 @@ internal static class ModelResolver
             options.Reasoning = new ReasoningOptions { Effort = effort };
     }
 
-    private static IChatClient OpenAI(string name, Uri endpoint, string? key, ModelSettings settings, ModelHttp http, KeyRedactor keys)
+    private static IChatClient OpenAI(
+        string name,
+        Uri endpoint,
+        string? key,
+        ModelSettings settings,
+        ModelHttp http,
+        KeyRedactor keys,
+        DelegatingHandler[] capture
+    )
     {
         DelegatingHandler[] front =
             settings.TokenField == ModelSettings.MaxTokens
@@ -219,8 +263,9 @@ internal static class ModelResolver
                         if (body.Remove("max_completion_tokens", out var max))
                             body["max_tokens"] = max;
                     }),
+                    .. capture,
                 ]
-                : [new RedactingHandler(keys)];
+                : [new RedactingHandler(keys), .. capture];
         var clientOptions = new OpenAIClientOptions
         {
             Endpoint = endpoint,
@@ -233,13 +278,21 @@ internal static class ModelResolver
             .AsIChatClient();
     }
 
-    private static IChatClient Anthropic(string name, Uri endpoint, string? key, ModelSettings settings, ModelHttp http, KeyRedactor keys)
+    private static IChatClient Anthropic(
+        string name,
+        Uri endpoint,
+        string? key,
+        ModelSettings settings,
+        ModelHttp http,
+        KeyRedactor keys,
+        DelegatingHandler[] capture
+    )
     {
         var client = new AnthropicClient
         {
             ApiKey = string.IsNullOrEmpty(key) ? "unused" : key,
             BaseUrl = endpoint.ToString().TrimEnd('/'),
-            HttpClient = http.CreateClient(new RedactingHandler(keys), new JsonBodyRewriteHandler(PromptCache.MarkAnthropic)),
+            HttpClient = http.CreateClient([new RedactingHandler(keys), new JsonBodyRewriteHandler(PromptCache.MarkAnthropic), .. capture]),
             MaxRetries = 0,
             Timeout = Timeout.InfiniteTimeSpan,
         };

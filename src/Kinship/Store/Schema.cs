@@ -9,7 +9,7 @@ namespace Kinship.Store;
 /// </summary>
 /// <remarks>
 /// Version 1 had no scorings, version 2 no <c>texts</c> (long texts were inline in the episodes' JSON, which still
-/// reads), version 3 no <c>interviews</c>. <see cref="Upgrade"/> adds what is missing in place, every old verdict becoming scoring 0.
+/// reads), version 3 no <c>interviews</c>, version 4 no <c>batches</c>. <see cref="Upgrade"/> adds what is missing in place, every old verdict becoming scoring 0.
 /// </remarks>
 internal static class Schema
 {
@@ -41,6 +41,7 @@ internal static class Schema
             {Scorings(bigint, text)}
             {Texts(text)}
             {Interviews(bigint, text)}
+            {Batches(bigint, text)}
             """;
 
     private static string Scorings(string bigint, string text) =>
@@ -70,10 +71,23 @@ internal static class Schema
                 PRIMARY KEY (run_id, idx, number));
             """;
 
+    /// <summary>
+    /// The batches a run sent to providers' batch APIs (<c>kinship run --batch</c>): the provider's id for each and the
+    /// custom ids of its requests as a JSON array, so that a resumed run waits for them instead of paying again.
+    /// </summary>
+    private static string Batches(string bigint, string text) =>
+        $"""
+            CREATE TABLE IF NOT EXISTS batches (
+                run_id {text} NOT NULL, provider {text} NOT NULL, batch_id {text} NOT NULL, model {text} NOT NULL, submitted {bigint} NOT NULL,
+                items {text} NOT NULL,
+                PRIMARY KEY (run_id, provider, batch_id));
+            """;
+
     /// <summary>Brings a store from <paramref name="version"/> to the current one, keeping every row; episodes stored inline stay readable as they are.</summary>
     public static string Upgrade(int version, string bigint, string text) =>
         (version < 2 ? "ALTER TABLE verdicts ADD COLUMN scoring INTEGER NOT NULL DEFAULT 0;\n" + Scorings(bigint, text) : "")
         + (version < 3 ? Texts(text) : "")
         + (version < 4 ? Interviews(bigint, text) : "")
+        + (version < 5 ? Batches(bigint, text) : "")
         + $"UPDATE kinship_meta SET value = '{SqlRunStore.SchemaVersion}' WHERE key = 'schema_version';";
 }

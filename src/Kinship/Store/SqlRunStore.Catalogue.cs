@@ -331,7 +331,7 @@ internal abstract partial class SqlRunStore : IRunCatalogue
                     .ConfigureAwait(false);
                 if (found == 0)
                     throw new RunNotFoundException($"{Location}: no run '{runId}'");
-                foreach (var table in new[] { "interviews", "verdicts", "texts", "episodes", "cells", "run_scenarios" })
+                foreach (var table in new[] { "batches", "interviews", "verdicts", "texts", "episodes", "cells", "run_scenarios" })
                     await ExecuteAsync(c, tx, $"DELETE FROM {table} WHERE run_id = @id", cancellationToken, ("id", runId))
                         .ConfigureAwait(false);
                 await tx.CommitAsync(cancellationToken).ConfigureAwait(false);

@@ -19,7 +19,7 @@ namespace Kinship.Store;
 internal abstract partial class SqlRunStore(string location, TimeProvider time) : IEpisodeQueue<EpisodeRow>, IAsyncDisposable
 {
     /// <summary>The schema this code writes. A store with a higher version was written by a newer kinship and is left alone.</summary>
-    public const int SchemaVersion = 4;
+    public const int SchemaVersion = 5;
 
     protected const string Application = "kinship";
 
