@@ -238,7 +238,8 @@ internal sealed class ModelHttp : IDisposable
 
     /// <summary>
     /// Each attempt waits for its provider's limiter, then has <see cref="ResilienceOptions.AttemptTimeout"/> at the
-    /// provider, and tells the limiter how it went (429s and 5xx bursts lower its concurrency).
+    /// provider, and tells the limiter how it went (429s and 5xx bursts lower its concurrency; a 429 holds the host and
+    /// teaches it a rate) and what the answer's headers announce about the provider's limits.
     /// </summary>
     private sealed class LimiterHandler(ModelHttp owner) : DelegatingHandler
     {
@@ -249,6 +250,7 @@ internal sealed class ModelHttp : IDisposable
             var tokens = (request.Content?.Headers.ContentLength ?? 0) / 4;
             var lease = limiter is null ? null : await limiter.AcquireAsync(tokens, cancellationToken).ConfigureAwait(false);
             var outcome = ProviderOutcome.ServerError;
+            ProviderRateHeaders? limits = null;
             var timeout = owner.Options.AttemptTimeout;
             using var timer = new CancellationTokenSource(timeout, owner.Options.Time);
             using var attempt = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, timer.Token);
@@ -260,6 +262,7 @@ internal sealed class ModelHttp : IDisposable
                     response.StatusCode is HttpStatusCode.TooManyRequests || (int)response.StatusCode == 529 ? ProviderOutcome.Throttled
                     : (int)response.StatusCode >= 500 ? ProviderOutcome.ServerError
                     : ProviderOutcome.Success;
+                limits = ProviderRateHeaders.Read(response.Headers, owner.Options.Time.GetUtcNow());
                 return response;
             }
             catch (OperationCanceledException e) when (timer.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
@@ -273,7 +276,7 @@ internal sealed class ModelHttp : IDisposable
             }
             finally
             {
-                lease?.Complete(outcome);
+                lease?.Complete(outcome, limits);
             }
         }
     }

@@ -27,9 +27,18 @@ internal enum ProviderOutcome
 /// per-minute rate from the first one: a start, a resume or a pause never fires a minute's requests at once, and no
 /// second gets more than about a sixtieth of the minute's budget. Tokens are estimated before the call (request
 /// bytes / 4); a request larger than the bucket goes once the bucket is full and leaves it in debt.
+/// <para>
+/// The per-minute rates come from three places, the lowest binding: the config (<see cref="Settings"/>), what the
+/// provider announces in its answers' headers (<see cref="ProviderRateHeaders"/>), and what this limiter learns from
+/// 429s. A 429 holds the whole host for the wait the provider asks for (at most <see cref="MaxHold"/>), so requests in
+/// flight do not retry into the wall one by one, and, once per round, when no limit is known and Kinship was sending
+/// faster than the provider accepted, sets the learned rate to <see cref="RateCut"/> of the rate the provider accepted over the last
+/// <see cref="AcceptedWindow"/> (the hold counted in it); the learned rate then grows by <see cref="RateGrowth"/> of
+/// itself a second while the host is not held, and is dropped once it reaches the config's or the provider's limit.
+/// </para>
 /// Once <see cref="Share"/>d, the per-minute budgets are not refilled here: what this limiter lacks it takes from an
 /// <see cref="ISharedRateBudget"/> that every process on the store draws from, one ask at a time, so several workers
-/// keep one limit together. Concurrency stays each process's own.
+/// keep one limit together. Concurrency, holds and learned rates stay each process's own.
 /// </summary>
 internal sealed class ProviderLimiter
 {
@@ -39,16 +48,26 @@ internal sealed class ProviderLimiter
     /// <summary>The share of recent requests that must have failed at the server before a server error cuts concurrency.</summary>
     public const double ServerErrorShare = 0.5;
 
+    /// <summary>The share of the rate the provider accepted lately that a 429 leaves the learned rate at.</summary>
+    public const double RateCut = 0.9;
+
+    /// <summary>How fast a learned rate grows back while the host is not held: this share of itself each second.</summary>
+    public const double RateGrowth = 0.005;
+
+    /// <summary>How far back the rate the provider accepted is measured when a 429 sets the learned rate.</summary>
+    public static readonly TimeSpan AcceptedWindow = TimeSpan.FromMinutes(1);
+
+    /// <summary>The longest a provider's wait holds the host; a longer wait fails the attempt instead (<see cref="ModelHttp"/>).</summary>
+    public static readonly TimeSpan MaxHold = TimeSpan.FromMinutes(1);
+
     /// <summary>Weight of each outcome in the moving share of server errors (about the last 20 requests count).</summary>
     private const double ErrorWeight = 0.05;
 
     private readonly object _gate = new();
     private readonly TimeProvider _time;
     private readonly int _max;
-    private readonly int _rpm;
-    private readonly int _tpm;
-    private readonly double _tokenCapacity;
     private readonly List<TaskCompletionSource> _waiters = [];
+    private readonly Queue<long> _accepted = new();
     private double _limit;
     private bool _slowStart = true;
     private long _cuts;
@@ -57,19 +76,24 @@ internal sealed class ProviderLimiter
     private double _requests;
     private double _tokens;
     private long _refilled;
+    private int _announcedRpm;
+    private int _announcedTpm;
+    private double _learnedRpm;
+    private long _grown;
+    private long _heldUntil;
+    private long? _firstAdmitted;
 
     public ProviderLimiter(ProviderSettings settings, TimeProvider time)
     {
         Settings = settings;
         _time = time;
         _max = settings.MaxConcurrency;
-        _rpm = settings.RequestsPerMinute;
-        _tpm = settings.TokensPerMinute;
         _limit = Math.Min(_max, InitialConcurrency);
-        _tokenCapacity = RateBucket.TokenCapacity(_tpm);
         _requests = 1;
-        _tokens = _tokenCapacity;
+        _tokens = RateBucket.TokenCapacity(settings.TokensPerMinute);
         _refilled = time.GetTimestamp();
+        _grown = _refilled;
+        _heldUntil = _refilled;
     }
 
     private ISharedRateBudget? _shared;
@@ -90,7 +114,7 @@ internal sealed class ProviderLimiter
         }
     }
 
-    /// <summary>The limits this limiter keeps.</summary>
+    /// <summary>The limits this limiter was configured with.</summary>
     public ProviderSettings Settings { get; }
 
     /// <summary>Requests currently allowed in flight.</summary>
@@ -112,6 +136,38 @@ internal sealed class ProviderLimiter
         }
     }
 
+    /// <summary>Requests a minute paced at now (0: none): the lowest of the config's, the provider's and the learned rate.</summary>
+    public double RequestsPerMinute
+    {
+        get
+        {
+            lock (_gate)
+            {
+                Grow(_time.GetTimestamp());
+                return Rpm;
+            }
+        }
+    }
+
+    /// <summary>Tokens a minute paced at now (0: none): the lower of the config's and the provider's.</summary>
+    public double TokensPerMinute
+    {
+        get
+        {
+            lock (_gate)
+                return Tpm;
+        }
+    }
+
+    private static double Lowest(double configured, double announced) =>
+        configured > 0 && announced > 0 ? Math.Min(configured, announced) : Math.Max(configured, announced);
+
+    private double KnownRpm => Lowest(Settings.RequestsPerMinute, _announcedRpm);
+
+    private double Rpm => _learnedRpm > 0 ? Lowest(KnownRpm, _learnedRpm) : KnownRpm;
+
+    private double Tpm => Lowest(Settings.TokensPerMinute, _announcedTpm);
+
     public async ValueTask<Lease> AcquireAsync(long estimatedTokens, CancellationToken cancellationToken)
     {
         while (true)
@@ -122,36 +178,42 @@ internal sealed class ProviderLimiter
             ISharedRateBudget? shared;
             lock (_gate)
             {
+                var now = _time.GetTimestamp();
+                Grow(now);
                 shared = _shared;
                 if (shared is null)
-                    Refill();
+                    Refill(now);
+                var (rpm, tpm) = (Rpm, Tpm);
                 // A request bigger than the bucket waits for a full bucket instead of forever, and is charged in full.
-                var needed = _tpm == 0 ? 0 : Math.Min(estimatedTokens, _tokenCapacity);
+                var needed = tpm == 0 ? 0 : Math.Min(estimatedTokens, RateBucket.TokenCapacity(tpm));
                 if (_inFlight >= (int)_limit)
                 {
                     slot = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
                     _waiters.Add(slot);
                     wait = Timeout.InfiniteTimeSpan;
                 }
-                else if ((_rpm == 0 || _requests >= 1) && (_tpm == 0 || _tokens >= needed))
+                else if (now < _heldUntil)
+                    wait = _time.GetElapsedTime(now, _heldUntil);
+                else if ((rpm == 0 || _requests >= 1) && (tpm == 0 || _tokens >= needed))
                 {
                     _inFlight++;
-                    if (_rpm > 0)
+                    _firstAdmitted ??= now;
+                    if (rpm > 0)
                         _requests -= 1;
-                    if (_tpm > 0)
+                    if (tpm > 0)
                         _tokens -= estimatedTokens;
                     return new Lease(this, _cuts);
                 }
                 else
                 {
-                    var forRequests = _rpm == 0 ? 0 : (1 - _requests) * 60 / _rpm;
-                    var forTokens = _tpm == 0 ? 0 : (needed - _tokens) * 60 / _tpm;
+                    var forRequests = rpm == 0 ? 0 : (1 - _requests) * 60 / rpm;
+                    var forTokens = tpm == 0 ? 0 : (needed - _tokens) * 60 / tpm;
                     wait = TimeSpan.FromSeconds(Math.Max(0.001, Math.Max(forRequests, forTokens)));
                     // Shared: one ask in flight at a time, and none before the last one's shortfall can have refilled.
-                    if (shared is not null && !_asking && _time.GetTimestamp() >= _nextAsk)
+                    if (shared is not null && !_asking && now >= _nextAsk)
                     {
                         _asking = true;
-                        ask = new RateAsk(_rpm, _tpm, Math.Max(0, 1 - _requests), Math.Max(0, needed - _tokens));
+                        ask = new RateAsk(rpm, tpm, Math.Max(0, 1 - _requests), Math.Max(0, needed - _tokens));
                     }
                 }
             }
@@ -186,8 +248,8 @@ internal sealed class ProviderLimiter
             {
                 _requests += grant.Requests;
                 _tokens += grant.Tokens;
-                var forRequests = _rpm == 0 ? 0 : (ask.Requests - grant.Requests) * 60 / _rpm;
-                var forTokens = _tpm == 0 ? 0 : (ask.Tokens - grant.Tokens) * 60 / _tpm;
+                var forRequests = ask.RequestsPerMinute == 0 ? 0 : (ask.Requests - grant.Requests) * 60 / ask.RequestsPerMinute;
+                var forTokens = ask.TokensPerMinute == 0 ? 0 : (ask.Tokens - grant.Tokens) * 60 / ask.TokensPerMinute;
                 var seconds = Math.Max(0, Math.Max(forRequests, forTokens));
                 _nextAsk = _time.GetTimestamp() + (long)(seconds * _time.TimestampFrequency);
                 _asking = false;
@@ -195,15 +257,34 @@ internal sealed class ProviderLimiter
         }
     }
 
-    private void Release(ProviderOutcome outcome, long admittedAfterCuts)
+    private void Release(ProviderOutcome outcome, long admittedAfterCuts, ProviderRateHeaders? headers)
     {
         List<TaskCompletionSource> wake;
         lock (_gate)
         {
+            var now = _time.GetTimestamp();
+            Grow(now);
             _inFlight--;
+            if (headers?.RequestsPerMinute is { } announcedRpm)
+                _announcedRpm = announcedRpm;
+            if (headers?.TokensPerMinute is { } announcedTpm)
+                _announcedTpm = announcedTpm;
             var failed = outcome == ProviderOutcome.ServerError;
             if (outcome != ProviderOutcome.Abandoned)
                 _errorShare += ErrorWeight * ((failed ? 1 : 0) - _errorShare);
+            if (outcome == ProviderOutcome.Success)
+            {
+                _accepted.Enqueue(now);
+                ForgetAccepted(now);
+            }
+            var hold = TimeSpan.Zero;
+            if (outcome == ProviderOutcome.Throttled && headers?.Wait is { } asked && asked > TimeSpan.Zero)
+            {
+                hold = asked < MaxHold ? asked : MaxHold;
+                var until = now + (long)(hold.TotalSeconds * _time.TimestampFrequency);
+                if (until > _heldUntil)
+                    _heldUntil = until;
+            }
             var cut = outcome == ProviderOutcome.Throttled || (failed && _errorShare >= ServerErrorShare);
             if (cut)
             {
@@ -211,6 +292,8 @@ internal sealed class ProviderLimiter
                 if (admittedAfterCuts == _cuts)
                 {
                     _limit = Math.Max(1, _limit / 2);
+                    if (outcome == ProviderOutcome.Throttled)
+                        LearnRate(now, hold);
                     _cuts++;
                 }
                 _slowStart = false;
@@ -224,23 +307,69 @@ internal sealed class ProviderLimiter
             w.TrySetResult();
     }
 
-    private void Refill()
+    /// <summary>
+    /// After a 429 while pacing faster than the provider accepted (or not pacing at all): the rate it accepted over the
+    /// last <see cref="AcceptedWindow"/> (since the first request, when that is later), the <paramref name="hold"/> it
+    /// asks for counted in (at least a second in all, at least one request accepted), times <see cref="RateCut"/>. A
+    /// 429 while pacing below the accepted rate teaches nothing: a provider that refuses a share of requests whatever
+    /// the rate (a brownout) would otherwise cut it again and again.
+    /// </summary>
+    private void LearnRate(long now, TimeSpan hold)
     {
-        var now = _time.GetTimestamp();
-        var seconds = _time.GetElapsedTime(_refilled, now).TotalSeconds;
-        _refilled = now;
-        (_requests, _tokens) = RateBucket.Refill(_requests, _tokens, seconds, _rpm, _tpm);
+        // A known limit is paced at already: a 429 under it (a start's burst, a key shared with others) only holds.
+        if (KnownRpm > 0)
+            return;
+        var windowStart = ForgetAccepted(now);
+        var since = Math.Max(windowStart, _firstAdmitted ?? now);
+        var seconds = Math.Max(1, _time.GetElapsedTime(since, now).TotalSeconds + hold.TotalSeconds);
+        var accepted = Math.Max(1, _accepted.Count) * 60 / seconds;
+        var paced = Rpm;
+        // Pacing below what the provider accepted, the 429 is no sign of the rate: the hold is answer enough.
+        if (paced > 0 && paced <= accepted)
+            return;
+        _learnedRpm = RateCut * accepted;
+        _grown = now;
     }
 
-    /// <summary>One admitted request; <see cref="Complete(ProviderOutcome)"/> tells the limiter how it went.</summary>
+    /// <summary>Drops the successes older than <see cref="AcceptedWindow"/>; returns the window's start.</summary>
+    private long ForgetAccepted(long now)
+    {
+        var windowStart = now - (long)(AcceptedWindow.TotalSeconds * _time.TimestampFrequency);
+        while (_accepted.Count > 0 && _accepted.Peek() < windowStart)
+            _accepted.Dequeue();
+        return windowStart;
+    }
+
+    /// <summary>Grows the learned rate for the time since it last grew, unless the host was held; drops it at the known limit.</summary>
+    private void Grow(long now)
+    {
+        if (_learnedRpm > 0 && now > _heldUntil)
+        {
+            var seconds = _time.GetElapsedTime(Math.Max(_grown, _heldUntil), now).TotalSeconds;
+            _learnedRpm *= Math.Exp(RateGrowth * seconds);
+            if (KnownRpm > 0 && _learnedRpm >= KnownRpm)
+                _learnedRpm = 0;
+        }
+        _grown = now;
+    }
+
+    private void Refill(long now)
+    {
+        var seconds = _time.GetElapsedTime(_refilled, now).TotalSeconds;
+        _refilled = now;
+        (_requests, _tokens) = RateBucket.Refill(_requests, _tokens, seconds, Rpm, Tpm);
+    }
+
+    /// <summary>One admitted request; <see cref="Complete(ProviderOutcome, ProviderRateHeaders?)"/> tells the limiter how it went.</summary>
     public sealed class Lease(ProviderLimiter owner, long cuts)
     {
         private int _done;
 
-        public void Complete(ProviderOutcome outcome)
+        /// <summary>How the request ended, and what the answer's headers said about the provider's limits, if there was an answer.</summary>
+        public void Complete(ProviderOutcome outcome, ProviderRateHeaders? headers = null)
         {
             if (Interlocked.Exchange(ref _done, 1) == 0)
-                owner.Release(outcome, cuts);
+                owner.Release(outcome, cuts, headers);
         }
 
         public void Complete(bool throttled) => Complete(throttled ? ProviderOutcome.Throttled : ProviderOutcome.Success);

@@ -1,7 +1,7 @@
 namespace Kinship.Models;
 
 /// <summary>What a limiter asks of a shared budget: the per-minute limits it keeps and the requests and tokens it is short of.</summary>
-internal readonly record struct RateAsk(int RequestsPerMinute, int TokensPerMinute, double Requests, double Tokens);
+internal readonly record struct RateAsk(double RequestsPerMinute, double TokensPerMinute, double Requests, double Tokens);
 
 /// <summary>What a shared budget granted: at most what was asked, at least nothing.</summary>
 internal readonly record struct RateGrant(double Requests, double Tokens);
@@ -24,17 +24,17 @@ internal interface ISharedRateBudget
 /// </summary>
 internal static class RateBucket
 {
-    public static double RequestCapacity(int requestsPerMinute) => Math.Max(1, requestsPerMinute / 600.0);
+    public static double RequestCapacity(double requestsPerMinute) => Math.Max(1, requestsPerMinute / 600.0);
 
-    public static double TokenCapacity(int tokensPerMinute) => tokensPerMinute / 600.0;
+    public static double TokenCapacity(double tokensPerMinute) => tokensPerMinute / 600.0;
 
     /// <summary>The bucket <paramref name="seconds"/> later (a negative span, from clocks that disagree, refills nothing).</summary>
     public static (double Requests, double Tokens) Refill(
         double requests,
         double tokens,
         double seconds,
-        int requestsPerMinute,
-        int tokensPerMinute
+        double requestsPerMinute,
+        double tokensPerMinute
     )
     {
         seconds = Math.Max(0, seconds);

@@ -226,8 +226,11 @@ public sealed class ResilienceTests
     [Fact]
     public void Concurrency_starts_low_doubles_until_a_429_halves_it_and_climbs_back_one_success_at_a_time()
     {
-        var limiter = new ProviderLimiter(new ProviderSettings { MaxConcurrency = 8 }, new FakeTimeProvider());
+        var time = new FakeTimeProvider();
+        var limiter = new ProviderLimiter(new ProviderSettings { MaxConcurrency = 8 }, time);
         Assert.Equal(ProviderLimiter.InitialConcurrency, limiter.Limit);
+        // A 429 also teaches a request rate, paced on the fake clock: each lease below moves it on until admitted.
+        ProviderLimiter.Lease Lease(ProviderLimiter limiter) => Paced(limiter, time);
         // Slow start: each success adds one, so a round of answers doubles the limit.
         for (var i = 0; i < 4; i++)
             Lease(limiter).Complete(throttled: false);
@@ -314,8 +317,13 @@ public sealed class ResilienceTests
         (await after.WaitAsync(TimeSpan.FromSeconds(5))).Complete(false);
     }
 
-    private static ProviderLimiter.Lease Lease(ProviderLimiter limiter) =>
-        limiter.AcquireAsync(0, CancellationToken.None).AsTask().GetAwaiter().GetResult();
+    private static ProviderLimiter.Lease Paced(ProviderLimiter limiter, FakeTimeProvider time)
+    {
+        var lease = limiter.AcquireAsync(0, CancellationToken.None).AsTask();
+        while (!lease.Wait(TimeSpan.FromMilliseconds(1)))
+            time.Advance(TimeSpan.FromMilliseconds(100));
+        return lease.Result;
+    }
 
     private static HttpResponseMessage Respond(HttpStatusCode status, string body = """{"error":"x"}""", int? retryAfter = null)
     {
