@@ -7,7 +7,7 @@ namespace Kinship.Reports;
 /// <summary>
 /// A report as JSON (docs/report-json.md): the run, the study's Table 1 and Table 2 as arrays of cells, every cell of
 /// every subject, every condition behind them with its parts, the label sources, the comparison with the study when
-/// asked for, agreement and conclusions. Values are percent or percentage points; NaN is written as null.
+/// asked for, agreement, tokens and cost when asked for, and conclusions. Values are percent or percentage points; NaN is written as null.
 /// </summary>
 internal sealed class JsonExporter : TextExporter
 {
@@ -156,6 +156,8 @@ internal sealed class JsonExporter : TextExporter
                 Act = IntentActRow.ActDefinition(r.Metric),
                 Rates = ReportFormat.IntentParts(r).ToDictionary(p => p.Part, p => Rate(p.Rate)),
             }),
+            // Each model's tokens and their cost (kinship report --tokens); an empty list otherwise.
+            Tokens = Tokens(report.Bills),
             Conclusions = study.Conclusions.Select(x => new
             {
                 Kind = x.Kind.ToString().ToLowerInvariant(),
@@ -164,6 +166,21 @@ internal sealed class JsonExporter : TextExporter
             }),
         };
     }
+
+    /// <summary>The <c>tokens</c> array: each model's tokens and their cost.</summary>
+    public static IEnumerable<object> Tokens(IEnumerable<ModelBill> bills) =>
+        bills.Select(b => new
+        {
+            b.Model,
+            b.Episodes,
+            b.Usage.Input,
+            b.Usage.CachedInput,
+            CacheWrites = b.Usage.CacheWrite,
+            b.Usage.Output,
+            CachedShare = P(b.CachedShare),
+            b.Cost,
+            b.CostWithoutCache,
+        });
 
     private static object Cell(StudyCell c) =>
         new

@@ -244,6 +244,47 @@ public sealed class PromptCacheTests
         );
         var plain = await CliHarness.RunAsync("report", id, "--store", store, "--format", "markdown");
         Assert.DoesNotContain("Tokens and cost", plain.Output, StringComparison.Ordinal);
+
+        // The JSON report carries the same figures as numbers, and an empty list without --tokens.
+        var json = await CliHarness.RunAsync("report", id, "--store", store, "--format", "json", "--tokens");
+        Assert.True(json.ExitCode == 0, json.Error);
+        var row = Assert.Single(System.Text.Json.Nodes.JsonNode.Parse(json.Output)!["tokens"]!.AsArray())!;
+        Assert.Equal("anthropic/claude-haiku-4-5", (string?)row["model"]);
+        Assert.Equal(2, (int)row["episodes"]!);
+        Assert.Equal(usage.Input, (long)row["input"]!);
+        Assert.Equal(usage.CachedInput, (long)row["cached_input"]!);
+        Assert.Equal(usage.CacheWrite, (long)row["cache_writes"]!);
+        Assert.Equal(usage.Output, (long)row["output"]!);
+        Assert.Equal(100.0 * usage.CachedInput / usage.Input, (double)row["cached_share"]!, 9);
+        Assert.Equal(cost / 1_000_000m, (decimal)row["cost"]!);
+        Assert.Equal(without / 1_000_000m, (decimal)row["cost_without_cache"]!);
+        var untold = await CliHarness.RunAsync("report", id, "--store", store, "--format", "json");
+        Assert.Empty(System.Text.Json.Nodes.JsonNode.Parse(untold.Output)!["tokens"]!.AsArray());
+
+        // The HTML report shows the table, rendered in a real browser.
+        var page = Path.Combine(temp.Path, "report.html");
+        var html = await CliHarness.RunAsync("report", id, "--store", store, "--format", "html", "--tokens", "--out", page);
+        Assert.True(html.ExitCode == 0, html.Error);
+        await using var browser = await Reports.ChromiumSession.StartAsync();
+        await browser.NavigateAsync(new Uri(page).AbsoluteUri);
+        await browser.WaitForAsync("document.body && document.body.getAttribute('data-ready') === 'true'", "the report to render");
+        var cells = await browser.EvaluateAsync<string[]>(
+            "Array.from(document.querySelectorAll('#tokens tr:nth-child(2) td')).map(function (td) { return td.textContent; })"
+        );
+        Assert.Equal(
+            [
+                "anthropic/claude-haiku-4-5",
+                "2",
+                N(usage.Input),
+                $"{N(usage.CachedInput)} ({share} %)",
+                N(usage.CacheWrite),
+                N(usage.Output),
+                Usd(cost),
+                Usd(without),
+            ],
+            cells
+        );
+        Assert.Contains("Tokens and cost", await browser.EvaluateAsync<string>("document.body.textContent"), StringComparison.Ordinal);
     }
 
     [Fact]

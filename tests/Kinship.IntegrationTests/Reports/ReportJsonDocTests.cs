@@ -96,6 +96,19 @@ public sealed class ReportJsonDocTests
         var json = await CliHarness.RunAsync("report", id, "--store", store, "-f", "json", "--compare-study", "--models-config", models);
         Assert.True(json.ExitCode == 0, json.Error);
         var report = JsonNode.Parse(json.Output)!;
+        // Scripted models report no tokens, so the run has no token bill: its rows are the exporter's for a priced one.
+        Assert.Empty(report["tokens"]!.AsArray());
+        report["tokens"] = System.Text.Json.JsonSerializer.SerializeToNode(
+            Kinship.Reports.JsonExporter.Tokens([
+                new Kinship.Analysis.ModelBill(
+                    "scripted/inflate",
+                    2,
+                    new Kinship.Transcripts.TokenUsage(1000, 100, 1100, 600, 200),
+                    new Kinship.Models.Price(1.00m, 5.00m) { CachedInputPerMillion = 0.10m, CacheWritePerMillion = 1.25m }
+                ),
+            ]),
+            Kinship.Reports.JsonExporter.Options
+        );
         Assert.NotEmpty(report["comparison"]!["figures"]!.AsArray());
         Assert.NotEmpty(report["agreement"]!.AsArray());
         Assert.NotEmpty(report["interviews"]!.AsArray());

@@ -92,6 +92,27 @@
     root.appendChild(table);
   }
 
+  // Each model's tokens and their cost (kinship report --tokens), as the terminal and Markdown reports show them.
+  function renderTokens(root) {
+    var rows = summary.tokens || [];
+    if (!rows.length) return;
+    root.appendChild(el("h2", { text: "Tokens and cost" }));
+    root.appendChild(el("p", { text: "Tokens of the finished episodes at the catalogue's prices: prompt tokens read from the provider's prompt cache at the cached price, those written to it at the write price; answers replayed from the response cache counted as sent." }));
+    var table = el("table", { id: "tokens" });
+    var head = el("tr");
+    ["model", "episodes", "prompt tokens", "cached", "cache writes", "output tokens", "cost (USD)", "without prompt cache (USD)"].forEach(function (h) { head.appendChild(el("th", { text: h })); });
+    table.appendChild(head);
+    function n(v) { return v.toLocaleString("en-US"); }
+    function usd(v) { return v == null ? "no price" : v.toFixed(4); }
+    rows.forEach(function (t) {
+      var tr = el("tr");
+      [t.model, n(t.episodes), n(t.input), n(t.cached_input) + " (" + t.cached_share.toFixed(1) + " %)", n(t.cache_writes), n(t.output),
+       usd(t.cost), usd(t.cost_without_cache)].forEach(function (v) { tr.appendChild(el("td", { text: v })); });
+      table.appendChild(tr);
+    });
+    root.appendChild(table);
+  }
+
   function figureFor(cell, table, relationship, metric) {
     if (!summary.comparison) return null;
     var found = summary.comparison.figures.filter(function (f) { return f.model === cell.model && f.table === table && f.relationship === relationship && f.metric === metric; });
@@ -440,6 +461,7 @@
     renderAgreement(root);
     renderInterviewRates(root);
     renderIntents(root);
+    renderTokens(root);
     renderCharts(root);
     window.addEventListener("hashchange", route);
     route();
