@@ -83,14 +83,19 @@ internal sealed class CachingProviders : IAsyncDisposable
         long openaiFloor,
         long anthropicFloor,
         long geminiFloor,
-        int requestsPerMinute = 0
+        int requestsPerMinute = 0,
+        bool rateHeaders = true
     )
     {
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
         builder.WebHost.UseKestrel(k => k.Listen(IPAddress.Loopback, 0));
         var app = builder.Build();
-        var fakes = new CachingProviders(app, openaiFloor, anthropicFloor, geminiFloor) { RequestsPerMinute = requestsPerMinute };
+        var fakes = new CachingProviders(app, openaiFloor, anthropicFloor, geminiFloor)
+        {
+            RequestsPerMinute = requestsPerMinute,
+            RateHeaders = rateHeaders,
+        };
         app.MapPost("/v1/chat/completions", c => fakes.AnswerAsync(c, fakes.OpenAI, "openai"));
         app.MapPost("/v1/messages", c => fakes.AnswerAsync(c, fakes.Anthropic, "anthropic"));
         app.MapPost("/v1beta/models/{model}", c => fakes.AnswerAsync(c, fakes.Gemini, "google"));
@@ -104,6 +109,15 @@ internal sealed class CachingProviders : IAsyncDisposable
     /// a request beyond it is answered 429 with <c>retry-after</c> and the provider's error body.
     /// </summary>
     public int RequestsPerMinute { get; init; }
+
+    /// <summary>
+    /// Whether OpenAI's and Anthropic's fakes announce the limit in every answer's headers, as those providers do
+    /// (<c>x-ratelimit-*</c>, <c>anthropic-ratelimit-*</c>); Gemini's never does, as Gemini does not.
+    /// </summary>
+    public bool RateHeaders { get; init; } = true;
+
+    /// <summary>Tokens a minute the fakes announce (they do not hold it): enough that the request limit binds.</summary>
+    public const int AnnouncedTokensPerMinute = 40_000_000;
 
     private readonly object _gate = new();
     private readonly System.Diagnostics.Stopwatch _clock = System.Diagnostics.Stopwatch.StartNew();
@@ -125,8 +139,11 @@ internal sealed class CachingProviders : IAsyncDisposable
     /// <summary>Requests answered 429.</summary>
     public int Throttled => Volatile.Read(ref _throttled);
 
-    /// <summary>Null when the request may go; else the seconds until a request would be allowed.</summary>
-    private double? Admit()
+    /// <summary>
+    /// Whether the request may go (else the seconds until one would be allowed), the requests left in the bucket after
+    /// it, and the seconds until the bucket is full again.
+    /// </summary>
+    private (double? Wait, int Remaining, double Reset) Admit()
     {
         lock (_gate)
         {
@@ -134,31 +151,68 @@ internal sealed class CachingProviders : IAsyncDisposable
             if (RequestsPerMinute == 0)
             {
                 _answered.Add(now);
-                return null;
+                return (null, 0, 0);
             }
             var perSecond = RequestsPerMinute / 60.0;
             if (double.IsNaN(_tokens))
                 (_tokens, _refilled) = (perSecond, now);
             _tokens = Math.Min(perSecond, _tokens + (now - _refilled) * perSecond);
             _refilled = now;
+            double? wait = null;
             if (_tokens >= 1)
             {
                 _tokens -= 1;
                 _answered.Add(now);
-                return null;
             }
-            _throttled++;
-            return (1 - _tokens) / perSecond;
+            else
+            {
+                _throttled++;
+                wait = (1 - _tokens) / perSecond;
+            }
+            return (wait, (int)Math.Floor(_tokens), (perSecond - _tokens) / perSecond);
         }
     }
 
-    private static string RateLimited(string provider) =>
+    /// <summary>The rate-limit headers OpenAI and Anthropic send with every answer, for a bucket in the given state.</summary>
+    private void Announce(HttpResponse response, string provider, int remaining, double reset)
+    {
+        if (!RateHeaders || RequestsPerMinute == 0)
+            return;
+        var inv = System.Globalization.CultureInfo.InvariantCulture;
+        if (provider == "openai")
+        {
+            response.Headers["x-ratelimit-limit-requests"] = RequestsPerMinute.ToString(inv);
+            response.Headers["x-ratelimit-remaining-requests"] = remaining.ToString(inv);
+            response.Headers["x-ratelimit-reset-requests"] = (reset * 1000).ToString("0", inv) + "ms";
+            response.Headers["x-ratelimit-limit-tokens"] = AnnouncedTokensPerMinute.ToString(inv);
+            response.Headers["x-ratelimit-remaining-tokens"] = AnnouncedTokensPerMinute.ToString(inv);
+            response.Headers["x-ratelimit-reset-tokens"] = "0s";
+        }
+        else if (provider == "anthropic")
+        {
+            var at = DateTimeOffset.UtcNow.AddSeconds(reset).ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", inv);
+            response.Headers["anthropic-ratelimit-requests-limit"] = RequestsPerMinute.ToString(inv);
+            response.Headers["anthropic-ratelimit-requests-remaining"] = remaining.ToString(inv);
+            response.Headers["anthropic-ratelimit-requests-reset"] = at;
+            foreach (var kind in new[] { "tokens", "input-tokens", "output-tokens" })
+            {
+                response.Headers[$"anthropic-ratelimit-{kind}-limit"] = AnnouncedTokensPerMinute.ToString(inv);
+                response.Headers[$"anthropic-ratelimit-{kind}-remaining"] = AnnouncedTokensPerMinute.ToString(inv);
+                response.Headers[$"anthropic-ratelimit-{kind}-reset"] = DateTimeOffset.UtcNow.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", inv);
+            }
+        }
+    }
+
+    private static string RateLimited(string provider, int seconds) =>
         provider switch
         {
             "anthropic" =>
                 """{"type":"error","error":{"type":"rate_limit_error","message":"Number of requests has exceeded your per-minute rate limit"}}""",
             "google" =>
-                """{"error":{"code":429,"message":"Resource has been exhausted (e.g. check quota).","status":"RESOURCE_EXHAUSTED"}}""",
+                "{\"error\":{\"code\":429,\"message\":\"Resource has been exhausted (e.g. check quota).\",\"status\":\"RESOURCE_EXHAUSTED\","
+                    + "\"details\":[{\"@type\":\"type.googleapis.com/google.rpc.RetryInfo\",\"retryDelay\":\""
+                    + seconds.ToString(System.Globalization.CultureInfo.InvariantCulture)
+                    + "s\"}]}}",
             _ => """{"error":{"message":"Rate limit reached for requests per min","type":"requests","code":"rate_limit_exceeded"}}""",
         };
 
@@ -167,12 +221,16 @@ internal sealed class CachingProviders : IAsyncDisposable
         var request = (JsonObject)
             (await JsonNode.ParseAsync(context.Request.Body, cancellationToken: context.RequestAborted).ConfigureAwait(false))!;
         context.Response.ContentType = "application/json";
-        if (Admit() is { } wait)
+        var (admitted, remaining, reset) = Admit();
+        Announce(context.Response, provider, remaining, reset);
+        if (admitted is { } wait)
         {
+            var seconds = Math.Max(1, (int)Math.Ceiling(wait));
             context.Response.StatusCode = 429;
-            context.Response.Headers["retry-after"] = Math.Max(1, (int)Math.Ceiling(wait))
-                .ToString(System.Globalization.CultureInfo.InvariantCulture);
-            await context.Response.WriteAsync(RateLimited(provider), context.RequestAborted).ConfigureAwait(false);
+            // Gemini says how long to wait in the body (RetryInfo), the others in retry-after.
+            if (provider != "google")
+                context.Response.Headers["retry-after"] = seconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            await context.Response.WriteAsync(RateLimited(provider, seconds), context.RequestAborted).ConfigureAwait(false);
             return;
         }
         await context.Response.WriteAsync(answer(request).ToJsonString(), context.RequestAborted).ConfigureAwait(false);

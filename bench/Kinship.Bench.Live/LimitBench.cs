@@ -17,18 +17,21 @@ internal static class LimitBench
     private static readonly string[] Models = ["openai/gpt-5.2", "anthropic/claude-haiku-4-5", "google/gemini-3-flash-preview"];
 
     /// <param name="told">Whether Kinship's config names the limit; false: it must find it from the 429s.</param>
-    public static async Task RunAsync(int rpm, int episodes, int inFlight, bool told = true)
+    /// <param name="headers">Whether OpenAI's and Anthropic's fakes announce the limit in their headers, as the providers do.</param>
+    public static async Task RunAsync(int rpm, int episodes, int inFlight, bool told = true, bool headers = true)
     {
         var scenario = ScenarioLoader.Resolve("exfiltration-transfer");
         Console.WriteLine(
-            $"{episodes:N0} episodes of {scenario.Id} per provider, {inFlight} in flight, limit {rpm:N0} requests a minute at the provider, {(told ? "and in Kinship's config" : "unknown to Kinship")}"
+            $"{episodes:N0} episodes of {scenario.Id} per provider, {inFlight} in flight, limit {rpm:N0} requests a minute at the provider, {(told ? "and in Kinship's config" : "unknown to Kinship")}, {(headers ? "announced in OpenAI's and Anthropic's headers" : "announced in no headers")}"
         );
         Console.WriteLine();
-        Console.WriteLine("| provider | requests answered | 429s | 429 share | requests/min after the first 5 s | x limit | wall s |");
-        Console.WriteLine("|---|---:|---:|---:|---:|---:|---:|");
+        Console.WriteLine(
+            "| provider | requests answered | 429s | 429 share | requests/min after the first 5 s | x limit | failed episodes | wall s |"
+        );
+        Console.WriteLine("|---|---:|---:|---:|---:|---:|---:|---:|");
         foreach (var id in Models)
         {
-            await using var fakes = await CachingProviders.StartAsync(1024, 1024, 1024, rpm);
+            await using var fakes = await CachingProviders.StartAsync(1024, 1024, 1024, rpm, headers);
             using var http = new ModelHttp(new ResilienceOptions());
             var provider = id.Split('/')[0];
             var model = fakes.Model(
@@ -46,7 +49,8 @@ internal static class LimitBench
             var failed = 0;
             await Parallel.ForEachAsync(specs, new ParallelOptions { MaxDegreeOfParallelism = inFlight }, async (spec, ct) =>
             {
-                if ((await runner.RunAsync(spec, ct)).Transcript.Stop != StopReason.EndTask)
+                var result = await runner.RunAsync(spec, ct);
+                if (result.Status == EpisodeStatus.Error || result.Transcript.Stop != StopReason.EndTask)
                     Interlocked.Increment(ref failed);
             });
             var wall = clock.Elapsed.TotalSeconds;
@@ -57,11 +61,9 @@ internal static class LimitBench
             Console.WriteLine(
                 string.Create(
                     CultureInfo.InvariantCulture,
-                    $"| {provider} | {answered.Count:N0} | {fakes.Throttled:N0} | {100 * share:0.00} % | {perMinute:0} | {perMinute / rpm:0.000} | {wall:0.0} |"
+                    $"| {provider} | {answered.Count:N0} | {fakes.Throttled:N0} | {100 * share:0.00} % | {perMinute:0} | {perMinute / rpm:0.000} | {failed} | {wall:0.0} |"
                 )
             );
-            if (failed > 0)
-                Console.WriteLine($"  {failed} episodes did not end their task");
         }
     }
 }

@@ -11,8 +11,9 @@ using Kinship.Transcripts;
 // real OpenAI SDK and Kinship's HTTP pipeline and limiter, at N episodes in flight, with the response cache off, on
 // (a new cache file) and on again (the same plan re-run, every answer from the cache). With --prompt-cache: a study cell
 // through a fake of each provider that keeps a prompt cache, and what the cache takes off the input bill. With --limits:
-// each provider's fake holding a requests-per-minute limit with 429s, and how close to it Kinship runs. With --batch: the
-// same study cell through each provider's batch API fake, billed at the batch price against the list price.
+// each provider's fake holding a requests-per-minute limit with 429s, and how close to it Kinship runs (--unknown: not
+// told the limit; --no-headers: the fakes do not announce it in their headers either). With --batch: the same study
+// cell through each provider's batch API fake, billed at the batch price against the list price.
 if (args.Contains("--prompt-cache"))
 {
     await PromptCacheBench.RunAsync(Option("--episodes", 100), Option("--in-flight", 10), "good_peer/file/peer");
@@ -27,7 +28,13 @@ if (args.Contains("--batch"))
 
 if (args.Contains("--limits"))
 {
-    await LimitBench.RunAsync(Option("--rpm", 600), Option("--episodes", 160), Option("--in-flight", 50), !args.Contains("--unknown"));
+    await LimitBench.RunAsync(
+        Option("--rpm", 600),
+        Option("--episodes", 160),
+        Option("--in-flight", 50),
+        !args.Contains("--unknown"),
+        !args.Contains("--no-headers")
+    );
     return;
 }
 
