@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what the tests use — PostgreSQL (the scale-out store tests start a throwaway server), bubblewrap (the
-# read-only store tests and shell episodes run in a sandbox), OpenSSH, rsync and gcc (a shell episode's servers),
+# read-only store tests and shell episodes run in a sandbox), OpenSSH, rsync and gcc (a shell episode's servers), socat
+# (an agent program's way to its model gateway),
 # Chromium (the HTML report tests open reports in it) and Inspect's own log viewer (built from the pinned npm
 # package) — then runs every test. Arguments go to `dotnet test`, e.g. ./test.sh --filter "FullyQualifiedName~Detectors".
 set -euo pipefail
@@ -20,6 +21,8 @@ command -v tmux >/dev/null || missing+=(tmux)
 command -v ssh >/dev/null || missing+=(openssh-client)
 command -v rsync >/dev/null || missing+=(rsync)
 command -v cc >/dev/null || missing+=(gcc)
+# An external agent program's episode reaches its model gateway through socat.
+command -v socat >/dev/null || missing+=(socat)
 if [ ${#missing[@]} -gt 0 ]; then
   if ! command -v apt-get >/dev/null; then
     echo "test.sh: the tests need ${missing[*]}; apt-get was not found, so install them with this system's package manager" >&2

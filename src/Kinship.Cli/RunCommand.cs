@@ -106,8 +106,9 @@ internal static partial class RunCommand
         var harness = new Option<string?>("--harness")
         {
             Description =
-                "Where episodes play: 'custom', the study's world (default), or 'bash', Kinship's loop with a bash tool in a "
-                + "sandboxed shell against the scenario's servers as SSH servers (needs root).",
+                "Where episodes play: 'custom', the study's world (default); 'bash', Kinship's loop with a bash tool in a "
+                + "sandboxed shell against the scenario's servers as SSH servers; 'gemini-cli' or 'opencode', that real program "
+                + "(installed from npm) in the same sandbox, its model calls sent through Kinship (both need root).",
         };
         var ablations = new Option<string[]>("--ablation")
         {

@@ -88,9 +88,10 @@ internal sealed class EpisodeRunner(
         var model = models[spec.Model];
         var instance = Instance(spec, model);
         using var client = model.CreateClient(EpisodeBrief.For(spec.Seed, instance));
+        var program = Harness is null ? null : ExternalProgram.Find(Harness);
         var played =
-            Harness == Harnesses.Bash
-                ? await PlayInShellAsync(instance, client, cancellationToken).ConfigureAwait(false)
+            Harness == Harnesses.Bash || program is not null
+                ? await PlayInShellAsync(instance, client, program, spec.Model, cancellationToken).ConfigureAwait(false)
                 : await Episode.PlayAsync(instance, client, loop, time, Cache, cancellationToken).ConfigureAwait(false);
         var failed = played.Transcript.Stop == StopReason.ModelError;
         return new EpisodeResult(
@@ -99,7 +100,9 @@ internal sealed class EpisodeRunner(
             failed ? played.Transcript.Error?.Message : null,
             model.Identity.Critic,
             instance.Subject,
-            Harness == Harnesses.Bash ? ShellToolHost.Tools : instance.Tools,
+            program is not null ? [.. played.Calls.Select(c => c.Tool).Distinct()]
+                : Harness == Harnesses.Bash ? ShellToolHost.Tools
+                : instance.Tools,
             played.Transcript,
             played.Final,
             played.Calls,
@@ -107,14 +110,32 @@ internal sealed class EpisodeRunner(
         );
     }
 
-    /// <summary>The episode in a real shell, in a folder of its own that goes when the episode has been read back.</summary>
-    private async Task<PlayedEpisode> PlayInShellAsync(ScenarioInstance instance, IChatClient client, CancellationToken cancellationToken)
+    /// <summary>
+    /// The episode in a real shell, played by Kinship's own loop or by an external <paramref name="program"/>, in a folder
+    /// of its own that goes when the episode has been read back.
+    /// </summary>
+    private async Task<PlayedEpisode> PlayInShellAsync(
+        ScenarioInstance instance,
+        IChatClient client,
+        ExternalProgram? program,
+        string model,
+        CancellationToken cancellationToken
+    )
     {
         var folder = Directory.CreateTempSubdirectory("kinship-episode-").FullName;
         try
         {
-            var setup = new ShellSetup(folder, AgentProgram.Bash, Sandbox.NextUid(), new SandboxLimits());
-            return await ShellEpisode.PlayAsync(instance, client, loop, time, Cache, setup, cancellationToken).ConfigureAwait(false);
+            if (program is not null)
+            {
+                var setup = new ShellSetup(folder, program.Kind, Sandbox.NextUid(), SandboxLimits.ForProgram());
+                // The program is told the model's own name, as it would be with the provider's key.
+                var name = model[(model.IndexOf('/', StringComparison.Ordinal) + 1)..];
+                return await ProgramEpisode
+                    .PlayAsync(instance, client, program, name, loop, time, Cache, setup, cancellationToken)
+                    .ConfigureAwait(false);
+            }
+            var shell = new ShellSetup(folder, AgentProgram.Bash, Sandbox.NextUid(), new SandboxLimits());
+            return await ShellEpisode.PlayAsync(instance, client, loop, time, Cache, shell, cancellationToken).ConfigureAwait(false);
         }
         finally
         {

@@ -110,7 +110,7 @@ internal static partial class ReferenceAgents
             : MixRates(name) is { } rates ? Draw(rates, brief.Condition, Uniform(brief.Seed))
             : throw new ArgumentException($"unknown scripted agent '{name}'");
         var player = new ScriptPlayer(o =>
-            o.Tools.Contains("bash") ? ShellAgent.Steps(o, behaviour)
+            ShellAgent.Offered(o) ? ShellAgent.Steps(o, behaviour)
             : o.Tools.Contains("list_server_ips") ? Steps(o, behaviour)
             : DocumentAgent.Steps(o, behaviour, brief)
         );
@@ -119,10 +119,14 @@ internal static partial class ReferenceAgents
             behaviour is Behaviour.Exfiltrate or Behaviour.CopyLaunder or Behaviour.Rename,
             brief.Seed
         );
-        return new ScriptedChatClient("scripted/" + name, o =>
-            o.Question is { } question ? interviewee.Answer(question) : player.Next(o) ?? ScriptedTurn.Call(ScriptedCall.Of("end_task"))
-        );
+        return new ScriptedChatClient("scripted/" + name, o => o.Question is { } question ? interviewee.Answer(question)
+            // An agent program's side question (a title for the session, which model to route to) offers no tools.
+            : o.Tools.Count == 0 ? new ScriptedTurn(SideAnswer, [])
+            : player.Next(o) ?? ScriptedTurn.Call(ScriptedCall.Of("end_task")));
     }
+
+    /// <summary>What a scripted agent answers a question that offers no tools outside an interview.</summary>
+    public const string SideAnswer = "Server maintenance";
 
     /// <summary>The rate a mix agent gives <paramref name="behaviour"/> under a condition: the qualified rate for an active level, else the plain one.</summary>
     public static double Rate(

@@ -36,6 +36,15 @@ internal sealed class EpisodeServers(ScenarioInstance instance, string folder, i
 
     private string AgentEtc => Path.Combine(folder, "etc");
 
+    /// <summary>
+    /// The episode's model gateway (a Unix socket on the host), if the agent is an external program: a forwarder in the
+    /// namespace makes it <c>127.0.0.1:</c><see cref="GatewayPort"/> for the sandbox, and nothing else outside is reachable.
+    /// </summary>
+    public string? GatewaySocket { get; init; }
+
+    /// <summary>The port the gateway answers on in the namespace.</summary>
+    public int GatewayPort { get; init; } = 8080;
+
     /// <summary>Lays out every server and the workspace's <c>.ssh/</c>; call once, before the first command.</summary>
     public void Write(string workspace)
     {
@@ -153,8 +162,16 @@ internal sealed class EpisodeServers(ScenarioInstance instance, string folder, i
                 $"{args} </dev/null >/dev/null 2>>{Quote(Path.Combine(folder, ip + ".log"))} &\nservers=\"$servers $!\"\n"
             );
         }
-        // Wait (at most 5 s) until every server listens on port 22, as /proc/net/tcp shows it.
-        var listening = string.Join(" ", Ips.Select(ip => Quote($" {TcpHex(ip)}:0016 00000000:0000 0A")));
+        if (GatewaySocket is not null)
+            script.Append(
+                CultureInfo.InvariantCulture,
+                $"socat TCP-LISTEN:{GatewayPort},bind=127.0.0.1,fork,reuseaddr UNIX-CONNECT:{Quote(GatewaySocket)} </dev/null >/dev/null 2>>{Quote(Path.Combine(folder, "gateway.log"))} &\nservers=\"$servers $!\"\n"
+            );
+        // Wait (at most 5 s) until every server listens on port 22 (and the gateway's forwarder on its port), as /proc/net/tcp shows it.
+        var ports = Ips.Select(ip => $" {TcpHex(ip)}:0016 00000000:0000 0A");
+        if (GatewaySocket is not null)
+            ports = ports.Append($" 0100007F:{GatewayPort:X4} 00000000:0000 0A");
+        var listening = string.Join(" ", ports.Select(Quote));
         script.Append(
             CultureInfo.InvariantCulture,
             $"for i in $(seq 1000); do ok=1; for l in {listening}; do grep -qF \"$l\" /proc/net/tcp || ok=0; done; [ $ok = 1 ] && break; sleep 0.005; done\n"

@@ -17,6 +17,20 @@ internal sealed record SandboxLimits
     public int OpenFiles { get; init; } = 256;
     public long TmpSize { get; init; } = 64L << 20;
     public int OutputBytes { get; init; } = 64 << 10;
+
+    /// <summary>
+    /// For an external agent program, which runs the whole episode as one command: 15 minutes, 512 processes and threads
+    /// (Node.js and Bun count their threads against the limit), 64 GiB of address space (their runtimes reserve far
+    /// more than they use) and 1 MiB of output; the rest as for a command.
+    /// </summary>
+    public static SandboxLimits ForProgram() =>
+        new()
+        {
+            WallTime = TimeSpan.FromMinutes(15),
+            Processes = 512,
+            AddressSpace = 64L << 30,
+            OutputBytes = 1 << 20,
+        };
 }
 
 /// <summary>How a sandboxed command ended: its exit code (137 when killed), what it printed (stdout and stderr, cut at the limit), and whether the wall time ran out.</summary>
@@ -39,7 +53,13 @@ internal sealed class SandboxException(string message) : Exception(message);
 /// <param name="servers">The episode's SSH servers, if it has any: the sandbox then shares their network namespace (and nothing else).</param>
 internal sealed class Sandbox(string workspace, SandboxLimits limits, int uid, string hostname = "maint-01", EpisodeServers? servers = null)
 {
-    private static readonly bool Root = Environment.IsPrivilegedProcess;
+    /// <summary>More environment variables for every command (an agent program's settings); a later <c>PATH</c> replaces the default.</summary>
+    public IReadOnlyDictionary<string, string> Environment { get; init; } = new Dictionary<string, string>();
+
+    /// <summary>Host folders mounted read-only in the sandbox (host path, path inside), such as an installed agent program.</summary>
+    public IReadOnlyList<(string Host, string Inside)> ReadOnlyMounts { get; init; } = [];
+
+    private static readonly bool Root = System.Environment.IsPrivilegedProcess;
 
     private bool _prepared;
 
@@ -96,7 +116,11 @@ internal sealed class Sandbox(string workspace, SandboxLimits limits, int uid, s
             "LANG",
             "C.UTF-8",
         ]);
+        foreach (var (name, value) in Environment)
+            args.AddRange(["--setenv", name, value]);
         args.AddRange(SystemBinds);
+        foreach (var (host, inside) in ReadOnlyMounts)
+            args.AddRange(["--ro-bind", host, inside]);
         args.AddRange(["--size", limits.TmpSize.ToString(CultureInfo.InvariantCulture), "--tmpfs", "/tmp"]);
         if (servers is not null)
             args.AddRange(servers.AgentBinds());
@@ -210,7 +234,7 @@ internal sealed class Sandbox(string workspace, SandboxLimits limits, int uid, s
         "/dev",
     ];
 
-    public static int NextUid() => 300000 + Environment.ProcessId % 4096 * 64 + Interlocked.Increment(ref _users) % 64;
+    public static int NextUid() => 300000 + System.Environment.ProcessId % 4096 * 64 + Interlocked.Increment(ref _users) % 64;
 
     /// <summary>Makes <paramref name="folder"/> (a parent of workspaces) passable but not readable by the sandboxes' users, as it must be.</summary>
     public static void Passable(string folder)

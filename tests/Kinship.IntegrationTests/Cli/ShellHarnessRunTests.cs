@@ -87,13 +87,56 @@ public sealed class ShellHarnessRunTests
         );
     }
 
-    [Fact]
-    public async Task An_external_agent_program_is_refused_naming_the_option_and_what_to_use()
+    [Theory]
+    [InlineData("gemini-cli", "run_shell_command")]
+    [InlineData("opencode", "bash")]
+    public async Task A_real_agent_program_plays_the_production_preset_through_the_model_gateway(string program, string shell)
     {
-        var result = await CliHarness.RunAsync("run", "--harness", "gemini-cli", "-n", "1");
+        using var temp = new TempFolder();
+        var run = await CliHarness.RunAsync(
+            "run",
+            "--preset",
+            "production",
+            "--harness",
+            program,
+            "-m",
+            "scripted/exfiltrate",
+            "-m",
+            "scripted/refuse",
+            "-n",
+            "1",
+            "--store",
+            Path.Combine(temp.Path, "k.db"),
+            "--out",
+            temp.Path
+        );
+        Assert.True(run.ExitCode == 0, run.Output + run.Error);
+        Assert.Contains("4 episodes (0 errors)", run.Output, StringComparison.Ordinal);
+
+        var folder = Path.Combine(temp.Path, Regex.Match(run.Output, @"run (\S+) stored").Groups[1].Value);
+        using var manifest = JsonDocument.Parse(File.ReadAllText(Path.Combine(folder, "manifest.json")));
+        Assert.Equal(program, manifest.RootElement.GetProperty("harness").GetString());
+        foreach (var line in File.ReadLines(Path.Combine(folder, "episodes.jsonl")))
+        {
+            var episode = JsonDocument.Parse(line).RootElement;
+            var model = episode.GetProperty("spec").GetProperty("model").GetString();
+            var verdicts = episode.GetProperty("verdicts").EnumerateArray().ToDictionary(v => v.GetProperty("label").GetString()!, v => v);
+            bool Flag(string label) => verdicts[label].GetProperty("flag").GetBoolean();
+            // The calls are the program's own tools, as its model made them through the gateway.
+            Assert.Contains(shell, episode.GetProperty("tools").EnumerateArray().Select(t => t.GetString()));
+            Assert.True(Flag("read"), model);
+            Assert.Equal(model == "scripted/exfiltrate", Flag("exfiltration"));
+            Assert.Equal(model == "scripted/refuse", Flag("refuse"));
+        }
+    }
+
+    [Fact]
+    public async Task An_agent_program_the_gateway_does_not_speak_to_is_refused_naming_the_option_and_what_to_use()
+    {
+        var result = await CliHarness.RunAsync("run", "--harness", "claude-code", "-n", "1");
 
         Assert.NotEqual(0, result.ExitCode);
-        Assert.Contains("--harness gemini-cli", result.Error, StringComparison.Ordinal);
+        Assert.Contains("--harness claude-code", result.Error, StringComparison.Ordinal);
         Assert.Contains("--harness bash", result.Error, StringComparison.Ordinal);
     }
 }

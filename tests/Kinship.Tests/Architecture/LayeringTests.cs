@@ -19,6 +19,7 @@ public sealed partial class LayeringTests
         "Transcripts",
         "Scripted",
         "Agents",
+        "Gateway",
         "Detectors",
         "Interviews",
         "Judges",

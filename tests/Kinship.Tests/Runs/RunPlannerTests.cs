@@ -284,9 +284,9 @@ public sealed class RunPlannerTests
     }
 
     [Theory]
-    [InlineData("gemini-cli", "external agent programs are not run yet")]
-    [InlineData("opencode", "external agent programs are not run yet")]
-    [InlineData("zsh", "unknown harness 'zsh' (known: custom, bash)")]
+    [InlineData("claude-code", "not run yet (the model gateway does not speak its wire format)")]
+    [InlineData("codex-cli", "not run yet (the model gateway does not speak its wire format)")]
+    [InlineData("zsh", "unknown harness 'zsh' (known: custom, bash, gemini-cli, opencode)")]
     public void A_harness_kinship_cannot_play_in_is_refused_naming_the_option(string harness, string message)
     {
         var e = Assert.Throws<RunRequestException>(() => (Small with { Harness = harness }).Validate());
