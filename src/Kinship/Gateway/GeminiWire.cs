@@ -170,12 +170,14 @@ internal static class GeminiWire
     private static string Text(JsonArray? parts) =>
         string.Join("\n", (parts ?? []).OfType<JsonObject>().Select(p => (string?)p["text"]).Where(t => !string.IsNullOrEmpty(t)));
 
-    /// <summary>A function's response as the model reads it: its <c>output</c> (or <c>error</c>) when it has one, else the JSON.</summary>
+    /// <summary>
+    /// A function's response as the model reads it: the text when it is one field of text (Gemini CLI's <c>output</c>
+    /// or <c>error</c>, Kinship's own <c>result</c>), else the JSON.
+    /// </summary>
     internal static string ResultText(JsonNode? response) =>
         response switch
         {
-            JsonObject o when o.Count == 1 && o["output"] is JsonValue v && v.TryGetValue<string>(out var output) => output,
-            JsonObject o when o.Count == 1 && o["error"] is JsonValue v && v.TryGetValue<string>(out var error) => error,
+            JsonObject { Count: 1 } o when o.First().Value is JsonValue v && v.TryGetValue<string>(out var text) => text,
             JsonValue v when v.TryGetValue<string>(out var s) => s,
             null => "",
             _ => response.ToJsonString(),
