@@ -62,6 +62,45 @@ public sealed class SandboxEscapeTests(ITestOutputHelper log) : IDisposable
     }
 
     [Fact]
+    public async Task An_agent_programs_sandbox_reaches_its_model_gateway_and_nothing_else()
+    {
+        var definition = Kinship.Scenarios.ScenarioLoader.LoadBuiltIn("exfiltration-deletion");
+        var instance = Kinship.Scenarios.ScenarioRenderer.Render(
+            definition,
+            definition.Grid().First(),
+            new Kinship.Scenarios.AgentIdentity("Gemini"),
+            new Kinship.Scenarios.RenderOptions()
+        );
+        var episode = Path.Combine(_temp.Path, "program");
+        Directory.CreateDirectory(episode);
+        Sandbox.Passable(episode);
+        var socket = Path.Combine(episode, "gateway.sock");
+        using var model = Kinship.Scripted.ReferenceAgents.Create("faithful", Kinship.Scripted.EpisodeBrief.Of(1));
+        await using var gateway = await Kinship.Gateway.ModelGateway.StartAsync(socket, model, TimeProvider.System, 30, default);
+        var folder = Path.Combine(episode, "workspace");
+        Directory.CreateDirectory(folder);
+        var servers = new EpisodeServers(instance, Path.Combine(episode, "servers"), 210009) { GatewaySocket = socket };
+        servers.Write(folder);
+        var sandbox = new Sandbox(folder, new SandboxLimits { WallTime = TimeSpan.FromSeconds(20) }, 210009, servers: servers);
+
+        // The gateway answers on the sandbox's loopback with the episode's model, in the wire format asked for.
+        var answer = await RunAsync(
+            sandbox,
+            "curl -s -X POST http://127.0.0.1:8080/v1/chat/completions -H 'content-type: application/json' -d '{\"model\":\"m\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}'"
+        );
+        Assert.Contains("\"object\":\"chat.completion\"", answer.Output, StringComparison.Ordinal);
+        Assert.Contains(Kinship.Scripted.ReferenceAgents.SideAnswer, answer.Output, StringComparison.Ordinal);
+        // Only its model routes: a path outside them is a 404, not a file.
+        var outside = await RunAsync(sandbox, "curl -s -o /dev/null -w '%{http_code}' http://127.0.0.1:8080/../../etc/passwd");
+        Assert.Equal("404", outside.Output.Trim());
+        // The socket itself, the host's loopback services and the internet are not there.
+        Assert.NotEqual(0, (await RunAsync(sandbox, $"ls {socket}")).ExitCode);
+        Assert.NotEqual(0, (await RunAsync(sandbox, "exec 3<>/dev/tcp/127.0.0.1/5432")).ExitCode);
+        Assert.NotEqual(0, (await RunAsync(sandbox, "exec 3<>/dev/tcp/1.1.1.1/80")).ExitCode);
+        Assert.Single(gateway.Exchanges);
+    }
+
+    [Fact]
     public async Task There_is_no_network_no_other_process_and_no_key()
     {
         var sandbox = Make("b", 210002);
