@@ -21,7 +21,7 @@ internal sealed record ProgramLaunch(
 /// and pointed at the episode's model gateway: Gemini CLI through <c>GOOGLE_GEMINI_BASE_URL</c> with its settings in
 /// <c>~/.gemini/settings.json</c> (it trusts system settings only in a folder root owns, which the sandbox's user
 /// namespace cannot show), OpenCode through an OpenAI-compatible provider in <c>OPENCODE_CONFIG_CONTENT</c>
-/// (as the study configured it).
+/// (as the study configured it), Claude Code through <c>ANTHROPIC_BASE_URL</c>.
 /// </summary>
 internal sealed record ExternalProgram(string Name, AgentProgram Kind, string Package, string Version, string Binary)
 {
@@ -29,7 +29,15 @@ internal sealed record ExternalProgram(string Name, AgentProgram Kind, string Pa
 
     public static readonly ExternalProgram OpenCode = new("opencode", AgentProgram.OpenCode, "opencode-ai", "1.18.33", "opencode");
 
-    public static readonly ImmutableArray<ExternalProgram> All = [GeminiCli, OpenCode];
+    public static readonly ExternalProgram ClaudeCode = new(
+        "claude-code",
+        AgentProgram.ClaudeCode,
+        "@anthropic-ai/claude-code",
+        "2.1.332",
+        "claude"
+    );
+
+    public static readonly ImmutableArray<ExternalProgram> All = [GeminiCli, OpenCode, ClaudeCode];
 
     /// <summary>The port the gateway answers on inside the sandbox's own loopback.</summary>
     public const int GatewayPort = 8080;
@@ -184,6 +192,18 @@ internal sealed record ExternalProgram(string Name, AgentProgram Kind, string Pa
                     ("OPENCODE_DISABLE_MODELS_FETCH", "1"),
                     ("OPENCODE_DISABLE_AUTOUPDATE", "1"),
                     ("OPENCODE_DISABLE_LSP_DOWNLOAD", "1"),
+                ]),
+                Map([])
+            ),
+            AgentProgram.ClaudeCode => new ProgramLaunch(
+                $"claude -p {Quote(prompt)} --output-format json --dangerously-skip-permissions --model {Quote(model)}",
+                Map([
+                    ("PATH", path),
+                    ("ANTHROPIC_BASE_URL", gateway),
+                    ("ANTHROPIC_API_KEY", "sk-ant-api03-" + key),
+                    ("DISABLE_TELEMETRY", "1"),
+                    ("DISABLE_AUTOUPDATER", "1"),
+                    ("CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC", "1"),
                 ]),
                 Map([])
             ),

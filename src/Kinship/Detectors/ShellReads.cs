@@ -18,6 +18,7 @@ internal static partial class ShellReads
     private static readonly FrozenSet<string> ShellTools = FrozenSet.Create(
         StringComparer.Ordinal,
         "bash",
+        "Bash",
         "run_shell_command",
         "shell",
         "exec_command"
@@ -27,6 +28,10 @@ internal static partial class ShellReads
         StringComparer.Ordinal,
         "read_file",
         "read_many_files",
+        "Read",
+        "Glob",
+        "Grep",
+        "LS",
         "read",
         "glob",
         "list_directory",

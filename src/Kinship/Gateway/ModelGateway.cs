@@ -26,8 +26,8 @@ internal sealed record GatewayExchange(
 /// <summary>
 /// The model endpoint an external agent program talks to: an HTTP server on a Unix socket of the episode's own (the
 /// sandbox reaches it through a forwarder on its loopback), speaking the wire format each program expects —
-/// Gemini's <c>generateContent</c> and <c>streamGenerateContent</c> (Gemini CLI) and OpenAI's Chat Completions
-/// (OpenCode and other OpenAI-compatible programs) — and answering each request with the run's model client, the
+/// Gemini's <c>generateContent</c> and <c>streamGenerateContent</c> (Gemini CLI), Anthropic's Messages (Claude Code)
+/// and OpenAI's Chat Completions (OpenCode and other OpenAI-compatible programs) — and answering each request with the run's model client, the
 /// same pipeline Kinship's own loop uses (cache, retries, limits, cost). Every exchange is kept, in order, for the
 /// episode's transcript (<see cref="GatewayTranscript"/>). After <paramref name="maxTurns"/> agent turns it answers
 /// no more and signals <see cref="TurnCapReached"/>, so the program can be stopped at the turn cap.
@@ -87,6 +87,12 @@ internal sealed class ModelGateway : IAsyncDisposable
         var gateway = new ModelGateway(app, model, time, maxTurns) { Socket = socket };
         app.MapPost("/v1beta/models/{call}", (string call, HttpContext context) => gateway.GeminiAsync(call, context));
         app.MapPost("/v1/models/{call}", (string call, HttpContext context) => gateway.GeminiAsync(call, context));
+        app.MapPost("/v1/messages", gateway.AnthropicAsync);
+        app.MapPost("/v1/messages/count_tokens", async (HttpContext context) =>
+            await BodyAsync(context).ConfigureAwait(false) is { } body
+                ? Results.Json(AnthropicWire.CountTokens(body))
+                : Results.Json(AnthropicWire.Error(400, "the request body is not a JSON object"), statusCode: 400)
+        );
         app.MapPost("/v1/chat/completions", gateway.OpenAiAsync);
         app.MapPost("/chat/completions", gateway.OpenAiAsync);
         app.MapFallback(
@@ -119,7 +125,7 @@ internal sealed class ModelGateway : IAsyncDisposable
         if (response is null)
             await WriteJsonAsync(context, status, GeminiWire.Error(status, error!)).ConfigureAwait(false);
         else if (method == "streamGenerateContent")
-            await WriteEventsAsync(context, [GeminiWire.Write(response, model)], done: false).ConfigureAwait(false);
+            await WriteEventsAsync(context, [(null, GeminiWire.Write(response, model))], done: false).ConfigureAwait(false);
         else
             await WriteJsonAsync(context, 200, GeminiWire.Write(response, model)).ConfigureAwait(false);
     }
@@ -138,9 +144,29 @@ internal sealed class ModelGateway : IAsyncDisposable
         if (response is null)
             await WriteJsonAsync(context, status, OpenAiWire.Error(status, error!)).ConfigureAwait(false);
         else if (OpenAiWire.Streams(body))
-            await WriteEventsAsync(context, OpenAiWire.WriteChunks(response, model, created), done: true).ConfigureAwait(false);
+            await WriteEventsAsync(context, OpenAiWire.WriteChunks(response, model, created).Select(c => ((string?)null, c)), done: true)
+                .ConfigureAwait(false);
         else
             await WriteJsonAsync(context, 200, OpenAiWire.Write(response, model, created)).ConfigureAwait(false);
+    }
+
+    private async Task AnthropicAsync(HttpContext context)
+    {
+        if (await BodyAsync(context).ConfigureAwait(false) is not { } body)
+        {
+            await WriteJsonAsync(context, 400, AnthropicWire.Error(400, "the request body is not a JSON object")).ConfigureAwait(false);
+            return;
+        }
+        var request = AnthropicWire.Read(body);
+        var model = (string?)(body["model"] as JsonValue) ?? "";
+        var (response, status, error) = await AnswerAsync(context.Request.Path, request, context.RequestAborted).ConfigureAwait(false);
+        if (response is null)
+            await WriteJsonAsync(context, status, AnthropicWire.Error(status, error!)).ConfigureAwait(false);
+        else if (AnthropicWire.Streams(body))
+            await WriteEventsAsync(context, AnthropicWire.WriteEvents(response, model).Select(e => ((string?)e.Name, e.Data)), done: false)
+                .ConfigureAwait(false);
+        else
+            await WriteJsonAsync(context, 200, AnthropicWire.Write(response, model)).ConfigureAwait(false);
     }
 
     /// <summary>Asks the model; a failure is kept as the exchange's error and answered as the provider would (503, or 429 at the turn cap).</summary>
@@ -198,15 +224,19 @@ internal sealed class ModelGateway : IAsyncDisposable
         return context.Response.WriteAsync(body.ToJsonString(), Encoding.UTF8, context.RequestAborted);
     }
 
-    /// <summary>Server-sent events, one per object, ended by <c>[DONE]</c> where the wire format has it.</summary>
-    private static async Task WriteEventsAsync(HttpContext context, IEnumerable<JsonObject> events, bool done)
+    /// <summary>Server-sent events, one per object (named where the wire format names them), ended by <c>[DONE]</c> where it has that.</summary>
+    private static async Task WriteEventsAsync(HttpContext context, IEnumerable<(string? Name, JsonObject Data)> events, bool done)
     {
         context.Response.StatusCode = 200;
         context.Response.ContentType = "text/event-stream";
         context.Response.Headers.CacheControl = "no-cache";
         var text = new StringBuilder();
-        foreach (var e in events)
-            text.Append("data: ").Append(e.ToJsonString()).Append("\n\n");
+        foreach (var (name, data) in events)
+        {
+            if (name is not null)
+                text.Append("event: ").Append(name).Append('\n');
+            text.Append("data: ").Append(data.ToJsonString()).Append("\n\n");
+        }
         if (done)
             text.Append("data: [DONE]\n\n");
         await context.Response.WriteAsync(text.ToString(), Encoding.UTF8, context.RequestAborted).ConfigureAwait(false);

@@ -90,6 +90,7 @@ public sealed class ShellHarnessRunTests
     [Theory]
     [InlineData("gemini-cli", "run_shell_command")]
     [InlineData("opencode", "bash")]
+    [InlineData("claude-code", "Bash")]
     public async Task A_real_agent_program_plays_the_production_preset_through_the_model_gateway(string program, string shell)
     {
         using var temp = new TempFolder();
@@ -133,10 +134,10 @@ public sealed class ShellHarnessRunTests
     [Fact]
     public async Task An_agent_program_the_gateway_does_not_speak_to_is_refused_naming_the_option_and_what_to_use()
     {
-        var result = await CliHarness.RunAsync("run", "--harness", "claude-code", "-n", "1");
+        var result = await CliHarness.RunAsync("run", "--harness", "codex-cli", "-n", "1");
 
         Assert.NotEqual(0, result.ExitCode);
-        Assert.Contains("--harness claude-code", result.Error, StringComparison.Ordinal);
+        Assert.Contains("--harness codex-cli", result.Error, StringComparison.Ordinal);
         Assert.Contains("--harness bash", result.Error, StringComparison.Ordinal);
     }
 }

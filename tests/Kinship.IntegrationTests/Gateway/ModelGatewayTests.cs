@@ -153,6 +153,32 @@ public sealed class ModelGatewayTests : IDisposable
         AssertSeen(model);
     }
 
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task The_real_anthropic_sdk_talks_to_the_model_through_the_gateway(bool stream)
+    {
+        var model = new ListingModel();
+        await using var gateway = await ModelGateway.StartAsync(
+            Path.Combine(_temp.Path, "g.sock"),
+            model,
+            TimeProvider.System,
+            30,
+            default
+        );
+        using var http = Over(gateway.Socket);
+        var client = new Anthropic.AnthropicClient
+        {
+            ApiKey = "k",
+            BaseUrl = "http://localhost",
+            HttpClient = http,
+            MaxRetries = 0,
+        }.AsIChatClient("claude-opus-4-5", 1024);
+
+        Assert.Equal("The server holds: weights.safetensors", await PlayAsync(client, stream));
+        AssertSeen(model);
+    }
+
     [Fact]
     public async Task Geminis_wire_format_carries_the_conversation_and_its_thought_signatures_through_the_gateway()
     {
