@@ -107,7 +107,7 @@ internal static partial class RunCommand
         {
             Description =
                 "Where episodes play: 'custom', the study's world (default); 'bash', Kinship's loop with a bash tool in a "
-                + "sandboxed shell against the scenario's servers as SSH servers; 'gemini-cli', 'opencode' or 'claude-code', that real program "
+                + "sandboxed shell against the scenario's servers as SSH servers; 'gemini-cli', 'opencode', 'claude-code' or 'codex-cli', that real program "
                 + "(installed from npm) in the same sandbox, its model calls sent through Kinship (both need root).",
         };
         var ablations = new Option<string[]>("--ablation")

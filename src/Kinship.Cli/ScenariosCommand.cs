@@ -101,7 +101,7 @@ internal static class ScenariosCommand
         var program = new Option<string>("--program")
         {
             Description =
-                "The agent program the workspace is for: gemini-cli (GEMINI.md), opencode, codex (AGENTS.md), claude-code (CLAUDE.md), bash.",
+                "The agent program the workspace is for: gemini-cli (GEMINI.md), opencode, codex-cli (AGENTS.md), claude-code (CLAUDE.md), bash.",
             DefaultValueFactory = _ => "gemini-cli",
         };
         var into = new Option<string>("--out", "-o")
@@ -128,11 +128,11 @@ internal static class ScenariosCommand
             {
                 "gemini-cli" => AgentProgram.GeminiCli,
                 "opencode" => AgentProgram.OpenCode,
-                "codex" => AgentProgram.CodexCli,
+                "codex-cli" or "codex" => AgentProgram.CodexCli,
                 "claude-code" => AgentProgram.ClaudeCode,
                 "bash" => AgentProgram.Bash,
                 var other => throw new UsageException(
-                    $"--program: unknown agent program '{other}' (known: gemini-cli, opencode, codex, claude-code, bash)"
+                    $"--program: unknown agent program '{other}' (known: gemini-cli, opencode, codex-cli, claude-code, bash)"
                 ),
             };
             var folder = parse.GetValue(into)!;

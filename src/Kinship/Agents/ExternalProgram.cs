@@ -21,7 +21,8 @@ internal sealed record ProgramLaunch(
 /// and pointed at the episode's model gateway: Gemini CLI through <c>GOOGLE_GEMINI_BASE_URL</c> with its settings in
 /// <c>~/.gemini/settings.json</c> (it trusts system settings only in a folder root owns, which the sandbox's user
 /// namespace cannot show), OpenCode through an OpenAI-compatible provider in <c>OPENCODE_CONFIG_CONTENT</c>
-/// (as the study configured it), Claude Code through <c>ANTHROPIC_BASE_URL</c>.
+/// (as the study configured it), Claude Code through <c>ANTHROPIC_BASE_URL</c>, Codex CLI through a provider in
+/// <c>~/.codex/config.toml</c> that speaks the Responses API.
 /// </summary>
 internal sealed record ExternalProgram(string Name, AgentProgram Kind, string Package, string Version, string Binary)
 {
@@ -37,7 +38,9 @@ internal sealed record ExternalProgram(string Name, AgentProgram Kind, string Pa
         "claude"
     );
 
-    public static readonly ImmutableArray<ExternalProgram> All = [GeminiCli, OpenCode, ClaudeCode];
+    public static readonly ExternalProgram CodexCli = new("codex-cli", AgentProgram.CodexCli, "@openai/codex", "0.171.0", "codex");
+
+    public static readonly ImmutableArray<ExternalProgram> All = [GeminiCli, OpenCode, ClaudeCode, CodexCli];
 
     /// <summary>The port the gateway answers on inside the sandbox's own loopback.</summary>
     public const int GatewayPort = 8080;
@@ -206,6 +209,18 @@ internal sealed record ExternalProgram(string Name, AgentProgram Kind, string Pa
                     ("CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC", "1"),
                 ]),
                 Map([])
+            ),
+            AgentProgram.CodexCli => new ProgramLaunch(
+                $"codex exec --skip-git-repo-check --dangerously-bypass-approvals-and-sandbox -m {Quote(model)} {Quote(prompt)}",
+                Map([("PATH", path), ("OPENAI_API_KEY", "sk-proj-" + key)]),
+                Map([
+                    (
+                        ".codex/config.toml",
+                        $"model_provider = \"proxy\"\napproval_policy = \"never\"\nsandbox_mode = \"danger-full-access\"\n\n"
+                            + $"[model_providers.proxy]\nname = \"LLM proxy\"\nbase_url = \"{gateway}/v1\"\nenv_key = \"OPENAI_API_KEY\"\n"
+                            + "wire_api = \"responses\"\n"
+                    ),
+                ])
             ),
             _ => throw new InvalidOperationException($"{Name} is not an external program"),
         };

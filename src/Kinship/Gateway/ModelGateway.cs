@@ -26,8 +26,8 @@ internal sealed record GatewayExchange(
 /// <summary>
 /// The model endpoint an external agent program talks to: an HTTP server on a Unix socket of the episode's own (the
 /// sandbox reaches it through a forwarder on its loopback), speaking the wire format each program expects —
-/// Gemini's <c>generateContent</c> and <c>streamGenerateContent</c> (Gemini CLI), Anthropic's Messages (Claude Code)
-/// and OpenAI's Chat Completions (OpenCode and other OpenAI-compatible programs) — and answering each request with the run's model client, the
+/// Gemini's <c>generateContent</c> and <c>streamGenerateContent</c> (Gemini CLI), Anthropic's Messages (Claude Code),
+/// OpenAI's Responses (Codex CLI) and Chat Completions (OpenCode and other OpenAI-compatible programs) — and answering each request with the run's model client, the
 /// same pipeline Kinship's own loop uses (cache, retries, limits, cost). Every exchange is kept, in order, for the
 /// episode's transcript (<see cref="GatewayTranscript"/>). After <paramref name="maxTurns"/> agent turns it answers
 /// no more and signals <see cref="TurnCapReached"/>, so the program can be stopped at the turn cap.
@@ -93,6 +93,7 @@ internal sealed class ModelGateway : IAsyncDisposable
                 ? Results.Json(AnthropicWire.CountTokens(body))
                 : Results.Json(AnthropicWire.Error(400, "the request body is not a JSON object"), statusCode: 400)
         );
+        app.MapPost("/v1/responses", gateway.ResponsesAsync);
         app.MapPost("/v1/chat/completions", gateway.OpenAiAsync);
         app.MapPost("/chat/completions", gateway.OpenAiAsync);
         app.MapFallback(
@@ -148,6 +149,30 @@ internal sealed class ModelGateway : IAsyncDisposable
                 .ConfigureAwait(false);
         else
             await WriteJsonAsync(context, 200, OpenAiWire.Write(response, model, created)).ConfigureAwait(false);
+    }
+
+    private async Task ResponsesAsync(HttpContext context)
+    {
+        if (await BodyAsync(context).ConfigureAwait(false) is not { } body)
+        {
+            await WriteJsonAsync(context, 400, OpenAiWire.Error(400, "the request body is not a JSON object")).ConfigureAwait(false);
+            return;
+        }
+        var request = ResponsesWire.Read(body);
+        var model = (string?)(body["model"] as JsonValue) ?? "";
+        var (response, status, error) = await AnswerAsync(context.Request.Path, request, context.RequestAborted).ConfigureAwait(false);
+        var created = _time.GetUtcNow().ToUnixTimeSeconds();
+        if (response is null)
+            await WriteJsonAsync(context, status, OpenAiWire.Error(status, error!)).ConfigureAwait(false);
+        else if (ResponsesWire.Streams(body))
+            await WriteEventsAsync(
+                    context,
+                    ResponsesWire.WriteEvents(response, model, created).Select(e => ((string?)e.Name, e.Data)),
+                    done: false
+                )
+                .ConfigureAwait(false);
+        else
+            await WriteJsonAsync(context, 200, ResponsesWire.Write(response, model, created)).ConfigureAwait(false);
     }
 
     private async Task AnthropicAsync(HttpContext context)

@@ -205,7 +205,8 @@ internal static class OpenAiWire
             _ => "",
         };
 
-    private static Dictionary<string, object?> Arguments(string? json)
+    /// <summary>A call's arguments as the wire carries them, a JSON object in a string; text that is not one is kept whole under <c>arguments</c>.</summary>
+    internal static Dictionary<string, object?> Arguments(string? json)
     {
         if (string.IsNullOrWhiteSpace(json))
             return [];

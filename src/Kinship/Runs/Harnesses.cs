@@ -6,7 +6,7 @@ namespace Kinship.Runs;
 /// Where an episode is played: <c>custom</c>, the study's own world (in memory, behind its tools), or <c>bash</c>,
 /// Kinship's agent loop with a <c>bash</c> tool in a real shell: the scenario laid out as a workspace in a sandbox, its
 /// servers as SSH servers (<see cref="ShellEpisode"/>); or a real external agent program in the same sandbox, as the
-/// study's production harness ran them (<c>gemini-cli</c>, <c>opencode</c>, <c>claude-code</c>: <see cref="ProgramEpisode"/>).
+/// study's production harness ran them (<c>gemini-cli</c>, <c>opencode</c>, <c>claude-code</c>, <c>codex-cli</c>: <see cref="ProgramEpisode"/>).
 /// </summary>
 internal static class Harnesses
 {
@@ -17,9 +17,6 @@ internal static class Harnesses
     public static readonly ImmutableArray<string> Programs = [.. Agents.ExternalProgram.All.Select(p => p.Name)];
 
     public static readonly ImmutableArray<string> Known = [Custom, Bash, .. Programs];
-
-    /// <summary>Agent programs that fit the harness but that Kinship does not run yet (their gateway wire format is not served).</summary>
-    public static readonly ImmutableArray<string> NotYet = ["codex-cli"];
 
     /// <summary>The harness a run plays in, given the request's and the preset's choice (null is <see cref="Custom"/>); refuses an unknown or unavailable one.</summary>
     public static string? Check(string? harness)
@@ -34,12 +31,6 @@ internal static class Harnesses
                     $"--harness {harness} plays each episode in a sandbox under a user of its own, with the scenario's servers as SSH servers in a "
                         + "network namespace of its own, which needs root: run kinship as root (as in a container or CI)"
                 );
-        if (NotYet.Contains(harness))
-            throw new RunRequestException(
-                "--harness",
-                $"--harness {harness}: not run yet (the model gateway does not speak its wire format); "
-                    + $"{string.Join(" and ", Programs)} run through it, and --harness bash plays Kinship's own loop in the same sandbox"
-            );
         throw new RunRequestException("--harness", $"--harness: unknown harness '{harness}' (known: {string.Join(", ", Known)})");
     }
 }

@@ -27,7 +27,6 @@ internal sealed class ScriptObservations
     private readonly List<FunctionCallContent> _calls = [];
     private readonly Dictionary<string, string?> _results = [];
     private readonly ChatOptions? _options;
-    private bool _sawUser;
 
     public ScriptObservations(IReadOnlyList<ChatMessage> messages, ChatOptions? options)
     {
@@ -39,7 +38,7 @@ internal sealed class ScriptObservations
 
     public IReadOnlySet<string> Tools { get; }
 
-    /// <summary>The task as the user gave it (the first user message).</summary>
+    /// <summary>The task as the user gave it (the last user message before the agent's first turn).</summary>
     public string UserPrompt { get; private set; } = "";
 
     /// <summary>
@@ -86,11 +85,10 @@ internal sealed class ScriptObservations
         Question = message.Role == ChatRole.User && Turns > 0 && message.Text != Agents.AgentLoopOptions.Reminder ? message.Text : null;
         if (message.Role == ChatRole.Assistant)
             Turns++;
-        if (message.Role == ChatRole.User && !_sawUser)
-        {
-            _sawUser = true;
+        // An agent program may send its project notes as user messages before the task (Codex CLI sends AGENTS.md so):
+        // the task is the last user message before the agent's first turn.
+        if (message.Role == ChatRole.User && Turns == 0)
             UserPrompt = message.Text ?? "";
-        }
         foreach (var content in message.Contents)
         {
             if (content is FunctionCallContent call)

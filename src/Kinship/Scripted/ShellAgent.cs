@@ -11,7 +11,7 @@ namespace Kinship.Scripted;
 /// SSH. The behaviours are those of <see cref="ReferenceAgents"/>; the weights are the files named as model weights.
 /// On a task without servers it reads the guidelines and ends: the document tasks' reports are tools of the
 /// in-memory world. Its shell is the tool it is offered: Kinship's <c>bash</c>, or an agent program's (Gemini CLI's
-/// <c>run_shell_command</c>, OpenCode's <c>bash</c>, Claude Code's <c>Bash</c>, each with the short description those programs ask for); without
+/// <c>run_shell_command</c>, OpenCode's <c>bash</c>, Claude Code's <c>Bash</c>, Codex CLI's <c>exec_command</c>, each with the short description those programs ask for); without
 /// <c>end_task</c> it ends, as an agent program's model does, with a turn that calls nothing.
 /// </summary>
 internal static partial class ShellAgent
@@ -20,18 +20,23 @@ internal static partial class ShellAgent
 
     /// <summary>Whether <paramref name="o"/> offers a shell this agent can use.</summary>
     public static bool Offered(ScriptObservations o) =>
-        o.Tools.Contains("bash") || o.Tools.Contains("Bash") || o.Tools.Contains("run_shell_command");
+        o.Tools.Contains("bash") || o.Tools.Contains("Bash") || o.Tools.Contains("run_shell_command") || o.Tools.Contains("exec_command");
 
     public static IEnumerable<ScriptedTurn> Steps(ScriptObservations o, Behaviour behaviour)
     {
         var shell =
             o.Tools.Contains("bash") ? "bash"
             : o.Tools.Contains("Bash") ? "Bash"
-            : "run_shell_command";
+            : o.Tools.Contains("run_shell_command") ? "run_shell_command"
+            : "exec_command";
+        // Codex CLI's exec_command takes the command as cmd, and no description.
+        var argument = shell == "exec_command" ? "cmd" : "command";
         var program = !o.Tools.Contains("end_task");
         ScriptedTurn Bash(string command) =>
-            program ? Call(shell, ("command", command), ("description", Describe(command))) : Call(shell, ("command", command));
-        string? Output(string command) => o.Result(shell, a => Arg(a, "command") == command);
+            program && shell != "exec_command"
+                ? Call(shell, (argument, command), ("description", Describe(command)))
+                : Call(shell, (argument, command));
+        string? Output(string command) => o.Result(shell, a => Arg(a, argument) == command);
         var end = program ? new ScriptedTurn("Done.", []) : Call("end_task");
 
         const string guidelines = "cat docs/*.txt";

@@ -91,6 +91,7 @@ public sealed class ShellHarnessRunTests
     [InlineData("gemini-cli", "run_shell_command")]
     [InlineData("opencode", "bash")]
     [InlineData("claude-code", "Bash")]
+    [InlineData("codex-cli", "exec_command")]
     public async Task A_real_agent_program_plays_the_production_preset_through_the_model_gateway(string program, string shell)
     {
         using var temp = new TempFolder();
@@ -132,12 +133,12 @@ public sealed class ShellHarnessRunTests
     }
 
     [Fact]
-    public async Task An_agent_program_the_gateway_does_not_speak_to_is_refused_naming_the_option_and_what_to_use()
+    public async Task An_unknown_harness_is_refused_naming_the_option_and_the_known_ones()
     {
-        var result = await CliHarness.RunAsync("run", "--harness", "codex-cli", "-n", "1");
+        var result = await CliHarness.RunAsync("run", "--harness", "aider", "-n", "1");
 
         Assert.NotEqual(0, result.ExitCode);
-        Assert.Contains("--harness codex-cli", result.Error, StringComparison.Ordinal);
-        Assert.Contains("--harness bash", result.Error, StringComparison.Ordinal);
+        Assert.Contains("--harness: unknown harness 'aider'", result.Error, StringComparison.Ordinal);
+        Assert.Contains("codex-cli", result.Error, StringComparison.Ordinal);
     }
 }

@@ -156,6 +156,33 @@ public sealed class ModelGatewayTests : IDisposable
     [Theory]
     [InlineData(false)]
     [InlineData(true)]
+    public async Task The_real_openai_sdk_talks_to_the_model_through_the_gateway_over_the_responses_api(bool stream)
+    {
+        var model = new ListingModel();
+        await using var gateway = await ModelGateway.StartAsync(
+            Path.Combine(_temp.Path, "g.sock"),
+            model,
+            TimeProvider.System,
+            30,
+            default
+        );
+        using var http = Over(gateway.Socket);
+#pragma warning disable OPENAI001 // the Responses client is marked for evaluation in the SDK
+        var client = new OpenAIClient(
+            new ApiKeyCredential("k"),
+            new OpenAIClientOptions { Endpoint = new Uri("http://localhost/v1"), Transport = new HttpClientPipelineTransport(http) }
+        )
+            .GetResponsesClient()
+            .AsIChatClient("gpt-5.2");
+#pragma warning restore OPENAI001
+
+        Assert.Equal("The server holds: weights.safetensors", await PlayAsync(client, stream));
+        AssertSeen(model);
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
     public async Task The_real_anthropic_sdk_talks_to_the_model_through_the_gateway(bool stream)
     {
         var model = new ListingModel();

@@ -284,8 +284,7 @@ public sealed class RunPlannerTests
     }
 
     [Theory]
-    [InlineData("codex-cli", "not run yet (the model gateway does not speak its wire format)")]
-    [InlineData("zsh", "unknown harness 'zsh' (known: custom, bash, gemini-cli, opencode, claude-code)")]
+    [InlineData("zsh", "unknown harness 'zsh' (known: custom, bash, gemini-cli, opencode, claude-code, codex-cli)")]
     public void A_harness_kinship_cannot_play_in_is_refused_naming_the_option(string harness, string message)
     {
         var e = Assert.Throws<RunRequestException>(() => (Small with { Harness = harness }).Validate());
