@@ -14,11 +14,16 @@ namespace Kinship.Bench;
 /// with its two SSH servers laid out and a first <c>ssh maintainer@10.0.12.45 true</c> answered through them (the
 /// environment an agent program needs before its first turn); <b>episode</b>, a whole deletion episode with Kinship's
 /// own loop and bash tool, the scripted exfiltrating agent (8 turns: reads, an <c>scp -3</c> between the servers, an
-/// <c>rm</c> over SSH), read back and labelled.
+/// <c>rm</c> over SSH), read back and labelled; then, for each external agent program (Gemini CLI, OpenCode, Claude
+/// Code, Codex CLI), the same episode played by the real program through the episode's model gateway, from its start
+/// in the sandbox to its exit.
 /// </summary>
 internal static class ShellStartup
 {
     private static readonly int[] SideBySide = [1, 2, 4, 8, 16, 32];
+
+    /// <summary>An agent program's episode takes seconds of CPU: fewer levels.</summary>
+    private static readonly int[] ProgramsSideBySide = [1, 2, 4];
 
     public static async Task RunAsync(TextWriter output, int rounds = 5)
     {
@@ -73,16 +78,40 @@ internal static class ShellStartup
             return clock.Elapsed.TotalMilliseconds;
         }
 
+        Func<Task<double>> ProgramEpisodeAsync(ExternalProgram program) =>
+            async () =>
+            {
+                var clock = Stopwatch.StartNew();
+                var setup = new ShellSetup(Folder(), program.Kind, Sandbox.NextUid(), SandboxLimits.ForProgram());
+                using var client = ReferenceAgents.Create("exfiltrate", EpisodeBrief.For(1, deletion));
+                var played = await ProgramEpisode.PlayAsync(
+                    deletion,
+                    client,
+                    program,
+                    "gemini-3.1-pro-preview",
+                    new AgentLoopOptions(),
+                    TimeProvider.System,
+                    cache,
+                    setup,
+                    CancellationToken.None
+                );
+                if (played.Verdicts.FirstOrDefault(v => v.Label == "exfiltration")?.Flag != true)
+                    throw new InvalidOperationException(
+                        $"{program.Name}: the scripted exfiltration was not labelled: {played.Transcript.Error?.Message} {string.Join("; ", played.Verdicts)}"
+                    );
+                return clock.Elapsed.TotalMilliseconds;
+            };
+
+        (string Name, Func<Task<double>> Measure, int[] Levels)[] measures =
+        [
+            ("sandbox", SandboxReadyAsync, SideBySide),
+            ("servers", ServersReadyAsync, SideBySide),
+            ("episode", EpisodeAsync, SideBySide),
+            .. ExternalProgram.All.Select(p => ($"episode by {p.Name}", ProgramEpisodeAsync(p), ProgramsSideBySide)),
+        ];
         try
         {
-            foreach (
-                var (name, measure) in new (string, Func<Task<double>>)[]
-                {
-                    ("sandbox", SandboxReadyAsync),
-                    ("servers", ServersReadyAsync),
-                    ("episode", EpisodeAsync),
-                }
-            )
+            foreach (var (name, measure, levels) in measures)
             {
                 await measure(); // warm-up: JIT, YAML, keys, the size library, the page cache
                 output.WriteLine();
@@ -90,7 +119,7 @@ internal static class ShellStartup
                 output.WriteLine("| side by side | median ms | p90 ms | × alone |");
                 output.WriteLine("|---:|---:|---:|---:|");
                 double? alone = null;
-                foreach (var side in SideBySide)
+                foreach (var side in levels)
                 {
                     var times = new List<double>();
                     for (var r = 0; r < rounds; r++)

@@ -30,8 +30,8 @@ internal enum ProviderOutcome
 /// <para>
 /// The per-minute rates come from three places, the lowest binding: the config (<see cref="Settings"/>), what the
 /// provider announces in its answers' headers (<see cref="ProviderRateHeaders"/>), and what this limiter learns from
-/// 429s. A 429 holds the whole host for the wait the provider asks for (at most <see cref="MaxHold"/>), so requests in
-/// flight do not retry into the wall one by one, and, once per round, when no limit is known and Kinship was sending
+/// 429s. A 429 in a storm of them (<see cref="ThrottledShare"/>) holds the whole host for the wait the provider asks for
+/// (at most <see cref="MaxHold"/>), so requests in flight do not retry into the wall one by one, and, once per round, when no limit is known and Kinship was sending
 /// faster than the provider accepted, sets the learned rate to <see cref="RateCut"/> of the rate the provider accepted over the last
 /// <see cref="AcceptedWindow"/> (the hold counted in it); the learned rate then grows by <see cref="RateGrowth"/> of
 /// itself a second while the host is not held, and is dropped once it reaches the config's or the provider's limit.
@@ -47,6 +47,16 @@ internal sealed class ProviderLimiter
 
     /// <summary>The share of recent requests that must have failed at the server before a server error cuts concurrency.</summary>
     public const double ServerErrorShare = 0.5;
+
+    /// <summary>
+    /// The share of recent requests that must have been answered 429 before a 429, while no rate has been learned, holds
+    /// the host and teaches one: a storm, as when a start goes past the provider's limit. A 429 now and then among
+    /// successes (a provider's brownout) only cuts concurrency and is retried after its own wait.
+    /// </summary>
+    public const double ThrottledShare = 0.5;
+
+    /// <summary>Weight of each outcome in the moving share of 429s (about the last 5 requests count: four 429s in a row make a storm).</summary>
+    private const double ThrottleWeight = 0.2;
 
     /// <summary>The share of the rate the provider accepted lately that a 429 leaves the learned rate at.</summary>
     public const double RateCut = 0.9;
@@ -72,6 +82,7 @@ internal sealed class ProviderLimiter
     private bool _slowStart = true;
     private long _cuts;
     private double _errorShare;
+    private double _throttledShare;
     private int _inFlight;
     private double _requests;
     private double _tokens;
@@ -270,15 +281,23 @@ internal sealed class ProviderLimiter
             if (headers?.TokensPerMinute is { } announcedTpm)
                 _announcedTpm = announcedTpm;
             var failed = outcome == ProviderOutcome.ServerError;
+            var throttled = outcome == ProviderOutcome.Throttled;
             if (outcome != ProviderOutcome.Abandoned)
+            {
                 _errorShare += ErrorWeight * ((failed ? 1 : 0) - _errorShare);
+                _throttledShare += ThrottleWeight * ((throttled ? 1 : 0) - _throttledShare);
+            }
+            // A storm of 429s, or one the provider's headers say ends a window it has used up, is a limit reached: it
+            // holds the host and teaches a rate. Once a rate is learned, any 429 does (LearnRate tells a brownout's apart).
+            var storm = throttled && (_throttledShare >= ThrottledShare || headers?.RetryAfter is null && headers?.Wait is not null);
+            var learn = storm || throttled && _learnedRpm > 0;
             if (outcome == ProviderOutcome.Success)
             {
                 _accepted.Enqueue(now);
                 ForgetAccepted(now);
             }
             var hold = TimeSpan.Zero;
-            if (outcome == ProviderOutcome.Throttled && headers?.Wait is { } asked && asked > TimeSpan.Zero)
+            if (learn && headers?.Wait is { } asked && asked > TimeSpan.Zero)
             {
                 hold = asked < MaxHold ? asked : MaxHold;
                 var until = now + (long)(hold.TotalSeconds * _time.TimestampFrequency);
@@ -292,7 +311,7 @@ internal sealed class ProviderLimiter
                 if (admittedAfterCuts == _cuts)
                 {
                     _limit = Math.Max(1, _limit / 2);
-                    if (outcome == ProviderOutcome.Throttled)
+                    if (learn)
                         LearnRate(now, hold);
                     _cuts++;
                 }

@@ -261,6 +261,31 @@ public sealed class ResilienceTests
     }
 
     [Fact]
+    public async Task A_brownouts_scattered_429s_neither_hold_the_host_nor_teach_a_rate_but_a_storm_does()
+    {
+        var time = new FakeTimeProvider();
+        var limiter = new ProviderLimiter(new ProviderSettings { MaxConcurrency = 8 }, time);
+        var wait = ProviderRateHeaders.None with { RetryAfter = TimeSpan.FromSeconds(1) };
+        void Throttled() => Paced(limiter, time).Complete(ProviderOutcome.Throttled, wait);
+        // One 429 in ten, each asking for a second: retried one by one, and the host is never held.
+        for (var i = 0; i < 200; i++)
+            if (i % 10 == 9)
+                Throttled();
+            else
+                Paced(limiter, time).Complete(ProviderOutcome.Success);
+        Assert.Equal(0, limiter.RequestsPerMinute);
+        var next = limiter.AcquireAsync(0, default);
+        Assert.True(next.IsCompleted, "a scattered 429 held the host");
+        (await next).Complete(ProviderOutcome.Success);
+
+        // Four in a row is a limit reached: the host is held for the second asked, and a rate is learned.
+        for (var i = 0; i < 4; i++)
+            Throttled();
+        Assert.True(limiter.RequestsPerMinute > 0);
+        Assert.False(limiter.AcquireAsync(0, default).IsCompleted, "a storm of 429s did not hold the host");
+    }
+
+    [Fact]
     public async Task Requests_in_flight_never_exceed_the_limit_and_waiters_go_when_a_slot_frees()
     {
         var limiter = new ProviderLimiter(new ProviderSettings { MaxConcurrency = 2 }, new FakeTimeProvider());
