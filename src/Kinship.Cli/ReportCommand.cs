@@ -112,7 +112,11 @@ internal static class ReportCommand
             {
                 Run = stored,
                 Bills = parse.GetValue(tokens)
-                    ? Bills(source.Episodes(location, parse.GetValue(runs)!, results), parse.GetValue(modelsConfig))
+                    ? Bills(
+                        source.Episodes(location, parse.GetValue(runs)!, results),
+                        source.BatchedProviders(location, parse.GetValue(runs)!, results.Manifest.RunId),
+                        parse.GetValue(modelsConfig)
+                    )
                     : [],
             };
             var target = parse.GetValue(output);
@@ -139,7 +143,8 @@ internal static class ReportCommand
         return command;
     }
 
-    private static ImmutableArray<ModelBill> Bills(RunEpisodes episodes, string? modelsConfig)
+    /// <summary>Each model's tokens and cost; a run that went through batch APIs is priced at their batch share.</summary>
+    private static ImmutableArray<ModelBill> Bills(RunEpisodes episodes, IReadOnlySet<string> batched, string? modelsConfig)
     {
         var config = ModelsConfigFile.Load(modelsConfig);
         var bill = new TokenBill();
@@ -153,7 +158,7 @@ internal static class ReportCommand
         {
             read.DisposeAsync().AsTask().GetAwaiter().GetResult();
         }
-        return bill.Bills(model => config.Settings(model).Price);
+        return bill.Bills(model => config.BilledPrice(model, batched));
     }
 
     /// <summary>Refuses, before any work, a target the format cannot be written to (<see cref="OutputPaths"/>).</summary>

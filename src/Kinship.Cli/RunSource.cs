@@ -25,6 +25,9 @@ internal interface IRunSource
 
     /// <summary>The run's follow-up interviews, streamed when enumerated (from a store a page of episodes at a time).</summary>
     Func<CancellationToken, IAsyncEnumerable<StoredInterview>> Interviews(string location, string store, string runId);
+
+    /// <summary>The providers whose batch APIs the run went through, as its store recorded them; none for an exported folder, which does not keep them.</summary>
+    IReadOnlySet<string> BatchedProviders(string location, string store, string runId);
 }
 
 /// <summary>An exported JSON Lines run folder when <c>location</c> is a folder, otherwise a run id in the store.</summary>
@@ -104,6 +107,15 @@ internal sealed class RunSource(TimeProvider time) : IRunSource
         await foreach (var page in opened.ReadEpisodeBatchesAsync(runId, Page, cancellationToken))
         foreach (var episode in page)
             yield return episode;
+    }
+
+    public IReadOnlySet<string> BatchedProviders(string location, string store, string runId) =>
+        Directory.Exists(location) ? new HashSet<string>() : ReadBatchedAsync(store, runId).GetAwaiter().GetResult();
+
+    private async Task<IReadOnlySet<string>> ReadBatchedAsync(string store, string runId)
+    {
+        await using var opened = await StoreOptions.OpenAsync(store, time, CancellationToken.None);
+        return (await opened.ReadBatchesAsync(runId, CancellationToken.None)).Select(b => b.Provider).ToHashSet(StringComparer.Ordinal);
     }
 
     private static StoredRun ReadFolder(string folder) => JsonlExporter.Read(folder);

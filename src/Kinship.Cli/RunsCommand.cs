@@ -158,14 +158,7 @@ internal static class RunsCommand
             bill.Add(batch);
         // A run that went through batch APIs is billed at each provider's batch share of the list price.
         var batched = (await opened.ReadBatchesAsync(runId, cancellationToken)).Select(b => b.Provider).ToHashSet(StringComparer.Ordinal);
-        var bills = bill.Bills(model =>
-            config.Settings(model).Price is { } price
-            && model.Split('/')[0] is var provider
-            && batched.Contains(provider)
-            && config.Provider(provider).BatchShare is { } share
-                ? price.Scaled(share)
-                : config.Settings(model).Price
-        );
+        var bills = bill.Bills(model => config.BilledPrice(model, batched));
         if (bills.IsEmpty)
             return;
         console.MarkupLine(TerminalText.Markup(TokenBillReport.Caption));

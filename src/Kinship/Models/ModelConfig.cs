@@ -168,6 +168,19 @@ internal sealed class ModelConfig
         return settings;
     }
 
+    /// <summary>
+    /// What a run's calls to <paramref name="modelId"/> were billed at: its price, scaled by its provider's batch share
+    /// when the run went through that provider's batch API (<paramref name="batchedProviders"/>); null without a price.
+    /// </summary>
+    public Price? BilledPrice(string modelId, IReadOnlySet<string> batchedProviders)
+    {
+        var price = Settings(modelId).Price;
+        var provider = modelId.Split('/', 2)[0];
+        return price is not null && batchedProviders.Contains(provider) && Provider(provider).BatchShare is { } share
+            ? price.Scaled(share)
+            : price;
+    }
+
     public ProviderSettings Provider(string provider)
     {
         var settings = new ProviderSettings();

@@ -109,6 +109,20 @@ public sealed class BatchModeTests
         var show = await CliHarness.RunAsync(Keys, "runs", "show", runId, "--store", batched);
         Assert.True(show.ExitCode == 0, show.Error);
         Assert.Contains($"went through the batch APIs of {provider}", show.Output, StringComparison.Ordinal);
+
+        // So does the report: the same tokens as the direct run, at half its cost.
+        static async Task<System.Text.Json.Nodes.JsonNode> TokensAsync(string store)
+        {
+            var (id, _) = await ReadAsync(store);
+            var json = await CliHarness.RunAsync(Keys, "report", id, "--store", store, "--format", "json", "--tokens");
+            Assert.True(json.ExitCode == 0, json.Error);
+            return Assert.Single(System.Text.Json.Nodes.JsonNode.Parse(json.Output)!["tokens"]!.AsArray())!;
+        }
+        var directTokens = await TokensAsync(direct);
+        var batchedTokens = await TokensAsync(batched);
+        Assert.Equal((long)directTokens["input"]!, (long)batchedTokens["input"]!);
+        Assert.True((decimal)directTokens["cost"]! > 0);
+        Assert.Equal((decimal)directTokens["cost"]! / 2, (decimal)batchedTokens["cost"]!);
     }
 
     [Fact]
