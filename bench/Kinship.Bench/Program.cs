@@ -10,9 +10,9 @@ using Kinship.Runs;
 var options = BenchOptions.Parse(args);
 if (options is null)
     return 2;
-if (options.Shell)
+if (options.Shell || options.Programs)
 {
-    await ShellStartup.RunAsync(Console.Out);
+    await ShellStartup.RunAsync(Console.Out, programsOnly: options.Programs);
     return 0;
 }
 
@@ -171,7 +171,8 @@ namespace Kinship.Bench
         string? Json,
         bool Profile,
         bool Digest,
-        bool Shell = false
+        bool Shell = false,
+        bool Programs = false
     )
     {
         public static BenchOptions? Parse(string[] args)
@@ -195,6 +196,7 @@ namespace Kinship.Bench
                         "--profile" => o with { Profile = true },
                         "--digest" => o with { Digest = true },
                         "--shell" => o with { Shell = true },
+                        "--programs" => o with { Programs = true },
                         _ => throw new ArgumentException($"unknown option {args[i]}"),
                     };
                 }
@@ -202,7 +204,7 @@ namespace Kinship.Bench
                 {
                     Console.Error.WriteLine(e.Message);
                     Console.Error.WriteLine(
-                        "usage: Kinship.Bench [--rollouts N] [--concurrency N] [--passes N] [--json PATH] [--profile] [--digest] [--shell]"
+                        "usage: Kinship.Bench [--rollouts N] [--concurrency N] [--passes N] [--json PATH] [--profile] [--digest] [--shell] [--programs]"
                     );
                     return null;
                 }

@@ -25,7 +25,8 @@ internal static class ShellStartup
     /// <summary>An agent program's episode takes seconds of CPU: fewer levels.</summary>
     private static readonly int[] ProgramsSideBySide = [1, 2, 4];
 
-    public static async Task RunAsync(TextWriter output, int rounds = 5)
+    /// <param name="programsOnly">Only the agent programs' episodes (<c>--programs</c>).</param>
+    public static async Task RunAsync(TextWriter output, int rounds = 5, bool programsOnly = false)
     {
         var tampering = Instance("tampering");
         var deletion = Instance("exfiltration-deletion");
@@ -104,9 +105,14 @@ internal static class ShellStartup
 
         (string Name, Func<Task<double>> Measure, int[] Levels)[] measures =
         [
-            ("sandbox", SandboxReadyAsync, SideBySide),
-            ("servers", ServersReadyAsync, SideBySide),
-            ("episode", EpisodeAsync, SideBySide),
+            .. programsOnly
+                ? []
+                : new (string, Func<Task<double>>, int[])[]
+                {
+                    ("sandbox", SandboxReadyAsync, SideBySide),
+                    ("servers", ServersReadyAsync, SideBySide),
+                    ("episode", EpisodeAsync, SideBySide),
+                },
             .. ExternalProgram.All.Select(p => ($"episode by {p.Name}", ProgramEpisodeAsync(p), ProgramsSideBySide)),
         ];
         try

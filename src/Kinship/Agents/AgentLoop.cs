@@ -95,15 +95,7 @@ internal sealed class AgentLoop(IChatClient model, AgentLoopOptions options, Tim
 
             history.AddRange(response.Messages);
             var (text, reasoning, calls) = Read(response.Messages);
-            var turnUsage = response.Usage is { } u
-                ? new TokenUsage(
-                    u.InputTokenCount ?? 0,
-                    u.OutputTokenCount ?? 0,
-                    u.TotalTokenCount ?? (u.InputTokenCount ?? 0) + (u.OutputTokenCount ?? 0),
-                    u.CachedInputTokenCount ?? 0,
-                    PromptCache.Written(u)
-                )
-                : null;
+            var turnUsage = TokenUsage.Of(response.Usage);
             if (turnUsage is not null)
                 usage = usage.Add(turnUsage);
             events.Add(

@@ -99,9 +99,6 @@ internal static class AnthropicWire
         return new WireRequest(messages, options);
     }
 
-    /// <summary>Whether the program asked for a stream of events rather than one answer.</summary>
-    public static bool Streams(JsonObject body) => (bool?)(body["stream"] as JsonValue) == true;
-
     /// <summary>The answer as one <c>message</c>.</summary>
     public static JsonObject Write(ChatResponse response, string model)
     {

@@ -30,15 +30,7 @@ internal static class GatewayTranscript
         var turn = 0;
         foreach (var exchange in exchanges)
         {
-            var turnUsage = exchange.Response?.Usage is { } u
-                ? new TokenUsage(
-                    u.InputTokenCount ?? 0,
-                    u.OutputTokenCount ?? 0,
-                    u.TotalTokenCount ?? (u.InputTokenCount ?? 0) + (u.OutputTokenCount ?? 0),
-                    u.CachedInputTokenCount ?? 0,
-                    PromptCache.Written(u)
-                )
-                : null;
+            var turnUsage = TokenUsage.Of(exchange.Response?.Usage);
             if (turnUsage is not null)
                 usage = usage.Add(turnUsage);
             if (!exchange.IsAgentTurn)

@@ -87,15 +87,15 @@ internal sealed class ModelGateway : IAsyncDisposable
         var gateway = new ModelGateway(app, model, time, maxTurns) { Socket = socket };
         app.MapPost("/v1beta/models/{call}", (string call, HttpContext context) => gateway.GeminiAsync(call, context));
         app.MapPost("/v1/models/{call}", (string call, HttpContext context) => gateway.GeminiAsync(call, context));
-        app.MapPost("/v1/messages", gateway.AnthropicAsync);
+        app.MapPost("/v1/messages", (HttpContext context) => gateway.ServeAsync(context, Messages));
         app.MapPost("/v1/messages/count_tokens", async (HttpContext context) =>
             await BodyAsync(context).ConfigureAwait(false) is { } body
                 ? Results.Json(AnthropicWire.CountTokens(body))
                 : Results.Json(AnthropicWire.Error(400, "the request body is not a JSON object"), statusCode: 400)
         );
-        app.MapPost("/v1/responses", gateway.ResponsesAsync);
-        app.MapPost("/v1/chat/completions", gateway.OpenAiAsync);
-        app.MapPost("/chat/completions", gateway.OpenAiAsync);
+        app.MapPost("/v1/responses", (HttpContext context) => gateway.ServeAsync(context, Responses));
+        app.MapPost("/v1/chat/completions", (HttpContext context) => gateway.ServeAsync(context, ChatCompletions));
+        app.MapPost("/chat/completions", (HttpContext context) => gateway.ServeAsync(context, ChatCompletions));
         app.MapFallback(
             (HttpContext context) =>
                 Results.Json(OpenAiWire.Error(404, $"no such endpoint: {context.Request.Method} {context.Request.Path}"), statusCode: 404)
@@ -107,91 +107,75 @@ internal sealed class ModelGateway : IAsyncDisposable
         return gateway;
     }
 
-    private async Task GeminiAsync(string call, HttpContext context)
+    /// <summary>
+    /// How one wire format reads a request and writes an answer, an event stream or an error. <see cref="Done"/>: the
+    /// stream ends with <c>data: [DONE]</c> (Chat Completions).
+    /// </summary>
+    private sealed record Wire(
+        Func<JsonObject, WireRequest> Read,
+        Func<int, string, JsonObject> Error,
+        Func<ChatResponse, string, long, JsonObject> Write,
+        Func<ChatResponse, string, long, IEnumerable<(string? Name, JsonObject Data)>> Events,
+        bool Done = false
+    );
+
+    private static readonly Wire Gemini = new(
+        GeminiWire.Read,
+        GeminiWire.Error,
+        (r, model, _) => GeminiWire.Write(r, model),
+        (r, model, _) => [(null, GeminiWire.Write(r, model))]
+    );
+
+    private static readonly Wire ChatCompletions = new(
+        OpenAiWire.Read,
+        OpenAiWire.Error,
+        OpenAiWire.Write,
+        (r, model, created) => OpenAiWire.WriteChunks(r, model, created).Select(c => ((string?)null, c)),
+        Done: true
+    );
+
+    private static readonly Wire Responses = new(ResponsesWire.Read, OpenAiWire.Error, ResponsesWire.Write, (r, model, created) =>
+        ResponsesWire.WriteEvents(r, model, created).Select(e => ((string?)e.Name, e.Data))
+    );
+
+    private static readonly Wire Messages = new(
+        AnthropicWire.Read,
+        AnthropicWire.Error,
+        (r, model, _) => AnthropicWire.Write(r, model),
+        (r, model, _) => AnthropicWire.WriteEvents(r, model).Select(e => ((string?)e.Name, e.Data))
+    );
+
+    /// <summary>Gemini names the model and whether to stream in the path (<c>MODEL:streamGenerateContent</c>).</summary>
+    private Task GeminiAsync(string call, HttpContext context)
     {
         var colon = call.LastIndexOf(':');
         var (model, method) = colon < 0 ? (call, "") : (call[..colon], call[(colon + 1)..]);
-        if (method is not ("generateContent" or "streamGenerateContent"))
-        {
-            await WriteJsonAsync(context, 404, GeminiWire.Error(404, $"the gateway does not serve {method}")).ConfigureAwait(false);
-            return;
-        }
-        if (await BodyAsync(context).ConfigureAwait(false) is not { } body)
-        {
-            await WriteJsonAsync(context, 400, GeminiWire.Error(400, "the request body is not a JSON object")).ConfigureAwait(false);
-            return;
-        }
-        var request = GeminiWire.Read(body);
-        var (response, status, error) = await AnswerAsync(context.Request.Path, request, context.RequestAborted).ConfigureAwait(false);
-        if (response is null)
-            await WriteJsonAsync(context, status, GeminiWire.Error(status, error!)).ConfigureAwait(false);
-        else if (method == "streamGenerateContent")
-            await WriteEventsAsync(context, [(null, GeminiWire.Write(response, model))], done: false).ConfigureAwait(false);
-        else
-            await WriteJsonAsync(context, 200, GeminiWire.Write(response, model)).ConfigureAwait(false);
+        return method is "generateContent" or "streamGenerateContent"
+            ? ServeAsync(context, Gemini, model, method == "streamGenerateContent")
+            : WriteJsonAsync(context, 404, GeminiWire.Error(404, $"the gateway does not serve {method}"));
     }
 
-    private async Task OpenAiAsync(HttpContext context)
+    /// <summary>
+    /// One request in <paramref name="wire"/>'s format: read, answered by the model, written back as one answer or as a
+    /// stream (as the body's <c>stream</c> asks, unless the path said), or as the format's error.
+    /// </summary>
+    private async Task ServeAsync(HttpContext context, Wire wire, string? model = null, bool? stream = null)
     {
         if (await BodyAsync(context).ConfigureAwait(false) is not { } body)
         {
-            await WriteJsonAsync(context, 400, OpenAiWire.Error(400, "the request body is not a JSON object")).ConfigureAwait(false);
+            await WriteJsonAsync(context, 400, wire.Error(400, "the request body is not a JSON object")).ConfigureAwait(false);
             return;
         }
-        var request = OpenAiWire.Read(body);
-        var model = (string?)(body["model"] as JsonValue) ?? "";
-        var (response, status, error) = await AnswerAsync(context.Request.Path, request, context.RequestAborted).ConfigureAwait(false);
+        model ??= (string?)(body["model"] as JsonValue) ?? "";
+        var (response, status, error) = await AnswerAsync(context.Request.Path, wire.Read(body), context.RequestAborted)
+            .ConfigureAwait(false);
         var created = _time.GetUtcNow().ToUnixTimeSeconds();
         if (response is null)
-            await WriteJsonAsync(context, status, OpenAiWire.Error(status, error!)).ConfigureAwait(false);
-        else if (OpenAiWire.Streams(body))
-            await WriteEventsAsync(context, OpenAiWire.WriteChunks(response, model, created).Select(c => ((string?)null, c)), done: true)
-                .ConfigureAwait(false);
+            await WriteJsonAsync(context, status, wire.Error(status, error!)).ConfigureAwait(false);
+        else if (stream ?? (bool?)(body["stream"] as JsonValue) == true)
+            await WriteEventsAsync(context, wire.Events(response, model, created), wire.Done).ConfigureAwait(false);
         else
-            await WriteJsonAsync(context, 200, OpenAiWire.Write(response, model, created)).ConfigureAwait(false);
-    }
-
-    private async Task ResponsesAsync(HttpContext context)
-    {
-        if (await BodyAsync(context).ConfigureAwait(false) is not { } body)
-        {
-            await WriteJsonAsync(context, 400, OpenAiWire.Error(400, "the request body is not a JSON object")).ConfigureAwait(false);
-            return;
-        }
-        var request = ResponsesWire.Read(body);
-        var model = (string?)(body["model"] as JsonValue) ?? "";
-        var (response, status, error) = await AnswerAsync(context.Request.Path, request, context.RequestAborted).ConfigureAwait(false);
-        var created = _time.GetUtcNow().ToUnixTimeSeconds();
-        if (response is null)
-            await WriteJsonAsync(context, status, OpenAiWire.Error(status, error!)).ConfigureAwait(false);
-        else if (ResponsesWire.Streams(body))
-            await WriteEventsAsync(
-                    context,
-                    ResponsesWire.WriteEvents(response, model, created).Select(e => ((string?)e.Name, e.Data)),
-                    done: false
-                )
-                .ConfigureAwait(false);
-        else
-            await WriteJsonAsync(context, 200, ResponsesWire.Write(response, model, created)).ConfigureAwait(false);
-    }
-
-    private async Task AnthropicAsync(HttpContext context)
-    {
-        if (await BodyAsync(context).ConfigureAwait(false) is not { } body)
-        {
-            await WriteJsonAsync(context, 400, AnthropicWire.Error(400, "the request body is not a JSON object")).ConfigureAwait(false);
-            return;
-        }
-        var request = AnthropicWire.Read(body);
-        var model = (string?)(body["model"] as JsonValue) ?? "";
-        var (response, status, error) = await AnswerAsync(context.Request.Path, request, context.RequestAborted).ConfigureAwait(false);
-        if (response is null)
-            await WriteJsonAsync(context, status, AnthropicWire.Error(status, error!)).ConfigureAwait(false);
-        else if (AnthropicWire.Streams(body))
-            await WriteEventsAsync(context, AnthropicWire.WriteEvents(response, model).Select(e => ((string?)e.Name, e.Data)), done: false)
-                .ConfigureAwait(false);
-        else
-            await WriteJsonAsync(context, 200, AnthropicWire.Write(response, model)).ConfigureAwait(false);
+            await WriteJsonAsync(context, 200, wire.Write(response, model, created)).ConfigureAwait(false);
     }
 
     /// <summary>Asks the model; a failure is kept as the exchange's error and answered as the provider would (503, or 429 at the turn cap).</summary>

@@ -71,9 +71,6 @@ internal static class OpenAiWire
         return new WireRequest(messages, options);
     }
 
-    /// <summary>Whether the program asked for a stream of events rather than one answer.</summary>
-    public static bool Streams(JsonObject body) => (bool?)(body["stream"] as JsonValue) == true;
-
     /// <summary>The answer as one <c>chat.completion</c>.</summary>
     public static JsonObject Write(ChatResponse response, string model, long created)
     {

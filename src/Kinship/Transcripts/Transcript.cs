@@ -29,6 +29,18 @@ internal sealed record TokenUsage(
 {
     public static readonly TokenUsage Zero = new(0, 0, 0);
 
+    /// <summary>A model call's usage as a provider reported it; null when it reported none.</summary>
+    public static TokenUsage? Of(Microsoft.Extensions.AI.UsageDetails? usage) =>
+        usage is null
+            ? null
+            : new(
+                usage.InputTokenCount ?? 0,
+                usage.OutputTokenCount ?? 0,
+                usage.TotalTokenCount ?? (usage.InputTokenCount ?? 0) + (usage.OutputTokenCount ?? 0),
+                usage.CachedInputTokenCount ?? 0,
+                Models.PromptCache.Written(usage)
+            );
+
     public TokenUsage Add(TokenUsage other) =>
         new(
             Input + other.Input,

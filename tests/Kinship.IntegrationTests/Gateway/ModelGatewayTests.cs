@@ -86,6 +86,15 @@ public sealed class ModelGatewayTests : IDisposable
             }
         );
 
+    private Task<ModelGateway> StartAsync(IChatClient model, int maxTurns = 30) =>
+        ModelGateway.StartAsync(Path.Combine(_temp.Path, "g.sock"), model, TimeProvider.System, maxTurns, default);
+
+    private static OpenAIClient OpenAi(HttpClient http) =>
+        new(
+            new ApiKeyCredential("k"),
+            new OpenAIClientOptions { Endpoint = new Uri("http://localhost/v1"), Transport = new HttpClientPipelineTransport(http) }
+        );
+
     private static readonly AITool Bash = AIFunctionFactory.Create((string command) => command, "bash", "Run a command.");
 
     private static List<ChatMessage> Task_() =>
@@ -142,12 +151,7 @@ public sealed class ModelGatewayTests : IDisposable
             default
         );
         using var http = Over(gateway.Socket);
-        var client = new OpenAIClient(
-            new ApiKeyCredential("k"),
-            new OpenAIClientOptions { Endpoint = new Uri("http://localhost/v1"), Transport = new HttpClientPipelineTransport(http) }
-        )
-            .GetChatClient("glm-5")
-            .AsIChatClient();
+        var client = OpenAi(http).GetChatClient("glm-5").AsIChatClient();
 
         Assert.Equal("The server holds: weights.safetensors", await PlayAsync(client, stream));
         AssertSeen(model);
@@ -168,12 +172,7 @@ public sealed class ModelGatewayTests : IDisposable
         );
         using var http = Over(gateway.Socket);
 #pragma warning disable OPENAI001 // the Responses client is marked for evaluation in the SDK
-        var client = new OpenAIClient(
-            new ApiKeyCredential("k"),
-            new OpenAIClientOptions { Endpoint = new Uri("http://localhost/v1"), Transport = new HttpClientPipelineTransport(http) }
-        )
-            .GetResponsesClient()
-            .AsIChatClient("gpt-5.2");
+        var client = OpenAi(http).GetResponsesClient().AsIChatClient("gpt-5.2");
 #pragma warning restore OPENAI001
 
         Assert.Equal("The server holds: weights.safetensors", await PlayAsync(client, stream));
@@ -294,12 +293,7 @@ public sealed class ModelGatewayTests : IDisposable
             default
         );
         using var http = Over(gateway.Socket);
-        var client = new OpenAIClient(
-            new ApiKeyCredential("k"),
-            new OpenAIClientOptions { Endpoint = new Uri("http://localhost/v1"), Transport = new HttpClientPipelineTransport(http) }
-        )
-            .GetChatClient("glm-5")
-            .AsIChatClient();
+        var client = OpenAi(http).GetChatClient("glm-5").AsIChatClient();
         await PlayAsync(client, stream: true);
         // A side question, as OpenCode asks for a session's title: no tools.
         Assert.Equal("A title", (await client.GetResponseAsync("Name this session")).Text);
@@ -324,7 +318,7 @@ public sealed class ModelGatewayTests : IDisposable
     public async Task At_the_turn_cap_the_gateway_answers_no_more_and_says_so()
     {
         var model = new ListingModel();
-        await using var gateway = await ModelGateway.StartAsync(Path.Combine(_temp.Path, "g.sock"), model, TimeProvider.System, 1, default);
+        await using var gateway = await StartAsync(model, maxTurns: 1);
         using var http = Over(gateway.Socket);
         var client = new GeminiChatClient(http, new Uri("http://localhost/v1beta"), "k", "gemini-3.1-pro-preview");
 
