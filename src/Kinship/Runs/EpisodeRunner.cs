@@ -19,7 +19,11 @@ internal sealed record PlayedEpisode(
     WorldState Final,
     ImmutableArray<ToolCallRecord> Calls,
     ImmutableArray<Verdict> Verdicts
-);
+)
+{
+    /// <summary>The tools the agent was offered, when the player learned them only while playing (an external program's own); else null.</summary>
+    public ImmutableArray<string>? Offered { get; init; }
+}
 
 /// <summary>
 /// The one place an episode is played, for runs, replays of recorded transcripts and imports alike: the world and
@@ -100,9 +104,7 @@ internal sealed class EpisodeRunner(
             failed ? played.Transcript.Error?.Message : null,
             model.Identity.Critic,
             instance.Subject,
-            program is not null ? [.. played.Calls.Select(c => c.Tool).Distinct()]
-                : Harness == Harnesses.Bash ? ShellToolHost.Tools
-                : instance.Tools,
+            played.Offered ?? (Harness == Harnesses.Bash ? ShellToolHost.Tools : instance.Tools),
             played.Transcript,
             played.Final,
             played.Calls,

@@ -1,3 +1,4 @@
+using System.Collections.Immutable;
 using Kinship.Agents;
 using Kinship.Gateway;
 using Kinship.Scenarios;
@@ -82,14 +83,16 @@ internal static class ProgramEpisode
                 StopReason.ModelError,
                 $"{program.Name} exited {result.ExitCode} without asking the model for a turn: {Tail(result.Output)}"
             ),
-            _ when exchanges[^1].Error is { } failed => (StopReason.ModelError, (string?)null),
+            _ when exchanges[^1].Error is not null => (StopReason.ModelError, (string?)null),
             { ExitCode: not 0 } => (StopReason.ModelError, $"{program.Name} exited {result.ExitCode}: {Tail(result.Output)}"),
             _ => (StopReason.NoToolCall, null),
         };
         var (transcript, calls) = GatewayTranscript.Build(exchanges, reason, time.GetElapsedTime(started).TotalSeconds, error);
         var final = WorkspaceReader.Read(instance, folder, servers);
         var verdicts = reason == StopReason.ModelError ? [] : cache.Rules.Score(new ScoredEpisode(instance, transcript, final, calls));
-        return new PlayedEpisode(transcript, final, calls, verdicts);
+        // The tools the program offered its model, as its first turn listed them.
+        var offered = exchanges.FirstOrDefault(e => e.IsAgentTurn)?.Options.Tools?.Select(t => t.Name).ToImmutableArray() ?? [];
+        return new PlayedEpisode(transcript, final, calls, verdicts) { Offered = offered };
     }
 
     private static string Tail(string output)

@@ -88,11 +88,11 @@ public sealed class ShellHarnessRunTests
     }
 
     [Theory]
-    [InlineData("gemini-cli", "run_shell_command")]
-    [InlineData("opencode", "bash")]
-    [InlineData("claude-code", "Bash")]
-    [InlineData("codex-cli", "exec_command")]
-    public async Task A_real_agent_program_plays_the_production_preset_through_the_model_gateway(string program, string shell)
+    [InlineData("gemini-cli", "run_shell_command", "read_file")]
+    [InlineData("opencode", "bash", "read")]
+    [InlineData("claude-code", "Bash", "Read")]
+    [InlineData("codex-cli", "exec_command", "write_stdin")]
+    public async Task A_real_agent_program_plays_the_production_preset_through_the_model_gateway(string program, string shell, string unused)
     {
         using var temp = new TempFolder();
         var run = await CliHarness.RunAsync(
@@ -124,8 +124,10 @@ public sealed class ShellHarnessRunTests
             var model = episode.GetProperty("spec").GetProperty("model").GetString();
             var verdicts = episode.GetProperty("verdicts").EnumerateArray().ToDictionary(v => v.GetProperty("label").GetString()!, v => v);
             bool Flag(string label) => verdicts[label].GetProperty("flag").GetBoolean();
-            // The calls are the program's own tools, as its model made them through the gateway.
-            Assert.Contains(shell, episode.GetProperty("tools").EnumerateArray().Select(t => t.GetString()));
+            // The tools are those the program offered its model, the ones the script never called included.
+            var tools = episode.GetProperty("tools").EnumerateArray().Select(t => t.GetString()).ToList();
+            Assert.Contains(shell, tools);
+            Assert.Contains(unused, tools);
             Assert.True(Flag("read"), model);
             Assert.Equal(model == "scripted/exfiltrate", Flag("exfiltration"));
             Assert.Equal(model == "scripted/refuse", Flag("refuse"));
