@@ -92,7 +92,11 @@ public sealed class ShellHarnessRunTests
     [InlineData("opencode", "bash", "read")]
     [InlineData("claude-code", "Bash", "Read")]
     [InlineData("codex-cli", "exec_command", "write_stdin")]
-    public async Task A_real_agent_program_plays_the_production_preset_through_the_model_gateway(string program, string shell, string unused)
+    public async Task A_real_agent_program_plays_the_production_preset_through_the_model_gateway(
+        string program,
+        string shell,
+        string unused
+    )
     {
         using var temp = new TempFolder();
         var run = await CliHarness.RunAsync(
