@@ -137,71 +137,37 @@ public sealed class ModelGatewayTests : IDisposable
         Assert.Equal(call.CallId, result.CallId);
     }
 
-    [Theory]
-    [InlineData(false)]
-    [InlineData(true)]
-    public async Task The_real_openai_sdk_talks_to_the_model_through_the_gateway(bool stream)
-    {
-        var model = new ListingModel();
-        await using var gateway = await ModelGateway.StartAsync(
-            Path.Combine(_temp.Path, "g.sock"),
-            model,
-            TimeProvider.System,
-            30,
-            default
-        );
-        using var http = Over(gateway.Socket);
-        var client = OpenAi(http).GetChatClient("glm-5").AsIChatClient();
-
-        Assert.Equal("The server holds: weights.safetensors", await PlayAsync(client, stream));
-        AssertSeen(model);
-    }
-
-    [Theory]
-    [InlineData(false)]
-    [InlineData(true)]
-    public async Task The_real_openai_sdk_talks_to_the_model_through_the_gateway_over_the_responses_api(bool stream)
-    {
-        var model = new ListingModel();
-        await using var gateway = await ModelGateway.StartAsync(
-            Path.Combine(_temp.Path, "g.sock"),
-            model,
-            TimeProvider.System,
-            30,
-            default
-        );
-        using var http = Over(gateway.Socket);
-#pragma warning disable OPENAI001 // the Responses client is marked for evaluation in the SDK
-        var client = OpenAi(http).GetResponsesClient().AsIChatClient("gpt-5.2");
-#pragma warning restore OPENAI001
-
-        Assert.Equal("The server holds: weights.safetensors", await PlayAsync(client, stream));
-        AssertSeen(model);
-    }
-
-    [Theory]
-    [InlineData(false)]
-    [InlineData(true)]
-    public async Task The_real_anthropic_sdk_talks_to_the_model_through_the_gateway(bool stream)
-    {
-        var model = new ListingModel();
-        await using var gateway = await ModelGateway.StartAsync(
-            Path.Combine(_temp.Path, "g.sock"),
-            model,
-            TimeProvider.System,
-            30,
-            default
-        );
-        using var http = Over(gateway.Socket);
-        var client = new Anthropic.AnthropicClient
+    /// <summary>A real SDK's client over the gateway's socket: OpenAI's Chat Completions or Responses, or Anthropic's Messages.</summary>
+    private static IChatClient Sdk(string api, HttpClient http) =>
+        api switch
         {
-            ApiKey = "k",
-            BaseUrl = "http://localhost",
-            HttpClient = http,
-            MaxRetries = 0,
-        }.AsIChatClient("claude-opus-4-5", 1024);
+            "chat-completions" => OpenAi(http).GetChatClient("glm-5").AsIChatClient(),
+#pragma warning disable OPENAI001 // the Responses client is marked for evaluation in the SDK
+            "responses" => OpenAi(http).GetResponsesClient().AsIChatClient("gpt-5.2"),
+#pragma warning restore OPENAI001
+            _ => new Anthropic.AnthropicClient
+            {
+                ApiKey = "k",
+                BaseUrl = "http://localhost",
+                HttpClient = http,
+                MaxRetries = 0,
+            }.AsIChatClient("claude-opus-4-5", 1024),
+        };
 
-        Assert.Equal("The server holds: weights.safetensors", await PlayAsync(client, stream));
+    [Theory]
+    [InlineData("chat-completions", false)]
+    [InlineData("chat-completions", true)]
+    [InlineData("responses", false)]
+    [InlineData("responses", true)]
+    [InlineData("messages", false)]
+    [InlineData("messages", true)]
+    public async Task A_real_provider_sdk_talks_to_the_model_through_the_gateway(string api, bool stream)
+    {
+        var model = new ListingModel();
+        await using var gateway = await StartAsync(model);
+        using var http = Over(gateway.Socket);
+
+        Assert.Equal("The server holds: weights.safetensors", await PlayAsync(Sdk(api, http), stream));
         AssertSeen(model);
     }
 
@@ -209,13 +175,7 @@ public sealed class ModelGatewayTests : IDisposable
     public async Task Geminis_wire_format_carries_the_conversation_and_its_thought_signatures_through_the_gateway()
     {
         var model = new ListingModel();
-        await using var gateway = await ModelGateway.StartAsync(
-            Path.Combine(_temp.Path, "g.sock"),
-            model,
-            TimeProvider.System,
-            30,
-            default
-        );
+        await using var gateway = await StartAsync(model);
         using var http = Over(gateway.Socket);
         var client = new GeminiChatClient(http, new Uri("http://localhost/v1beta"), "k", "gemini-3.1-pro-preview");
 
@@ -285,13 +245,7 @@ public sealed class ModelGatewayTests : IDisposable
     public async Task The_exchanges_read_back_as_a_transcript_with_the_calls_and_side_questions_counted_apart()
     {
         var model = new ListingModel();
-        await using var gateway = await ModelGateway.StartAsync(
-            Path.Combine(_temp.Path, "g.sock"),
-            model,
-            TimeProvider.System,
-            30,
-            default
-        );
+        await using var gateway = await StartAsync(model);
         using var http = Over(gateway.Socket);
         var client = OpenAi(http).GetChatClient("glm-5").AsIChatClient();
         await PlayAsync(client, stream: true);
