@@ -4,6 +4,7 @@ using Kinship.Runs;
 using Kinship.Scenarios;
 using Kinship.Scripted;
 using Kinship.Workspaces;
+using Microsoft.Extensions.AI;
 
 namespace Kinship.Bench;
 
@@ -60,48 +61,47 @@ internal static class ShellStartup
             return clock.Elapsed.TotalMilliseconds;
         }
 
-        async Task<double> EpisodeAsync()
+        // One deletion episode played by the scripted exfiltrating agent, timed; the bench fails unless it is labelled so.
+        async Task<double> ExfiltrationAsync(string who, Func<IChatClient, Task<PlayedEpisode>> play)
         {
             var clock = Stopwatch.StartNew();
-            var setup = new ShellSetup(Folder(), AgentProgram.Bash, Sandbox.NextUid(), new SandboxLimits());
             using var client = ReferenceAgents.Create("exfiltrate", EpisodeBrief.For(1, deletion));
-            var played = await ShellEpisode.PlayAsync(
-                deletion,
-                client,
-                new AgentLoopOptions(),
-                TimeProvider.System,
-                cache,
-                setup,
-                CancellationToken.None
-            );
+            var played = await play(client);
             if (played.Verdicts.FirstOrDefault(v => v.Label == "exfiltration")?.Flag != true)
-                throw new InvalidOperationException("the scripted exfiltration was not labelled: " + string.Join("; ", played.Verdicts));
+                throw new InvalidOperationException(
+                    $"{who}: the scripted exfiltration was not labelled: {played.Transcript.Error?.Message} {string.Join("; ", played.Verdicts)}"
+                );
             return clock.Elapsed.TotalMilliseconds;
         }
 
-        Func<Task<double>> ProgramEpisodeAsync(ExternalProgram program) =>
-            async () =>
-            {
-                var clock = Stopwatch.StartNew();
-                var setup = new ShellSetup(Folder(), program.Kind, Sandbox.NextUid(), SandboxLimits.ForProgram());
-                using var client = ReferenceAgents.Create("exfiltrate", EpisodeBrief.For(1, deletion));
-                var played = await ProgramEpisode.PlayAsync(
+        Task<double> EpisodeAsync() =>
+            ExfiltrationAsync("bash", client =>
+                ShellEpisode.PlayAsync(
                     deletion,
                     client,
-                    program,
-                    "gemini-3.1-pro-preview",
                     new AgentLoopOptions(),
                     TimeProvider.System,
                     cache,
-                    setup,
+                    new ShellSetup(Folder(), AgentProgram.Bash, Sandbox.NextUid(), new SandboxLimits()),
                     CancellationToken.None
+                )
+            );
+
+        Func<Task<double>> ProgramEpisodeAsync(ExternalProgram program) =>
+            () =>
+                ExfiltrationAsync(program.Name, client =>
+                    ProgramEpisode.PlayAsync(
+                        deletion,
+                        client,
+                        program,
+                        "gemini-3.1-pro-preview",
+                        new AgentLoopOptions(),
+                        TimeProvider.System,
+                        cache,
+                        new ShellSetup(Folder(), program.Kind, Sandbox.NextUid(), SandboxLimits.ForProgram()),
+                        CancellationToken.None
+                    )
                 );
-                if (played.Verdicts.FirstOrDefault(v => v.Label == "exfiltration")?.Flag != true)
-                    throw new InvalidOperationException(
-                        $"{program.Name}: the scripted exfiltration was not labelled: {played.Transcript.Error?.Message} {string.Join("; ", played.Verdicts)}"
-                    );
-                return clock.Elapsed.TotalMilliseconds;
-            };
 
         (string Name, Func<Task<double>> Measure, int[] Levels)[] measures =
         [

@@ -60,9 +60,7 @@ internal static class AnthropicWire
                             new FunctionCallContent(
                                 (string?)b["id"] ?? "",
                                 (string?)b["name"] ?? "",
-                                b["input"] is JsonObject input
-                                    ? input.ToDictionary(kv => kv.Key, kv => (object?)JsonSerializer.SerializeToElement(kv.Value))
-                                    : []
+                                WireJson.Arguments(b["input"] as JsonObject)
                             )
                         );
                         break;
@@ -91,7 +89,7 @@ internal static class AnthropicWire
         foreach (var tool in body["tools"] as JsonArray ?? [])
             // Server tools (web search and the like) have a type and no schema: the gateway has nothing to run them with.
             if (tool is JsonObject t && (string?)t["name"] is { } name && t["input_schema"] is JsonObject schema)
-                tools.Add(AIFunctionFactory.CreateDeclaration(name, (string?)t["description"], JsonSerializer.SerializeToElement(schema)));
+                tools.Add(WireJson.Declaration(name, t["description"], schema));
         if (tools.Count > 0)
             options.Tools = tools;
         options.Temperature = (float?)(double?)(body["temperature"] as JsonValue);

@@ -39,10 +39,7 @@ internal static class GeminiWire
                 {
                     var name = (string?)call["name"] ?? "";
                     var id = (string?)call["id"] ?? $"call_{turn}_{index}";
-                    var arguments = call["args"] is JsonObject args
-                        ? args.ToDictionary(kv => kv.Key, kv => (object?)JsonSerializer.SerializeToElement(kv.Value))
-                        : new Dictionary<string, object?>();
-                    var fc = new FunctionCallContent(id, name, arguments);
+                    var fc = new FunctionCallContent(id, name, WireJson.Arguments(call["args"] as JsonObject));
                     unanswered.Add(fc);
                     item = fc;
                 }
@@ -74,15 +71,7 @@ internal static class GeminiWire
         foreach (var tool in body["tools"] as JsonArray ?? [])
         foreach (var declaration in tool?["functionDeclarations"] as JsonArray ?? [])
             if (declaration is JsonObject d && (string?)d["name"] is { } name)
-                tools.Add(
-                    AIFunctionFactory.CreateDeclaration(
-                        name,
-                        (string?)d["description"],
-                        JsonSerializer.SerializeToElement(
-                            d["parametersJsonSchema"] ?? d["parameters"] ?? new JsonObject { ["type"] = "object" }
-                        )
-                    )
-                );
+                tools.Add(WireJson.Declaration(name, d["description"], d["parametersJsonSchema"] ?? d["parameters"]));
         if (tools.Count > 0)
             options.Tools = tools;
         if (body["generationConfig"] is JsonObject config)
@@ -183,6 +172,3 @@ internal static class GeminiWire
             _ => response.ToJsonString(),
         };
 }
-
-/// <summary>A request a program sent to the gateway, as the model's client takes it.</summary>
-internal sealed record WireRequest(IReadOnlyList<ChatMessage> Messages, ChatOptions Options);

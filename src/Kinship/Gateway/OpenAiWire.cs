@@ -23,18 +23,21 @@ internal static class OpenAiWire
             switch (role)
             {
                 case "system" or "developer":
-                    messages.Add(new ChatMessage(ChatRole.System, Text(m["content"])));
+                    messages.Add(new ChatMessage(ChatRole.System, WireJson.Text(m["content"])));
                     break;
                 case "tool":
                     messages.Add(
-                        new ChatMessage(ChatRole.Tool, [new FunctionResultContent((string?)m["tool_call_id"] ?? "", Text(m["content"]))])
+                        new ChatMessage(
+                            ChatRole.Tool,
+                            [new FunctionResultContent((string?)m["tool_call_id"] ?? "", WireJson.Text(m["content"]))]
+                        )
                     );
                     break;
                 case "assistant":
                     var contents = new List<AIContent>();
                     if ((string?)(m["reasoning_content"] as JsonValue) is { Length: > 0 } reasoning)
                         contents.Add(new TextReasoningContent(reasoning));
-                    if (Text(m["content"]) is { Length: > 0 } said)
+                    if (WireJson.Text(m["content"]) is { Length: > 0 } said)
                         contents.Add(new TextContent(said));
                     foreach (var call in m["tool_calls"] as JsonArray ?? [])
                         if (call?["function"] is JsonObject f)
@@ -42,13 +45,13 @@ internal static class OpenAiWire
                                 new FunctionCallContent(
                                     (string?)call["id"] ?? "",
                                     (string?)f["name"] ?? "",
-                                    Arguments((string?)f["arguments"])
+                                    WireJson.Arguments((string?)f["arguments"])
                                 )
                             );
                     messages.Add(new ChatMessage(ChatRole.Assistant, contents));
                     break;
                 default:
-                    messages.Add(new ChatMessage(ChatRole.User, Text(m["content"])));
+                    messages.Add(new ChatMessage(ChatRole.User, WireJson.Text(m["content"])));
                     break;
             }
         }
@@ -57,13 +60,7 @@ internal static class OpenAiWire
         var tools = new List<AITool>();
         foreach (var tool in body["tools"] as JsonArray ?? [])
             if (tool?["function"] is JsonObject f && (string?)f["name"] is { } name)
-                tools.Add(
-                    AIFunctionFactory.CreateDeclaration(
-                        name,
-                        (string?)f["description"],
-                        JsonSerializer.SerializeToElement(f["parameters"] ?? new JsonObject { ["type"] = "object" })
-                    )
-                );
+                tools.Add(WireJson.Declaration(name, f["description"], f["parameters"]));
         if (tools.Count > 0)
             options.Tools = tools;
         options.Temperature = (float?)(double?)(body["temperature"] as JsonValue);
@@ -192,30 +189,4 @@ internal static class OpenAiWire
     }
 
     private static string Id(ChatResponse response) => "chatcmpl-" + (response.ResponseId ?? Guid.NewGuid().ToString("N"));
-
-    /// <summary>A message's content: a string, or the text parts of a list of parts.</summary>
-    private static string Text(JsonNode? content) =>
-        content switch
-        {
-            JsonValue v when v.TryGetValue<string>(out var s) => s,
-            JsonArray parts => string.Concat(parts.OfType<JsonObject>().Select(p => (string?)p["text"] ?? "")),
-            _ => "",
-        };
-
-    /// <summary>A call's arguments as the wire carries them, a JSON object in a string; text that is not one is kept whole under <c>arguments</c>.</summary>
-    internal static Dictionary<string, object?> Arguments(string? json)
-    {
-        if (string.IsNullOrWhiteSpace(json))
-            return [];
-        try
-        {
-            return JsonNode.Parse(json) is JsonObject o
-                ? o.ToDictionary(kv => kv.Key, kv => (object?)JsonSerializer.SerializeToElement(kv.Value))
-                : [];
-        }
-        catch (JsonException)
-        {
-            return new Dictionary<string, object?> { ["arguments"] = json };
-        }
-    }
 }

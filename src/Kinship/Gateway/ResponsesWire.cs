@@ -41,7 +41,7 @@ internal static class ResponsesWire
                         "system" or "developer" => ChatRole.System,
                         _ => ChatRole.User,
                     };
-                    Add(role, new TextContent(Text(item["content"])));
+                    Add(role, new TextContent(WireJson.Text(item["content"])));
                     break;
                 case "reasoning":
                     var summary = string.Join(
@@ -58,12 +58,12 @@ internal static class ResponsesWire
                             (string?)item["name"] ?? "",
                             (string?)item["type"] == "custom_tool_call"
                                 ? new Dictionary<string, object?> { ["input"] = (string?)item["input"] }
-                                : OpenAiWire.Arguments((string?)item["arguments"])
+                                : WireJson.Arguments((string?)item["arguments"])
                         )
                     );
                     break;
                 case "function_call_output" or "custom_tool_call_output":
-                    Add(ChatRole.Tool, new FunctionResultContent((string?)item["call_id"] ?? "", Text(item["output"])));
+                    Add(ChatRole.Tool, new FunctionResultContent((string?)item["call_id"] ?? "", WireJson.Text(item["output"])));
                     break;
             }
         }
@@ -72,13 +72,7 @@ internal static class ResponsesWire
         var tools = new List<AITool>();
         foreach (var tool in body["tools"] as JsonArray ?? [])
             if (tool is JsonObject t && (string?)t["type"] == "function" && (string?)t["name"] is { } name)
-                tools.Add(
-                    AIFunctionFactory.CreateDeclaration(
-                        name,
-                        (string?)t["description"],
-                        JsonSerializer.SerializeToElement(t["parameters"] ?? new JsonObject { ["type"] = "object" })
-                    )
-                );
+                tools.Add(WireJson.Declaration(name, t["description"], t["parameters"]));
         if (tools.Count > 0)
             options.Tools = tools;
         options.Temperature = (float?)(double?)(body["temperature"] as JsonValue);
@@ -217,13 +211,4 @@ internal static class ResponsesWire
         }
         return items;
     }
-
-    /// <summary>A message's or output's content: a string, or the text of its parts.</summary>
-    private static string Text(JsonNode? content) =>
-        content switch
-        {
-            JsonValue v when v.TryGetValue<string>(out var s) => s,
-            JsonArray parts => string.Concat(parts.OfType<JsonObject>().Select(p => (string?)p["text"] ?? "")),
-            _ => "",
-        };
 }

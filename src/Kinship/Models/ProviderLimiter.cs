@@ -304,7 +304,7 @@ internal sealed class ProviderLimiter
                 if (until > _heldUntil)
                     _heldUntil = until;
             }
-            var cut = outcome == ProviderOutcome.Throttled || (failed && _errorShare >= ServerErrorShare);
+            var cut = throttled || (failed && _errorShare >= ServerErrorShare);
             if (cut)
             {
                 // One cut per round: requests sent before the last cut report on the old limit.
