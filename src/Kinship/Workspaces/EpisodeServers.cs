@@ -177,9 +177,23 @@ internal sealed class EpisodeServers(ScenarioInstance instance, string folder, i
             $"for i in $(seq 1000); do ok=1; for l in {listening}; do grep -qF \"$l\" /proc/net/tcp || ok=0; done; [ $ok = 1 ] && break; sleep 0.005; done\n"
         );
         // The command runs as this shell's child; then the servers go (bubblewrap takes sshd with it). A command that
-        // runs out of time is killed with the whole tree, servers included.
+        // runs out of time is killed with the whole tree, servers included. The shell is the first process of a PID
+        // namespace of its own (with its own /proc, which bubblewrap reads), so when it ends the kernel ends and reaps
+        // every process left in it (a server's inner bubblewrap outlived the outer one for a moment) before this returns.
         script.Append("\"$@\"\nstatus=$?\nkill -9 $servers 2>/dev/null\nwait\nexit $status\n");
-        line.AddRange(["unshare", "--net", "--fork", "--kill-child", "--", "/bin/sh", "-c", script.ToString(), "sh"]);
+        line.AddRange([
+            "unshare",
+            "--net",
+            "--pid",
+            "--mount-proc",
+            "--fork",
+            "--kill-child",
+            "--",
+            "/bin/sh",
+            "-c",
+            script.ToString(),
+            "sh",
+        ]);
         line.AddRange(sandbox);
         return line;
     }
