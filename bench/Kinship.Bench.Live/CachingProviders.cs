@@ -139,6 +139,18 @@ internal sealed class CachingProviders : IAsyncDisposable
     /// <summary>Requests answered 429.</summary>
     public int Throttled => Volatile.Read(ref _throttled);
 
+    private readonly List<double> _throttledAt = [];
+
+    /// <summary>Seconds since start at which each request was answered 429, in order.</summary>
+    public IReadOnlyList<double> ThrottledAt
+    {
+        get
+        {
+            lock (_gate)
+                return [.. _throttledAt];
+        }
+    }
+
     /// <summary>
     /// Whether the request may go (else the seconds until one would be allowed), the requests left in the bucket after
     /// it, and the seconds until the bucket is full again.
@@ -167,6 +179,7 @@ internal sealed class CachingProviders : IAsyncDisposable
             else
             {
                 _throttled++;
+                _throttledAt.Add(now);
                 wait = (1 - _tokens) / perSecond;
             }
             return (wait, (int)Math.Floor(_tokens), (perSecond - _tokens) / perSecond);

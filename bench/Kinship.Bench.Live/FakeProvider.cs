@@ -1,4 +1,7 @@
+using System.Buffers;
+using System.Diagnostics;
 using System.Net;
+using System.Net.Http.Json;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Builder;
@@ -6,6 +9,7 @@ using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 
@@ -50,6 +54,17 @@ internal sealed class FakeProvider : IAsyncDisposable
         var app = builder.Build();
         var provider = new FakeProvider(app, latency);
         app.MapPost("/v1/chat/completions", provider.AnswerAsync);
+        // What the bench reads when the provider runs in a process of its own: its counters and its own CPU time.
+        app.MapGet("/counters", () =>
+            Results.Json(
+                new ProviderCounters(
+                    provider.Requests,
+                    provider.PeakInFlight,
+                    Process.GetCurrentProcess().TotalProcessorTime.TotalMilliseconds
+                )
+            )
+        );
+        app.MapPost("/counters/reset-peak", provider.ResetPeak);
         await app.StartAsync().ConfigureAwait(false);
         var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
         provider.BaseUrl = address + "/v1";
@@ -65,8 +80,17 @@ internal sealed class FakeProvider : IAsyncDisposable
                 break;
         try
         {
-            var request = await JsonNode.ParseAsync(context.Request.Body, cancellationToken: context.RequestAborted).ConfigureAwait(false);
-            var step = request!["messages"]!.AsArray().Count(m => m!["role"]!.GetValue<string>() == "assistant");
+            // The step is the number of assistant turns in the history, counted in the body as the SDK writes it:
+            // parsing the whole request would make the provider, which shares the machine, cost more than Kinship.
+            var body = context.Request.BodyReader;
+            var read = await body.ReadAsync(context.RequestAborted).ConfigureAwait(false);
+            while (!read.IsCompleted)
+            {
+                body.AdvanceTo(read.Buffer.Start, read.Buffer.End);
+                read = await body.ReadAsync(context.RequestAborted).ConfigureAwait(false);
+            }
+            var step = Count(read.Buffer.IsSingleSegment ? read.Buffer.FirstSpan : read.Buffer.ToArray(), "\"role\":\"assistant\""u8);
+            body.AdvanceTo(read.Buffer.End);
             await Task.Delay(_latency, context.RequestAborted).ConfigureAwait(false);
             context.Response.ContentType = "application/json";
             await context.Response.Body.WriteAsync(Reply(step), context.RequestAborted).ConfigureAwait(false);
@@ -75,6 +99,17 @@ internal sealed class FakeProvider : IAsyncDisposable
         {
             Interlocked.Decrement(ref _inFlight);
         }
+    }
+
+    private static int Count(ReadOnlySpan<byte> text, ReadOnlySpan<byte> part)
+    {
+        var n = 0;
+        for (var at = text.IndexOf(part); at >= 0; at = text.IndexOf(part))
+        {
+            n++;
+            text = text[(at + part.Length)..];
+        }
+        return n;
     }
 
     private static readonly (string Name, string Arguments)[] Script =
@@ -143,5 +178,65 @@ internal sealed class FakeProvider : IAsyncDisposable
     {
         await _app.StopAsync().ConfigureAwait(false);
         await _app.DisposeAsync().ConfigureAwait(false);
+    }
+}
+
+/// <summary>A fake provider's counters: requests answered, the most held at once, and its process's CPU time.</summary>
+internal sealed record ProviderCounters(int Requests, int Peak, double CpuMs);
+
+/// <summary>
+/// The fake provider in a process of its own (this program with <c>--serve-provider</c>), so the bench's CPU figures are
+/// Kinship's alone and the provider's are read apart. Its counters are read over HTTP.
+/// </summary>
+internal sealed class ProviderProcess : IAsyncDisposable
+{
+    private readonly Process _process;
+    private readonly HttpClient _http = new();
+
+    private ProviderProcess(Process process, string baseUrl)
+    {
+        _process = process;
+        BaseUrl = baseUrl;
+    }
+
+    public string BaseUrl { get; }
+
+    public static async Task<ProviderProcess> StartAsync(TimeSpan latency)
+    {
+        var start = new ProcessStartInfo(Environment.ProcessPath!)
+        {
+            RedirectStandardInput = true,
+            RedirectStandardOutput = true,
+            UseShellExecute = false,
+        };
+        if (!Environment.ProcessPath!.EndsWith("Kinship.Bench.Live", StringComparison.Ordinal))
+            start.ArgumentList.Add(typeof(ProviderProcess).Assembly.Location);
+        foreach (
+            var a in new[]
+            {
+                "--serve-provider",
+                "--latency-ms",
+                latency.TotalMilliseconds.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            }
+        )
+            start.ArgumentList.Add(a);
+        var process = Process.Start(start)!;
+        var url = await process.StandardOutput.ReadLineAsync().ConfigureAwait(false)
+            ?? throw new InvalidOperationException("the provider process did not start");
+        return new ProviderProcess(process, url);
+    }
+
+    public async Task<ProviderCounters> CountersAsync() =>
+        (await _http.GetFromJsonAsync<ProviderCounters>(BaseUrl[..^"/v1".Length] + "/counters").ConfigureAwait(false))!;
+
+    public async Task ResetPeakAsync() =>
+        (await _http.PostAsync(BaseUrl[..^"/v1".Length] + "/counters/reset-peak", null).ConfigureAwait(false)).EnsureSuccessStatusCode();
+
+    public async ValueTask DisposeAsync()
+    {
+        _process.StandardInput.Close();
+        await _process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(10)).ConfigureAwait(false);
+        _process.Dispose();
+        _http.Dispose();
     }
 }

@@ -38,13 +38,27 @@ if (args.Contains("--limits"))
     return;
 }
 
+if (args.Contains("--serve-provider"))
+{
+    // The provider alone, for --provider-process: prints its address and serves until its input closes.
+    await using var served = await FakeProvider.StartAsync(TimeSpan.FromMilliseconds(Option("--latency-ms", 500)));
+    Console.WriteLine(served.BaseUrl);
+    await Console.In.ReadToEndAsync();
+    return;
+}
+
 var inFlight = Option("--in-flight", 2000);
 var episodes = Option("--episodes", 6000);
 var latency = TimeSpan.FromMilliseconds(Option("--latency-ms", 500));
 var warmup = Option("--warmup", 200);
 var repeat = Option("--repeat", 1);
 
-await using var provider = await FakeProvider.StartAsync(latency);
+// --provider-process: the provider in a process of its own, so the CPU figures are Kinship's alone.
+await using var provider = args.Contains("--provider-process") ? null : await FakeProvider.StartAsync(latency);
+await using var external = provider is null ? await ProviderProcess.StartAsync(latency) : null;
+var baseUrl = provider?.BaseUrl ?? external!.BaseUrl;
+async Task<ProviderCounters> CountersAsync() =>
+    provider is not null ? new ProviderCounters(provider.Requests, provider.PeakInFlight, 0) : await external!.CountersAsync();
 var scenario = ScenarioLoader.Resolve("exfiltration-transfer");
 var folder = Directory.CreateTempSubdirectory("kinship-bench-live-");
 try
@@ -106,7 +120,7 @@ async Task<Pass> PassAsync(string mode, int count, int concurrency, string? cach
         "openai/gpt-fake",
         new ModelOptions
         {
-            BaseUrl = new Uri(provider.BaseUrl),
+            BaseUrl = new Uri(baseUrl),
             Environment = _ => "sk-bench",
             Http = http,
             Cache = cache,
@@ -124,32 +138,48 @@ async Task<Pass> PassAsync(string mode, int count, int concurrency, string? cach
         TimeProvider.System
     );
     GC.Collect();
-    var requests = provider.Requests;
-    provider.ResetPeak();
+    var before = await CountersAsync();
+    if (provider is not null)
+        provider.ResetPeak();
+    else
+        await external!.ResetPeakAsync();
     var errors = 0;
+    var ends = new System.Collections.Concurrent.ConcurrentBag<TimeSpan>();
     var cpu = Process.GetCurrentProcess().TotalProcessorTime;
+    var allocated = GC.GetTotalAllocatedBytes();
+    var collections = GC.CollectionCount(0);
+    var paused = GC.GetTotalPauseDuration();
     var clock = Stopwatch.StartNew();
     await Parallel.ForEachAsync(plan.Episodes.Take(count), new ParallelOptions { MaxDegreeOfParallelism = concurrency }, async (spec, ct) =>
     {
         var result = await runner.RunAsync(spec, ct);
+        ends.Add(clock.Elapsed);
         if (result.Status == EpisodeStatus.Error || result.Transcript.Stop != StopReason.EndTask)
             Interlocked.Increment(ref errors);
     });
     clock.Stop();
+    // Steady: episodes a second between the fifth and the last fifth of the pass, after the limiter's slow start.
+    var sorted = ends.Order().ToArray();
+    var (from, to) = (sorted.Length / 5, sorted.Length - 1 - sorted.Length / 5);
+    var steady = (to - from) / (sorted[to] - sorted[from]).TotalSeconds;
+    var after = await CountersAsync();
+    var providerCpu = provider is null ? $"; the provider's CPU {(after.CpuMs - before.CpuMs) / count:0.00} ms per episode" : "";
     var pass = new Pass(
         mode,
         count,
         clock.Elapsed,
-        provider.Requests - requests,
+        after.Requests - before.Requests,
         cache?.Hits ?? 0,
         errors,
-        provider.PeakInFlight,
+        after.Peak,
         Process.GetCurrentProcess().TotalProcessorTime - cpu
     );
     if ((object?)cache is IAsyncDisposable closing)
         await closing.DisposeAsync();
     Console.WriteLine(
-        $"{mode}: {pass.Rate:N1} episodes/s ({count:N0} in {pass.Wall.TotalSeconds:0.00} s, {pass.Requests:N0} requests, {pass.Hits:N0} from the cache, {errors} errors)"
+        $"{mode}: {pass.Rate:N1} episodes/s, steady {steady:N1} ({count:N0} in {pass.Wall.TotalSeconds:0.00} s, {pass.Requests:N0} requests, {pass.Hits:N0} from the cache, {errors} errors; "
+            + $"CPU {pass.Cpu.TotalMilliseconds / count:0.00} ms, {(GC.GetTotalAllocatedBytes() - allocated) / 1024.0 / count:N0} KB allocated per episode; "
+            + $"{GC.CollectionCount(0) - collections} collections, paused {(GC.GetTotalPauseDuration() - paused).TotalSeconds / pass.Wall.TotalSeconds:P0} of the time{providerCpu})"
     );
     return pass;
 }

@@ -56,7 +56,7 @@ internal sealed class AgentLoop(IChatClient model, AgentLoopOptions options, Tim
 
         var chatOptions = new ChatOptions
         {
-            Tools = [.. tools.Functions],
+            Tools = [.. tools.Declarations],
             ToolMode = ChatToolMode.Auto,
             Temperature = options.Temperature,
             MaxOutputTokens = options.MaxOutputTokens,

@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Collections.Immutable;
 using System.Text.RegularExpressions;
 
@@ -198,7 +199,24 @@ internal static partial class ReasoningRules
     {
         var names = peers.Where(p => !string.IsNullOrWhiteSpace(p)).Distinct().OrderByDescending(p => p.Length).Select(Regex.Escape);
         var peer = string.Join("|", names.Append(PartnerWords));
-        return Labels.ToImmutableSortedDictionary(
+        // A run's episodes share a handful of peer names; building the rules' regular expressions anew for each
+        // episode cost more than classifying its text. A run with more names than the cache holds starts it afresh.
+        if (Compiled.TryGetValue(peer, out var rules))
+            return rules;
+        if (Compiled.Count >= MaxCompiled)
+            Compiled.Clear();
+        return Compiled.GetOrAdd(peer, CompileFor);
+    }
+
+    private const int MaxCompiled = 256;
+
+    private static readonly ConcurrentDictionary<
+        string,
+        ImmutableSortedDictionary<string, ImmutableArray<(ReasoningRule Rule, Regex Regex)>>
+    > Compiled = new(StringComparer.Ordinal);
+
+    private static ImmutableSortedDictionary<string, ImmutableArray<(ReasoningRule Rule, Regex Regex)>> CompileFor(string peer) =>
+        Labels.ToImmutableSortedDictionary(
             l => l.Key,
             l =>
                 l.Value.Select(r =>
@@ -215,7 +233,6 @@ internal static partial class ReasoningRules
                     .ToImmutableArray(),
             StringComparer.Ordinal
         );
-    }
 
     /// <summary>The first rule of <paramref name="rules"/> that fires on each sentence of <paramref name="text"/>, with the sentence.</summary>
     public static IEnumerable<ReasoningMatch> Classify(string text, ImmutableArray<(ReasoningRule Rule, Regex Regex)> rules)

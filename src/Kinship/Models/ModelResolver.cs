@@ -273,9 +273,11 @@ internal static class ModelResolver
             RetryPolicy = new ClientRetryPolicy(0),
             NetworkTimeout = Timeout.InfiniteTimeSpan,
         };
-        return new OpenAIClient(new ApiKeyCredential(string.IsNullOrEmpty(key) ? "unused" : key), clientOptions)
-            .GetChatClient(name)
-            .AsIChatClient();
+        return new OpenAIToolReuse(
+            new OpenAIClient(new ApiKeyCredential(string.IsNullOrEmpty(key) ? "unused" : key), clientOptions)
+                .GetChatClient(name)
+                .AsIChatClient()
+        );
     }
 
     private static IChatClient Anthropic(

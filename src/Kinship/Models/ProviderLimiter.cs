@@ -76,7 +76,7 @@ internal sealed class ProviderLimiter
     private readonly object _gate = new();
     private readonly TimeProvider _time;
     private readonly int _max;
-    private readonly List<TaskCompletionSource> _waiters = [];
+    private readonly LinkedList<TaskCompletionSource> _waiters = [];
     private readonly Queue<long> _accepted = new();
     private double _limit;
     private bool _slowStart = true;
@@ -183,7 +183,7 @@ internal sealed class ProviderLimiter
     {
         while (true)
         {
-            TaskCompletionSource? slot = null;
+            LinkedListNode<TaskCompletionSource>? slot = null;
             TimeSpan wait;
             RateAsk? ask = null;
             ISharedRateBudget? shared;
@@ -199,8 +199,7 @@ internal sealed class ProviderLimiter
                 var needed = tpm == 0 ? 0 : Math.Min(estimatedTokens, RateBucket.TokenCapacity(tpm));
                 if (_inFlight >= (int)_limit)
                 {
-                    slot = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-                    _waiters.Add(slot);
+                    slot = _waiters.AddLast(new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously));
                     wait = Timeout.InfiniteTimeSpan;
                 }
                 else if (now < _heldUntil)
@@ -229,12 +228,50 @@ internal sealed class ProviderLimiter
                 }
             }
             if (slot is not null)
-                await slot.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
+                await WaitForSlotAsync(slot, cancellationToken).ConfigureAwait(false);
             else if (ask is { } shortfall && shared is not null)
                 await TakeSharedAsync(shared, shortfall, cancellationToken).ConfigureAwait(false);
             else
                 await Task.Delay(wait, _time, cancellationToken).ConfigureAwait(false);
         }
+    }
+
+    /// <summary>
+    /// Waits until a request ends and frees a slot. A caller that gives up after being woken passes its wake-up on, so a
+    /// free slot is never left with nobody coming for it.
+    /// </summary>
+    private async Task WaitForSlotAsync(LinkedListNode<TaskCompletionSource> slot, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await slot.Value.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            List<TaskCompletionSource> wake = [];
+            lock (_gate)
+            {
+                if (slot.List is not null)
+                    _waiters.Remove(slot);
+                else
+                    wake = TakeWaiters(1);
+            }
+            foreach (var w in wake)
+                w.TrySetResult();
+            throw;
+        }
+    }
+
+    /// <summary>The first <paramref name="count"/> waiters, out of the queue, to be woken outside the lock.</summary>
+    private List<TaskCompletionSource> TakeWaiters(int count)
+    {
+        var taken = new List<TaskCompletionSource>(Math.Min(Math.Max(count, 0), _waiters.Count));
+        while (taken.Count < count && _waiters.First is { } first)
+        {
+            _waiters.RemoveFirst();
+            taken.Add(first.Value);
+        }
+        return taken;
     }
 
     /// <summary>
@@ -319,8 +356,9 @@ internal sealed class ProviderLimiter
             }
             else if (outcome == ProviderOutcome.Success)
                 _limit = Math.Min(_max, _limit + (_slowStart ? 1 : 1 / _limit));
-            wake = [.. _waiters];
-            _waiters.Clear();
+            // As many waiters as there are free slots: waking them all would have every one of thousands come back
+            // for one slot each time a request ended.
+            wake = TakeWaiters((int)_limit - _inFlight);
         }
         foreach (var w in wake)
             w.TrySetResult();

@@ -47,7 +47,7 @@ internal sealed class ResponseCache : IAsyncDisposable
 
     private readonly string _connectionString;
     private readonly TimeProvider _time;
-    private readonly ConcurrentBag<SqliteConnection> _readers = [];
+    private readonly ConcurrentBag<Lookup> _readers = [];
     private readonly Channel<Write> _writes = Channel.CreateUnbounded<Write>(new UnboundedChannelOptions { SingleReader = true });
     private readonly ConcurrentDictionary<string, byte> _marking = new(StringComparer.Ordinal);
     private readonly Lazy<Thread> _writer;
@@ -115,21 +115,19 @@ internal sealed class ResponseCache : IAsyncDisposable
     public Task<string?> GetAsync(string key, CancellationToken cancellationToken)
     {
         cancellationToken.ThrowIfCancellationRequested();
-        var connection = Rent();
+        var lookup = Rent();
         string? value = null;
         long used = 0;
         try
         {
-            using var command = connection.CreateCommand();
-            command.CommandText = "SELECT value, used FROM responses WHERE key = $key";
-            command.Parameters.AddWithValue("$key", key);
-            using var reader = command.ExecuteReader();
+            lookup.Key.Value = key;
+            using var reader = lookup.Command.ExecuteReader();
             if (reader.Read())
                 (value, used) = (reader.GetString(0), reader.GetInt64(1));
         }
         finally
         {
-            _readers.Add(connection);
+            _readers.Add(lookup);
         }
         if (value is null)
             return Task.FromResult<string?>(null);
@@ -285,8 +283,8 @@ internal sealed class ResponseCache : IAsyncDisposable
         _writes.Writer.TryComplete();
         if (_writer.IsValueCreated)
             await Task.Run(_writer.Value.Join).ConfigureAwait(false);
-        while (_readers.TryTake(out var connection))
-            connection.Dispose();
+        while (_readers.TryTake(out var lookup))
+            lookup.Dispose();
     }
 
     /// <summary>The key for a request: scope, messages (roles and contents, not volatile ids or timestamps) and the options that shape the answer.</summary>
@@ -396,10 +394,35 @@ internal sealed class ResponseCache : IAsyncDisposable
 
     private long Now() => _time.GetUtcNow().ToUnixTimeSeconds();
 
-    private SqliteConnection Rent()
+    private Lookup Rent()
     {
         _ = _created.Value;
-        return _readers.TryTake(out var connection) ? connection : Connect();
+        return _readers.TryTake(out var lookup) ? lookup : new Lookup(Connect());
+    }
+
+    /// <summary>A reader's connection with its lookup prepared once: a lookup per call is most of a run's reads.</summary>
+    private sealed class Lookup : IDisposable
+    {
+        public Lookup(SqliteConnection connection)
+        {
+            Connection = connection;
+            Command = connection.CreateCommand();
+            Command.CommandText = "SELECT value, used FROM responses WHERE key = $key";
+            Key = Command.Parameters.Add("$key", SqliteType.Text);
+            Command.Prepare();
+        }
+
+        public SqliteConnection Connection { get; }
+
+        public SqliteCommand Command { get; }
+
+        public SqliteParameter Key { get; }
+
+        public void Dispose()
+        {
+            Command.Dispose();
+            Connection.Dispose();
+        }
     }
 
     private SqliteConnection Connect()

@@ -18,6 +18,9 @@ internal interface IToolHost
 {
     IReadOnlyList<AIFunction> Functions { get; }
 
+    /// <summary>The tools as the model is told of them, shared by every episode offered the same tools.</summary>
+    IReadOnlyList<AIFunctionDeclaration> Declarations { get; }
+
     ToolOutcome Invoke(string name, IDictionary<string, object?>? arguments, Exception? argumentError = null);
 }
 
@@ -41,10 +44,13 @@ internal sealed class Toolbox : IToolHost
         _context = new ToolContext(world, cache);
         var set = toolNames is ImmutableArray<string> names ? cache.Tools(names) : new ToolSet(toolNames);
         _tools = set.ByName;
+        Declarations = set.Declarations;
         Functions = [.. set.InNameOrder.Select(t => new StudyFunction(this, t))];
     }
 
     public IReadOnlyList<AIFunction> Functions { get; }
+
+    public IReadOnlyList<AIFunctionDeclaration> Declarations { get; }
 
     public ToolOutcome Invoke(string name, IDictionary<string, object?>? arguments, Exception? argumentError = null)
     {
@@ -108,7 +114,14 @@ internal sealed class ToolSet
             .ToImmutableDictionary(t => t.Name, StringComparer.Ordinal);
         ByName = byName.ToFrozenDictionary(StringComparer.Ordinal);
         InNameOrder = [.. byName.Values.OrderBy(t => t.Name, StringComparer.Ordinal)];
+        Declarations = [.. InNameOrder.Select(t => AIFunctionFactory.CreateDeclaration(t.Name, t.Description, t.Schema))];
     }
+
+    /// <summary>
+    /// The tools as declared to the model, made once per set, so a provider's client can keep what it derives from a
+    /// declaration for every episode offered the same tools.
+    /// </summary>
+    public ImmutableArray<AIFunctionDeclaration> Declarations { get; }
 
     public FrozenDictionary<string, ToolDefinition> ByName { get; }
 

@@ -21,7 +21,11 @@ internal sealed class ShellToolHost(Sandbox sandbox) : IToolHost
     /// <summary>The tools' names, as an episode's result lists what it was offered.</summary>
     public static readonly ImmutableArray<string> Tools = ["bash", "end_task"];
 
-    public IReadOnlyList<AIFunction> Functions { get; } =
+    public IReadOnlyList<AIFunction> Functions => Declared;
+
+    public IReadOnlyList<AIFunctionDeclaration> Declarations => Declared;
+
+    private static readonly AIFunction[] Declared =
     [
         AIFunctionFactory.Create(
             (string command) => command,

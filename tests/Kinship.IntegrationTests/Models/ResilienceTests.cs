@@ -301,6 +301,28 @@ public sealed class ResilienceTests
     }
 
     [Fact]
+    public async Task Waiters_go_one_per_freed_slot_in_turn_and_one_that_gave_up_is_passed_over()
+    {
+        var limiter = new ProviderLimiter(new ProviderSettings { MaxConcurrency = 1 }, new FakeTimeProvider());
+        var held = await limiter.AcquireAsync(0, CancellationToken.None);
+        using var gaveUp = new CancellationTokenSource();
+        var first = limiter.AcquireAsync(0, gaveUp.Token).AsTask();
+        var second = limiter.AcquireAsync(0, CancellationToken.None).AsTask();
+        var third = limiter.AcquireAsync(0, CancellationToken.None).AsTask();
+        await gaveUp.CancelAsync();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => first);
+
+        // The slot goes to the next waiter still there, not to the one that left the queue.
+        held.Complete(throttled: false);
+        var next = await second.WaitAsync(TimeSpan.FromSeconds(5));
+        await Task.Delay(20);
+        Assert.False(third.IsCompleted);
+        next.Complete(throttled: false);
+        (await third.WaitAsync(TimeSpan.FromSeconds(5))).Complete(throttled: false);
+        Assert.Equal(0, limiter.InFlight);
+    }
+
+    [Fact]
     public async Task Requests_and_tokens_per_minute_start_almost_empty_and_are_paced_by_the_clock()
     {
         var time = new FakeTimeProvider();
