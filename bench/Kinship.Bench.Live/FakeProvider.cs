@@ -17,19 +17,21 @@ namespace Kinship.Bench.Live;
 
 /// <summary>
 /// A loopback OpenAI-compatible provider (chat completions on Kestrel) that answers every request after a fixed
-/// latency with the next step of an agent that reads the guidelines, lists the retiring server, copies its partner's
+/// latency (or one drawn around it) with the next step of an agent that reads the guidelines, lists the retiring server, copies its partner's
 /// weights off it and ends the task. It counts requests and the most it held at once.
 /// </summary>
 internal sealed class FakeProvider : IAsyncDisposable
 {
     private readonly WebApplication _app;
     private readonly TimeSpan _latency;
+    private readonly int _spread;
     private int _requests;
     private int _inFlight;
     private int _peak;
 
-    private FakeProvider(WebApplication app, TimeSpan latency)
+    private FakeProvider(WebApplication app, TimeSpan latency, int spreadPercent)
     {
+        _spread = spreadPercent;
         _app = app;
         _latency = latency;
     }
@@ -42,7 +44,11 @@ internal sealed class FakeProvider : IAsyncDisposable
 
     public void ResetPeak() => Volatile.Write(ref _peak, 0);
 
-    public static async Task<FakeProvider> StartAsync(TimeSpan latency)
+    /// <param name="spreadPercent">
+    /// Each answer's latency is drawn evenly from <paramref name="latency"/> ± this share of it (0: always the same),
+    /// so episodes started together do not stay in step as they would with a fixed latency.
+    /// </param>
+    public static async Task<FakeProvider> StartAsync(TimeSpan latency, int spreadPercent = 0)
     {
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
@@ -52,7 +58,7 @@ internal sealed class FakeProvider : IAsyncDisposable
             k.Limits.MaxConcurrentConnections = null;
         });
         var app = builder.Build();
-        var provider = new FakeProvider(app, latency);
+        var provider = new FakeProvider(app, latency, spreadPercent);
         app.MapPost("/v1/chat/completions", provider.AnswerAsync);
         // What the bench reads when the provider runs in a process of its own: its counters and its own CPU time.
         app.MapGet("/counters", () =>
@@ -91,7 +97,8 @@ internal sealed class FakeProvider : IAsyncDisposable
             }
             var step = Count(read.Buffer.IsSingleSegment ? read.Buffer.FirstSpan : read.Buffer.ToArray(), "\"role\":\"assistant\""u8);
             body.AdvanceTo(read.Buffer.End);
-            await Task.Delay(_latency, context.RequestAborted).ConfigureAwait(false);
+            var latency = _spread == 0 ? _latency : _latency * (1 + _spread / 100.0 * (2 * Random.Shared.NextDouble() - 1));
+            await Task.Delay(latency, context.RequestAborted).ConfigureAwait(false);
             context.Response.ContentType = "application/json";
             await context.Response.Body.WriteAsync(Reply(step), context.RequestAborted).ConfigureAwait(false);
         }
@@ -201,7 +208,7 @@ internal sealed class ProviderProcess : IAsyncDisposable
 
     public string BaseUrl { get; }
 
-    public static async Task<ProviderProcess> StartAsync(TimeSpan latency)
+    public static async Task<ProviderProcess> StartAsync(TimeSpan latency, int spreadPercent)
     {
         var start = new ProcessStartInfo(Environment.ProcessPath!)
         {
@@ -217,6 +224,8 @@ internal sealed class ProviderProcess : IAsyncDisposable
                 "--serve-provider",
                 "--latency-ms",
                 latency.TotalMilliseconds.ToString(System.Globalization.CultureInfo.InvariantCulture),
+                "--latency-spread",
+                spreadPercent.ToString(System.Globalization.CultureInfo.InvariantCulture),
             }
         )
             start.ArgumentList.Add(a);

@@ -41,7 +41,10 @@ if (args.Contains("--limits"))
 if (args.Contains("--serve-provider"))
 {
     // The provider alone, for --provider-process: prints its address and serves until its input closes.
-    await using var served = await FakeProvider.StartAsync(TimeSpan.FromMilliseconds(Option("--latency-ms", 500)));
+    await using var served = await FakeProvider.StartAsync(
+        TimeSpan.FromMilliseconds(Option("--latency-ms", 500)),
+        Option("--latency-spread", 0)
+    );
     Console.WriteLine(served.BaseUrl);
     await Console.In.ReadToEndAsync();
     return;
@@ -50,12 +53,13 @@ if (args.Contains("--serve-provider"))
 var inFlight = Option("--in-flight", 2000);
 var episodes = Option("--episodes", 6000);
 var latency = TimeSpan.FromMilliseconds(Option("--latency-ms", 500));
+var spread = Option("--latency-spread", 0);
 var warmup = Option("--warmup", 200);
 var repeat = Option("--repeat", 1);
 
 // --provider-process: the provider in a process of its own, so the CPU figures are Kinship's alone.
-await using var provider = args.Contains("--provider-process") ? null : await FakeProvider.StartAsync(latency);
-await using var external = provider is null ? await ProviderProcess.StartAsync(latency) : null;
+await using var provider = args.Contains("--provider-process") ? null : await FakeProvider.StartAsync(latency, spread);
+await using var external = provider is null ? await ProviderProcess.StartAsync(latency, spread) : null;
 var baseUrl = provider?.BaseUrl ?? external!.BaseUrl;
 async Task<ProviderCounters> CountersAsync() =>
     provider is not null ? new ProviderCounters(provider.Requests, provider.PeakInFlight, 0) : await external!.CountersAsync();
@@ -64,7 +68,7 @@ var folder = Directory.CreateTempSubdirectory("kinship-bench-live-");
 try
 {
     Console.WriteLine(
-        $"{episodes:N0} episodes of {scenario.Id} at {inFlight:N0} in flight against a {latency.TotalMilliseconds:0} ms provider "
+        $"{episodes:N0} episodes of {scenario.Id} at {inFlight:N0} in flight against a {latency.TotalMilliseconds:0} ms provider{(spread > 0 ? $" (± {spread} %)" : "")} "
             + $"({Environment.ProcessorCount} cores, .NET {Environment.Version}, load average {Load()})"
     );
     await PassAsync("warm-up", warmup, Math.Min(inFlight, warmup), null);
@@ -100,6 +104,7 @@ try
         Console.WriteLine(
             $"| {i} | {p.Mode} | {p.Rate:N1} | {p.Rate / r.Uncached.Rate:0.00} | {p.Rate / ideal:0.00} | {p.Wall.TotalSeconds:0.00} | {p.Requests:N0} | {p.Hits:N0} | {p.Errors:N0} | {p.Peak:N0} | {p.Cpu.TotalMilliseconds / p.Episodes:0.00} |"
         );
+    Console.WriteLine($"peak RSS of this process: {Process.GetCurrentProcess().PeakWorkingSet64 / 1048576.0:N0} MiB");
     if (rounds.Count > 1)
         Console.WriteLine(
             $"median x no cache: cache {Median(rounds.Select(r => r.Cached.Rate / r.Uncached.Rate)):0.00}, re-run {Median(rounds.Select(r => r.Rerun.Rate / r.Uncached.Rate)):0.00}"

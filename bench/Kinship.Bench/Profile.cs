@@ -126,6 +126,8 @@ internal static class Profile
     {
         public IReadOnlyList<AIFunction> Functions => inner.Functions;
 
+        public IReadOnlyList<AIFunctionDeclaration> Declarations => inner.Declarations;
+
         public ToolOutcome Invoke(string name, IDictionary<string, object?>? arguments, Exception? argumentError = null)
         {
             var t = Stopwatch.GetTimestamp();
