@@ -227,38 +227,30 @@ internal sealed class ProviderLimiter
                     }
                 }
             }
-            if (slot is not null)
-                await WaitForSlotAsync(slot, cancellationToken).ConfigureAwait(false);
-            else if (ask is { } shortfall && shared is not null)
-                await TakeSharedAsync(shared, shortfall, cancellationToken).ConfigureAwait(false);
-            else
-                await Task.Delay(wait, _time, cancellationToken).ConfigureAwait(false);
-        }
-    }
-
-    /// <summary>
-    /// Waits until a request ends and frees a slot. A caller that gives up after being woken passes its wake-up on, so a
-    /// free slot is never left with nobody coming for it.
-    /// </summary>
-    private async Task WaitForSlotAsync(LinkedListNode<TaskCompletionSource> slot, CancellationToken cancellationToken)
-    {
-        try
-        {
-            await slot.Value.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
-        }
-        catch (OperationCanceledException)
-        {
-            List<TaskCompletionSource> wake = [];
-            lock (_gate)
+            try
             {
-                if (slot.List is not null)
-                    _waiters.Remove(slot);
+                if (slot is not null)
+                    await slot.Value.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
+                else if (ask is { } shortfall && shared is not null)
+                    await TakeSharedAsync(shared, shortfall, cancellationToken).ConfigureAwait(false);
                 else
-                    wake = TakeWaiters(1);
+                    await Task.Delay(wait, _time, cancellationToken).ConfigureAwait(false);
             }
-            foreach (var w in wake)
-                w.TrySetResult();
-            throw;
+            catch (OperationCanceledException)
+            {
+                // A caller that gives up leaves the queue, and passes on any wake-up it was given: every free slot
+                // goes to a waiter still there, so none is left waiting with nothing in flight to wake it.
+                List<TaskCompletionSource> wake;
+                lock (_gate)
+                {
+                    if (slot?.List is not null)
+                        _waiters.Remove(slot);
+                    wake = TakeWaiters((int)_limit - _inFlight);
+                }
+                foreach (var w in wake)
+                    w.TrySetResult();
+                throw;
+            }
         }
     }
 

@@ -323,6 +323,34 @@ public sealed class ResilienceTests
     }
 
     [Fact]
+    public async Task A_waiter_woken_into_a_hold_that_gives_up_passes_its_slot_on()
+    {
+        var time = new FakeTimeProvider();
+        var limiter = new ProviderLimiter(new ProviderSettings { MaxConcurrency = 1 }, time);
+        var wait = ProviderRateHeaders.None with { RetryAfter = TimeSpan.FromSeconds(10) };
+        for (var i = 0; i < 3; i++)
+            (await limiter.AcquireAsync(0, CancellationToken.None)).Complete(ProviderOutcome.Throttled, wait);
+        var held = await limiter.AcquireAsync(0, CancellationToken.None);
+        using var gaveUp = new CancellationTokenSource();
+        var first = limiter.AcquireAsync(0, gaveUp.Token).AsTask();
+        var second = limiter.AcquireAsync(0, CancellationToken.None).AsTask();
+
+        // The fourth 429 in a row is a storm: the host is held, and the freed slot wakes the first waiter into the hold.
+        held.Complete(ProviderOutcome.Throttled, wait);
+        await Task.Delay(20);
+        await gaveUp.CancelAsync();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => first);
+        // Nothing is in flight to wake the second waiter: the first handed it the slot when it left.
+        for (var i = 0; i < 300 && !second.IsCompleted; i++)
+        {
+            time.Advance(TimeSpan.FromSeconds(1));
+            await Task.Delay(1);
+        }
+        (await second.WaitAsync(TimeSpan.FromSeconds(5))).Complete(ProviderOutcome.Success);
+        Assert.Equal(0, limiter.InFlight);
+    }
+
+    [Fact]
     public async Task Requests_and_tokens_per_minute_start_almost_empty_and_are_paced_by_the_clock()
     {
         var time = new FakeTimeProvider();
