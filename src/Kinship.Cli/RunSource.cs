@@ -115,7 +115,7 @@ internal sealed class RunSource(TimeProvider time) : IRunSource
     private async Task<IReadOnlySet<string>> ReadBatchedAsync(string store, string runId)
     {
         await using var opened = await StoreOptions.OpenAsync(store, time, CancellationToken.None);
-        return (await opened.ReadBatchesAsync(runId, CancellationToken.None)).Select(b => b.Provider).ToHashSet(StringComparer.Ordinal);
+        return await opened.ReadBatchedProvidersAsync(runId, CancellationToken.None);
     }
 
     private static StoredRun ReadFolder(string folder) => JsonlExporter.Read(folder);

@@ -157,7 +157,7 @@ internal static class RunsCommand
         await foreach (var batch in opened.ReadEpisodeBatchesAsync(runId, 500, cancellationToken))
             bill.Add(batch);
         // A run that went through batch APIs is billed at each provider's batch share of the list price.
-        var batched = (await opened.ReadBatchesAsync(runId, cancellationToken)).Select(b => b.Provider).ToHashSet(StringComparer.Ordinal);
+        var batched = await opened.ReadBatchedProvidersAsync(runId, cancellationToken);
         var bills = bill.Bills(model => config.BilledPrice(model, batched));
         if (bills.IsEmpty)
             return;

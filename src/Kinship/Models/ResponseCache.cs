@@ -403,16 +403,16 @@ internal sealed class ResponseCache : IAsyncDisposable
     /// <summary>A reader's connection with its lookup prepared once: a lookup per call is most of a run's reads.</summary>
     private sealed class Lookup : IDisposable
     {
+        private readonly SqliteConnection _connection;
+
         public Lookup(SqliteConnection connection)
         {
-            Connection = connection;
+            _connection = connection;
             Command = connection.CreateCommand();
             Command.CommandText = "SELECT value, used FROM responses WHERE key = $key";
             Key = Command.Parameters.Add("$key", SqliteType.Text);
             Command.Prepare();
         }
-
-        public SqliteConnection Connection { get; }
 
         public SqliteCommand Command { get; }
 
@@ -421,7 +421,7 @@ internal sealed class ResponseCache : IAsyncDisposable
         public void Dispose()
         {
             Command.Dispose();
-            Connection.Dispose();
+            _connection.Dispose();
         }
     }
 

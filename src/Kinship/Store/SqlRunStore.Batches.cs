@@ -11,6 +11,10 @@ internal abstract partial class SqlRunStore
     /// <summary>The ledger of <paramref name="runId"/>'s batches, kept in this store.</summary>
     public IBatchLedger Batches(string runId) => new StoredBatchLedger(this, runId);
 
+    /// <summary>The providers whose batch APIs <paramref name="runId"/> went through, which bill it at their batch share.</summary>
+    public async Task<IReadOnlySet<string>> ReadBatchedProvidersAsync(string runId, CancellationToken cancellationToken) =>
+        (await ReadBatchesAsync(runId, cancellationToken).ConfigureAwait(false)).Select(b => b.Provider).ToHashSet(StringComparer.Ordinal);
+
     public Task<IReadOnlyList<BatchEntry>> ReadBatchesAsync(string runId, CancellationToken cancellationToken) =>
         RunAsync<IReadOnlyList<BatchEntry>>(
             async c =>
